@@ -1,0 +1,43 @@
+# Two commands do all the set-up: `make run` and `make test`.
+# Each creates .venv if it is missing and installs the project into it.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench sysdeps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Qt's libraries that a bare Debian/Ubuntu machine may lack; installed only when missing and root.
+sysdeps:
+	@if ! ldconfig -p | grep -q 'libEGL.so.1' || ! ldconfig -p | grep -q 'libfontconfig.so.1' \
+	    || ! ldconfig -p | grep -q 'libxkbcommon.so.0'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 >/dev/null; \
+	  else echo "Qt needs libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 (see README)"; fi; \
+	fi
+
+run: $(STAMP)
+	$(PY) main.py $(ARGS)
+
+test: sysdeps $(STAMP)
+	$(VENV)/bin/ruff check .
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m convlab.bench all
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

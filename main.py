@@ -1,0 +1,3 @@
+from convlab.app import main
+
+raise SystemExit(main())
