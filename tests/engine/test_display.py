@@ -1,0 +1,236 @@
+"""Display mappings against values worked out by hand (ties avoided: rounding is to nearest)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from convlab.engine import display
+from convlab.errors import ConvlabError
+
+
+def row(*values: float) -> np.ndarray:
+    return np.array([values], dtype=np.float32)
+
+
+def test_clip_saturates_and_rounds() -> None:
+    out = display.to_uint8(row(-5.2, 0.0, 3.4, 3.6, 254.6, 300.0), "clip")
+    assert out.tolist() == [[0, 0, 3, 4, 255, 255]]
+    assert out.dtype == np.uint8
+
+
+def test_abs_shows_both_signs_bright() -> None:
+    out = display.to_uint8(row(-5.2, -300.0, 3.6, 0.0), "abs")
+    assert out.tolist() == [[5, 255, 4, 0]]
+
+
+def test_offset_puts_zero_at_mid_grey() -> None:
+    out = display.to_uint8(row(-200.0, -10.0, 0.0, 10.2, 127.0, 130.0), "offset")
+    assert out.tolist() == [[0, 118, 128, 138, 255, 255]]
+
+
+def test_minmax_per_frame_stretches_own_range() -> None:
+    # lo=2, hi=6: (v - 2) * 255 / 4 -> 0, 63.75, 255
+    out = display.to_uint8(row(2.0, 3.0, 6.0), "minmax")
+    assert out.tolist() == [[0, 64, 255]]
+
+
+def test_minmax_fixed_range_clips_outside() -> None:
+    # (v - 0) * 25.5 -> -25.5, 0, 130.05, 255, 280.5
+    out = display.to_uint8(row(-1.0, 0.0, 5.1, 10.0, 11.0), "minmax", value_range=(0, 10))
+    assert out.tolist() == [[0, 0, 130, 255, 255]]
+
+
+def test_minmax_flat_map_is_mid_grey_without_division() -> None:
+    with np.errstate(all="raise"):
+        out = display.to_uint8(np.full((3, 4), 7.0), "minmax")
+    assert (out == 128).all()
+
+
+def test_minmax_zero_width_fixed_range_is_a_step() -> None:
+    out = display.to_uint8(row(2.0, 3.0, 4.0), "minmax", value_range=(3, 3))
+    assert out.tolist() == [[0, 128, 255]]
+
+
+def test_signed_per_frame_is_symmetric_about_128() -> None:
+    # m = 4: 128 + v * 127 / 4 -> 1, 96.25, 128, 223.25, 255
+    out = display.to_uint8(row(-4.0, -1.0, 0.0, 3.0, 4.0), "signed")
+    assert out.tolist() == [[1, 96, 128, 223, 255]]
+
+
+def test_signed_fixed_range_uses_largest_end() -> None:
+    # range (-10, 5) -> m = 10: 128 + v * 12.7 -> 0 (sat), 89.9, 128, 178.8, 255 (sat)
+    out = display.to_uint8(row(-20.0, -3.0, 0.0, 4.0, 20.0), "signed", value_range=(-10, 5))
+    assert out.tolist() == [[0, 90, 128, 179, 255]]
+
+
+def test_signed_all_zero_is_neutral() -> None:
+    assert (display.to_uint8(np.zeros((2, 3)), "signed") == 128).all()
+
+
+def test_nan_is_zero_response_and_infinities_saturate() -> None:
+    values = row(np.nan, np.inf, -np.inf, 5.0)
+    assert display.to_uint8(values, "clip").tolist() == [[0, 255, 0, 5]]
+    assert display.to_uint8(values, "abs").tolist() == [[0, 255, 255, 5]]
+    assert display.to_uint8(values, "offset").tolist() == [[128, 255, 0, 133]]
+    # per-frame range comes from the finite values only: m = 5
+    assert display.to_uint8(values, "signed").tolist() == [[128, 255, 0, 255]]
+    assert display.to_uint8(row(np.nan, 1.0, 3.0, np.inf), "minmax").tolist() == [[0, 0, 255, 255]]
+
+
+def test_all_nan_map_does_not_fail() -> None:
+    out = display.to_uint8(np.full((2, 2), np.nan), "minmax")
+    assert out.shape == (2, 2)
+
+
+@pytest.mark.parametrize("mode", display.DISPLAY_MODES)
+@pytest.mark.parametrize("shape", [(5, 7), (5, 7, 1), (5, 7, 3), (5, 7, 6)])
+def test_shape_preserved_and_contiguous(mode: str, shape: tuple[int, ...]) -> None:
+    values = np.random.default_rng(0).normal(0, 100, size=shape).astype(np.float32)
+    out = display.to_uint8(values, mode)
+    assert out.shape == shape
+    assert out.dtype == np.uint8
+    assert out.flags.c_contiguous
+
+
+@pytest.mark.parametrize("mode", display.DISPLAY_MODES)
+def test_matches_elementwise_reference_on_random_multichannel(mode: str) -> None:
+    values = np.random.default_rng(1).normal(0, 120, size=(9, 11, 3))
+    lo, hi = values.min(), values.max()
+    m = max(abs(lo), abs(hi))
+    reference = {
+        "clip": values,
+        "abs": np.abs(values),
+        "offset": values + 128,
+        "minmax": (values - lo) * 255 / (hi - lo),
+        "signed": 128 + values * 127 / m,
+    }[mode]
+    expected = np.clip(np.rint(reference), 0, 255)
+    out = display.to_uint8(values, mode)
+    assert np.abs(out.astype(int) - expected).max() <= 1  # float rounding at .5 boundaries
+    assert (out.astype(int) == expected).mean() > 0.98
+
+
+def test_non_contiguous_and_integer_inputs() -> None:
+    values = np.arange(12, dtype=np.float32).reshape(3, 4).T * 30  # transposed view
+    out = display.to_uint8(values, "clip")
+    assert out.flags.c_contiguous
+    assert out.tolist() == np.clip(values, 0, 255).astype(np.uint8).tolist()
+    assert display.to_uint8(np.array([[0, 1000]], np.uint16), "clip").tolist() == [[0, 255]]
+    assert display.to_uint8(np.array([[-7, 3]], np.int16), "abs").tolist() == [[7, 3]]
+
+
+def test_empty_map() -> None:
+    assert display.to_uint8(np.zeros((0, 5), np.float32), "minmax").shape == (0, 5)
+
+
+def test_bad_arguments_raise_convlab_error() -> None:
+    with pytest.raises(ConvlabError, match="bogus"):
+        display.to_uint8(row(1.0), "bogus")
+    with pytest.raises(ConvlabError, match="finite"):
+        display.to_uint8(row(1.0), "minmax", value_range=(0, np.nan))
+    with pytest.raises(ConvlabError, match="above"):
+        display.to_uint8(row(1.0), "minmax", value_range=(5, 1))
+    with pytest.raises(ConvlabError, match="shape"):
+        display.to_uint8(np.zeros(5), "clip")
+    with pytest.raises(ConvlabError, match="nosuchmap"):
+        display.to_rgb(row(1.0), "clip", colormap="nosuchmap")
+
+
+def test_signed_range_ignores_non_finite() -> None:
+    assert display.signed_range(row(-7.0, 3.0, np.nan, np.inf)) == 7.0
+    assert display.signed_range(np.zeros((2, 2))) == 0.0
+
+
+def test_colormap_tables() -> None:
+    names = display.colormap_names()
+    for required in ("gray", "viridis", "magma", "inferno", "coolwarm", "jet"):
+        assert required in names
+    for name in names:
+        lut = display.COLORMAPS[name]
+        assert lut.shape == (256, 3)
+        assert lut.dtype == np.uint8
+    assert display.COLORMAPS["gray"][77].tolist() == [77, 77, 77]
+    # viridis runs from dark purple to yellow (RGB, not OpenCV's BGR)
+    viridis = display.COLORMAPS["viridis"].astype(int)
+    assert np.abs(viridis[0] - [68, 1, 84]).max() <= 3
+    assert np.abs(viridis[255] - [253, 231, 37]).max() <= 3
+    assert display.colormap_lut("diverging") is display.COLORMAPS["coolwarm"]
+
+
+def test_diverging_tables_are_neutral_at_128() -> None:
+    coolwarm = display.COLORMAPS["coolwarm"]
+    assert coolwarm[128].tolist() == [221, 221, 221]
+    assert coolwarm[1].tolist() == [59, 76, 192]  # blue end
+    assert coolwarm[255].tolist() == [180, 4, 38]  # red end
+    bwr = display.COLORMAPS["bwr"]
+    assert bwr[128].tolist() == [255, 255, 255]
+    assert bwr[1].tolist() == [0, 0, 255]
+    assert bwr[255].tolist() == [255, 0, 0]
+
+
+def test_to_rgb_gray_single_channel_repeats() -> None:
+    out = display.to_rgb(row(-3.0, 10.4, 300.0), "clip")
+    assert out.shape == (1, 3, 3)
+    assert out[0].tolist() == [[0, 0, 0], [10, 10, 10], [255, 255, 255]]
+    assert out.flags.c_contiguous
+
+
+def test_to_rgb_keeps_rgb_under_gray() -> None:
+    values = np.random.default_rng(2).normal(100, 80, size=(6, 5, 3)).astype(np.float32)
+    assert np.array_equal(display.to_rgb(values, "offset"), display.to_uint8(values, "offset"))
+
+
+def test_to_rgb_colormap_uses_channel_mean() -> None:
+    values = np.array([[[30.0, 60.0, 90.0], [0.0, 0.0, 3.0]]], dtype=np.float32)  # means 60, 1
+    out = display.to_rgb(values, "clip", colormap="viridis")
+    ramp = np.array([[60, 1]], dtype=np.uint8)
+    expected = cv2.applyColorMap(ramp, cv2.COLORMAP_VIRIDIS)[..., ::-1]  # OpenCV draws BGR
+    assert out.tolist() == expected.tolist()
+
+
+def test_to_rgb_signed_is_diverging_with_neutral_zero() -> None:
+    values = row(-5.0, 0.0, 5.0)
+    out = display.to_rgb(values, "signed")  # colormap "gray" is not diverging -> coolwarm
+    assert out[0].tolist() == [[59, 76, 192], [221, 221, 221], [180, 4, 38]]
+    out = display.to_rgb(values, "signed", colormap="bwr")
+    assert out[0].tolist() == [[0, 0, 255], [255, 255, 255], [255, 0, 0]]
+    # channel mean: (3, -3, 0) averages to 0 -> neutral, (6, 6, 6) -> the positive end
+    multi = np.array([[[3.0, -3.0, 0.0], [6.0, 6.0, 6.0]]], dtype=np.float32)
+    out = display.to_rgb(multi, "signed", colormap="bwr")
+    assert out[0].tolist() == [[255, 255, 255], [255, 0, 0]]
+
+
+@pytest.mark.parametrize("mode", display.DISPLAY_MODES)
+@pytest.mark.parametrize("colormap", ["gray", "magma", "coolwarm"])
+def test_to_rgb_hd_frame_shape(mode: str, colormap: str) -> None:
+    frame = np.random.default_rng(3).normal(0, 90, size=(72, 128, 3)).astype(np.float32)
+    out = display.to_rgb(frame, mode, colormap=colormap)
+    assert out.shape == (72, 128, 3)
+    assert out.dtype == np.uint8
+    assert out.flags.c_contiguous
+
+
+def test_histogram_small_counts() -> None:
+    counts, edges = display.histogram(row(0.0, 0.0, 1.0, 2.0, 3.0, np.nan), bins=3)
+    assert counts.tolist() == [2, 1, 2]
+    assert np.allclose(edges, [0, 1, 2, 3])
+
+
+def test_histogram_fixed_range_and_flat() -> None:
+    counts, edges = display.histogram(row(-1.0, 0.5, 1.5, 9.0), bins=2, value_range=(0, 2))
+    assert counts.tolist() == [1, 1]
+    assert np.allclose(edges, [0, 1, 2])
+    counts, edges = display.histogram(np.full((4, 4), 5.0), bins=4)
+    assert counts.sum() == 16
+    assert edges[0] == 4.5
+    assert edges[-1] == 5.5
+
+
+def test_histogram_subsamples_big_maps() -> None:
+    values = np.zeros((1500, 1500), np.float32)
+    values[:, 750:] = 1.0
+    counts, _ = display.histogram(values, bins=2)
+    assert counts.sum() <= 300_000
+    assert abs(counts[0] - counts[1]) <= counts.sum() * 0.01  # still half and half
