@@ -1,0 +1,607 @@
+"""Kernels: the immutable value object the whole app passes around, presets, generators, analysis.
+
+A ``Kernel`` is frozen so that a pipeline snapshot handed to the filter worker can never change
+under it; every edit makes a new one. Analysis (rank, separable factors, symmetry, frequency
+response) lives here because both the UI and ``convolve`` (to pick a fast method) need it.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from convlab.errors import KernelError
+
+MAX_KERNEL_SIZE = 31
+"""Largest kernel side: 31 x 31 already covers a Gaussian of sigma 5, and stays interactive."""
+
+ZERO_SUM_TOLERANCE = 1e-9
+"""A sum below this fraction of the weights' total magnitude counts as zero (zero-mean kernels)."""
+
+RANK_TOLERANCE = 1e-9
+"""Singular values below this fraction of the largest one count as zero when finding the rank."""
+
+DISPLAY_OFFSET = 128.0
+"""Mid-grey added to zero-sum kernels' output so that negative responses stay visible (GIMP)."""
+
+TEXT_FORMATS = ("numpy", "csv", "text")
+
+
+def _finite_number(value: Any, what: str) -> float:
+    """Convert ``value`` to a finite float or raise a KernelError that names ``what``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise KernelError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise KernelError(f"{what} must be a finite number, got {number}")
+    return number
+
+
+def _as_weights(weights: Any) -> np.ndarray:
+    """Validate ``weights`` and return a private read-only float64 copy."""
+    try:
+        array = np.array(weights, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise KernelError(
+            "kernel weights must be a 2-D grid of numbers (rows of equal length)"
+        ) from None
+    if array.ndim != 2:
+        raise KernelError(f"kernel weights must be 2-D (rows x columns), got {array.ndim}-D")
+    if array.size == 0:
+        raise KernelError(f"kernel weights are empty (shape {array.shape[0]}x{array.shape[1]})")
+    if array.shape[0] > MAX_KERNEL_SIZE or array.shape[1] > MAX_KERNEL_SIZE:
+        raise KernelError(
+            f"kernel is {array.shape[0]}x{array.shape[1]}; the largest allowed is "
+            f"{MAX_KERNEL_SIZE}x{MAX_KERNEL_SIZE}"
+        )
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise KernelError(
+            f"kernel weight at row {row + 1}, column {col + 1} is {array[row, col]}; "
+            "weights must be finite numbers"
+        )
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Kernel:
+    """A convolution kernel: ``out = sum(weights * patch) / divisor + offset``.
+
+    Keeping the divisor apart from the weights lets people type integer kernels the way
+    textbooks print them (``[1 2 1; 2 4 2; 1 2 1] / 16``) and lets ``normalized`` keep them so.
+    """
+
+    weights: np.ndarray
+    divisor: float = 1.0
+    offset: float = 0.0
+    name: str = ""
+    _effective: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        weights = _as_weights(self.weights)
+        divisor = _finite_number(self.divisor, "kernel divisor")
+        if divisor == 0.0:
+            raise KernelError("kernel divisor must not be zero")
+        offset = _finite_number(self.offset, "kernel offset")
+        if not isinstance(self.name, str):
+            raise KernelError(f"kernel name must be text, got {type(self.name).__name__}")
+        effective = weights / divisor
+        effective.setflags(write=False)
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "divisor", divisor)
+        object.__setattr__(self, "offset", offset)
+        object.__setattr__(self, "_effective", effective)
+
+    # -- value semantics -------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Kernel):
+            return NotImplemented
+        return (
+            self.weights.shape == other.weights.shape
+            and bool(np.array_equal(self.weights, other.weights))
+            and self.divisor == other.divisor
+            and self.offset == other.offset
+            and self.name == other.name
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.weights.shape, self.weights.tobytes(), self.divisor, self.offset,
+                     self.name))
+
+    def __repr__(self) -> str:
+        rows, cols = self.shape
+        return (f"Kernel(name={self.name!r}, shape={rows}x{cols}, divisor={self.divisor:g}, "
+                f"offset={self.offset:g})")
+
+    # -- derived values --------------------------------------------------------------------
+    @property
+    def effective(self) -> np.ndarray:
+        """The weights actually applied: ``weights / divisor`` (read-only)."""
+        return self._effective
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the weight grid."""
+        return (int(self.weights.shape[0]), int(self.weights.shape[1]))
+
+    # -- new kernels from this one ---------------------------------------------------------
+    def with_weights(self, weights: Any) -> Kernel:
+        """Same divisor, offset and name, new weights (what a grid edit produces)."""
+        return Kernel(weights, self.divisor, self.offset, self.name)
+
+    def replace(self, **changes: Any) -> Kernel:
+        """A copy with some of ``weights``, ``divisor``, ``offset``, ``name`` changed."""
+        unknown = set(changes) - {"weights", "divisor", "offset", "name"}
+        if unknown:
+            raise KernelError(f"unknown kernel field(s): {', '.join(sorted(unknown))}")
+        values = {"weights": self.weights, "divisor": self.divisor, "offset": self.offset,
+                  "name": self.name, **changes}
+        return Kernel(**values)
+
+    def flipped(self) -> Kernel:
+        """Rotated by 180°: correlating with the flipped kernel is convolving with this one."""
+        return self.with_weights(self.weights[::-1, ::-1])
+
+    def transposed(self) -> Kernel:
+        """Rows become columns (turns sobel_x into sobel_y)."""
+        return self.with_weights(self.weights.T)
+
+    def rotated90(self) -> Kernel:
+        """Rotated 90° counter-clockwise, as ``np.rot90``."""
+        return self.with_weights(np.rot90(self.weights))
+
+    def normalized(self) -> Kernel:
+        """Make the kernel keep overall brightness: divisor = sum of weights.
+
+        A zero-sum kernel (edges, Laplacian) cannot be normalised that way; it keeps divisor 1
+        and gets offset 128 instead, so that its signed response is visible on a grey background.
+        """
+        total = float(self.weights.sum())
+        scale = float(np.abs(self.weights).sum())
+        if abs(total) <= ZERO_SUM_TOLERANCE * max(scale, 1e-300):
+            return Kernel(self.weights, 1.0, DISPLAY_OFFSET, self.name)
+        return Kernel(self.weights, total, 0.0, self.name)
+
+    # -- serialisation ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (plain lists and floats)."""
+        return {
+            "name": self.name,
+            "weights": self.weights.tolist(),
+            "divisor": self.divisor,
+            "offset": self.offset,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Kernel:
+        """Inverse of ``to_dict``; raises KernelError naming a missing or bad field."""
+        if not isinstance(data, Mapping):
+            raise KernelError(f"a kernel must be a JSON object, got {type(data).__name__}")
+        if "weights" not in data:
+            raise KernelError("kernel data has no 'weights' field")
+        unknown = set(data) - {"name", "weights", "divisor", "offset"}
+        if unknown:
+            raise KernelError(f"kernel data has unknown field(s): {', '.join(sorted(unknown))}")
+        return cls(
+            data["weights"],
+            data.get("divisor", 1.0),
+            data.get("offset", 0.0),
+            str(data.get("name", "")),
+        )
+
+    def to_text(self, fmt: str = "text") -> str:
+        """The weights as text: ``numpy`` literal, ``csv`` rows, or whitespace ``text`` rows.
+
+        Only the weights are written; ``from_text`` reads all three formats back exactly.
+        """
+        rows = [[_format_number(v) for v in row] for row in self.weights]
+        if fmt == "numpy":
+            return "[" + ",\n ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
+        if fmt == "csv":
+            return "\n".join(",".join(row) for row in rows)
+        if fmt == "text":
+            width = max(len(v) for row in rows for v in row)
+            return "\n".join(" ".join(v.rjust(width) for v in row) for row in rows)
+        raise KernelError(f"unknown kernel text format {fmt!r}; use one of {TEXT_FORMATS}")
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "") -> Kernel:
+        """Parse weights pasted by a person: ``[[1,2],[3,4]]``, CSV, or whitespace rows.
+
+        Also accepts ``np.array(...)`` around a literal, ``;`` as a row separator, ``#``
+        comments and fractions such as ``1/16``.
+        """
+        return cls(parse_weights(text), name=name)
+
+
+def _format_number(value: float) -> str:
+    """Shortest text that reads back as exactly ``value`` (``1`` rather than ``1.0``)."""
+    text = repr(float(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
+
+
+_NUMPY_WRAPPER = re.compile(r"^\s*(?:(?:np|numpy)\s*\.\s*)?(?:array|asarray)\s*\((.*)\)\s*$", re.S)
+_FIELD_SPLIT = re.compile(r"[,\s]+")
+
+
+def _parse_field(token: str, row: int, col: int) -> float:
+    """One number, possibly a fraction ``a/b``; KernelError with its position otherwise."""
+    where = f"row {row}, column {col}"
+    try:
+        if "/" in token:
+            numerator, denominator = token.split("/", 1)
+            value = float(numerator) / float(denominator)
+        else:
+            value = float(token)
+    except (ValueError, ZeroDivisionError):
+        raise KernelError(f"cannot read {token!r} as a number ({where})") from None
+    if not math.isfinite(value):
+        raise KernelError(f"weight {token!r} at {where} is not a finite number")
+    return value
+
+
+def _check_rows(rows: list[list[float]]) -> list[list[float]]:
+    if not rows or not rows[0]:
+        raise KernelError("no kernel weights found in the text")
+    for index, row in enumerate(rows[1:], start=2):
+        if len(row) != len(rows[0]):
+            raise KernelError(
+                f"row {index} has {len(row)} numbers but row 1 has {len(rows[0])}; "
+                "every row must have the same length"
+            )
+    return rows
+
+
+def _parse_literal(text: str) -> list[list[float]]:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise KernelError("cannot read the text as a list of rows such as [[1, 2], [3, 4]]") \
+            from None
+    if isinstance(value, (list, tuple)) and value and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    ):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(r, (list, tuple))
+                                                         for r in value):
+        raise KernelError("a kernel literal must be a list of rows such as [[1, 2], [3, 4]]")
+    rows: list[list[float]] = []
+    for r, row in enumerate(value, start=1):
+        parsed = []
+        for c, item in enumerate(row, start=1):
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise KernelError(f"cannot read {item!r} as a number (row {r}, column {c})")
+            parsed.append(_parse_field(repr(item), r, c))
+        rows.append(parsed)
+    return _check_rows(rows)
+
+
+def parse_weights(text: str) -> list[list[float]]:
+    """Rows of numbers from a numpy literal, CSV, or whitespace-separated text."""
+    if not isinstance(text, str):
+        raise KernelError(f"kernel text must be a string, got {type(text).__name__}")
+    lines = [line.split("#", 1)[0] for line in text.splitlines()]
+    body = "\n".join(lines).strip()
+    wrapped = _NUMPY_WRAPPER.match(body)
+    if wrapped:
+        body = wrapped.group(1).strip()
+    if body.startswith(("[", "(")):
+        return _parse_literal(body)
+    raw_rows = [row.strip() for row in re.split(r"[\n;]", body)]
+    rows: list[list[float]] = []
+    for r, raw in enumerate((row for row in raw_rows if row), start=1):
+        tokens = [t for t in _FIELD_SPLIT.split(raw) if t]
+        rows.append([_parse_field(t, r, c) for c, t in enumerate(tokens, start=1)])
+    return _check_rows(rows)
+
+
+# -- generators -----------------------------------------------------------------------------
+
+def _check_radius(radius: Any) -> int:
+    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)):
+        raise KernelError(f"radius must be a whole number, got {radius!r}")
+    radius = int(radius)
+    limit = (MAX_KERNEL_SIZE - 1) // 2
+    if not 0 <= radius <= limit:
+        raise KernelError(f"radius must be between 0 and {limit}, got {radius}")
+    return radius
+
+
+def _check_positive(value: Any, what: str) -> float:
+    number = _finite_number(value, what)
+    if number <= 0:
+        raise KernelError(f"{what} must be greater than zero, got {number:g}")
+    return number
+
+
+def gaussian_kernel(radius: int, sigma: float) -> Kernel:
+    """A (2r+1) x (2r+1) Gaussian that sums to 1, so that blurring keeps brightness."""
+    radius = _check_radius(radius)
+    sigma = _check_positive(sigma, "sigma")
+    axis = np.arange(-radius, radius + 1, dtype=np.float64)
+    profile = np.exp(-(axis**2) / (2.0 * sigma**2))
+    weights = np.outer(profile, profile)
+    weights /= weights.sum()
+    return Kernel(weights, name=f"gaussian r={radius} σ={sigma:g}")
+
+
+def log_kernel(radius: int, sigma: float) -> Kernel:
+    """Laplacian of Gaussian, shifted to sum exactly to zero so flat areas give 0.
+
+    Negative in the centre like the ``laplacian`` preset: a blob detector whose zero crossings
+    mark edges (Marr-Hildreth).
+    """
+    radius = _check_radius(radius)
+    sigma = _check_positive(sigma, "sigma")
+    axis = np.arange(-radius, radius + 1, dtype=np.float64)
+    yy, xx = np.meshgrid(axis, axis, indexing="ij")
+    r2 = (xx**2 + yy**2) / (2.0 * sigma**2)
+    weights = -(1.0 / (math.pi * sigma**4)) * (1.0 - r2) * np.exp(-r2)
+    weights -= weights.mean()
+    return Kernel(weights, name=f"LoG r={radius} σ={sigma:g}")
+
+
+def gabor_kernel(size: int, sigma: float, theta: float, wavelength: float, phase: float = 0.0,
+                 aspect: float = 0.5) -> Kernel:
+    """A Gabor filter: a Gaussian-windowed cosine, the edge/stripe detectors CNNs learn first.
+
+    ``theta`` (radians) is the orientation of the stripes' normal, ``wavelength`` their period in
+    pixels, ``phase`` shifts them (0: even/line detector, pi/2: odd/edge detector), ``aspect``
+    squeezes the window along the stripes. The window-weighted DC part is removed so the kernel
+    is zero-mean (flat areas give 0), and the kernel is scaled so that its positive weights sum
+    to 1, which keeps responses in pixel units.
+    """
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        raise KernelError(f"Gabor size must be a whole number, got {size!r}")
+    size = int(size)
+    if not 1 <= size <= MAX_KERNEL_SIZE:
+        raise KernelError(f"Gabor size must be between 1 and {MAX_KERNEL_SIZE}, got {size}")
+    sigma = _check_positive(sigma, "sigma")
+    wavelength = _check_positive(wavelength, "wavelength")
+    aspect = _check_positive(aspect, "aspect")
+    theta = _finite_number(theta, "theta")
+    phase = _finite_number(phase, "phase")
+    axis = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
+    yy, xx = np.meshgrid(axis, axis, indexing="ij")
+    along = xx * math.cos(theta) + yy * math.sin(theta)
+    across = -xx * math.sin(theta) + yy * math.cos(theta)
+    envelope = np.exp(-(along**2 + (aspect * across) ** 2) / (2.0 * sigma**2))
+    weights = envelope * np.cos(2.0 * math.pi * along / wavelength + phase)
+    weights -= envelope * (weights.sum() / envelope.sum())
+    positive = weights[weights > 0].sum()
+    if positive > 0:
+        weights /= positive
+    return Kernel(weights, name=f"gabor {size} θ={math.degrees(theta):.0f}° λ={wavelength:g}")
+
+
+# -- presets --------------------------------------------------------------------------------
+
+def _grid(rows: Iterable[Iterable[float]]) -> np.ndarray:
+    return np.array(list(rows), dtype=np.float64)
+
+
+_SOBEL_X = _grid([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+_PREWITT_X = _grid([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]])
+_SCHARR_X = _grid([[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]])
+_BINOMIAL_5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]).astype(np.float64)
+
+
+def _unsharp_mask() -> Kernel:
+    weights = -_BINOMIAL_5.copy()
+    weights[2, 2] += 2 * 256
+    return Kernel(weights, divisor=256.0, name="unsharp_mask")
+
+
+_PRESETS: dict[str, tuple[Callable[[], Kernel], str]] = {
+    "identity": (lambda: Kernel(_grid([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), name="identity"),
+                 "Copies the image unchanged: only the centre weight is 1."),
+    "box": (lambda: Kernel(np.ones((3, 3)), divisor=9.0, name="box"),
+            "Box blur: the plain average of the 3x3 neighbourhood."),
+    "gaussian": (lambda: Kernel(_grid([[0.0625, 0.125, 0.0625], [0.125, 0.25, 0.125],
+                                       [0.0625, 0.125, 0.0625]]), name="gaussian"),
+                 "Gaussian blur (3x3): neighbours weigh less the farther they are."),
+    "sharpen": (lambda: Kernel(_grid([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), name="sharpen"),
+                "Sharpen: the pixel plus how much it differs from its four neighbours."),
+    "unsharp_mask": (_unsharp_mask,
+                     "Unsharp mask (5x5): the image plus (image minus a Gaussian blur of it)."),
+    "laplacian": (lambda: Kernel(_grid([[0, 1, 0], [1, -4, 1], [0, 1, 0]]), name="laplacian"),
+                  "Laplacian (4-neighbour): second derivative; responds to edges in any "
+                  "direction, 0 on flat areas."),
+    "laplacian_8": (lambda: Kernel(_grid([[1, 1, 1], [1, -8, 1], [1, 1, 1]]),
+                                   name="laplacian_8"),
+                    "Laplacian (8-neighbour): like the 4-neighbour one, diagonals included."),
+    "log": (lambda: log_kernel(4, 1.4).replace(name="log"),
+            "Laplacian of Gaussian (9x9, σ 1.4): blur then Laplacian; finds blobs and edges "
+            "with less noise."),
+    "sobel_x": (lambda: Kernel(_SOBEL_X, name="sobel_x"),
+                "Sobel x: horizontal gradient, finds vertical edges (centre row weighted 2)."),
+    "sobel_y": (lambda: Kernel(_SOBEL_X.T, name="sobel_y"),
+                "Sobel y: vertical gradient, finds horizontal edges (centre column weighted 2)."),
+    "prewitt_x": (lambda: Kernel(_PREWITT_X, name="prewitt_x"),
+                  "Prewitt x: rows of [-1 0 1]; horizontal gradient, finds vertical edges."),
+    "prewitt_y": (lambda: Kernel(_PREWITT_X.T, name="prewitt_y"),
+                  "Prewitt y: columns of [-1 0 1]; vertical gradient, finds horizontal edges."),
+    "scharr_x": (lambda: Kernel(_SCHARR_X, name="scharr_x"),
+                 "Scharr x: a horizontal gradient with better rotational accuracy than Sobel."),
+    "scharr_y": (lambda: Kernel(_SCHARR_X.T, name="scharr_y"),
+                 "Scharr y: a vertical gradient with better rotational accuracy than Sobel."),
+    "emboss": (lambda: Kernel(_grid([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]), name="emboss"),
+               "Emboss: light from the top-left; edges look raised or sunken."),
+    "outline": (lambda: Kernel(_grid([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
+                               name="outline"),
+                "Outline: the pixel minus its eight neighbours; bright on edges, black on "
+                "flat areas."),
+    "motion_blur": (lambda: Kernel(np.eye(9), divisor=9.0, name="motion_blur"),
+                    "Motion blur (9x9): the average along a diagonal line, like a moving camera."),
+}
+
+
+class _Presets:
+    """The named kernels the UI offers, each with a one-line description."""
+
+    def names(self) -> list[str]:
+        """Preset names in menu order."""
+        return list(_PRESETS)
+
+    def get(self, name: str) -> Kernel:
+        """A fresh Kernel for ``name``; KernelError lists the valid names otherwise."""
+        try:
+            factory, _ = _PRESETS[name]
+        except (KeyError, TypeError):
+            raise KernelError(
+                f"unknown kernel preset {name!r}; choose one of: {', '.join(_PRESETS)}"
+            ) from None
+        return factory()
+
+    def description(self, name: str) -> str:
+        """One line saying what the preset does, for tooltips and the help text."""
+        try:
+            return _PRESETS[name][1]
+        except (KeyError, TypeError):
+            raise KernelError(
+                f"unknown kernel preset {name!r}; choose one of: {', '.join(_PRESETS)}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in _PRESETS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_PRESETS)
+
+    def __len__(self) -> int:
+        return len(_PRESETS)
+
+
+presets = _Presets()
+
+
+# -- analysis -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KernelAnalysis:
+    """What a kernel does, in numbers the UI can show next to the grid.
+
+    ``total`` is the DC gain (how much a flat area's brightness is multiplied by). ``symmetric``
+    means unchanged by a 180° rotation, which is exactly when convolution equals correlation;
+    ``symmetries`` names every mirror/rotation the weights have. ``factors`` is (column, row)
+    with ``outer(column, row) == effective`` when the kernel is separable.
+    """
+
+    total: float
+    zero_mean: bool
+    symmetric: bool
+    symmetries: tuple[str, ...]
+    rank: int
+    separable: bool
+    factors: tuple[np.ndarray, np.ndarray] | None
+    singular_values: np.ndarray = field(repr=False)
+
+
+def _symmetries(weights: np.ndarray) -> tuple[str, ...]:
+    scale = float(np.abs(weights).max()) or 1.0
+    tol = 1e-12 * scale
+
+    def same(other: np.ndarray) -> bool:
+        return other.shape == weights.shape and bool(np.allclose(weights, other, rtol=0,
+                                                                 atol=tol))
+
+    checks = [
+        ("180° rotation", weights[::-1, ::-1]),
+        ("left-right mirror", weights[:, ::-1]),
+        ("up-down mirror", weights[::-1, :]),
+        ("diagonal mirror", weights.T),
+        ("90° rotation", np.rot90(weights)),
+    ]
+    found = [name for name, other in checks if same(other)]
+    if not np.all(np.abs(weights) <= tol):
+        found += [f"{name} (sign flips)" for name, other in checks[:3] if same(-other)]
+    return tuple(found)
+
+
+def separable_terms(weights: np.ndarray, tolerance: float = RANK_TOLERANCE
+                    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The SVD as a sum of rank-1 terms: ``weights == sum(outer(col, row))``.
+
+    Terms whose singular value is below ``tolerance`` times the largest are dropped; their
+    contribution is below floating-point noise.
+    """
+    u, s, vt = np.linalg.svd(np.asarray(weights, dtype=np.float64))
+    if s.size == 0 or s[0] == 0.0:
+        return []
+    terms = []
+    for index in range(int(np.sum(s > tolerance * s[0]))):
+        root = math.sqrt(s[index])
+        column, row = u[:, index] * root, vt[index] * root
+        if column[np.argmax(np.abs(column))] < 0:  # a readable sign: the column's peak > 0
+            column, row = -column, -row
+        terms.append((column, row))
+    return terms
+
+
+def analyze(kernel: Kernel | Any) -> KernelAnalysis:
+    """Sum, zero-mean flag, symmetry, rank and separable factors of the effective weights.
+
+    Separable factors are scaled for reading: the column sums to 1 when it can (a smoothing
+    profile, e.g. Sobel = [.25 .5 .25]^T x [-4 0 4]), otherwise its largest entry is 1.
+    """
+    kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
+    weights = kernel.effective
+    total = float(weights.sum())
+    scale = float(np.abs(weights).sum())
+    zero_mean = abs(total) <= ZERO_SUM_TOLERANCE * scale
+    singular_values = np.linalg.svd(weights, compute_uv=False)
+    terms = separable_terms(weights)
+    factors = None
+    if len(terms) <= 1:
+        rows, cols = kernel.shape
+        column, row = terms[0] if terms else (np.zeros(rows), np.zeros(cols))
+        column_sum = float(column.sum())
+        peak = float(np.abs(column).max())
+        if abs(column_sum) > 1e-9 * peak:
+            column, row = column / column_sum, row * column_sum
+        elif peak > 0:
+            column, row = column / peak, row * peak
+        column.setflags(write=False)
+        row.setflags(write=False)
+        factors = (column, row)
+    symmetries = _symmetries(weights)
+    return KernelAnalysis(
+        total=total,
+        zero_mean=zero_mean,
+        symmetric="180° rotation" in symmetries,
+        symmetries=symmetries,
+        rank=len(terms),
+        separable=len(terms) <= 1,
+        factors=factors,
+        singular_values=singular_values,
+    )
+
+
+def frequency_response(kernel: Kernel | Any, size: int = 64) -> np.ndarray:
+    """|FFT| of the kernel zero-padded to ``size`` x ``size``, DC in the centre (float32).
+
+    What the kernel passes (bright) and removes (dark) at each spatial frequency: a blur is
+    bright in the middle, an edge detector dark there.
+    """
+    kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        raise KernelError(f"frequency response size must be a whole number, got {size!r}")
+    rows, cols = kernel.shape
+    if not max(rows, cols) <= size <= 4096:
+        raise KernelError(
+            f"frequency response size must be between {max(rows, cols)} (the kernel size) "
+            f"and 4096, got {size}"
+        )
+    spectrum = np.fft.fft2(kernel.effective, s=(int(size), int(size)))
+    return np.fft.fftshift(np.abs(spectrum)).astype(np.float32)
