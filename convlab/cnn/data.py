@@ -1,0 +1,380 @@
+"""Datasets for the CNN: generated ones (no download, ever), MNIST-format files, image folders.
+
+Images travel as uint8 arrays, N x H x W (grey) or N x C x H x W, white strokes on black, like
+MNIST. ``normalize_images`` is the one place they become the network's float32 input in [0, 1];
+training, evaluation and the app's draw-a-digit pad all go through it, so they agree.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from convlab.errors import DataError
+
+DIGIT_CLASSES: tuple[str, ...] = tuple(str(digit) for digit in range(10))
+SHAPE_CLASSES: tuple[str, ...] = (
+    "horizontal bar",
+    "vertical bar",
+    "diagonal bar /",
+    "diagonal bar \\",
+    "circle",
+    "square",
+    "triangle",
+    "cross",
+)
+FASHION_CLASSES: tuple[str, ...] = (
+    "T-shirt/top",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+)
+#: the class names of each built-in or well-known dataset, by dataset name
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "digits": DIGIT_CLASSES,
+    "mnist": DIGIT_CLASSES,
+    "shapes": SHAPE_CLASSES,
+    "fashion-mnist": FASHION_CLASSES,
+}
+
+
+def class_names(dataset: str) -> tuple[str, ...]:
+    """Names of the classes of ``dataset`` ("digits", "shapes", "mnist", "fashion-mnist")."""
+    try:
+        return CLASS_NAMES[dataset]
+    except KeyError:
+        raise DataError(f"unknown dataset {dataset!r}; known: {', '.join(CLASS_NAMES)}") from None
+
+
+# ---------------------------------------------------------------------- network input
+
+
+def normalize_images(images: np.ndarray) -> np.ndarray:
+    """Images as the network sees them: float32 (N, C, H, W) in [0, 1].
+
+    uint8 is divided by 255 (other integer types by their maximum); float input is taken to be
+    in [0, 1] already. (N, H, W) gets a channel axis; a single (H, W) image becomes (1, 1, H, W).
+    """
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images[None, None]
+    elif images.ndim == 3:
+        images = images[:, None]
+    elif images.ndim != 4:
+        raise DataError(f"images must be N x H x W or N x C x H x W, got shape {images.shape}")
+    if np.issubdtype(images.dtype, np.integer):
+        scale = np.float32(1.0 / np.iinfo(images.dtype).max)
+        return images.astype(np.float32) * scale
+    return images.astype(np.float32, copy=False)
+
+
+def train_val_split(
+    images: np.ndarray, labels: np.ndarray, fraction: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle, then hold out ``fraction`` of the samples: (train_x, train_y, val_x, val_y)."""
+    if len(images) != len(labels):
+        raise DataError(f"{len(images)} images but {len(labels)} labels")
+    if not 0.0 < fraction < 1.0:
+        raise DataError(f"validation fraction must be between 0 and 1, got {fraction}")
+    order = np.random.default_rng(seed).permutation(len(images))
+    held_out = max(1, round(len(images) * fraction))
+    if held_out >= len(images):
+        raise DataError(f"{len(images)} samples are too few to split off a validation set")
+    val, train = order[:held_out], order[held_out:]
+    return images[train], labels[train], images[val], labels[val]
+
+
+def random_shift(batch: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Move each (N, C, H, W) image by its own random offset of up to ``max_shift`` pixels,
+    filling with zeros: cheap augmentation that teaches the network a digit is a digit anywhere.
+
+    Samples that drew the same offset are moved together, so there are at most (2m + 1)^2
+    array operations, whatever the batch size.
+    """
+    if max_shift <= 0:
+        return batch
+    n, _, h, w = batch.shape
+    m = max_shift
+    padded = np.zeros((*batch.shape[:2], h + 2 * m, w + 2 * m), dtype=batch.dtype)
+    padded[:, :, m : m + h, m : m + w] = batch
+    dy = rng.integers(-m, m + 1, size=n)
+    dx = rng.integers(-m, m + 1, size=n)
+    shifted = np.empty_like(batch)
+    for oy in range(-m, m + 1):
+        for ox in range(-m, m + 1):
+            chosen = (dy == oy) & (dx == ox)
+            if chosen.any():
+                shifted[chosen] = padded[chosen, :, m - oy : m - oy + h, m - ox : m - ox + w]
+    return shifted
+
+
+# ---------------------------------------------------------------------- MNIST-format files
+
+_IDX_UBYTE = 0x08
+
+
+def _read_maybe_gzip(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"cannot read {path}: {error.strerror}") from error
+    if raw[:2] == b"\x1f\x8b":  # gzip's magic number, whatever the file is called
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise DataError(f"{path} is a damaged gzip file ({error})") from error
+    return raw
+
+
+def _parse_idx(path: Path, expected_dims: int) -> np.ndarray:
+    data = _read_maybe_gzip(path)
+    header_size = 4 + 4 * expected_dims
+    if len(data) < 4:
+        raise DataError(f"{path} is too short to be an IDX file ({len(data)} bytes)")
+    zero, data_type, dims = int.from_bytes(data[:2], "big"), data[2], data[3]
+    if zero != 0 or data_type != _IDX_UBYTE or dims != expected_dims:
+        raise DataError(
+            f"{path} has the wrong magic number 0x{int.from_bytes(data[:4], 'big'):08x}: "
+            f"expected 0x{_IDX_UBYTE << 8 | expected_dims:08x} "
+            f"(unsigned bytes, {expected_dims} dimension{'s' if expected_dims > 1 else ''})"
+        )
+    if len(data) < header_size:
+        raise DataError(f"{path} is truncated inside its header")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
+    expected = math.prod(shape)
+    available = len(data) - header_size
+    if available < expected:
+        raise DataError(
+            f"{path} is truncated: its header promises {expected} bytes of data, "
+            f"the file holds {available}"
+        )
+    return np.frombuffer(data, dtype=np.uint8, count=expected, offset=header_size).reshape(shape)
+
+
+def load_idx(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read an MNIST / Fashion-MNIST image and label file pair (gzip-compressed or raw).
+
+    Returns (uint8 N x H x W, int64 N); DataError on a wrong magic number, a truncated file,
+    or counts that do not match.
+    """
+    images_path, labels_path = Path(images_path), Path(labels_path)
+    images = _parse_idx(images_path, expected_dims=3)
+    labels = _parse_idx(labels_path, expected_dims=1).astype(np.int64)
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path.name} holds {len(images)} images but {labels_path.name} "
+            f"holds {len(labels)} labels"
+        )
+    return images.copy(), labels
+
+
+# ---------------------------------------------------------------------- image folders
+
+
+@dataclass
+class FolderDataset:
+    """What ``image_folder`` found: the images, their labels and the files it had to skip."""
+
+    images: np.ndarray  # uint8, N x size x size (grey) or N x 3 x size x size (RGB)
+    labels: np.ndarray  # int64, indices into class_names
+    class_names: tuple[str, ...]
+    skipped: list[Path] = field(default_factory=list)
+
+
+def image_folder(path: str | Path, size: int = 28, grayscale: bool = True) -> FolderDataset:
+    """Load a folder with one sub-folder of images per class (the sub-folder name is the class).
+
+    Any format OpenCV reads is accepted, each image resized to size x size. Files that are not
+    readable images are skipped and listed in ``skipped``. DataError if there are fewer than
+    two classes or no readable image at all.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder")
+    class_dirs = sorted(child for child in root.iterdir() if child.is_dir())
+    if len(class_dirs) < 2:
+        raise DataError(
+            f"{root} needs at least two sub-folders, one per class; found {len(class_dirs)}"
+        )
+    flag = cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR
+    images, labels, skipped = [], [], []
+    for label, class_dir in enumerate(class_dirs):
+        for file in sorted(class_dir.iterdir()):
+            if not file.is_file():
+                continue
+            try:
+                # np.fromfile + imdecode also copes with non-ASCII paths, unlike cv2.imread
+                image = cv2.imdecode(np.fromfile(file, dtype=np.uint8), flag)
+            except (OSError, cv2.error):
+                image = None
+            if image is None:
+                skipped.append(file)
+                continue
+            image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+            if not grayscale:
+                image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).transpose(2, 0, 1)
+            images.append(image)
+            labels.append(label)
+    if not images:
+        raise DataError(f"no readable images in the class folders of {root}")
+    return FolderDataset(
+        images=np.stack(images),
+        labels=np.array(labels, dtype=np.int64),
+        class_names=tuple(class_dir.name for class_dir in class_dirs),
+        skipped=skipped,
+    )
+
+
+# ---------------------------------------------------------------------- generated datasets
+
+_CANVAS = 112  # draw large, then shrink with area averaging: anti-aliased like scanned digits
+_FONTS = (
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+    cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
+    cv2.FONT_HERSHEY_PLAIN,
+)
+
+
+def _random_affine(rng: np.random.Generator, center: float) -> np.ndarray:
+    """A 2 x 3 matrix: rotation, shear and anisotropic scale about the canvas centre."""
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    shear = rng.uniform(-0.35, 0.35)
+    scale_x, scale_y = rng.uniform(0.75, 1.2), rng.uniform(0.85, 1.15)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    linear = rotation @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag([scale_x, scale_y])
+    offset = np.array([center, center]) - linear @ np.array([center, center])
+    return np.hstack([linear, offset[:, None]])
+
+
+def mnist_normalize(image: np.ndarray, box: int = 20, size: int = 28) -> np.ndarray:
+    """Centre one glyph the way MNIST did: scale its bounding box to fit ``box`` x ``box``
+    (aspect kept, area-averaged), then place it so its centre of mass is the image centre."""
+    rows = np.flatnonzero(image.max(axis=1) > 0)
+    columns = np.flatnonzero(image.max(axis=0) > 0)
+    if rows.size == 0:
+        return np.zeros((size, size), dtype=np.uint8)
+    crop = image[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    scale = box / max(crop.shape)
+    height = max(1, round(crop.shape[0] * scale))
+    width = max(1, round(crop.shape[1] * scale))
+    glyph = cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    mass = glyph.sum()
+    centre_y = (glyph.sum(axis=1) @ np.arange(height)) / mass if mass else height / 2
+    centre_x = (glyph.sum(axis=0) @ np.arange(width)) / mass if mass else width / 2
+    shift = np.float32([[1, 0, size / 2 - 0.5 - centre_x], [0, 1, size / 2 - 0.5 - centre_y]])
+    placed = cv2.warpAffine(glyph, shift, (size, size), flags=cv2.INTER_LINEAR)
+    return np.clip(placed, 0, 255).astype(np.uint8)
+
+
+def _draw_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
+    font = int(_FONTS[rng.integers(len(_FONTS))])
+    if rng.random() < 0.3:
+        font |= cv2.FONT_ITALIC
+    text = str(digit)
+    (text_w, text_h), _ = cv2.getTextSize(text, font, 1.0, 1)
+    font_scale = 56.0 / text_h
+    thickness = int(rng.integers(4, 13))
+    canvas = np.zeros((_CANVAS, _CANVAS), dtype=np.uint8)
+    origin = (int(_CANVAS / 2 - font_scale * text_w / 2), int(_CANVAS / 2 + 28))
+    cv2.putText(canvas, text, origin, font, font_scale, 255, thickness, cv2.LINE_AA)
+    canvas = cv2.warpAffine(
+        canvas, _random_affine(rng, _CANVAS / 2), (_CANVAS, _CANVAS), flags=cv2.INTER_LINEAR
+    )
+    return mnist_normalize(canvas)
+
+
+def _finish(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Blur a little, vary the ink and add faint noise, so no two samples are pixel-perfect."""
+    result = image.astype(np.float32)
+    sigma = rng.uniform(0.0, 0.8)
+    if sigma > 0.2:
+        result = cv2.GaussianBlur(result, (0, 0), sigma)
+        peak = result.max()
+        if peak > 0:
+            result *= 255.0 / peak
+    result *= rng.uniform(0.8, 1.0)
+    result += rng.normal(0.0, rng.uniform(0.0, 6.0), result.shape)
+    return np.clip(result, 0, 255).astype(np.uint8)
+
+
+def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` MNIST-like 28 x 28 digits, white on black: (uint8 N x 28 x 28, int64 N labels).
+
+    Each is drawn with one of OpenCV's Hershey fonts under a random rotation, shear, scale and
+    stroke width, centred like MNIST (fit in 20 x 20, centre of mass in the middle), blurred
+    and noised. Classes are balanced; the same seed gives the same images.
+    """
+    if n < 0:
+        raise DataError(f"number of samples must not be negative, got {n}")
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % 10).astype(np.int64)
+    images = np.zeros((n, 28, 28), dtype=np.uint8)
+    for index, digit in enumerate(labels):
+        images[index] = _finish(_draw_digit(int(digit), rng), rng)
+    return images, labels
+
+
+def _draw_shape(kind: int, rng: np.random.Generator) -> np.ndarray:
+    canvas = np.zeros((_CANVAS, _CANVAS), dtype=np.uint8)
+    centre = rng.uniform(40, 72, size=2)
+    half = rng.uniform(20, 36)
+    thickness = int(rng.integers(6, 14))
+    cx, cy = centre
+
+    def point(x: float, y: float) -> tuple[int, int]:
+        return round(x), round(y)
+
+    name = SHAPE_CLASSES[kind]
+    if name == "horizontal bar":
+        tilt = rng.uniform(-4, 4)
+        cv2.line(canvas, point(cx - half, cy - tilt), point(cx + half, cy + tilt), 255, thickness)
+    elif name == "vertical bar":
+        tilt = rng.uniform(-4, 4)
+        cv2.line(canvas, point(cx - tilt, cy - half), point(cx + tilt, cy + half), 255, thickness)
+    elif name == "diagonal bar /":
+        cv2.line(canvas, point(cx - half, cy + half), point(cx + half, cy - half), 255, thickness)
+    elif name == "diagonal bar \\":
+        cv2.line(canvas, point(cx - half, cy - half), point(cx + half, cy + half), 255, thickness)
+    elif name == "circle":
+        cv2.circle(canvas, point(cx, cy), int(half), 255, thickness, cv2.LINE_AA)
+    elif name == "square":
+        corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * half * 0.85 + centre
+        cv2.polylines(canvas, [corners.astype(np.int32)], True, 255, thickness, cv2.LINE_AA)
+    elif name == "triangle":
+        corners = np.array([[0, -1], [0.95, 0.75], [-0.95, 0.75]]) * half + centre
+        cv2.polylines(canvas, [corners.astype(np.int32)], True, 255, thickness, cv2.LINE_AA)
+    else:  # cross
+        cv2.line(canvas, point(cx - half, cy), point(cx + half, cy), 255, thickness)
+        cv2.line(canvas, point(cx, cy - half), point(cx, cy + half), 255, thickness)
+    return cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA)
+
+
+def shapes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` 28 x 28 images of simple shapes (see SHAPE_CLASSES), white on black, balanced.
+
+    Telling bars of different orientations apart makes a CNN's first-layer filters visibly
+    turn into oriented edge detectors.
+    """
+    if n < 0:
+        raise DataError(f"number of samples must not be negative, got {n}")
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % len(SHAPE_CLASSES)).astype(np.int64)
+    images = np.zeros((n, 28, 28), dtype=np.uint8)
+    for index, kind in enumerate(labels):
+        images[index] = _finish(_draw_shape(int(kind), rng), rng)
+    return images, labels

@@ -1,0 +1,276 @@
+"""The maths of a small CNN as plain functions on numpy arrays (no state, no classes).
+
+Every tensor is *logically* NCHW (batch, channels, height, width), like PyTorch. Convolution
+turns into one big matrix product with the im2col trick:
+
+    cols[(c, u, v), (n, i, j)] = xpad[n, c, i*stride + u, j*stride + v]
+    out[o, (n, i, j)] = sum over (c, u, v) of weight[o, (c, u, v)] * cols[(c, u, v), (n, i, j)]
+
+which is exactly ``torch.nn.functional.conv2d`` (a cross-correlation: the kernel is not flipped).
+
+One layout detail makes it fast: the product above naturally yields a (channels, batch, H, W)
+buffer. Instead of copying it into NCHW order, the functions return a *transposed view* of it:
+indexing is NCHW as usual, but the memory stays channel-major, which is exactly the order the next
+layer's im2col reads. numpy's element-wise operations keep that memory order, so a whole LeNet
+forward and backward pass runs without a single explicit transpose copy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+    """Spatial size after a convolution or pooling window slides over ``size`` pixels."""
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+# ----------------------------------------------------------------------------- convolution
+
+
+def _channel_major_padded(x: np.ndarray, padding: int) -> np.ndarray:
+    """``x`` (N, C, H, W) as a (C, N, H + 2p, W + 2p) array with a border of zeros."""
+    n, c, h, w = x.shape
+    if padding == 0:
+        return x.transpose(1, 0, 2, 3)
+    padded = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
+    padded[:, :, padding : padding + h, padding : padding + w] = x.transpose(1, 0, 2, 3)
+    return padded
+
+
+def im2col(x: np.ndarray, kernel_size: int, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """Every k x k input patch as one column: (C*k*k, N*Ho*Wo), rows ordered (c, u, v).
+
+    ``sliding_window_view`` gives all the windows as a view without copying; one reshape then
+    copies them, in the row/column order the matrix product needs, into a contiguous array.
+    """
+    padded = _channel_major_padded(x, padding)
+    c, n = padded.shape[:2]
+    windows = sliding_window_view(padded, (kernel_size, kernel_size), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]  # (C, N, Ho, Wo, k, k)
+    out_h, out_w = windows.shape[2:4]
+    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(
+        c * kernel_size * kernel_size, n * out_h * out_w
+    )
+
+
+def col2im(
+    cols: np.ndarray,
+    input_shape: tuple[int, int, int, int],
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+) -> np.ndarray:
+    """The adjoint of im2col: add every column back onto the pixels it was copied from.
+
+    A pixel belongs to up to k*k windows, so its gradient is a sum. Rather than scattering
+    element by element (``np.add.at`` is slow), loop over the k*k kernel offsets (u, v): for a
+    fixed offset, the windows' pixels form one strided slice of the input, added in one go.
+    Returns (N, C, H, W) stored channel-major (see the module docstring).
+    """
+    n, c, h, w = input_shape
+    out_h = output_size(h, kernel_size, stride, padding)
+    out_w = output_size(w, kernel_size, stride, padding)
+    cols = cols.reshape(c, kernel_size, kernel_size, n, out_h, out_w)
+    padded = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
+    for u in range(kernel_size):
+        for v in range(kernel_size):
+            padded[:, :, u : u + stride * out_h : stride, v : v + stride * out_w : stride] += cols[
+                :, u, v
+            ]
+    return padded[:, :, padding : padding + h, padding : padding + w].transpose(1, 0, 2, 3)
+
+
+def conv2d_forward(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int = 1, padding: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Convolve (N, C, H, W) with weight (O, C, k, k); returns (output (N, O, Ho, Wo), cols).
+
+    ``cols`` is kept by the caller for the backward pass, so the patches are copied only once.
+    """
+    n, _, h, w = x.shape
+    out_channels, _, kernel_size, _ = weight.shape
+    out_h = output_size(h, kernel_size, stride, padding)
+    out_w = output_size(w, kernel_size, stride, padding)
+    cols = im2col(x, kernel_size, stride, padding)
+    out = weight.reshape(out_channels, -1) @ cols  # (O, N*Ho*Wo): one BLAS call for the batch
+    out += bias[:, None]
+    return out.reshape(out_channels, n, out_h, out_w).transpose(1, 0, 2, 3), cols
+
+
+def conv2d_backward(
+    dout: np.ndarray,
+    cols: np.ndarray,
+    input_shape: tuple[int, int, int, int],
+    weight: np.ndarray,
+    stride: int = 1,
+    padding: int = 0,
+    input_grad: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients (dx, dweight, dbias) of a convolution, given dL/dout (N, O, Ho, Wo).
+
+    The forward pass was ``out = W @ cols``, so ``dW = dout @ cols.T`` and ``dcols = W.T @ dout``;
+    col2im then sums ``dcols`` back onto the input pixels. ``input_grad=False`` skips dx (the
+    first layer of a network never needs it, and it is the most expensive part).
+    """
+    out_channels = weight.shape[0]
+    dout_2d = dout.transpose(1, 0, 2, 3).reshape(out_channels, -1)  # free when channel-major
+    dweight = (dout_2d @ cols.T).reshape(weight.shape)
+    dbias = dout_2d.sum(axis=1)
+    if not input_grad:
+        return None, dweight, dbias
+    dcols = weight.reshape(out_channels, -1).T @ dout_2d
+    return col2im(dcols, input_shape, weight.shape[2], stride, padding), dweight, dbias
+
+
+# ----------------------------------------------------------------------------- pooling
+
+
+def _window_offsets(
+    x_shape: tuple[int, ...], kernel_size: int, stride: int
+) -> tuple[int, int, list[tuple[slice, slice]]]:
+    """Output size and, for each kernel offset (u, v), the slices of the pixels it sees.
+
+    Pooling loops over the k*k offsets instead of the pixels: for a fixed offset, the pixels of
+    all windows form one strided slice, so each step is a whole-array numpy operation.
+    """
+    out_h = output_size(x_shape[2], kernel_size, stride)
+    out_w = output_size(x_shape[3], kernel_size, stride)
+    offsets = [
+        (slice(u, u + stride * out_h, stride), slice(v, v + stride * out_w, stride))
+        for u in range(kernel_size)
+        for v in range(kernel_size)
+    ]
+    return out_h, out_w, offsets
+
+
+def max_pool2d_forward(
+    x: np.ndarray, kernel_size: int = 2, stride: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Max over each k x k window; returns (output, winner) where ``winner`` is the index
+    (u*k + v) of the pixel that won each window, the first one on ties, as PyTorch does."""
+    stride = stride or kernel_size
+    _, _, offsets = _window_offsets(x.shape, kernel_size, stride)
+    rows, columns = offsets[0]
+    out = x[:, :, rows, columns].copy(order="K")
+    winner = np.zeros_like(out, dtype=np.uint8)
+    larger = np.empty_like(out, dtype=bool)
+    for index, (rows, columns) in enumerate(offsets[1:], start=1):
+        candidate = x[:, :, rows, columns]
+        np.greater(candidate, out, out=larger)  # strictly greater: earlier pixels win ties
+        np.copyto(out, candidate, where=larger)
+        np.copyto(winner, np.uint8(index), where=larger)
+    return out, winner
+
+
+def max_pool2d_backward(
+    dout: np.ndarray,
+    winner: np.ndarray,
+    input_shape: tuple[int, ...],
+    kernel_size: int = 2,
+    stride: int | None = None,
+    like: np.ndarray | None = None,
+) -> np.ndarray:
+    """Route each window's gradient to the pixel that won it; every other pixel gets zero.
+
+    ``like`` (the forward input, optional) gives the result the same memory order.
+    """
+    stride = stride or kernel_size
+    _, _, offsets = _window_offsets(input_shape, kernel_size, stride)
+    if like is not None:
+        dx = np.zeros_like(like, dtype=dout.dtype)
+    else:
+        dx = np.zeros(input_shape, dtype=dout.dtype)
+    zero = dout.dtype.type(0)
+    for index, (rows, columns) in enumerate(offsets):
+        dx[:, :, rows, columns] += np.where(winner == index, dout, zero)
+    return dx
+
+
+def avg_pool2d_forward(
+    x: np.ndarray, kernel_size: int = 2, stride: int | None = None
+) -> np.ndarray:
+    """Mean over each k x k window (no padding)."""
+    stride = stride or kernel_size
+    _, _, offsets = _window_offsets(x.shape, kernel_size, stride)
+    rows, columns = offsets[0]
+    total = x[:, :, rows, columns].copy(order="K")
+    for rows, columns in offsets[1:]:
+        total += x[:, :, rows, columns]
+    total *= x.dtype.type(1.0 / (kernel_size * kernel_size))
+    return total
+
+
+def avg_pool2d_backward(
+    dout: np.ndarray,
+    input_shape: tuple[int, ...],
+    kernel_size: int = 2,
+    stride: int | None = None,
+    like: np.ndarray | None = None,
+) -> np.ndarray:
+    """Every pixel of a window gets an equal 1/(k*k) share of the window's gradient."""
+    stride = stride or kernel_size
+    _, _, offsets = _window_offsets(input_shape, kernel_size, stride)
+    if like is not None:
+        dx = np.zeros_like(like, dtype=dout.dtype)
+    else:
+        dx = np.zeros(input_shape, dtype=dout.dtype)
+    share = dout * dout.dtype.type(1.0 / (kernel_size * kernel_size))
+    for rows, columns in offsets:
+        dx[:, :, rows, columns] += share
+    return dx
+
+
+# ----------------------------------------------------------------------------- the rest
+
+
+def relu_forward(x: np.ndarray) -> np.ndarray:
+    """max(x, 0), element-wise."""
+    return np.maximum(x, x.dtype.type(0))
+
+
+def relu_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The gradient passes where the unit was active (output > 0) and stops elsewhere."""
+    return np.where(out > 0, dout, dout.dtype.type(0))
+
+
+def dense_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """x (N, in) @ weight.T (in, out) + bias: weight is (out, in), as in torch.nn.Linear."""
+    return x @ weight.T + bias
+
+
+def dense_backward(
+    dout: np.ndarray, x: np.ndarray, weight: np.ndarray, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients (dx, dweight, dbias) of a fully connected layer."""
+    dx = dout @ weight if input_grad else None
+    return dx, dout.T @ x, dout.sum(axis=0)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log(softmax(logits)) along axis 1, without overflow: subtract each row's max first."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities for each row of logits."""
+    return np.exp(log_softmax(logits))
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean softmax cross-entropy over the batch and its gradient dL/dlogits.
+
+    Same value as ``torch.nn.functional.cross_entropy(logits, labels)``. The gradient has the
+    famously simple form (softmax(logits) - one_hot(labels)) / N.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    batch = logits.shape[0]
+    log_probs = log_softmax(logits)
+    rows = np.arange(batch)
+    loss = float(-log_probs[rows, labels].mean())
+    dlogits = np.exp(log_probs)
+    dlogits[rows, labels] -= 1
+    dlogits /= batch
+    return loss, dlogits

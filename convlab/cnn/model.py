@@ -1,0 +1,273 @@
+"""Sequential models, the builders the app offers (LeNet-style CNNs, an MLP), and model files.
+
+A model file is a ``.npz`` archive: the architecture as JSON under ``"architecture"`` and each
+parameter under ``"<layer index>.<name>"`` (e.g. ``"0.weight"``). No pickle, so loading a file
+never runs code from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from convlab.cnn.functional import cross_entropy
+from convlab.cnn.layers import (
+    LAYER_TYPES,
+    Conv2D,
+    Dense,
+    Flatten,
+    Layer,
+    MaxPool2D,
+    RandomSource,
+    ReLU,
+)
+from convlab.errors import ConvlabError
+
+FORMAT_VERSION = 1
+
+
+class Sequential:
+    """Layers applied one after another; backward walks them in reverse (the chain rule)."""
+
+    def __init__(self, *layers: Layer) -> None:
+        self.layers: list[Layer] = list(layers)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Logits for a float batch (N, C, H, W). ``training`` switches Dropout on."""
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    __call__ = forward
+
+    def backward(self, dlogits: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Fill every layer's ``grads`` from dL/dlogits; returns dL/dinput.
+
+        ``input_grad=False`` (used by training) skips the gradient of the network's input,
+        which nobody needs there, and returns None.
+        """
+        grad: np.ndarray | None = dlogits
+        for index in range(len(self.layers) - 1, -1, -1):
+            needs_input_grad = input_grad or index > 0
+            grad = self.layers[index].backward(grad, input_grad=needs_input_grad)
+        return grad
+
+    # ------------------------------------------------------------------ inference helpers
+
+    def predict_logits(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Logits for many images, a batch at a time to keep memory small."""
+        from convlab.cnn.data import normalize_images
+
+        x = normalize_images(images)
+        outputs = [
+            self.forward(x[start : start + batch_size]) for start in range(0, len(x), batch_size)
+        ]
+        return np.concatenate(outputs) if outputs else np.zeros((0, 0), np.float32)
+
+    def predict(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Predicted class for each image (uint8 or float in [0, 1]; N x H x W or N x C x H x W)."""
+        return self.predict_logits(images, batch_size).argmax(axis=1)
+
+    def evaluate(
+        self, images: np.ndarray, labels: np.ndarray, batch_size: int = 256
+    ) -> tuple[float, float]:
+        """(mean cross-entropy loss, accuracy in [0, 1]) over a labelled set."""
+        labels = np.asarray(labels, dtype=np.int64)
+        if len(labels) == 0:
+            raise ConvlabError("cannot evaluate a model on an empty set of images")
+        logits = self.predict_logits(images, batch_size)
+        loss, _ = cross_entropy(logits, labels)
+        return loss, float((logits.argmax(axis=1) == labels).mean())
+
+    def feature_maps(self, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """Every layer's output for ONE input (C, H, W) or (1, C, H, W), batch axis removed.
+
+        Returns (layer description, output) pairs: (C, H, W) maps for convolution and pooling
+        layers, vectors after Flatten.
+        """
+        from convlab.cnn.data import normalize_images
+
+        batch = normalize_images(x if x.ndim == 4 else x[None])
+        if batch.shape[0] != 1:
+            raise ConvlabError(f"feature_maps takes one image, got a batch of {batch.shape[0]}")
+        maps = []
+        for layer in self.layers:
+            batch = layer.forward(batch)
+            maps.append((repr(layer), np.ascontiguousarray(batch[0])))
+        return maps
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def parameter_counts(self) -> list[tuple[str, int]]:
+        """(layer description, number of weights and biases) for every layer."""
+        return [(repr(layer), layer.parameter_count()) for layer in self.layers]
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(layer.parameter_count() for layer in self.layers)
+
+    def output_shapes(self, input_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+        """Each layer's output shape for one sample shaped ``input_shape`` (C, H, W)."""
+        shapes = []
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+            shapes.append(shape)
+        return shapes
+
+    def astype(self, dtype: type) -> Sequential:
+        """Convert every parameter (float64 for gradient checks); returns self."""
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    def state(self) -> list[dict[str, np.ndarray]]:
+        """A copy of every layer's parameters (to restore later with ``set_state``)."""
+        return [{key: value.copy() for key, value in layer.params.items()} for layer in self.layers]
+
+    def set_state(self, state: Sequence[dict[str, np.ndarray]]) -> None:
+        """Copy parameters back in place, so arrays other code holds stay valid."""
+        for layer, saved in zip(self.layers, state, strict=True):
+            for key, value in saved.items():
+                np.copyto(layer.params[key], value)
+
+    def architecture(self) -> list[dict[str, object]]:
+        """The layer types and constructor arguments, as saved in model files."""
+        return [
+            {"type": type(layer).__name__, "config": layer.config(), "trainable": layer.trainable}
+            for layer in self.layers
+        ]
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
+        return f"Sequential(\n{inner}\n)"
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, path: str | Path) -> None:
+        """Write the architecture and parameters to a ``.npz`` file."""
+        arrays = {
+            f"{index}.{key}": value
+            for index, layer in enumerate(self.layers)
+            for key, value in layer.params.items()
+        }
+        header = {"format": FORMAT_VERSION, "layers": self.architecture()}
+        try:
+            with open(path, "wb") as handle:
+                np.savez(handle, architecture=np.array(json.dumps(header)), **arrays)
+        except OSError as error:
+            raise ConvlabError(f"cannot save the model to {path}: {error.strerror}") from error
+
+    @classmethod
+    def load(cls, path: str | Path) -> Sequential:
+        """Rebuild a model saved with ``save``; ConvlabError if the file is not one."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                header = json.loads(str(archive["architecture"]))
+                arrays = {key: archive[key] for key in archive.files if key != "architecture"}
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
+            raise ConvlabError(f"{path} is not a ConvLab model file ({error})") from error
+        try:
+            layers = []
+            for spec in header["layers"]:
+                layer = LAYER_TYPES[spec["type"]](**spec["config"])
+                layer.trainable = bool(spec.get("trainable", True))
+                layers.append(layer)
+            model = cls(*layers)
+            for index, layer in enumerate(model.layers):
+                for key, value in layer.params.items():
+                    saved = arrays[f"{index}.{key}"]
+                    if saved.shape != value.shape:
+                        raise ValueError(
+                            f"{index}.{key} has shape {saved.shape}, not {value.shape}"
+                        )
+                    layer.params[key] = saved.astype(value.dtype)
+                layer.astype(np.float32)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ConvlabError(f"{path}: the model description is damaged ({error})") from error
+        return model
+
+
+def load_model(path: str | Path) -> Sequential:
+    """Same as ``Sequential.load``."""
+    return Sequential.load(path)
+
+
+# ---------------------------------------------------------------------- builders
+
+
+def build_cnn(
+    conv_layers: int = 2,
+    filters: Sequence[int] = (8, 16, 32),
+    kernel_size: int = 5,
+    pool: bool = True,
+    input_shape: tuple[int, int, int] = (1, 28, 28),
+    num_classes: int = 10,
+    *,
+    seed: RandomSource = 0,
+) -> Sequential:
+    """[Conv (same padding) -> ReLU -> MaxPool 2] x conv_layers -> Flatten -> Dense.
+
+    ``filters[i]`` is the number of filters of the i-th convolution; pooling is skipped where
+    ``pool`` is False or the maps have shrunk below 2 pixels.
+    """
+    if not 1 <= conv_layers <= len(filters):
+        raise ConvlabError(f"{conv_layers} convolution layers need at least as many filter counts")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ConvlabError(f"kernel size must be odd (3, 5, 7, ...), got {kernel_size}")
+    rng = np.random.default_rng(seed)
+    channels, height, width = input_shape
+    layers: list[Layer] = []
+    for count in filters[:conv_layers]:
+        layers += [Conv2D(channels, count, kernel_size, padding=kernel_size // 2, rng=rng), ReLU()]
+        channels = count
+        if pool and min(height, width) >= 2:
+            layers.append(MaxPool2D(2))
+            height, width = height // 2, width // 2
+    layers += [Flatten(), Dense(channels * height * width, num_classes, rng=rng)]
+    return Sequential(*layers)
+
+
+def lenet(
+    in_channels: int = 1,
+    num_classes: int = 10,
+    filters: tuple[int, int] = (8, 16),
+    kernel_size: int = 5,
+    *,
+    seed: RandomSource = 0,
+) -> Sequential:
+    """The classic LeNet shape for 28 x 28 digits:
+
+    Conv(in, 8, 5, pad 2) ReLU MaxPool2 Conv(8, 16, 5, pad 2) ReLU MaxPool2
+    Flatten Dense(16*7*7, 10)
+    """
+    return build_cnn(
+        conv_layers=2,
+        filters=filters,
+        kernel_size=kernel_size,
+        pool=True,
+        input_shape=(in_channels, 28, 28),
+        num_classes=num_classes,
+        seed=seed,
+    )
+
+
+def mlp(
+    input_shape: tuple[int, int, int] = (1, 28, 28),
+    hidden: Sequence[int] = (128,),
+    num_classes: int = 10,
+    *,
+    seed: RandomSource = 0,
+) -> Sequential:
+    """Flatten -> [Dense -> ReLU] per hidden size -> Dense: the "no convolution" baseline."""
+    rng = np.random.default_rng(seed)
+    features = int(np.prod(input_shape))
+    layers: list[Layer] = [Flatten()]
+    for size in hidden:
+        layers += [Dense(features, size, rng=rng), ReLU()]
+        features = size
+    layers.append(Dense(features, num_classes, rng=rng))
+    return Sequential(*layers)
