@@ -1,0 +1,219 @@
+"""The step-by-step arithmetic against plain loops written from the textbook definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convlab.engine.arithmetic import (
+    BORDERS,
+    assemble,
+    border_indices,
+    convolution_steps,
+    gather_output_size,
+    pixel_permutation,
+    pooling_steps,
+    shuffle_pixels,
+    transposed_output_size,
+    transposed_steps,
+    window_breakdown,
+)
+from convlab.engine.kernels import Kernel
+from convlab.errors import ConvlabError
+
+SETTINGS = [  # (n, k, padding, stride, dilation)
+    (5, 3, 0, 1, 1),
+    (5, 3, 1, 1, 1),
+    (7, 3, 1, 2, 1),
+    (7, 3, 2, 1, 2),
+    (6, 2, 0, 2, 1),
+    (9, 5, 2, 3, 1),
+    (4, 1, 0, 1, 1),
+    (8, 4, 3, 2, 2),
+]
+
+
+def _zero_pad(grid: np.ndarray, p: int) -> np.ndarray:
+    padded = np.zeros((grid.shape[0] + 2 * p, grid.shape[1] + 2 * p))
+    padded[p : p + grid.shape[0], p : p + grid.shape[1]] = grid
+    return padded
+
+
+def _loop_correlate(grid, kernel, p, s, d):
+    padded = _zero_pad(grid, p)
+    k = kernel.shape[0]
+    out_n = (grid.shape[0] + 2 * p - d * (k - 1) - 1) // s + 1
+    out = np.zeros((out_n, out_n))
+    for i in range(out_n):
+        for j in range(out_n):
+            total = 0.0
+            for u in range(k):
+                for v in range(k):
+                    total += kernel[u, v] * padded[i * s + u * d, j * s + v * d]
+            out[i, j] = total
+    return out
+
+
+def _loop_pool(grid, k, p, s, d, kind):
+    padded = np.full((grid.shape[0] + 2 * p, grid.shape[1] + 2 * p), np.nan)
+    padded[p : p + grid.shape[0], p : p + grid.shape[1]] = grid
+    out_n = (grid.shape[0] + 2 * p - d * (k - 1) - 1) // s + 1
+    out = np.zeros((out_n, out_n))
+    for i in range(out_n):
+        for j in range(out_n):
+            values = [padded[i * s + u * d, j * s + v * d] for u in range(k) for v in range(k)]
+            if kind == "max":
+                out[i, j] = max(v for v in values if not np.isnan(v))
+            else:
+                out[i, j] = sum(0.0 if np.isnan(v) else v for v in values) / (k * k)
+    return out
+
+
+def _loop_transposed(grid, kernel, p, s, d):
+    n, k = grid.shape[0], kernel.shape[0]
+    full = (n - 1) * s + d * (k - 1) + 1
+    out = np.zeros((full, full))
+    for i in range(n):
+        for j in range(n):
+            for u in range(k):
+                for v in range(k):
+                    out[i * s + u * d, j * s + v * d] += grid[i, j] * kernel[u, v]
+    return out[p : full - p, p : full - p]
+
+
+@pytest.mark.parametrize(("n", "k", "p", "s", "d"), SETTINGS)
+def test_convolution_steps_match_loops(n, k, p, s, d):
+    rng = np.random.default_rng(n * 100 + k)
+    grid = rng.integers(0, 10, (n, n)).astype(float)
+    kernel = rng.integers(-2, 3, (k, k)).astype(float)
+    steps = convolution_steps(grid, kernel, padding=p, stride=s, dilation=d)
+    out_n = gather_output_size(n, k, padding=p, stride=s, dilation=d)
+    assert len(steps) == out_n * out_n
+    np.testing.assert_allclose(assemble(steps, (out_n, out_n)), _loop_correlate(grid, kernel, p,
+                                                                                s, d))
+
+
+def test_window_step_marks_padding_cells():
+    grid = np.arange(16.0).reshape(4, 4) + 1
+    first = convolution_steps(grid, np.ones((3, 3)), padding=1)[0]
+    assert first.rows == (-1, 0, 1) and first.cols == (-1, 0, 1)
+    assert not first.in_bounds[0].any() and not first.in_bounds[:, 0].any()
+    assert first.in_bounds[1:, 1:].all()
+    assert first.patch[0].sum() == 0 and first.value == 1 + 2 + 5 + 6
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize(("n", "k", "p", "s", "d"), [(6, 2, 0, 2, 1), (7, 3, 1, 2, 1),
+                                                    (5, 3, 1, 1, 1), (9, 3, 1, 3, 2)])
+def test_pooling_steps_match_loops(kind, n, k, p, s, d):
+    grid = np.random.default_rng(7).integers(-5, 10, (n, n)).astype(float)
+    steps = pooling_steps(grid, k, kind=kind, padding=p, stride=s, dilation=d)
+    out_n = gather_output_size(n, k, padding=p, stride=s, dilation=d)
+    np.testing.assert_allclose(assemble(steps, (out_n, out_n)), _loop_pool(grid, k, p, s, d, kind))
+
+
+def test_max_pool_ignores_padding_even_when_all_values_are_negative():
+    grid = -np.arange(1.0, 17.0).reshape(4, 4)
+    steps = pooling_steps(grid, 3, kind="max", padding=1, stride=1)
+    assert steps[0].value == -1.0  # the zero padding would have won otherwise
+
+
+@pytest.mark.parametrize(("n", "k", "p", "s", "d"), [(3, 3, 0, 1, 1), (3, 3, 1, 2, 1),
+                                                    (4, 2, 0, 2, 1), (2, 3, 0, 2, 2),
+                                                    (4, 3, 1, 3, 1)])
+def test_transposed_steps_match_loops(n, k, p, s, d):
+    rng = np.random.default_rng(3)
+    grid = rng.integers(0, 5, (n, n)).astype(float)
+    kernel = rng.integers(-1, 3, (k, k)).astype(float)
+    size = transposed_output_size(n, k, padding=p, stride=s, dilation=d)
+    steps = transposed_steps(grid, kernel, padding=p, stride=s, dilation=d)
+    assert len(steps) == n * n
+    np.testing.assert_allclose(assemble(steps, (size, size)), _loop_transposed(grid, kernel, p,
+                                                                               s, d))
+
+
+def test_transposed_is_the_adjoint_of_the_correlation():
+    """<conv(x), y> == <x, conv_transpose(y)>: the defining property, checked numerically."""
+    rng = np.random.default_rng(11)
+    x, kernel = rng.normal(size=(7, 7)), rng.normal(size=(3, 3))
+    settings = {"padding": 1, "stride": 2, "dilation": 1}
+    conv = assemble(convolution_steps(x, kernel, **settings), (4, 4))
+    y = rng.normal(size=conv.shape)
+    back = assemble(transposed_steps(y, kernel, **settings), (7, 7))
+    assert np.isclose((conv * y).sum(), (x * back).sum())
+
+
+def test_output_sizes_follow_the_formula_and_explain_impossible_settings():
+    assert gather_output_size(5, 3, padding=0, stride=1, dilation=1) == 3
+    assert gather_output_size(7, 3, padding=1, stride=2, dilation=1) == 4
+    assert gather_output_size(7, 3, padding=0, stride=1, dilation=3) == 1
+    with pytest.raises(ConvlabError, match="does not fit"):
+        gather_output_size(4, 5, padding=0, stride=1, dilation=1)
+    with pytest.raises(ConvlabError, match="stride"):
+        gather_output_size(4, 3, padding=0, stride=0, dilation=1)
+    assert transposed_output_size(3, 3, padding=1, stride=2, dilation=1) == 5
+    with pytest.raises(ConvlabError, match="crops"):
+        transposed_output_size(1, 1, padding=1, stride=1, dilation=1)
+    with pytest.raises(ConvlabError, match="half"):
+        pooling_steps(np.ones((5, 5)), 2, padding=2)
+
+
+def test_border_indices_follow_opencv_rules():
+    idx = np.arange(-3, 7)
+    assert border_indices(idx, 4, "reflect101").tolist() == [3, 2, 1, 0, 1, 2, 3, 2, 1, 0]
+    assert border_indices(idx, 4, "reflect").tolist() == [2, 1, 0, 0, 1, 2, 3, 3, 2, 1]
+    assert border_indices(idx, 4, "replicate").tolist() == [0, 0, 0, 0, 1, 2, 3, 3, 3, 3]
+    assert border_indices(idx, 4, "wrap").tolist() == [1, 2, 3, 0, 1, 2, 3, 0, 1, 2]
+    assert border_indices(idx, 4, "constant").tolist() == [-1, -1, -1, 0, 1, 2, 3, -1, -1, -1]
+    with pytest.raises(ConvlabError, match="border"):
+        border_indices(idx, 4, "mirror")
+
+
+def _loop_window(image, weights, row, col, border, top, left, stride, dilation):
+    height, width = image.shape
+    total = 0.0
+    for u in range(weights.shape[0]):
+        for v in range(weights.shape[1]):
+            r = row * stride + u * dilation - top
+            c = col * stride + v * dilation - left
+            if border == "constant" and not (0 <= r < height and 0 <= c < width):
+                continue
+            rr = border_indices(np.array([r]), height, border)[0]
+            cc = border_indices(np.array([c]), width, border)[0]
+            total += weights[u, v] * image[rr, cc]
+    return total
+
+
+@pytest.mark.parametrize("border", BORDERS)
+def test_window_breakdown_matches_a_loop_at_corners(border):
+    image = np.random.default_rng(5).integers(0, 256, (9, 11)).astype(float)
+    kernel = Kernel(np.arange(15.0).reshape(3, 5) - 7, divisor=3.0, offset=2.0)
+    for row, col in [(0, 0), (0, 10), (8, 0), (8, 10), (4, 5)]:
+        parts = window_breakdown(image, kernel, row, col, border=border)
+        expected = _loop_window(image, kernel.weights, row, col, border, 1, 2, 1, 1)
+        assert np.isclose(parts["total"], expected)
+        assert np.isclose(parts["result"], expected / 3.0 + 2.0)
+        np.testing.assert_allclose(parts["products"], parts["patch"] * kernel.weights)
+    corner = window_breakdown(image, kernel, 0, 0, border=border)
+    assert not corner["in_bounds"][0].any() and corner["in_bounds"][1:, 2:].all()
+
+
+def test_window_breakdown_with_stride_dilation_and_valid_padding():
+    image = np.random.default_rng(6).integers(0, 256, (12, 12)).astype(float)
+    kernel = Kernel(np.random.default_rng(1).normal(size=(3, 3)))
+    parts = window_breakdown(image, kernel, 2, 3, border="reflect", padding="valid", stride=2,
+                             dilation=2)
+    assert parts["rows"].tolist() == [4, 6, 8] and parts["cols"].tolist() == [6, 8, 10]
+    assert np.isclose(parts["total"], _loop_window(image, kernel.weights, 2, 3, "reflect", 0, 0,
+                                                   2, 2))
+
+
+def test_shuffle_pixels_is_a_fixed_permutation_of_whole_pixels():
+    image = np.random.default_rng(2).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    shuffled = shuffle_pixels(image, seed=4)
+    assert shuffled.shape == image.shape and shuffled.dtype == image.dtype
+    np.testing.assert_array_equal(shuffled, shuffle_pixels(image, seed=4))
+    assert not np.array_equal(shuffled, image)
+    order = pixel_permutation(30, seed=4)
+    assert sorted(order.tolist()) == list(range(30))
+    np.testing.assert_array_equal(shuffled.reshape(30, 3), image.reshape(30, 3)[order])
