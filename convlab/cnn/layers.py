@@ -230,16 +230,19 @@ class Flatten(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self._input_shape: tuple[int, ...] | None = None
+        self._input: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        self._input_shape = x.shape
+        self._input = x
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if self._input_shape is None:
+        if self._input is None:
             raise ConvlabError("Flatten.backward called before forward")
-        return dout.reshape(self._input_shape)
+        # Same memory order as the input, so the layers below keep their fast layout.
+        dx = np.empty_like(self._input, dtype=dout.dtype)
+        dx[...] = dout.reshape(self._input.shape)
+        return dx
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (int(np.prod(input_shape)),)
