@@ -1,5 +1,7 @@
 """The convolution engine: numpy + OpenCV only, never Qt, so it runs in tests and notebooks."""
 
+from convlab.engine.convolve import BORDERS, convolve, output_shape, plan
+from convlab.engine.explain import output_size, parameter_counts, pixel_breakdown
 from convlab.engine.kernels import (
     Kernel,
     KernelAnalysis,
@@ -12,12 +14,19 @@ from convlab.engine.kernels import (
 )
 
 __all__ = [
+    "BORDERS",
     "Kernel",
     "KernelAnalysis",
     "analyze",
+    "convolve",
     "frequency_response",
     "gabor_kernel",
     "gaussian_kernel",
     "log_kernel",
+    "output_shape",
+    "output_size",
+    "parameter_counts",
+    "pixel_breakdown",
+    "plan",
     "presets",
 ]

@@ -1,0 +1,543 @@
+"""``convolve``: the one exact definition of a convolution in ConvLab, computed the fastest way.
+
+Definition (DESIGN.md)::
+
+    out[i, j] = sum_uv K[u, v] * Xpad[i*stride + u*dilation, j*stride + v*dilation] / divisor
+                + offset
+
+where ``Xpad`` is the image extended by the border rule; ``padding="same"`` adds
+``dilation*(kh-1)//2`` rows above and the rest of ``dilation*(kh-1)`` below (the PyTorch
+convention, which decides where an even kernel sits), ``"valid"`` adds nothing, an int ``p`` adds
+``p`` on every side.
+
+Every method below computes exactly that sum; they differ only in speed, and the tests compare
+each one against a plain loop:
+
+``filter2d``
+    ``cv2.filter2D`` with the anchor placed so that OpenCV's border handling *is* the padding
+    (no copy); OpenCV itself switches to a tiled DFT for kernels of 50 taps and more.
+``separable``
+    a rank-1 kernel as ``cv2.sepFilter2D`` with its column and row factors: kh+kw taps, not kh*kw.
+``multi_separable``
+    a rank-r kernel as the sum of r separable passes (SVD), when r*(kh+kw) beats kh*kw.
+``dft``
+    one whole-image FFT per channel; wins only for very large (dilated) kernels.
+``strided``
+    stride > 1 without computing the skipped rows: row phase ``p`` of the padded image (a
+    free, row-strided view) is filtered with kernel rows ``p, p+s, ...``, and the phases summed.
+``dilated``
+    dilation > 1 as one 1-row pass per kernel row on a shifted (and strided) view of the padded
+    image, instead of a mostly-zero dilated kernel.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from convlab.engine.kernels import Kernel, separable_terms
+from convlab.errors import ConvlabError, KernelError
+
+BORDERS = ("reflect101", "reflect", "replicate", "constant", "wrap")
+"""Border rules, named as in DESIGN.md; numpy's np.pad names: reflect, symmetric, edge,
+constant (zeros), wrap."""
+
+MODES = ("correlate", "convolve")
+CHANNEL_MODES = ("per_channel", "gray")
+METHODS = ("auto", "filter2d", "separable", "multi_separable", "dft", "strided", "dilated")
+
+_CV_BORDER = {
+    "reflect101": cv2.BORDER_REFLECT_101,
+    "reflect": cv2.BORDER_REFLECT,
+    "replicate": cv2.BORDER_REPLICATE,
+    "constant": cv2.BORDER_CONSTANT,
+    "wrap": cv2.BORDER_WRAP,
+}
+
+# Relative costs, in "one 2-D tap over the whole frame" units, measured with
+# ``python -m convlab.bench engine`` on a 2-core machine (uint8 RGB frames, float32 output).
+_DIRECT_TAP_LIMIT = 50  # cv2.filter2D goes to its tiled DFT from this many taps
+_FILTER2D_DFT_COST = 150.0  # cv2.filter2D's own DFT, nearly independent of kernel size
+_FILTER2D_DFT_PER_SIDE = 0.4  # ... plus a little per kernel row/column
+_OWN_DFT_COST = 260.0  # our whole-image DFT: slower, but does not grow with the kernel
+_SEPARABLE_TAP = 0.5  # a 1-D tap costs about half a 2-D tap
+_PASS_OVERHEAD = 1.5  # reading the frame and writing one float32 result
+_ACCUMULATE = 1.0  # adding one float32 result into another
+_SUBSAMPLE = 1.0  # copying every s-th column out of a float32 result (per full-frame pixel)
+
+
+def _choice(value: Any, allowed: Sequence[str], what: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise KernelError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise KernelError(f"{what} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def as_kernel(kernel: Kernel | Any) -> Kernel:
+    """A Kernel from a Kernel or a 2-D array of weights (validated by Kernel)."""
+    return kernel if isinstance(kernel, Kernel) else Kernel(kernel)
+
+
+def padding_amounts(kernel_shape: tuple[int, int], padding: str | int, dilation: int = 1
+                    ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) rows/columns the border rule adds, per DESIGN.md."""
+    dilation = _positive_int(dilation, "dilation")
+    if isinstance(padding, str):
+        _choice(padding, ("same", "valid"), "padding")
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        amounts = []
+        for size in kernel_shape:
+            total = dilation * (int(size) - 1)
+            amounts.append((total // 2, total - total // 2))
+        return amounts[0], amounts[1]
+    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
+        raise KernelError(
+            f"padding must be 'same', 'valid' or a whole number >= 0, got {padding!r}"
+        )
+    return (int(padding), int(padding)), (int(padding), int(padding))
+
+
+def output_shape(image_shape: Sequence[int], kernel_shape: Sequence[int], *,
+                 padding: str | int = "same", stride: int = 1, dilation: int = 1,
+                 channels: str = "per_channel") -> tuple[int, ...]:
+    """The shape ``convolve`` will return, without computing anything (for the UI)."""
+    if len(image_shape) not in (2, 3) or min(image_shape) < 1:
+        raise ConvlabError(f"image must be HxW or HxWxC with no empty side, got shape "
+                           f"{tuple(image_shape)}")
+    if len(kernel_shape) != 2 or min(kernel_shape) < 1:
+        raise KernelError(f"kernel shape must be (rows, columns), got {tuple(kernel_shape)}")
+    stride = _positive_int(stride, "stride")
+    dilation = _positive_int(dilation, "dilation")
+    _choice(channels, CHANNEL_MODES, "channels")
+    pads = padding_amounts((int(kernel_shape[0]), int(kernel_shape[1])), padding, dilation)
+    sizes = []
+    for axis, name in ((0, "height"), (1, "width")):
+        n, k = int(image_shape[axis]), int(kernel_shape[axis])
+        span = dilation * (k - 1) + 1
+        padded = n + pads[axis][0] + pads[axis][1]
+        if padded < span:
+            raise ConvlabError(
+                f"the kernel covers {span} pixels ({k} taps, dilation {dilation}) but the padded "
+                f"image {name} is only {padded} ({n} + padding {pads[axis][0]}+{pads[axis][1]}): "
+                "no output pixel fits; use padding='same' or a smaller kernel"
+            )
+        sizes.append((padded - span) // stride + 1)
+    if len(image_shape) == 3 and channels == "per_channel":
+        return (sizes[0], sizes[1], int(image_shape[2]))
+    return (sizes[0], sizes[1])
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Everything about the sliding window that does not depend on pixel values."""
+
+    in_size: tuple[int, int]  # (H, W)
+    kernel_size: tuple[int, int]  # dilated extent (kh_e, kw_e)
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    out_size: tuple[int, int]
+    stride: int
+    dilation: int
+
+    @property
+    def pixels_in(self) -> int:
+        return self.in_size[0] * self.in_size[1]
+
+
+def _dilate(weights: np.ndarray, dilation: int) -> np.ndarray:
+    """Insert ``dilation - 1`` zeros between taps (along both axes of a 2-D, or a 1-D array)."""
+    if dilation == 1:
+        return weights
+    shape = tuple(dilation * (n - 1) + 1 for n in weights.shape)
+    dilated = np.zeros(shape, dtype=weights.dtype)
+    dilated[(slice(None, None, dilation),) * weights.ndim] = weights
+    return dilated
+
+
+@functools.lru_cache(maxsize=64)
+def _terms_cached(key: bytes, shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    weights = np.frombuffer(key, dtype=np.float64).reshape(shape)
+    return tuple(separable_terms(weights))
+
+
+def _separable_terms(weights: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """SVD terms, cached: the worker calls convolve with the same kernel on every frame."""
+    return _terms_cached(np.ascontiguousarray(weights, dtype=np.float64).tobytes(),
+                         (int(weights.shape[0]), int(weights.shape[1])))
+
+
+# -- cost model -----------------------------------------------------------------------------
+
+def _filter2d_cost(rows: int, cols: int) -> float:
+    taps = rows * cols
+    if taps < _DIRECT_TAP_LIMIT:
+        return taps + _PASS_OVERHEAD
+    return _FILTER2D_DFT_COST + _FILTER2D_DFT_PER_SIDE * (rows + cols)
+
+
+def _separable_cost(rows: int, cols: int) -> float:
+    return _SEPARABLE_TAP * (rows + cols) + _PASS_OVERHEAD
+
+
+def _costs(geometry: Geometry, weights: np.ndarray, rank: int) -> dict[str, float]:
+    """Estimated cost of every applicable method, relative to one tap over the input frame."""
+    kh = weights.shape[0]
+    khe, kwe = geometry.kernel_size
+    s = geometry.stride
+    subsample = _SUBSAMPLE / s if s > 1 else 0.0
+    # filter2d and dft compute every stride-1 pixel, then keep every s-th one.
+    costs = {
+        "filter2d": _filter2d_cost(khe, kwe) + subsample,
+        "dft": _OWN_DFT_COST + subsample,
+    }
+    if rank <= 1:
+        costs["separable"] = (_SEPARABLE_TAP * khe + _PASS_OVERHEAD) / s + (
+            _SEPARABLE_TAP * kwe + _PASS_OVERHEAD) / s + subsample
+    if rank >= 2:
+        one = (_SEPARABLE_TAP * khe + _PASS_OVERHEAD) / s + (
+            _SEPARABLE_TAP * kwe + _PASS_OVERHEAD) / s
+        costs["multi_separable"] = rank * one + (rank - 1) * _ACCUMULATE / s + subsample
+    if s > 1:
+        phases = [len(range(p, khe, s)) for p in range(min(s, khe))]
+        costs["strided"] = sum(_filter2d_cost(r, kwe) / s for r in phases) + (
+            (len(phases) - 1) * _ACCUMULATE / s) + subsample
+    if geometry.dilation > 1:
+        costs["dilated"] = kh * (kwe + _PASS_OVERHEAD) / s + (kh - 1) * _ACCUMULATE / s + subsample
+    return costs
+
+
+# -- image preparation ----------------------------------------------------------------------
+
+_NATIVE_DEPTHS = (np.uint8, np.uint16, np.int16, np.float32)
+
+_GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+"""ITU-R BT.601 luma, the weights cv2.COLOR_RGB2GRAY uses; kept in float so nothing rounds."""
+
+
+def _prepare_image(image: Any, channels: str) -> tuple[np.ndarray, bool]:
+    """A 2-D or HxWxC array in a depth cv2 filters natively, and whether to keep a channel axis."""
+    if not isinstance(image, np.ndarray):
+        try:
+            image = np.asarray(image)
+        except (TypeError, ValueError):
+            raise ConvlabError("image must be a numpy array (HxW or HxWxC)") from None
+    if image.ndim not in (2, 3):
+        raise ConvlabError(f"image must be HxW or HxWxC, got {image.ndim}-D shape {image.shape}")
+    if image.size == 0:
+        raise ConvlabError(f"image is empty (shape {image.shape})")
+    if image.dtype.kind not in "biuf":
+        raise ConvlabError(f"image must hold numbers, got dtype {image.dtype}")
+    if image.ndim == 3 and image.shape[2] > 512:
+        raise ConvlabError(f"image has {image.shape[2]} channels; at most 512 are supported")
+    if image.dtype not in _NATIVE_DEPTHS:
+        image = image.astype(np.float32)
+    keep_channel_axis = image.ndim == 3
+    if channels == "gray" and image.ndim == 3:
+        count = image.shape[2]
+        if count in (3, 4):
+            rgb = image[:, :, :3].astype(np.float32)
+            image = np.ascontiguousarray(rgb @ _GRAY_WEIGHTS)
+        elif count in (1, 2):  # gray, or gray + alpha
+            image = image[:, :, 0]
+        else:
+            raise ConvlabError(
+                f"channels='gray' needs 1 to 4 channels (gray, gray+alpha, RGB, RGBA), "
+                f"got {count}"
+            )
+        keep_channel_axis = False
+    elif image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    return image, keep_channel_axis
+
+
+# -- the methods ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Job:
+    image: np.ndarray
+    weights: np.ndarray  # effective weights, flipped already for mode="convolve" (not dilated)
+    offset: float
+    border: str
+    geometry: Geometry
+
+
+def _cv_kernel(weights: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(weights, dtype=np.float32)
+
+
+def _anchor_fits(job: _Job) -> bool:
+    """Can OpenCV's own border handling produce the padding, so no padded copy is needed?"""
+    if job.border == "wrap":  # cv2.filter2D rejects BORDER_WRAP
+        return False
+    for (before, after), extent in zip(job.geometry.pads, job.geometry.kernel_size):
+        if before > extent - 1 or before + after > extent - 1:
+            return False
+    return True
+
+
+def _padded(job: _Job) -> np.ndarray:
+    """The image extended by the border rule (a copy), as ``Xpad`` in the definition."""
+    (top, bottom), (left, right) = job.geometry.pads
+    if top == bottom == left == right == 0:
+        return job.image
+    return cv2.copyMakeBorder(job.image, top, bottom, left, right, _CV_BORDER[job.border],
+                              value=0)
+
+
+def _finish(result: np.ndarray, job: _Job, step: int) -> np.ndarray:
+    """Crop a result computed from padded-image row/column 0 onwards to the output size.
+
+    ``step`` is the stride still to apply to rows and columns (1 when rows are already done:
+    callers pass the column step via ``_finish_columns``).
+    """
+    rows, cols = job.geometry.out_size
+    if step == 1:
+        return result[:rows, :cols]
+    return result[: (rows - 1) * step + 1 : step, : (cols - 1) * step + 1 : step]
+
+
+def _finish_columns(result: np.ndarray, job: _Job) -> np.ndarray:
+    rows, cols = job.geometry.out_size
+    s = job.geometry.stride
+    return result[:rows, : (cols - 1) * s + 1 : s]
+
+
+def _method_filter2d(job: _Job) -> np.ndarray:
+    kernel = _cv_kernel(_dilate(job.weights, job.geometry.dilation))
+    if _anchor_fits(job):
+        (top, _), (left, _) = job.geometry.pads
+        result = cv2.filter2D(job.image, cv2.CV_32F, kernel, anchor=(left, top),
+                              delta=job.offset, borderType=_CV_BORDER[job.border])
+    else:
+        result = cv2.filter2D(_padded(job), cv2.CV_32F, kernel, anchor=(0, 0),
+                              delta=job.offset, borderType=cv2.BORDER_CONSTANT)
+    return _finish(result, job, job.geometry.stride)
+
+
+def _separable_pass(source: np.ndarray, column: np.ndarray, row: np.ndarray, job: _Job,
+                    delta: float, padded: bool) -> np.ndarray:
+    """One rank-1 term; rows already strided when ``padded`` (see ``_strided_rows``)."""
+    d = job.geometry.dilation
+    column, row = _cv_kernel(_dilate(column, d)), _cv_kernel(_dilate(row, d))
+    if not padded:
+        (top, _), (left, _) = job.geometry.pads
+        return cv2.sepFilter2D(source, cv2.CV_32F, row, column, anchor=(left, top),
+                               delta=delta, borderType=_CV_BORDER[job.border])
+    s = job.geometry.stride
+    if s == 1:
+        return cv2.sepFilter2D(source, cv2.CV_32F, row, column, anchor=(0, 0), delta=delta,
+                               borderType=cv2.BORDER_CONSTANT)
+    vertical = _strided_rows(source, column[:, None], job, delta)
+    return cv2.filter2D(vertical, cv2.CV_32F, row[None, :], anchor=(0, 0),
+                        borderType=cv2.BORDER_CONSTANT)
+
+
+def _strided_rows(padded: np.ndarray, kernel: np.ndarray, job: _Job, delta: float
+                  ) -> np.ndarray:
+    """Rows 0, s, 2s, ... of the valid correlation of ``padded`` with ``kernel`` (all columns).
+
+    Row phase ``p`` of the padded image, ``padded[p::s]``, is a view (OpenCV accepts a row
+    step), and kernel rows ``p, p+s, ...`` are the only ones that ever meet it.
+    """
+    s = job.geometry.stride
+    rows = job.geometry.out_size[0]
+    total: np.ndarray | None = None
+    for phase in range(min(s, kernel.shape[0])):
+        taps = kernel[phase::s]
+        if not taps.any():
+            continue
+        part = cv2.filter2D(padded[phase::s], cv2.CV_32F, _cv_kernel(taps), anchor=(0, 0),
+                            delta=delta if total is None else 0.0,
+                            borderType=cv2.BORDER_CONSTANT)[:rows]
+        if total is None:
+            total = part
+        else:
+            np.add(total, part, out=total)
+    if total is None:  # an all-zero kernel: the output is just the offset
+        shape = (rows, *padded.shape[1:])
+        return np.full(shape, delta, dtype=np.float32)
+    return total
+
+
+def _sum_of_separable(job: _Job, terms: Sequence[tuple[np.ndarray, np.ndarray]]
+                      ) -> np.ndarray:
+    use_anchor = job.geometry.stride == 1 and _anchor_fits(job)
+    source = job.image if use_anchor else _padded(job)
+    total: np.ndarray | None = None
+    for column, row in terms:
+        part = _separable_pass(source, column, row, job,
+                               job.offset if total is None else 0.0, not use_anchor)
+        if total is None:
+            total = part
+        else:
+            np.add(total, part, out=total)
+    if total is None:
+        return _constant_output(job)
+    if use_anchor:
+        return _finish(total, job, 1)
+    if job.geometry.stride == 1:
+        return _finish(total, job, 1)
+    return _finish_columns(total, job)
+
+
+def _method_separable(job: _Job) -> np.ndarray:
+    terms = _separable_terms(job.weights)
+    if len(terms) > 1:
+        raise KernelError(
+            f"method 'separable' needs a rank-1 kernel; this one has rank {len(terms)}"
+        )
+    return _sum_of_separable(job, terms)
+
+
+def _method_multi_separable(job: _Job) -> np.ndarray:
+    return _sum_of_separable(job, _separable_terms(job.weights))
+
+
+def _method_dft(job: _Job) -> np.ndarray:
+    padded = _padded(job)
+    kernel = _dilate(job.weights, job.geometry.dilation)
+    khe, kwe = kernel.shape
+    height, width = padded.shape[:2]
+    full_rows, full_cols = height - khe + 1, width - kwe + 1
+    size = (cv2.getOptimalDFTSize(height), cv2.getOptimalDFTSize(width))
+    kernel_plane = np.zeros(size, dtype=np.float32)
+    kernel_plane[:khe, :kwe] = kernel
+    kernel_spectrum = cv2.dft(kernel_plane)
+    planes = padded[:, :, None] if padded.ndim == 2 else padded
+    result = np.empty((full_rows, full_cols, planes.shape[2]), dtype=np.float32)
+    buffer = np.zeros(size, dtype=np.float32)
+    for channel in range(planes.shape[2]):
+        buffer[:height, :width] = planes[:, :, channel]
+        spectrum = cv2.dft(buffer, nonzeroRows=height)
+        product = cv2.mulSpectrums(spectrum, kernel_spectrum, 0, conjB=True)
+        plane = cv2.idft(product, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE,
+                         nonzeroRows=full_rows)
+        result[:, :, channel] = plane[:full_rows, :full_cols]
+    if job.offset:
+        result += np.float32(job.offset)
+    if padded.ndim == 2:
+        result = result[:, :, 0]
+    return _finish(result, job, job.geometry.stride)
+
+
+def _method_strided(job: _Job) -> np.ndarray:
+    kernel = _dilate(job.weights, job.geometry.dilation)
+    return _finish_columns(_strided_rows(_padded(job), kernel, job, job.offset), job)
+
+
+def _method_dilated(job: _Job) -> np.ndarray:
+    """One 1-row pass per kernel row, each on the padded image shifted by ``u * dilation`` rows.
+
+    The shifted, strided rows are a view, so no tap is spent on the zeros of a dilated kernel
+    between rows (zeros inside a row remain: a 1-row filter is cheap).
+    """
+    padded = _padded(job)
+    d, s = job.geometry.dilation, job.geometry.stride
+    rows = job.geometry.out_size[0]
+    total: np.ndarray | None = None
+    for u in range(job.weights.shape[0]):
+        taps = job.weights[u]
+        if not taps.any():
+            continue
+        view = padded[u * d : u * d + (rows - 1) * s + 1 : s]
+        part = cv2.filter2D(view, cv2.CV_32F, _cv_kernel(_dilate(taps, d)[None, :]),
+                            anchor=(0, 0), delta=job.offset if total is None else 0.0,
+                            borderType=cv2.BORDER_CONSTANT)
+        if total is None:
+            total = part
+        else:
+            np.add(total, part, out=total)
+    if total is None:
+        return _constant_output(job)
+    return _finish_columns(total, job)
+
+
+def _constant_output(job: _Job) -> np.ndarray:
+    shape = (*job.geometry.out_size, *job.image.shape[2:])
+    return np.full(shape, job.offset, dtype=np.float32)
+
+
+_METHODS: dict[str, Callable[[_Job], np.ndarray]] = {
+    "filter2d": _method_filter2d,
+    "separable": _method_separable,
+    "multi_separable": _method_multi_separable,
+    "dft": _method_dft,
+    "strided": _method_strided,
+    "dilated": _method_dilated,
+}
+
+
+# -- public entry points --------------------------------------------------------------------
+
+def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int, stride: int,
+              dilation: int, mode: str, channels: str) -> tuple[_Job, bool, Kernel]:
+    kernel = as_kernel(kernel)
+    _choice(border, BORDERS, "border")
+    _choice(mode, MODES, "mode")
+    _choice(channels, CHANNEL_MODES, "channels")
+    stride = _positive_int(stride, "stride")
+    dilation = _positive_int(dilation, "dilation")
+    prepared, keep_axis = _prepare_image(image, channels)
+    out = output_shape(prepared.shape[:2], kernel.shape, padding=padding, stride=stride,
+                       dilation=dilation)
+    weights = kernel.effective
+    if mode == "convolve":
+        weights = weights[::-1, ::-1]
+    geometry = Geometry(
+        in_size=(int(prepared.shape[0]), int(prepared.shape[1])),
+        kernel_size=(dilation * (kernel.shape[0] - 1) + 1, dilation * (kernel.shape[1] - 1) + 1),
+        pads=padding_amounts(kernel.shape, padding, dilation),
+        out_size=(out[0], out[1]),
+        stride=stride,
+        dilation=dilation,
+    )
+    job = _Job(prepared, np.ascontiguousarray(weights), kernel.offset, border, geometry)
+    return job, keep_axis, kernel
+
+
+def _choose(job: _Job) -> str:
+    rank = len(_separable_terms(job.weights))
+    costs = _costs(job.geometry, job.weights, rank)
+    return min(costs, key=costs.__getitem__)
+
+
+def plan(image_shape: Sequence[int], kernel: Kernel | Any, *, border: str = "reflect101",
+         padding: str | int = "same", stride: int = 1, dilation: int = 1,
+         mode: str = "correlate") -> str:
+    """The method ``convolve`` would pick (for the status bar and the benchmark)."""
+    probe = np.zeros(tuple(int(n) for n in image_shape[:2]), dtype=np.uint8)
+    job, _, _ = _make_job(probe, kernel, border, padding, stride, dilation, mode, "per_channel")
+    return _choose(job)
+
+
+def convolve(image: Any, kernel: Kernel | Any, *, border: str = "reflect101",
+             padding: str | int = "same", stride: int = 1, dilation: int = 1,
+             mode: str = "correlate", channels: str = "per_channel",
+             method: str = "auto") -> np.ndarray:
+    """Apply ``kernel`` to ``image`` exactly as the module docstring defines; float32, unclipped.
+
+    ``image`` is HxW or HxWxC (uint8, uint16 or float); ``kernel`` a Kernel or a 2-D array.
+    ``channels="per_channel"`` filters every channel with the same kernel and keeps the channel
+    axis; ``"gray"`` converts RGB(A) to luma first and returns HxW. ``method`` forces one
+    computation (for tests and benchmarks); ``"auto"`` picks the fastest by a measured cost model.
+    """
+    _choice(method, METHODS, "method")
+    job, keep_axis, _ = _make_job(image, kernel, border, padding, stride, dilation, mode,
+                                  channels)
+    chosen = _choose(job) if method == "auto" else method
+    result = _METHODS[chosen](job)
+    if keep_axis and result.ndim == 2:
+        result = result[:, :, None]
+    if not result.flags.c_contiguous or result.dtype != np.float32:
+        result = np.ascontiguousarray(result, dtype=np.float32)
+    return result

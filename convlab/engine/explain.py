@@ -1,0 +1,158 @@
+"""The arithmetic behind the pictures: one pixel's multiply-accumulate, output sizes, and
+why fully connected layers explode on images (parameter counts).
+
+``pixel_breakdown`` deliberately does not call ``convolve``: it works the sum out by hand, with
+its own border rule, so that the inspector panel and the tests have an independent check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from convlab.engine.convolve import BORDERS, padding_amounts
+from convlab.engine.kernels import Kernel
+from convlab.errors import ConvlabError
+
+
+def source_index(position: np.ndarray, length: int, border: str) -> np.ndarray:
+    """Where each (possibly outside) coordinate reads from under ``border``; -1 means zero.
+
+    Written from the definitions (numpy's np.pad names in brackets): reflect101 mirrors about
+    the edge pixel (reflect), reflect repeats it (symmetric), replicate clamps (edge), wrap is
+    periodic, constant reads zeros. Mirrors repeat for coordinates farther than one image away.
+    """
+    position = np.asarray(position, dtype=np.int64)
+    if border == "constant":
+        return np.where((position >= 0) & (position < length), position, -1)
+    if border == "replicate":
+        return np.clip(position, 0, length - 1)
+    if border == "wrap":
+        return np.mod(position, length)
+    if border == "reflect":
+        period = 2 * length
+        folded = np.mod(position, period)
+        return np.where(folded < length, folded, period - 1 - folded)
+    if border == "reflect101":
+        if length == 1:
+            return np.zeros_like(position)
+        period = 2 * (length - 1)
+        folded = np.mod(position, period)
+        return np.where(folded < length, folded, period - folded)
+    raise ConvlabError(f"border must be one of {', '.join(BORDERS)}; got {border!r}")
+
+
+def _whole(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ConvlabError(f"{what} must be a whole number, got {value!r}")
+    return int(value)
+
+
+def pixel_breakdown(image: Any, kernel: Kernel | Any, row: int, col: int, *,
+                    border: str = "reflect101", channel: int = 0) -> dict[str, Any]:
+    """The multiply-accumulate behind ``convolve(image, kernel, border=border)[row, col, channel]``.
+
+    Returns ``patch`` (the input values under the kernel, border-extended), ``weights`` (the
+    kernel as typed), ``products`` (their element-wise product), ``total`` (the sum of the
+    products), ``divisor``, ``offset`` and ``result = total / divisor + offset``. ``rows`` and
+    ``cols`` are the patch's image coordinates (they can lie outside the image, so the UI can
+    draw the padded border), ``source_rows``/``source_cols`` where the border rule reads each
+    from (-1: a constant zero) and ``in_bounds`` marks the taps inside the image.
+    """
+    kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
+    if border not in BORDERS:
+        raise ConvlabError(f"border must be one of {', '.join(BORDERS)}; got {border!r}")
+    array = np.asarray(image)
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ConvlabError(f"image must be a non-empty HxW or HxWxC array, got shape "
+                           f"{array.shape}")
+    height, width = array.shape[:2]
+    channels = 1 if array.ndim == 2 else array.shape[2]
+    row, col = _whole(row, "row"), _whole(col, "col")
+    channel = _whole(channel, "channel")
+    if not (0 <= row < height and 0 <= col < width):
+        raise ConvlabError(f"pixel ({row}, {col}) is outside the {height}x{width} image")
+    if not 0 <= channel < channels:
+        raise ConvlabError(f"channel {channel} does not exist; the image has {channels}")
+    plane = array if array.ndim == 2 else array[:, :, channel]
+    (top, _), (left, _) = padding_amounts(kernel.shape, "same")
+    rows = np.arange(kernel.shape[0]) + row - top
+    cols = np.arange(kernel.shape[1]) + col - left
+    source_rows = source_index(rows, height, border)
+    source_cols = source_index(cols, width, border)
+    readable = (source_rows[:, None] >= 0) & (source_cols[None, :] >= 0)
+    patch = np.zeros(kernel.shape, dtype=np.float64)
+    patch[readable] = plane[
+        np.broadcast_to(source_rows[:, None], kernel.shape)[readable],
+        np.broadcast_to(source_cols[None, :], kernel.shape)[readable],
+    ]
+    weights = np.array(kernel.weights, dtype=np.float64)
+    products = patch * weights
+    total = float(products.sum())
+    in_bounds = ((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None, :]
+    return {
+        "patch": patch,
+        "weights": weights,
+        "products": products,
+        "total": total,
+        "divisor": kernel.divisor,
+        "offset": kernel.offset,
+        "result": total / kernel.divisor + kernel.offset,
+        "rows": rows,
+        "cols": cols,
+        "source_rows": source_rows,
+        "source_cols": source_cols,
+        "in_bounds": in_bounds,
+    }
+
+
+def output_size(n: int, k: int, *, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
+    """floor((n + 2*padding - dilation*(k-1) - 1) / stride) + 1, with every step explained.
+
+    Raises ConvlabError saying which number is wrong, or why no output pixel fits.
+    """
+    n, k = _whole(n, "input size"), _whole(k, "kernel size")
+    padding, stride = _whole(padding, "padding"), _whole(stride, "stride")
+    dilation = _whole(dilation, "dilation")
+    for value, what in ((n, "input size"), (k, "kernel size"), (stride, "stride"),
+                        (dilation, "dilation")):
+        if value < 1:
+            raise ConvlabError(f"{what} must be at least 1, got {value}")
+    if padding < 0:
+        raise ConvlabError(f"padding cannot be negative, got {padding}")
+    span = dilation * (k - 1) + 1
+    padded = n + 2 * padding
+    if span > padded:
+        raise ConvlabError(
+            f"the kernel spans {span} pixels (size {k}, dilation {dilation}) but the padded input "
+            f"is only {padded} ({n} + 2x{padding}): it does not fit even once; add padding or "
+            "use a smaller kernel or dilation"
+        )
+    return (padded - span) // stride + 1
+
+
+def parameter_counts(height: int, width: int, *, hidden: int = 1000, channels: int = 1,
+                     filters: int = 100, kernel: int = 10) -> dict[str, int]:
+    """Weights (no biases) a first layer needs on an ``height`` x ``width`` x ``channels`` image.
+
+    ``fully_connected``: every hidden unit sees every input (hidden x H x W x C).
+    ``locally_connected``: every hidden unit sees one k x k window, weights not shared
+    (hidden x k x k, as in the slides: 1M units x 10x10 = 10^8).
+    ``convolutional``: ``filters`` k x k x C kernels shared across the image (filters x k x k x C).
+    """
+    values = {"height": height, "width": width, "hidden": hidden, "channels": channels,
+              "filters": filters, "kernel": kernel}
+    for what, value in values.items():
+        if _whole(value, what) < 1:
+            raise ConvlabError(f"{what} must be at least 1, got {value}")
+    height, width, hidden = int(height), int(width), int(hidden)
+    channels, filters, kernel = int(channels), int(filters), int(kernel)
+    if kernel > min(height, width):
+        raise ConvlabError(f"a {kernel}x{kernel} kernel does not fit in a {height}x{width} image")
+    return {
+        "inputs": height * width * channels,
+        "fully_connected": hidden * height * width * channels,
+        "locally_connected": hidden * kernel * kernel,
+        "convolutional": filters * kernel * kernel * channels,
+    }
