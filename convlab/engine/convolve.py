@@ -337,8 +337,8 @@ def _separable_pass(source: np.ndarray, column: np.ndarray, row: np.ndarray, job
     if s == 1:
         return cv2.sepFilter2D(source, cv2.CV_32F, row, column, anchor=(0, 0), delta=delta,
                                borderType=cv2.BORDER_CONSTANT)
-    vertical = _strided_rows(source, column[:, None], job, delta)
-    return cv2.filter2D(vertical, cv2.CV_32F, row[None, :], anchor=(0, 0),
+    vertical = _strided_rows(source, column[:, None], job, 0.0)
+    return cv2.filter2D(vertical, cv2.CV_32F, row[None, :], anchor=(0, 0), delta=delta,
                         borderType=cv2.BORDER_CONSTANT)
 
 
