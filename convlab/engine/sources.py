@@ -1,0 +1,638 @@
+"""Where frames come from: a still image, a video file, a stream, a webcam, a test pattern.
+
+The filter worker owns one ``FrameSource`` and calls ``read()`` in a loop. Every source gives
+the same thing, a C-contiguous HxWx3 uint8 RGB frame (OpenCV's BGR is converted here, once),
+so nothing downstream cares where pixels came from. ``read()`` returns None when there is
+nothing new (a video that ended without looping, a camera that skipped a beat) and raises
+``SourceLost`` when a live source has stopped for good, so the window can keep the last frame
+and offer to reconnect instead of freezing or crashing.
+
+Cameras are the risky part: a missing device, a device in use or a network stream that never
+answers can block ``cv2.VideoCapture`` for a long time. Opening (and the first frame) happens
+on a helper thread with a deadline, so a bad camera fails within seconds.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from convlab.engine.image_files import (
+    DEFAULT_PREVIEW_PIXELS,
+    IMAGE_EXTENSIONS,
+    LoadedImage,
+    load_image,
+    preview_size,
+    read_head,
+    read_image,
+    reduce_for_preview,
+    sniff_format,
+    sniff_video,
+)
+from convlab.engine.patterns import MovingPattern
+from convlab.errors import SourceError
+
+__all__ = [
+    "DEFAULT_PREVIEW_PIXELS",
+    "VIDEO_EXTENSIONS",
+    "FrameSource",
+    "ImageSource",
+    "LoadedImage",
+    "SourceError",
+    "SourceLost",
+    "TestPatternSource",
+    "VideoSource",
+    "default_image_path",
+    "list_cameras",
+    "load_image",
+    "open_source",
+    "preview_size",
+    "read_image",
+    "reduce_for_preview",
+    "sample_images",
+]
+
+VIDEO_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".wmv", ".flv", ".mpg", ".mpeg",
+        ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".mjpeg", ".mjpg", ".y4m",
+    }
+)  # fmt: skip
+STREAM_SCHEMES: tuple[str, ...] = (
+    "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "mms",
+)  # fmt: skip
+
+RESOURCE_IMAGES = Path(__file__).resolve().parents[2] / "resources" / "images"
+_DEFAULT_IMAGE_NAMES = ("astronaut.jpg", "test_card.png")
+
+# A camera that opens but gives no frame for this long is reported as lost.
+DEFAULT_LOST_AFTER_S = 2.0
+DEFAULT_OPEN_TIMEOUT_S = 5.0
+_RETRY_INTERVAL_S = 0.02
+_PLAUSIBLE_FPS = (1.0, 240.0)
+_FILE_FALLBACK_FPS = 30.0
+
+
+class SourceLost(SourceError):  # noqa: N818 (the name the UI and DESIGN use)
+    """A camera or stream that was delivering frames has stopped; ``reconnect()`` may help."""
+
+
+class FrameSource(abc.ABC):
+    """One stream of HxWx3 uint8 RGB frames. Use as a context manager, or call close().
+
+    ``fps`` is the native rate (for pacing a file or pattern; None if unknown), ``is_live``
+    means ``read()`` itself waits for the next frame (camera, stream), ``is_still`` means
+    every read returns the same picture (recompute only when the kernel changes).
+    """
+
+    name: str = ""
+    fps: float | None = None
+    is_live: bool = False
+    is_still: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @abc.abstractmethod
+    def read(self) -> np.ndarray | None:
+        """The next frame, or None when there is nothing new; SourceLost if it has died."""
+
+    @property
+    @abc.abstractmethod
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) of the frames, None if not known yet."""
+
+    def reconnect(self) -> None:
+        """Try again after SourceLost (sources that cannot be lost need do nothing)."""
+        return None
+
+    def close(self) -> None:
+        """Release the device or file. Safe to call twice."""
+        return None
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class ImageSource(FrameSource):
+    """A still image: every ``read()`` returns the same (read-only) frame.
+
+    Pictures larger than ``max_pixels`` are shrunk for live work (``preview_scale`` < 1 and
+    a warning says so); ``full_image`` keeps every pixel for export. ``max_pixels=None``
+    keeps the full size.
+    """
+
+    is_still = True
+
+    def __init__(
+        self,
+        image: str | os.PathLike[str] | np.ndarray,
+        *,
+        name: str | None = None,
+        background: str = "white",
+        max_pixels: int | None = DEFAULT_PREVIEW_PIXELS,
+    ) -> None:
+        warnings: list[str] = []
+        if isinstance(image, np.ndarray):
+            full = _array_to_rgb(image)
+            self.path: Path | None = None
+            self.name = name or "image"
+        else:
+            loaded = read_image(image, background=background)
+            full = loaded.image
+            warnings.extend(loaded.warnings)
+            self.path = loaded.path
+            self.name = name or loaded.path.name
+        full.flags.writeable = False
+        self.full_image = full
+        frame, scale = (full, 1.0) if max_pixels is None else reduce_for_preview(full, max_pixels)
+        if scale < 1.0:
+            height, width = full.shape[:2]
+            warnings.append(
+                f"large image ({width}x{height}, {width * height / 1e6:.0f} MP): working on a "
+                f"{frame.shape[1]}x{frame.shape[0]} preview; export uses the full resolution"
+            )
+            frame.flags.writeable = False
+        self.preview_scale = scale
+        self._frame = frame
+        self.warnings = tuple(warnings)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._frame.shape[1], self._frame.shape[0]
+
+    def read(self) -> np.ndarray:
+        return self._frame
+
+
+def _array_to_rgb(image: np.ndarray) -> np.ndarray:
+    """An in-memory picture (clipboard, tests) as HxWx3 uint8 RGB; gray is expanded."""
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        raise SourceError(f"Image array of type {array.dtype}: expected uint8 pixels")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim == 2:
+        return cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_GRAY2RGB)
+    if array.ndim == 3 and array.shape[2] == 3:
+        return np.ascontiguousarray(array).copy()
+    if array.ndim == 3 and array.shape[2] == 4:
+        return np.ascontiguousarray(array[:, :, :3])
+    raise SourceError(f"Image array of shape {array.shape}: expected HxW, HxWx3 or HxWx4")
+
+
+class TestPatternSource(FrameSource):
+    """A moving test card (``patterns.MovingPattern``), paced by the reader at ``fps``."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
+        if not (16 <= int(width) <= 8192 and 16 <= int(height) <= 8192):
+            raise SourceError(f"Test pattern of {width}x{height}: size must be 16..8192 pixels")
+        if not fps > 0:
+            raise SourceError(f"Test pattern at {fps} fps: the rate must be positive")
+        self._pattern = MovingPattern(int(width), int(height), float(fps))
+        self.name = "Test pattern"
+        self.fps = float(fps)
+        self.frame_index = 0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._pattern.width, self._pattern.height
+
+    def read(self) -> np.ndarray:
+        frame = self._pattern.frame(self.frame_index)
+        self.frame_index += 1
+        return frame
+
+
+CaptureFactory = Callable[[Any, int, Sequence[int]], Any]
+"""(target, api_preference, params) -> an object with cv2.VideoCapture's methods."""
+
+
+def _opencv_capture(target: Any, api: int, params: Sequence[int]) -> cv2.VideoCapture:
+    if params:
+        return cv2.VideoCapture(target, api, list(params))
+    return cv2.VideoCapture(target, api)
+
+
+class _DeadlineError(Exception):
+    """The helper thread did not finish in time."""
+
+
+def _run_with_deadline(
+    work: Callable[[], Any], timeout: float, discard: Callable[[Any], None]
+) -> Any:
+    """Run ``work`` on a daemon thread; its result, or _DeadlineError after ``timeout`` seconds.
+
+    A result that arrives after the deadline is handed to ``discard`` (to release a camera
+    nobody will use) instead of leaking; the caller is never blocked longer than ``timeout``.
+    """
+    lock = threading.Lock()
+    outcome: dict[str, Any] = {}
+
+    def runner() -> None:
+        try:
+            value = work()
+        except BaseException as exc:  # handed to the caller's thread
+            with lock:
+                outcome["error"] = exc
+            return
+        with lock:
+            if outcome.get("abandoned"):
+                discard(value)
+            else:
+                outcome["value"] = value
+
+    thread = threading.Thread(target=runner, name="convlab-open-source", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    with lock:
+        if "error" in outcome:
+            raise outcome["error"]
+        if "value" in outcome:
+            return outcome["value"]
+        outcome["abandoned"] = True
+    raise _DeadlineError
+
+
+def _redact(url: str) -> str:
+    """A URL fit for a title bar: user:password@ removed."""
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+def _plausible_fps(value: float) -> float | None:
+    low, high = _PLAUSIBLE_FPS
+    return float(value) if low <= value <= high else None
+
+
+def _bgr_to_rgb(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def _to_uint8_frame(frame: np.ndarray) -> np.ndarray:
+    if frame.dtype == np.uint8:
+        return frame
+    if frame.dtype == np.uint16:
+        return cv2.convertScaleAbs(frame, alpha=255.0 / 65535.0)
+    return cv2.convertScaleAbs(frame.astype(np.float32))
+
+
+class VideoSource(FrameSource):
+    """Webcam index, video file or stream URL, on one ``cv2.VideoCapture``.
+
+    Files rewind at the end when ``loop`` (else ``read()`` returns None from then on) and
+    report their own ``fps`` for pacing. Cameras take a requested ``width``/``height`` (the
+    driver picks the nearest mode it has) and ``mirror`` (selfie view). A camera or stream
+    whose grabs keep failing for ``lost_after`` seconds raises ``SourceLost``.
+    ``capture_factory`` replaces ``cv2.VideoCapture`` (tests, custom backends).
+    """
+
+    def __init__(
+        self,
+        spec: int | str | os.PathLike[str],
+        *,
+        loop: bool = True,
+        width: int | None = None,
+        height: int | None = None,
+        mirror: bool = False,
+        open_timeout: float = DEFAULT_OPEN_TIMEOUT_S,
+        lost_after: float = DEFAULT_LOST_AFTER_S,
+        capture_factory: CaptureFactory | None = None,
+    ) -> None:
+        self._spec = spec
+        self.loop = loop
+        self.mirror = mirror
+        self._requested = (width, height)
+        self._open_timeout = float(open_timeout)
+        self._lost_after = float(lost_after)
+        self._factory = capture_factory or _opencv_capture
+        self._lock = threading.Lock()
+        self._capture: Any = None
+        self._pending: np.ndarray | None = None
+        self._size: tuple[int, int] | None = None
+        self._ended = False
+        self._closed = False
+        self._last_good = time.monotonic()
+        self.failed_grabs = 0
+        self.frame_count: int | None = None
+
+        if isinstance(spec, bool) or not isinstance(spec, (int, str, os.PathLike)):
+            raise SourceError(f"Video source {spec!r}: expected a camera index, a path or a URL")
+        if isinstance(spec, int):
+            if spec < 0:
+                raise SourceError(f"Camera {spec}: a camera index cannot be negative")
+            self.kind = "camera"
+            self.name = f"Camera {spec}"
+            self.is_live = True
+        elif isinstance(spec, str) and _is_url(spec):
+            self.kind = "stream"
+            self.name = _redact(spec)
+            self.is_live = True
+        else:
+            self.kind = "file"
+            self.path = Path(spec)
+            self.name = self.path.name
+            self.is_live = False
+            read_head(self.path, "Video")  # missing, folder, permission, empty: say so now
+        self._label = f"Video '{self.path}'" if self.kind == "file" else self.name
+        self._open()
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _target_and_params(self) -> tuple[Any, int, list[int]]:
+        if self.kind == "camera":
+            # No timeout properties here: V4L2 and others refuse to open when given a
+            # property they do not support; the helper thread provides the deadline.
+            return int(self._spec), cv2.CAP_ANY, []
+        millis = max(1, round(self._open_timeout * 1000))
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, millis, cv2.CAP_PROP_READ_TIMEOUT_MSEC, millis]
+        target = str(self._spec) if self.kind == "stream" else str(self.path)
+        return target, cv2.CAP_FFMPEG, params
+
+    def _create_and_grab(self) -> tuple[Any, np.ndarray | None]:
+        """On the helper thread: open, configure, and read one frame to prove it works."""
+        target, api, params = self._target_and_params()
+        capture = self._factory(target, api, params)
+        if not capture.isOpened() and self.kind == "file":
+            capture.release()
+            capture = self._factory(target, cv2.CAP_ANY, [])  # e.g. OpenCV's own MJPEG reader
+        if not capture.isOpened():
+            capture.release()
+            return None, None
+        if self.kind == "camera":
+            self._configure_camera(capture)
+        ok, frame = capture.read()
+        if not ok or frame is None or frame.size == 0:
+            return capture, None
+        return capture, frame
+
+    def _configure_camera(self, capture: Any) -> None:
+        width, height = self._requested
+        if width and height and width * height > 640 * 480:
+            # Uncompressed YUYV tops out near 10 fps at 720p over USB 2; MJPG keeps 30.
+            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
+        if width:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, float(width))
+        if height:
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, float(height))
+
+    def _open(self) -> None:
+        def release(result: tuple[Any, np.ndarray | None]) -> None:
+            if result[0] is not None:
+                result[0].release()
+
+        try:
+            capture, first = _run_with_deadline(self._create_and_grab, self._open_timeout, release)
+        except _DeadlineError:
+            raise SourceError(
+                f"{self._label}: did not respond within {self._open_timeout:g} s "
+                "(device busy, or stream unreachable?)"
+            ) from None
+        except cv2.error as exc:
+            raise SourceError(f"{self._label}: could not be opened ({exc.err})") from exc
+        if capture is None:
+            raise SourceError(f"{self._label}: {self._why_not_opened()}")
+        if first is None:
+            capture.release()
+            raise SourceError(f"{self._label}: {self._why_no_frame()}")
+        self._capture = capture
+        self._pending = first
+        frame_height, frame_width = first.shape[:2]
+        self._size = (frame_width, frame_height)
+        native = _plausible_fps(float(capture.get(cv2.CAP_PROP_FPS) or 0.0))
+        self.fps = native if native or self.kind != "file" else _FILE_FALLBACK_FPS
+        if self.kind == "file":
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+            self.frame_count = count if count > 0 else None
+        self._ended = False
+        self._last_good = time.monotonic()
+        self.failed_grabs = 0
+
+    def _why_not_opened(self) -> str:
+        if self.kind == "camera":
+            return "could not be opened (no such device?)"
+        if self.kind == "stream":
+            return "could not be opened (wrong address, or the stream is not running?)"
+        return "could not be opened (not a video, or a format OpenCV cannot decode)"
+
+    def _why_no_frame(self) -> str:
+        if self.kind == "camera":
+            return "opened but delivered no picture (in use by another program?)"
+        if self.kind == "stream":
+            return "connected but delivered no picture"
+        return "contains no frames that can be decoded (empty or corrupt video)"
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return self._size
+
+    def read(self) -> np.ndarray | None:
+        with self._lock:
+            if self._closed:
+                raise SourceError(f"{self._label}: already closed")
+            if self._pending is not None:
+                frame, self._pending = self._pending, None
+                return self._deliver(frame)
+            if self._ended:
+                return None
+            ok, frame = self._grab()
+            if ok:
+                return self._deliver(frame)
+            if self.kind == "file":
+                return self._at_end_of_file()
+            return self._missed_live_frame()
+
+    def _grab(self) -> tuple[bool, np.ndarray | None]:
+        try:
+            ok, frame = self._capture.read()
+        except cv2.error:
+            return False, None
+        return bool(ok) and frame is not None and frame.size > 0, frame
+
+    def _deliver(self, frame: np.ndarray) -> np.ndarray:
+        self.failed_grabs = 0
+        self._last_good = time.monotonic()
+        rgb = _bgr_to_rgb(_to_uint8_frame(frame))
+        if self.mirror:
+            rgb = cv2.flip(rgb, 1)
+        self._size = (rgb.shape[1], rgb.shape[0])
+        return np.ascontiguousarray(rgb)
+
+    def _at_end_of_file(self) -> np.ndarray | None:
+        if not self.loop:
+            self._ended = True
+            return None
+        self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        ok, frame = self._grab()
+        if not ok:
+            # Some containers cannot seek; reopening always starts at frame 0.
+            self._capture.release()
+            self._capture = self._factory(*self._target_and_params())
+            ok, frame = self._grab() if self._capture.isOpened() else (False, None)
+        if not ok:
+            raise SourceLost(f"{self._label}: could not restart from the beginning")
+        return self._deliver(frame)
+
+    def _missed_live_frame(self) -> None:
+        self.failed_grabs += 1
+        silent_for = time.monotonic() - self._last_good
+        if silent_for >= self._lost_after:
+            raise SourceLost(
+                f"{self._label}: stopped delivering frames (nothing for {silent_for:.1f} s, "
+                f"{self.failed_grabs} failed reads); reconnect to try again"
+            )
+        time.sleep(_RETRY_INTERVAL_S)  # a dead device fails instantly: do not spin
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def reconnect(self) -> None:
+        """Release and open the same camera, stream or file again (SourceError if it fails)."""
+        with self._lock:
+            if self._capture is not None:
+                self._capture.release()
+                self._capture = None
+            self._pending = None
+            self._closed = False
+            self._open()
+
+    def close(self) -> None:
+        # Waits for a read in progress (at most one frame time, or the read timeout).
+        with self._lock:
+            self._closed = True
+            self._pending = None
+            if self._capture is not None:
+                self._capture.release()
+                self._capture = None
+
+    def __del__(self) -> None:
+        capture = getattr(self, "_capture", None)
+        if capture is not None:
+            capture.release()
+
+
+def _is_url(text: str) -> bool:
+    scheme, separator, _ = text.partition("://")
+    return bool(separator) and scheme.lower() in STREAM_SCHEMES
+
+
+def _camera_device_missing(index: int) -> bool:
+    """On Linux a webcam is /dev/videoN: no node means no camera, no need to ask OpenCV."""
+    return sys.platform.startswith("linux") and not Path(f"/dev/video{index}").exists()
+
+
+def list_cameras(max_index: int = 5, timeout: float = 2.0) -> list[int]:
+    """Indices 0..max_index of the cameras that open, probed quickly and quietly.
+
+    Each probe opens the device on a helper thread with a deadline and releases it; on
+    Linux indices without a /dev/videoN node are skipped without touching OpenCV, so a
+    machine with no camera answers [] at once.
+    """
+    found: list[int] = []
+    previous_level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # probes fail by design
+    try:
+        for index in range(max_index + 1):
+            if _camera_device_missing(index):
+                continue
+
+            def probe(index: int = index) -> bool:
+                capture = cv2.VideoCapture(index)
+                try:
+                    return bool(capture.isOpened())
+                finally:
+                    capture.release()
+
+            try:
+                if _run_with_deadline(probe, timeout, lambda _: None):
+                    found.append(index)
+            except (_DeadlineError, cv2.error):
+                continue
+    finally:
+        cv2.utils.logging.setLogLevel(previous_level)
+    return found
+
+
+def open_source(spec: Any, **options: Any) -> FrameSource:
+    """A FrameSource for whatever a person named.
+
+    int (or a string of digits that is not a file) -> webcam; "pattern" -> test pattern;
+    a URL (rtsp://, http(s)://, ...) -> stream; a path -> image or video, decided by the
+    file's content (then its extension); a numpy array -> still image; a FrameSource is
+    returned as is. ``options`` go to the chosen source (e.g. ``mirror``, ``loop``, ``width``).
+    """
+    if isinstance(spec, FrameSource):
+        return spec
+    if isinstance(spec, np.ndarray):
+        return ImageSource(spec, **options)
+    if isinstance(spec, bool):
+        raise SourceError(f"Source {spec!r}: expected a camera index, a path, a URL or 'pattern'")
+    if isinstance(spec, int):
+        return VideoSource(spec, **options)
+    if isinstance(spec, str):
+        text = spec.strip()
+        if text.lower() == "pattern":
+            return TestPatternSource(**options)
+        if _is_url(text):
+            return VideoSource(text, **options)
+        if text.isdigit() and not Path(text).exists():
+            return VideoSource(int(text), **options)
+        if not text:
+            raise SourceError("Source '': empty name; give a file, a camera number or 'pattern'")
+    if not isinstance(spec, (str, os.PathLike)):
+        raise SourceError(f"Source {spec!r}: expected a camera index, a path, a URL or 'pattern'")
+    path = Path(spec)
+    head = read_head(path, "File")
+    if sniff_format(head):
+        return ImageSource(path, **options)
+    extension = path.suffix.lower()
+    if sniff_video(head) or extension in VIDEO_EXTENSIONS:
+        return VideoSource(path, **options)
+    if extension in IMAGE_EXTENSIONS:
+        return ImageSource(path, **options)  # raises, with the reason it is not an image
+    try:
+        return VideoSource(path, **options)
+    except SourceError as exc:
+        raise SourceError(
+            f"File '{path}': neither an image nor a video that ConvLab can read"
+        ) from exc
+
+
+def sample_images() -> list[Path]:
+    """The built-in pictures in resources/images, the default (first impression) first."""
+    if not RESOURCE_IMAGES.is_dir():
+        return []
+    found = sorted(
+        p for p in RESOURCE_IMAGES.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+    )
+    rank = {name: position for position, name in enumerate(_DEFAULT_IMAGE_NAMES)}
+    return sorted(found, key=lambda p: (rank.get(p.name, len(rank)), p.name))
+
+
+def default_image_path() -> Path:
+    """The picture the app opens on: a photo with a face and edges, else the test card."""
+    images = sample_images()
+    if not images:
+        raise SourceError(f"Sample images: none found in '{RESOURCE_IMAGES}'")
+    return images[0]
