@@ -52,10 +52,10 @@ def _as_weights(weights: Any) -> np.ndarray:
         raise KernelError(
             "kernel weights must be a 2-D grid of numbers (rows of equal length)"
         ) from None
+    if array.size == 0:
+        raise KernelError(f"kernel weights are empty (shape {array.shape})")
     if array.ndim != 2:
         raise KernelError(f"kernel weights must be 2-D (rows x columns), got {array.ndim}-D")
-    if array.size == 0:
-        raise KernelError(f"kernel weights are empty (shape {array.shape[0]}x{array.shape[1]})")
     if array.shape[0] > MAX_KERNEL_SIZE or array.shape[1] > MAX_KERNEL_SIZE:
         raise KernelError(
             f"kernel is {array.shape[0]}x{array.shape[1]}; the largest allowed is "
