@@ -1,0 +1,235 @@
+"""The composition root: command line, settings, state, filter worker, window.
+
+``python main.py [IMAGE_OR_VIDEO] [--camera [N]] [--kernel NAME]``
+
+Nothing here draws or filters; it decides what to open first and installs the safety net: an
+exception that escapes any slot is logged and shown in the window, and the app goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+from convlab.engine import presets
+from convlab.engine.sources import default_image_path
+from convlab.errors import ConvlabError
+from convlab.ui.main_window import MainWindow
+from convlab.ui.settings import Settings
+from convlab.ui.state import PlaygroundState
+from convlab.ui.workers import FilterWorker, wait_for_stragglers
+
+log = logging.getLogger("convlab")
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises ConvlabError instead of exiting (build_window is called by code)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConvlabError(f"Command line: {message}\n{self.format_usage()}")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = _ArgumentParser(
+        prog="convlab",
+        description="ConvLab: edit a convolution kernel and watch it act live.",
+    )
+    parser.add_argument("source", nargs="?", help="an image or video file, or a stream URL")
+    parser.add_argument(
+        "--camera", nargs="?", type=int, const=-1, default=None, metavar="N",
+        help="start on webcam N (default: the last camera used, else 0)",
+    )  # fmt: skip
+    parser.add_argument("--kernel", help="start with this preset kernel, e.g. sobel_x")
+    parser.add_argument("--settings", help="settings file to use instead of the per-user one")
+    parser.add_argument(
+        "--reset-settings", action="store_true", help="ignore the saved layout and kernel"
+    )
+    return parser.parse_args(argv)
+
+
+def build_window(argv: list[str]) -> QMainWindow:
+    """The window for this command line, with its source opening on the worker thread.
+
+    Needs a QApplication; shows nothing. Problems with the command line's source or kernel
+    are shown in the window (it falls back to the last or the default image), not raised.
+    """
+    if QApplication.instance() is None:
+        raise ConvlabError("build_window needs a QApplication: create one first")
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+    args = parse_args(list(argv))
+    settings = Settings(args.settings)
+    if args.reset_settings:
+        settings.clear()
+    state = PlaygroundState()
+    worker = FilterWorker(state.pipeline)
+    window = MainWindow(state, worker, settings)
+    _restore_state(state, settings)
+    if args.kernel:
+        _apply_kernel_option(state, args.kernel)
+    state.undo_stack.clear()  # the starting point is not an edit to undo
+    worker.set_pipeline(state.pipeline)
+    _autosave(state, settings, window)
+    for problem in settings.problems:
+        state.report(problem, "warning")
+    _open_first_source(window, args, settings)
+    install_exception_hook(window)
+    return window
+
+
+def _restore_state(state: PlaygroundState, settings: Settings) -> None:
+    saved = settings.get("playground/state")
+    if saved:
+        state.restore(saved)
+
+
+def _apply_kernel_option(state: PlaygroundState, name: str) -> None:
+    if name in presets.names():
+        state.set_kernel(presets.get(name), text=f"Preset {name}")
+    else:
+        state.report(
+            f"--kernel {name!r}: no such preset; choose one of {', '.join(presets.names())}",
+            "error",
+        )
+
+
+def _autosave(state: PlaygroundState, settings: Settings, window: QMainWindow) -> None:
+    """Save the kernel and bank a moment after each change: a crash loses at most a second."""
+    timer = QTimer(window, singleShot=True, interval=1000)
+
+    def save() -> None:
+        settings.set("playground/state", json.loads(json.dumps(state.to_dict())))
+        settings.sync()
+
+    timer.timeout.connect(save)
+    state.pipelineChanged.connect(lambda _pipeline: timer.start())
+
+
+def _open_first_source(window: MainWindow, args: argparse.Namespace, settings: Settings) -> None:
+    fallback = _fallback_image(settings)
+    if args.camera is not None:
+        index = settings.get("camera/index") if args.camera < 0 else args.camera
+        window.source_menu.open_spec(int(index), fallback=fallback)
+    elif args.source:
+        window.source_menu.open_spec(args.source, fallback=fallback)
+    elif fallback is not None:
+        window.source_menu.open_spec(fallback, fallback=_default_image())
+    else:
+        window.source_menu.open_pattern()
+
+
+def _fallback_image(settings: Settings) -> str | None:
+    last = settings.get("source/last")
+    if last and Path(last).is_file():
+        return last
+    return _default_image()
+
+
+def _default_image() -> str | None:
+    try:
+        return str(default_image_path())
+    except ConvlabError:
+        return "pattern"
+
+
+# --------------------------------------------------------------------------------- safety net
+class _ErrorRelay(QObject):
+    """Carries an error text from any thread to the window on the GUI thread."""
+
+    raised = Signal(str)
+
+
+_hook_state: dict[str, Any] = {"window": None, "relay": None, "installed": False}
+
+
+def install_exception_hook(window: MainWindow) -> None:
+    """Route uncaught exceptions (slots, threads) to the log and to ``window``'s banner.
+
+    Installed once; each new window becomes the target. In a test run the previous hook
+    (pytest-qt's) is still called, so a bug in a slot keeps failing its test.
+    """
+    relay = _ErrorRelay()
+    relay.raised.connect(
+        lambda text: window.show_message(text, "error"), Qt.ConnectionType.QueuedConnection
+    )
+    relay.setParent(window)
+    _hook_state["window"] = weakref.ref(window)
+    _hook_state["relay"] = relay
+    if _hook_state["installed"]:
+        return
+    _hook_state["installed"] = True
+    previous_hook = sys.excepthook
+    previous_thread_hook = threading.excepthook
+
+    def hook(exc_type, exc, tb) -> None:
+        handle_exception(exc_type, exc, tb)
+        if previous_hook is not sys.__excepthook__:
+            previous_hook(exc_type, exc, tb)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        handle_exception(args.exc_type, args.exc_value, args.exc_traceback)
+        if previous_thread_hook is not threading.__excepthook__:
+            previous_thread_hook(args)
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+
+
+def handle_exception(exc_type, exc, tb) -> None:
+    """Log the traceback; show a one-line message in the window; never re-raise."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        QApplication.quit()
+        return
+    if isinstance(exc, ConvlabError):
+        text = str(exc)
+        log.warning("%s", text)
+    else:
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("uncaught exception:\n%s", details)
+        text = f"Something went wrong: {exc_type.__name__}: {exc}. ConvLab carries on; " \
+               "the details are in the log."  # fmt: skip
+    relay = _hook_state.get("relay")
+    try:
+        if relay is not None:
+            relay.raised.emit(text)
+    except RuntimeError:  # the window is already gone
+        pass
+
+
+# --------------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    """Run the app: build the window, show it, run the event loop; the exit status."""
+    started = time.perf_counter()
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ConvLab")
+    app.setOrganizationName("ConvLab")
+    try:
+        window = build_window(args_list)
+    except ConvlabError as error:
+        print(error, file=sys.stderr)
+        return 2
+    window.show()
+    QTimer.singleShot(
+        0, lambda: log.info("window shown after %.2f s", time.perf_counter() - started)
+    )
+    status = app.exec()
+    wait_for_stragglers()
+    return int(status)
+

@@ -1,0 +1,478 @@
+"""The main window: composes the panels, menus, toolbar, docks and status bar.
+
+It owns no model state. It wires ``state`` to the filter worker (every new pipeline goes to the
+worker; every result the worker hands back is displayed and published), turns clicks into the
+inspected pixel, and shows ``state.message`` in a banner that never blocks the window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import ClassVar
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.engine.pipeline import Pipeline, PipelineResult
+from convlab.ui.help import show_help
+from convlab.ui.settings import Settings
+from convlab.ui.source_menu import SourceMenu
+from convlab.ui.state import PlaygroundState
+from convlab.ui.views import COMPARE_MODES, CompareView, place_output
+from convlab.ui.workers import FilterWorker, SourceInfo
+
+
+def _placeholder(title: str):  # TEMPORARY until the other panels land
+    class _Missing(QLabel):
+        def __init__(self, state, parent=None):
+            super().__init__(f"{title} (not yet available)", parent)
+
+    return _Missing
+
+
+import importlib as _importlib  # noqa: E402
+
+
+def _panel(module: str, name: str):
+    try:
+        return getattr(_importlib.import_module(f"convlab.ui.{module}"), name)
+    except (ImportError, AttributeError):
+        return _placeholder(name)
+
+
+ArithmeticPanel = _panel("explain_panel", "ArithmeticPanel")
+KernelLabPanel = _panel("explain_panel", "KernelLabPanel")
+PixelInspectorPanel = _panel("explain_panel", "PixelInspectorPanel")
+WhyCnnPanel = _panel("explain_panel", "WhyCnnPanel")
+FeatureMapsPanel = _panel("feature_maps", "FeatureMapsPanel")
+KernelEditorPanel = _panel("kernel_editor", "KernelEditorPanel")
+TrainingTab = _panel("training_tab", "TrainingTab")
+
+WINDOW_TITLE = "ConvLab — convolution playground"
+_GENERAL_HELP = (
+    "<p><b>ConvLab</b> slides a small grid of weights (the <i>kernel</i>) over a picture. "
+    "Every output pixel is the weighted sum of the input pixels under the grid.</p>"
+    "<ul><li>Edit the numbers in the <b>Kernel</b> panel and watch the <b>Output</b>.</li>"
+    "<li>Click a pixel to see its multiply-add in the <b>Pixel inspector</b>; the input view "
+    "outlines the pixels it reads.</li>"
+    "<li><b>Feature maps</b> run a bank of kernels at once, as one CNN layer does.</li>"
+    "<li>The <b>Train</b> tab learns kernels from examples.</li></ul>"
+    "<p>Space freezes a live source; Ctrl+O opens a file; Ctrl+Z undoes an edit.</p>"
+)
+
+
+class MessageBanner(QFrame):
+    """A one-line message above the views: never modal, closable, with an optional action."""
+
+    _COLOURS: ClassVar[dict[str, str]] = {
+        "info": "#dcecff",
+        "warning": "#fff1c2",
+        "error": "#ffd6d6",
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBanner")
+        self._label = QLabel(self)
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._action_button = QPushButton(self)
+        self._action_button.setVisible(False)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 3, 4, 3)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(self._action_button)
+        layout.addWidget(close)
+        self._hide_timer = QTimer(self, singleShot=True, timeout=self.hide)
+        self._action = None
+        self._action_button.clicked.connect(self._run_action)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "info", action=None) -> None:
+        """``action``: optional (button text, callable), e.g. ("Reconnect", worker.reconnect)."""
+        colour = self._COLOURS.get(level, self._COLOURS["info"])
+        self.setStyleSheet(
+            f"#messageBanner {{ background: {colour}; border-bottom: 1px solid #999; }}"
+            " QLabel { color: #202020; }"
+        )
+        self._label.setText(text)
+        self._action = action
+        self._action_button.setVisible(action is not None)
+        if action is not None:
+            self._action_button.setText(action[0])
+        self.show()
+        if level == "info" and action is None:
+            self._hide_timer.start(6000)
+        else:
+            self._hide_timer.stop()
+
+    def text(self) -> str:
+        return self._label.text()
+
+    def _run_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action[1]()
+
+
+class MainWindow(QMainWindow):
+    """Playground tab (views), teaching tabs, panels in docks, and the live display loop."""
+
+    def __init__(
+        self,
+        state: PlaygroundState,
+        worker: FilterWorker,
+        settings: Settings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.state, self.worker, self.settings = state, worker, settings
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setAcceptDrops(True)
+        self.resize(1500, 920)
+        self.source_info: SourceInfo | None = None
+        self.last_result: PipelineResult | None = None
+        self.displayed_frames = 0
+        self._display_times: deque[float] = deque(maxlen=30)
+        self._display_ms = 0.0
+        self._hovered: tuple[int, int] | None = None
+
+        self.banner = MessageBanner()
+        self.compare = CompareView()
+        self.source_view = self.compare.source_view
+        self.output_view = self.compare.output_view
+        playground = QWidget()
+        playground.setObjectName("playground")
+        column = QVBoxLayout(playground)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.compare, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(playground, "Playground")
+        self.tabs.addTab(ArithmeticPanel(state), "Arithmetic")
+        self.tabs.addTab(WhyCnnPanel(state), "Why CNNs?")
+        self.tabs.addTab(KernelLabPanel(state), "Kernel lab")
+        self.training_tab = TrainingTab(state)
+        self.tabs.addTab(self.training_tab, "Train")
+        self.setCentralWidget(self.tabs)
+
+        self.kernel_panel = KernelEditorPanel(state)
+        self.inspector_panel = PixelInspectorPanel(state)
+        self.maps_panel = FeatureMapsPanel(state)
+        self.docks = [
+            self._dock("Kernel", self.kernel_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            self._dock(
+                "Pixel inspector", self.inspector_panel, Qt.DockWidgetArea.RightDockWidgetArea
+            ),
+            self._dock("Feature maps", self.maps_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ]
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.source_menu = SourceMenu(self, state, worker, settings)
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+        self._connect()
+        self._restore_layout()
+
+    # ----------------------------------------------------------------------------- building
+    def _dock(self, title: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "") + "Dock")
+        dock.setWidget(panel)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus_and_toolbar(self) -> None:
+        menus = self.menuBar()
+        menus.addMenu(self.source_menu.menu)
+        edit = menus.addMenu("&Edit")
+        undo = self.state.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.state.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit.addActions([undo, redo])
+
+        view = menus.addMenu("&View")
+        self.mode_actions: dict[str, QAction] = {}
+        for mode, label in COMPARE_MODES.items():
+            action = view.addAction(label)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, m=mode: self.set_compare_mode(m))
+            self.mode_actions[mode] = action
+        view.addSeparator()
+        fit = view.addAction("&Fit image to view", self.compare.source_view.fit)
+        fit.setShortcut(QKeySequence("Ctrl+0"))
+        view.addSeparator()
+        for dock in self.docks:
+            view.addAction(dock.toggleViewAction())
+
+        help_menu = menus.addMenu("&Help")
+        help_action = help_menu.addAction("&What am I looking at?", self.show_context_help)
+        help_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addActions(self.source_menu.toolbar_actions())
+        toolbar.addSeparator()
+        toolbar.addAction(undo)
+        toolbar.addAction(redo)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Compare: "))
+        self.mode_combo = QComboBox()
+        self.mode_combo.setObjectName("compareMode")
+        for mode, label in COMPARE_MODES.items():
+            self.mode_combo.addItem(label, mode)
+        self.mode_combo.activated.connect(
+            lambda index: self.set_compare_mode(self.mode_combo.itemData(index))
+        )
+        toolbar.addWidget(self.mode_combo)
+        toolbar.addAction(fit)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.source_label = QLabel("No source")
+        self.rate_label = QLabel("")
+        self.timing_label = QLabel("")
+        self.hover_label = QLabel("Hover over the image to read pixel values")
+        for label in (self.source_label, self.rate_label, self.timing_label, self.hover_label):
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+        self.timing_label.setToolTip("Milliseconds per frame: filtering (worker), display (GUI)")
+        self._status_timer = QTimer(self, interval=500, timeout=self._update_rates)
+        self._status_timer.start()
+
+    def _connect(self) -> None:
+        state, worker = self.state, self.worker
+        state.pipelineChanged.connect(worker.set_pipeline)
+        state.pipelineChanged.connect(self._pipeline_changed)
+        state.message.connect(self.show_message)
+        state.inspectedPixelChanged.connect(lambda _pos: self._update_overlays())
+        worker.resultAvailable.connect(self._display_next_result)
+        worker.sourceOpened.connect(self._source_opened)
+        worker.sourceFailed.connect(lambda _spec, text: self.show_message(text, "error"))
+        worker.sourceLost.connect(self._source_lost)
+        worker.pipelineFailed.connect(lambda text: self.show_message(text, "error"))
+        worker.notice.connect(lambda text: self.show_message(text, "info"))
+        self.compare.pixelClicked.connect(lambda r, c: state.set_inspected_pixel((r, c)))
+        self.compare.hovered.connect(self._hover)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.get("window/geometry")
+        if geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        layout = self.settings.get("window/state")
+        if layout:
+            self.restoreState(QByteArray(layout))
+        self.set_compare_mode(self.settings.get("view/compare_mode"))
+
+    # ----------------------------------------------------------------------------- behaviour
+    def set_compare_mode(self, mode: str) -> None:
+        self.compare.set_mode(mode)
+        for name, action in self.mode_actions.items():
+            action.setChecked(name == mode)
+        self.mode_combo.setCurrentIndex(self.mode_combo.findData(mode))
+        self.settings.set("view/compare_mode", mode)
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        """Routine messages go to the banner and the status bar; never a modal dialog."""
+        self.banner.show_message(text, level)
+        self.statusBar().showMessage(text, 8000)
+
+    def show_context_help(self) -> None:
+        """F1: the help of the panel that has the focus, or the general help."""
+        widget = QApplication.focusWidget()
+        while widget is not None:
+            title = getattr(widget, "HELP_TITLE", None)
+            html = getattr(widget, "HELP_HTML", None)
+            if title and html:
+                show_help(self, title, html)
+                return
+            widget = widget.parentWidget()
+        show_help(self, "ConvLab", _GENERAL_HELP)
+
+    def _display_next_result(self) -> None:
+        result = self.worker.take_result()
+        if result is None:
+            return
+        started = time.perf_counter()
+        pipeline = self.state.pipeline
+        self.compare.show_result(result.frame, *self._output_picture(result, pipeline))
+        self.last_result = result
+        self.state.publish_result(result)
+        self.displayed_frames += 1
+        now = time.perf_counter()
+        self._display_ms = (now - started) * 1000.0
+        self._display_times.append(now)
+        self._filter_ms = result.filter_ms
+        if self._hovered is not None:
+            self._hover(self._hovered)
+
+    def _output_picture(self, result: PipelineResult, pipeline: Pipeline):
+        """The picture for the output view: the main output, or a selected bank map."""
+        height, width = result.frame.shape[:2]
+        selected = pipeline.selected_map
+        if selected is not None and selected < len(result.maps):
+            image = result.maps[selected].image
+            return image, _full_rect(width, height)
+        conv = pipeline.conv
+        rect = place_output(
+            (height, width),
+            result.output_image.shape[:2],
+            pipeline.kernel.shape,
+            padding=conv.padding,
+            stride=conv.stride,
+            dilation=conv.dilation,
+        )
+        return result.output_image, rect
+
+    def _pipeline_changed(self, _pipeline: Pipeline) -> None:
+        self._update_overlays()
+
+    def _update_overlays(self) -> None:
+        position = self.state.inspected_pixel
+        pipeline = self.state.pipeline
+        self.source_view.show_receptive_field(
+            position, pipeline.kernel.shape, pipeline.conv.dilation
+        )
+        self.output_view.mark_pixel(position)
+
+    def _source_opened(self, info: SourceInfo) -> None:
+        self.source_info = info
+        kind = "live" if info.is_live else "still" if info.is_still else "video"
+        size = f"{info.width}x{info.height}"
+        if info.preview_of is not None:
+            size += f" (preview of {info.preview_of[1]}x{info.preview_of[0]})"
+        self.source_label.setText(f"{info.name} · {size} · {kind}")
+        self.statusBar().showMessage(f"Opened {info.name}", 4000)
+        if self.banner.isVisible() and "lost" in self.banner.text().lower():
+            self.banner.hide()
+
+    def _source_lost(self, text: str) -> None:
+        self.banner.show_message(
+            f"{text} — the last frame stays on screen.", "warning",
+            action=("Reconnect", self.worker.reconnect),
+        )
+        self.statusBar().showMessage(text, 8000)
+
+    def _update_rates(self) -> None:
+        times = self._display_times
+        if len(times) >= 2 and time.perf_counter() - times[-1] < 1.0:
+            fps = (len(times) - 1) / (times[-1] - times[0])
+            self.rate_label.setText(f"{fps:5.1f} fps")
+        else:
+            self.rate_label.setText("idle" if self.displayed_frames else "")
+        if self.last_result is not None:
+            self.timing_label.setText(
+                f"filter {self.last_result.filter_ms:5.1f} ms · display {self._display_ms:4.1f} ms"
+            )
+
+    def _hover(self, position: tuple[int, int] | None) -> None:
+        self._hovered = position
+        result = self.last_result
+        if position is None or result is None:
+            self.hover_label.setText("Hover over the image to read pixel values")
+            return
+        row, col = position
+        source = _format_value(result.frame, row, col)
+        out_row, out_col = self._output_index(result, row, col)
+        output = _format_value(result.output, out_row, out_col)
+        self.hover_label.setText(f"(row {row}, col {col})  in {source}  →  out {output}")
+
+    def _output_index(self, result: PipelineResult, row: int, col: int) -> tuple[int, int]:
+        """The output pixel drawn over source pixel (row, col), for strides and valid padding."""
+        height, width = result.frame.shape[:2]
+        rect = place_output(
+            (height, width), result.output.shape[:2], self.state.kernel.shape,
+            padding=self.state.pipeline.conv.padding, stride=self.state.pipeline.conv.stride,
+            dilation=self.state.pipeline.conv.dilation,
+        )  # fmt: skip
+        stride = self.state.pipeline.conv.stride
+        return (
+            int(np.floor((row + 0.5 - rect.top()) / stride)),
+            int(np.floor((col + 0.5 - rect.left()) / stride)),
+        )
+
+    # ----------------------------------------------------------------------------- drag and drop
+    def dragEnterEvent(self, event) -> None:
+        if self.source_menu.can_open(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        if self.source_menu.open_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    # ----------------------------------------------------------------------------- closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for panel in self._panels():
+            can_close = getattr(panel, "can_close", None)
+            if can_close is not None and not can_close():
+                event.ignore()
+                return
+        self.save_settings()
+        for panel in self._panels():
+            shutdown = getattr(panel, "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+        self.source_menu.shutdown()
+        self._status_timer.stop()
+        self.worker.stop(timeout=1.0)
+        super().closeEvent(event)
+
+    def save_settings(self) -> None:
+        self.settings.set("window/geometry", bytes(self.saveGeometry().data()))
+        self.settings.set("window/state", bytes(self.saveState().data()))
+        self.settings.set("playground/state", self.state.to_dict())
+        self.settings.sync()
+
+    def _panels(self) -> list[QWidget]:
+        return [
+            self.kernel_panel,
+            self.inspector_panel,
+            self.maps_panel,
+            *(self.tabs.widget(i) for i in range(1, self.tabs.count())),
+        ]
+
+
+def _full_rect(width: int, height: int) -> QRectF:
+    return QRectF(0, 0, width, height)
+
+
+def _format_value(array: np.ndarray, row: int, col: int) -> str:
+    if not (0 <= row < array.shape[0] and 0 <= col < array.shape[1]):
+        return "—"
+    value = array[row, col]
+    if np.ndim(value) == 0:
+        return _number(float(value))
+    if len(value) == 3 and np.allclose(value, value[0]):
+        return _number(float(value[0]))
+    return "(" + ", ".join(_number(float(v)) for v in value) + ")"
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) and abs(value) < 1e6 else f"{value:.4g}"

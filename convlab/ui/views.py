@@ -1,0 +1,393 @@
+"""The source and output image views and the ways of comparing them.
+
+Both views draw in *source-pixel coordinates*: pixel (row, col) of the input frame covers
+x in [col, col + 1), y in [row, row + 1). The output image is placed over that same area
+(stretched when a stride or "valid" padding made it smaller), so zoom and pan can be linked
+between the views, the split wipe lines the two pictures up, and a hover or click means the
+same place in both. Images are pyqtgraph ``ImageItem``s fed uint8 RGB with fixed levels: the
+fast path that wraps the array as a QImage without a per-frame conversion.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+COMPARE_MODES: dict[str, str] = {
+    "side_by_side": "Side by side",
+    "wipe": "Split wipe (drag the divider)",
+    "output": "Output only",
+    "thumbnail": "Output with original in a corner",
+}
+_THUMBNAIL_WIDTH = 220
+_FOOTPRINT_COLOUR = QColor(0, 220, 255)
+_BORDER_COLOUR = QColor(255, 150, 0)
+
+
+def place_output(
+    source_shape: tuple[int, int],
+    output_shape: tuple[int, int],
+    kernel_shape: tuple[int, int],
+    *,
+    padding: str | int,
+    stride: int,
+    dilation: int,
+) -> QRectF:
+    """Where the output image goes in source coordinates.
+
+    Output pixel i is drawn centred on the centre of its receptive field,
+    ``i * stride - pad_before + dilation * (k - 1) / 2``, and is ``stride`` source pixels wide,
+    so every output pixel sits on top of the input pixels it came from.
+    """
+    origin = []
+    for axis in (1, 0):  # x from columns, y from rows
+        k = kernel_shape[axis]
+        span = dilation * (k - 1)
+        if padding == "same":
+            before = span // 2
+        elif padding == "valid":
+            before = 0
+        else:
+            before = int(padding)
+        centre_of_first = -before + span / 2 + 0.5
+        origin.append(centre_of_first - stride / 2)
+    width = output_shape[1] * stride
+    height = output_shape[0] * stride
+    if width <= 0 or height <= 0:
+        return QRectF(0, 0, source_shape[1], source_shape[0])
+    return QRectF(origin[0], origin[1], width, height)
+
+
+class ImageView(pg.GraphicsView):
+    """One zoomable picture: an ImageItem in an aspect-locked, y-down ViewBox.
+
+    Emits ``hovered((row, col) | None)`` and ``pixelClicked(row, col)`` in source coordinates.
+    """
+
+    hovered = Signal(object)
+    pixelClicked = Signal(int, int)
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=QColor(32, 32, 36))
+        self.viewbox = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.viewbox.setDefaultPadding(0.02)
+        self.setCentralItem(self.viewbox)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item.setOpts(levels=(0, 255))
+        self.viewbox.addItem(self.image_item)
+        self._image_rect = QRectF()
+        self._source_size: tuple[int, int] | None = None  # (height, width) of the source frame
+        self._title = QLabel(title, self)
+        self._title.setObjectName("viewTitle")
+        self._title.setStyleSheet(
+            "QLabel { color: white; background: rgba(0, 0, 0, 150); padding: 2px 6px;"
+            " border-radius: 3px; font-weight: bold; }"
+        )
+        self._title.move(6, 6)
+        self._title.adjustSize()
+        self._footprint = _OverlayPath(self.viewbox, _FOOTPRINT_COLOUR, z=10)
+        self._outside = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=11)
+        self._padded = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=9, dashed=True)
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.scene().sigMouseClicked.connect(self._mouse_clicked)
+
+    # ----------------------------------------------------------------------------- images
+    def set_title(self, text: str) -> None:
+        self._title.setText(text)
+        self._title.adjustSize()
+
+    def set_image(self, image: np.ndarray, rect: QRectF | None = None) -> None:
+        """Show a uint8 H x W x 3 image; ``rect`` places it in source coordinates."""
+        image = np.ascontiguousarray(image)
+        self.image_item.setImage(image, levels=(0, 255), autoLevels=False)
+        target = rect if rect is not None else QRectF(0, 0, image.shape[1], image.shape[0])
+        if target != self._image_rect:
+            self.image_item.setRect(target)
+            self._image_rect = QRectF(target)
+
+    def set_source_size(self, height: int, width: int) -> None:
+        """The source frame's size: the coordinate system hovers and clicks are reported in."""
+        size = (int(height), int(width))
+        if size != self._source_size:
+            self._source_size = size
+            self.fit()
+
+    def fit(self) -> None:
+        if self._source_size is not None:
+            height, width = self._source_size
+            self.viewbox.setRange(QRectF(0, 0, width, height), padding=0.02)
+
+    def link_to(self, other: ImageView) -> None:
+        """Zoom and pan together with ``other``."""
+        self.viewbox.setXLink(other.viewbox)
+        self.viewbox.setYLink(other.viewbox)
+
+    # ----------------------------------------------------------------------------- overlays
+    def show_receptive_field(
+        self,
+        center: tuple[int, int] | None,
+        kernel_shape: tuple[int, int] = (1, 1),
+        dilation: int = 1,
+    ) -> None:
+        """Outline the input pixels that output pixel ``center`` reads (padding "same").
+
+        Taps inside the image are drawn in cyan; taps that fall in the padded border (values
+        invented by the border rule) are drawn in orange, with the padded image's outline.
+        """
+        if center is None or self._source_size is None:
+            for overlay in (self._footprint, self._outside, self._padded):
+                overlay.set_path(None)
+            return
+        height, width = self._source_size
+        row, col = center
+        kh, kw = kernel_shape
+        top = row - dilation * (kh - 1) // 2
+        left = col - dilation * (kw - 1) // 2
+        inside, outside = QPainterPath(), QPainterPath()
+        for u in range(kh):
+            for v in range(kw):
+                r, c = top + u * dilation, left + v * dilation
+                target = inside if 0 <= r < height and 0 <= c < width else outside
+                target.addRect(QRectF(c, r, 1, 1))
+        if dilation == 1:  # one clean outline reads better than a grid of squares
+            inside = QPainterPath()
+            inside.addRect(QRectF(left, top, kw, kh))
+        centre = QPainterPath()
+        centre.addRect(QRectF(col + 0.3, row + 0.3, 0.4, 0.4))
+        self._footprint.set_path(inside.united(centre) if dilation > 1 else inside)
+        self._outside.set_path(outside if not outside.isEmpty() else None)
+        if outside.isEmpty():
+            self._padded.set_path(None)
+        else:
+            pad_y = dilation * (kh - 1) // 2
+            pad_x = dilation * (kw - 1) // 2
+            padded = QPainterPath()
+            padded.addRect(
+                QRectF(-pad_x, -pad_y, width + dilation * (kw - 1), height + dilation * (kh - 1))
+            )
+            padded.addRect(QRectF(0, 0, width, height))
+            self._padded.set_path(padded)
+
+    def mark_pixel(self, center: tuple[int, int] | None) -> None:
+        """A plain square on one pixel (the output view marks the inspected output pixel)."""
+        if center is None:
+            self._footprint.set_path(None)
+            return
+        path = QPainterPath()
+        path.addRect(QRectF(center[1], center[0], 1, 1))
+        self._footprint.set_path(path)
+
+    # ----------------------------------------------------------------------------- mouse
+    def pixel_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        if self._source_size is None:
+            return None
+        point = self.viewbox.mapSceneToView(scene_pos)
+        row, col = math.floor(point.y()), math.floor(point.x())
+        height, width = self._source_size
+        if 0 <= row < height and 0 <= col < width:
+            return row, col
+        return None
+
+    def _mouse_moved(self, scene_pos: QPointF) -> None:
+        self.hovered.emit(self.pixel_at(scene_pos))
+
+    def _mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        pixel = self.pixel_at(event.scenePos())
+        if pixel is not None:
+            self.pixelClicked.emit(*pixel)
+
+    def leaveEvent(self, event) -> None:
+        self.hovered.emit(None)
+        super().leaveEvent(event)
+
+
+class _OverlayPath:
+    """A cosmetic-pen outline drawn over the image (stays 2 px wide at any zoom)."""
+
+    def __init__(self, viewbox: pg.ViewBox, colour: QColor, z: float, dashed: bool = False):
+        self.item = QGraphicsPathItem()
+        pen = QPen(colour, 2)
+        pen.setCosmetic(True)
+        if dashed:
+            pen.setStyle(Qt.PenStyle.DashLine)
+            self.item.setBrush(QBrush(QColor(255, 150, 0, 40)))
+        self.item.setPen(pen)
+        self.item.setZValue(z)
+        self.item.setVisible(False)
+        viewbox.addItem(self.item, ignoreBounds=True)
+
+    def set_path(self, path: QPainterPath | None) -> None:
+        if path is None:
+            self.item.setVisible(False)
+            return
+        self.item.setPath(path)
+        self.item.setVisible(True)
+
+
+class CompareView(QWidget):
+    """``sourceView`` and ``outputView`` with four ways of comparing them.
+
+    - side_by_side: two linked views;
+    - wipe: the output view shows the input left of a draggable divider, the output right;
+    - output: the output view alone;
+    - thumbnail: the output view with a small live copy of the input in its corner.
+    """
+
+    hovered = Signal(object)
+    pixelClicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source_view = ImageView("Input", self)
+        self.source_view.setObjectName("sourceView")
+        self.output_view = ImageView("Output", self)
+        self.output_view.setObjectName("outputView")
+        self.output_view.link_to(self.source_view)
+        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self._splitter.addWidget(self.source_view)
+        self._splitter.addWidget(self.output_view)
+        self._splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._splitter)
+
+        # The wipe: the input drawn under the output, the output clipped to the divider's right.
+        self._underlay = pg.ImageItem(axisOrder="row-major")
+        self._underlay.setZValue(-5)
+        self._underlay.setVisible(False)
+        self.output_view.viewbox.addItem(self._underlay, ignoreBounds=True)
+        self._clip = QGraphicsRectItem()
+        self._clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+        self._clip.setPen(QPen(Qt.PenStyle.NoPen))
+        self.output_view.viewbox.removeItem(self.output_view.image_item)
+        self.output_view.viewbox.addItem(self._clip, ignoreBounds=True)
+        self.output_view.image_item.setParentItem(self._clip)
+        self._divider = pg.InfiniteLine(
+            angle=90, movable=True, pen=pg.mkPen((255, 255, 255), width=2),
+            hoverPen=pg.mkPen((255, 220, 0), width=3),
+        )
+        self._divider.setZValue(20)
+        self._divider.setVisible(False)
+        self._divider.sigPositionChanged.connect(self._update_clip)
+        self.output_view.viewbox.addItem(self._divider, ignoreBounds=True)
+
+        self._thumbnail = pg.GraphicsView(self.output_view, background=QColor(0, 0, 0))
+        self._thumbnail.setObjectName("originalThumbnail")
+        self._thumbnail_item = pg.ImageItem(axisOrder="row-major")
+        thumb_box = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
+        thumb_box.setDefaultPadding(0.0)
+        thumb_box.addItem(self._thumbnail_item)
+        self._thumbnail.setCentralItem(thumb_box)
+        self._thumbnail_box = thumb_box
+        self._thumbnail.setVisible(False)
+
+        self._mode = "side_by_side"
+        self._source_shape: tuple[int, int] | None = None
+        self._last_frame: np.ndarray | None = None
+        self.output_view.installEventFilter(self)
+        for view in (self.source_view, self.output_view):
+            view.hovered.connect(self.hovered)
+            view.pixelClicked.connect(self.pixelClicked)
+
+    # ----------------------------------------------------------------------------- modes
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in COMPARE_MODES:
+            raise ValueError(f"unknown compare mode {mode!r}")
+        self._mode = mode
+        self.source_view.setVisible(mode == "side_by_side")
+        wipe = mode == "wipe"
+        self._underlay.setVisible(wipe)
+        self._divider.setVisible(wipe)
+        self._thumbnail.setVisible(mode == "thumbnail")
+        self.output_view.set_title("Input | Output" if wipe else "Output")
+        if wipe and self._source_shape is not None:
+            self._divider.setValue(self._source_shape[1] / 2)
+        if self._last_frame is not None:
+            self._show_frame_extras(self._last_frame, force=True)
+        self._update_clip()
+        self._place_thumbnail()
+
+    def divider_position(self) -> float:
+        return float(self._divider.value())
+
+    def set_divider_position(self, x: float) -> None:
+        self._divider.setValue(x)
+
+    # ----------------------------------------------------------------------------- frames
+    def show_result(
+        self, frame: np.ndarray, output_image: np.ndarray, output_rect: QRectF
+    ) -> None:
+        """Display one result. The source image is only re-sent when the frame changed."""
+        height, width = frame.shape[:2]
+        if self._source_shape != (height, width):
+            self._source_shape = (height, width)
+            for view in (self.source_view, self.output_view):
+                view.set_source_size(height, width)
+            self._divider.setValue(width / 2)
+            self._divider.setBounds((0, width))
+        self._show_frame_extras(frame, force=False)
+        self.output_view.set_image(output_image, output_rect)
+        self._update_clip()
+
+    def _show_frame_extras(self, frame: np.ndarray, *, force: bool) -> None:
+        if frame is self._last_frame and not force:
+            return
+        self._last_frame = frame
+        if self._mode == "side_by_side":
+            self.source_view.set_image(frame)
+        elif self._mode == "wipe":
+            self._underlay.setImage(frame, levels=(0, 255), autoLevels=False)
+        elif self._mode == "thumbnail":
+            height, width = frame.shape[:2]
+            scale = _THUMBNAIL_WIDTH / max(width, 1)
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            self._thumbnail_item.setImage(small, levels=(0, 255), autoLevels=False)
+            self._thumbnail_box.setRange(QRectF(0, 0, size[0], size[1]), padding=0.0)
+            self._place_thumbnail()
+        if self._mode != "side_by_side":
+            # keep the hidden source view current for hover readouts and later mode switches
+            self.source_view.set_image(frame)
+
+    def _update_clip(self) -> None:
+        if self._mode == "wipe":
+            x = self._divider.value()
+            self._clip.setRect(QRectF(x, -1e7, 2e7, 2e7))
+        else:
+            self._clip.setRect(QRectF(-1e7, -1e7, 2e7, 2e7))
+
+    def _place_thumbnail(self) -> None:
+        if not self._thumbnail.isVisible() or self._source_shape is None:
+            return
+        height, width = self._source_shape
+        thumb_h = round(_THUMBNAIL_WIDTH * height / max(width, 1))
+        self._thumbnail.setFixedSize(_THUMBNAIL_WIDTH, thumb_h)
+        area = self.output_view.size()
+        self._thumbnail.move(area.width() - _THUMBNAIL_WIDTH - 8, area.height() - thumb_h - 8)
+        self._thumbnail.raise_()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.output_view and event.type() == QEvent.Type.Resize:
+            self._place_thumbnail()
+        return super().eventFilter(watched, event)
+
