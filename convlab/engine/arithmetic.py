@@ -13,22 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convlab.engine.convolve import padding_amounts
+from convlab.engine.explain import source_index
 from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError
 
 OPERATIONS = ("convolution", "max_pool", "avg_pool", "transposed")
 """What the arithmetic panel can animate; the first three gather, ``transposed`` scatters."""
-
-BORDERS = ("reflect101", "reflect", "replicate", "constant", "wrap")
-# numpy's names for the same border rules (numpy's "reflect" skips the edge pixel like
-# OpenCV's BORDER_REFLECT_101; numpy's "symmetric" repeats it like BORDER_REFLECT).
-_NUMPY_PAD_MODE = {
-    "reflect101": "reflect",
-    "reflect": "symmetric",
-    "replicate": "edge",
-    "wrap": "wrap",
-}
-
 
 @dataclass(frozen=True)
 class WindowStep:
@@ -234,55 +225,27 @@ def _windows(grid: np.ndarray, kernel_shape: tuple[int, int], padding: int, stri
 
 # -- one output pixel of the live image, for any convolve() settings -----------------------------
 
-def padding_before(padding: str | int, kernel_size: int, dilation: int) -> int:
-    """Rows (or columns) of border added before the image, as ``convolve`` adds them."""
-    span = dilation * (kernel_size - 1)
-    if padding == "same":
-        return span // 2
-    if padding == "valid":
-        return 0
-    return _whole(padding, "padding", 0)
-
-
-def border_indices(indices: np.ndarray, length: int, border: str) -> np.ndarray:
-    """Map coordinates (possibly outside 0..length-1) to the pixel the border rule reads; -1: zero.
-
-    The same rules as OpenCV's border types: ``reflect101`` mirrors without repeating the edge
-    (dcb|abcd|cba), ``reflect`` repeats it (cba|abcd|dcb), ``replicate`` smears it, ``wrap`` tiles.
-    """
-    if border not in BORDERS:
-        raise ConvlabError(f"unknown border mode {border!r}; use one of {', '.join(BORDERS)}")
-    indices = np.asarray(indices, dtype=np.int64)
-    before = int(max(0, -indices.min()))
-    after = int(max(0, indices.max() - (length - 1)))
-    if border == "constant":
-        return np.where((indices >= 0) & (indices < length), indices, -1)
-    if border == "reflect101" and length == 1:
-        return np.zeros_like(indices)  # nothing to mirror: OpenCV repeats the only pixel
-    lookup = np.pad(np.arange(length), (before, after), mode=_NUMPY_PAD_MODE[border])
-    return lookup[indices + before]
-
-
 def window_breakdown(
     image: np.ndarray, kernel: Kernel, out_row: int, out_col: int, *, border: str = "reflect101",
     padding: str | int = "same", stride: int = 1, dilation: int = 1,
 ) -> dict:
     """The multiply-accumulate behind one output pixel of ``convolve`` with any settings.
 
-    ``image`` is one 2-D channel. Returns the keys of ``explain.pixel_breakdown`` (patch, weights,
-    products, total, divisor, offset, result, rows, cols, in_bounds); ``rows``/``cols`` are image
-    coordinates, outside the image where the window covers the border.
+    ``explain.pixel_breakdown`` covers the default settings (same padding, stride 1); this follows
+    ``convolve``'s padding, stride and dilation rules too, so the inspector keeps working when a
+    person turns those knobs. ``image`` is one 2-D channel. Returns the keys of
+    ``pixel_breakdown``; ``rows``/``cols`` are image coordinates, outside the image where the
+    window covers the border.
     """
     grid = np.asarray(image, dtype=np.float64)
     if grid.ndim != 2:
         raise ConvlabError(f"window_breakdown needs one 2-D channel, got shape {grid.shape}")
     kh, kw = kernel.shape
-    top = padding_before(padding, kh, dilation)
-    left = padding_before(padding, kw, dilation)
+    (top, _), (left, _) = padding_amounts(kernel.shape, padding, dilation)
     rows = out_row * stride + np.arange(kh) * dilation - top
     cols = out_col * stride + np.arange(kw) * dilation - left
-    source_rows = border_indices(rows, grid.shape[0], border)
-    source_cols = border_indices(cols, grid.shape[1], border)
+    source_rows = source_index(rows, grid.shape[0], border)
+    source_cols = source_index(cols, grid.shape[1], border)
     in_bounds = np.outer((rows >= 0) & (rows < grid.shape[0]), (cols >= 0) & (cols < grid.shape[1]))
     readable = np.outer(source_rows >= 0, source_cols >= 0)
     patch = np.where(readable, grid[np.ix_(np.maximum(source_rows, 0),

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from convlab.engine.arithmetic import (
-    BORDERS,
     assemble,
-    border_indices,
     convolution_steps,
     gather_output_size,
     pixel_permutation,
@@ -18,6 +16,7 @@ from convlab.engine.arithmetic import (
     transposed_steps,
     window_breakdown,
 )
+from convlab.engine.convolve import BORDERS, convolve
 from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError
 
@@ -158,29 +157,20 @@ def test_output_sizes_follow_the_formula_and_explain_impossible_settings():
         pooling_steps(np.ones((5, 5)), 2, padding=2)
 
 
-def test_border_indices_follow_opencv_rules():
-    idx = np.arange(-3, 7)
-    assert border_indices(idx, 4, "reflect101").tolist() == [3, 2, 1, 0, 1, 2, 3, 2, 1, 0]
-    assert border_indices(idx, 4, "reflect").tolist() == [2, 1, 0, 0, 1, 2, 3, 3, 2, 1]
-    assert border_indices(idx, 4, "replicate").tolist() == [0, 0, 0, 0, 1, 2, 3, 3, 3, 3]
-    assert border_indices(idx, 4, "wrap").tolist() == [1, 2, 3, 0, 1, 2, 3, 0, 1, 2]
-    assert border_indices(idx, 4, "constant").tolist() == [-1, -1, -1, 0, 1, 2, 3, -1, -1, -1]
-    with pytest.raises(ConvlabError, match="border"):
-        border_indices(idx, 4, "mirror")
+NUMPY_PAD = {"reflect101": "reflect", "reflect": "symmetric", "replicate": "edge",
+             "wrap": "wrap", "constant": "constant"}
 
 
 def _loop_window(image, weights, row, col, border, top, left, stride, dilation):
-    height, width = image.shape
+    """The sum for one output pixel, reading from an image numpy padded with the border rule."""
+    margin = 8
+    padded = np.pad(image, margin, mode=NUMPY_PAD[border])
     total = 0.0
     for u in range(weights.shape[0]):
         for v in range(weights.shape[1]):
-            r = row * stride + u * dilation - top
-            c = col * stride + v * dilation - left
-            if border == "constant" and not (0 <= r < height and 0 <= c < width):
-                continue
-            rr = border_indices(np.array([r]), height, border)[0]
-            cc = border_indices(np.array([c]), width, border)[0]
-            total += weights[u, v] * image[rr, cc]
+            r = row * stride + u * dilation - top + margin
+            c = col * stride + v * dilation - left + margin
+            total += weights[u, v] * padded[r, c]
     return total
 
 
@@ -217,3 +207,34 @@ def test_shuffle_pixels_is_a_fixed_permutation_of_whole_pixels():
     order = pixel_permutation(30, seed=4)
     assert sorted(order.tolist()) == list(range(30))
     np.testing.assert_array_equal(shuffled.reshape(30, 3), image.reshape(30, 3)[order])
+
+
+@pytest.mark.parametrize(("n", "k", "p", "s", "d"), SETTINGS)
+def test_convolution_steps_match_convolve_with_zero_padding(n, k, p, s, d):
+    rng = np.random.default_rng(k * 10 + n)
+    grid = rng.integers(0, 10, (n, n)).astype(np.float32)
+    kernel = rng.integers(-2, 3, (k, k)).astype(float)
+    kernel[0, 0] = 3.0  # never all zeros
+    out_n = gather_output_size(n, k, padding=p, stride=s, dilation=d)
+    steps = convolution_steps(grid, kernel, padding=p, stride=s, dilation=d)
+    expected = convolve(grid, kernel, border="constant", padding=p, stride=s, dilation=d)
+    np.testing.assert_allclose(assemble(steps, (out_n, out_n)), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize(("padding", "stride", "dilation"), [("same", 1, 1), ("same", 2, 1),
+                                                              ("valid", 1, 2), (3, 3, 1),
+                                                              ("same", 1, 3)])
+def test_window_breakdown_matches_convolve_everywhere_on_the_edge(border, padding, stride,
+                                                                  dilation):
+    image = np.random.default_rng(8).integers(0, 256, (13, 16)).astype(np.uint8)
+    kernel = Kernel(np.random.default_rng(9).normal(size=(3, 4)), divisor=2.0, offset=5.0)
+    expected = convolve(image, kernel, border=border, padding=padding, stride=stride,
+                        dilation=dilation)
+    height, width = expected.shape
+    edge = [(r, c) for r in range(height) for c in range(width)
+            if r in (0, height - 1) or c in (0, width - 1)]
+    for r, c in edge:
+        parts = window_breakdown(image, kernel, r, c, border=border, padding=padding,
+                                 stride=stride, dilation=dilation)
+        assert np.isclose(parts["result"], expected[r, c], rtol=1e-5, atol=1e-3), (r, c)

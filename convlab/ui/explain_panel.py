@@ -1,0 +1,342 @@
+"""The pixel inspector: the multiply-accumulate behind one output pixel, number by number.
+
+A convolution is easy to define and hard to believe until you see one pixel worked out: the
+patch under the kernel, the kernel, their element-wise products, the sum, the divisor and
+offset, and a result that is exactly the number in the output image. This panel shows that for
+the pixel a person clicked, live (every frame of a webcam, at most ten times a second) or frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import qthrottled
+
+from convlab.engine.arithmetic import window_breakdown
+from convlab.engine.convolve import output_shape, padding_amounts
+from convlab.engine.explain import pixel_breakdown
+from convlab.engine.kernels import Kernel
+from convlab.engine.pipeline import ConvSettings, PipelineResult
+from convlab.errors import ConvlabError
+from convlab.ui.help import help_button
+from convlab.ui.number_grid import NumberGrid, format_number
+from convlab.ui.state import PlaygroundState
+
+CHANNEL_CHOICES = ("R", "G", "B", "All")
+LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a second
+# BT.601 luma in float, as convolve(channels="gray") computes it (no rounding to uint8), so the
+# inspector's gray patch holds exactly the numbers the convolution saw.
+GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class PixelExplanation:
+    """What the inspector shows for one pixel: one breakdown per channel shown."""
+
+    pixel: tuple[int, int]  # source-frame (row, col) that was clicked
+    output_pixel: tuple[int, int]  # the output pixel whose window is centred nearest to it
+    kernel: Kernel  # as applied (flipped when the mode is "convolve")
+    channels: tuple[str, ...]  # "R", "G", "B" or "gray"
+    parts: tuple[dict, ...]  # pixel_breakdown-style dicts, one per channel
+
+
+def output_pixel_for(pixel: tuple[int, int], frame_shape: tuple[int, ...],
+                     kernel_shape: tuple[int, int], conv: ConvSettings) -> tuple[int, int] | None:
+    """The output pixel whose window is centred closest to the clicked source pixel.
+
+    With "same" padding and stride 1 that is the clicked pixel itself; with a stride s it is
+    about (row / s, col / s); with "valid" padding the output starts half a kernel in. None when
+    no output pixel fits (kernel larger than the padded image).
+    """
+    try:
+        extent = output_shape(frame_shape[:2], kernel_shape, padding=conv.padding,
+                              stride=conv.stride, dilation=conv.dilation)
+    except ConvlabError:
+        return None
+    pads = padding_amounts(kernel_shape, conv.padding, conv.dilation)
+    result = []
+    for value, k, (top, _), n_out in zip(pixel, kernel_shape, pads, extent):
+        centre = conv.dilation * (k - 1) // 2
+        index = round((value + top - centre) / conv.stride)
+        result.append(int(min(max(index, 0), n_out - 1)))
+    return result[0], result[1]
+
+
+def explain_pixel(frame: np.ndarray, kernel: Kernel, conv: ConvSettings, pixel: tuple[int, int],
+                  channel_choice: str = "All") -> PixelExplanation | None:
+    """The breakdowns for ``pixel`` of ``frame`` under the playground's settings.
+
+    The common case (same padding, stride 1, no dilation) goes through the engine's
+    ``pixel_breakdown``; other settings use ``window_breakdown``, which follows ``convolve``'s
+    padding/stride/dilation rules. Returns None when the pixel is outside the frame or the
+    kernel does not fit.
+    """
+    row, col = pixel
+    if not (0 <= row < frame.shape[0] and 0 <= col < frame.shape[1]):
+        return None
+    applied = kernel.flipped() if conv.mode == "convolve" else kernel
+    output_pixel = output_pixel_for(pixel, frame.shape, applied.shape, conv)
+    if output_pixel is None:
+        return None
+    if conv.channels == "gray" and frame.ndim == 3:
+        image = frame[:, :, :3].astype(np.float32) @ GRAY_WEIGHTS
+    else:
+        image = frame
+    if image.ndim == 2:
+        names: tuple[str, ...] = ("gray",)
+        indices = (0,)
+    elif channel_choice == "All":
+        names, indices = ("R", "G", "B"), (0, 1, 2)
+    else:
+        names, indices = (channel_choice,), ("RGB".index(channel_choice),)
+    simple = conv.padding == "same" and conv.stride == 1 and conv.dilation == 1
+    parts = []
+    for index in indices:
+        if simple:
+            parts.append(pixel_breakdown(image, applied, row, col, border=conv.border,
+                                         channel=index))
+        else:
+            plane = image if image.ndim == 2 else image[:, :, index]
+            parts.append(window_breakdown(plane, applied, *output_pixel, border=conv.border,
+                                          padding=conv.padding, stride=conv.stride,
+                                          dilation=conv.dilation))
+    return PixelExplanation(pixel, output_pixel, applied, names, tuple(parts))
+
+
+def output_value(result: PipelineResult | None, output_pixel: tuple[int, int],
+                 channel: str) -> float | None:
+    """The number the output image holds at ``output_pixel`` (None if there is no such pixel)."""
+    if result is None:
+        return None
+    output = result.output
+    row, col = output_pixel
+    if not (0 <= row < output.shape[0] and 0 <= col < output.shape[1]):
+        return None
+    if output.ndim == 2:
+        return float(output[row, col])
+    index = 0 if channel == "gray" else "RGB".index(channel)
+    return float(output[row, col, min(index, output.shape[2] - 1)])
+
+
+class _ChannelRow(QWidget):
+    """patch ⊙ kernel = products, and the sum line, for one channel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.patch = NumberGrid("Input patch")
+        self.products = NumberGrid("Products")
+        self.sum_label = QLabel()
+        self.sum_label.setTextFormat(Qt.TextFormat.RichText)
+        self.sum_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        times = QLabel("⊙ kernel =")
+        times.setToolTip("Each input value is multiplied by the kernel weight on top of it.")
+        grids = QHBoxLayout()
+        grids.setSpacing(8)
+        grids.addWidget(self.patch, 0, Qt.AlignmentFlag.AlignTop)
+        grids.addWidget(times, 0, Qt.AlignmentFlag.AlignVCenter)
+        grids.addWidget(self.products, 0, Qt.AlignmentFlag.AlignTop)
+        grids.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.addLayout(grids)
+        layout.addWidget(self.sum_label)
+
+    def show_parts(self, name: str, parts: dict, output: float | None, fresh: bool) -> None:
+        marked = ~np.asarray(parts["in_bounds"], dtype=bool)
+        self.patch.set_title(f"Input patch ({name})" if name != "gray" else "Input patch (gray)")
+        self.patch.set_values(parts["patch"], scale="gray", marked=marked)
+        self.products.set_values(parts["products"], scale="signed", marked=marked)
+        total = float(parts["total"])
+        divisor = float(parts["divisor"])
+        offset = float(parts["offset"])
+        result = float(parts["result"])
+        text = (
+            f"Σ products = {format_number(total, 6)} &nbsp; ÷ divisor {format_number(divisor, 6)}"
+            f" &nbsp; + offset {format_number(offset, 6)} &nbsp; = "
+            f"<b>{format_number(result, 6)}</b>"
+        )
+        if output is not None and fresh:
+            same = np.isclose(result, output, rtol=1e-5, atol=1e-3)
+            mark = ("<span style='color:#2a8a2a'>✓ equals the output pixel</span>" if same
+                    else "<span style='color:#c03030'>✗ differs from the output pixel</span>")
+            text += f"<br>output image holds {format_number(output, 6)} &nbsp; {mark}"
+        elif output is not None:
+            text += ("<br><i>the output image was made with other settings; it is compared "
+                     "again with the next frame</i>")
+        self.sum_label.setText(text)
+
+
+class PixelInspectorPanel(QWidget):
+    """Shows, for the inspected pixel, the patch, kernel, products, sum and result per channel."""
+
+    HELP_TITLE = "Pixel inspector"
+    HELP_HTML = (
+        "<p>Click a pixel in the source or output view. This panel then shows how the "
+        "convolution computed that one output pixel.</p>"
+        "<ul><li><b>Input patch</b>: the input values under the kernel, centred on the pixel. "
+        "Hatched cells lie outside the image; the <i>border mode</i> decides what they "
+        "hold (zeros, a mirror image, the repeated edge, or the other side).</li>"
+        "<li><b>Kernel</b>: the weights, flipped by 180° when the mode is true convolution.</li>"
+        "<li><b>Products</b>: each input value times the weight on top of it (red positive, "
+        "blue negative).</li>"
+        "<li>The products are summed, divided by the divisor and shifted by the offset. The "
+        "result is the very number stored in the output image.</li></ul>"
+        "<p>Colour images are filtered per channel: pick R, G, B or all three. With "
+        "<i>Live</i> on, the numbers follow a webcam (ten times a second); turn it off to "
+        "freeze them and read at leisure.</p>"
+    )
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.explanation: PixelExplanation | None = None
+        self._frozen_frame: np.ndarray | None = None
+        self._frozen_result: PipelineResult | None = None
+
+        self.title = QLabel("Click a pixel in the source or output view.")
+        self.title.setWordWrap(True)
+        self.channel_box = QComboBox()
+        self.channel_box.addItems(list(CHANNEL_CHOICES))
+        self.channel_box.setCurrentText("All")
+        self.channel_box.setToolTip("Colour images are filtered channel by channel.")
+        self.live_box = QCheckBox("Live")
+        self.live_box.setChecked(True)
+        self.live_box.setToolTip("Follow every new frame (webcam). Off: freeze the numbers.")
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(QLabel("Channel"))
+        header.addWidget(self.channel_box)
+        header.addWidget(self.live_box)
+        header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+
+        self.kernel_grid = NumberGrid("Kernel")
+        self.kernel_info = QLabel()
+        self.kernel_info.setWordWrap(True)
+        self.kernel_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.rows = [_ChannelRow() for _ in range(3)]
+
+        content = QWidget()
+        grid = QGridLayout(content)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.addWidget(self.kernel_grid, 0, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.kernel_info, 0, 1, Qt.AlignmentFlag.AlignTop)
+        for index, row in enumerate(self.rows):
+            grid.addWidget(row, index + 1, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(len(self.rows) + 1, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(content)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.scroll, 1)
+
+        self._refresh_live = qthrottled(self.refresh, timeout=LIVE_UPDATE_MS, parent=self)
+        state.inspectedPixelChanged.connect(lambda _pos: self.refresh())
+        state.kernelChanged.connect(lambda _k: self.refresh())
+        state.settingsChanged.connect(self.refresh)
+        state.resultReady.connect(self._on_result)
+        self.channel_box.currentTextChanged.connect(lambda _t: self.refresh())
+        self.live_box.toggled.connect(self._on_live_toggled)
+        self.refresh()
+
+    # -- reacting to the state ---------------------------------------------------------------
+    def _on_result(self, _result: PipelineResult) -> None:
+        if self.live_box.isChecked():
+            self._refresh_live()
+
+    def _on_live_toggled(self, live: bool) -> None:
+        self._frozen_result = None if live else self.state.latest_result
+        self._frozen_frame = None if live or self._frozen_result is None \
+            else self._frozen_result.frame
+        self.refresh()
+
+    def _source(self) -> tuple[np.ndarray | None, PipelineResult | None]:
+        if not self.live_box.isChecked() and self._frozen_frame is not None:
+            return self._frozen_frame, self._frozen_result
+        result = self.state.latest_result
+        return (None, None) if result is None else (result.frame, result)
+
+    def refresh(self) -> None:
+        """Recompute the breakdown for the inspected pixel and redraw the grids."""
+        frame, result = self._source()
+        pixel = self.state.inspected_pixel
+        self.channel_box.setEnabled(frame is not None and frame.ndim == 3
+                                    and self.state.pipeline.conv.channels != "gray")
+        if pixel is None or frame is None:
+            self._show_message("Click a pixel in the source or output view to see how its "
+                               "output value is computed." if frame is not None else
+                               "No image yet: open an image or a camera.")
+            return
+        conv = self.state.pipeline.conv
+        explanation = explain_pixel(frame, self.state.kernel, conv, tuple(pixel),
+                                    self.channel_box.currentText())
+        if explanation is None:
+            self._show_message(f"Pixel ({pixel[0]}, {pixel[1]}) has no output: it is outside "
+                               "the frame, or the kernel does not fit the image.")
+            return
+        self.explanation = explanation
+        fresh = (result is not None and result.generation == self.state.pipeline.generation)
+        self._show(explanation, result, fresh)
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _show_message(self, text: str) -> None:
+        self.explanation = None
+        self.title.setText(text)
+        self.kernel_grid.hide()
+        self.kernel_info.hide()
+        for row in self.rows:
+            row.hide()
+
+    def _show(self, explanation: PixelExplanation, result: PipelineResult | None,
+              fresh: bool) -> None:
+        row, col = explanation.pixel
+        out_row, out_col = explanation.output_pixel
+        where = f"Pixel (row {row}, col {col})"
+        if (out_row, out_col) != (row, col):
+            where += f" → output pixel ({out_row}, {out_col})"
+        self.title.setText(f"<b>{where}</b>")
+        conv = self.state.pipeline.conv
+        kernel = explanation.kernel
+        flipped = conv.mode == "convolve"
+        self.kernel_grid.set_title("Kernel (flipped 180°)" if flipped else "Kernel")
+        self.kernel_grid.set_values(explanation.parts[0]["weights"], scale="signed")
+        outside = int((~np.asarray(explanation.parts[0]["in_bounds"], dtype=bool)).sum())
+        info = [
+            f"{kernel.shape[0]}×{kernel.shape[1]}, divisor {format_number(kernel.divisor, 6)}, "
+            f"offset {format_number(kernel.offset, 6)}",
+            f"border: <b>{conv.border}</b>, padding {conv.padding}, stride {conv.stride}, "
+            f"dilation {conv.dilation}",
+        ]
+        if flipped:
+            info.append("Mode <b>convolve</b>: the kernel is applied rotated by 180°.")
+        if outside:
+            info.append(f"<span style='color:#b86e00'>{outside} cell(s) lie outside the image "
+                        f"(hatched): their values come from the <b>{conv.border}</b> border."
+                        "</span>")
+        self.kernel_info.setText("<br>".join(info))
+        self.kernel_grid.show()
+        self.kernel_info.show()
+        for index, widget in enumerate(self.rows):
+            if index < len(explanation.parts):
+                name = explanation.channels[index]
+                value = output_value(result, explanation.output_pixel, name)
+                widget.show_parts(name, explanation.parts[index], value, fresh)
+                widget.show()
+            else:
+                widget.hide()
