@@ -14,13 +14,18 @@ import cv2
 import numpy as np
 
 from convlab.engine.convolve import convolve
-from convlab.engine.display import to_rgb
+from convlab.engine.display import DIVERGING_COLORMAPS, to_rgb
 from convlab.engine.kernels import Kernel, presets
 
 MAX_BANK_SIZE = 16
 # Feature maps are shown as thumbnails: computing them on a reduced copy of the frame keeps a
 # 16-map bank cheap on a 720p webcam. The selected map is always computed at full resolution.
 DEFAULT_MAP_MAX_SIDE = 480
+# The more maps share the panel, the smaller each tile: a 16-map bank is previewed at a longer
+# side of 320 (half the pixels of 480), which keeps it near 10 ms per 720p frame on 2 cores.
+_PREVIEW_SIDE_BY_COUNT = ((4, 480), (9, 400), (MAX_BANK_SIZE, 320))
+# ``Pipeline.selected_map`` value that selects the combined map (sqrt(map0^2 + map1^2)).
+COMBINED_MAP = -1
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class FeatureMap:
     kernel: Kernel
     values: np.ndarray  # float32, H' x W' (after the optional ReLU and pooling)
     image: np.ndarray  # uint8 H' x W' x 3, C-contiguous
+    # (min, max) of ``values``, measured on the worker so the panel can label each map
+    # without scanning 16 arrays on the GUI thread.
+    value_range: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,10 @@ class PipelineResult:
     combined: FeatureMap | None  # gradient magnitude sqrt(m0^2 + m1^2) when asked for
     generation: int  # the Pipeline.generation that produced it: stale results are dropped
     filter_ms: float  # wall time of run(), milliseconds
+    # What the output view shows large instead of ``output_image``: the selected bank map
+    # (maps[selected_map]) or, for selected_map == COMBINED_MAP, the combined map; both at
+    # full resolution. None: show the main kernel's output.
+    selected: FeatureMap | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,8 @@ class Pipeline:
     relu: bool = False  # the CNN stages after the convolution, applied to every bank map
     pool: bool = False  # 2x2 max-pool, stride 2
     combine: bool = False  # also show sqrt(map0^2 + map1^2), e.g. Sobel x and y -> edge strength
-    selected_map: int | None = None  # this map is computed at full resolution for the big view
+    # The map computed at full resolution for the big view: a bank index or COMBINED_MAP.
+    selected_map: int | None = None
     map_max_side: int = DEFAULT_MAP_MAX_SIDE
     generation: int = 0
 
@@ -106,17 +119,7 @@ class Pipeline:
         started = time.perf_counter()
         output = convolve(frame, self.kernel, **self.conv.as_kwargs())
         output_image = self.display.render(output)
-        maps: tuple[FeatureMap, ...] = ()
-        combined = None
-        if self.bank:
-            maps = self._bank_maps(frame)
-            if self.combine and len(maps) >= 2:
-                magnitude = cv2.magnitude(maps[0].values, maps[1].values)
-                combined = FeatureMap(
-                    kernel=maps[0].kernel,
-                    values=magnitude,
-                    image=to_rgb(magnitude, "minmax", colormap="magma"),
-                )
+        maps, combined, selected = self._bank(frame, self.preview_side())
         return PipelineResult(
             frame=frame,
             output=output,
@@ -125,18 +128,77 @@ class Pipeline:
             combined=combined,
             generation=self.generation,
             filter_ms=(time.perf_counter() - started) * 1000.0,
+            selected=selected,
         )
 
-    def _bank_maps(self, frame: np.ndarray) -> tuple[FeatureMap, ...]:
+    def preview_side(self) -> int:
+        """Longer side, in pixels, of the reduced frame the bank's tiles are computed on."""
+        count = len(self.bank)
+        side = next((s for limit, s in _PREVIEW_SIDE_BY_COUNT if count <= limit), 320)
+        return min(self.map_max_side, side)
+
+    def feature_maps(
+        self, frame: np.ndarray, *, max_side: int | None = None
+    ) -> tuple[tuple[FeatureMap, ...], FeatureMap | None]:
+        """The bank's maps and the combined magnitude (None when off) for ``frame``.
+
+        The bank works on the gray frame, shrunk so its longer side is at most ``max_side``
+        (None: full resolution, what export uses).
+        """
+        maps, combined, _ = self._bank(frame, max_side)
+        return maps, combined
+
+    def _bank(
+        self, frame: np.ndarray, max_side: int | None
+    ) -> tuple[tuple[FeatureMap, ...], FeatureMap | None, FeatureMap | None]:
+        """Maps and combined map at preview size, and the selected one at full resolution.
+
+        The selected map replaces its preview in ``maps`` (the output view shows it large);
+        a selected combined map is recomputed at full resolution from full-size inputs.
+        """
+        if not self.bank:
+            return (), None, None
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
-        small = _shrink(gray, self.map_max_side)
-        maps = []
-        for index, kernel in enumerate(self.bank):
-            source = gray if index == self.selected_map else small
-            values = convolve(source, kernel, border=self.conv.border)
-            values = apply_stages(values, relu=self.relu, pool=self.pool)
-            maps.append(FeatureMap(kernel, values, self.bank_display.render(values)))
-        return tuple(maps)
+        # One float conversion shared by every kernel instead of one per convolve() call.
+        gray = gray.astype(np.float32)
+        small = gray if max_side is None else _shrink(gray, max_side)
+        responses = [convolve(small, kernel, border=self.conv.border) for kernel in self.bank]
+        maps = [self._feature_map(k, r) for k, r in zip(self.bank, responses)]
+        combined = None
+        if self.combine and len(responses) >= 2:
+            combined = self._combined_map(responses[0], responses[1])
+        selected = None
+        index = self.selected_map
+        if index is not None and 0 <= index < len(maps):
+            if small is not gray:
+                response = convolve(gray, self.bank[index], border=self.conv.border)
+                maps[index] = self._feature_map(self.bank[index], response)
+            selected = maps[index]
+        elif index == COMBINED_MAP and combined is not None:
+            if small is not gray:
+                first, second = (convolve(gray, k, border=self.conv.border) for k in self.bank[:2])
+                combined = self._combined_map(first, second)
+            selected = combined
+        return tuple(maps), combined, selected
+
+    def _feature_map(self, kernel: Kernel, response: np.ndarray) -> FeatureMap:
+        values = apply_stages(response, relu=self.relu, pool=self.pool)
+        return FeatureMap(kernel, values, self.bank_display.render(values), _value_range(values))
+
+    def _combined_map(self, first: np.ndarray, second: np.ndarray) -> FeatureMap:
+        """sqrt(first^2 + second^2) of the responses BEFORE ReLU, then pooled like the maps.
+
+        ReLU would throw away the negative half of each gradient and with it half the edges;
+        the magnitude is never negative, so ReLU after it changes nothing anyway.
+        """
+        magnitude = apply_stages(cv2.magnitude(first, second), relu=False, pool=self.pool)
+        colormap = self.bank_display.colormap
+        if colormap in DIVERGING_COLORMAPS or colormap == "diverging":
+            colormap = "magma"  # a magnitude has no sign: a sequential map reads better
+        image = to_rgb(magnitude, "minmax", colormap=colormap)
+        name = f"|∇| of {self.bank[0].name or 'map 0'} and {self.bank[1].name or 'map 1'}"
+        kernel = self.bank[0].replace(name=name)
+        return FeatureMap(kernel, magnitude, image, _value_range(magnitude))
 
 
 def apply_stages(values: np.ndarray, *, relu: bool, pool: bool) -> np.ndarray:
@@ -146,9 +208,20 @@ def apply_stages(values: np.ndarray, *, relu: bool, pool: bool) -> np.ndarray:
     if pool:
         height, width = values.shape[0] // 2 * 2, values.shape[1] // 2 * 2
         if height and width:
-            trimmed = values[:height, :width]
-            values = trimmed.reshape(height // 2, 2, width // 2, 2).max(axis=(1, 3))
+            # The maximum of the four strided 2x2 phases: ~40x faster than a reshape + max
+            # over two axes (numpy reduces those with a slow generic loop). An odd last row
+            # or column has no full block and is dropped, as in PyTorch's MaxPool2d.
+            top = np.maximum(values[0:height:2, 0:width:2], values[0:height:2, 1:width:2])
+            bottom = np.maximum(values[1:height:2, 0:width:2], values[1:height:2, 1:width:2])
+            values = np.maximum(top, bottom, out=top)
     return np.ascontiguousarray(values, dtype=np.float32)
+
+
+def _value_range(values: np.ndarray) -> tuple[float, float]:
+    if values.size == 0:
+        return (0.0, 0.0)
+    low, high, _, _ = cv2.minMaxLoc(values)
+    return (float(low), float(high))
 
 
 def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:

@@ -1,0 +1,281 @@
+"""How float responses become pixels: display mode, colormap, range, and a histogram.
+
+A convolution's output is unclipped floats; an edge kernel gives negatives, a sharpen
+overshoots 255. Which mapping is used changes what a person sees, so it is a visible choice:
+``DisplayControls`` edits either the main output's mapping or the feature-map bank's, and
+``OutputDisplayControls`` adds the response histogram with the shown range shaded on it, so
+people can see what "clip" throws away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import qthrottled, signals_blocked
+
+from convlab.engine.display import DISPLAY_MODES, colormap_names, histogram
+from convlab.engine.pipeline import DisplaySettings, PipelineResult
+from convlab.ui.state import PlaygroundState
+
+MODE_LABELS: dict[str, tuple[str, str]] = {
+    "clip": ("Clip 0–255", "Below 0 shows black, above 255 white: what an image editor does."),
+    "abs": ("Absolute |v|", "Negative and positive responses both show bright: edges of either "
+                            "sign."),
+    "offset": ("Offset +128", "Zero response is mid-grey, negative darker, positive lighter."),
+    "minmax": ("Min–max stretch", "The lowest value is black, the highest white (per frame, or a "
+                                  "fixed range)."),
+    "signed": ("Signed (diverging)", "Zero is neutral, negative blue, positive red; symmetric "
+                                     "range."),
+}
+HISTOGRAM_BINS = 64
+HISTOGRAM_INTERVAL_MS = 250  # a few redraws a second is all a glance at a histogram needs
+RANGE_MODES = ("minmax", "signed")  # the modes that use a fixed range; the others ignore it
+
+
+def shown_range(settings: DisplaySettings, low: float, high: float) -> tuple[float, float]:
+    """The value interval that the mode spreads over 0..255 (outside it pixels saturate)."""
+    mode = settings.mode
+    if mode == "clip":
+        return (0.0, 255.0)
+    if mode == "abs":
+        return (-255.0, 255.0)
+    if mode == "offset":
+        return (-128.0, 127.0)
+    if settings.fixed_range is not None:
+        low, high = settings.fixed_range
+    if mode == "signed":
+        half = max(abs(low), abs(high))
+        return (-half, half)
+    return (low, high)
+
+
+class DisplayControls(QWidget):
+    """Mode, colormap and (optionally) fixed-range controls bound to one DisplaySettings.
+
+    ``target`` is "output" (the main kernel's image) or "bank" (every feature map).
+    """
+
+    def __init__(
+        self, state: PlaygroundState, target: str = "output", *, with_range: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if target not in ("output", "bank"):
+            raise ValueError(f"display target must be 'output' or 'bank', got {target!r}")
+        self._state = state
+        self._target = target
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.setObjectName(f"{target}DisplayMode")
+        for mode in DISPLAY_MODES:
+            label, tip = MODE_LABELS.get(mode, (mode, ""))
+            self.mode_combo.addItem(label, mode)
+            last = self.mode_combo.count() - 1
+            self.mode_combo.setItemData(last, tip, Qt.ItemDataRole.ToolTipRole)
+        self.mode_combo.setToolTip("How float responses become pixels")
+        self.colormap_combo = QComboBox(self)
+        self.colormap_combo.setObjectName(f"{target}Colormap")
+        for name in colormap_names():
+            self.colormap_combo.addItem(name, name)
+        self.colormap_combo.setToolTip(
+            "Colormap for single-channel responses. 'Signed' always uses a diverging map "
+            "(coolwarm unless bwr is chosen)."
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.mode_combo)
+        layout.addWidget(self.colormap_combo)
+
+        self.fixed_check: QCheckBox | None = None
+        self.low_spin: QDoubleSpinBox | None = None
+        self.high_spin: QDoubleSpinBox | None = None
+        if with_range:
+            self.fixed_check = QCheckBox("Fixed range", self)
+            self.fixed_check.setToolTip(
+                "Off: min–max and signed use each frame's own range (video may flicker).\n"
+                "On: they use the range typed here (starts from the current frame's range)."
+            )
+            self.low_spin = self._range_spin("Value shown black (min–max) / most negative")
+            self.high_spin = self._range_spin("Value shown white (min–max) / most positive")
+            layout.addWidget(self.fixed_check)
+            layout.addWidget(self.low_spin)
+            layout.addWidget(QLabel("to", self))
+            layout.addWidget(self.high_spin)
+            self.fixed_check.toggled.connect(self._fixed_toggled)
+            self.low_spin.valueChanged.connect(self._range_edited)
+            self.high_spin.valueChanged.connect(self._range_edited)
+        layout.addStretch(1)
+
+        self.mode_combo.currentIndexChanged.connect(self._mode_chosen)
+        self.colormap_combo.currentIndexChanged.connect(self._colormap_chosen)
+        state.settingsChanged.connect(self.sync_from_state)
+        self.sync_from_state()
+
+    def settings(self) -> DisplaySettings:
+        pipeline = self._state.pipeline
+        return pipeline.display if self._target == "output" else pipeline.bank_display
+
+    def sync_from_state(self) -> None:
+        """Show the state's settings without echoing edits back (signals blocked)."""
+        settings = self.settings()
+        with signals_blocked(self.mode_combo):
+            self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(settings.mode)))
+        with signals_blocked(self.colormap_combo):
+            name = "coolwarm" if settings.colormap == "diverging" else settings.colormap
+            index = self.colormap_combo.findData(name)
+            if index < 0:
+                index = self.colormap_combo.findData("gray")
+            self.colormap_combo.setCurrentIndex(index)
+        if self.fixed_check is not None and self.low_spin and self.high_spin:
+            fixed = settings.fixed_range
+            with signals_blocked(self.fixed_check):
+                self.fixed_check.setChecked(fixed is not None)
+            for spin, value in ((self.low_spin, fixed and fixed[0]), (self.high_spin,
+                                                                     fixed and fixed[1])):
+                if value is not None:
+                    with signals_blocked(spin):
+                        spin.setValue(value)
+            uses_range = settings.mode in RANGE_MODES
+            self.fixed_check.setEnabled(uses_range)
+            self.low_spin.setEnabled(uses_range and fixed is not None)
+            self.high_spin.setEnabled(uses_range and fixed is not None)
+
+    # ------------------------------------------------------------------------------ edits
+    def _update(self, **changes) -> None:
+        if self._target == "output":
+            self._state.update_display(**changes)
+        else:
+            self._state.update_bank_display(**changes)
+
+    def _mode_chosen(self) -> None:
+        self._update(mode=self.mode_combo.currentData())
+
+    def _colormap_chosen(self) -> None:
+        self._update(colormap=self.colormap_combo.currentData())
+
+    def _fixed_toggled(self, on: bool) -> None:
+        if not on:
+            self._update(fixed_range=None)
+            return
+        low, high = self._current_extremes()
+        with signals_blocked(self.low_spin), signals_blocked(self.high_spin):
+            self.low_spin.setValue(low)
+            self.high_spin.setValue(high)
+        self._update(fixed_range=(self.low_spin.value(), self.high_spin.value()))
+
+    def _range_edited(self) -> None:
+        if self.fixed_check is None or not self.fixed_check.isChecked():
+            return
+        low, high = self.low_spin.value(), self.high_spin.value()
+        if low > high:
+            low, high = high, low
+        self._update(fixed_range=(low, high))
+
+    def _current_extremes(self) -> tuple[float, float]:
+        """The latest frame's response range: the natural start for a fixed range."""
+        result = self._state.latest_result
+        if result is None:
+            return (0.0, 255.0)
+        if self._target == "output":
+            values = result.output
+            low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        elif result.maps:
+            low = min(m.value_range[0] for m in result.maps)
+            high = max(m.value_range[1] for m in result.maps)
+        else:
+            return (0.0, 255.0)
+        if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
+            return (0.0, 255.0)
+        return (round(low, 3), round(high, 3))
+
+    def _range_spin(self, tip: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(self)
+        spin.setRange(-1e6, 1e6)
+        spin.setDecimals(2)
+        spin.setKeyboardTracking(False)
+        spin.setToolTip(tip)
+        spin.setMaximumWidth(90)
+        return spin
+
+
+class ResponseHistogram(pg.PlotWidget):
+    """Counts of the main output's values (log scale), with the displayed interval shaded."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=None)
+        self.setObjectName("responseHistogram")
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.setMinimumHeight(70)
+        self.setMaximumHeight(110)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        plot = self.getPlotItem()
+        plot.setLabel("left", "log n")
+        plot.getAxis("left").setWidth(34)
+        plot.getAxis("bottom").setHeight(18)
+        self.region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(80, 160, 255, 45),
+                                          pen=pg.mkPen(80, 160, 255, 160))
+        self.region.setZValue(-10)
+        self.addItem(self.region)
+        self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0.0,
+                                     brush=pg.mkBrush(150, 150, 150, 160),
+                                     pen=pg.mkPen(200, 200, 200))
+        self.addItem(self.curve)
+        self.counts = np.zeros(0)
+        self.edges = np.zeros(0)
+
+    def show_values(self, values: np.ndarray, settings: DisplaySettings) -> None:
+        counts, edges = histogram(values, HISTOGRAM_BINS)
+        self.counts, self.edges = counts, edges
+        self.curve.setData(edges, np.log10(1.0 + counts))
+        low, high = shown_range(settings, float(edges[0]), float(edges[-1]))
+        self.region.setRegion((low, high))
+        self.setXRange(min(low, edges[0]), max(high, edges[-1]), padding=0.02)
+
+
+class OutputDisplayControls(QWidget):
+    """The main output's display controls and its response histogram, for the Playground tab."""
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outputDisplayControls")
+        self._state = state
+        self.controls = DisplayControls(state, "output", parent=self)
+        self.histogram = ResponseHistogram(self)
+        self.histogram.setToolTip(
+            "Histogram of the output's values. The shaded band is the range the display mode "
+            "spreads over black..white; values outside it saturate."
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.histogram)
+        self._throttled_redraw = qthrottled(self._redraw, timeout=HISTOGRAM_INTERVAL_MS)
+        state.resultReady.connect(self._throttled_redraw)
+        state.settingsChanged.connect(self._settings_changed)
+
+    def _settings_changed(self) -> None:
+        if self._state.latest_result is not None:
+            self._throttled_redraw(self._state.latest_result)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._settings_changed()  # a still image sends no new frames: draw what is there
+
+    def _redraw(self, result: PipelineResult) -> None:
+        if not self.isVisible():
+            return  # nobody is looking: skip the work
+        self.histogram.show_values(result.output, self._state.pipeline.display)
