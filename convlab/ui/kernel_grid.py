@@ -1,0 +1,295 @@
+"""The weight grid (objectName ``kernelEditor``): type, step, scroll or scrub each weight.
+
+Keyboard: type a number (Enter or Tab commits), arrows/Tab move, +/= and - step the weight,
+Shift multiplies the step by 10, Delete sets 0. Mouse: the wheel steps the cell under the
+pointer, dragging up/down on a cell scrubs it. Cells are square and sized to fit the space.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from convlab.ui.kernel_model import KernelTableModel
+from convlab.ui.kernel_ops import format_weight, stepped
+from convlab.ui.state import PlaygroundState
+
+MIN_CELL = 22
+MAX_CELL = 72
+PIXELS_PER_STEP = 6  # scrubbing: one step per 6 px of vertical mouse travel
+WHEEL_BURST_MS = 700  # wheel notches closer together than this undo as one step
+_STEP_UP_KEYS = {Qt.Key.Key_Plus, Qt.Key.Key_Equal}
+_STEP_DOWN_KEYS = {Qt.Key.Key_Minus, Qt.Key.Key_Underscore}
+
+
+def weight_texts(weight: float) -> list[str]:
+    """Ways to write ``weight``, most precise first: 0.0625, .0625, 0.063, .063, ..."""
+    texts: list[str] = []
+    for digits in (4, 3, 2, 1):
+        text = format_weight(weight, digits)
+        short = (
+            text[1:]
+            if text.startswith("0.")
+            else ("-" + text[2:] if text.startswith("-0.") else text)
+        )
+        for candidate in (text, short):
+            if candidate not in texts:
+                texts.append(candidate)
+    return texts
+
+
+def fitting_text(weight: float, metrics: QFontMetrics, room: int) -> str | None:
+    """The most precise text for ``weight`` that fits ``room`` pixels, or None."""
+    for text in weight_texts(weight):
+        if metrics.horizontalAdvance(text) <= room:
+            return text
+    return None
+
+
+class _CellDelegate(QStyledItemDelegate):
+    """Draws each weight with as many digits as fit its cell; edits in a centred line edit."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        """The cell's colour, then its weight with as many digits as fit, then a selection
+        outline (a filled highlight would hide the colour that shows the weight)."""
+        cell = QStyleOptionViewItem(option)
+        self.initStyleOption(cell, index)
+        selected = bool(cell.state & QStyle.StateFlag.State_Selected)
+        cell.state &= ~(QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus)
+        cell.text = ""
+        widget = cell.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, cell, painter, widget)
+        weight = index.data(Qt.ItemDataRole.UserRole)
+        if weight is None:
+            return
+        text, font = self.fit(weight, QFont(option.font), cell.rect.width() - 3)
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(index.data(Qt.ItemDataRole.ForegroundRole) or option.palette.text().color())
+        painter.drawText(cell.rect, Qt.AlignmentFlag.AlignCenter, text)
+        if selected:
+            pen = QPen(option.palette.highlight().color(), 2)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            painter.drawRect(cell.rect.adjusted(1, 1, -1, -1))
+        painter.restore()
+
+    @staticmethod
+    def fit(weight: float, font: QFont, room: int) -> tuple[str, QFont]:
+        """The most precise text that fits ``room``, shrinking the font up to two pixels."""
+        for _attempt in range(3):
+            text = fitting_text(weight, QFontMetrics(font), room)
+            if text is not None:
+                return text, font
+            font.setPixelSize(max(7, font.pixelSize() - 1))
+        return weight_texts(weight)[-1], font
+
+    def createEditor(
+        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex
+    ) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        editor.setFrame(False)
+        editor.setToolTip("A number such as -2, 0.25, 1e-3 or 1/16; Esc cancels")
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
+        if isinstance(editor, QLineEdit):
+            editor.setText(index.data(Qt.ItemDataRole.EditRole))
+            editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model, index: QModelIndex) -> None:
+        if isinstance(editor, QLineEdit):
+            model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+
+
+class KernelGrid(QTableView):
+    """The kernel's weights as square, colour-coded, editable cells."""
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("kernelEditor")
+        self._model = KernelTableModel(state, self)
+        self.setModel(self._model)
+        self.setItemDelegate(_CellDelegate(self))
+        self.horizontalHeader().hide()
+        self.verticalHeader().hide()
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+            header.setMinimumSectionSize(MIN_CELL)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        self.setToolTip("")
+        self._cell = 40
+        self._scrub_origin: QPoint | None = None
+        self._scrub_index = QModelIndex()
+        self._scrub_start = 0.0
+        self._scrubbing = False
+        self._wheel_timer = QTimer(self)
+        self._wheel_timer.setSingleShot(True)
+        self._wheel_timer.setInterval(WHEEL_BURST_MS)
+        self._wheel_timer.timeout.connect(self._model.end_gesture)
+        self._model.modelReset.connect(self._on_reset)
+
+    # ------------------------------------------------------------------------- sizing
+    def kernel_model(self) -> KernelTableModel:
+        return self._model
+
+    def cell_size(self) -> int:
+        return self._cell
+
+    def fit_cells(self, room: QSize) -> QSize:
+        """Choose the square cell size that fits ``room``; return the size the grid needs."""
+        rows, cols = self._model.rowCount(), self._model.columnCount()
+        frame = 2 * self.frameWidth()
+        side = min((room.width() - frame) // cols, (room.height() - frame) // rows)
+        self._cell = max(MIN_CELL, min(MAX_CELL, side))
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setDefaultSectionSize(self._cell)
+        font = QFont(self.font())
+        font.setPixelSize(max(9, min(16, round(self._cell * 0.36))))
+        self.setFont(font)
+        return QSize(
+            min(room.width(), cols * self._cell + frame),
+            min(room.height(), rows * self._cell + frame),
+        )
+
+    def _on_reset(self) -> None:
+        self.end_scrub()
+        parent = self.parentWidget()
+        if isinstance(parent, KernelGridArea):
+            parent.relayout()
+
+    # ------------------------------------------------------------------------- keyboard
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        index = self.currentIndex()
+        editing = self.state() == QAbstractItemView.State.EditingState
+        if index.isValid() and not editing:
+            key = Qt.Key(event.key())
+            coarse = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            factor = 10.0 if coarse else 1.0
+            if key in _STEP_UP_KEYS or key in _STEP_DOWN_KEYS:
+                self._burst()
+                sign = 1.0 if key in _STEP_UP_KEYS else -1.0
+                self._model.step_weight(index.row(), index.column(), sign * factor)
+                return
+            if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self._model.set_weight(index.row(), index.column(), 0.0)
+                return
+        super().keyPressEvent(event)
+
+    # ------------------------------------------------------------------------- mouse
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        delta = event.angleDelta().y() or event.angleDelta().x()  # Shift may turn y into x
+        if not index.isValid() or delta == 0:
+            super().wheelEvent(event)
+            return
+        self.setCurrentIndex(index)
+        coarse = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self._burst()
+        self._model.step_weight(
+            index.row(), index.column(), delta / 120.0 * (10.0 if coarse else 1.0)
+        )
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and index.isValid():
+            self._scrub_origin = event.position().toPoint()
+            self._scrub_index = index
+            self._scrub_start = float(index.data(Qt.ItemDataRole.UserRole))
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._scrub_origin is None or not (event.buttons() & Qt.MouseButton.LeftButton):
+            super().mouseMoveEvent(event)
+            return
+        rise = self._scrub_origin.y() - event.position().toPoint().y()
+        if not self._scrubbing:
+            if abs(rise) < QApplication.startDragDistance():
+                return
+            self._scrubbing = True
+            self._model.begin_gesture()
+            self.setCursor(Qt.CursorShape.SizeVerCursor)
+        coarse = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.scrub_to(rise / PIXELS_PER_STEP * (10.0 if coarse else 1.0))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        was_scrubbing = self._scrubbing
+        self.end_scrub()
+        if not was_scrubbing:
+            super().mouseReleaseEvent(event)
+
+    def scrub_to(self, steps: float) -> None:
+        """Set the scrubbed cell to its value at the press plus ``steps`` whole steps."""
+        if not self._scrub_index.isValid():
+            return
+        value = stepped(self._scrub_start, self._model.gesture_step(), round(steps))
+        self._model.set_weight(self._scrub_index.row(), self._scrub_index.column(), value)
+
+    def end_scrub(self) -> None:
+        if self._scrubbing:
+            self._model.end_gesture()
+            self.unsetCursor()
+        self._scrubbing = False
+        self._scrub_origin = None
+
+    def _burst(self) -> None:
+        """Wheel notches and key steps in quick succession merge into one undo step."""
+        if not self._wheel_timer.isActive():
+            self._model.begin_gesture()
+        self._wheel_timer.start()
+
+
+class KernelGridArea(QWidget):
+    """Holds the grid centred at the largest square-cell size that fits."""
+
+    def __init__(self, grid: KernelGrid, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._grid = grid
+        grid.setParent(self)
+
+    def sizeHint(self) -> QSize:
+        return QSize(15 * 26, 15 * 26)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(7 * MIN_CELL, 7 * MIN_CELL)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.relayout()
+
+    def relayout(self) -> None:
+        needed = self._grid.fit_cells(self.size())
+        left = (self.width() - needed.width()) // 2
+        top = (self.height() - needed.height()) // 2
+        self._grid.setGeometry(left, top, needed.width(), needed.height())
