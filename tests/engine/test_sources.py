@@ -355,6 +355,22 @@ def test_unreadable_permissions(tmp_path: Path) -> None:
         path.chmod(0o644)
 
 
+def test_permission_error_is_reported_even_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root reads through chmod 000, so also raise the OS error the way a user would get it."""
+    path = write_image(tmp_path / "locked.png", rgb_test_image())
+    real_open = Path.open
+
+    def refusing_open(self: Path, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    expect_error(path, "permission denied")
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.png"
     path.write_bytes(b"")
@@ -616,6 +632,27 @@ def test_camera_mirror_and_resolution_request() -> None:
     assert image[:, 5].tolist() == [[0, 0, 255]] * 4  # blue, now in the right column (RGB)
     assert image[:, 0].tolist() == [[0, 0, 0]] * 4
     assert source.fps == 30.0
+
+
+def test_video_that_cannot_seek_is_reopened_to_loop(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "unseekable.avi", 2)  # only for the path checks
+    first = FakeCapture([video_frame(0), video_frame(1)])  # ignores the rewind request
+    again = FakeCapture([video_frame(0), video_frame(1)])
+    factory = factory_of(first, again)
+    source = VideoSource(path, capture_factory=factory)
+    levels = [gray_level(source.read()) for _ in range(4)]
+    assert levels == [20, 60, 20, 60]
+    assert first.released
+    assert first.settings[cv2.CAP_PROP_POS_FRAMES] == 0
+
+
+def test_video_that_cannot_restart_is_lost(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "dies.avi", 1)
+    factory = factory_of(FakeCapture([video_frame(0)]), FakeCapture([], opened=False))
+    source = VideoSource(path, capture_factory=factory)
+    assert source.read() is not None
+    with pytest.raises(SourceLost, match="could not restart"):
+        source.read()
 
 
 def test_negative_camera_index() -> None:
