@@ -60,8 +60,6 @@ DEFAULT_PREVIEW_PIXELS = 2_000_000
 """Live processing works on at most this many pixels (about 1920x1040); export uses all."""
 
 _BACKGROUNDS = {"white": 255, "black": 0}
-# Rows blended per step when flattening alpha, to keep temporaries small on 50-MP images.
-_BLEND_CHUNK_PIXELS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -278,21 +276,21 @@ def _alpha_to_8bit(alpha: np.ndarray) -> np.ndarray:
 
 
 def flatten_alpha(rgb: np.ndarray, alpha: np.ndarray, background: int) -> np.ndarray:
-    """Composite uint8 RGB over a flat grey level: round((c*a + bg*(255-a)) / 255).
+    """Composite uint8 RGB over black (0) or white (255): round((c*a + bg*(255-a)) / 255).
 
-    Integer arithmetic in uint16 (255*255 fits) and in row chunks, so a 50-MP RGBA photo
-    does not need gigabytes of float temporaries.
+    Over black that is c*a/255; over white it is 255 - (255-c)*a/255. Each is one OpenCV
+    multiply with rounding (never a tie: 255 is odd): well under a second for 24 MP, and no
+    float temporaries.
     """
+    if background not in (0, 255):
+        raise ValueError(f"background level {background}: only 0 (black) or 255 (white)")
     if int(alpha.min()) == 255:
         return rgb
-    out = np.empty_like(rgb)
-    rows_per_chunk = max(1, _BLEND_CHUNK_PIXELS // max(1, rgb.shape[1]))
-    for top in range(0, rgb.shape[0], rows_per_chunk):
-        rows = slice(top, top + rows_per_chunk)
-        a = alpha[rows].astype(np.uint16)[:, :, None]
-        blended = rgb[rows].astype(np.uint16) * a + np.uint16(background) * (255 - a) + 127
-        out[rows] = (blended // 255).astype(np.uint8)
-    return out
+    alpha3 = cv2.merge([alpha, alpha, alpha])
+    if background == 0:
+        return cv2.multiply(rgb, alpha3, scale=1.0 / 255.0)
+    covered = cv2.multiply(cv2.bitwise_not(rgb), alpha3, scale=1.0 / 255.0)
+    return cv2.bitwise_not(covered)
 
 
 def _to_rgb8(decoded: np.ndarray, background: int, warnings: list[str]) -> np.ndarray:

@@ -19,7 +19,12 @@ import numpy as np
 import pytest
 
 from convlab.engine import sources
-from convlab.engine.image_files import apply_orientation, preview_size, reduce_for_preview
+from convlab.engine.image_files import (
+    apply_orientation,
+    flatten_alpha,
+    preview_size,
+    reduce_for_preview,
+)
 from convlab.engine.sources import (
     ImageSource,
     SourceLost,
@@ -182,6 +187,17 @@ def test_rgba_flattened_on_white_or_black(tmp_path: Path) -> None:
         image = load_image(path, background=name)
         expected = [[composite(c, p[3], level) for c in p[:3]] for p in rgba[0].astype(float)]
         assert image[0].tolist() == expected
+
+
+def test_alpha_compositing_exact_for_every_colour_and_alpha() -> None:
+    colour = np.repeat(np.arange(256, dtype=np.uint8), 256).reshape(256, 256)
+    alpha = np.tile(np.arange(256, dtype=np.uint8), 256).reshape(256, 256)
+    rgb = np.dstack([colour, colour, 255 - colour])
+    for level in (0, 255):
+        out = flatten_alpha(rgb, alpha, level).astype(int)
+        for channel, values in ((0, colour), (2, 255 - colour)):
+            reference = np.rint((values * alpha.astype(float) + level * (255.0 - alpha)) / 255)
+            assert np.array_equal(out[:, :, channel], reference)
 
 
 def test_gray_alpha_and_sixteen_bit_rgba(tmp_path: Path) -> None:
