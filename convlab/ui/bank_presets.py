@@ -22,10 +22,13 @@ def edge_bank() -> list[Kernel]:
 
 def gabor_bank(orientations: int = GABOR_ORIENTATIONS) -> list[Kernel]:
     """Stripe detectors at evenly spaced angles over half a turn (0°, 22.5°, ... 157.5°)."""
-    return [
-        gabor_kernel(11, 2.5, math.pi * step / orientations, 6.0)
-        for step in range(orientations)
-    ]
+    kernels = []
+    for step in range(orientations):
+        degrees = 180.0 * step / orientations
+        kernel = gabor_kernel(11, 2.5, math.radians(degrees), 6.0)
+        # Named by what differs between them, so short tile titles still tell them apart.
+        kernels.append(kernel.replace(name=f"gabor {degrees:g}°"))
+    return kernels
 
 
 def blur_ladder() -> list[Kernel]:
@@ -35,7 +38,8 @@ def blur_ladder() -> list[Kernel]:
 
 def blob_ladder() -> list[Kernel]:
     """Laplacians of Gaussian at growing scales: each finds blobs about its own size."""
-    return [log_kernel(radius, sigma) for radius, sigma in ((3, 1.0), (5, 1.5), (6, 2.0), (9, 3.0))]
+    scales = ((3, 1.0), (5, 1.5), (6, 2.0), (9, 3.0))
+    return [log_kernel(radius, sigma) for radius, sigma in scales]
 
 
 BANK_PRESETS: dict[str, tuple[Callable[[], list[Kernel]], str]] = {

@@ -35,6 +35,7 @@ from superqt.utils import signals_blocked
 from convlab.engine.pipeline import COMBINED_MAP, MAX_BANK_SIZE, PipelineResult
 from convlab.ui.bank_presets import BANK_PRESETS
 from convlab.ui.export_actions import ExportRunner
+from convlab.ui.flow_layout import FlowLayout, flow_group
 from convlab.ui.help import help_button
 from convlab.ui.map_export import EXPORT_FORMATS, export_feature_maps
 from convlab.ui.map_tile import COMBINED_INDEX, MapTile
@@ -166,13 +167,16 @@ class FeatureMapsPanel(QWidget):
         self.stage_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.count_label = QLabel(self)
 
-        second_row = QHBoxLayout()
-        second_row.setContentsMargins(0, 0, 0, 0)
-        second_row.addWidget(QLabel("Maps shown as", self))
-        second_row.addWidget(self.display_controls)
-        second_row.addSpacing(8)
-        second_row.addWidget(self.stage_label, 1)
-        second_row.addWidget(self.count_label)
+        self._toolbar.addWidget(
+            flow_group(self, QLabel("Maps shown as", self), self.display_controls)
+        )
+        self._toolbar.addWidget(
+            flow_group(self, self.main_output_button, self.export_button, self._help_button)
+        )
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.addWidget(self.stage_label, 1)
+        status_row.addWidget(self.count_label)
 
         self.grid = _TileGrid()
         self.scroll = QScrollArea(self)
@@ -193,7 +197,7 @@ class FeatureMapsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(self._toolbar)
-        layout.addLayout(second_row)
+        layout.addLayout(status_row)
         layout.addWidget(self.stack, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -245,21 +249,17 @@ class FeatureMapsPanel(QWidget):
         export_menu.addAction("Maps as .npy (raw floats)…", lambda: self._export_dialog(("npy",)))
         self.export_button.setMenu(export_menu)
 
-        separator = QFrame(self)
-        separator.setFrameShape(QFrame.Shape.VLine)
-        separator.setFrameShadow(QFrame.Shadow.Sunken)
-        self._toolbar = QHBoxLayout()
-        self._toolbar.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.add_button, self.presets_button, self.clear_button):
-            self._toolbar.addWidget(widget)
-        self._toolbar.addWidget(separator)
-        self._toolbar.addWidget(QLabel("Stages:", self))
-        for widget in (self.relu_check, self.pool_check, self.combine_check):
-            self._toolbar.addWidget(widget)
-        self._toolbar.addStretch(1)
-        self._toolbar.addWidget(self.main_output_button)
-        self._toolbar.addWidget(self.export_button)
-        self._toolbar.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+        self._help_button = help_button(self, self.HELP_TITLE, self.HELP_HTML)
+        # One wrapping row of small groups: a narrow side dock gets two or three lines instead
+        # of a panel as wide as all the controls put together.
+        self._toolbar = FlowLayout(spacing=10)
+        self._toolbar.addWidget(
+            flow_group(self, self.add_button, self.presets_button, self.clear_button)
+        )
+        self._toolbar.addWidget(
+            flow_group(self, QLabel("Stages:", self), self.relu_check, self.pool_check,
+                       self.combine_check)
+        )
 
     def _button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
