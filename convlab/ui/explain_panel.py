@@ -130,6 +130,11 @@ def output_value(result: PipelineResult | None, output_pixel: tuple[int, int],
     return float(output[row, col, min(index, output.shape[2] - 1)])
 
 
+def grid_digits(shape: tuple[int, ...]) -> int:
+    """Significant digits per cell: fewer for big kernels, so a 15x15 grid stays readable."""
+    return 3 if max(shape) <= 7 else 2
+
+
 class _ChannelRow(QWidget):
     """patch ⊙ kernel = products, and the sum line, for one channel."""
 
@@ -153,11 +158,17 @@ class _ChannelRow(QWidget):
         layout.addLayout(grids)
         layout.addWidget(self.sum_label)
 
-    def show_parts(self, name: str, parts: dict, output: float | None, fresh: bool) -> None:
+    def show_parts(self, name: str, parts: dict, pixel: tuple[int, int], output: float | None,
+                   fresh: bool) -> None:
         marked = ~np.asarray(parts["in_bounds"], dtype=bool)
-        self.patch.set_title(f"Input patch ({name})" if name != "gray" else "Input patch (gray)")
-        self.patch.set_values(parts["patch"], scale="gray", marked=marked)
-        self.products.set_values(parts["products"], scale="signed", marked=marked)
+        centre = np.outer(np.asarray(parts["rows"]) == pixel[0], np.asarray(parts["cols"])
+                          == pixel[1])
+        digits = grid_digits(parts["weights"].shape)
+        self.patch.set_title(f"Input patch ({name})")
+        self.patch.set_values(parts["patch"], scale="gray", marked=marked, highlight=centre,
+                              digits=digits)
+        self.products.set_values(parts["products"], scale="signed", marked=marked,
+                                 digits=digits)
         total = float(parts["total"])
         divisor = float(parts["divisor"])
         offset = float(parts["offset"])
@@ -185,7 +196,8 @@ class PixelInspectorPanel(QWidget):
     HELP_HTML = (
         "<p>Click a pixel in the source or output view. This panel then shows how the "
         "convolution computed that one output pixel.</p>"
-        "<ul><li><b>Input patch</b>: the input values under the kernel, centred on the pixel. "
+        "<ul><li><b>Input patch</b>: the input values under the kernel, around the clicked "
+        "pixel (outlined). "
         "Hatched cells lie outside the image; the <i>border mode</i> decides what they "
         "hold (zeros, a mirror image, the repeated edge, or the other side).</li>"
         "<li><b>Kernel</b>: the weights, flipped by 180° when the mode is true convolution.</li>"
@@ -230,12 +242,11 @@ class PixelInspectorPanel(QWidget):
         content = QWidget()
         grid = QGridLayout(content)
         grid.setContentsMargins(4, 4, 4, 4)
-        grid.addWidget(self.kernel_grid, 0, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.kernel_info, 0, 1, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.kernel_info, 0, 0)
+        grid.addWidget(self.kernel_grid, 1, 0, Qt.AlignmentFlag.AlignLeft)
         for index, row in enumerate(self.rows):
-            grid.addWidget(row, index + 1, 0, 1, 2)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(len(self.rows) + 1, 1)
+            grid.addWidget(row, index + 2, 0)
+        grid.setRowStretch(len(self.rows) + 2, 1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(content)
@@ -315,7 +326,8 @@ class PixelInspectorPanel(QWidget):
         kernel = explanation.kernel
         flipped = conv.mode == "convolve"
         self.kernel_grid.set_title("Kernel (flipped 180°)" if flipped else "Kernel")
-        self.kernel_grid.set_values(explanation.parts[0]["weights"], scale="signed")
+        weights = explanation.parts[0]["weights"]
+        self.kernel_grid.set_values(weights, scale="signed", digits=grid_digits(weights.shape))
         outside = int((~np.asarray(explanation.parts[0]["in_bounds"], dtype=bool)).sum())
         info = [
             f"{kernel.shape[0]}×{kernel.shape[1]}, divisor {format_number(kernel.divisor, 6)}, "
@@ -336,7 +348,7 @@ class PixelInspectorPanel(QWidget):
             if index < len(explanation.parts):
                 name = explanation.channels[index]
                 value = output_value(result, explanation.output_pixel, name)
-                widget.show_parts(name, explanation.parts[index], value, fresh)
+                widget.show_parts(name, explanation.parts[index], explanation.pixel, value, fresh)
                 widget.show()
             else:
                 widget.hide()

@@ -32,7 +32,9 @@ def format_number(value: float, digits: int = 3) -> str:
 def cell_colour(value: float, scale: str, magnitude: float) -> QColor:
     """Background for a cell: grey level for pixel values, blue/red by sign for weights."""
     if scale == "gray":
-        level = int(np.clip(value, 0, 255))
+        # Squeezed into 50..250 so that no cell is pure black or white; the text stays readable
+        # and the patch still looks like the image it came from.
+        level = int(50 + 200 * np.clip(value, 0, 255) / 255)
         return QColor(level, level, level)
     lut = colormap_lut("coolwarm")
     index = int(np.clip(round(128 + 127 * value / magnitude), 0, 255)) if magnitude > 0 else 128
@@ -42,7 +44,7 @@ def cell_colour(value: float, scale: str, magnitude: float) -> QColor:
 
 def _text_colour(background: QColor) -> QColor:
     luminance = 0.299 * background.red() + 0.587 * background.green() + 0.114 * background.blue()
-    return QColor(20, 20, 20) if luminance > 140 else QColor(245, 245, 245)
+    return QColor(20, 20, 20) if luminance >= 128 else QColor(245, 245, 245)
 
 
 class NumberGrid(QWidget):
