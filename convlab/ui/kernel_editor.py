@@ -136,9 +136,11 @@ padding, stride and dilation, with the output size worked out.</p>
         undo = self._state.undo_stack.createUndoAction(self, "Undo")
         redo = self._state.undo_stack.createRedoAction(self, "Redo")
         undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
-        redo.setShortcuts(
-            [QKeySequence("Ctrl+Shift+Z"), *QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)]
-        )
+        redo_keys = [QKeySequence("Ctrl+Shift+Z")]  # the platform's own redo keys as well
+        for key in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo):
+            if key not in redo_keys:
+                redo_keys.append(key)
+        redo.setShortcuts(redo_keys)
         copy = QAction("Copy kernel", self)
         copy.setShortcut(QKeySequence.StandardKey.Copy)
         copy.triggered.connect(lambda: self.actions_bar.copy("numpy"))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from superqt import QLabeledDoubleSlider, QLabeledSlider
+from superqt.utils import signals_blocked
 
 from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel
 from convlab.errors import ConvlabError
@@ -176,10 +177,13 @@ class GeneratorPanel(QWidget):
         return str(self.kind.currentData())
 
     def set_values(self, name: str, **values: float) -> None:
-        """Move sliders programmatically (tests, the window's demo actions); applies live."""
+        """Move sliders programmatically (tests, demo actions) and apply the result once."""
         self.kind.setCurrentIndex(list(GENERATORS).index(name))
         for key, value in values.items():
-            self._sliders[name][key].setValue(value)
+            with signals_blocked(self._sliders[name][key]):
+                self._sliders[name][key].setValue(value)
+        self._idle.start()
+        self.apply()
 
     def values(self, name: str | None = None) -> dict[str, float]:
         name = name or self.current()

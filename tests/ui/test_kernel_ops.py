@@ -1,4 +1,4 @@
-"""The kernel editor's edits as plain functions: typed cells, steps, resize, normalize, text, JSON."""
+"""The kernel editor's edits as plain functions: cells, steps, resize, normalize, text, JSON."""
 
 from __future__ import annotations
 
@@ -28,8 +28,16 @@ from convlab.ui.kernel_ops import (
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("-2", -2.0), (" 0.25 ", 0.25), ("1/16", 0.0625), ("−3", -3.0), ("1e-3", 0.001),
-     (7, 7.0), (np.float32(0.5), 0.5), ("-1e6", -1e6)],
+    [
+        ("-2", -2.0),
+        (" 0.25 ", 0.25),
+        ("1/16", 0.0625),
+        ("−3", -3.0),
+        ("1e-3", 0.001),
+        (7, 7.0),
+        (np.float32(0.5), 0.5),
+        ("-1e6", -1e6),
+    ],
 )
 def test_typed_cells_are_read_as_numbers(typed, expected):
     assert parse_cell_value(typed) == expected
@@ -37,8 +45,24 @@ def test_typed_cells_are_read_as_numbers(typed, expected):
 
 @pytest.mark.parametrize(
     "typed",
-    [math.nan, math.inf, -math.inf, 1e308, "", "   ", "abc", "nan", "inf", "1e308", "1/0",
-     "1e999", True, None, [1], WEIGHT_LIMIT * 1.5],
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        1e308,
+        "",
+        "   ",
+        "abc",
+        "nan",
+        "inf",
+        "1e308",
+        "1/0",
+        "1e999",
+        True,
+        None,
+        [1],
+        WEIGHT_LIMIT * 1.5,
+    ],
 )
 def test_unusable_cells_are_refused_with_the_cell_named(typed):
     with pytest.raises(KernelError, match="row 2, column 3"):
@@ -67,8 +91,17 @@ def test_stepping_leaves_no_float_noise():
     assert stepped(WEIGHT_LIMIT, 1.0, 5) == WEIGHT_LIMIT
 
 
-@pytest.mark.parametrize(("old", "new"), [((3, 3), (5, 5)), ((3, 3), (4, 4)), ((2, 2), (3, 3)),
-                                          ((3, 5), (5, 7)), ((1, 3), (1, 7)), ((4, 4), (7, 6))])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ((3, 3), (5, 5)),
+        ((3, 3), (4, 4)),
+        ((2, 2), (3, 3)),
+        ((3, 5), (5, 7)),
+        ((1, 3), (1, 7)),
+        ((4, 4), (7, 6)),
+    ],
+)
 def test_growing_a_kernel_keeps_what_it_does(old, new):
     """Zeros added around the anchor: convolve gives the same image (independent check)."""
     rng = np.random.default_rng(3)
@@ -79,8 +112,10 @@ def test_growing_a_kernel_keeps_what_it_does(old, new):
     assert np.count_nonzero(grown) == weights.size
     for border in ("reflect101", "constant", "wrap"):
         np.testing.assert_allclose(
-            convolve(image, grown, border=border), convolve(image, weights, border=border),
-            rtol=1e-5, atol=1e-3,
+            convolve(image, grown, border=border),
+            convolve(image, weights, border=border),
+            rtol=1e-5,
+            atol=1e-3,
         )
 
 
@@ -89,8 +124,9 @@ def test_shrinking_keeps_the_centre_values():
     np.testing.assert_array_equal(resized(weights, 3, 3), weights[1:4, 1:4])
     np.testing.assert_array_equal(resized(weights, 1, 1), [[12.0]])
     np.testing.assert_array_equal(resized(weights, 5, 1), weights[:, 2:3])
-    np.testing.assert_array_equal(resized(resized(weights, 3, 3), 5, 5)[1:4, 1:4],
-                                  weights[1:4, 1:4])
+    np.testing.assert_array_equal(
+        resized(resized(weights, 3, 3), 5, 5)[1:4, 1:4], weights[1:4, 1:4]
+    )
 
 
 @pytest.mark.parametrize("size", [(0, 3), (3, 16), (100000, 3), (3.0, 3)])
@@ -131,15 +167,30 @@ def test_clipboard_text_round_trips_exactly(fmt, kernel):
 
 def test_text_people_paste_from_elsewhere():
     assert kernel_from_clipboard("np.array([[1, 0], [0, -1]])").weights.tolist() == [
-        [1, 0], [0, -1]]
+        [1, 0],
+        [0, -1],
+    ]
     assert kernel_from_clipboard("1,2,1\n2,4,2\n1,2,1\n").weights.sum() == 16
     assert kernel_from_clipboard("  -1  0  1\n\t-2 0 2\n").shape == (2, 3)
 
 
 @pytest.mark.parametrize(
     "garbage",
-    ["", "   ", "abc", "[[1, 2], [3]]", "1 2\n3", "nan 1", "1 inf", "[[1, 2], 'x']",
-     "__import__('os')", "1 2 3\n" * 40, "9" * 200_000, None, 42],
+    [
+        "",
+        "   ",
+        "abc",
+        "[[1, 2], [3]]",
+        "1 2\n3",
+        "nan 1",
+        "1 inf",
+        "[[1, 2], 'x']",
+        "__import__('os')",
+        "1 2 3\n" * 40,
+        "9" * 200_000,
+        None,
+        42,
+    ],
 )
 def test_garbage_pasted_is_refused(garbage):
     with pytest.raises(KernelError, match="Paste"):
@@ -159,7 +210,7 @@ def test_json_file_round_trip(tmp_path):
 def test_unreadable_kernel_files_name_the_file(tmp_path):
     cases = {
         "missing.json": None,
-        "broken.json": "{\"weights\": [[1, 2],",
+        "broken.json": '{"weights": [[1, 2],',
         "noweights.json": json.dumps({"name": "x"}),
         "nan.json": json.dumps({"weights": [[1, float("nan")]]}),
         "huge.json": json.dumps({"weights": np.ones((40, 40)).tolist()}),
