@@ -572,9 +572,10 @@ class ArithmeticPanel(QWidget):
         """Set several controls at once and rebuild once (also what tests use)."""
         widgets = [self.mode_box, self.size_spin, self.kernel_spin, self.padding_spin,
                    self.stride_spin, self.dilation_spin, self.pattern_box]
-        with signals_blocked(widgets[0]):
-            if mode is not None:
+        if mode is not None:
+            with signals_blocked(widgets[0]):
                 self.mode_box.setCurrentIndex(list(MODES).index(mode))
+            self._apply_mode_limits()
         for spin, value in ((self.size_spin, n), (self.kernel_spin, k),
                             (self.padding_spin, padding), (self.stride_spin, stride),
                             (self.dilation_spin, dilation)):
@@ -588,15 +589,18 @@ class ArithmeticPanel(QWidget):
 
     def _on_mode(self) -> None:
         """Pooling usually jumps by its window; the other modes start at stride 1."""
-        pooling = self.mode in ("max_pool", "avg_pool")
-        # A transposed convolution grows its input, so small inputs (2, 3) are the useful ones.
-        self.size_spin.setMinimum(2 if self.mode == "transposed" else 4)
-        if pooling:
+        self._apply_mode_limits()
+        if self.mode in ("max_pool", "avg_pool"):
             self.set_config(k=2, padding=0, stride=2, dilation=1)
         elif self.mode == "transposed":
             self.set_config(n=3, k=3, padding=0, stride=2, dilation=1)
         else:
             self.set_config(n=5, k=3, padding=1, stride=1, dilation=1)
+
+    def _apply_mode_limits(self) -> None:
+        # A transposed convolution grows its input, so small inputs (2, 3) are the useful ones.
+        with signals_blocked(self.size_spin):
+            self.size_spin.setMinimum(2 if self.mode == "transposed" else 4)
 
     def _new_numbers(self) -> None:
         self._seed += 1
