@@ -1,0 +1,465 @@
+"""The learned filters: every filter of a convolution layer as a tile, and their history.
+
+Tiles use a diverging scale (blue negative, white zero, red positive) with a symmetric range,
+so a tile reads like the kernel editor's grid: red pulls the output up, blue pushes it down.
+By default all tiles share one range (compare filters with each other); "own scale" stretches
+each tile to its own largest weight (see the shape of weak filters). Hovering shows the numbers.
+The history scrubber keeps a snapshot of the first layer every N steps: slide back to watch the
+edge detectors form out of noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.ui.help import help_button
+
+MAX_SNAPSHOTS = 400
+_LABEL_HEIGHT = 13
+_GAP = 6
+
+
+def diverging_colour(value: float) -> QColor:
+    """-1 → blue, 0 → white, +1 → red (values beyond are clipped)."""
+    value = max(-1.0, min(1.0, float(value)))
+    if value >= 0:
+        return QColor(255, round(255 * (1 - value * 0.85)), round(255 * (1 - value)))
+    value = -value
+    return QColor(round(255 * (1 - value)), round(255 * (1 - value * 0.7)), 255)
+
+
+class FilterGrid(QWidget):
+    """Paints tiles of 2-D weight grids; click selects, double-click or menu sends to the editor."""
+
+    selectionChanged = Signal(int)
+    sendRequested = Signal()
+    writeBackRequested = Signal()
+    sendBankRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("learnedFilters")
+        self.setMouseTracking(True)
+        self.setMinimumSize(200, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.tiles: list[tuple[str, np.ndarray]] = []
+        self.columns_hint = 0  # 0: choose columns to fit; else a fixed count (channel grids)
+        self.own_scale = False
+        self.selected = 0
+        self.caption = ""
+
+    # ------------------------------------------------------------------ data
+    def set_tiles(self, tiles: list[tuple[str, np.ndarray]], columns: int = 0) -> None:
+        """Show ``tiles`` (label, 2-D weights); keeps the selection when it still exists."""
+        self.tiles = tiles
+        self.columns_hint = columns
+        if self.selected >= len(tiles):
+            self.selected = 0
+        self.update()
+
+    def weights(self) -> np.ndarray:
+        """Every tile's weights stacked (what the grid shows), for tests and exports."""
+        if not self.tiles:
+            return np.zeros((0, 0, 0))
+        return np.stack([weights for _, weights in self.tiles])
+
+    def select(self, index: int) -> None:
+        if 0 <= index < len(self.tiles) and index != self.selected:
+            self.selected = index
+            self.update()
+            self.selectionChanged.emit(index)
+
+    # ------------------------------------------------------------------ geometry
+    def _layout(self) -> tuple[int, int, int]:
+        """(columns, tile side in pixels, cell side in pixels)."""
+        count = len(self.tiles)
+        if not count:
+            return 1, 0, 0
+        k = max(w.shape[0] for _, w in self.tiles)
+        width, height = self.width() - _GAP, self.height() - _GAP
+        best = (1, 0)
+        options = [self.columns_hint] if self.columns_hint else range(1, count + 1)
+        for columns in options:
+            rows = -(-count // columns)
+            side = min(width // columns - _GAP, height // rows - _GAP - _LABEL_HEIGHT)
+            if side > best[1]:
+                best = (columns, side)
+        columns, side = best
+        cell = max(1, min(side // k, 40))
+        return columns, cell * k, cell
+
+    def _tile_rect(self, index: int, columns: int, side: int) -> QRect:
+        row, column = divmod(index, columns)
+        x = _GAP + column * (side + _GAP)
+        y = _GAP + row * (side + _GAP + _LABEL_HEIGHT) + _LABEL_HEIGHT
+        return QRect(x, y, side, side)
+
+    def _hit(self, pos: QPoint) -> tuple[int, int, int] | None:
+        """(tile, row, column) under ``pos``, or None."""
+        columns, side, cell = self._layout()
+        for index, (_, weights) in enumerate(self.tiles):
+            rect = self._tile_rect(index, columns, side)
+            if rect.contains(pos):
+                row = min((pos.y() - rect.y()) // cell, weights.shape[0] - 1)
+                column = min((pos.x() - rect.x()) // cell, weights.shape[1] - 1)
+                return index, row, column
+        return None
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().base())
+        if not self.tiles:
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                "Press Train: the filters appear here as the network learns",
+            )
+            return
+        columns, side, cell = self._layout()
+        shared = max((float(np.abs(w).max()) for _, w in self.tiles), default=0.0) or 1.0
+        font = painter.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        painter.setFont(font)
+        for index, (label, weights) in enumerate(self.tiles):
+            rect = self._tile_rect(index, columns, side)
+            limit = (float(np.abs(weights).max()) or 1.0) if self.own_scale else shared
+            for (r, c), value in np.ndenumerate(weights):
+                painter.fillRect(
+                    rect.x() + c * cell,
+                    rect.y() + r * cell,
+                    cell,
+                    cell,
+                    diverging_colour(value / limit),
+                )
+            selected = index == self.selected
+            painter.setPen(
+                QPen(
+                    self.palette().highlight().color() if selected else QColor(150, 150, 150),
+                    3 if selected else 1,
+                )
+            )
+            painter.drawRect(rect.adjusted(-1, -1, 0, 0))
+            painter.setPen(self.palette().text().color())
+            painter.drawText(
+                QRect(
+                    rect.x() - _GAP // 2,
+                    rect.y() - _LABEL_HEIGHT,
+                    rect.width() + _GAP,
+                    _LABEL_HEIGHT,
+                ),
+                Qt.AlignmentFlag.AlignCenter,
+                label,
+            )
+
+    # ------------------------------------------------------------------ interaction
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        hit = self._hit(event.position().toPoint())
+        if hit is None:
+            QToolTip.hideText()
+            return
+        index, row, column = hit
+        label, weights = self.tiles[index]
+        QToolTip.showText(
+            event.globalPosition().toPoint(), weights_html(label, weights, row, column), self
+        )
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        hit = self._hit(event.position().toPoint())
+        if hit is not None:
+            self.select(hit[0])
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._hit(event.position().toPoint()) is not None:
+            self.sendRequested.emit()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        hit = self._hit(event.pos())
+        if hit is None:
+            return
+        self.select(hit[0])
+        menu = QMenu(self)
+        menu.addAction("Send to kernel editor", self.sendRequested.emit)
+        menu.addAction("Write back the editor's kernel here", self.writeBackRequested.emit)
+        menu.addAction("Send all first-layer filters to the bank", self.sendBankRequested.emit)
+        menu.exec(event.globalPos())
+
+
+def weights_html(label: str, weights: np.ndarray, row: int, column: int) -> str:
+    """The tile's numbers as a small table, the hovered weight in bold."""
+    cells = []
+    for r in range(weights.shape[0]):
+        items = []
+        for c in range(weights.shape[1]):
+            text = f"{weights[r, c]:+.3f}"
+            if (r, c) == (row, column):
+                text = f"<b><u>{text}</u></b>"
+            items.append(f"<td align=right>{text}</td>")
+        cells.append("<tr>" + "".join(items) + "</tr>")
+    return (
+        f"<b>{label}</b> — row {row + 1}, column {column + 1}: {weights[row, column]:+.4f}"
+        f"<table cellspacing=4 style='font-family:monospace'>{''.join(cells)}</table>"
+    )
+
+
+class LearnedFiltersPanel(QWidget):
+    """Layer and channel choice, the tile grid, the history scrubber, close-the-loop buttons."""
+
+    HELP_TITLE = "Learned filters"
+    HELP_HTML = (
+        "<p>Each tile is one filter (kernel) of a convolution layer, the numbers the network "
+        "learned. <span style='color:#c00'>Red</span> weights are positive, "
+        "<span style='color:#00c'>blue</span> negative, white zero. Hover a tile to read its "
+        "numbers.</p><p>Watch the first layer during training: random noise turns into edge and "
+        "blob detectors, much like Sobel or Gabor kernels. Drag the <b>history</b> slider to go "
+        "back in time.</p><p><b>Send to kernel editor</b> runs the selected filter on your "
+        "webcam in the Playground. <b>Write back</b> does the opposite: the editor's kernel "
+        "replaces the selected filter and the validation accuracy is measured again.</p>"
+    )
+
+    sendRequested = Signal()
+    sendBankRequested = Signal()
+    writeBackRequested = Signal()
+    undoWriteBackRequested = Signal()
+    viewChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layers: list[tuple[str, np.ndarray]] = []  # (name, weights out x in x k x k)
+        self.history: list[tuple[int, np.ndarray]] = []
+
+        self.layer_box = QComboBox()
+        self.layer_box.setToolTip("Which convolution layer to show")
+        self.channel_box = QComboBox()
+        self.channel_box.setToolTip(
+            "Deeper filters have one k×k slice per input channel: show one channel, or all "
+            "(rows: filters, columns: input channels)"
+        )
+        self.own_scale_box = QCheckBox("own scale")
+        self.own_scale_box.setToolTip("Stretch every tile to its own largest weight")
+        self.grid = FilterGrid()
+        self.history_slider = QSlider(Qt.Orientation.Horizontal)
+        self.history_slider.setObjectName("filterHistory")
+        self.history_slider.setRange(0, 0)
+        self.history_slider.setToolTip("Slide back through training (first-layer snapshots)")
+        self.snapshot_box = QSpinBox()
+        self.snapshot_box.setRange(1, 1000)
+        self.snapshot_box.setValue(5)
+        self.snapshot_box.setPrefix("every ")
+        self.snapshot_box.setSuffix(" steps")
+        self.snapshot_box.setToolTip("How often to keep a snapshot of the first layer (next run)")
+        self.history_label = QLabel("live")
+        self.history_label.setMinimumWidth(110)
+        self.send_button = QPushButton("Send to kernel editor")
+        self.send_button.setObjectName("sendToEditorButton")
+        self.send_button.setToolTip(
+            "Make the selected filter the Playground's kernel (also: double-click a tile)"
+        )
+        self.bank_button = QPushButton("Send bank")
+        self.bank_button.setObjectName("sendBankButton")
+        self.bank_button.setToolTip("Put all first-layer filters into the feature-map bank")
+        self.write_button = QPushButton("Write back")
+        self.write_button.setObjectName("writeBackButton")
+        self.write_button.setToolTip(
+            "Replace the selected filter with the kernel editor's kernel "
+            "and re-measure the validation accuracy"
+        )
+        self.undo_button = QPushButton("Undo write-back")
+        self.undo_button.setObjectName("undoWriteBackButton")
+        self.undo_button.setEnabled(False)
+
+        header = QHBoxLayout()
+        title = QLabel("<b>Learned filters</b>")
+        header.addWidget(title)
+        header.addStretch(1)
+        header.addWidget(self.layer_box)
+        header.addWidget(self.channel_box)
+        header.addWidget(self.own_scale_box)
+        header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+        history = QHBoxLayout()
+        history.addWidget(QLabel("History"))
+        history.addWidget(self.history_slider, 1)
+        history.addWidget(self.history_label)
+        history.addWidget(self.snapshot_box)
+        actions = QHBoxLayout()
+        for button in (self.send_button, self.bank_button, self.write_button, self.undo_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addLayout(header)
+        layout.addWidget(self.grid, 1)
+        layout.addLayout(history)
+        layout.addLayout(actions)
+
+        self.layer_box.currentIndexChanged.connect(self._layer_changed)
+        self.channel_box.currentIndexChanged.connect(self._redraw)
+        self.own_scale_box.toggled.connect(self._own_scale)
+        self.history_slider.valueChanged.connect(self._redraw)
+        self.send_button.clicked.connect(self.sendRequested)
+        self.bank_button.clicked.connect(self.sendBankRequested)
+        self.write_button.clicked.connect(self.writeBackRequested)
+        self.undo_button.clicked.connect(self.undoWriteBackRequested)
+        self.grid.sendRequested.connect(self.sendRequested)
+        self.grid.sendBankRequested.connect(self.sendBankRequested)
+        self.grid.writeBackRequested.connect(self.writeBackRequested)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ data in
+    def set_layers(self, layers: list[tuple[str, np.ndarray]]) -> None:
+        """The current weights of every convolution layer (name, out x in x k x k)."""
+        names_changed = [n for n, _ in layers] != [n for n, _ in self.layers]
+        self.layers = layers
+        if names_changed:
+            current = self.layer_box.currentIndex()
+            with _Blocked(self.layer_box):
+                self.layer_box.clear()
+                for name, weights in layers:
+                    self.layer_box.addItem(f"{name} ({weights.shape[0]} × {weights.shape[2]}²)")
+                self.layer_box.setCurrentIndex(max(0, min(current, len(layers) - 1)))
+            self._layer_changed()
+        else:
+            self._redraw()
+
+    def reset_history(self) -> None:
+        self.history = []
+        with _Blocked(self.history_slider):
+            self.history_slider.setRange(0, 0)
+        self._redraw()
+
+    def add_snapshots(self, snapshots: list[tuple[int, np.ndarray]]) -> None:
+        if not snapshots:
+            return
+        following = self.is_live()
+        self.history.extend(snapshots)
+        if len(self.history) > MAX_SNAPSHOTS:  # thin out, keeping the first and the newest
+            self.history = [*self.history[:-1:2], self.history[-1]]
+        with _Blocked(self.history_slider):
+            self.history_slider.setRange(0, max(0, len(self.history) - 1))
+            if following:
+                self.history_slider.setValue(self.history_slider.maximum())
+        self._redraw()
+
+    def is_live(self) -> bool:
+        return self.history_slider.value() >= self.history_slider.maximum()
+
+    # ------------------------------------------------------------------ data out
+    def selection(self) -> tuple[int, int, int]:
+        """(layer index, filter index, input channel) of the selected tile."""
+        layer = max(0, self.layer_box.currentIndex())
+        if not self.layers:
+            return layer, 0, 0
+        in_channels = self.layers[layer][1].shape[1]
+        tile = self.grid.selected
+        channel = self.channel_box.currentIndex() - 1
+        if channel < 0:  # "all channels": tiles go filter by filter, channel by channel
+            return layer, tile // in_channels, tile % in_channels
+        return layer, tile, channel
+
+    def selected_weights(self) -> np.ndarray | None:
+        """The selected tile's weights as currently shown (a history snapshot when scrubbed)."""
+        if not self.grid.tiles:
+            return None
+        return self.grid.tiles[self.grid.selected][1]
+
+    def selected_name(self) -> str:
+        layer, index, channel = self.selection()
+        name = self.layers[layer][0] if self.layers else "conv1"
+        in_channels = self.layers[layer][1].shape[1] if self.layers else 1
+        suffix = f" ch {channel + 1}" if in_channels > 1 else ""
+        return f"learned {name} #{index + 1}{suffix}"
+
+    def set_write_back_state(self, can_undo: bool) -> None:
+        self.undo_button.setEnabled(can_undo)
+
+    # ------------------------------------------------------------------ internals
+    def _layer_changed(self) -> None:
+        layer = self.layer_box.currentIndex()
+        with _Blocked(self.channel_box):
+            self.channel_box.clear()
+            if self.layers and layer >= 0:
+                in_channels = self.layers[layer][1].shape[1]
+                self.channel_box.addItem("all channels")
+                for channel in range(in_channels):
+                    self.channel_box.addItem(f"input ch {channel + 1}")
+                self.channel_box.setCurrentIndex(1 if layer == 0 or in_channels == 1 else 0)
+        self.channel_box.setVisible(
+            bool(self.layers) and self.layers[max(layer, 0)][1].shape[1] > 1
+        )
+        self.history_slider.setEnabled(layer <= 0)
+        self._redraw()
+
+    def _own_scale(self, on: bool) -> None:
+        self.grid.own_scale = on
+        self.grid.update()
+
+    def _shown_weights(self) -> tuple[np.ndarray | None, str]:
+        layer = max(0, self.layer_box.currentIndex())
+        if not self.layers:
+            return None, ""
+        if layer == 0 and self.history and not self.is_live():
+            step, weights = self.history[self.history_slider.value()]
+            return weights, f"step {step}"
+        return self.layers[layer][1], "live"
+
+    def _redraw(self) -> None:
+        weights, when = self._shown_weights()
+        self.history_label.setText(
+            when + (f"  ({len(self.history)} snapshots)" if self.history else "")
+        )
+        if weights is None:
+            self.grid.set_tiles([])
+            self._update_buttons()
+            return
+        channel = self.channel_box.currentIndex() - 1
+        if weights.shape[1] == 1:
+            channel = 0
+        if channel >= 0:
+            tiles = [(f"#{i + 1}", weights[i, channel]) for i in range(weights.shape[0])]
+            self.grid.set_tiles(tiles)
+        else:
+            tiles = [
+                (f"{i + 1}.{c + 1}", weights[i, c])
+                for i in range(weights.shape[0])
+                for c in range(weights.shape[1])
+            ]
+            self.grid.set_tiles(tiles, columns=weights.shape[1])
+        self._update_buttons()
+        self.viewChanged.emit()
+
+    def _update_buttons(self) -> None:
+        has = bool(self.grid.tiles)
+        for button in (self.send_button, self.write_button):
+            button.setEnabled(has)
+        self.bank_button.setEnabled(has)
+
+
+class _Blocked:
+    """Block a widget's signals for a ``with`` block (superqt's signals_blocked, typed here)."""
+
+    def __init__(self, widget: QWidget) -> None:
+        self.widget = widget
+
+    def __enter__(self) -> None:
+        self._old = self.widget.blockSignals(True)
+
+    def __exit__(self, *exc: object) -> None:
+        self.widget.blockSignals(self._old)

@@ -1,0 +1,127 @@
+"""Loss and accuracy curves (training and validation), and their export as CSV or PNG.
+
+Points arrive a few times a second from the training thread; each one is an average over the
+batches since the previous point, so the curve is smooth without hiding what happened.
+Exports are written atomically (temporary file, then rename): a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from convlab.errors import ConvlabError
+
+TRAIN_PEN = pg.mkPen("#1f77b4", width=2)
+VALID_PEN = pg.mkPen("#d62728", width=2)
+OTHER_PENS = [pg.mkPen("#2ca02c", width=2), pg.mkPen("#9467bd", width=2)]
+
+
+class TrainingCurves(QWidget):
+    """Two stacked plots sharing the step axis: loss, and accuracy (train and validation)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setObjectName("trainingCurves")
+        self.plots.setBackground("w")
+        self.loss_plot = self.plots.addPlot(row=0, col=0)
+        self.accuracy_plot = self.plots.addPlot(row=1, col=0)
+        for plot, label in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy")):
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("left", label)
+            plot.setMenuEnabled(False)
+            plot.getViewBox().setMouseEnabled(x=False, y=False)
+        self.accuracy_plot.setLabel("bottom", "step (batches)")
+        self.accuracy_plot.setXLink(self.loss_plot)
+        self.accuracy_plot.setYRange(0, 1.02, padding=0)
+        self.loss_plot.addLegend(offset=(-10, 5))
+        self.accuracy_plot.addLegend(offset=(-10, -10))
+        self.loss_curve = self.loss_plot.plot([], [], pen=TRAIN_PEN, name="train")
+        self.accuracy_curve = self.accuracy_plot.plot([], [], pen=TRAIN_PEN, name="train")
+        self.val_curve = self.accuracy_plot.plot(
+            [],
+            [],
+            pen=VALID_PEN,
+            symbol="o",
+            symbolSize=6,
+            symbolBrush="#d62728",
+            name="validation",
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plots)
+        self.clear()
+
+    def clear(self) -> None:
+        self.rows: list[dict[str, float | int | None]] = []
+        self.loss_curve.setData([], [])
+        self.accuracy_curve.setData([], [])
+        self.val_curve.setData([], [])
+
+    def add(self, report: dict) -> None:
+        """Append one progress report (ignored when it trained no new batch)."""
+        if report.get("fresh_batches", 0) == 0 and not report.get("val_accuracy"):
+            return
+        loss = report["loss"]
+        row = {
+            "step": int(report["step"]),
+            "epoch": int(report["epoch"]),
+            "loss": None if loss is None or math.isnan(loss) else float(loss),
+            "accuracy": None if math.isnan(report["accuracy"]) else float(report["accuracy"]),
+            "val_accuracy": report.get("val_accuracy"),
+        }
+        if self.rows and self.rows[-1]["step"] == row["step"]:
+            self.rows[-1] = {**self.rows[-1], **{k: v for k, v in row.items() if v is not None}}
+        else:
+            self.rows.append(row)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        trained = [r for r in self.rows if r["loss"] is not None]
+        self.loss_curve.setData([r["step"] for r in trained], [r["loss"] for r in trained])
+        self.accuracy_curve.setData([r["step"] for r in trained], [r["accuracy"] for r in trained])
+        validated, last = [], None
+        for r in self.rows:
+            if r["val_accuracy"] is not None and r["val_accuracy"] != last:
+                validated.append(r)
+                last = r["val_accuracy"]
+        self.val_curve.setData(
+            [r["step"] for r in validated], [r["val_accuracy"] for r in validated]
+        )
+
+    # ------------------------------------------------------------------ export
+    def export_csv(self, path: str | Path) -> None:
+        path = Path(path)
+        temporary = path.with_name(path.name + ".part")
+        try:
+            with open(temporary, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(
+                    handle, fieldnames=["step", "epoch", "loss", "accuracy", "val_accuracy"]
+                )
+                writer.writeheader()
+                for row in self.rows:
+                    writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            os.replace(temporary, path)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise ConvlabError(f"cannot write the curves to {path}: {error.strerror}") from error
+
+    def export_png(self, path: str | Path) -> None:
+        path = Path(path)
+        temporary = path.with_name(path.stem + ".part.png")
+        exporter = ImageExporter(self.plots.scene())
+        exporter.parameters()["width"] = max(800, self.plots.width())
+        try:
+            if not exporter.export(str(temporary)) and not temporary.exists():
+                raise OSError(0, "the image could not be written")
+            os.replace(temporary, path)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise ConvlabError(f"cannot write the curves to {path}: {error.strerror}") from error
