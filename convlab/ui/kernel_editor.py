@@ -8,7 +8,7 @@ through ``state.kernelChanged``.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -135,11 +135,13 @@ padding, stride and dilation, with the output size worked out.</p>
         they never clash with the window's own menu actions."""
         undo = self._state.undo_stack.createUndoAction(self, "Undo")
         redo = self._state.undo_stack.createRedoAction(self, "Redo")
-        undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
+        self._undo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)
+        undo.setShortcuts(self._undo_keys)
         redo_keys = [QKeySequence("Ctrl+Shift+Z")]  # the platform's own redo keys as well
         for key in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo):
             if key not in redo_keys:
                 redo_keys.append(key)
+        self._redo_keys = redo_keys
         redo.setShortcuts(redo_keys)
         copy = QAction("Copy kernel", self)
         copy.setShortcut(QKeySequence.StandardKey.Copy)
@@ -154,6 +156,26 @@ padding, stride and dilation, with the output size worked out.</p>
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.grid.addAction(action)
         return undo, redo
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._yield_clashing_shortcuts()
+
+    def _yield_clashing_shortcuts(self) -> None:
+        """Drop our undo/redo keys where the window binds them too: Qt fires neither of two
+        live bindings of one key ("ambiguous shortcut"), and the window's act the same."""
+        taken: set[str] = set()
+        window_wide = (Qt.ShortcutContext.WindowShortcut, Qt.ShortcutContext.ApplicationShortcut)
+        for action in self.window().findChildren(QAction):
+            if action not in (self.undo_action, self.redo_action) and (
+                action.shortcutContext() in window_wide
+            ):
+                taken.update(key.toString() for key in action.shortcuts())
+        for action, keys in (
+            (self.undo_action, self._undo_keys),
+            (self.redo_action, self._redo_keys),
+        ):
+            action.setShortcuts([key for key in keys if key.toString() not in taken])
 
     def _history_button(self, redo: bool) -> QToolButton:
         """A compact undo or redo button whose tooltip names the step it will take back."""

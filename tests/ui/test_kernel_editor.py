@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QGuiApplication, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtGui import QGuiApplication, QKeySequence, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
 
 from convlab.engine.kernels import Kernel, gabor_kernel, log_kernel, presets
 from convlab.engine.pipeline import PipelineResult
@@ -152,6 +152,28 @@ def test_keyboard_undo_in_the_grid(qtbot, grid, state):
         grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
     assert state.kernel.weights[0, 0] == 9.0
+
+
+def test_window_undo_keys_win_over_the_panels(qtbot, state):
+    """A window that binds Ctrl+Z itself: the panel steps aside so the key is not ambiguous."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menu = window.menuBar().addMenu("Edit")
+    undo = state.undo_stack.createUndoAction(window, "Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    menu.addAction(undo)
+    panel = KernelEditorPanel(state)
+    window.setCentralWidget(panel)
+    window.show()
+    qtbot.waitExposed(window)
+    assert "Ctrl+Z" not in [key.toString() for key in panel.undo_action.shortcuts()]
+    assert "Ctrl+Shift+Z" in [key.toString() for key in panel.redo_action.shortcuts()]
+    panel.model.setData(panel.model.index(0, 0), 4)
+    panel.model.setData(panel.model.index(0, 0), 5)
+    panel.grid.setFocus()
+    qtbot.waitUntil(panel.grid.hasFocus)
+    qtbot.keyClick(panel.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.kernel.weights[0, 0] == 4.0  # exactly one step, not zero, not two
 
 
 def test_scrubbing_one_cell_is_one_undo_step(grid, state):
