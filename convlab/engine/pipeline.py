@@ -24,8 +24,9 @@ DEFAULT_MAP_MAX_SIDE = 480
 # The more maps share the panel, the smaller each tile: a 16-map bank is previewed at a longer
 # side of 320 (half the pixels of 480), which keeps it near 10 ms per 720p frame on 2 cores.
 _PREVIEW_SIDE_BY_COUNT = ((4, 480), (9, 400), (MAX_BANK_SIZE, 320))
-# ``Pipeline.selected_map`` value that selects the combined map (sqrt(map0^2 + map1^2)).
-COMBINED_MAP = -1
+# ``Pipeline.selected_map`` value that selects the combined map (sqrt(map0^2 + map1^2)): one
+# past the last bank slot, so code that indexes ``maps`` with it finds no map, not a wrong one.
+COMBINED_MAP = MAX_BANK_SIZE
 
 
 @dataclass(frozen=True)

@@ -397,7 +397,7 @@ class FeatureMapsPanel(QWidget):
         selected = self._state.pipeline.selected_map
         if event.key() == Qt.Key.Key_Escape and selected is not None:
             self._state.select_map(None)
-        elif event.key() == Qt.Key.Key_Delete and selected is not None and selected >= 0:
+        elif event.key() == Qt.Key.Key_Delete and selected in range(len(self._bank)):
             self._state.remove_from_bank(selected)
         else:
             super().keyPressEvent(event)
