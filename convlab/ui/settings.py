@@ -69,6 +69,7 @@ class Settings:
         self.path = Path(path) if path is not None else settings_path()
         self.problems: list[str] = []
         self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
+        self._qsettings.allKeys()  # Qt parses lazily; the status is only known after a read
         if self._qsettings.status() != QSettings.Status.NoError:
             self._set_aside_corrupt_file()
         stored_version = self.get("version")

@@ -279,7 +279,7 @@ class FilterWorker(QThread):
             self.pipelineFailed.emit(message)
 
     def _open_source(self, spec: Any, fallback: Any, options: dict) -> None:
-        if spec == self._spec or is_camera(spec):
+        if _same_spec(spec, self._spec) or is_camera(spec):
             self._close_source()  # a camera cannot be opened twice: release it first
         try:
             source = open_source(spec, **options) if options else open_source(spec)
@@ -334,6 +334,13 @@ class FilterWorker(QThread):
                 source.close()
             except Exception:
                 log.warning("closing the source failed:\n%s", traceback.format_exc())
+
+
+def _same_spec(a: Any, b: Any) -> bool:
+    """Equality for names and numbers; identity for arrays and source objects."""
+    if isinstance(a, (int, str)) and isinstance(b, (int, str)):
+        return a == b
+    return a is b
 
 
 def wait_for_stragglers(timeout: float = 3.0) -> None:

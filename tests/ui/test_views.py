@@ -1,0 +1,103 @@
+"""Image views: placement in source coordinates, overlays, mouse mapping, compare modes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QRectF
+
+from convlab.engine.convolve import output_shape
+from convlab.ui.views import CompareView, ImageView, place_output
+from tests.ui.conftest import make_scene
+
+
+@pytest.mark.parametrize(
+    ("kernel", "padding", "stride", "dilation"),
+    [((3, 3), "same", 1, 1), ((3, 5), "valid", 1, 1), ((4, 4), "same", 2, 1),
+     ((3, 3), 2, 3, 2), ((5, 5), "valid", 2, 1)],
+)  # fmt: skip
+def test_output_pixels_sit_over_the_centre_of_their_receptive_field(
+    kernel, padding, stride, dilation
+):
+    source = (37, 41)
+    out = output_shape(source, kernel, padding=padding, stride=stride, dilation=dilation)
+    rect = place_output(source, out, kernel, padding=padding, stride=stride, dilation=dilation)
+    for axis, (n_out, k) in enumerate(zip(out, kernel)):
+        span = dilation * (k - 1)
+        before = {"same": span // 2, "valid": 0}.get(padding, padding)
+        for i in (0, n_out - 1):
+            # independent reference: mean position of the taps of output pixel i
+            taps = [i * stride - before + u * dilation for u in range(k)]
+            centre = float(np.mean(taps)) + 0.5
+            start = rect.top() if axis == 0 else rect.left()
+            drawn_centre = start + (i + 0.5) * stride
+            assert drawn_centre == pytest.approx(centre)
+
+
+def test_receptive_field_inside_and_in_the_padded_border(qtbot):
+    view = ImageView("Input")
+    qtbot.addWidget(view)
+    view.set_image(make_scene(20, 30))
+    view.set_source_size(20, 30)
+    view.show_receptive_field((10, 10), (3, 5))
+    assert view._footprint.item.path().boundingRect() == QRectF(8, 9, 5, 3)
+    assert not view._outside.item.isVisible()
+    view.show_receptive_field((0, 29), (3, 3), dilation=2)
+    outside = view._outside.item.path().boundingRect()
+    # taps at rows -2..2 and cols 27..31: the top row and the right column leave the image
+    assert outside == QRectF(27, -2, 5, 5)
+    padded = view._padded.item.path().boundingRect()
+    assert padded == QRectF(-2, -2, 34, 24)
+    view.show_receptive_field(None)
+    assert not view._footprint.item.isVisible()
+
+
+def test_hover_and_click_report_source_pixels(qtbot):
+    view = ImageView("Input")
+    qtbot.addWidget(view)
+    view.resize(300, 200)
+    view.show()
+    view.set_image(make_scene(20, 30))
+    view.set_source_size(20, 30)
+    qtbot.wait(50)
+    scene_point = view.viewbox.mapViewToScene(QPointF(12.5, 7.5))
+    assert view.pixel_at(scene_point) == (7, 12)
+    assert view.pixel_at(view.viewbox.mapViewToScene(QPointF(-1, 5))) is None
+    with qtbot.waitSignal(view.hovered) as hovered:
+        view._mouse_moved(scene_point)
+    assert hovered.args == [(7, 12)]
+
+
+def test_zoom_is_shared_and_wipe_clips_the_output(qtbot):
+    compare = CompareView()
+    qtbot.addWidget(compare)
+    compare.resize(800, 400)
+    compare.show()
+    frame = make_scene(40, 60)
+    output = 255 - frame
+    compare.show_result(frame, output, QRectF(0, 0, 60, 40))
+    compare.source_view.viewbox.setRange(QRectF(10, 5, 20, 10), padding=0)
+    qtbot.wait(20)
+    source_range = compare.source_view.viewbox.viewRange()
+    output_range = compare.output_view.viewbox.viewRange()
+    np.testing.assert_allclose(source_range, output_range)
+    compare.set_mode("wipe")
+    compare.set_divider_position(25.0)
+    assert compare._clip.rect().left() == 25.0
+    assert np.array_equal(compare._underlay.image, frame)
+    assert np.array_equal(compare.output_view.image_item.image, output)
+    compare.set_mode("output")
+    assert compare._clip.rect().left() < -1e6
+
+
+def test_thumbnail_mode_shows_a_small_copy_of_the_input(qtbot):
+    compare = CompareView()
+    qtbot.addWidget(compare)
+    compare.resize(900, 500)
+    compare.show()
+    compare.set_mode("thumbnail")
+    frame = make_scene(100, 200)
+    compare.show_result(frame, frame, QRectF(0, 0, 200, 100))
+    thumb = compare._thumbnail_item.image
+    assert thumb.shape[1] == 220 and thumb.shape[0] == 110
+    assert compare._thumbnail.isVisible()

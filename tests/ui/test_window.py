@@ -1,0 +1,255 @@
+"""The whole window, built as a person's command line builds it, checked by what it shows."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtWidgets import QApplication, QTableView
+
+from convlab.app import build_window, handle_exception, parse_args
+from convlab.engine import presets
+from convlab.engine.convolve import convolve
+from convlab.engine.sources import FrameSource, SourceLost
+from convlab.errors import ConvlabError
+from convlab.ui.settings import Settings
+from tests.ui.conftest import make_scene, wait_for_result
+
+
+def _reference(result, state) -> np.ndarray:
+    """What the output must be: the engine's convolve on the very frame that was shown."""
+    return convolve(result.frame, state.kernel, **state.pipeline.conv.as_kwargs())
+
+
+def test_window_has_the_public_names(window):
+    assert "ConvLab" in window.windowTitle()
+    assert window.findChild(object, "sourceView") is window.source_view
+    assert window.findChild(object, "outputView") is window.output_view
+    assert isinstance(window.findChild(QTableView, "kernelEditor"), QTableView)
+    assert window.findChild(object, "featureMaps") is not None
+
+
+def test_identity_kernel_shows_the_input(window, scene_path):
+    result = window.last_result
+    expected = cv2.cvtColor(cv2.imread(str(scene_path)), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(result.frame, expected)
+    assert np.array_equal(window.output_view.image_item.image, expected)
+
+
+def test_editing_a_cell_changes_the_output_to_what_convolve_gives(window, qtbot):
+    grid = window.findChild(QTableView, "kernelEditor")
+    model = grid.model()
+    assert model.setData(model.index(0, 0), 2.0)
+    assert model.setData(model.index(1, 1), -1.5)
+    assert window.state.kernel.weights[0, 0] == 2.0
+    result = wait_for_result(qtbot, window)
+    np.testing.assert_allclose(result.output, _reference(result, window.state), atol=1e-4)
+    shown = window.output_view.image_item.image
+    assert np.array_equal(shown, result.output_image)
+    assert not np.array_equal(shown, result.frame)
+
+
+def test_refused_value_leaves_the_kernel_and_says_why(window, qtbot):
+    model = window.findChild(QTableView, "kernelEditor").model()
+    before = window.state.kernel.weights.copy()
+    assert not model.setData(model.index(0, 1), "nan")
+    assert np.array_equal(window.state.kernel.weights, before)
+    assert not window.banner.isHidden()
+    assert "row 1" in window.banner.text().lower()
+
+
+def test_undo_restores_the_output(window, qtbot):
+    window.state.set_kernel(presets.get("sobel_x"))
+    wait_for_result(qtbot, window)
+    window.state.undo_stack.undo()
+    result = wait_for_result(qtbot, window)
+    assert np.array_equal(result.output_image, result.frame)  # identity again
+
+
+def test_click_inspects_the_pixel_and_outlines_its_receptive_field(window, qtbot):
+    window.state.set_kernel(presets.get("box"))
+    with qtbot.waitSignal(window.state.inspectedPixelChanged):
+        window.compare.pixelClicked.emit(0, 5)
+    assert window.state.inspected_pixel == (0, 5)
+    footprint = window.source_view._footprint.item
+    assert footprint.isVisible()
+    assert footprint.path().boundingRect().getRect() == (4.0, -1.0, 3.0, 3.0)
+    # the top row of taps lies in the padded border, drawn separately
+    assert window.source_view._outside.item.isVisible()
+
+
+def test_hover_readout_names_source_and_output_values(window):
+    window.compare.hovered.emit((2, 3))
+    text = window.hover_label.text()
+    frame = window.last_result.frame
+    assert "row 2" in text and "col 3" in text
+    assert str(int(frame[2, 3, 0])) in text
+
+
+def test_compare_modes(window):
+    window.set_compare_mode("output")
+    assert not window.source_view.isVisibleTo(window)
+    window.set_compare_mode("wipe")
+    assert window.compare._divider.isVisible()
+    window.set_compare_mode("thumbnail")
+    assert window.compare._thumbnail.isVisibleTo(window)
+    window.set_compare_mode("side_by_side")
+    assert window.source_view.isVisibleTo(window)
+    assert window.settings.get("view/compare_mode") == "side_by_side"
+
+
+def test_messages_are_a_banner_not_a_dialog(window):
+    window.state.report(ConvlabError("Image 'x.png': not an image"), "error")
+    assert not window.banner.isHidden()
+    assert "x.png" in window.banner.text()
+    assert QApplication.activeModalWidget() is None
+
+
+@pytest.mark.qt_no_exception_capture
+def test_uncaught_exception_is_shown_and_the_app_goes_on(window, qtbot):
+    try:
+        raise ValueError("boom in a slot")
+    except ValueError as error:
+        handle_exception(type(error), error, error.__traceback__)
+    qtbot.waitUntil(lambda: "boom in a slot" in window.banner.text(), timeout=2000)
+    window.state.set_kernel(presets.get("box"))
+    wait_for_result(qtbot, window)  # still filtering
+
+
+def test_a_bad_file_keeps_the_current_picture(window, qtbot, tmp_path):
+    bad = tmp_path / "not really.png"
+    bad.write_bytes(b"hello, I am text")
+    before = window.last_result.frame
+    with qtbot.waitSignal(window.worker.sourceFailed, timeout=5000):
+        window.source_menu.open_spec(str(bad))
+    assert "not really.png" in window.banner.text()
+    window.state.set_kernel(presets.get("box"))
+    assert np.array_equal(wait_for_result(qtbot, window).frame, before)
+
+
+def test_drop_a_file_opens_it(window, qtbot, tmp_path):
+    path = tmp_path / "dropped ü.png"
+    other = make_scene(40, 50, seed=3)
+    cv2.imwrite(str(path), cv2.cvtColor(other, cv2.COLOR_RGB2BGR))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    assert window.source_menu.can_open(mime)
+    with qtbot.waitSignal(window.worker.sourceOpened, timeout=5000):
+        assert window.source_menu.open_mime(mime)
+    qtbot.waitUntil(lambda: window.last_result.frame.shape == other.shape, timeout=5000)
+    assert np.array_equal(window.last_result.frame, other)
+    assert window.settings.get("source/recent")[0].endswith("dropped ü.png")
+
+
+class _DyingCamera(FrameSource):
+    """Delivers a few frames, then stops for good, as an unplugged webcam does."""
+
+    is_live = True
+    name = "Fake camera"
+    fps = None
+
+    def __init__(self, frames: int) -> None:
+        self.left = frames
+        self.closed = False
+
+    @property
+    def size(self):
+        return (64, 48)
+
+    def read(self):
+        if self.left <= 0:
+            raise SourceLost("Fake camera: stopped delivering frames")
+        self.left -= 1
+        time.sleep(0.005)
+        return make_scene(48, 64, seed=self.left)
+
+    def close(self):
+        self.closed = True
+
+
+def test_lost_camera_keeps_the_last_frame_and_offers_reconnect(window, qtbot):
+    camera = _DyingCamera(frames=5)
+    with qtbot.waitSignal(window.worker.sourceLost, timeout=5000):
+        window.worker.open(camera)
+    wait_for_result(qtbot, window)
+    assert window.last_result.frame.shape == (48, 64, 3)
+    assert not window.banner.isHidden() and "Reconnect" in window.banner._action_button.text()
+    window.state.set_kernel(presets.get("sharpen"))  # edits still apply to the last frame
+    result = wait_for_result(qtbot, window)
+    np.testing.assert_allclose(result.output, _reference(result, window.state), atol=1e-4)
+
+
+def test_missing_camera_says_so_and_stays_on_the_image(qtbot, scene_path):
+    settings = Settings()
+    settings.set("source/last", str(scene_path))
+    settings.sync()
+    win = build_window(["--camera", "9"])
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.worker.sourceOpened, timeout=8000) as opened:
+        pass
+    assert opened.args[0].spec == str(scene_path)
+    assert "camera 9" in win.banner.text().lower()
+    win.close()
+
+
+def test_kernel_option_and_unknown_kernel(qtbot, scene_path):
+    win = build_window([str(scene_path), "--kernel", "sobel_x"])
+    qtbot.addWidget(win)
+    assert win.state.kernel == presets.get("sobel_x")
+    assert win.state.undo_stack.count() == 0
+    win.close()
+    win = build_window([str(scene_path), "--kernel", "no_such_kernel"])
+    qtbot.addWidget(win)
+    assert "no_such_kernel" in win.banner.text()
+    win.close()
+
+
+def test_bad_command_line_is_a_convlab_error():
+    with pytest.raises(ConvlabError, match="--camera"):
+        parse_args(["--camera", "front"])
+
+
+def test_kernel_bank_and_view_survive_a_restart(qtbot, scene_path):
+    win = build_window([str(scene_path)])
+    qtbot.addWidget(win)
+    wait_for_result(qtbot, win)
+    win.state.set_kernel(presets.get("emboss"))
+    win.state.set_bank([presets.get("sobel_x"), presets.get("sobel_y")])
+    win.set_compare_mode("wipe")
+    win.close()
+    again = build_window([])
+    qtbot.addWidget(again)
+    assert again.state.kernel == presets.get("emboss")
+    assert [k.name for k in again.state.bank] == ["sobel_x", "sobel_y"]
+    assert again.compare.mode == "wipe"
+    with qtbot.waitSignal(again.worker.sourceOpened, timeout=5000) as opened:
+        pass
+    assert opened.args[0].spec == str(scene_path.resolve())
+    again.close()
+
+
+def test_exports_are_full_resolution_and_atomic(window, qtbot, tmp_path):
+    window.state.set_kernel(presets.get("sobel_x"))
+    wait_for_result(qtbot, window)
+    target = tmp_path / "out.npy"
+    with qtbot.waitSignal(window.source_menu.exportFinished, timeout=5000):
+        window.source_menu.export_npy(str(target))
+    values = np.load(target)
+    np.testing.assert_allclose(values, _reference(window.last_result, window.state), atol=1e-4)
+    png = tmp_path / "out.png"
+    with qtbot.waitSignal(window.source_menu.exportFinished, timeout=5000):
+        window.source_menu.export_png(str(png))
+    shown = cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(shown, window.last_result.output_image)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_closing_stops_the_worker_within_a_second(window):
+    assert window.worker.isRunning()
+    started = time.perf_counter()
+    window.close()
+    assert not window.worker.isRunning()
+    assert time.perf_counter() - started < 1.0
