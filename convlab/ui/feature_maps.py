@@ -358,14 +358,12 @@ class FeatureMapsPanel(QWidget):
         tiles = self.grid.tiles
         if len(result.maps) != len(self._bank):
             return
-        pool = self._state.pipeline.pool
-        full = (shape[0] // 2, shape[1] // 2) if pool else (shape[0], shape[1])
         for tile, feature_map, kernel in zip(tiles, result.maps, self._bank):
             if feature_map.kernel is not kernel and feature_map.kernel != kernel:
                 return  # a result computed for a previous order of the bank
-            tile.show_map(feature_map, full)
+            tile.show_map(feature_map)
         if self._combined_tile is not None and result.combined is not None:
-            self._combined_tile.show_map(result.combined, full)
+            self._combined_tile.show_map(result.combined)
 
     # ------------------------------------------------------------------------------ actions
     def add_current_kernel(self) -> None:

@@ -143,6 +143,9 @@ class MapTile(QFrame):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.range_label = QLabel(self)
         self.range_label.setObjectName("mapRange")
+        self.range_label.setToolTip(
+            "Smallest … largest value in this map: the raw response, before the display mapping"
+        )
         self.range_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         small = self.range_label.font()
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.85))
@@ -225,7 +228,7 @@ class MapTile(QFrame):
     def name(self) -> str:
         return self._name
 
-    def show_map(self, feature_map: FeatureMap, full_shape: tuple[int, int] | None) -> None:
+    def show_map(self, feature_map: FeatureMap) -> None:
         """New pixels for the same kernel: one setImage, plus a re-fit when the size changed."""
         image = feature_map.image
         self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
@@ -235,8 +238,9 @@ class MapTile(QFrame):
                 QRectF(0, 0, image.shape[1], image.shape[0]), padding=0.0, disableAutoRange=True
             )
         low, high = feature_map.value_range
-        size = full_shape or image.shape[:2]
-        self.range_label.setText(f"{size[1]}×{size[0]}   min {low:.4g}   max {high:.4g}")
+        text = f"{low:.4g} … {high:.4g}"
+        if text != self.range_label.text():
+            self.range_label.setText(text)
 
     def set_selected(self, selected: bool) -> None:
         """A highlighted frame marks the map the output view is showing large."""

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from convlab.engine.display import histogram, to_rgb
 from convlab.engine.kernels import Kernel, presets
+from convlab.engine.pipeline import COMBINED_MAP
 from convlab.ui.bank_presets import BANK_PRESETS, blur_ladder, edge_bank, gabor_bank
 from convlab.ui.feature_maps import FeatureMapsPanel, choose_columns, stage_sizes
 from convlab.ui.map_export import write_atomic
@@ -138,6 +139,8 @@ def test_tiles_show_each_kernels_map_with_the_bank_display(
         assert feature_map.value_range == pytest.approx(
             (expected.min(), expected.max()), abs=1e-3
         )
+        assert tile.range_label.text() == f"{feature_map.value_range[0]:.4g} … " \
+                                          f"{feature_map.value_range[1]:.4g}"
 
 
 def test_stage_label_gives_the_size_after_each_stage(panel, state):
@@ -269,6 +272,31 @@ def test_click_selects_a_map_and_double_click_loads_its_kernel(panel, state, qtb
     assert state.kernel == presets.get("identity")
 
 
+def test_clicking_the_combined_tile_selects_the_combined_map(panel, state, qtbot):
+    state.set_bank(edge_bank())
+    state.set_stages(combine=True)
+    frame = test_frame()
+    publish(state, frame)
+    combined = panel.grid.tiles[-1]
+    assert combined.index == COMBINED_INDEX
+    qtbot.mouseClick(combined, Qt.MouseButton.LeftButton, pos=combined.rect().center())
+    assert state.pipeline.selected_map == COMBINED_MAP
+    publish(state, frame)
+    assert state.latest_result.selected is state.latest_result.combined
+    qtbot.mouseDClick(combined, Qt.MouseButton.LeftButton, pos=combined.rect().center())
+    assert state.kernel == presets.get("identity")  # it has no kernel to load
+
+
+def test_a_result_for_an_older_bank_order_is_not_shown(panel, state):
+    state.set_bank(edge_bank())
+    old = state.pipeline.run(test_frame())
+    state.move_in_bank(0, 4)
+    state.publish_result(old)
+    assert all(tile.image_item.image is None for tile in panel.grid.tiles)
+    publish(state, test_frame())
+    assert all(tile.image_item.image is not None for tile in panel.grid.tiles)
+
+
 def test_a_selected_map_is_computed_at_full_resolution(panel, state, qtbot):
     frame = test_frame(300, 500)  # larger than the preview size: tiles are reduced copies
     state.set_bank(edge_bank())
@@ -308,6 +336,17 @@ def test_export_writes_full_resolution_png_and_npy(panel, state, qtbot, tmp_path
     gx, gy = (map_reference(gray, k, relu=False, pool=False) for k in state.bank)
     magnitude = np.load(tmp_path / "combined_gradient_magnitude.npy")
     np.testing.assert_allclose(magnitude, np.hypot(gx, gy), rtol=1e-5, atol=1e-3)
+
+
+def test_exporting_one_map_writes_only_that_map(panel, state, qtbot, tmp_path):
+    frame = test_frame()
+    state.set_bank(edge_bank())
+    publish(state, frame)
+    with qtbot.waitSignal(panel.exportFinished, timeout=10_000):
+        panel.export_to(tmp_path, ("npy",), only=4)
+    assert [p.name for p in tmp_path.iterdir()] == ["05_laplacian.npy"]
+    expected = map_reference(gray_of(frame), presets.get("laplacian"), relu=False, pool=False)
+    np.testing.assert_allclose(np.load(tmp_path / "05_laplacian.npy"), expected, atol=1e-3)
 
 
 def test_export_without_a_frame_says_so(panel, state, qtbot, tmp_path):
