@@ -17,17 +17,23 @@ each one against a plain loop:
     ``cv2.filter2D`` with the anchor placed so that OpenCV's border handling *is* the padding
     (no copy); OpenCV itself switches to a tiled DFT for kernels of 50 taps and more.
 ``separable``
-    a rank-1 kernel as ``cv2.sepFilter2D`` with its column and row factors: kh+kw taps, not kh*kw.
+    a rank-1 kernel as one fused ``cv2.sepFilter2D`` pass: kh+kw taps instead of kh*kw.
 ``multi_separable``
-    a rank-r kernel as the sum of r separable passes (SVD), when r*(kh+kw) beats kh*kw.
+    a rank-r kernel as the sum of r separable passes (SVD), when r*(kh+kw) beats kh*kw or the
+    DFT (LoG, unsharp mask, difference of Gaussians).
 ``dft``
     one whole-image FFT per channel; wins only for very large (dilated) kernels.
 ``strided``
-    stride > 1 without computing the skipped rows: row phase ``p`` of the padded image (a
-    free, row-strided view) is filtered with kernel rows ``p, p+s, ...``, and the phases summed.
+    computes only the output rows that are kept: kernel rows ``u, u+s, ...`` only ever meet
+    padded rows ``i*s + u, ...``, a row-strided *view* that OpenCV filters without a copy.
+    Blocks of rows stay under the DFT threshold, and the zero rows of a dilated kernel are
+    skipped, so it also serves dilation.
 ``dilated``
-    dilation > 1 as one 1-row pass per kernel row on a shifted (and strided) view of the padded
-    image, instead of a mostly-zero dilated kernel.
+    output pixels with the same (row, column) phase modulo the dilation only read input pixels
+    of that phase, so each phase is the compact kernel run over a 1/d^2-sized sub-image.
+
+The cheapest method is chosen per call from a small cost model measured by
+``python -m convlab.bench engine``; ``method=`` forces one (the tests force every one).
 """
 
 from __future__ import annotations
@@ -59,16 +65,19 @@ _CV_BORDER = {
     "wrap": cv2.BORDER_WRAP,
 }
 
-# Relative costs, in "one 2-D tap over the whole frame" units, measured with
-# ``python -m convlab.bench engine`` on a 2-core machine (uint8 RGB frames, float32 output).
-_DIRECT_TAP_LIMIT = 50  # cv2.filter2D goes to its tiled DFT from this many taps
-_FILTER2D_DFT_COST = 150.0  # cv2.filter2D's own DFT, nearly independent of kernel size
-_FILTER2D_DFT_PER_SIDE = 0.4  # ... plus a little per kernel row/column
-_OWN_DFT_COST = 260.0  # our whole-image DFT: slower, but does not grow with the kernel
-_SEPARABLE_TAP = 0.5  # a 1-D tap costs about half a 2-D tap
-_PASS_OVERHEAD = 1.5  # reading the frame and writing one float32 result
-_ACCUMULATE = 1.0  # adding one float32 result into another
-_SUBSAMPLE = 1.0  # copying every s-th column out of a float32 result (per full-frame pixel)
+# The cost model, in units of "one 2-D tap over the whole input frame" (about 0.45 ms for a
+# 1280x720 RGB frame on the 2-core machine), measured with ``python -m convlab.bench engine``
+# and small timing runs of each primitive. Only the ranking matters: it picks the method.
+_DIRECT_TAP_LIMIT = 50  # cv2.filter2D switches to its tiled DFT from this many taps
+_FILTER2D_DFT_COST = 130.0  # cv2.filter2D's own DFT ...
+_FILTER2D_DFT_PER_SIDE = 1.0  # ... which grows a little with the kernel's rows + columns
+_OWN_DFT_COST = 260.0  # our whole-image DFT: slower, but independent of the kernel size
+_SEPARABLE_TAP = 0.5  # a 1-D tap in cv2.sepFilter2D costs about half a 2-D tap
+_PASS_OVERHEAD = 2.0  # reading the frame and writing one float32 result
+_ACCUMULATE = 1.0  # adding one float32 frame into another
+_PAD_COPY = 0.5  # cv2.copyMakeBorder of the input
+_SUBSAMPLE = 2.0  # copying a strided selection of a float32 result
+_PHASE_SHUFFLE = 25.0  # the dilated method's de-interleaving copies and interleaving writes
 
 
 def _choice(value: Any, allowed: Sequence[str], what: str) -> str:
@@ -179,40 +188,37 @@ def _separable_terms(weights: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]
 # -- cost model -----------------------------------------------------------------------------
 
 def _filter2d_cost(rows: int, cols: int) -> float:
+    """One cv2.filter2D pass over the frame: direct below 50 taps, its DFT from there on."""
     taps = rows * cols
     if taps < _DIRECT_TAP_LIMIT:
         return taps + _PASS_OVERHEAD
     return _FILTER2D_DFT_COST + _FILTER2D_DFT_PER_SIDE * (rows + cols)
 
 
-def _separable_cost(rows: int, cols: int) -> float:
-    return _SEPARABLE_TAP * (rows + cols) + _PASS_OVERHEAD
-
-
-def _costs(geometry: Geometry, weights: np.ndarray, rank: int) -> dict[str, float]:
-    """Estimated cost of every applicable method, relative to one tap over the input frame."""
-    kh = weights.shape[0]
+def _costs(geometry: Geometry, weights: np.ndarray, rank: int, anchor_fits: bool
+           ) -> dict[str, float]:
+    """Estimated cost of every applicable method (see the unit above)."""
+    kh, kw = weights.shape
     khe, kwe = geometry.kernel_size
     s = geometry.stride
-    subsample = _SUBSAMPLE / s if s > 1 else 0.0
-    # filter2d and dft compute every stride-1 pixel, then keep every s-th one.
+    pad = 0.0 if anchor_fits else _PAD_COPY
+    subsample = _SUBSAMPLE if s > 1 else 0.0
+    # filter2d, separable and dft compute every stride-1 pixel, then keep every s-th one.
     costs = {
-        "filter2d": _filter2d_cost(khe, kwe) + subsample,
-        "dft": _OWN_DFT_COST + subsample,
+        "filter2d": _filter2d_cost(khe, kwe) + pad + subsample,
+        "dft": _OWN_DFT_COST + _PAD_COPY + subsample,
+        "dilated": _filter2d_cost(kh, kw) + _PHASE_SHUFFLE + _PAD_COPY + subsample,
     }
+    one_term = _SEPARABLE_TAP * (khe + kwe) + _PASS_OVERHEAD
     if rank <= 1:
-        costs["separable"] = (_SEPARABLE_TAP * khe + _PASS_OVERHEAD) / s + (
-            _SEPARABLE_TAP * kwe + _PASS_OVERHEAD) / s + subsample
-    if rank >= 2:
-        one = (_SEPARABLE_TAP * khe + _PASS_OVERHEAD) / s + (
-            _SEPARABLE_TAP * kwe + _PASS_OVERHEAD) / s
-        costs["multi_separable"] = rank * one + (rank - 1) * _ACCUMULATE / s + subsample
-    if s > 1:
-        phases = [len(range(p, khe, s)) for p in range(min(s, khe))]
-        costs["strided"] = sum(_filter2d_cost(r, kwe) / s for r in phases) + (
-            (len(phases) - 1) * _ACCUMULATE / s) + subsample
-    if geometry.dilation > 1:
-        costs["dilated"] = kh * (kwe + _PASS_OVERHEAD) / s + (kh - 1) * _ACCUMULATE / s + subsample
+        costs["separable"] = one_term + pad + subsample
+    else:
+        costs["multi_separable"] = rank * one_term + (rank - 1) * _ACCUMULATE + pad + subsample
+    chunks = _row_chunks(_dilate(weights, geometry.dilation), s)
+    costs["strided"] = (
+        sum(_filter2d_cost(block.shape[0], kwe) for _, block in chunks) / s
+        + max(len(chunks) - 1, 0) * _ACCUMULATE / s + _PAD_COPY + _SUBSAMPLE
+    )
     return costs
 
 
@@ -295,11 +301,8 @@ def _padded(job: _Job) -> np.ndarray:
 
 
 def _finish(result: np.ndarray, job: _Job, step: int) -> np.ndarray:
-    """Crop a result computed from padded-image row/column 0 onwards to the output size.
-
-    ``step`` is the stride still to apply to rows and columns (1 when rows are already done:
-    callers pass the column step via ``_finish_columns``).
-    """
+    """Crop a stride-1 result (from padded row/column 0 onwards) to the output, taking every
+    ``step``-th row and column."""
     rows, cols = job.geometry.out_size
     if step == 1:
         return result[:rows, :cols]
@@ -307,87 +310,59 @@ def _finish(result: np.ndarray, job: _Job, step: int) -> np.ndarray:
 
 
 def _finish_columns(result: np.ndarray, job: _Job) -> np.ndarray:
+    """Like ``_finish`` for a result whose rows are already strided."""
     rows, cols = job.geometry.out_size
     s = job.geometry.stride
     return result[:rows, : (cols - 1) * s + 1 : s]
 
 
-def _method_filter2d(job: _Job) -> np.ndarray:
-    kernel = _cv_kernel(_dilate(job.weights, job.geometry.dilation))
-    if _anchor_fits(job):
-        (top, _), (left, _) = job.geometry.pads
-        result = cv2.filter2D(job.image, cv2.CV_32F, kernel, anchor=(left, top),
-                              delta=job.offset, borderType=_CV_BORDER[job.border])
-    else:
-        result = cv2.filter2D(_padded(job), cv2.CV_32F, kernel, anchor=(0, 0),
-                              delta=job.offset, borderType=cv2.BORDER_CONSTANT)
-    return _finish(result, job, job.geometry.stride)
+def _filter_full(source: np.ndarray, kernel: np.ndarray, job: _Job, delta: float,
+                 use_anchor: bool, column_kernel: np.ndarray | None = None) -> np.ndarray:
+    """Stride-1 correlation over the padded image, from padded row/column 0 onwards.
 
-
-def _separable_pass(source: np.ndarray, column: np.ndarray, row: np.ndarray, job: _Job,
-                    delta: float, padded: bool) -> np.ndarray:
-    """One rank-1 term; rows already strided when ``padded`` (see ``_strided_rows``)."""
-    d = job.geometry.dilation
-    column, row = _cv_kernel(_dilate(column, d)), _cv_kernel(_dilate(row, d))
-    if not padded:
-        (top, _), (left, _) = job.geometry.pads
-        return cv2.sepFilter2D(source, cv2.CV_32F, row, column, anchor=(left, top),
-                               delta=delta, borderType=_CV_BORDER[job.border])
-    s = job.geometry.stride
-    if s == 1:
-        return cv2.sepFilter2D(source, cv2.CV_32F, row, column, anchor=(0, 0), delta=delta,
-                               borderType=cv2.BORDER_CONSTANT)
-    vertical = _strided_rows(source, column[:, None], job, 0.0)
-    return cv2.filter2D(vertical, cv2.CV_32F, row[None, :], anchor=(0, 0), delta=delta,
-                        borderType=cv2.BORDER_CONSTANT)
-
-
-def _strided_rows(padded: np.ndarray, kernel: np.ndarray, job: _Job, delta: float
-                  ) -> np.ndarray:
-    """Rows 0, s, 2s, ... of the valid correlation of ``padded`` with ``kernel`` (all columns).
-
-    Row phase ``p`` of the padded image, ``padded[p::s]``, is a view (OpenCV accepts a row
-    step), and kernel rows ``p, p+s, ...`` are the only ones that ever meet it.
+    With ``use_anchor`` the source is the image itself and OpenCV's border handling supplies the
+    padding; otherwise the source is already padded. ``column_kernel`` makes it separable
+    (``kernel`` is then the row factor).
     """
-    s = job.geometry.stride
-    rows = job.geometry.out_size[0]
-    total: np.ndarray | None = None
-    for phase in range(min(s, kernel.shape[0])):
-        taps = kernel[phase::s]
-        if not taps.any():
-            continue
-        part = cv2.filter2D(padded[phase::s], cv2.CV_32F, _cv_kernel(taps), anchor=(0, 0),
-                            delta=delta if total is None else 0.0,
-                            borderType=cv2.BORDER_CONSTANT)[:rows]
-        if total is None:
-            total = part
-        else:
-            np.add(total, part, out=total)
-    if total is None:  # an all-zero kernel: the output is just the offset
-        shape = (rows, *padded.shape[1:])
-        return np.full(shape, delta, dtype=np.float32)
-    return total
+    if use_anchor:
+        (top, _), (left, _) = job.geometry.pads
+        anchor, border = (left, top), _CV_BORDER[job.border]
+    else:
+        anchor, border = (0, 0), cv2.BORDER_CONSTANT
+    if column_kernel is None:
+        return cv2.filter2D(source, cv2.CV_32F, kernel, anchor=anchor, delta=delta,
+                            borderType=border)
+    return cv2.sepFilter2D(source, cv2.CV_32F, kernel, column_kernel, anchor=anchor,
+                           delta=delta, borderType=border)
+
+
+def _method_filter2d(job: _Job) -> np.ndarray:
+    use_anchor = _anchor_fits(job)
+    source = job.image if use_anchor else _padded(job)
+    kernel = _cv_kernel(_dilate(job.weights, job.geometry.dilation))
+    return _finish(_filter_full(source, kernel, job, job.offset, use_anchor), job,
+                   job.geometry.stride)
 
 
 def _sum_of_separable(job: _Job, terms: Sequence[tuple[np.ndarray, np.ndarray]]
                       ) -> np.ndarray:
-    use_anchor = job.geometry.stride == 1 and _anchor_fits(job)
+    """One fused sepFilter2D per rank-1 term, summed; strided output is taken afterwards,
+    because OpenCV's fused separable filter beats any phase-split version of it."""
+    use_anchor = _anchor_fits(job)
     source = job.image if use_anchor else _padded(job)
+    d = job.geometry.dilation
     total: np.ndarray | None = None
     for column, row in terms:
-        part = _separable_pass(source, column, row, job,
-                               job.offset if total is None else 0.0, not use_anchor)
+        part = _filter_full(source, _cv_kernel(_dilate(row, d)), job,
+                            job.offset if total is None else 0.0, use_anchor,
+                            column_kernel=_cv_kernel(_dilate(column, d)))
         if total is None:
             total = part
         else:
             np.add(total, part, out=total)
     if total is None:
         return _constant_output(job)
-    if use_anchor:
-        return _finish(total, job, 1)
-    if job.geometry.stride == 1:
-        return _finish(total, job, 1)
-    return _finish_columns(total, job)
+    return _finish(total, job, job.geometry.stride)
 
 
 def _method_separable(job: _Job) -> np.ndarray:
@@ -430,29 +405,43 @@ def _method_dft(job: _Job) -> np.ndarray:
     return _finish(result, job, job.geometry.stride)
 
 
-def _method_strided(job: _Job) -> np.ndarray:
-    kernel = _dilate(job.weights, job.geometry.dilation)
-    return _finish_columns(_strided_rows(_padded(job), kernel, job, job.offset), job)
+def _row_chunks(kernel: np.ndarray, stride: int) -> list[tuple[int, np.ndarray]]:
+    """Split kernel rows into (first row, block) pieces that each meet one row-phase view.
 
-
-def _method_dilated(job: _Job) -> np.ndarray:
-    """One 1-row pass per kernel row, each on the padded image shifted by ``u * dilation`` rows.
-
-    The shifted, strided rows are a view, so no tap is spent on the zeros of a dilated kernel
-    between rows (zeros inside a row remain: a 1-row filter is cheap).
+    Rows ``u, u+s, u+2s, ...`` of the kernel only ever meet padded rows ``i*s + u, ...``, which
+    form the view ``padded[u::s]``. All-zero rows (dilation) are skipped, and each block stays
+    under cv2.filter2D's DFT threshold so that it runs as a cheap direct filter.
     """
+    rows_per_block = max(1, (_DIRECT_TAP_LIMIT - 1) // kernel.shape[1])
+    chunks: list[tuple[int, np.ndarray]] = []
+    for phase in range(min(stride, kernel.shape[0])):
+        run: list[int] = []
+        for u in range(phase, kernel.shape[0], stride):
+            if kernel[u].any() and len(run) < rows_per_block:
+                run.append(u)
+                continue
+            if run:
+                chunks.append((run[0], kernel[run[0] : run[-1] + 1 : stride]))
+            run = [u] if kernel[u].any() else []
+        if run:
+            chunks.append((run[0], kernel[run[0] : run[-1] + 1 : stride]))
+    return chunks
+
+
+def _method_strided(job: _Job) -> np.ndarray:
+    """Only the output rows that are kept are computed: each block of kernel rows filters a
+    row-strided view of the padded image (no copy: OpenCV accepts a row step)."""
     padded = _padded(job)
-    d, s = job.geometry.dilation, job.geometry.stride
+    kernel = _dilate(job.weights, job.geometry.dilation)
+    s = job.geometry.stride
     rows = job.geometry.out_size[0]
     total: np.ndarray | None = None
-    for u in range(job.weights.shape[0]):
-        taps = job.weights[u]
-        if not taps.any():
-            continue
-        view = padded[u * d : u * d + (rows - 1) * s + 1 : s]
-        part = cv2.filter2D(view, cv2.CV_32F, _cv_kernel(_dilate(taps, d)[None, :]),
-                            anchor=(0, 0), delta=job.offset if total is None else 0.0,
-                            borderType=cv2.BORDER_CONSTANT)
+    for first_row, block in _row_chunks(kernel, s):
+        # The view runs to the end of the image: the block's lower rows read past row `rows`.
+        view = padded[first_row::s]
+        part = cv2.filter2D(view, cv2.CV_32F, _cv_kernel(block), anchor=(0, 0),
+                            delta=job.offset if total is None else 0.0,
+                            borderType=cv2.BORDER_CONSTANT)[:rows]
         if total is None:
             total = part
         else:
@@ -460,6 +449,27 @@ def _method_dilated(job: _Job) -> np.ndarray:
     if total is None:
         return _constant_output(job)
     return _finish_columns(total, job)
+
+
+def _method_dilated(job: _Job) -> np.ndarray:
+    """Dilation without the zeros: output pixels (r + m*d, c + n*d) only ever read padded
+    pixels of the same phase (r, c) mod d, so each phase is the plain (undilated) kernel run
+    over a 1/d^2-sized sub-image."""
+    padded = _padded(job)
+    d, s = job.geometry.dilation, job.geometry.stride
+    kernel = _cv_kernel(job.weights)
+    khe, kwe = job.geometry.kernel_size
+    full_rows = padded.shape[0] - khe + 1
+    full_cols = padded.shape[1] - kwe + 1
+    result = np.empty((full_rows, full_cols, *padded.shape[2:]), dtype=np.float32)
+    for r in range(min(d, full_rows)):
+        for c in range(min(d, full_cols)):
+            phase = np.ascontiguousarray(padded[r::d, c::d])
+            part = cv2.filter2D(phase, cv2.CV_32F, kernel, anchor=(0, 0), delta=job.offset,
+                                borderType=cv2.BORDER_CONSTANT)
+            target = result[r::d, c::d]
+            target[...] = part[: target.shape[0], : target.shape[1]].reshape(target.shape)
+    return _finish(result, job, s)
 
 
 def _constant_output(job: _Job) -> np.ndarray:
@@ -507,7 +517,7 @@ def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int,
 
 def _choose(job: _Job) -> str:
     rank = len(_separable_terms(job.weights))
-    costs = _costs(job.geometry, job.weights, rank)
+    costs = _costs(job.geometry, job.weights, rank, _anchor_fits(job))
     return min(costs, key=costs.__getitem__)
 
 

@@ -41,12 +41,12 @@ def reference(image: np.ndarray, weights: np.ndarray, *, border: str = "reflect1
     out_rows = (xpad.shape[0] - dilation * (kh - 1) - 1) // stride + 1
     out_cols = (xpad.shape[1] - dilation * (kw - 1) - 1) // stride + 1
     out = np.zeros((out_rows, out_cols, x.shape[2]))
-    for i in range(out_rows):
-        for j in range(out_cols):
-            for u in range(kh):
-                for v in range(kw):
-                    out[i, j] += weights[u, v] * xpad[i * stride + u * dilation,
-                                                      j * stride + v * dilation]
+    for u in range(kh):
+        for v in range(kw):
+            # Xpad[i*s + u*d, j*s + v*d] for every output (i, j) at once
+            rows = slice(u * dilation, u * dilation + (out_rows - 1) * stride + 1, stride)
+            cols = slice(v * dilation, v * dilation + (out_cols - 1) * stride + 1, stride)
+            out += weights[u, v] * xpad[rows, cols]
     out = out / divisor + offset
     return out[:, :, 0] if squeeze else out
 
@@ -120,6 +120,21 @@ def test_kernel_larger_than_image(method: str, border: str, image_shape: tuple[i
                           method=method)
         assert result.shape == expected.shape
         np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
+
+
+@pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
+@pytest.mark.parametrize("border", ["reflect101", "wrap", "constant"])
+@pytest.mark.parametrize(("stride", "dilation"), [(1, 1), (2, 1), (3, 2), (1, 3)])
+def test_large_kernels_split_into_blocks_and_use_dfts(method: str, border: str, stride: int,
+                                                      dilation: int) -> None:
+    """11x13 has more than 50 taps: cv2.filter2D goes to its DFT, the strided method splits the
+    rows into blocks, and the multi-separable method sums 11 terms."""
+    image = test_image((24, 29, 3), seed=11)
+    weights = kernel_for(method, (11, 13), seed=11)
+    expected = reference(image, weights, border=border, stride=stride, dilation=dilation)
+    result = convolve(image, weights, border=border, stride=stride, dilation=dilation,
+                      method=method)
+    np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
 
 
 @pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
@@ -239,8 +254,13 @@ def test_output_shape_matches_convolve(image_shape: tuple[int, ...], kshape: tup
 
 def test_auto_picks_the_cheap_methods_the_benchmark_relies_on() -> None:
     frame = (480, 640, 3)
+    random7 = np.random.default_rng(0).uniform(-1, 1, (7, 7))
     assert plan(frame, gaussian_kernel(3, 1.5)) == "separable"
-    assert plan(frame, np.random.default_rng(0).uniform(-1, 1, (3, 3))) == "filter2d"
+    assert plan(frame, gaussian_kernel(3, 1.5), stride=2) == "separable"
+    assert plan(frame, random7[:3, :3]) == "filter2d"
+    assert plan(frame, random7[:3, :3], dilation=2) != "dft"
+    assert plan(frame, random7[:5, :5], dilation=2) == "dilated"
+    assert plan(frame, random7, stride=2) == "strided"
     assert plan(frame, log_kernel(4, 1.4)) == "multi_separable"
 
 
