@@ -110,6 +110,7 @@ class ConvControls(QWidget):
         super().__init__(parent)
         self._state = state
         self._image_shape: tuple[int, int] | None = None
+        self._shown: tuple | None = None
         self.border = self._combo(BORDERS, "border")
         self.padding = QComboBox()
         for value, tooltip in (
@@ -167,7 +168,7 @@ class ConvControls(QWidget):
         self.dilation.valueChanged.connect(lambda v: self._apply(dilation=int(v)))
         state.settingsChanged.connect(self.sync)
         state.kernelChanged.connect(self.refresh_output)
-        self._on_result = qthrottled(self._check_frame_shape, 250)
+        self._throttled_check = qthrottled(self._check_frame_shape, 250, parent=self)
         state.resultReady.connect(self._on_result)
         self.sync()
 
@@ -222,10 +223,17 @@ class ConvControls(QWidget):
 
     def refresh_output(self, *_args: object) -> None:
         shape = self.image_shape()
+        key = (shape, self._state.kernel.shape, self._state.pipeline.conv, self._image_shape)
+        if key == self._shown:  # most kernel edits change weights, not the sizes
+            return
+        self._shown = key
         text, _works = explain_output(shape, self._state.kernel.shape, self._state.pipeline.conv)
         if self._image_shape is None:
             text += "<br><i>(example image size until a frame arrives)</i>"
         self.output.setText(text)
+
+    def _on_result(self, result: PipelineResult) -> None:
+        self._throttled_check(result)  # a bound slot: disconnected when this widget goes
 
     def _check_frame_shape(self, result: PipelineResult) -> None:
         shape = tuple(int(v) for v in result.frame.shape[:2])

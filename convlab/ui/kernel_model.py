@@ -52,11 +52,10 @@ class KernelTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._state = state
         self._kernel = state.kernel
-        self._background: list[list[QColor]] = []
-        self._foreground: list[list[QColor]] = []
         self._edit_count = 0  # makes every plain edit's merge key unique
         self._gesture: int | None = None
         self._gesture_step = 1.0
+        self._shown_divisor = self._kernel.divisor
         self._refresh_colours()
         state.kernelChanged.connect(self._on_kernel_changed)
 
@@ -82,9 +81,9 @@ class KernelTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.EditRole:
             return full_precision(weight)
         if role == Qt.ItemDataRole.BackgroundRole:
-            return self._background[row][col]
+            return QColor(*self._background_rgb[row, col].tolist())
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._foreground[row][col]
+            return QColor(*self._text_rgb[row, col].tolist())
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -175,18 +174,26 @@ class KernelTableModel(QAbstractTableModel):
         reshaped = kernel.shape != self._kernel.shape
         if reshaped:
             self.beginResetModel()
+        old_weights, old_rgb = self._kernel.weights, self._background_rgb
         self._kernel = kernel
         self._refresh_colours()
         if reshaped:
             self.endResetModel()
-        else:
-            rows, cols = kernel.shape
-            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, cols - 1))
+            return
+        # Only the cells whose number or colour changed: a scrub repaints one cell, not 225.
+        changed = (old_weights != kernel.weights) | np.any(old_rgb != self._background_rgb, axis=-1)
+        if kernel.divisor != self._shown_divisor:  # the tooltips show weight / divisor
+            changed[:] = True
+        self._shown_divisor = kernel.divisor
+        if changed.any():
+            rows, cols = np.nonzero(changed)
+            self.dataChanged.emit(
+                self.index(int(rows.min()), int(cols.min())),
+                self.index(int(rows.max()), int(cols.max())),
+            )
 
     def _refresh_colours(self) -> None:
-        background, text = cell_colours(self._kernel.weights)
-        self._background = [[QColor(*map(int, rgb)) for rgb in row] for row in background]
-        self._foreground = [[QColor(*map(int, rgb)) for rgb in row] for row in text]
+        self._background_rgb, self._text_rgb = cell_colours(self._kernel.weights)
 
     def _tooltip(self, row: int, col: int, weight: float) -> str:
         rows, cols = self._kernel.shape

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from superqt.utils import qthrottled
 
 from convlab.engine.display import colormap_lut
 from convlab.engine.kernels import Kernel, analyze, frequency_response
@@ -92,11 +93,21 @@ class KernelReadouts(QWidget):
         layout.addWidget(self.separable_label, 1, 0)
         layout.addWidget(self.symmetry_label, 2, 0)
         layout.setRowStretch(3, 1)
+        caption = QLabel("frequencies")
+        caption.setStyleSheet("color: palette(placeholder-text); font-size: 9px;")
+        caption.setToolTip(self.response.toolTip())
         layout.addWidget(self.response, 0, 1, 4, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(caption, 4, 1, Qt.AlignmentFlag.AlignHCenter)
         layout.setColumnStretch(0, 1)
         self.response_rgb = np.zeros((1, 1, 3), np.uint8)
-        state.kernelChanged.connect(self.update_for)
+        # While a cell is scrubbed, at most one analysis every 50 ms (the first one at once).
+        # A bound method as the slot: Qt drops the connection when this widget goes.
+        self._throttled_update = qthrottled(self.update_for, 50, parent=self)
+        state.kernelChanged.connect(self._on_kernel_changed)
         self.update_for(state.kernel)
+
+    def _on_kernel_changed(self, kernel: Kernel) -> None:
+        self._throttled_update(kernel)
 
     def update_for(self, kernel: Kernel) -> None:
         sum_line, separable_line, symmetry_line = summary_lines(kernel)

@@ -46,6 +46,19 @@ from convlab.ui.kernel_ops import (
 from convlab.ui.state import PlaygroundState
 
 JSON_FILTER = "Kernel JSON (*.json);;All files (*)"
+COLUMNS = 4  # four buttons a row keep the dock usable down to ~320 px
+NORMALIZE_TIP = (
+    "Divisor = sum of weights, so flat areas keep their brightness; "
+    "zero-sum kernels get offset 128 instead"
+)
+FLIP_TIP = (
+    "Rotate the weights by 180°: correlating with the flipped kernel is convolving with "
+    "the original"
+)
+CONVOLVE_TIP = (
+    "On: true convolution, the engine flips the kernel before sliding it. "
+    "Off: correlation, the kernel is used as drawn (what CNN layers compute)"
+)
 
 
 def describe_kernel(kernel: Kernel) -> str:
@@ -220,20 +233,8 @@ class KernelActions(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(3)
         entries: list[tuple[str, str, str, Callable[[], None]]] = [
-            (
-                "normalize",
-                "Normalize",
-                "Divisor = sum of weights, so flat areas keep their "
-                "brightness; zero-sum kernels get offset 128 instead",
-                self.normalize,
-            ),
-            (
-                "flip",
-                "Flip 180°",
-                "Rotate by 180°: correlating with the flipped kernel is "
-                "convolving with the original",
-                self.flip,
-            ),
+            ("normalize", "Normalize", NORMALIZE_TIP, self.normalize),
+            ("flip", "Flip 180°", FLIP_TIP, self.flip),
             (
                 "transpose",
                 "Transpose",
@@ -241,8 +242,15 @@ class KernelActions(QWidget):
                 self.transpose,
             ),
             ("rotate", "Rotate 90°", "Rotate the weights 90° counter-clockwise", self.rotate),
-            ("randomize", "Random", "Random weights in [-1, 1]", self.randomize),
+            (
+                "negate",
+                "Negate",
+                "Multiply every weight by −1 (dark edges become bright)",
+                self.negate,
+            ),
+            ("randomize", "Random", "Random weights in [−1, 1]", self.randomize),
             ("clear", "Clear", "Set every weight to 0", self.clear),
+            ("convolve", "Convolve", CONVOLVE_TIP, self._on_convolve_toggled),
             (
                 "copy",
                 "Copy",
@@ -265,13 +273,28 @@ class KernelActions(QWidget):
             button.setObjectName(f"kernel_{key}")
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(slot)
-            grid.addWidget(button, position // 5, position % 5)
+            grid.addWidget(button, position // COLUMNS, position % COLUMNS)
             self.buttons[key] = button
         copy_menu = QMenu(self.buttons["copy"])
         for fmt, label in TEXT_FORMATS.items():
             copy_menu.addAction(f"Copy as {label}", lambda fmt=fmt: self.copy(fmt))
         self.buttons["copy"].setMenu(copy_menu)
         self.buttons["copy"].setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.buttons["convolve"].setCheckable(True)
+        state.settingsChanged.connect(self._sync_mode)
+        self._sync_mode()
+
+    # ------------------------------------------------------------------------- mode
+    def set_convolve(self, on: bool) -> None:
+        """Let the engine flip the kernel (true convolution) or not (correlation, as CNNs)."""
+        self._state.update_conv(mode="convolve" if on else "correlate")
+
+    def _on_convolve_toggled(self) -> None:
+        self.set_convolve(self.buttons["convolve"].isChecked())
+
+    def _sync_mode(self) -> None:
+        with signals_blocked(self.buttons["convolve"]):
+            self.buttons["convolve"].setChecked(self._state.pipeline.conv.mode == "convolve")
 
     # ------------------------------------------------------------------------- whole kernel
     def _edit(self, kernel: Kernel, text: str) -> None:
@@ -293,6 +316,12 @@ class KernelActions(QWidget):
 
     def rotate(self) -> None:
         self._edit(self._state.kernel.rotated90().replace(name=CUSTOM_NAME), "Rotate kernel 90°")
+
+    def negate(self) -> None:
+        self._edit(
+            self._state.kernel.with_weights(-self._state.kernel.weights).replace(name=CUSTOM_NAME),
+            "Negate kernel",
+        )
 
     def randomize(self) -> None:
         weights = randomized(self._state.kernel.shape, self._rng)

@@ -336,14 +336,25 @@ def test_whole_kernel_tools(panel, state):
     state.set_kernel(Kernel([[1, 2, 3], [4, 5, 6]]))
     tools.rotate()
     np.testing.assert_array_equal(state.kernel.weights, [[3, 6], [2, 5], [1, 4]])
+    tools.negate()
+    np.testing.assert_array_equal(state.kernel.weights, [[-3, -6], [-2, -5], [-1, -4]])
     tools.randomize()
     assert state.kernel.shape == (3, 2)
     assert np.all(np.abs(state.kernel.weights) <= 1)
     tools.clear()
     assert state.kernel.shape == (3, 2) and not state.kernel.weights.any()
-    for _ in range(3):  # clear, randomize, rotate
+    for _ in range(4):  # clear, randomize, negate, rotate
         state.undo_stack.undo()
     np.testing.assert_array_equal(state.kernel.weights, [[1, 2, 3], [4, 5, 6]])
+
+
+def test_convolve_toggle_and_the_mode_setting_agree(panel, state):
+    toggle = panel.actions_bar.buttons["convolve"]
+    toggle.click()
+    assert state.pipeline.conv.mode == "convolve"
+    assert panel.conv.mode.currentData() == "convolve"
+    state.undo_stack.undo()
+    assert state.pipeline.conv.mode == "correlate" and not toggle.isChecked()
 
 
 def test_resize_keeps_the_centre_values(panel, state):
@@ -432,19 +443,24 @@ def test_json_save_and_load(panel, state, messages, tmp_path):
     assert "bad.json" in messages[-1][0] and messages[-1][1] == "error"
 
 
-def test_readouts_follow_the_kernel(panel, state):
-    assert "Sum 0" in panel.readouts.sum_label.text()
-    assert "rank 1" in panel.readouts.separable_label.text()
+def test_readouts_follow_the_kernel(qtbot, panel, state):
+    readouts = panel.readouts
+    assert "Sum 0" in readouts.sum_label.text()
+    assert "rank 1" in readouts.separable_label.text()
     state.set_kernel(presets.get("box"))
-    assert "keeps brightness" in panel.readouts.sum_label.text()
+    qtbot.waitUntil(lambda: "keeps brightness" in readouts.sum_label.text(), timeout=1000)
     state.set_kernel(Kernel([[1, 0], [0, 1]]))
-    assert "Not separable (rank 2)" in panel.readouts.separable_label.text()
-    response = panel.readouts.response_rgb
-    assert response.dtype == np.uint8 and response.shape[2] == 3
-    assert not panel.readouts.response.pixmap().isNull()
+    qtbot.waitUntil(lambda: "rank 2" in readouts.separable_label.text(), timeout=1000)
+    assert "Not separable" in readouts.separable_label.text()
+    # |FFT| of [[1, 0], [0, 1]] at frequency (u, v) is |1 + exp(-2πi(u + v)/64)|
+    u, v = np.meshgrid(np.arange(64) - 32, np.arange(64) - 32, indexing="ij")
+    magnitude = np.abs(1 + np.exp(-2j * np.pi * (u + v) / 64))
+    brightest = np.unravel_index(np.argmax(readouts.response_rgb.sum(axis=2)), (64, 64))
+    assert magnitude[brightest] == pytest.approx(2.0, abs=0.01)
+    assert readouts.response_rgb.dtype == np.uint8 and readouts.response_rgb.shape == (64, 64, 3)
+    assert not readouts.response.pixmap().isNull()
 
 
-# ----------------------------------------------------------------------------- conv settings
 def test_conv_controls_update_the_pipeline_and_the_formula(qtbot, panel, state):
     conv = panel.conv
     conv.stride.setValue(2)
