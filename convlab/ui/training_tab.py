@@ -100,6 +100,7 @@ class TrainingTab(QWidget):
         self._thread: TrainingThread | None = None
         self._retiring: list[TrainingThread] = []
         self._tasks: list[BackgroundTask] = []
+        self._measuring: dict[BackgroundTask, tuple[str, float | None]] = {}
         self._model: Sequential | None = None  # the network being / last trained
         self._view_model: Sequential | None = None  # the GUI's own copy for forward passes
         self._dataset: Dataset | None = None
@@ -285,6 +286,14 @@ class TrainingTab(QWidget):
     def is_training(self) -> bool:
         return self._thread is not None
 
+    def steps_done(self) -> int:
+        """Batches trained in the current (or last) run, as last reported."""
+        return self._steps_done
+
+    def model(self) -> Sequential | None:
+        """The network being (or last) trained; do not run it while training is running."""
+        return self._model
+
     def start_training(self, *, start_paused: bool = False) -> None:
         """Train a new network from the current settings (Train button)."""
         self._launch(experiment=None, start_paused=start_paused)
@@ -309,7 +318,6 @@ class TrainingTab(QWidget):
         thread.progress.connect(self._on_progress)
         thread.failed.connect(self._on_failed)
         thread.completed.connect(self._on_completed)
-        thread.finished.connect(self._on_thread_finished)
         self._thread = thread
         self._experiment = experiment
         self._steps_done = 0
@@ -406,9 +414,6 @@ class TrainingTab(QWidget):
         return self._unsaved or (self._thread is not None and self._steps_done > 0)
 
     # ================================================================== thread signals
-    def _current(self) -> bool:
-        return self.sender() is self._thread and self._thread is not None
-
     def _owns_stopped(self, thread: TrainingThread) -> bool:
         """Whether a stopped thread's network is still the one shown (no new run since)."""
         return (
@@ -418,8 +423,8 @@ class TrainingTab(QWidget):
             and thread.runs[0].model is self._model
         )
 
-    def _on_prepared(self, dataset: Dataset, models: list[Sequential]) -> None:
-        if not self._current():
+    def _on_prepared(self, thread: TrainingThread, dataset: Dataset, models: list) -> None:
+        if thread is not self._thread:
             return
         self._dataset = dataset
         self._model = self._thread.runs[0].model
@@ -436,8 +441,7 @@ class TrainingTab(QWidget):
         self.progress.setFormat("training…")
         self._set_live("")
 
-    def _on_progress(self, reports: list[dict]) -> None:
-        sender = self.sender()
+    def _on_progress(self, sender: TrainingThread, reports: list[dict]) -> None:
         if sender is not self._thread and not self._owns_stopped(sender):
             return
         report = reports[0]
@@ -456,16 +460,14 @@ class TrainingTab(QWidget):
         if sender is self._thread:
             self._set_running(True)
 
-    def _on_failed(self, message: str) -> None:
-        sender = self.sender()
+    def _on_failed(self, sender: TrainingThread, message: str) -> None:
         if sender is not self._thread and not self._owns_stopped(sender):
             return
         self.state.report(TrainingError(message), "error")
         self.status.setText(f"<span style='color:#b00000'>{message}</span>")
         self.status.setWordWrap(True)
 
-    def _on_completed(self, outcome: str) -> None:
-        sender = self.sender()
+    def _on_completed(self, sender: TrainingThread, outcome: str) -> None:
         if sender is self._thread:
             self._thread = None
             self._retiring.append(sender)
@@ -486,12 +488,14 @@ class TrainingTab(QWidget):
                 self._remeasure("after stopping")
             elif outcome == "failed":
                 self.progress.setFormat("failed")
+        self._forget_thread(sender)
 
-    def _on_thread_finished(self) -> None:
-        thread = self.sender()
+    def _forget_thread(self, thread: TrainingThread) -> None:
+        """Called when ``completed`` arrives: run() has returned, so the wait is immediate."""
         if thread in self._retiring:
             self._retiring.remove(thread)
-            thread.deleteLater()
+        thread.wait(JOIN_TIMEOUT_MS)
+        thread.deleteLater()
 
     # ================================================================== display
     def _show_progress(self, report: dict) -> None:
@@ -685,25 +689,27 @@ class TrainingTab(QWidget):
         dataset = self._dataset
         before = self._evaluation["accuracy"] if self._evaluation else None
         task = BackgroundTask(lambda: evaluate(model, dataset.val_images, dataset.val_labels))
-        task.succeeded.connect(lambda result: self._measured(result, why, before, model))
-        task.failed.connect(lambda message: self.state.report(message, "error"))
-        task.finished.connect(lambda: self._task_done(task))
+        self._measuring[task] = (why, before)
+        task.done.connect(self._measured)
         self._tasks.append(task)
         task.start()
 
-    def _measured(self, result: dict, why: str, before: float | None, model: Sequential) -> None:
-        if self._view_model is None:
+    def _measured(self, task: BackgroundTask, result: dict | None, error: str) -> None:
+        why, before = self._measuring.pop(task, ("", None))
+        if task in self._tasks:
+            self._tasks.remove(task)
+        task.wait(JOIN_TIMEOUT_MS)
+        task.deleteLater()
+        if error:
+            self.state.report(error, "error")
+            return
+        if result is None or self._view_model is None:
             return
         self._show_evaluation(result)
         change = f"{before:.1%} → " if before is not None else ""
         text = f"Validation accuracy {why}: {change}{result['accuracy']:.1%}"
         self.status.setText(text)
         self.state.report(text, "info")
-
-    def _task_done(self, task: BackgroundTask) -> None:
-        if task in self._tasks:
-            self._tasks.remove(task)
-            task.deleteLater()
 
     # ================================================================== files
     def save_model(self, path: str | Path) -> None:

@@ -31,6 +31,9 @@ from convlab.errors import ConvlabError
 
 #: seconds between progress reports sent to the GUI
 EMIT_INTERVAL = 0.2
+#: a mean cross-entropy above this means training has diverged even when it is still finite:
+#: a huge learning rate usually kills every ReLU first, leaving a dead network with a huge loss
+DIVERGED_LOSS = 1000.0
 #: longest the GUI thread waits for the thread to end on close
 JOIN_TIMEOUT_MS = 1000
 
@@ -94,6 +97,7 @@ class _RunProgress:
     snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
     last_snapshot_step: int = -(10**9)
     finished: bool = False
+    last_good: list[dict[str, np.ndarray]] = field(default_factory=list)
 
 
 def first_conv_weights(model: Sequential) -> np.ndarray | None:
@@ -122,17 +126,19 @@ def evaluate(model: Sequential, images: np.ndarray, labels: np.ndarray) -> dict[
 class TrainingThread(QThread):
     """Loads the data, builds the runs, trains them; pause / resume / step / stop from the GUI.
 
-    Signals (delivered queued on the GUI thread):
-    ``prepared(dataset, [model copies])`` once the data is loaded and the models exist;
-    ``progress(list[dict])`` one dict per run, a few times a second, when pausing, after a step,
-    at each epoch end and at the end; ``failed(str)`` with a ConvlabError's message;
-    ``completed(str)`` with why the loop ended: "done", "stopped" or "failed".
+    Signals (delivered queued on the GUI thread) carry the thread first, so the GUI can tell a
+    current run from one it has already stopped:
+    ``prepared(thread, dataset, [model copies])`` once the data is loaded and the models exist;
+    ``progress(thread, list[dict])`` one dict per run, a few times a second, when pausing, after
+    a step, at each epoch end and at the end; ``failed(thread, str)`` with a ConvlabError's
+    message; ``completed(thread, str)``, the last thing the thread does, with why the loop
+    ended: "done", "stopped" or "failed".
     """
 
-    prepared = Signal(object, object)
-    progress = Signal(object)
-    failed = Signal(str)
-    completed = Signal(str)
+    prepared = Signal(object, object, object)
+    progress = Signal(object, object)
+    failed = Signal(object, str)
+    completed = Signal(object, str)
 
     def __init__(
         self,
@@ -199,11 +205,11 @@ class TrainingThread(QThread):
             self.outcome = self._train_all()
         except ConvlabError as error:
             self.outcome = "failed"
-            self.failed.emit(str(error))
+            self.failed.emit(self, str(error))
         except (MemoryError, ValueError, FloatingPointError) as error:
             self.outcome = "failed"
-            self.failed.emit(f"training stopped: {type(error).__name__}: {error}")
-        self.completed.emit(self.outcome)
+            self.failed.emit(self, f"training stopped: {type(error).__name__}: {error}")
+        self.completed.emit(self, self.outcome)
 
     def _train_all(self) -> str:
         dataset = self._load_data()
@@ -211,7 +217,7 @@ class TrainingThread(QThread):
             return "stopped"
         self.dataset = dataset
         self.runs = self._build_runs(dataset)
-        self.prepared.emit(dataset, [copy.deepcopy(spec.model) for spec in self.runs])
+        self.prepared.emit(self, dataset, [copy.deepcopy(spec.model) for spec in self.runs])
         progress = [
             _RunProgress(
                 spec,
@@ -231,6 +237,7 @@ class TrainingThread(QThread):
         ]
         for run in progress:
             self._snapshot(run, step=0)
+            run.last_good = run.spec.model.state()
         started = time.perf_counter()
         paused_seconds = 0.0
         last_emit = 0.0
@@ -253,7 +260,8 @@ class TrainingThread(QThread):
             failure = next((run for run in progress if run.last.get("error")), None)
             if failure is not None:
                 self._emit(progress, started, paused_seconds)
-                self.failed.emit(f"{failure.spec.name}: {failure.last['error']}")
+                prefix = f"{failure.spec.name}: " if len(progress) > 1 else ""
+                self.failed.emit(self, prefix + failure.last["error"])
                 return "failed"
         self._emit(progress, started, paused_seconds)
         return "done"
@@ -274,6 +282,7 @@ class TrainingThread(QThread):
     def _one_batch(self, run: _RunProgress, dataset: Dataset) -> bool:
         """Train ``run`` on one batch; returns True when that batch ended an epoch."""
         began = time.perf_counter()
+        weights_before = run.spec.model.state()
         try:
             report = next(run.generator)
         except StopIteration:
@@ -284,6 +293,19 @@ class TrainingThread(QThread):
             run.finished = True
             run.last = {**run.last, "error": str(error), "done": True}
             return False
+        if report["loss"] > DIVERGED_LOSS:
+            # the weights before this batch produced the runaway loss: go back one more batch
+            run.spec.model.set_state(run.last_good)
+            run.finished = True
+            run.last = {
+                **report,
+                "error": f"training diverged: the loss jumped to {report['loss']:.3g} at step "
+                f"{report['step']} (epoch {report['epoch']}); the last weights that gave a "
+                "sensible loss were kept. Try a smaller learning rate.",
+                "done": True,
+            }
+            return False
+        run.last_good = weights_before
         run.compute_seconds += time.perf_counter() - began
         run.loss_sum += report["loss"]
         batch = _batch_length(len(dataset.train_labels), self.settings.batch_size, report)
@@ -341,7 +363,7 @@ class TrainingThread(QThread):
             run.compute_seconds = 0.0
             run.snapshots = []
             run.evaluation = None
-        self.progress.emit(reports)
+        self.progress.emit(self, reports)
 
 
 def _batch_length(count: int, batch_size: int, report: dict[str, Any]) -> int:
@@ -354,8 +376,7 @@ def _batch_length(count: int, batch_size: int, report: dict[str, Any]) -> int:
 class BackgroundTask(QThread):
     """Runs one function off the GUI thread (re-measuring accuracy, loading a model file)."""
 
-    succeeded = Signal(object)
-    failed = Signal(str)
+    done = Signal(object, object, str)  # (task, result or None, error message or "")
 
     def __init__(self, function: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -365,6 +386,6 @@ class BackgroundTask(QThread):
         try:
             result = self._function()
         except ConvlabError as error:
-            self.failed.emit(str(error))
+            self.done.emit(self, None, str(error))
             return
-        self.succeeded.emit(result)
+        self.done.emit(self, result, "")
