@@ -138,6 +138,19 @@ def test_large_kernels_split_into_blocks_and_use_dfts(method: str, border: str, 
 
 
 @pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
+@pytest.mark.parametrize("stride", [2, 3, 4])
+@pytest.mark.parametrize("shape", [(12, 24, 3), (13, 25), (12, 24, 5)], ids=str)
+def test_strides_that_divide_the_image_and_strides_that_do_not(method: str, stride: int,
+                                                               shape: tuple[int, ...]) -> None:
+    """Subsampling has a fast path (cv2.resize, nearest) when the stride divides the size."""
+    image = test_image(shape, seed=12)
+    weights = kernel_for(method, (3, 5), seed=12)
+    expected = reference(image, weights, stride=stride)
+    result = convolve(image, weights, stride=stride, method=method)
+    np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
+
+
+@pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64,
                                    np.int32, np.bool_])
 def test_input_dtypes(method: str, dtype: type) -> None:
