@@ -7,6 +7,7 @@ comes back as a message (and a signal, which the tests wait on).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -57,11 +58,13 @@ class ExportRunner(QObject):
 
         def work() -> None:
             try:
-                paths = job()
+                outcome = (what, job(), None)
             except Exception as error:  # reported to the person, never swallowed
-                self._outcome.emit(what, None, error)
-            else:
-                self._outcome.emit(what, paths, None)
+                outcome = (what, None, error)
+            # RuntimeError: the panel was closed while writing; the files are there, nobody
+            # is left to tell.
+            with contextlib.suppress(RuntimeError):
+                self._outcome.emit(*outcome)
 
         self._thread = threading.Thread(target=work, name="convlab-export", daemon=True)
         self._thread.start()

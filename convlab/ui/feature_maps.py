@@ -159,8 +159,7 @@ class FeatureMapsPanel(QWidget):
         self.exporter.finished.connect(self.exportFinished)
 
         self._build_toolbar()
-        self.display_controls = DisplayControls(state, "bank", with_range=False, parent=self)
-        self.display_controls.setToolTip("How every map's float values become pixels")
+        self.display_controls = DisplayControls(state, "bank", self)
         self.stage_label = QLabel(self)
         self.stage_label.setObjectName("stageSizes")
         self.stage_label.setToolTip("Map size after each stage, at the source's full resolution")
@@ -168,8 +167,9 @@ class FeatureMapsPanel(QWidget):
         self.count_label = QLabel(self)
 
         self._toolbar.addWidget(
-            flow_group(self, QLabel("Maps shown as", self), self.display_controls)
+            flow_group(self, QLabel("Maps shown as", self), self.display_controls.mapping_group)
         )
+        self._toolbar.addWidget(self.display_controls.range_group)
         self._toolbar.addWidget(
             flow_group(self, self.main_output_button, self.export_button, self._help_button)
         )

@@ -1,4 +1,4 @@
-"""Write feature maps and the output image to disk: PNG as displayed, .npy as raw floats.
+"""Write feature maps to disk: PNG as displayed, .npy as raw floats.
 
 No Qt here: the panel runs these functions on a worker thread. Maps are recomputed at the
 frame's full resolution (the live tiles are previews on a reduced copy), and every file is
@@ -113,20 +113,4 @@ def export_feature_maps(
         written += _write_map(folder, "combined_gradient_magnitude", combined, formats)
     if only == -1 and combined is None:
         raise ConvlabError("Export combined map: 'combine' is off or the bank has < 2 kernels")
-    return written
-
-
-def export_output(pipeline: Pipeline, frame: np.ndarray, folder: Path,
-                  formats: tuple[str, ...] = EXPORT_FORMATS) -> list[Path]:
-    """The main kernel's output at full resolution: PNG as displayed, .npy as float32."""
-    folder = _check_folder(folder, formats)
-    result = pipeline.evolve(bank=()).run(frame)
-    stem = file_stem(None, f"output_{pipeline.kernel.name or 'custom'}")
-    written = []
-    if "png" in formats:
-        written.append(folder / f"{stem}.png")
-        write_png(written[-1], result.output_image)
-    if "npy" in formats:
-        written.append(folder / f"{stem}.npy")
-        write_npy(written[-1], result.output)
     return written

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from superqt.utils import qthrottled, signals_blocked
 
 from convlab.engine.display import DISPLAY_MODES, colormap_names, histogram
 from convlab.engine.pipeline import DisplaySettings, PipelineResult
+from convlab.ui.flow_layout import FlowLayout, flow_group
 from convlab.ui.state import PlaygroundState
 
 MODE_LABELS: dict[str, tuple[str, str]] = {
@@ -60,22 +60,21 @@ def shown_range(settings: DisplaySettings, low: float, high: float) -> tuple[flo
     return (low, high)
 
 
-class DisplayControls(QWidget):
-    """Mode, colormap and (optionally) fixed-range controls bound to one DisplaySettings.
+class DisplayControls(QObject):
+    """Mode, colormap and fixed-range widgets bound to one DisplaySettings of the state.
 
-    ``target`` is "output" (the main kernel's image) or "bank" (every feature map).
+    ``target`` is "output" (the main kernel's image) or "bank" (every feature map). The
+    widgets come in two groups, ``mapping_group`` (mode, colormap) and ``range_group`` (fixed
+    range), that the owner places, e.g. as separate items of a wrapping toolbar.
     """
 
-    def __init__(
-        self, state: PlaygroundState, target: str = "output", *, with_range: bool = True,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, state: PlaygroundState, target: str, parent: QWidget) -> None:
         super().__init__(parent)
         if target not in ("output", "bank"):
             raise ValueError(f"display target must be 'output' or 'bank', got {target!r}")
         self._state = state
         self._target = target
-        self.mode_combo = QComboBox(self)
+        self.mode_combo = QComboBox(parent)
         self.mode_combo.setObjectName(f"{target}DisplayMode")
         for mode in DISPLAY_MODES:
             label, tip = MODE_LABELS.get(mode, (mode, ""))
@@ -83,7 +82,7 @@ class DisplayControls(QWidget):
             last = self.mode_combo.count() - 1
             self.mode_combo.setItemData(last, tip, Qt.ItemDataRole.ToolTipRole)
         self.mode_combo.setToolTip("How float responses become pixels")
-        self.colormap_combo = QComboBox(self)
+        self.colormap_combo = QComboBox(parent)
         self.colormap_combo.setObjectName(f"{target}Colormap")
         for name in colormap_names():
             self.colormap_combo.addItem(name, name)
@@ -91,32 +90,25 @@ class DisplayControls(QWidget):
             "Colormap for single-channel responses. 'Signed' always uses a diverging map "
             "(coolwarm unless bwr is chosen)."
         )
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.mode_combo)
-        layout.addWidget(self.colormap_combo)
-
-        self.fixed_check: QCheckBox | None = None
-        self.low_spin: QDoubleSpinBox | None = None
-        self.high_spin: QDoubleSpinBox | None = None
-        if with_range:
-            self.fixed_check = QCheckBox("Fixed range", self)
-            self.fixed_check.setToolTip(
-                "Off: min–max and signed use each frame's own range (video may flicker).\n"
-                "On: they use the range typed here (starts from the current frame's range)."
-            )
-            self.low_spin = self._range_spin("Value shown black (min–max) / most negative")
-            self.high_spin = self._range_spin("Value shown white (min–max) / most positive")
-            layout.addWidget(self.fixed_check)
-            layout.addWidget(self.low_spin)
-            layout.addWidget(QLabel("to", self))
-            layout.addWidget(self.high_spin)
-            self.fixed_check.toggled.connect(self._fixed_toggled)
-            self.low_spin.valueChanged.connect(self._range_edited)
-            self.high_spin.valueChanged.connect(self._range_edited)
-        layout.addStretch(1)
-
+        self.fixed_check = QCheckBox("Fixed range", parent)
+        self.fixed_check.setToolTip(
+            "Off: min–max and signed use each frame's own range (video may flicker).\n"
+            "On: they use the range typed here (starts from the current frame's range)."
+            if target == "output"
+            else "Off: min–max and signed stretch each map to its own range.\n"
+            "On: every map uses the range typed here (it starts from the range over all "
+            "maps), so weak and strong responses can be compared."
+        )
+        self.low_spin = self._range_spin(parent, "Value shown black (min–max) / most negative")
+        self.high_spin = self._range_spin(parent, "Value shown white (min–max) / most positive")
+        self.mapping_group = flow_group(parent, self.mode_combo, self.colormap_combo)
+        self.to_label = QLabel("to", parent)
+        self.range_group = flow_group(
+            parent, self.fixed_check, self.low_spin, self.to_label, self.high_spin
+        )
+        self.fixed_check.toggled.connect(self._fixed_toggled)
+        self.low_spin.valueChanged.connect(self._range_edited)
+        self.high_spin.valueChanged.connect(self._range_edited)
         self.mode_combo.currentIndexChanged.connect(self._mode_chosen)
         self.colormap_combo.currentIndexChanged.connect(self._colormap_chosen)
         state.settingsChanged.connect(self.sync_from_state)
@@ -137,19 +129,20 @@ class DisplayControls(QWidget):
             if index < 0:
                 index = self.colormap_combo.findData("gray")
             self.colormap_combo.setCurrentIndex(index)
-        if self.fixed_check is not None and self.low_spin and self.high_spin:
-            fixed = settings.fixed_range
-            with signals_blocked(self.fixed_check):
-                self.fixed_check.setChecked(fixed is not None)
-            for spin, value in ((self.low_spin, fixed and fixed[0]), (self.high_spin,
-                                                                     fixed and fixed[1])):
-                if value is not None:
-                    with signals_blocked(spin):
-                        spin.setValue(value)
-            uses_range = settings.mode in RANGE_MODES
-            self.fixed_check.setEnabled(uses_range)
-            self.low_spin.setEnabled(uses_range and fixed is not None)
-            self.high_spin.setEnabled(uses_range and fixed is not None)
+        fixed = settings.fixed_range
+        with signals_blocked(self.fixed_check):
+            self.fixed_check.setChecked(fixed is not None)
+        if fixed is not None:
+            for spin, value in ((self.low_spin, fixed[0]), (self.high_spin, fixed[1])):
+                with signals_blocked(spin):
+                    spin.setValue(value)
+        uses_range = settings.mode in RANGE_MODES
+        self.fixed_check.setEnabled(uses_range)
+        # The numbers only mean something while the range is fixed: hidden otherwise, so an
+        # idle "0.00 to 0.00" never suggests the display is stuck on an empty range.
+        for widget in (self.low_spin, self.to_label, self.high_spin):
+            widget.setVisible(fixed is not None)
+            widget.setEnabled(uses_range)
 
     # ------------------------------------------------------------------------------ edits
     def _update(self, **changes) -> None:
@@ -175,7 +168,7 @@ class DisplayControls(QWidget):
         self._update(fixed_range=(self.low_spin.value(), self.high_spin.value()))
 
     def _range_edited(self) -> None:
-        if self.fixed_check is None or not self.fixed_check.isChecked():
+        if not self.fixed_check.isChecked():
             return
         low, high = self.low_spin.value(), self.high_spin.value()
         if low > high:
@@ -199,8 +192,9 @@ class DisplayControls(QWidget):
             return (0.0, 255.0)
         return (round(low, 3), round(high, 3))
 
-    def _range_spin(self, tip: str) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(self)
+    @staticmethod
+    def _range_spin(parent: QWidget, tip: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(parent)
         spin.setRange(-1e6, 1e6)
         spin.setDecimals(2)
         spin.setKeyboardTracking(False)
@@ -252,7 +246,7 @@ class OutputDisplayControls(QWidget):
         super().__init__(parent)
         self.setObjectName("outputDisplayControls")
         self._state = state
-        self.controls = DisplayControls(state, "output", parent=self)
+        self.controls = DisplayControls(state, "output", self)
         self.histogram = ResponseHistogram(self)
         self.histogram.setToolTip(
             "Histogram of the output's values. The shaded band is the range the display mode "
@@ -261,7 +255,10 @@ class OutputDisplayControls(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.controls)
+        toolbar = FlowLayout(spacing=10)
+        toolbar.addWidget(self.controls.mapping_group)
+        toolbar.addWidget(self.controls.range_group)
+        layout.addLayout(toolbar)
         layout.addWidget(self.histogram)
         self._throttled_redraw = qthrottled(self._redraw, timeout=HISTOGRAM_INTERVAL_MS)
         state.resultReady.connect(self._throttled_redraw)

@@ -143,6 +143,23 @@ def test_tiles_show_each_kernels_map_with_the_bank_display(
                                           f"{feature_map.value_range[1]:.4g}"
 
 
+def test_a_fixed_bank_range_puts_every_map_on_the_same_scale(panel, state):
+    frame = test_frame()
+    state.set_bank([presets.get("sobel_x"), presets.get("laplacian")])
+    state.update_bank_display(mode="minmax", colormap="gray")
+    publish(state, frame)
+    panel.display_controls.fixed_check.setChecked(True)
+    low, high = state.pipeline.bank_display.fixed_range
+    gray = gray_of(frame)
+    references = [map_reference(gray, k, relu=False, pool=False) for k in state.bank]
+    assert low == pytest.approx(min(r.min() for r in references), abs=1e-2)
+    assert high == pytest.approx(max(r.max() for r in references), abs=1e-2)
+    publish(state, frame)
+    for tile, expected in zip(kernel_tiles(panel), references):
+        assert_image_close(tile.image_item.image,
+                           to_rgb(expected, "minmax", colormap="gray", value_range=(low, high)))
+
+
 def test_stage_label_gives_the_size_after_each_stage(panel, state):
     state.set_bank(edge_bank()[:2])
     state.set_stages(relu=True, pool=True)
