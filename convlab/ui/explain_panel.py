@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,9 +30,17 @@ from convlab.engine.explain import pixel_breakdown
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import ConvSettings, PipelineResult
 from convlab.errors import ConvlabError
+
+# The window imports every explain panel from here; each lives in its own module.
+from convlab.ui.arithmetic import ArithmeticPanel
 from convlab.ui.help import help_button
+from convlab.ui.kernel_lab import KernelLabPanel
 from convlab.ui.number_grid import NumberGrid, format_number
 from convlab.ui.state import PlaygroundState
+from convlab.ui.why_cnn import WhyCnnPanel
+
+__all__ = ["ArithmeticPanel", "KernelLabPanel", "PixelInspectorPanel", "WhyCnnPanel",
+           "explain_pixel", "output_pixel_for"]
 
 CHANNEL_CHOICES = ("R", "G", "B", "All")
 LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a second
@@ -145,6 +153,7 @@ class _ChannelRow(QWidget):
         self.sum_label = QLabel()
         self.sum_label.setTextFormat(Qt.TextFormat.RichText)
         self.sum_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sum_label.setWordWrap(True)
         times = QLabel("⊙ kernel =")
         times.setToolTip("Each input value is multiplied by the kernel weight on top of it.")
         grids = QHBoxLayout()
@@ -236,6 +245,9 @@ class PixelInspectorPanel(QWidget):
         self.kernel_grid = NumberGrid("Kernel")
         self.kernel_info = QLabel()
         self.kernel_info.setWordWrap(True)
+        small = self.kernel_info.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.0))
+        self.kernel_info.setFont(small)
         self.kernel_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.rows = [_ChannelRow() for _ in range(3)]
 
@@ -256,6 +268,9 @@ class PixelInspectorPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
         layout.addWidget(self.scroll, 1)
+        # Room for the kernel and one channel's patch and products: a dock squeezed smaller
+        # than this shows only the header, which teaches nothing.
+        self.setMinimumHeight(260)
 
         self._refresh_live = qthrottled(self.refresh, timeout=LIVE_UPDATE_MS, parent=self)
         state.inspectedPixelChanged.connect(lambda _pos: self.refresh())
@@ -265,6 +280,9 @@ class PixelInspectorPanel(QWidget):
         self.channel_box.currentTextChanged.connect(lambda _t: self.refresh())
         self.live_box.toggled.connect(self._on_live_toggled)
         self.refresh()
+
+    def sizeHint(self) -> QSize:
+        return QSize(380, 520)
 
     # -- reacting to the state ---------------------------------------------------------------
     def _on_result(self, _result: PipelineResult) -> None:
@@ -330,17 +348,14 @@ class PixelInspectorPanel(QWidget):
         self.kernel_grid.set_values(weights, scale="signed", digits=grid_digits(weights.shape))
         outside = int((~np.asarray(explanation.parts[0]["in_bounds"], dtype=bool)).sum())
         info = [
-            f"{kernel.shape[0]}×{kernel.shape[1]}, divisor {format_number(kernel.divisor, 6)}, "
-            f"offset {format_number(kernel.offset, 6)}",
-            f"border: <b>{conv.border}</b>, padding {conv.padding}, stride {conv.stride}, "
-            f"dilation {conv.dilation}",
+            f"{kernel.shape[0]}×{kernel.shape[1]} kernel, border <b>{conv.border}</b>, padding "
+            f"{conv.padding}, stride {conv.stride}, dilation {conv.dilation}",
         ]
         if flipped:
             info.append("Mode <b>convolve</b>: the kernel is applied rotated by 180°.")
         if outside:
-            info.append(f"<span style='color:#b86e00'>{outside} cell(s) lie outside the image "
-                        f"(hatched): their values come from the <b>{conv.border}</b> border."
-                        "</span>")
+            info.append(f"<span style='color:#b86e00'>{outside} hatched cell(s) lie outside the "
+                        f"image; the <b>{conv.border}</b> border supplies them.</span>")
         self.kernel_info.setText("<br>".join(info))
         self.kernel_grid.show()
         self.kernel_info.show()
