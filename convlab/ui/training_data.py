@@ -69,7 +69,7 @@ class DataSpec:
 
     def load(self) -> Dataset:
         """Generate or read the images, then hold out a validation set."""
-        images, labels, names = self._images()
+        images, labels, names, notes = self._images()
         if len(np.unique(labels)) < 2:
             raise DataError(f"{self.describe()}: training needs at least two classes with images")
         train_x, train_y, val_x, val_y = cnn_data.train_val_split(
@@ -82,6 +82,7 @@ class DataSpec:
             val_images=val_x[:MAX_VALIDATION],
             val_labels=val_y[:MAX_VALIDATION],
             class_names=list(names),
+            notes=notes,
         )
 
     def describe(self) -> str:
@@ -91,7 +92,7 @@ class DataSpec:
             return f"image folder {self.folder}"
         return KIND_LABELS[self.kind]
 
-    def _images(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    def _images(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
         if self.kind in ("digits", "shapes"):
             key = (self.kind, self.count, self.seed)
             with _cache_lock:
@@ -102,14 +103,14 @@ class DataSpec:
                 with _cache_lock:
                     _cache.clear()  # one set at a time is plenty
                     _cache[key] = cached
-            return (*cached, cnn_data.class_names(self.kind))
+            return (*cached, cnn_data.class_names(self.kind), "")
         if self.kind == "idx":
             return self._idx()
         if self.kind == "folder":
             return self._folder()
         return self._webcam()
 
-    def _idx(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    def _idx(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
         if not self.images_path or not self.labels_path:
             raise DataError("MNIST files: choose both the images file and the labels file")
         images, labels = cnn_data.load_idx(self.images_path, self.labels_path)
@@ -124,9 +125,10 @@ class DataSpec:
             chosen = np.random.default_rng(self.seed).permutation(len(images))[: self.count]
             images, labels = images[chosen], labels[chosen]
         fashion = "fashion" in (self.images_path + self.labels_path).lower()
-        return images, labels, cnn_data.class_names("fashion-mnist" if fashion else "mnist")
+        names = cnn_data.class_names("fashion-mnist" if fashion else "mnist")
+        return images, labels, names, ""
 
-    def _folder(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    def _folder(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
         if not self.folder:
             raise DataError("Image folder: choose a folder with one sub-folder of images per class")
         found = cnn_data.image_folder(self.folder, size=28, grayscale=True)
@@ -137,9 +139,17 @@ class DataSpec:
                 f"'{found.class_names[int(present[0])]}' has readable images; "
                 "training needs at least two"
             )
-        return found.images, found.labels, found.class_names
+        notes = ""
+        if found.skipped:
+            shown = ", ".join(path.name for path in found.skipped[:3])
+            more = f" and {len(found.skipped) - 3} more" if len(found.skipped) > 3 else ""
+            notes = (
+                f"image folder {self.folder}: skipped {len(found.skipped)} unreadable "
+                f"file(s): {shown}{more}"
+            )
+        return found.images, found.labels, found.class_names, notes
 
-    def _webcam(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    def _webcam(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
         counts = [len(samples) for samples in self.webcam_samples]
         empty = [name for name, count in zip(self.webcam_names, counts) if count == 0]
         if empty or len(counts) < 2:
@@ -153,7 +163,7 @@ class DataSpec:
         labels = np.concatenate(
             [np.full(count, index, dtype=np.int64) for index, count in enumerate(counts)]
         )
-        return images, labels, tuple(self.webcam_names)
+        return images, labels, tuple(self.webcam_names), ""
 
 
 class DataChooser(QWidget):

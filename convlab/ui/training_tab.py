@@ -427,6 +427,8 @@ class TrainingTab(QWidget):
         if thread is not self._thread:
             return
         self._dataset = dataset
+        if dataset.notes:
+            self.state.report(dataset.notes, "warning")
         self._model = self._thread.runs[0].model
         self._view_model = models[0]
         self._evaluation = None

@@ -48,6 +48,7 @@ class Dataset:
     val_images: np.ndarray
     val_labels: np.ndarray
     class_names: list[str]
+    notes: str = ""  # what the user should know, e.g. files that were skipped
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
