@@ -176,7 +176,13 @@ def _dilate(weights: np.ndarray, dilation: int) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def _terms_cached(key: bytes, shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     weights = np.frombuffer(key, dtype=np.float64).reshape(shape)
-    return tuple(separable_terms(weights))
+    return tuple(separable_terms(weights, _FLOAT32_RANK_TOLERANCE))
+
+
+_FLOAT32_RANK_TOLERANCE = 1e-7
+"""SVD terms below this fraction of the largest are under float32 rounding of the output, so
+convolve drops them: a Gaussian built in float32 (np.outer of float32 profiles) still counts
+as rank 1 and gets the separable method."""
 
 
 def _separable_terms(weights: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:

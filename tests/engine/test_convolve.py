@@ -275,6 +275,9 @@ def test_auto_picks_the_cheap_methods_the_benchmark_relies_on() -> None:
     assert plan(frame, random7[:5, :5], dilation=2) == "dilated"
     assert plan(frame, random7, stride=2) == "strided"
     assert plan(frame, log_kernel(4, 1.4)) == "multi_separable"
+    profile = np.exp(-np.linspace(-2, 2, 9) ** 2).astype(np.float32)
+    float32_gaussian = np.outer(profile, profile)  # rounded in float32: rank 1 only to ~1e-8
+    assert plan(frame, float32_gaussian) == "separable"
 
 
 @pytest.mark.parametrize(
