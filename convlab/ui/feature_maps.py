@@ -383,6 +383,9 @@ class FeatureMapsPanel(QWidget):
 
     def _tile_double_clicked(self, tile_index: int) -> None:
         if 0 <= tile_index < len(self._bank):
+            # The double-click's first click selected the map; the person now wants to watch
+            # the loaded kernel in the output view, so go back to the main output.
+            self._state.select_map(None)
             kernel = self._bank[tile_index]
             self._state.set_kernel(kernel, text=f"Load map {tile_index + 1} kernel")
 

@@ -135,6 +135,7 @@ class MapTile(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAcceptDrops(index != COMBINED_INDEX)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Esc / Delete reach the panel
 
         self.thumbnail = KernelThumbnail(self)
         self.thumbnail.set_kernel(kernel if index != COMBINED_INDEX else None)

@@ -283,8 +283,10 @@ def test_click_selects_a_map_and_double_click_loads_its_kernel(panel, state, qtb
     qtbot.mouseClick(panel.main_output_button, Qt.MouseButton.LeftButton)
     assert state.pipeline.selected_map is None
 
+    qtbot.mouseClick(kernel_tiles(panel)[4], Qt.MouseButton.LeftButton, pos=centre)
     qtbot.mouseDClick(kernel_tiles(panel)[4], Qt.MouseButton.LeftButton, pos=centre)
     assert state.kernel == presets.get("laplacian")
+    assert state.pipeline.selected_map is None  # back to the main output, with the new kernel
     state.undo_stack.undo()
     assert state.kernel == presets.get("identity")
 
@@ -312,6 +314,19 @@ def test_a_result_for_an_older_bank_order_is_not_shown(panel, state):
     assert all(tile.image_item.image is None for tile in panel.grid.tiles)
     publish(state, test_frame())
     assert all(tile.image_item.image is not None for tile in panel.grid.tiles)
+
+
+def test_escape_and_delete_act_on_the_selected_map(panel, state, qtbot):
+    state.set_bank(edge_bank())
+    tile = kernel_tiles(panel)[1]
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=tile.rect().center())
+    qtbot.keyClick(tile, Qt.Key.Key_Delete)
+    assert [k.name for k in state.bank] == ["sobel_x", "prewitt_x", "prewitt_y", "laplacian"]
+    tile = kernel_tiles(panel)[0]
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=tile.rect().center())
+    qtbot.keyClick(tile, Qt.Key.Key_Escape)
+    assert state.pipeline.selected_map is None
+    assert len(state.bank) == 4
 
 
 def test_a_selected_map_is_computed_at_full_resolution(panel, state, qtbot):
