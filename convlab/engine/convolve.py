@@ -232,8 +232,8 @@ def _costs(geometry: Geometry, weights: np.ndarray, rank: int, anchor_fits: bool
 
 _NATIVE_DEPTHS = (np.uint8, np.uint16, np.int16, np.float32)
 
-_GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-"""ITU-R BT.601 luma, the weights cv2.COLOR_RGB2GRAY uses; kept in float so nothing rounds."""
+# channels="gray" uses ITU-R BT.601 luma (0.299 R + 0.587 G + 0.114 B, cv2.COLOR_RGB2GRAY),
+# computed in float32 so that nothing is rounded before the kernel sees it.
 
 
 def _prepare_image(image: Any, channels: str) -> tuple[np.ndarray, bool]:
@@ -257,8 +257,8 @@ def _prepare_image(image: Any, channels: str) -> tuple[np.ndarray, bool]:
     if channels == "gray" and image.ndim == 3:
         count = image.shape[2]
         if count in (3, 4):
-            rgb = image[:, :, :3].astype(np.float32)
-            image = np.ascontiguousarray(rgb @ _GRAY_WEIGHTS)
+            code = cv2.COLOR_RGB2GRAY if count == 3 else cv2.COLOR_RGBA2GRAY
+            image = cv2.cvtColor(image.astype(np.float32, copy=False), code)
         elif count in (1, 2):  # gray, or gray + alpha
             image = image[:, :, 0]
         else:
