@@ -45,8 +45,9 @@ class KernelEditorPanel(QWidget):
 on the image around that pixel, each weight is multiplied by the pixel under it, and the
 products are added up: <i>out = Σ weight × pixel / divisor + offset</i>.</p>
 <p><b>Editing:</b> click a cell and type a number (<i>-2</i>, <i>0.25</i>, <i>1/16</i>);
-Tab and the arrow keys move. <b>+</b>/<b>=</b> and <b>−</b> or the mouse wheel step the
-weight (Shift: ×10); drag up or down on a cell to scrub it; Delete sets 0. Colours: blue is
+Tab and the arrow keys move. <b>+</b> (or Page Up) and keypad <b>−</b> (or Page Down) or the
+mouse wheel step the weight (Shift: ×10); drag up or down on a cell to scrub it; Delete sets
+0. Colours: blue is
 negative, red positive, grey zero. Ctrl+Z / Ctrl+Shift+Z undo and redo every change.</p>
 <p><b>Reading it:</b> the <i>sum</i> is what the kernel does to a flat area (1 keeps
 brightness, 0 means only edges survive). <i>Separable</i> kernels (rank 1) equal a column

@@ -1,8 +1,9 @@
 """The weight grid (objectName ``kernelEditor``): type, step, scroll or scrub each weight.
 
-Keyboard: type a number (Enter or Tab commits), arrows/Tab move, +/= and - step the weight,
-Shift multiplies the step by 10, Delete sets 0. Mouse: the wheel steps the cell under the
-pointer, dragging up/down on a cell scrubs it. Cells are square and sized to fit the space.
+Keyboard: type a number (Enter or Tab commits; a leading - types a negative number), arrows
+and Tab move, + (or =, Page Up) and keypad -/Page Down step the weight, Shift multiplies the
+step by 10, Delete sets 0. Mouse: the wheel steps the cell under the pointer, dragging up or
+down on a cell scrubs it. Cells are square and sized to fit the space.
 """
 
 from __future__ import annotations
@@ -37,8 +38,27 @@ MIN_CELL = 22
 MAX_CELL = 72
 PIXELS_PER_STEP = 6  # scrubbing: one step per 6 px of vertical mouse travel
 WHEEL_BURST_MS = 700  # wheel notches closer together than this undo as one step
-_STEP_UP_KEYS = {Qt.Key.Key_Plus, Qt.Key.Key_Equal}
-_STEP_DOWN_KEYS = {Qt.Key.Key_Minus, Qt.Key.Key_Underscore}
+
+
+def step_for_key(key: int, modifiers: Qt.KeyboardModifier) -> float | None:
+    """Steps a key press asks for, or None when the key is not a step key.
+
+    The main keyboard's - is left alone so that typing -1 into a cell just works; keypad -
+    and Page Down step down. Shift multiplies by 10, except on the main keyboard's +, which
+    needs Shift on many layouts.
+    """
+    keypad = bool(modifiers & Qt.KeyboardModifier.KeypadModifier)
+    shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+    if key == Qt.Key.Key_Plus:
+        return 10.0 if shift and keypad else 1.0
+    if key == Qt.Key.Key_Equal:
+        return 1.0
+    if key == Qt.Key.Key_Minus and keypad:
+        return -10.0 if shift else -1.0
+    if key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+        sign = 1.0 if key == Qt.Key.Key_PageUp else -1.0
+        return sign * (10.0 if shift else 1.0)
+    return None
 
 
 def weight_texts(weight: float) -> list[str]:
@@ -207,15 +227,12 @@ class KernelGrid(QTableView):
         index = self.currentIndex()
         editing = self.state() == QAbstractItemView.State.EditingState
         if index.isValid() and not editing:
-            key = Qt.Key(event.key())
-            coarse = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            factor = 10.0 if coarse else 1.0
-            if key in _STEP_UP_KEYS or key in _STEP_DOWN_KEYS:
+            steps = step_for_key(event.key(), event.modifiers())
+            if steps is not None:
                 self._burst()
-                sign = 1.0 if key in _STEP_UP_KEYS else -1.0
-                self._model.step_weight(index.row(), index.column(), sign * factor)
+                self._model.step_weight(index.row(), index.column(), steps)
                 return
-            if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
                 self._model.set_weight(index.row(), index.column(), 0.0)
                 return
         super().keyPressEvent(event)

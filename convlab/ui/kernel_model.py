@@ -208,5 +208,5 @@ class KernelTableModel(QAbstractTableModel):
                 f"applied = {full_precision(weight)} / {full_precision(self._kernel.divisor)}"
                 f" = {effective:.6g}"
             )
-        lines.append("Type a value, +/- or the wheel to step (Shift x10), drag up/down to scrub")
+        lines.append("Type a value; + / keypad − / wheel / drag up-down to step (Shift ×10)")
         return "\n".join(lines)

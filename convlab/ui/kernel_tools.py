@@ -65,7 +65,7 @@ def describe_kernel(kernel: Kernel) -> str:
     """One line under the preset picker saying what the current kernel is."""
     if kernel.name in presets and kernel == presets.get(kernel.name):
         return presets.description(kernel.name)
-    if kernel.name == CUSTOM_NAME:
+    if kernel.name in (CUSTOM_NAME, ""):
         return "Your own weights. Pick a preset or a generator to start from a known kernel."
     if kernel.name == "pasted":
         return "Weights pasted from the clipboard."

@@ -212,15 +212,35 @@ def test_wheel_steps_and_shift_multiplies(grid, state):
 
 
 def test_plus_minus_keys_step_the_current_cell(qtbot, grid, state):
+    keypad = Qt.KeyboardModifier.KeypadModifier
+    shift = Qt.KeyboardModifier.ShiftModifier
     grid.setCurrentIndex(grid.model().index(0, 1))
     qtbot.keyClick(grid, Qt.Key.Key_Plus)
     qtbot.keyClick(grid, Qt.Key.Key_Equal)
-    qtbot.keyClick(grid, Qt.Key.Key_Minus)
+    qtbot.keyClick(grid, Qt.Key.Key_Minus, keypad)
     assert state.kernel.weights[0, 1] == 1.0
-    qtbot.keyClick(grid, Qt.Key.Key_Plus, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(grid, Qt.Key.Key_Plus, shift)  # Shift+= is + on a US keyboard: one step
+    assert state.kernel.weights[0, 1] == 2.0
+    qtbot.keyClick(grid, Qt.Key.Key_Plus, shift | keypad)
+    qtbot.keyClick(grid, Qt.Key.Key_PageUp, shift)
+    assert state.kernel.weights[0, 1] == 22.0
+    qtbot.keyClick(grid, Qt.Key.Key_PageDown)
+    qtbot.keyClick(grid, Qt.Key.Key_Minus, shift | keypad)
     assert state.kernel.weights[0, 1] == 11.0
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
     assert state.kernel.weights[0, 1] == 0.0
+
+
+def test_typing_a_negative_number(qtbot, grid, state):
+    grid.setCurrentIndex(grid.model().index(0, 1))
+    grid.setFocus()
+    qtbot.keyClicks(grid, "-")  # the main keyboard's minus starts a number, it does not step
+    editor = QApplication.focusWidget()
+    assert editor is not grid
+    qtbot.keyClicks(editor, "1.5")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop
+    qtbot.waitUntil(lambda: state.kernel.weights[0, 1] == -1.5, timeout=1000)
+    assert state.undo_stack.count() == 1
 
 
 def test_steps_follow_the_kernels_scale(qtbot, grid, state):
