@@ -50,6 +50,8 @@ MODES = {
     "transposed": "Transposed convolution",
 }
 KERNEL_PATTERNS = ("random", "ones", "identity", "edge")
+FROM_EDITOR = "editor kernel"  # the playground's kernel, when it is square and at most 5x5
+MAX_ANIMATED_KERNEL = 5
 
 INPUT_COLOUR = QColor(40, 100, 200)
 OUTPUT_COLOUR = QColor(30, 140, 70)
@@ -474,8 +476,9 @@ class ArithmeticPanel(QWidget):
         self.stride_spin = self._spin(1, 4, 1, "Stride s: how far the window jumps")
         self.dilation_spin = self._spin(1, 3, 1, "Dilation d: spacing between kernel taps")
         self.pattern_box = QComboBox()
-        self.pattern_box.addItems(list(KERNEL_PATTERNS))
-        self.pattern_box.setToolTip("The kernel's weights")
+        self.pattern_box.addItems([*KERNEL_PATTERNS, FROM_EDITOR])
+        self.pattern_box.setToolTip("The kernel's weights; 'editor kernel' animates the "
+                                    "playground's kernel (square, up to 5×5)")
         self.new_button = QPushButton("New numbers")
         self.new_button.setToolTip("Draw new random input numbers")
 
@@ -537,6 +540,8 @@ class ArithmeticPanel(QWidget):
         self.formula.setFont(readable)
         self.step_text.setFont(readable)
 
+        if state is not None:
+            state.kernelChanged.connect(lambda _k: self._on_kernel_changed())
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         for spin in (self.size_spin, self.kernel_spin, self.padding_spin, self.stride_spin,
@@ -612,11 +617,36 @@ class ArithmeticPanel(QWidget):
         return np.random.default_rng(self._seed).integers(low, 10, (n, n)).astype(float)
 
     def kernel_weights(self) -> np.ndarray:
-        return kernel_pattern(self.pattern_box.currentText(), self.kernel_spin.value(), self._seed)
+        editor = self._editor_kernel()
+        if editor is not None:
+            return editor
+        pattern = self.pattern_box.currentText()
+        pattern = "random" if pattern == FROM_EDITOR else pattern
+        return kernel_pattern(pattern, self.kernel_spin.value(), self._seed)
+
+    def _editor_kernel(self) -> np.ndarray | None:
+        """The playground kernel's effective weights, when chosen and the grid can animate it."""
+        if (self.state is None or self.pattern_box.currentText() != FROM_EDITOR
+                or self.mode not in ("convolution", "transposed")):
+            return None
+        rows, cols = self.state.kernel.shape
+        if rows != cols or rows > MAX_ANIMATED_KERNEL:
+            return None
+        return np.array(self.state.kernel.effective)
+
+    def _on_kernel_changed(self) -> None:
+        if self.pattern_box.currentText() == FROM_EDITOR:
+            self.rebuild()
 
     def rebuild(self) -> None:
         """New settings: recompute every step and start the animation from the beginning."""
         self.pattern_box.setEnabled(self.mode in ("convolution", "transposed"))
+        editor = self.pattern_box.currentText() == FROM_EDITOR
+        editor_weights = self._editor_kernel()
+        self.kernel_spin.setEnabled(editor_weights is None)
+        if editor_weights is not None:
+            with signals_blocked(self.kernel_spin):
+                self.kernel_spin.setValue(editor_weights.shape[0])
         self.scene = build_scene(self.mode, self.input_grid(), self.kernel_weights(),
                                  padding=self.padding_spin.value(),
                                  stride=self.stride_spin.value(),
@@ -626,7 +656,14 @@ class ArithmeticPanel(QWidget):
         for button in (self.play_button, self.step_button, self.end_button, self.back_button,
                        self.reset_button):
             button.setEnabled(self.scene.error is None)
-        self.formula.setText(formula_html(self.scene))
+        note = ""
+        if editor and editor_weights is None and self.state is not None and self.mode in (
+                "convolution", "transposed"):
+            rows, cols = self.state.kernel.shape
+            note = (f"<br><span style='color:#8a6d00'>The editor's kernel is {rows}×{cols}; the "
+                    f"animation shows square kernels up to {MAX_ANIMATED_KERNEL}×"
+                    f"{MAX_ANIMATED_KERNEL}, so random weights are used instead.</span>")
+        self.formula.setText(formula_html(self.scene) + note)
         self._show()
 
     # -- animation ----------------------------------------------------------------------------

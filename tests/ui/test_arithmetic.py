@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from convlab.engine.convolve import convolve
+from convlab.engine.kernels import Kernel, presets
 from convlab.ui.arithmetic import ArithmeticPanel, formula_html, kernel_pattern, step_html
 from convlab.ui.state import PlaygroundState
 
@@ -128,3 +129,22 @@ def test_kernel_patterns():
     assert identity[1, 1] == 1 and identity.sum() == 1
     assert kernel_pattern("edge", 3, 0).tolist() == [[-1, 0, 1]] * 3
     assert kernel_pattern("ones", 2, 0).sum() == 4
+
+
+def test_editor_kernel_is_animated_and_followed(qtbot):
+    state = PlaygroundState()
+    panel = ArithmeticPanel(state)
+    qtbot.addWidget(panel)
+    state.set_kernel(presets.get("sobel_x"))
+    panel.set_config(mode="convolution", n=6, padding=1, pattern="editor kernel")
+    np.testing.assert_array_equal(panel.kernel_weights(), presets.get("sobel_x").effective)
+    assert panel.kernel_spin.value() == 3 and not panel.kernel_spin.isEnabled()
+    panel.run_to_end()
+    expected = convolve(panel.input_grid().astype(np.float32), presets.get("sobel_x"),
+                        border="constant", padding=1)
+    np.testing.assert_allclose(panel.output_grid(), expected, atol=1e-4)
+    state.set_kernel(Kernel(np.ones((5, 5)), divisor=25.0))
+    np.testing.assert_allclose(panel.kernel_weights(), np.full((5, 5), 0.04))
+    assert panel.kernel_spin.value() == 5
+    state.set_kernel(Kernel(np.ones((3, 7))))  # not square: explained, random weights instead
+    assert "3×7" in panel.formula.text() and panel.kernel_spin.isEnabled()
