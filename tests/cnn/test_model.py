@@ -1,0 +1,189 @@
+"""Sequential, the builders, model files and frozen layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convlab.cnn import (
+    Adam,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    Sequential,
+    build_cnn,
+    cross_entropy,
+    lenet,
+    load_model,
+    mlp,
+)
+from convlab.cnn.data import synthetic_digits
+from convlab.errors import ConvlabError
+
+
+def test_lenet_has_the_documented_layers_and_parameter_counts():
+    model = lenet()
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == [
+        "Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense",
+    ]  # fmt: skip
+    counts = [count for _, count in model.parameter_counts()]
+    assert counts == [1 * 8 * 25 + 8, 0, 0, 8 * 16 * 25 + 16, 0, 0, 0, 16 * 7 * 7 * 10 + 10]
+    assert model.num_parameters == sum(counts)
+    assert model.layers[0].params["weight"].shape == (8, 1, 5, 5)
+    assert model.layers[7].params["weight"].shape == (10, 16 * 7 * 7)
+    assert model.layers[0].params["weight"].dtype == np.float32
+    assert model.forward(np.zeros((3, 1, 28, 28), np.float32)).shape == (3, 10)
+
+
+def test_he_initialisation_is_seeded_and_scaled():
+    first, second, other = lenet(seed=1), lenet(seed=1), lenet(seed=2)
+    w = first.layers[3].params["weight"]
+    np.testing.assert_array_equal(w, second.layers[3].params["weight"])
+    assert not np.array_equal(w, other.layers[3].params["weight"])
+    assert np.std(w) == pytest.approx(np.sqrt(2 / (8 * 25)), rel=0.1)
+
+
+@pytest.mark.parametrize("conv_layers", [1, 2, 3])
+@pytest.mark.parametrize("kernel_size", [3, 5, 7])
+@pytest.mark.parametrize("pool", [True, False])
+def test_build_cnn_variants_give_logits(conv_layers, kernel_size, pool):
+    model = build_cnn(conv_layers, (4, 6, 8), kernel_size, pool, (1, 28, 28), 7)
+    shapes = model.output_shapes((1, 28, 28))
+    assert shapes[-1] == (7,)
+    side = 28 // 2**conv_layers if pool else 28
+    assert model.layers[-1].in_features == (4, 6, 8)[conv_layers - 1] * side * side
+    assert model.forward(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 7)
+
+
+def test_build_cnn_rejects_impossible_settings():
+    with pytest.raises(ConvlabError, match="filter counts"):
+        build_cnn(conv_layers=3, filters=(8, 16))
+    with pytest.raises(ConvlabError, match="odd"):
+        build_cnn(kernel_size=4)
+
+
+def test_mlp_counts_show_the_parameter_explosion():
+    model = mlp((1, 28, 28), hidden=(128,), num_classes=10)
+    assert model.num_parameters == 784 * 128 + 128 + 128 * 10 + 10
+    assert model.forward(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+
+
+def test_small_cnn_overfits_a_tiny_batch():
+    images, labels = synthetic_digits(20, seed=3)
+    x = images[:, None].astype(np.float32) / 255
+    model = lenet(filters=(4, 8), seed=0)
+    optimizer = Adam(model, lr=0.01)
+    for _ in range(60):
+        _, dlogits = cross_entropy(model.forward(x, training=True), labels)
+        model.backward(dlogits, input_grad=False)
+        optimizer.step()
+    assert (model.predict(images) == labels).mean() == 1.0
+    loss, accuracy = model.evaluate(images, labels)
+    assert accuracy == 1.0 and loss < 0.1
+
+
+def test_save_load_round_trip_gives_identical_outputs(tmp_path):
+    model = build_cnn(3, (3, 5, 6), 3, True, (1, 28, 28), 4, seed=5)
+    model.layers[0].trainable = False
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = load_model(path)
+    assert [repr(layer) for layer in loaded.layers] == [repr(layer) for layer in model.layers]
+    assert not loaded.layers[0].trainable and loaded.layers[3].trainable
+    x = np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+
+
+def test_loading_something_else_fails_clearly(tmp_path):
+    not_a_model = tmp_path / "junk.npz"
+    not_a_model.write_bytes(b"certainly not a zip file")
+    with pytest.raises(ConvlabError, match=r"junk\.npz"):
+        Sequential.load(not_a_model)
+    with pytest.raises(ConvlabError, match=r"missing\.npz"):
+        Sequential.load(tmp_path / "missing.npz")
+    wrong_shapes = tmp_path / "wrong.npz"
+    lenet().save(wrong_shapes)
+    archive = dict(np.load(wrong_shapes))
+    archive["0.weight"] = np.zeros((2, 2), np.float32)
+    np.savez(wrong_shapes, **archive)
+    with pytest.raises(ConvlabError, match="damaged"):
+        Sequential.load(wrong_shapes)
+
+
+def test_feature_maps_give_every_layer_for_one_image():
+    model = lenet()
+    image = np.random.default_rng(1).integers(0, 256, (28, 28), dtype=np.uint8)
+    maps = model.feature_maps(image[None])  # (C, H, W)
+    assert [array.shape for _, array in maps] == [
+        (8, 28, 28), (8, 28, 28), (8, 14, 14),
+        (16, 14, 14), (16, 14, 14), (16, 7, 7), (784,), (10,),
+    ]  # fmt: skip
+    assert maps[0][0].startswith("Conv2D")
+    expected = model.forward(image[None, None].astype(np.float32) / 255)
+    np.testing.assert_allclose(maps[-1][1], expected[0], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ConvlabError, match="one image"):
+        model.feature_maps(np.zeros((2, 1, 28, 28), np.float32))
+
+
+def test_frozen_layer_keeps_its_weights_but_passes_gradients():
+    model = lenet()
+    model.layers[0].frozen = True
+    before = model.layers[0].params["weight"].copy()
+    optimizer = Adam(model, lr=0.1)
+    x = np.random.default_rng(2).random((4, 1, 28, 28), dtype=np.float32)
+    _, dlogits = cross_entropy(model.forward(x), np.array([0, 1, 2, 3]))
+    dx = model.backward(dlogits)
+    assert dx is not None and np.abs(dx).sum() > 0
+    optimizer.step()
+    np.testing.assert_array_equal(model.layers[0].params["weight"], before)
+    assert np.abs(model.layers[3].grads["weight"]).sum() > 0
+
+
+def test_backward_can_skip_the_input_gradient():
+    model = lenet()
+    x = np.random.default_rng(4).random((2, 1, 28, 28), dtype=np.float32)
+    _, dlogits = cross_entropy(model.forward(x), [1, 2])
+    assert model.backward(dlogits, input_grad=False) is None
+    assert np.abs(model.layers[0].grads["weight"]).sum() > 0
+
+
+def test_dropout_only_acts_while_training():
+    layer = Dropout(0.5, rng=0)
+    x = np.ones((1000, 10), np.float32)
+    np.testing.assert_array_equal(layer.forward(x), x)
+    dropped = layer.forward(x, training=True)
+    assert set(np.unique(dropped)) == {0.0, 2.0}
+    assert (dropped == 0).mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_layers_reject_wrong_shapes_with_a_clear_message():
+    with pytest.raises(ConvlabError, match=r"\(N, 3, H, W\)"):
+        Conv2D(3, 4, 3).forward(np.zeros((1, 1, 5, 5), np.float32))
+    with pytest.raises(ConvlabError, match=r"\(N, 5\)"):
+        Dense(5, 2).forward(np.zeros((1, 4), np.float32))
+    with pytest.raises(ConvlabError):
+        Conv2D(0, 4, 3)
+    with pytest.raises(ConvlabError):
+        Dropout(1.0)
+
+
+def test_state_and_set_state_copy_in_place():
+    model = Sequential(Flatten(), Dense(4, 2, rng=0), ReLU())
+    weight = model.layers[1].params["weight"]
+    saved = model.state()
+    weight += 1.0
+    model.set_state(saved)
+    assert model.layers[1].params["weight"] is weight  # same array: views others hold stay valid
+    np.testing.assert_array_equal(weight, saved[1]["weight"])
+
+
+def test_predict_accepts_uint8_and_float():
+    model = Sequential(MaxPool2D(2), Flatten(), Dense(4, 3, rng=0))
+    images = np.random.default_rng(3).integers(0, 256, (5, 4, 4), dtype=np.uint8)
+    np.testing.assert_array_equal(
+        model.predict(images), model.predict(images.astype(np.float32) / 255)
+    )
