@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import signals_blocked
 
+from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import COMBINED_MAP, MAX_BANK_SIZE, PipelineResult
 from convlab.ui.bank_presets import BANK_PRESETS
 from convlab.ui.export_actions import ExportRunner
@@ -151,7 +152,7 @@ class FeatureMapsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("featureMaps")
         self._state = state
-        self._bank: tuple = ()
+        self._bank: tuple[Kernel, ...] = ()
         self._combined_tile: MapTile | None = None
         self._frame_shape: tuple[int, int] | None = None
         self._aspect = DEFAULT_ASPECT
@@ -159,20 +160,11 @@ class FeatureMapsPanel(QWidget):
         self.exporter.finished.connect(self.exportFinished)
 
         self._build_toolbar()
-        self.display_controls = DisplayControls(state, "bank", self)
         self.stage_label = QLabel(self)
         self.stage_label.setObjectName("stageSizes")
         self.stage_label.setToolTip("Map size after each stage, at the source's full resolution")
         self.stage_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.count_label = QLabel(self)
-
-        self._toolbar.addWidget(
-            flow_group(self, QLabel("Maps shown as", self), self.display_controls.mapping_group)
-        )
-        self._toolbar.addWidget(self.display_controls.range_group)
-        self._toolbar.addWidget(
-            flow_group(self, self.main_output_button, self.export_button, self._help_button)
-        )
         status_row = QHBoxLayout()
         status_row.setContentsMargins(0, 0, 0, 0)
         status_row.addWidget(self.stage_label, 1)
@@ -259,6 +251,14 @@ class FeatureMapsPanel(QWidget):
         self._toolbar.addWidget(
             flow_group(self, QLabel("Stages:", self), self.relu_check, self.pool_check,
                        self.combine_check)
+        )
+        self.display_controls = DisplayControls(self._state, "bank", self)
+        self._toolbar.addWidget(
+            flow_group(self, QLabel("Maps shown as", self), self.display_controls.mapping_group)
+        )
+        self._toolbar.addWidget(self.display_controls.range_group)
+        self._toolbar.addWidget(
+            flow_group(self, self.main_output_button, self.export_button, self._help_button)
         )
 
     def _button(self, text: str, tip: str) -> QToolButton:
