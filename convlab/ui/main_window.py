@@ -336,10 +336,8 @@ class MainWindow(QMainWindow):
     def _output_picture(self, result: PipelineResult, pipeline: Pipeline):
         """The picture for the output view: the main output, or a selected bank map."""
         height, width = result.frame.shape[:2]
-        selected = pipeline.selected_map
-        if selected is not None and selected < len(result.maps):
-            image = result.maps[selected].image
-            return image, _full_rect(width, height)
+        if result.selected is not None:  # a feature map shown large, stretched over the frame
+            return result.selected.image, QRectF(0, 0, width, height)
         conv = pipeline.conv
         rect = place_output(
             (height, width),
@@ -400,23 +398,14 @@ class MainWindow(QMainWindow):
             return
         row, col = position
         source = _format_value(result.frame, row, col)
-        out_row, out_col = self._output_index(result, row, col)
-        output = _format_value(result.output, out_row, out_col)
+        values, rect = result.output, self._output_picture(result, self.state.pipeline)[1]
+        if result.selected is not None:
+            values = result.selected.values
+        # the output pixel drawn over this source pixel (strides, valid padding, pooled maps)
+        out_row = int(np.floor((row + 0.5 - rect.top()) * values.shape[0] / rect.height()))
+        out_col = int(np.floor((col + 0.5 - rect.left()) * values.shape[1] / rect.width()))
+        output = _format_value(values, out_row, out_col)
         self.hover_label.setText(f"(row {row}, col {col})  in {source}  →  out {output}")
-
-    def _output_index(self, result: PipelineResult, row: int, col: int) -> tuple[int, int]:
-        """The output pixel drawn over source pixel (row, col), for strides and valid padding."""
-        height, width = result.frame.shape[:2]
-        rect = place_output(
-            (height, width), result.output.shape[:2], self.state.kernel.shape,
-            padding=self.state.pipeline.conv.padding, stride=self.state.pipeline.conv.stride,
-            dilation=self.state.pipeline.conv.dilation,
-        )  # fmt: skip
-        stride = self.state.pipeline.conv.stride
-        return (
-            int(np.floor((row + 0.5 - rect.top()) / stride)),
-            int(np.floor((col + 0.5 - rect.left()) / stride)),
-        )
 
     # ----------------------------------------------------------------------------- drag and drop
     def dragEnterEvent(self, event) -> None:
@@ -457,10 +446,6 @@ class MainWindow(QMainWindow):
             self.maps_panel,
             *(self.tabs.widget(i) for i in range(1, self.tabs.count())),
         ]
-
-
-def _full_rect(width: int, height: int) -> QRectF:
-    return QRectF(0, 0, width, height)
 
 
 def _format_value(array: np.ndarray, row: int, col: int) -> str:
