@@ -69,7 +69,7 @@ _CV_BORDER = {
 # 1280x720 RGB frame on the 2-core machine), measured with ``python -m convlab.bench engine``
 # and small timing runs of each primitive. Only the ranking matters: it picks the method.
 _DIRECT_TAP_LIMIT = 50  # cv2.filter2D switches to its tiled DFT from this many taps
-_FILTER2D_DFT_COST = 130.0  # cv2.filter2D's own DFT ...
+_FILTER2D_DFT_COST = 80.0  # cv2.filter2D's own DFT ...
 _FILTER2D_DFT_PER_SIDE = 1.0  # ... which grows a little with the kernel's rows + columns
 _OWN_DFT_COST = 260.0  # our whole-image DFT: slower, but independent of the kernel size
 _SEPARABLE_TAP = 0.5  # a 1-D tap in cv2.sepFilter2D costs about half a 2-D tap
