@@ -7,7 +7,6 @@ response) lives here because both the UI and ``convolve`` (to pick a fast method
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -263,27 +262,24 @@ def _check_rows(rows: list[list[float]]) -> list[list[float]]:
     return rows
 
 
-def _parse_literal(text: str) -> list[list[float]]:
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        raise KernelError("cannot read the text as a list of rows such as [[1, 2], [3, 4]]") \
-            from None
-    if isinstance(value, (list, tuple)) and value and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
-    ):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(r, (list, tuple))
-                                                         for r in value):
-        raise KernelError("a kernel literal must be a list of rows such as [[1, 2], [3, 4]]")
+_INNER_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+_DTYPE_ARGUMENT = re.compile(r",\s*dtype\s*=\s*[\w.]+\s*$")
+
+
+def _parse_bracketed(text: str) -> list[list[float]]:
+    """Rows from ``[[1, 2], [3, 4]]``, tuples, or numpy's printed form ``[[1. 2.]\n [3. 4.]]``."""
+    example = "a list of rows such as [[1, 2], [3, 4]]"
+    text = _DTYPE_ARGUMENT.sub("", text).replace("(", "[").replace(")", "]")
+    if text.count("[") != text.count("]"):
+        raise KernelError(f"unbalanced brackets: cannot read the text as {example}")
+    leftover = _INNER_BRACKETS.sub("", text)
+    if leftover.strip("[], \t\r\n"):
+        stray = leftover.strip("[], \t\r\n")[:20]
+        raise KernelError(f"unexpected {stray!r} outside the rows; write {example}")
     rows: list[list[float]] = []
-    for r, row in enumerate(value, start=1):
-        parsed = []
-        for c, item in enumerate(row, start=1):
-            if isinstance(item, bool) or not isinstance(item, (int, float)):
-                raise KernelError(f"cannot read {item!r} as a number (row {r}, column {c})")
-            parsed.append(_parse_field(repr(item), r, c))
-        rows.append(parsed)
+    for r, body in enumerate(_INNER_BRACKETS.findall(text), start=1):
+        tokens = [t for t in _FIELD_SPLIT.split(body.strip()) if t]
+        rows.append([_parse_field(t, r, c) for c, t in enumerate(tokens, start=1)])
     return _check_rows(rows)
 
 
@@ -297,7 +293,7 @@ def parse_weights(text: str) -> list[list[float]]:
     if wrapped:
         body = wrapped.group(1).strip()
     if body.startswith(("[", "(")):
-        return _parse_literal(body)
+        return _parse_bracketed(body)
     raw_rows = [row.strip() for row in re.split(r"[\n;]", body)]
     rows: list[list[float]] = []
     for r, raw in enumerate((row for row in raw_rows if row), start=1):

@@ -139,7 +139,9 @@ def test_text_round_trip_is_exact_for_every_preset(fmt: str, name: str) -> None:
     [("[[1,2],[3,4]]", [[1, 2], [3, 4]]), ("np.array([[1, 2], [3, 4]])", [[1, 2], [3, 4]]),
      ("1,2\n3,4\n", [[1, 2], [3, 4]]), ("  1  2\n\n 3\t4  ", [[1, 2], [3, 4]]),
      ("1 2; 3 4", [[1, 2], [3, 4]]), ("1/4 1/2 # a comment\n-1e1 .5", [[0.25, 0.5], [-10, 0.5]]),
-     ("[1, 2, 3]", [[1, 2, 3]]), ("((1, 2), (3, 4))", [[1, 2], [3, 4]])],
+     ("[1, 2, 3]", [[1, 2, 3]]), ("((1, 2), (3, 4))", [[1, 2], [3, 4]]),
+     ("[[1. 2.]\n [3. 4.]]", [[1, 2], [3, 4]]),
+     ("array([[ 0.5, -1. ],\n       [ 2. ,  3. ]], dtype=float32)", [[0.5, -1], [2, 3]])],
 )
 def test_from_text_accepts_what_people_paste(text: str, expected: list) -> None:
     np.testing.assert_array_equal(Kernel.from_text(text).weights, expected)
@@ -149,7 +151,8 @@ def test_from_text_accepts_what_people_paste(text: str, expected: list) -> None:
     ("text", "word"),
     [("", "no kernel weights"), ("1 2\n3", "row 2 has 1"), ("1 x", "'x'"),
      ("1 nan", "finite"), ("inf 2", "finite"), ("[[1, 2], [3]]", "row 2"),
-     ("[[1, 'a']]", "'a'"), ("[[1, 2]", "list of rows"), ("1/0", "'1/0'"),
+     ("[[1, 'a']]", "'a'"), ("[[1, 2]", "list of rows"), ("[[1, 2]] + 3", "'\\+ 3'"),
+     ("[[1, 2], []]", "row 2"), ("1/0", "'1/0'"),
      ("[[True, 1]]", "True"), ("__import__('os')", "__import__")],
 )
 def test_from_text_rejects_garbage(text: str, word: str) -> None:
