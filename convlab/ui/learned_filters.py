@@ -92,22 +92,28 @@ class FilterGrid(QWidget):
         if not count:
             return 1, 0, 0
         k = max(w.shape[0] for _, w in self.tiles)
-        width, height = self.width() - _GAP, self.height() - _GAP
+        gap, label = self._spacing()
+        width, height = self.width() - gap, self.height() - gap
         best = (1, 0)
         options = [self.columns_hint] if self.columns_hint else range(1, count + 1)
         for columns in options:
             rows = -(-count // columns)
-            side = min(width // columns - _GAP, height // rows - _GAP - _LABEL_HEIGHT)
+            side = min(width // columns - gap, height // rows - gap - label)
             if side > best[1]:
                 best = (columns, side)
         columns, side = best
         cell = max(1, min(side // k, 40))
         return columns, cell * k, cell
 
+    def _spacing(self) -> tuple[int, int]:
+        """(gap between tiles, label height): a channel grid has many tiles and no labels."""
+        return (2, 0) if self.columns_hint else (_GAP, _LABEL_HEIGHT)
+
     def _tile_rect(self, index: int, columns: int, side: int) -> QRect:
+        gap, label = self._spacing()
         row, column = divmod(index, columns)
-        x = _GAP + column * (side + _GAP)
-        y = _GAP + row * (side + _GAP + _LABEL_HEIGHT) + _LABEL_HEIGHT
+        x = gap + column * (side + gap)
+        y = gap + row * (side + gap + label) + label
         return QRect(x, y, side, side)
 
     def _hit(self, pos: QPoint) -> tuple[int, int, int] | None:
@@ -157,6 +163,8 @@ class FilterGrid(QWidget):
                 )
             )
             painter.drawRect(rect.adjusted(-1, -1, 0, 0))
+            if self.columns_hint:
+                continue
             painter.setPen(self.palette().text().color())
             painter.drawText(
                 QRect(
@@ -369,9 +377,10 @@ class LearnedFiltersPanel(QWidget):
             return layer, 0, 0
         in_channels = self.layers[layer][1].shape[1]
         tile = self.grid.selected
-        channel = self.channel_box.currentIndex() - 1
-        if channel < 0:  # "all channels": tiles go filter by filter, channel by channel
-            return layer, tile // in_channels, tile % in_channels
+        channel = 0 if in_channels == 1 else self.channel_box.currentIndex() - 1
+        if channel < 0:  # "all channels": rows are input channels, columns are filters
+            out_channels = self.layers[layer][1].shape[0]
+            return layer, tile % out_channels, tile // out_channels
         return layer, tile, channel
 
     def selected_weights(self) -> np.ndarray | None:
@@ -400,7 +409,7 @@ class LearnedFiltersPanel(QWidget):
                 self.channel_box.addItem("all channels")
                 for channel in range(in_channels):
                     self.channel_box.addItem(f"input ch {channel + 1}")
-                self.channel_box.setCurrentIndex(1 if layer == 0 or in_channels == 1 else 0)
+                self.channel_box.setCurrentIndex(1)
         self.channel_box.setVisible(
             bool(self.layers) and self.layers[max(layer, 0)][1].shape[1] > 1
         )
@@ -436,12 +445,13 @@ class LearnedFiltersPanel(QWidget):
             tiles = [(f"#{i + 1}", weights[i, channel]) for i in range(weights.shape[0])]
             self.grid.set_tiles(tiles)
         else:
+            # one column per filter, one row per input channel
             tiles = [
-                (f"{i + 1}.{c + 1}", weights[i, c])
-                for i in range(weights.shape[0])
+                (f"filter #{i + 1}, input ch {c + 1}", weights[i, c])
                 for c in range(weights.shape[1])
+                for i in range(weights.shape[0])
             ]
-            self.grid.set_tiles(tiles, columns=weights.shape[1])
+            self.grid.set_tiles(tiles, columns=weights.shape[0])
         self._update_buttons()
         self.viewChanged.emit()
 

@@ -28,7 +28,7 @@ from convlab.ui.learned_filters import FilterGrid
 from convlab.ui.training_curves import OTHER_PENS, TRAIN_PEN
 
 RUN_PENS = [TRAIN_PEN, *OTHER_PENS]
-COLUMNS = ["run", "parameters", "train acc.", "val. acc.", "images/s", "step"]
+COLUMNS = ["run", "parameters", "train acc.", "val. acc.", "steps"]
 
 
 class ExperimentsTab(QWidget):
@@ -58,10 +58,12 @@ class ExperimentsTab(QWidget):
         self.table.setObjectName("experimentTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setMaximumHeight(90)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("left", "train accuracy")
         self.plot.setLabel("bottom", "step")
@@ -99,7 +101,9 @@ class ExperimentsTab(QWidget):
         layout.addWidget(self.grid_row, 1)
         self.curves: list[pg.PlotDataItem] = []
         self.points: list[tuple[list[int], list[float]]] = []
+        self.last_accuracy: list[str] = []
         self.grid_row.hide()
+        self.begin([], show_filters=False)
 
     def bank(self) -> str:
         return str(self.bank_box.currentData())
@@ -114,6 +118,11 @@ class ExperimentsTab(QWidget):
         ]
         self.points = [([], []) for _ in names]
         self.table.setRowCount(len(names))
+        rows_height = sum(self.table.rowHeight(row) for row in range(len(names)))
+        self.table.setFixedHeight(
+            self.table.horizontalHeader().sizeHint().height() + rows_height + 4
+        )
+        self.last_accuracy = ["–"] * len(names)
         for row, name in enumerate(names):
             self.table.setItem(row, 0, QTableWidgetItem(name))
             for column in range(1, len(COLUMNS)):
@@ -121,7 +130,7 @@ class ExperimentsTab(QWidget):
         self.grid_row.setVisible(show_filters)
         for grid, label, name in zip(self.grids, self.grid_labels, names):
             grid.set_tiles([])
-            label.setText(f"<b>{name}</b>: first-layer filters")
+            label.setText(f"<b>{name}</b>")
 
     def update_runs(self, reports: list[dict]) -> None:
         for row, report in enumerate(reports[: len(self.curves)]):
@@ -131,12 +140,12 @@ class ExperimentsTab(QWidget):
                 steps.append(report["step"])
                 values.append(accuracy)
                 self.curves[row].setData(steps, values)
+                self.last_accuracy[row] = f"{accuracy:.1%}"
             val = report["val_accuracy"]
             cells = [
                 f"{report['parameters']:,}",
-                "–" if math.isnan(accuracy) else f"{accuracy:.1%}",
+                self.last_accuracy[row],
                 "–" if val is None else f"{val:.1%}",
-                f"{report['images_per_s']:.0f}",
                 f"{report['step']} / {report['total_steps']}",
             ]
             for column, text in enumerate(cells, start=1):

@@ -54,7 +54,10 @@ class LayerMaps(QWidget):
         self._layout.addStretch(1)
         self._rows: list[tuple[QLabel, QLabel]] = []
 
-    def show_maps(self, maps: list[tuple[str, np.ndarray]], side: int = 36) -> None:
+    def show_maps(self, maps: list[tuple[str, np.ndarray]]) -> None:
+        """Show each layer's maps, enlarged by a whole factor so the widest mosaic fits."""
+        viewport = self.parentWidget()
+        available = (viewport.width() if viewport is not None else self.width()) - 110
         shown = [(name, output) for name, output in maps if output.ndim == 3]
         while len(self._rows) < len(shown):
             row = QWidget()
@@ -81,7 +84,7 @@ class LayerMaps(QWidget):
             )
             columns = 8 if output.shape[0] > 4 else output.shape[0]
             mosaic = map_mosaic(output, columns=columns)
-            scale = max(1, side // output.shape[1])
+            scale = int(np.clip(available // mosaic.shape[1], 1, 6))
             picture.setPixmap(grey_pixmap(mosaic, max(mosaic.shape) * scale))
 
 
@@ -100,7 +103,6 @@ class SampleTab(QWidget):
         self.image_label = QLabel()
         self.image_label.setFixedSize(84, 84)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_label.setStyleSheet("background: black;")
         self.truth_label = QLabel()
         self.top = TopPredictions()
         self.maps = LayerMaps()
@@ -143,6 +145,7 @@ class SampleTab(QWidget):
     def refresh(self) -> None:
         if self.model is None or self.dataset is None or not len(self.dataset.val_labels):
             self.truth_label.setText("Train a network to look inside it.")
+            self.image_label.clear()
             self.top.show_probabilities(None, [])
             self.maps.show_maps([])
             return

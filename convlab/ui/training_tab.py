@@ -142,7 +142,10 @@ class TrainingTab(QWidget):
         left.setWidgetResizable(True)
         left.setWidget(left_content)
         left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left.setMinimumWidth(300)
+        # wide enough for the settings' own minimum: the scroll area never clips them sideways
+        left.setMinimumWidth(
+            left_content.minimumSizeHint().width() + left.verticalScrollBar().sizeHint().width() + 6
+        )
         left.setFrameShape(QScrollArea.Shape.NoFrame)
 
         # ---- centre: controls, progress, curves, learned filters
