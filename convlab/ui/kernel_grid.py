@@ -8,7 +8,8 @@ down on a cell scrubs it. Cells are square and sized to fit the space.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer
+import numpy as np
+from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QFont,
     QFontMetrics,
@@ -16,6 +17,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QStaticText,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.engine.kernels import Kernel
 from convlab.ui.kernel_model import KernelTableModel
 from convlab.ui.kernel_ops import format_weight, stepped
 from convlab.ui.state import PlaygroundState
@@ -61,32 +64,43 @@ def step_for_key(key: int, modifiers: Qt.KeyboardModifier) -> float | None:
     return None
 
 
-def weight_texts(weight: float) -> list[str]:
-    """Ways to write ``weight``, most precise first: 0.0625, .0625, 0.063, .063, ..."""
-    texts: list[str] = []
-    for digits in (4, 3, 2, 1):
-        text = format_weight(weight, digits)
-        short = (
-            text[1:]
-            if text.startswith("0.")
-            else ("-" + text[2:] if text.startswith("-0.") else text)
-        )
-        for candidate in (text, short):
-            if candidate not in texts:
-                texts.append(candidate)
-    return texts
+DIGITS = (4, 3, 2, 1)  # significant digits, tried from the most precise down
 
 
-def fitting_text(weight: float, metrics: QFontMetrics, room: int) -> str | None:
+def styled_weight(weight: float, digits: int, short: bool) -> str:
+    """``weight`` with ``digits`` significant digits; ``short`` writes .25 for 0.25."""
+    text = format_weight(weight, digits)
+    if short and text.startswith("0."):
+        return text[1:]
+    if short and text.startswith("-0."):
+        return "-" + text[2:]
+    return text
+
+
+def cell_text(weight: float, short: bool, metrics: QFontMetrics, room: int) -> str | None:
     """The most precise text for ``weight`` that fits ``room`` pixels, or None."""
-    for text in weight_texts(weight):
+    for digits in DIGITS:
+        text = styled_weight(weight, digits, short)
         if metrics.horizontalAdvance(text) <= room:
             return text
     return None
 
 
+def grid_uses_short_form(weights: np.ndarray, metrics: QFontMetrics, room: int) -> bool | None:
+    """Whether the grid writes .25 rather than 0.25 (None: some weight fits neither way).
+
+    One choice for the whole grid keeps neighbouring cells comparable (no 0.02 next to .02);
+    the number of digits may still differ from cell to cell.
+    """
+    values = [float(v) for v in np.unique(weights)]
+    for short in (False, True):
+        if all(cell_text(v, short, metrics, room) is not None for v in values):
+            return short
+    return None
+
+
 class _CellDelegate(QStyledItemDelegate):
-    """Draws each weight with as many digits as fit its cell; edits in a centred line edit.
+    """Draws each weight in the grid's shared text style; edits in a centred line edit.
 
     Painting is done by hand (fill, text, outline) rather than through the style: a 15x15
     grid repaints while a person scrubs, and the style's item drawing costs ~10x more.
@@ -94,20 +108,41 @@ class _CellDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._fits: dict[tuple[float, int, int], tuple[str, QFont]] = {}
+        self._style_key: tuple | None = None
+        self._style: tuple[bool, QFont] = (False, QFont())
+        self._texts: dict[tuple[float, bool, int, int], str] = {}
+        self._static: dict[tuple[str, int], QStaticText] = {}  # laid-out text, reused
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         """The cell's colour, its weight, and a selection outline (a filled highlight would
         hide the colour that shows the weight)."""
-        weight = index.data(Qt.ItemDataRole.UserRole)
-        if weight is None:
+        model = index.model()
+        if not isinstance(model, KernelTableModel):
+            super().paint(painter, option, index)
             return
+        weight, background, foreground = model.cell(index.row(), index.column())
         rect = option.rect
-        painter.fillRect(rect, index.data(Qt.ItemDataRole.BackgroundRole))
-        text, font = self.fit(weight, option.font, rect.width() - 3)
+        room = rect.width() - 3
+        short, font = self.text_style(model.kernel(), option.font, room)
+        painter.fillRect(rect, background)
+        text = self.text(weight, short, font, room)
+        static = self._static.get((text, font.pixelSize()))
+        if static is None:
+            static = QStaticText(text)
+            static.prepare(font=font)
+            if len(self._static) > 4096:
+                self._static.clear()
+            self._static[(text, font.pixelSize())] = static
+        size = static.size()
         painter.setFont(font)
-        painter.setPen(index.data(Qt.ItemDataRole.ForegroundRole))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setPen(foreground)
+        painter.drawStaticText(
+            QPointF(
+                rect.x() + (rect.width() - size.width()) / 2,
+                rect.y() + (rect.height() - size.height()) / 2,
+            ),
+            static,
+        )
         if option.state & QStyle.StateFlag.State_Selected:
             pen = QPen(option.palette.highlight().color(), 2)
             pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
@@ -115,26 +150,37 @@ class _CellDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
 
-    def fit(self, weight: float, font: QFont, room: int) -> tuple[str, QFont]:
-        """The most precise text that fits ``room``, shrinking the font up to two pixels."""
-        key = (weight, room, font.pixelSize())
-        cached = self._fits.get(key)
-        if cached is not None:
-            return cached
+    def text(self, weight: float, short: bool, font: QFont, room: int) -> str:
+        key = (weight, short, room, font.pixelSize())
+        text = self._texts.get(key)
+        if text is None:
+            text = cell_text(weight, short, QFontMetrics(font), room)
+            text = text if text is not None else styled_weight(weight, 1, True)
+            if len(self._texts) > 4096:
+                self._texts.clear()
+            self._texts[key] = text
+        return text
+
+    def text_style(self, kernel: Kernel, font: QFont, room: int) -> tuple[bool, QFont]:
+        """Short form and font for this kernel at this cell size (cached: the same for every
+        cell of one repaint). Shrinks the font up to two pixels if a weight does not fit."""
+        key = (room, font.pixelSize())
+        if (
+            self._style_key is not None
+            and self._style_key[0] is kernel
+            and (self._style_key[1:] == key)
+        ):
+            return self._style
         font = QFont(font)
-        result = None
+        short = None
         for _attempt in range(3):
-            text = fitting_text(weight, QFontMetrics(font), room)
-            if text is not None:
-                result = (text, font)
+            short = grid_uses_short_form(kernel.weights, QFontMetrics(font), room)
+            if short is not None:
                 break
             font.setPixelSize(max(7, font.pixelSize() - 1))
-        if result is None:
-            result = (weight_texts(weight)[-1], font)
-        if len(self._fits) > 4096:
-            self._fits.clear()
-        self._fits[key] = result
-        return result
+        self._style_key = (kernel, *key)
+        self._style = (bool(short) if short is not None else True, font)
+        return self._style
 
     def createEditor(
         self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex

@@ -56,6 +56,7 @@ class KernelTableModel(QAbstractTableModel):
         self._gesture: int | None = None
         self._gesture_step = 1.0
         self._shown_divisor = self._kernel.divisor
+        self._colours: dict[tuple[int, ...], QColor] = {}  # at most 256 fills + 2 text colours
         self._refresh_colours()
         state.kernelChanged.connect(self._on_kernel_changed)
 
@@ -81,9 +82,9 @@ class KernelTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.EditRole:
             return full_precision(weight)
         if role == Qt.ItemDataRole.BackgroundRole:
-            return QColor(*self._background_rgb[row, col].tolist())
+            return QColor(self._colour(tuple(self._background_rgb[row, col].tolist())))
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor(*self._text_rgb[row, col].tolist())
+            return QColor(self._colour(tuple(self._text_rgb[row, col].tolist())))
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -162,6 +163,23 @@ class KernelTableModel(QAbstractTableModel):
 
     def kernel(self) -> Kernel:
         return self._kernel
+
+    def cell(self, row: int, col: int) -> tuple[float, QColor, QColor]:
+        """Weight, fill and text colour in one call: the grid paints 225 cells per repaint,
+        and three ``data()`` round trips through Qt per cell cost more than the painting."""
+        background = tuple(self._background_rgb[row, col].tolist())
+        text = tuple(self._text_rgb[row, col].tolist())
+        return (
+            float(self._kernel.weights[row, col]),
+            self._colour(background),
+            self._colour(text),
+        )
+
+    def _colour(self, rgb: tuple[int, ...]) -> QColor:
+        colour = self._colours.get(rgb)
+        if colour is None:
+            colour = self._colours[rgb] = QColor(*rgb)
+        return colour
 
     # ------------------------------------------------------------------------- internals
     def _merge_key(self, row: int, col: int) -> str:
