@@ -284,6 +284,10 @@ class PixelInspectorPanel(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(380, 520)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
+
     # -- reacting to the state ---------------------------------------------------------------
     def _on_result(self, _result: PipelineResult) -> None:
         if self.live_box.isChecked():
@@ -302,7 +306,12 @@ class PixelInspectorPanel(QWidget):
         return (None, None) if result is None else (result.frame, result)
 
     def refresh(self) -> None:
-        """Recompute the breakdown for the inspected pixel and redraw the grids."""
+        """Recompute the breakdown for the inspected pixel and redraw the grids.
+
+        A closed or hidden dock does no work; it catches up when it is shown again.
+        """
+        if not self.isVisible():
+            return
         frame, result = self._source()
         pixel = self.state.inspected_pixel
         self.channel_box.setEnabled(frame is not None and frame.ndim == 3

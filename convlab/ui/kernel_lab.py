@@ -73,8 +73,9 @@ def compose_view(original: np.ndarray, result: np.ndarray, view: str) -> np.ndar
     if view == GAUSSIAN_VIEWS[1]:
         framed = result.copy()
         height, width = original.shape[:2]
-        thumb = cv2.resize(original, (max(1, width // 4), max(1, height // 4)),
-                           interpolation=cv2.INTER_AREA)
+        thumb = cv2.resize(
+            original, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA
+        )
         th, tw = thumb.shape[:2]
         framed[4 : 8 + th, 4 : 8 + tw] = 255  # a white frame around the thumbnail
         framed[6 : 6 + th, 6 : 6 + tw] = thumb
@@ -88,8 +89,13 @@ def gaussian_profile(kernel: Kernel) -> np.ndarray:
     return kernel.weights.sum(axis=0)
 
 
-def _corner_read(frame: np.ndarray, border: str, corner: str, size: int,
-                 pads: tuple[tuple[int, int], tuple[int, int]]) -> np.ndarray:
+def _corner_read(
+    frame: np.ndarray,
+    border: str,
+    corner: str,
+    size: int,
+    pads: tuple[tuple[int, int], tuple[int, int]],
+) -> np.ndarray:
     """The corner block widened by ``pads`` ((top, bottom), (left, right)), border-extended.
 
     Pixels beyond the image come from the border rule applied to the whole frame (a wrap reads
@@ -110,8 +116,9 @@ def _corner_read(frame: np.ndarray, border: str, corner: str, size: int,
     return np.ascontiguousarray(block)
 
 
-def filtered_corner(frame: np.ndarray, kernel: Kernel, border: str, corner: str, size: int,
-                    mode: str = "correlate") -> np.ndarray:
+def filtered_corner(
+    frame: np.ndarray, kernel: Kernel, border: str, corner: str, size: int, mode: str = "correlate"
+) -> np.ndarray:
     """``convolve(frame, kernel, border=border)`` restricted to one corner, computed on a crop.
 
     The crop carries the kernel's reach of border-extended pixels around the corner block, and
@@ -122,8 +129,9 @@ def filtered_corner(frame: np.ndarray, kernel: Kernel, border: str, corner: str,
     return convolve(block, kernel, border=border, padding="valid", mode=mode)
 
 
-def extended_corner(frame: np.ndarray, border: str, corner: str, size: int, margin: int
-                    ) -> np.ndarray:
+def extended_corner(
+    frame: np.ndarray, border: str, corner: str, size: int, margin: int
+) -> np.ndarray:
     """The corner block with ``margin`` pixels of invented border on its two outer sides."""
     top = (margin, 0) if corner.startswith("top") else (0, margin)
     left = (margin, 0) if corner.endswith("left") else (0, margin)
@@ -137,20 +145,23 @@ def describe_response(response: np.ndarray) -> str:
     peak = float(response.max())
     if peak <= 0:
         return "This kernel is all zeros: it removes everything."
-    rim = float(np.concatenate([response[0], response[-1], response[:, 0],
-                                response[:, -1]]).mean())
+    rim = float(np.concatenate([response[0], response[-1], response[:, 0], response[:, -1]]).mean())
     if centre <= 0.1 * peak:
-        kind = ("an edge / detail filter: it removes flat areas (dark centre) and passes "
-                "changes in the bright directions")
+        kind = (
+            "an edge / detail filter: it removes flat areas (dark centre) and passes "
+            "changes in the bright directions"
+        )
     elif centre >= 0.9 * peak and rim <= 0.5 * centre:
         kind = "a blur (low-pass): it keeps flat areas and slow changes and removes fine detail"
     elif peak >= 1.2 * centre:
         kind = "a sharpener: it keeps flat areas and boosts fine detail"
     else:
         kind = "close to all-pass: it keeps most frequencies about as they are"
-    return (f"Centre = flat areas and slow changes (gain {centre:.3g}); the farther out, the "
-            f"finer the detail; left-right is detail along x, up-down along y. Bright passes, "
-            f"dark removes. This kernel is {kind}.")
+    return (
+        f"Centre = flat areas and slow changes (gain {centre:.3g}); the farther out, the "
+        f"finer the detail; left-right is detail along x, up-down along y. Bright passes, "
+        f"dark removes. This kernel is {kind}."
+    )
 
 
 class KernelLabPanel(QWidget):
@@ -221,8 +232,9 @@ class KernelLabPanel(QWidget):
         self.profile_plot.hideButtons()
         self.profile_plot.setTitle("1-D profile (weight per offset)", size="9pt")
         self.profile_plot.setLabel("bottom", "offset from the centre (pixels)")
-        self.profile_stems = pg.BarGraphItem(x=[0], height=[1], width=0.15,
-                                             brush=QColor(40, 100, 200))
+        self.profile_stems = pg.BarGraphItem(
+            x=[0], height=[1], width=0.15, brush=QColor(40, 100, 200)
+        )
         self.profile_curve = pg.PlotCurveItem(pen=pg.mkPen(QColor(240, 130, 0), width=2))
         self.profile_points = pg.ScatterPlotItem(size=7, brush=QColor(40, 100, 200))
         for item in (self.profile_stems, self.profile_curve, self.profile_points):
@@ -281,15 +293,19 @@ class KernelLabPanel(QWidget):
         if radius == 0:
             note = "Radius 0: a 1×1 kernel of weight 1 leaves the image unchanged."
         elif kept > 0.3:
-            note = (f"The bell is cut off: at the edge of the kernel it is still at "
-                    f"{100 * kept:.0f}% of its peak, so the blur looks box-like. Raise the radius "
-                    f"to about {int(np.ceil(3 * sigma))} (3σ).")
+            note = (
+                f"The bell is cut off: at the edge of the kernel it is still at "
+                f"{100 * kept:.0f}% of its peak, so the blur looks box-like. Raise the radius "
+                f"to about {int(np.ceil(3 * sigma))} (3σ)."
+            )
         elif sigma < 0.5:
             note = "σ is small: almost all the weight sits on the centre pixel (little blur)."
         else:
-            note = (f"Size {kernel.shape[0]}×{kernel.shape[1]}, centre weight "
-                    f"{kernel.weights[radius, radius]:.3g}; the weights sum to 1, so brightness "
-                    "is kept.")
+            note = (
+                f"Size {kernel.shape[0]}×{kernel.shape[1]}, centre weight "
+                f"{kernel.weights[radius, radius]:.3g}; the weights sum to 1, so brightness "
+                "is kept."
+            )
         self.gaussian_note.setText(note)
         frame = self._frame()
         if frame is None:
@@ -299,8 +315,11 @@ class KernelLabPanel(QWidget):
         blurred = np.clip(convolve(small, kernel) + 0.5, 0, 255).astype(np.uint8)
         view = self.view_box.currentText()
         self.gaussian_picture.set_image(0, compose_view(small, blurred, view))
-        titles = {GAUSSIAN_VIEWS[0]: "Blurred", GAUSSIAN_VIEWS[1]: "Blurred (original inset)",
-                  GAUSSIAN_VIEWS[2]: "Original  |  blurred"}
+        titles = {
+            GAUSSIAN_VIEWS[0]: "Blurred",
+            GAUSSIAN_VIEWS[1]: "Blurred (original inset)",
+            GAUSSIAN_VIEWS[2]: "Original  |  blurred",
+        }
         self.gaussian_picture.set_title(0, f"{titles[view]} — radius {radius}, σ {sigma:g}")
 
     # -- current kernel ----------------------------------------------------------------------
@@ -382,8 +401,10 @@ class KernelLabPanel(QWidget):
         kernel = self.state.kernel
         conv = self.state.pipeline.conv
         flipped = conv.mode == "convolve"
-        for button, checked in ((self.convolve_button, flipped),
-                                (self.correlate_button, not flipped)):
+        for button, checked in (
+            (self.convolve_button, flipped),
+            (self.correlate_button, not flipped),
+        ):
             button.blockSignals(True)
             button.setChecked(checked)
             button.blockSignals(False)
@@ -393,13 +414,19 @@ class KernelLabPanel(QWidget):
         analysis = analyze(kernel)
         notes = []
         if analysis.symmetric:
-            notes.append("This kernel looks the same after a 180° turn, so convolution and "
-                         "correlation give the same image.")
+            notes.append(
+                "This kernel looks the same after a 180° turn, so convolution and "
+                "correlation give the same image."
+            )
         else:
-            notes.append("This kernel changes under a 180° turn: convolution and correlation "
-                         "give different images (an edge detector's sign flips, for example).")
-        notes.append("CNN libraries compute correlation and call it convolution; since the "
-                     "weights are learned, the flip does not matter there.")
+            notes.append(
+                "This kernel changes under a 180° turn: convolution and correlation "
+                "give different images (an edge detector's sign flips, for example)."
+            )
+        notes.append(
+            "CNN libraries compute correlation and call it convolution; since the "
+            "weights are learned, the flip does not matter there."
+        )
         self.mode_note.setText(" ".join(notes))
 
         if analysis.separable and analysis.factors is not None:
@@ -410,13 +437,15 @@ class KernelLabPanel(QWidget):
             self.separable_note.setText(
                 f"Yes: the kernel (divided by its divisor) is this column times this row. "
                 f"Filtering costs {rows + cols} multiplications per pixel as two 1-D passes "
-                f"instead of {rows * cols}.")
+                f"instead of {rows * cols}."
+            )
             for widget in (self.column_grid, self.row_grid, self.times_label):
                 widget.show()
         else:
             self.separable_note.setText(
                 f"No: its rank is {analysis.rank}, so it is a sum of {analysis.rank} "
-                "column-times-row terms, not one.")
+                "column-times-row terms, not one."
+            )
             for widget in (self.column_grid, self.row_grid, self.times_label):
                 widget.hide()
 
@@ -436,8 +465,9 @@ class KernelLabPanel(QWidget):
         self.border_view_box = QComboBox()
         self.border_view_box.addItems(list(BORDER_VIEWS))
         self.border_pictures = PictureGrid(2, 2, [label for _, label in BORDER_CHOICES])
-        self.border_pictures.setSizePolicy(QSizePolicy.Policy.Expanding,
-                                           QSizePolicy.Policy.Expanding)
+        self.border_pictures.setSizePolicy(
+            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding
+        )
         # Two dashed lines per picture: where the image edge is (extended view) or where the
         # kernel stops reading invented pixels (filtered view).
         self.border_lines: list[pg.PlotCurveItem] = []
@@ -487,38 +517,48 @@ class KernelLabPanel(QWidget):
         else:  # the band within ``margin`` of the image edge reads invented pixels
             line_x = margin if left_side else shown_c - margin
             line_y = margin if top_side else shown_r - margin
-        filtered = [filtered_corner(frame, kernel, border, corner, size, conv.mode)
-                    for border, _ in BORDER_CHOICES] if not extended else []
+        filtered = (
+            [
+                filtered_corner(frame, kernel, border, corner, size, conv.mode)
+                for border, _ in BORDER_CHOICES
+            ]
+            if not extended
+            else []
+        )
         zero_sum = analyze(kernel).zero_mean
         spread = 1.0
         if filtered:  # scale by the part all rules agree on, so the border band stands out
-            inner = filtered[0][margin:shown_r - margin, margin:shown_c - margin]
+            inner = filtered[0][margin : shown_r - margin, margin : shown_c - margin]
             spread = float(np.abs(inner).max()) if inner.size else 0.0
             spread = spread or float(np.abs(filtered[0]).max()) or 1.0
         for index, (border, _label) in enumerate(BORDER_CHOICES):
             if extended:
                 block = extended_corner(frame, border, corner, size, margin)
             elif zero_sum:  # edge kernels: sign matters, so blue/red on one shared scale
-                block = to_rgb(filtered[index], "signed", colormap="coolwarm",
-                               value_range=(-spread, spread))
+                block = to_rgb(
+                    filtered[index], "signed", colormap="coolwarm", value_range=(-spread, spread)
+                )
             else:
                 block = to_rgb(filtered[index], "clip")
             self.border_pictures.set_image(index, block)
             block_h, block_w = block.shape[:2]
-            self.border_lines[index].setData([line_x, line_x, 0, block_w],
-                                             [0, block_h, line_y, line_y])
+            self.border_lines[index].setData(
+                [line_x, line_x, 0, block_w], [0, block_h, line_y, line_y]
+            )
         if extended:
             self.border_note.setText(
                 f"The image's {corner} corner with the {margin} pixel(s) of border the "
                 f"{kernel.shape[0]}×{kernel.shape[1]} kernel reaches into; the dashed line is "
-                "the real image's edge. Everything outside it is invented by the border rule.")
+                "the real image's edge. Everything outside it is invented by the border rule."
+            )
         else:
             self.border_note.setText(
                 f"The current kernel on the {corner} corner"
                 + (" (blue negative, red positive)" if zero_sum else "")
                 + f". Between the dashed lines and the image edge the kernel reads up to {margin} "
                 "invented pixel(s), and the four rules differ; everywhere else they agree. A "
-                "bigger kernel makes that band wider.")
+                "bigger kernel makes that band wider."
+            )
 
     # -- plumbing ----------------------------------------------------------------------------
     def _frame(self) -> np.ndarray | None:
@@ -531,6 +571,8 @@ class KernelLabPanel(QWidget):
 
     def refresh_images(self) -> None:
         """Redraw what depends on the live frame, on the visible tab only."""
+        if not self.isVisible():
+            return
         index = self.tabs.currentIndex()
         if index == 0:
             self.refresh_gaussian()
@@ -538,7 +580,13 @@ class KernelLabPanel(QWidget):
             self.refresh_borders()
 
     def refresh(self) -> None:
-        """Redraw the visible tab (kernel or settings changed, or the tab was switched)."""
+        """Redraw the visible tab (kernel or settings changed, or the tab was switched).
+
+        Nothing happens while the lab is hidden (another tab is in front); ``showEvent`` catches
+        up, so a kernel edit in the playground never pays for the lab.
+        """
+        if not self.isVisible():
+            return
         index = self.tabs.currentIndex()
         if index == 1:
             self.refresh_kernel_view()

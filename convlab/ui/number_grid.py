@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from convlab.engine.display import colormap_lut
 
+_DARK_TEXT = QColor(20, 20, 20)
+_LIGHT_TEXT = QColor(245, 245, 245)
 PADDING_TOOLTIP = "Hatched cells lie outside the image: their values come from the border rule."
 
 
@@ -29,22 +31,29 @@ def format_number(value: float, digits: int = 3) -> str:
     return text.replace("e+0", "e").replace("e-0", "e-")
 
 
-def cell_colour(value: float, scale: str, magnitude: float) -> QColor:
-    """Background for a cell: grey level for pixel values, blue/red by sign for weights."""
+def cell_colours(values: np.ndarray, scale: str) -> np.ndarray:
+    """Background RGB (uint8, shape + (3,)) per cell: grey for pixels, blue/red for weights.
+
+    ``gray`` squeezes 0..255 into 50..250 so that no cell is pure black or white (the text stays
+    readable and the patch still looks like the image it came from); ``signed`` puts zero at
+    the diverging map's neutral middle and the largest magnitude at its ends.
+    """
+    values = np.asarray(values, dtype=np.float64)
     if scale == "gray":
-        # Squeezed into 50..250 so that no cell is pure black or white; the text stays readable
-        # and the patch still looks like the image it came from.
-        level = int(50 + 200 * np.clip(value, 0, 255) / 255)
-        return QColor(level, level, level)
-    lut = colormap_lut("coolwarm")
-    index = int(np.clip(round(128 + 127 * value / magnitude), 0, 255)) if magnitude > 0 else 128
-    r, g, b = (int(c) for c in lut[index])
-    return QColor(r, g, b)
+        level = (50 + 200 * np.clip(values, 0, 255) / 255).astype(np.uint8)
+        return np.stack([level, level, level], axis=-1)
+    magnitude = float(np.abs(values).max()) if values.size else 0.0
+    if magnitude > 0:
+        index = np.clip(np.rint(128 + 127 * values / magnitude), 0, 255).astype(np.intp)
+    else:
+        index = np.full(values.shape, 128, dtype=np.intp)
+    return colormap_lut("coolwarm")[index]
 
 
-def _text_colour(background: QColor) -> QColor:
-    luminance = 0.299 * background.red() + 0.587 * background.green() + 0.114 * background.blue()
-    return QColor(20, 20, 20) if luminance >= 128 else QColor(245, 245, 245)
+def text_is_dark(colours: np.ndarray) -> np.ndarray:
+    """True where dark text reads better than light text on the background colour."""
+    rgb = colours.astype(np.float64)
+    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2] >= 128
 
 
 class NumberGrid(QWidget):
@@ -59,6 +68,11 @@ class NumberGrid(QWidget):
         super().__init__(parent)
         self._title = title
         self._values = np.zeros((0, 0))
+        self._distinct_texts: list[str] = []
+        self._text_index: list[list[int]] = []
+        self._fills: list[list[list[int]]] = []
+        self._dark: list[list[bool]] = []
+        self._colour_cache: dict[tuple[int, int, int], QColor] = {}
         self._marked: np.ndarray | None = None
         self._highlight: np.ndarray | None = None
         self._scale = "signed"
@@ -90,6 +104,8 @@ class NumberGrid(QWidget):
         array = np.asarray(values, dtype=np.float64)
         if array.ndim == 1:
             array = array[:, None]
+        if self._unchanged(array, scale, marked, highlight, digits):
+            return  # a still image re-published: nothing to redraw
         self._values = array
         self._scale = scale
         self._marked = None if marked is None else np.asarray(marked, dtype=bool).reshape(
@@ -97,18 +113,36 @@ class NumberGrid(QWidget):
         self._highlight = None if highlight is None else np.asarray(highlight, dtype=bool).reshape(
             array.shape)
         self._digits = digits
+        # Format each distinct value once (a 31x31 Gaussian has ~140 of its 961), and keep
+        # colours as plain lists: QColor objects are made only for the cells actually painted.
+        distinct, which = np.unique(array, return_inverse=True)
+        self._distinct_texts = [format_number(v, digits) for v in distinct.tolist()]
+        self._text_index = which.reshape(array.shape).tolist()
+        colours = cell_colours(array, scale)
+        self._fills = colours.tolist()
+        self._dark = text_is_dark(colours).tolist()
         self.setToolTip(PADDING_TOOLTIP if self._marked is not None and self._marked.any() else "")
         self._relayout()
 
+    def _unchanged(self, array: np.ndarray, scale: str, marked: np.ndarray | None,
+                   highlight: np.ndarray | None, digits: int) -> bool:
+        def same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+            if a is None or b is None:
+                return a is None and b is None
+            return a.shape == np.shape(b) and bool(np.array_equal(a, b))
+
+        return (self._values.shape == array.shape and bool(np.array_equal(self._values, array))
+                and (scale, digits) == (self._scale, self._digits)
+                and same(self._marked, marked) and same(self._highlight, highlight))
+
     def texts(self) -> list[list[str]]:
         """The strings drawn in the cells (what a person reads), row by row."""
-        return [[format_number(v, self._digits) for v in row] for row in self._values]
+        return [[self._distinct_texts[i] for i in row] for row in self._text_index]
 
     # -- geometry ------------------------------------------------------------------------
     def _relayout(self) -> None:
         metrics = QFontMetrics(self._font)
-        widest = max((metrics.horizontalAdvance(t) for row in self.texts() for t in row),
-                     default=10)
+        widest = max((metrics.horizontalAdvance(t) for t in self._distinct_texts), default=10)
         self._cell = QSize(max(24, widest + 8), max(20, metrics.height() + 6))
         self.updateGeometry()
         self.setFixedSize(self.sizeHint())
@@ -127,6 +161,13 @@ class NumberGrid(QWidget):
         return self.sizeHint()
 
     # -- drawing -------------------------------------------------------------------------
+    def _colour(self, rgb: list[int]) -> QColor:
+        key = (rgb[0], rgb[1], rgb[2])
+        colour = self._colour_cache.get(key)
+        if colour is None:
+            colour = self._colour_cache[key] = QColor(*key)
+        return colour
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
@@ -139,22 +180,30 @@ class NumberGrid(QWidget):
         if not self._values.size:
             return
         painter.setFont(self._font)
-        magnitude = float(np.abs(self._values).max())
         cw, ch = self._cell.width(), self._cell.height()
-        grid_pen = QPen(QColor(120, 120, 120), 1)
-        texts = self.texts()
-        for r, row in enumerate(self._values):
-            for c, value in enumerate(row):
+        rows, cols = self._values.shape
+        marked = self._marked.tolist() if self._marked is not None else None
+        hatch = QBrush(QColor(255, 160, 0, 170), Qt.BrushStyle.BDiagPattern)
+        centre = Qt.AlignmentFlag.AlignCenter
+        # Only the cells in the exposed area: inside a scroll area most of a 15x15 grid is not.
+        exposed = event.rect()
+        first_row = max(0, (exposed.top() - top - 1) // ch)
+        last_row = min(rows - 1, (exposed.bottom() - top - 1) // ch)
+        first_col = max(0, (exposed.left() - 1) // cw)
+        last_col = min(cols - 1, (exposed.right() - 1) // cw)
+        for r in range(first_row, last_row + 1):
+            for c in range(first_col, last_col + 1):
                 rect = QRectF(1 + c * cw, top + 1 + r * ch, cw, ch)
-                background = cell_colour(value, self._scale, magnitude)
-                painter.fillRect(rect, background)
-                if self._marked is not None and self._marked[r, c]:
-                    painter.fillRect(rect, QBrush(QColor(255, 160, 0, 170),
-                                                  Qt.BrushStyle.BDiagPattern))
-                painter.setPen(grid_pen)
-                painter.drawRect(rect)
-                painter.setPen(_text_colour(background))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, texts[r][c])
+                painter.fillRect(rect, self._colour(self._fills[r][c]))
+                if marked is not None and marked[r][c]:
+                    painter.fillRect(rect, hatch)
+                painter.setPen(_DARK_TEXT if self._dark[r][c] else _LIGHT_TEXT)
+                painter.drawText(rect, centre, self._distinct_texts[self._text_index[r][c]])
+        painter.setPen(QPen(QColor(120, 120, 120), 1))
+        for r in range(rows + 1):
+            painter.drawLine(1, top + 1 + r * ch, 1 + cols * cw, top + 1 + r * ch)
+        for c in range(cols + 1):
+            painter.drawLine(1 + c * cw, top + 1, 1 + c * cw, top + 1 + rows * ch)
         if self._highlight is not None:
             painter.setPen(QPen(QColor(255, 140, 0), 3))
             for r, c in np.argwhere(self._highlight):

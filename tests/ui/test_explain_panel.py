@@ -40,6 +40,7 @@ def _corners_and_middle(frame: np.ndarray) -> list[tuple[int, int]]:
 def test_numbers_equal_pixel_breakdown_and_convolve_at_corners(qtbot, state, frame, border):
     panel = PixelInspectorPanel(state)
     qtbot.addWidget(panel)
+    panel.show()
     state.update_conv(border=border)
     _publish(state, frame)
     expected_output = convolve(frame, KERNEL, border=border)
@@ -64,6 +65,7 @@ def test_numbers_equal_pixel_breakdown_and_convolve_at_corners(qtbot, state, fra
 def test_corner_marks_the_cells_outside_the_image(qtbot, state):
     panel = PixelInspectorPanel(state)
     qtbot.addWidget(panel)
+    panel.show()
     state.set_inspected_pixel((0, 0))
     marked = panel.rows[0].patch._marked
     assert marked[0].all() and marked[:, 0].all() and not marked[1:, 1:].any()
@@ -73,6 +75,7 @@ def test_corner_marks_the_cells_outside_the_image(qtbot, state):
 def test_channel_selector_shows_one_channel(qtbot, state, frame):
     panel = PixelInspectorPanel(state)
     qtbot.addWidget(panel)
+    panel.show()
     state.set_inspected_pixel((5, 6))
     panel.channel_box.setCurrentText("G")
     assert panel.explanation.channels == ("G",)
@@ -91,6 +94,7 @@ def test_channel_selector_shows_one_channel(qtbot, state, frame):
 def test_result_equals_the_output_pixel_for_other_settings(qtbot, state, frame, changes):
     panel = PixelInspectorPanel(state)
     qtbot.addWidget(panel)
+    panel.show()
     state.update_conv(**changes)
     _publish(state, frame)
     output = state.latest_result.output
@@ -114,6 +118,7 @@ def test_result_equals_the_output_pixel_for_other_settings(qtbot, state, frame, 
 def test_live_follows_new_frames_and_frozen_does_not(qtbot, state, frame):
     panel = PixelInspectorPanel(state)
     qtbot.addWidget(panel)
+    panel.show()
     state.set_inspected_pixel((3, 4))
     before = panel.explanation.parts[0]["patch"].copy()
     brighter = (255 - frame).astype(np.uint8)
@@ -130,6 +135,7 @@ def test_live_follows_new_frames_and_frozen_does_not(qtbot, state, frame):
 def test_large_kernel_builds_and_stays_exact(qtbot, state, frame):
     panel = PixelInspectorPanel(state)
     qtbot.addWidget(panel)
+    panel.show()
     big = gaussian_kernel(7, 2.5)
     state.set_kernel(big)
     _publish(state, frame)
@@ -143,9 +149,19 @@ def test_messages_without_image_or_pixel(qtbot):
     state = PlaygroundState()
     panel = PixelInspectorPanel(state)
     qtbot.addWidget(panel)
+    panel.show()
     assert "No image" in panel.title.text() and panel.explanation is None
     state.publish_result(state.pipeline.run(np.zeros((4, 5, 3), np.uint8)))
     assert "Click a pixel" in panel.title.text()
     state.set_inspected_pixel((40, 40))
     assert "outside" in panel.title.text() and panel.explanation is None
     assert panel.HELP_TITLE and "<p>" in panel.HELP_HTML
+
+
+def test_hidden_inspector_catches_up_when_shown(qtbot, state, frame):
+    panel = PixelInspectorPanel(state)
+    qtbot.addWidget(panel)
+    state.set_inspected_pixel((2, 2))
+    assert panel.explanation is None
+    panel.show()
+    assert panel.explanation is not None and panel.explanation.pixel == (2, 2)

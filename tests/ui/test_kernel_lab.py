@@ -47,6 +47,7 @@ def state(frame) -> PlaygroundState:
 def panel(qtbot, state):
     widget = KernelLabPanel(state)
     qtbot.addWidget(widget)
+    widget.show()
     return widget
 
 
@@ -166,6 +167,17 @@ def test_border_tab_shows_four_rules(panel, state):
 def test_help_and_no_image(qtbot):
     panel = KernelLabPanel(PlaygroundState())
     qtbot.addWidget(panel)
+    panel.show()
     panel.tabs.setCurrentIndex(2)
     assert "No image" in panel.border_note.text()
     assert "<p>" in KernelLabPanel.HELP_HTML and KernelLabPanel.HELP_TITLE
+
+
+def test_hidden_lab_does_no_work_and_catches_up_when_shown(qtbot, state):
+    lab = KernelLabPanel(state)
+    qtbot.addWidget(lab)
+    lab.tabs.setCurrentIndex(1)
+    state.set_kernel(presets.get("sharpen"))
+    assert lab.written_grid.values.size == 0  # never shown: nothing computed
+    lab.show()
+    np.testing.assert_array_equal(lab.written_grid.values, presets.get("sharpen").weights)
