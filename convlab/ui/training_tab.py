@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import math
 import os
+import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QThread, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -57,6 +58,8 @@ from convlab.ui.training_worker import (
     evaluate,
 )
 
+#: seconds between insight-tab refreshes while training runs
+INSIGHT_INTERVAL = 0.5
 #: how long shutdown waits for a thread still loading data before giving up on it
 LATE_JOIN_MS = 5000
 
@@ -111,6 +114,7 @@ class TrainingTab(QWidget):
         self._live_text = ""
         self._steps_done = 0
         self._last_scores = (math.nan, math.nan, 0.0)
+        self._last_insight = 0.0
 
         self.webcam_classes = webcam_classes or WebcamClasses(parent=self)
         if self.webcam_classes.load_problem:
@@ -333,7 +337,7 @@ class TrainingTab(QWidget):
         self.progress.setFormat("preparing data…")
         self.status.setText(f"Preparing {spec.describe()}…")
         self._set_running(True)
-        thread.start()
+        thread.start(QThread.Priority.LowPriority)  # the GUI and the camera come first
 
     def pause(self) -> None:
         if self._thread is not None:
@@ -557,6 +561,10 @@ class TrainingTab(QWidget):
 
     def _refresh_insight(self) -> None:
         """Recompute only the visible insight tab (one forward pass: about a millisecond)."""
+        now = time.monotonic()
+        if self._thread is not None and now - self._last_insight < INSIGHT_INTERVAL:
+            return  # while training, twice a second is plenty for the eye
+        self._last_insight = now
         current = self.insight.currentWidget()
         if current is self.sample_tab:
             self.sample_tab.refresh()

@@ -76,6 +76,7 @@ class WebcamClasses(QObject):
         self.crops: list[list[np.ndarray]] = [[], []]
         self.path = autosave_path or default_autosave_path()
         self.load_problem = ""
+        self._dirty = False
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(1000)
@@ -125,8 +126,10 @@ class WebcamClasses(QObject):
 
     # ------------------------------------------------------------------ persistence
     def save(self) -> None:
-        """Write all classes atomically (temporary file, then rename)."""
+        """Write all classes atomically (temporary file, then rename), if anything changed."""
         self._save_timer.stop()
+        if not self._dirty:
+            return
         arrays = {
             f"class{index}": np.array(crops, dtype=np.uint8).reshape(-1, THUMB_SIZE, THUMB_SIZE, 3)
             for index, crops in enumerate(self.crops)
@@ -136,6 +139,7 @@ class WebcamClasses(QObject):
         with open(temporary, "wb") as handle:
             np.savez_compressed(handle, names=np.array(self.names), **arrays)
         os.replace(temporary, self.path)
+        self._dirty = False
 
     def _load(self) -> None:
         if not self.path.exists():
@@ -155,6 +159,7 @@ class WebcamClasses(QObject):
             self.names, self.crops = names, crops
 
     def _changed(self) -> None:
+        self._dirty = True
         self._save_timer.start()
         self.changed.emit()
 

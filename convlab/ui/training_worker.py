@@ -254,6 +254,7 @@ class TrainingThread(QThread):
             for run in progress:
                 if not run.finished:
                     epoch_end |= self._one_batch(run, dataset)
+                    time.sleep(0)  # hand the GIL to the GUI thread between batches
             now = time.perf_counter()
             if stepping or epoch_end or now - last_emit >= EMIT_INTERVAL or self._paused:
                 self._emit(progress, started, paused_seconds)

@@ -43,8 +43,7 @@ def tab(qtbot, state, tmp_path):
 
 
 def wait_idle(qtbot, tab, timeout=20000):
-    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [],
-                    timeout=timeout)
+    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=timeout)
 
 
 def long_run(tab):
@@ -153,8 +152,7 @@ def test_write_back_changes_the_network_and_undo_restores_it(qtbot, tab, state, 
     tab.filters.write_button.click()
     assert np.allclose(weights[1, 0], hand_made / 2.0, atol=1e-6)  # the effective weights
     assert np.array_equal(weights[0], original[0])
-    qtbot.waitUntil(lambda: "Validation accuracy after writing" in tab.status.text(),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: "Validation accuracy after writing" in tab.status.text(), timeout=5000)
     assert tab.filters.undo_button.isEnabled()
     tab.filters.undo_button.click()
     assert np.array_equal(weights, original)
