@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDockWidget,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -30,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from convlab.engine.pipeline import Pipeline, PipelineResult
+from convlab.errors import ConvlabError
 from convlab.ui.help import show_help
 from convlab.ui.settings import Settings
 from convlab.ui.source_menu import SourceMenu
@@ -65,6 +70,7 @@ KernelEditorPanel = _panel("kernel_editor", "KernelEditorPanel")
 TrainingTab = _panel("training_tab", "TrainingTab")
 
 WINDOW_TITLE = "ConvLab — convolution playground"
+_HOVER_HINT = "Hover over a picture to read pixel values"
 _GENERAL_HELP = (
     "<p><b>ConvLab</b> slides a small grid of weights (the <i>kernel</i>) over a picture. "
     "Every output pixel is the weighted sum of the input pixels under the grid.</p>"
@@ -151,7 +157,12 @@ class MainWindow(QMainWindow):
         self.state, self.worker, self.settings = state, worker, settings
         self.setWindowTitle(WINDOW_TITLE)
         self.setAcceptDrops(True)
-        self.resize(1500, 920)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        if room is not None and room.width() > 200:
+            self.resize(min(1500, room.width() - 40), min(920, room.height() - 60))
+        else:
+            self.resize(1500, 920)
         self.source_info: SourceInfo | None = None
         self.last_result: PipelineResult | None = None
         self.displayed_frames = 0
@@ -174,11 +185,16 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(playground, "Playground")
-        self.tabs.addTab(ArithmeticPanel(state), "Arithmetic")
-        self.tabs.addTab(WhyCnnPanel(state), "Why CNNs?")
-        self.tabs.addTab(KernelLabPanel(state), "Kernel lab")
         self.training_tab = TrainingTab(state)
-        self.tabs.addTab(self.training_tab, "Train")
+        self.tab_panels = [
+            ArithmeticPanel(state),
+            WhyCnnPanel(state),
+            KernelLabPanel(state),
+            self.training_tab,
+        ]
+        titles = ("Arithmetic", "Why CNNs?", "Kernel lab", "Train")
+        for panel, title in zip(self.tab_panels, titles):
+            self.tabs.addTab(_scrollable(panel), title)
         self.setCentralWidget(self.tabs)
 
         self.kernel_panel = KernelEditorPanel(state)
@@ -259,11 +275,18 @@ class MainWindow(QMainWindow):
         self.source_label = QLabel("No source")
         self.rate_label = QLabel("")
         self.timing_label = QLabel("")
-        self.hover_label = QLabel("Hover over the image to read pixel values")
+        self.hover_label = QLabel(_HOVER_HINT)
         for label in (self.source_label, self.rate_label, self.timing_label, self.hover_label):
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
+        # fixed widths: a long file name or value is cut, it never widens the window
+        self.source_label.setFixedWidth(250)
+        self.rate_label.setFixedWidth(100)
+        self.timing_label.setFixedWidth(180)
+        self.hover_label.setFixedWidth(380)
+        self.source_label.setToolTip("The source: name, size (width x height), kind")
         self.timing_label.setToolTip("Milliseconds per frame: filtering (worker), display (GUI)")
+        self.hover_label.setToolTip("The pixel under the mouse: its value in the input and output")
         self._status_timer = QTimer(self, interval=500, timeout=self._update_rates)
         self._status_timer.start()
 
@@ -367,6 +390,7 @@ class MainWindow(QMainWindow):
         if info.preview_of is not None:
             size += f" (preview of {info.preview_of[1]}x{info.preview_of[0]})"
         self.source_label.setText(f"{info.name} · {size} · {kind}")
+        self.source_label.setToolTip(f"{info.spec}")
         self.statusBar().showMessage(f"Opened {info.name}", 4000)
         if self.banner.isVisible() and "lost" in self.banner.text().lower():
             self.banner.hide()
@@ -380,21 +404,26 @@ class MainWindow(QMainWindow):
 
     def _update_rates(self) -> None:
         times = self._display_times
-        if len(times) >= 2 and time.perf_counter() - times[-1] < 1.0:
+        info = self.source_info
+        if info is not None and info.is_still:
+            self.rate_label.setText("still image")
+        elif self.worker.frozen:
+            self.rate_label.setText("frozen (Space: live)")
+        elif len(times) >= 2 and time.perf_counter() - times[-1] < 1.0:
             fps = (len(times) - 1) / (times[-1] - times[0])
             self.rate_label.setText(f"{fps:5.1f} fps")
         else:
-            self.rate_label.setText("idle" if self.displayed_frames else "")
+            self.rate_label.setText("waiting for frames" if info else "")
         if self.last_result is not None:
             self.timing_label.setText(
-                f"filter {self.last_result.filter_ms:5.1f} ms · display {self._display_ms:4.1f} ms"
+                f"filter {self.last_result.filter_ms:.1f} ms · draw {self._display_ms:.1f} ms"
             )
 
     def _hover(self, position: tuple[int, int] | None) -> None:
         self._hovered = position
         result = self.last_result
         if position is None or result is None:
-            self.hover_label.setText("Hover over the image to read pixel values")
+            self.hover_label.setText(_HOVER_HINT)
             return
         row, col = position
         source = _format_value(result.frame, row, col)
@@ -405,7 +434,7 @@ class MainWindow(QMainWindow):
         out_row = int(np.floor((row + 0.5 - rect.top()) * values.shape[0] / rect.height()))
         out_col = int(np.floor((col + 0.5 - rect.left()) * values.shape[1] / rect.width()))
         output = _format_value(values, out_row, out_col)
-        self.hover_label.setText(f"(row {row}, col {col})  in {source}  →  out {output}")
+        self.hover_label.setText(f"row {row}, col {col}: in {source} → out {output}")
 
     # ----------------------------------------------------------------------------- drag and drop
     def dragEnterEvent(self, event) -> None:
@@ -418,11 +447,9 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------------------- closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        for panel in self._panels():
-            can_close = getattr(panel, "can_close", None)
-            if can_close is not None and not can_close():
-                event.ignore()
-                return
+        if not self._keep_unsaved_network():
+            event.ignore()
+            return
         self.save_settings()
         for panel in self._panels():
             shutdown = getattr(panel, "shutdown", None)
@@ -433,6 +460,51 @@ class MainWindow(QMainWindow):
         self.worker.stop(timeout=1.0)
         super().closeEvent(event)
 
+    def _keep_unsaved_network(self) -> bool:
+        """A trained network nobody saved: ask where to save it, or keep a recovery copy.
+
+        Headless runs (tests, scripted checks) and a hidden window are never asked: the
+        network goes to ``recovered-network.npz`` next to the settings, so nothing is lost
+        and nothing blocks. False means the person cancelled the quit.
+        """
+        tab = self.training_tab
+        if not getattr(tab, "has_unsaved_model", lambda: False)():
+            return True
+        tab.stop()
+        interactive = self.isVisible() and QGuiApplication.platformName() not in (
+            "offscreen",
+            "minimal",
+        )
+        target = self.settings.path.with_name("recovered-network.npz")
+        if interactive:
+            buttons = (
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel
+            )
+            answer = QMessageBox.question(
+                self, "Quit ConvLab", "The network you trained is not saved. Save it first?",
+                buttons, QMessageBox.StandardButton.Save,
+            )  # fmt: skip
+            if answer == QMessageBox.StandardButton.Cancel:
+                return False
+            if answer == QMessageBox.StandardButton.Discard:
+                return True
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save the trained network", str(Path.home() / "convlab-network.npz"),
+                "Networks (*.npz)",
+            )  # fmt: skip
+            if not path:
+                return False
+            target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tab.save_model(target)
+        except ConvlabError as error:
+            self.show_message(str(error), "error")
+            return not interactive
+        return True
+
     def save_settings(self) -> None:
         self.settings.set("window/geometry", bytes(self.saveGeometry().data()))
         self.settings.set("window/state", bytes(self.saveState().data()))
@@ -440,12 +512,16 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def _panels(self) -> list[QWidget]:
-        return [
-            self.kernel_panel,
-            self.inspector_panel,
-            self.maps_panel,
-            *(self.tabs.widget(i) for i in range(1, self.tabs.count())),
-        ]
+        return [self.kernel_panel, self.inspector_panel, self.maps_panel, *self.tab_panels]
+
+
+def _scrollable(panel: QWidget) -> QScrollArea:
+    """A teaching tab in a scroll area: its minimum size must not set the window's."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(panel)
+    return area
 
 
 def _format_value(array: np.ndarray, row: int, col: int) -> str:

@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -302,6 +302,8 @@ class CompareView(QWidget):
         self._thumbnail_box = thumb_box
         self._thumbnail.setVisible(False)
 
+        # a child timer (not QTimer.singleShot): it dies with the view, never fires after it
+        self._fit_timer = QTimer(self, singleShot=True, interval=0, timeout=self.output_view.fit)
         self._mode = "side_by_side"
         self._source_shape: tuple[int, int] | None = None
         self._last_frame: np.ndarray | None = None
@@ -326,11 +328,16 @@ class CompareView(QWidget):
         self._thumbnail.setVisible(mode == "thumbnail")
         self.output_view.set_title("Input | Output" if wipe else "Output")
         if wipe and self._source_shape is not None:
-            self._divider.setValue(self._source_shape[1] / 2)
+            # start the divider in the middle of what is on screen (the view may be zoomed)
+            left, right = self.output_view.viewbox.viewRange()[0]
+            middle = (max(left, 0.0) + min(right, float(self._source_shape[1]))) / 2
+            self._divider.setValue(middle)
         if self._last_frame is not None:
             self._show_frame_extras(self._last_frame, force=True)
         self._update_clip()
         self._place_thumbnail()
+        # the visible view changed size: show the whole picture once the layout has settled
+        self._fit_timer.start()
 
     def divider_position(self) -> float:
         return float(self._divider.value())
