@@ -281,17 +281,110 @@ def mnist_normalize(image: np.ndarray, box: int = 20, size: int = 28) -> np.ndar
     return np.clip(placed, 0, 255).astype(np.uint8)
 
 
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, stop: float) -> np.ndarray:
+    """Points of an elliptical arc in the unit box; angles in degrees, 0 = right, 90 = down."""
+    angles = np.deg2rad(np.linspace(start, stop, max(4, int(abs(stop - start) / 10))))
+    return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=1)
+
+
+def _line(*points: tuple[float, float]) -> np.ndarray:
+    return np.array(points, dtype=float)
+
+
+def _digit_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Pen strokes of a hand-written ``digit`` in a unit box (x right, y down), with the
+    proportions, loop sizes and styles (open or closed 4, crossed 7, flagged 1...) drawn at
+    random, the way people vary."""
+
+    def u(low: float, high: float) -> float:
+        return float(rng.uniform(low, high))
+
+    if digit == 0:
+        return [_arc(0.5, 0.5, u(0.3, 0.5), 0.5, -90 + u(-20, 20), 270 + u(0, 25))]
+    if digit == 1:
+        top, bottom = (u(0.4, 0.7), 0.0), (u(0.3, 0.6), 1.0)
+        strokes = [_line(top, bottom)]
+        if rng.random() < 0.4:  # a flag at the top
+            strokes = [_line((top[0] - u(0.15, 0.3), u(0.1, 0.3)), top, bottom)]
+        if rng.random() < 0.15:  # a foot
+            strokes.append(_line((bottom[0] - 0.2, 1.0), (bottom[0] + 0.2, 1.0)))
+        return strokes
+    if digit == 2:
+        radius = u(0.3, 0.45)
+        top = _arc(0.5, radius, radius, radius, u(180, 215), u(370, 410))
+        foot_y = 1.0 - u(0.0, 0.05)
+        return [
+            np.vstack([top, _line((u(0.0, 0.15), foot_y), (u(0.8, 1.0), foot_y + u(-0.05, 0)))])
+        ]
+    if digit == 3:
+        middle = u(0.4, 0.5)
+        upper = _arc(0.45, middle / 2, 0.4, middle / 2, u(180, 220), 450)
+        lower = _arc(0.45, (1 + middle) / 2, 0.5, (1 - middle) / 2, -90, u(130, 160))
+        return [np.vstack([upper, lower])]
+    if digit == 4:
+        bar, stem = u(0.55, 0.7), u(0.6, 0.75)
+        if rng.random() < 0.5:  # closed: one stroke down-left, across, then the stem
+            return [
+                _line((stem, 0.0), (u(0.0, 0.1), bar), (1.0, bar)),
+                _line((stem, u(0.0, 0.2)), (stem + u(-0.05, 0.05), 1.0)),
+            ]
+        return [  # open: an L, then the stem
+            _line((u(0.05, 0.2), 0.0), (u(0.0, 0.1), bar), (1.0, bar)),
+            _line((stem, 0.0), (stem + u(-0.05, 0.05), 1.0)),
+        ]
+    if digit == 5:
+        neck = u(0.35, 0.5)
+        belly = _arc(0.45, (1 + neck) / 2, 0.5, (1 - neck) / 2, -120, u(130, 160))
+        return [_line((u(0.8, 1.0), 0.0), (0.2, 0.0), (u(0.1, 0.2), neck + 0.05)), belly]
+    if digit == 6:
+        loop_r = u(0.25, 0.35)
+        descent = _arc(0.5 + loop_r, 1 - loop_r, 0.5 + u(0.05, 0.2), 1 - loop_r, -100, -180)
+        loop = _arc(0.5, 1 - loop_r, loop_r + 0.1, loop_r, 180, 540)
+        return [np.vstack([descent, loop])]
+    if digit == 7:
+        strokes = [_line((u(0.0, 0.1), u(0.0, 0.1)), (1.0, 0.0), (u(0.25, 0.5), 1.0))]
+        if rng.random() < 0.2:  # crossed
+            strokes.append(_line((0.35, 0.55), (0.85, 0.5)))
+        return strokes
+    if digit == 8:
+        waist = u(0.4, 0.5)
+        top = _arc(0.5, waist / 2, u(0.28, 0.4), waist / 2, 90, 450)
+        bottom = _arc(0.5, (1 + waist) / 2, u(0.35, 0.5), (1 - waist) / 2, -90, 270)
+        return [top, bottom]
+    # 9
+    loop_r = u(0.25, 0.35)
+    loop = _arc(0.5, loop_r, 0.45, loop_r, 0, 360)
+    tail_x = 0.95 - u(0.0, 0.25)
+    if rng.random() < 0.5:
+        return [loop, _line((0.95, loop_r), (tail_x, 1.0))]
+    return [np.vstack([loop, _arc(0.45, loop_r, 0.5, 1 - loop_r, 0, u(80, 120))])]
+
+
 def _draw_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
-    font = int(_FONTS[rng.integers(len(_FONTS))])
-    if rng.random() < 0.3:
-        font |= cv2.FONT_ITALIC
-    text = str(digit)
-    (text_w, text_h), _ = cv2.getTextSize(text, font, 1.0, 1)
-    font_scale = 56.0 / text_h
-    thickness = int(rng.integers(4, 13))
+    """One digit on a large canvas: hand-style pen strokes most of the time, otherwise one of
+    OpenCV's fonts; then a random affine transform and MNIST's centring."""
     canvas = np.zeros((_CANVAS, _CANVAS), dtype=np.uint8)
-    origin = (int(_CANVAS / 2 - font_scale * text_w / 2), int(_CANVAS / 2 + 28))
-    cv2.putText(canvas, text, origin, font, font_scale, 255, thickness, cv2.LINE_AA)
+    if digit == 0 or rng.random() < 0.75:  # fonts draw 0 with a dot or slash: never MNIST-like
+        width, height = rng.uniform(30, 48), 56.0
+        origin = np.array([(_CANVAS - width) / 2, (_CANVAS - height) / 2])
+        strokes = [
+            (origin + points * [width, height]) * 16 for points in _digit_strokes(digit, rng)
+        ]  # x16: cv2 draws with 4 bits of sub-pixel precision (shift=4)
+        thickness = int(rng.integers(5, 13))
+        for points in strokes:
+            cv2.polylines(
+                canvas, [points.astype(np.int32)], False, 255, thickness, cv2.LINE_AA, shift=4
+            )
+    else:
+        font = int(_FONTS[rng.integers(len(_FONTS))])
+        if rng.random() < 0.3:
+            font |= cv2.FONT_ITALIC
+        text = str(digit)
+        (text_w, text_h), _ = cv2.getTextSize(text, font, 1.0, 1)
+        font_scale = 56.0 / text_h
+        thickness = int(rng.integers(2, 7))
+        origin = (int(_CANVAS / 2 - font_scale * text_w / 2), int(_CANVAS / 2 + 28))
+        cv2.putText(canvas, text, origin, font, font_scale, 255, thickness, cv2.LINE_AA)
     canvas = cv2.warpAffine(
         canvas, _random_affine(rng, _CANVAS / 2), (_CANVAS, _CANVAS), flags=cv2.INTER_LINEAR
     )
@@ -301,14 +394,14 @@ def _draw_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
 def _finish(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Blur a little, vary the ink and add faint noise, so no two samples are pixel-perfect."""
     result = image.astype(np.float32)
-    sigma = rng.uniform(0.0, 0.8)
-    if sigma > 0.2:
+    sigma = rng.uniform(0.0, 0.7)
+    if sigma > 0.3:
         result = cv2.GaussianBlur(result, (0, 0), sigma)
         peak = result.max()
         if peak > 0:
             result *= 255.0 / peak
-    result *= rng.uniform(0.8, 1.0)
-    result += rng.normal(0.0, rng.uniform(0.0, 6.0), result.shape)
+    result *= rng.uniform(0.9, 1.0)
+    result += rng.normal(0.0, rng.uniform(0.0, 4.0), result.shape)
     return np.clip(result, 0, 255).astype(np.uint8)
 
 
