@@ -170,6 +170,11 @@ class ConfusionMatrix(QWidget):
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
+    def clear(self) -> None:
+        self.matrix = np.zeros((0, 0), dtype=np.int64)
+        self.names = []
+        self.update()
+
     def set_counts(self, labels: np.ndarray, predictions: np.ndarray, names: list[str]) -> None:
         size = len(names)
         self.matrix = np.zeros((size, size), dtype=np.int64)

@@ -333,6 +333,7 @@ class TrainingTab(QWidget):
         self.filters.set_write_back_state(False)
         self.curves.clear()
         self.filters.reset_history()
+        self._clear_evaluation()
         self.progress.setRange(0, 0)  # busy until the data is ready
         self.progress.setFormat("preparing data…")
         self.status.setText(f"Preparing {spec.describe()}…")
@@ -363,6 +364,7 @@ class TrainingTab(QWidget):
             self.status.setText(self.status.text() + "  — stopped")
             self._retire_thread()
             self._set_running(False)
+            self._end_busy_progress("stopped")
 
     def reset(self) -> None:
         """Forget the network: a fresh random one from the settings, no curves, no history."""
@@ -373,6 +375,8 @@ class TrainingTab(QWidget):
         self._write_backs.clear()
         self.filters.set_write_back_state(False)
         self._show_untrained()
+        self._clear_evaluation()
+        self._end_busy_progress("ready")
         self.status.setText("Reset: a fresh, untrained network.")
 
     def _retire_thread(self) -> None:
@@ -484,6 +488,8 @@ class TrainingTab(QWidget):
                 self._model = sender.runs[0].model
             self._unsaved = self._unsaved or self._steps_done > 0
             self._set_running(False)
+            if not sender.runs:  # ended before any network existed (e.g. unreadable data)
+                self._end_busy_progress(outcome)
         if self._owns_stopped(sender):
             # the thread has ended: its network is ours now, use it directly for the views
             self._view_model = self._model
@@ -498,6 +504,13 @@ class TrainingTab(QWidget):
             elif outcome == "failed":
                 self.progress.setFormat("failed")
         self._forget_thread(sender)
+
+    def _end_busy_progress(self, outcome: str) -> None:
+        """Turn the "preparing data" busy bar back into a plain, labelled one."""
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat(outcome)
 
     def _forget_thread(self, thread: TrainingThread) -> None:
         """Called when ``completed`` arrives: run() has returned, so the wait is immediate."""
@@ -551,6 +564,11 @@ class TrainingTab(QWidget):
             dataset.val_labels, evaluation["predictions"], dataset.class_names
         )
         self.mistakes.show_mistakes(dataset, evaluation["predictions"], evaluation["probabilities"])
+
+    def _clear_evaluation(self) -> None:
+        self._evaluation = None
+        self.confusion.clear()
+        self.mistakes.clear()
 
     def _set_insight_context(self) -> None:
         model, dataset = self._view_model, self._dataset

@@ -9,6 +9,7 @@ import math
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QWidget
 
 from convlab.cnn import Adam
 from convlab.cnn.train import train
@@ -18,6 +19,7 @@ from convlab.errors import DataError
 from convlab.ui.state import PlaygroundState
 from convlab.ui.training_data import DataSpec
 from convlab.ui.training_draw import prepare_drawing
+from convlab.ui.training_live import LiveClassificationOverlay
 from convlab.ui.training_settings import ModelRecipe, hand_made_bank
 from convlab.ui.training_tab import TrainingTab, conv_layers
 from convlab.ui.training_webcam import WebcamCapturePanel, WebcamClasses, frame_to_sample
@@ -220,3 +222,23 @@ def test_hand_made_first_layer_holds_the_designed_kernels_and_stays_frozen():
         pass
     assert np.array_equal(conv1.params["weight"], before1)
     assert not np.array_equal(conv2.params["weight"], before2)
+
+
+def test_live_overlay_shows_the_prediction_over_a_view_and_hides_when_empty(qtbot):
+    from PySide6.QtCore import QObject, Signal
+
+    class Source(QObject):
+        liveClassification = Signal(str)
+
+    view = QWidget()
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    view.show()
+    source = Source()
+    overlay = LiveClassificationOverlay.attach(view, source.liveClassification)
+    assert not overlay.isVisible()
+    source.liveClassification.emit("thumbs up 93%")
+    assert overlay.isVisible() and overlay.text() == "thumbs up 93%"
+    assert overlay.parentWidget() is view and overlay.geometry().top() >= 0
+    source.liveClassification.emit("")
+    assert not overlay.isVisible()
