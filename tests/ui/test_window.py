@@ -253,3 +253,42 @@ def test_closing_stops_the_worker_within_a_second(window):
     window.close()
     assert not window.worker.isRunning()
     assert time.perf_counter() - started < 1.0
+
+
+def test_closing_while_filtering_and_training_stops_everything_and_keeps_the_network(
+    window, qtbot
+):
+    from PySide6.QtWidgets import QPushButton
+
+    window.worker.open("pattern")
+    window.findChild(QPushButton, "trainButton").click()
+    qtbot.waitUntil(lambda: window.training_tab.steps_done() > 0, timeout=20000)
+    started = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - started < 1.0
+    assert not window.worker.isRunning()
+    assert window.training_tab.running_threads() == []
+    assert window.settings.path.with_name("recovered-network.npz").is_file()
+
+
+def test_a_huge_image_is_previewed_live_and_exported_in_full(window, qtbot, tmp_path):
+    big = np.ascontiguousarray(np.tile(make_scene(100, 120), (25, 25, 1)))  # 2500x3000
+    path = tmp_path / "huge.png"
+    cv2.imwrite(str(path), big)
+    with qtbot.waitSignal(window.worker.sourceOpened, timeout=10000) as opened:
+        window.source_menu.open_spec(str(path))
+    info = opened.args[0]
+    assert info.preview_of == (2500, 3000)
+    assert info.width * info.height <= 2_000_000
+    qtbot.waitUntil(lambda: "preview" in window.banner.text(), timeout=3000)
+    window.state.set_kernel(presets.get("box"))
+    result = wait_for_result(qtbot, window)
+    assert result.frame.shape[:2] == (info.height, info.width)
+    target = tmp_path / "full.npy"
+    with qtbot.waitSignal(window.source_menu.exportFinished, timeout=10000):
+        window.source_menu.export_npy(str(target))
+    values = np.load(target)
+    assert values.shape[:2] == (2500, 3000)
+    full = cv2.cvtColor(big, cv2.COLOR_BGR2RGB)
+    np.testing.assert_allclose(values[1000:1010, 2000:2010], convolve(
+        full, presets.get("box"))[1000:1010, 2000:2010], atol=1e-3)
