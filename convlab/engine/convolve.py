@@ -158,10 +158,6 @@ class Geometry:
     stride: int
     dilation: int
 
-    @property
-    def pixels_in(self) -> int:
-        return self.in_size[0] * self.in_size[1]
-
 
 def _dilate(weights: np.ndarray, dilation: int) -> np.ndarray:
     """Insert ``dilation - 1`` zeros between taps (along both axes of a 2-D, or a 1-D array)."""
@@ -513,7 +509,8 @@ _METHODS: dict[str, Callable[[_Job], np.ndarray]] = {
 # -- public entry points --------------------------------------------------------------------
 
 def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int, stride: int,
-              dilation: int, mode: str, channels: str) -> tuple[_Job, bool, Kernel]:
+              dilation: int, mode: str, channels: str) -> tuple[_Job, bool]:
+    """Validate every argument (naming the bad one) and gather what the methods need."""
     kernel = as_kernel(kernel)
     _choice(border, BORDERS, "border")
     _choice(mode, MODES, "mode")
@@ -535,7 +532,7 @@ def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int,
         dilation=dilation,
     )
     job = _Job(prepared, np.ascontiguousarray(weights), kernel.offset, border, geometry)
-    return job, keep_axis, kernel
+    return job, keep_axis
 
 
 def _choose(job: _Job) -> str:
@@ -549,7 +546,7 @@ def plan(image_shape: Sequence[int], kernel: Kernel | Any, *, border: str = "ref
          mode: str = "correlate") -> str:
     """The method ``convolve`` would pick (for the status bar and the benchmark)."""
     probe = np.zeros(tuple(int(n) for n in image_shape[:2]), dtype=np.uint8)
-    job, _, _ = _make_job(probe, kernel, border, padding, stride, dilation, mode, "per_channel")
+    job, _ = _make_job(probe, kernel, border, padding, stride, dilation, mode, "per_channel")
     return _choose(job)
 
 
@@ -565,8 +562,7 @@ def convolve(image: Any, kernel: Kernel | Any, *, border: str = "reflect101",
     computation (for tests and benchmarks); ``"auto"`` picks the fastest by a measured cost model.
     """
     _choice(method, METHODS, "method")
-    job, keep_axis, _ = _make_job(image, kernel, border, padding, stride, dilation, mode,
-                                  channels)
+    job, keep_axis = _make_job(image, kernel, border, padding, stride, dilation, mode, channels)
     chosen = _choose(job) if method == "auto" else method
     result = _METHODS[chosen](job)
     if keep_axis and result.ndim == 2:
