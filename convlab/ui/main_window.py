@@ -39,7 +39,7 @@ from convlab.ui.help import show_help
 from convlab.ui.settings import Settings
 from convlab.ui.source_menu import SourceMenu
 from convlab.ui.state import PlaygroundState
-from convlab.ui.views import COMPARE_MODES, CompareView, place_output
+from convlab.ui.views import COMPARE_MODES, OUTPUT_TITLE, CompareView, place_output
 from convlab.ui.workers import FilterWorker, SourceInfo
 
 
@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for dock in self.docks:
             view.addAction(dock.toggleViewAction())
+        view.addAction("&Reset panel layout", self.reset_layout)
 
         help_menu = menus.addMenu("&Help")
         help_action = help_menu.addAction("&What am I looking at?", self.show_context_help)
@@ -305,7 +306,14 @@ class MainWindow(QMainWindow):
         self.compare.pixelClicked.connect(lambda r, c: state.set_inspected_pixel((r, c)))
         self.compare.hovered.connect(self._hover)
 
+    def reset_layout(self) -> None:
+        """Put the docks back where they start (after one was closed or floated away)."""
+        self.restoreState(self._default_layout)
+        for dock in self.docks:
+            dock.show()
+
     def _restore_layout(self) -> None:
+        self._default_layout = self.saveState()
         geometry = self.settings.get("window/geometry")
         if geometry:
             self.restoreGeometry(QByteArray(geometry))
@@ -346,6 +354,7 @@ class MainWindow(QMainWindow):
         started = time.perf_counter()
         pipeline = self.state.pipeline
         self.compare.show_result(result.frame, *self._output_picture(result, pipeline))
+        self.compare.set_output_name(_output_name(result))
         self.last_result = result
         self.state.publish_result(result)
         self.displayed_frames += 1
@@ -522,6 +531,15 @@ def _scrollable(panel: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(panel)
     return area
+
+
+def _output_name(result: PipelineResult) -> str:
+    if result.selected is None:
+        return OUTPUT_TITLE
+    kernel_name = result.selected.kernel.name or "custom kernel"
+    if result.selected is result.combined:
+        return "Combined map · gradient magnitude √(m1² + m2²)"
+    return f"Feature map · {kernel_name}"
 
 
 def _format_value(array: np.ndarray, row: int, col: int) -> str:

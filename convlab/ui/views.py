@@ -39,6 +39,8 @@ COMPARE_MODES: dict[str, str] = {
     "output": "Output only",
     "thumbnail": "Output with original in a corner",
 }
+INPUT_TITLE = "Input · click a pixel to inspect it"
+OUTPUT_TITLE = "Output · the input filtered by the kernel"
 _THUMBNAIL_WIDTH = 220
 _FOOTPRINT_COLOUR = QColor(0, 220, 255)
 _BORDER_COLOUR = QColor(255, 150, 0)
@@ -259,9 +261,9 @@ class CompareView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.source_view = ImageView("Input", self)
+        self.source_view = ImageView(INPUT_TITLE, self)
         self.source_view.setObjectName("sourceView")
-        self.output_view = ImageView("Output", self)
+        self.output_view = ImageView(OUTPUT_TITLE, self)
         self.output_view.setObjectName("outputView")
         self.output_view.link_to(self.source_view)
         self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -305,6 +307,7 @@ class CompareView(QWidget):
         # a child timer (not QTimer.singleShot): it dies with the view, never fires after it
         self._fit_timer = QTimer(self, singleShot=True, interval=0, timeout=self.output_view.fit)
         self._mode = "side_by_side"
+        self._output_name = OUTPUT_TITLE
         self._source_shape: tuple[int, int] | None = None
         self._last_frame: np.ndarray | None = None
         self.output_view.installEventFilter(self)
@@ -326,7 +329,7 @@ class CompareView(QWidget):
         self._underlay.setVisible(wipe)
         self._divider.setVisible(wipe)
         self._thumbnail.setVisible(mode == "thumbnail")
-        self.output_view.set_title("Input | Output" if wipe else "Output")
+        self._refresh_output_title()
         if wipe and self._source_shape is not None:
             # start the divider in the middle of what is on screen (the view may be zoomed)
             left, right = self.output_view.viewbox.viewRange()[0]
@@ -338,6 +341,18 @@ class CompareView(QWidget):
         self._place_thumbnail()
         # the visible view changed size: show the whole picture once the layout has settled
         self._fit_timer.start()
+
+    def set_output_name(self, name: str) -> None:
+        """What the output view is showing (the kernel's output, or one feature map)."""
+        if name != self._output_name:
+            self._output_name = name
+            self._refresh_output_title()
+
+    def _refresh_output_title(self) -> None:
+        if self._mode == "wipe":
+            self.output_view.set_title(f"◀ Input  |  {self._output_name} ▶")
+        else:
+            self.output_view.set_title(self._output_name)
 
     def divider_position(self) -> float:
         return float(self._divider.value())
