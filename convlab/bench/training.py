@@ -81,13 +81,19 @@ def run(args: list[str]) -> int:
     tab.shutdown()
     training_gaps = np.array(gaps or [0.0])
     idle_gaps = np.array(baseline or [0.0])
-    print(f"training: {tab.steps_done()} steps in {seconds:.1f} s "
-          f"({tab.status.text().split('·')[-1].strip()})")
-    print(f"progress updates: {len(update_ms)}, slowest {max(update_ms or [0]):.1f} ms, "
-          f"median {float(np.median(update_ms or [0])):.1f} ms")
+    print(
+        f"training: {tab.steps_done()} steps in {seconds:.1f} s "
+        f"({tab.status.text().split('·')[-1].strip()})"
+    )
+    print(
+        f"progress updates: {len(update_ms)}, slowest {max(update_ms or [0]):.1f} ms, "
+        f"median {float(np.median(update_ms or [0])):.1f} ms"
+    )
     for label, values in (("idle", idle_gaps), ("training", training_gaps)):
-        print(f"GUI heartbeat while {label:8s}: worst gap {values.max():6.1f} ms, "
-              f"99th percentile {np.percentile(values, 99):5.1f} ms, "
-              f"{int((values > 25).sum())} of {len(values)} gaps > 25 ms")
+        print(
+            f"GUI heartbeat while {label:8s}: worst gap {values.max():6.1f} ms, "
+            f"99th percentile {np.percentile(values, 99):5.1f} ms, "
+            f"{int((values > 25).sum())} of {len(values)} gaps > 25 ms"
+        )
     print("(goal: no gap > 25 ms caused by training; an idle gap shows the machine's own load)")
     return 0

@@ -262,6 +262,12 @@ class LearnedFiltersPanel(QWidget):
         )
         self.own_scale_box = QCheckBox("own scale")
         self.own_scale_box.setToolTip("Stretch every tile to its own largest weight")
+        self.delta_box = QCheckBox("change since start")
+        self.delta_box.setObjectName("filterDeltaBox")
+        self.delta_box.setToolTip(
+            "Show what training added to each first-layer filter (weights now minus the "
+            "random weights it started from)"
+        )
         self.grid = FilterGrid()
         self.history_slider = QSlider(Qt.Orientation.Horizontal)
         self.history_slider.setObjectName("filterHistory")
@@ -300,6 +306,7 @@ class LearnedFiltersPanel(QWidget):
         header.addWidget(self.layer_box)
         header.addWidget(self.channel_box)
         header.addWidget(self.own_scale_box)
+        header.addWidget(self.delta_box)
         header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
         history = QHBoxLayout()
         history.addWidget(QLabel("History"))
@@ -321,6 +328,7 @@ class LearnedFiltersPanel(QWidget):
         self.layer_box.currentIndexChanged.connect(self._layer_changed)
         self.channel_box.currentIndexChanged.connect(self._redraw)
         self.own_scale_box.toggled.connect(self._own_scale)
+        self.delta_box.toggled.connect(self._redraw)
         self.history_slider.valueChanged.connect(self._redraw)
         self.send_button.clicked.connect(self.sendRequested)
         self.bank_button.clicked.connect(self.sendBankRequested)
@@ -384,10 +392,13 @@ class LearnedFiltersPanel(QWidget):
         return layer, tile, channel
 
     def selected_weights(self) -> np.ndarray | None:
-        """The selected tile's weights as currently shown (a history snapshot when scrubbed)."""
-        if not self.grid.tiles:
+        """The selected filter's weights at the shown time (a history snapshot when scrubbed),
+        never the "change since start" picture."""
+        weights, _ = self._shown_weights()
+        if weights is None or not self.grid.tiles:
             return None
-        return self.grid.tiles[self.grid.selected][1]
+        _, index, channel = self.selection()
+        return weights[index, channel]
 
     def selected_name(self) -> str:
         layer, index, channel = self.selection()
@@ -431,6 +442,12 @@ class LearnedFiltersPanel(QWidget):
 
     def _redraw(self) -> None:
         weights, when = self._shown_weights()
+        layer = max(0, self.layer_box.currentIndex())
+        delta = self.delta_box.isChecked() and layer == 0 and bool(self.history)
+        self.delta_box.setEnabled(layer == 0 and bool(self.history))
+        if delta and weights is not None and self.history[0][1].shape == weights.shape:
+            weights = weights - self.history[0][1]
+            when += " − start"
         self.history_label.setText(
             when + (f"  ({len(self.history)} snapshots)" if self.history else "")
         )

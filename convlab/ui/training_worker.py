@@ -14,6 +14,7 @@ The models belong to this thread while it runs: the GUI never calls ``forward`` 
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import threading
 import time
@@ -207,7 +208,8 @@ class TrainingThread(QThread):
         except ConvlabError as error:
             self.outcome = "failed"
             self.failed.emit(self, str(error))
-        except (MemoryError, ValueError, FloatingPointError) as error:
+        except Exception as error:  # a thread has no global exception hook: report and go on
+            logging.getLogger(__name__).exception("training thread failed")
             self.outcome = "failed"
             self.failed.emit(self, f"training stopped: {type(error).__name__}: {error}")
         self.completed.emit(self, self.outcome)

@@ -250,3 +250,26 @@ def test_parameter_counts_follow_the_settings(qtbot, tab):
     # conv1: 4 * (1*3*3) + 4 = 40; after a 2x2 pool, 4*14*14 inputs to 10 outputs
     assert "40" in text
     assert f"{4 * 14 * 14 * 10 + 10:,}" in text
+
+
+def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
+    tab.filters.snapshot_box.setValue(2)
+    tab.settings.epochs_box.setValue(2)
+    tab.train_button.click()
+    wait_idle(qtbot, tab)
+    panel = tab.filters
+    assert len(panel.history) >= 5 and panel.history[0][0] == 0
+    live = conv_layers(tab.model())[0].params["weight"].copy()
+    panel.history_slider.setValue(0)  # back to the random start
+    start = panel.history[0][1]
+    assert np.array_equal(panel.grid.weights(), start[:, 0])
+    assert not np.array_equal(start, live)
+    assert "step 0" in panel.history_label.text()
+    panel.grid.select(4)
+    panel.send_button.click()
+    assert np.array_equal(state.kernel.weights, start[4, 0].astype(np.float64))
+    panel.history_slider.setValue(panel.history_slider.maximum())
+    panel.delta_box.setChecked(True)  # what training added
+    assert np.allclose(panel.grid.weights(), live[:, 0] - start[:, 0])
+    panel.send_button.click()  # still sends the filter itself, not the difference
+    assert np.array_equal(state.kernel.weights, live[4, 0].astype(np.float64))
