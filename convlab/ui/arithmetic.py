@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -194,7 +195,7 @@ class ArithmeticCanvas(QWidget):
         super().__init__(parent)
         self.scene: Scene | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(640, 330)
+        self.setMinimumSize(560, 240)
 
     def sizeHint(self) -> QSize:
         return QSize(900, 460)
@@ -436,6 +437,15 @@ class ArithmeticCanvas(QWidget):
         painter.restore()
 
 
+def _transport_button(text: str) -> QToolButton:
+    """Compact text buttons: five of them must fit next to the speed slider."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setMinimumWidth(56)
+    return button
+
+
 class ArithmeticPanel(QWidget):
     """Controls, the animated canvas, the output-size formula and the current step's sum."""
 
@@ -482,17 +492,17 @@ class ArithmeticPanel(QWidget):
         self.new_button = QPushButton("New numbers")
         self.new_button.setToolTip("Draw new random input numbers")
 
-        self.reset_button = QPushButton("Reset")
-        self.back_button = QPushButton("◀ Back")
-        self.play_button = QPushButton("▶ Play")
+        self.reset_button = _transport_button("Reset")
+        self.back_button = _transport_button("◀ Back")
+        self.play_button = _transport_button("▶ Play")
         self.play_button.setCheckable(True)
-        self.step_button = QPushButton("Step ▶")
-        self.end_button = QPushButton("Finish")
+        self.step_button = _transport_button("Step ▶")
+        self.end_button = _transport_button("Finish")
         self.speed = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(0.5, 10.0)
         self.speed.setValue(2.0)
         self.speed.setToolTip("Steps per second")
-        self.speed.setMinimumWidth(160)
+        self.speed.setMinimumWidth(120)
 
         self.canvas = ArithmeticCanvas()
         self.formula = QLabel()
@@ -501,7 +511,7 @@ class ArithmeticPanel(QWidget):
         self.step_text = QLabel()
         self.step_text.setTextFormat(Qt.TextFormat.RichText)
         self.step_text.setWordWrap(True)
-        self.step_text.setMinimumHeight(QFontMetrics(self.font()).height() * 3)
+        self.step_text.setMinimumHeight(QFontMetrics(self.font()).height() * 2)
         self.progress = QLabel()
 
         settings = QGridLayout()
@@ -513,19 +523,20 @@ class ArithmeticPanel(QWidget):
         for column, (text, widget) in enumerate(labelled):
             settings.addWidget(QLabel(text), 0, column)
             settings.addWidget(widget, 1, column)
-        settings.addWidget(self.new_button, 1, len(labelled))
-        settings.setColumnStretch(len(labelled) + 1, 1)
+        settings.setColumnStretch(len(labelled), 1)
         settings.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML), 1,
-                           len(labelled) + 2)
+                           len(labelled) + 1)
 
         transport = QHBoxLayout()
+        transport.addWidget(self.new_button)
+        transport.addSpacing(12)
         for button in (self.reset_button, self.back_button, self.play_button, self.step_button,
                        self.end_button):
             transport.addWidget(button)
-        transport.addSpacing(16)
-        transport.addWidget(QLabel("Speed (steps/s)"))
+        transport.addSpacing(12)
+        transport.addWidget(QLabel("Speed"))
         transport.addWidget(self.speed)
-        transport.addSpacing(16)
+        transport.addSpacing(12)
         transport.addWidget(self.progress)
         transport.addStretch(1)
 
@@ -557,6 +568,15 @@ class ArithmeticPanel(QWidget):
         self.play_button.toggled.connect(self._on_play)
         self.speed.valueChanged.connect(self._on_speed)
         self.rebuild()
+
+    def heightForWidth(self, width: int) -> int:
+        """Fill a scroll area's height instead of asking for the preferred one.
+
+        Word-wrapped labels give the layout a height-for-width, and QScrollArea then sizes the
+        panel to its *preferred* height (taller than a laptop screen). The minimum for this
+        width is enough: the pictures and the canvas stretch into whatever is left.
+        """
+        return self.layout().totalMinimumHeightForWidth(width)
 
     @staticmethod
     def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:

@@ -205,6 +205,16 @@ class KernelLabPanel(QWidget):
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
         self.refresh()
 
+    def heightForWidth(self, width: int) -> int:
+        """Fill a scroll area's height instead of asking for the preferred one.
+
+        Word-wrapped labels give the layout a height-for-width, and QScrollArea then sizes the
+        panel to its *preferred* height (taller than a laptop screen). The tab widget reports
+        its pages' preferred heights there too, so the lab answers with its minimum; the
+        pictures stretch into whatever is left.
+        """
+        return self.minimumSizeHint().height()
+
     # -- Gaussian explorer -------------------------------------------------------------------
     def _build_gaussian(self) -> QWidget:
         page = QWidget()
@@ -239,11 +249,11 @@ class KernelLabPanel(QWidget):
         self.profile_points = pg.ScatterPlotItem(size=7, brush=QColor(40, 100, 200))
         for item in (self.profile_stems, self.profile_curve, self.profile_points):
             self.profile_plot.addItem(item)
-        self.profile_plot.setMinimumSize(260, 180)
+        self.profile_plot.setMinimumSize(240, 140)
         self.kernel_picture = PictureGrid(1, 1, ["2-D kernel"])
-        self.kernel_picture.setMinimumSize(200, 200)
+        self.kernel_picture.setMinimumSize(140, 120)
         self.gaussian_picture = PictureGrid(1, 1, [""])
-        self.gaussian_picture.setMinimumSize(360, 260)
+        self.gaussian_picture.setMinimumSize(320, 240)
 
         controls = QFormLayout()
         controls.addRow("Radius", self.radius_slider)
@@ -337,7 +347,7 @@ class KernelLabPanel(QWidget):
         self.mode_note.setWordWrap(True)
 
         self.frequency_picture = PictureGrid(1, 1, ["Frequency response |FFT|"])
-        self.frequency_picture.setMinimumSize(260, 280)
+        self.frequency_picture.setMinimumSize(220, 220)
         self.frequency_note = QLabel()
         self.frequency_note.setWordWrap(True)
 

@@ -69,10 +69,12 @@ PRESETS: dict[str, LayerSizes] = {
 CURRENT_SOURCE = "Current source"
 CUSTOM = "Custom"
 
-LAYERS = (
-    ("fully_connected", "Fully connected (MLP)", "hidden × H × W × C", QColor(200, 70, 60)),
-    ("locally_connected", "Locally connected", "hidden × k × k", QColor(230, 150, 40)),
-    ("convolutional", "Convolutional", "filters × k × k × C", QColor(50, 140, 80)),
+LAYERS = (  # key, name, rule, short name for the chart's axis, colour
+    ("fully_connected", "Fully connected (MLP)", "hidden × H × W × C", "MLP",
+     QColor(200, 70, 60)),
+    ("locally_connected", "Locally connected", "hidden × k × k", "local",
+     QColor(230, 150, 40)),
+    ("convolutional", "Convolutional", "filters × k × k × C", "conv", QColor(50, 140, 80)),
 )
 
 
@@ -170,6 +172,15 @@ class WhyCnnPanel(QWidget):
         state.resultReady.connect(self._on_result)
         self.apply_preset(next(iter(PRESETS)))
 
+    def heightForWidth(self, width: int) -> int:
+        """Fill a scroll area's height instead of asking for the preferred one.
+
+        Word-wrapped labels give the layout a height-for-width, and QScrollArea then sizes the
+        panel to its *preferred* height (taller than a laptop screen). The minimum for this
+        width is enough: the pictures and the canvas stretch into whatever is left.
+        """
+        return self.layout().totalMinimumHeightForWidth(width)
+
     # -- parameter explosion ---------------------------------------------------------------
     def _build_counts(self) -> QGroupBox:
         group = QGroupBox("Parameter explosion (weights of the first layer)")
@@ -182,22 +193,24 @@ class WhyCnnPanel(QWidget):
                   ("kernel", "Kernel k", 1, 99), ("filters", "Filters", 1, 100_000)]
         editors = QGridLayout()
         editors.addWidget(QLabel("Example"), 0, 0)
-        editors.addWidget(self.preset_box, 0, 1, 1, 5)
+        editors.addWidget(self.preset_box, 0, 1, 1, 3)
         for index, (key, text, low, high) in enumerate(fields):
             spin = QSpinBox()
             spin.setRange(low, high)
             spin.setGroupSeparatorShown(True)
             spin.valueChanged.connect(self._on_edited)
             self.spins[key] = spin
-            editors.addWidget(QLabel(text), 1 + index // 3, 2 * (index % 3))
-            editors.addWidget(spin, 1 + index // 3, 2 * (index % 3) + 1)
+            editors.addWidget(QLabel(text), 1 + index // 2, 2 * (index % 2))
+            editors.addWidget(spin, 1 + index // 2, 2 * (index % 2) + 1)
         self.inputs_label = QLabel()
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #c03030")
         self.error_label.setWordWrap(True)
+        self.error_label.hide()
 
         self.table = QTableWidget(len(LAYERS), 4)
-        self.table.setHorizontalHeaderLabels(["Layer", "Weights needed", "Count", "float32 memory"])
+        self.table.setHorizontalHeaderLabels(["Layer and rule", "Weights", "Count", "Memory"])
+        self.table.horizontalHeaderItem(3).setToolTip("float32: 4 bytes per weight")
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -205,16 +218,18 @@ class WhyCnnPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setWordWrap(True)
+        row_height = 2 * self.fontMetrics().height() + 8  # name, and the rule under it
+        self.table.verticalHeader().setDefaultSectionSize(row_height)
         self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height()
-                                  + len(LAYERS) * self.table.verticalHeader()
-                                  .defaultSectionSize() + 4)
+                                  + len(LAYERS) * row_height + 4)
 
         self.plot = pg.PlotWidget()
         self.plot.setBackground(None)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self.plot.setLabel("left", "weights (log scale)")
+        self.plot.setTitle("weights (log scale: each line is 10× the one below)", size="9pt")
         self.plot.showGrid(y=True, alpha=0.25)
         self.bars = pg.BarGraphItem(x=[0, 1, 2], height=[0, 0, 0], width=0.6)
         self.plot.addItem(self.bars)
@@ -222,9 +237,9 @@ class WhyCnnPanel(QWidget):
         self.bar_texts = [pg.TextItem(anchor=(0.5, 1.0), color=text_colour) for _ in LAYERS]
         for item in self.bar_texts:
             self.plot.addItem(item)
-        self.plot.getAxis("bottom").setTicks([[(i, name) for i, (_, name, _, _) in
+        self.plot.getAxis("bottom").setTicks([[(i, short) for i, (_, _, _, short, _) in
                                                enumerate(LAYERS)]])
-        self.plot.setMinimumHeight(220)
+        self.plot.setMinimumHeight(110)
 
         self.ratio_label = QLabel()
         self.ratio_label.setWordWrap(True)
@@ -286,9 +301,9 @@ class WhyCnnPanel(QWidget):
                                   f"<b>{counts['inputs']:,}</b> inputs")
         texts = formulas(sizes)
         heights = []
-        for row, (key, name, rule, colour) in enumerate(LAYERS):
+        for row, (key, name, rule, _short, colour) in enumerate(LAYERS):
             count = counts[key]
-            cells = [name, f"{rule} = {texts[key]}", f"{count:,}",
+            cells = [f"{name}\n{rule}", texts[key], f"{count:,}",
                      human_bytes(count * BYTES_PER_WEIGHT)]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -301,7 +316,7 @@ class WhyCnnPanel(QWidget):
             heights.append(float(np.log10(count)))
             self.bar_texts[row].setText(power_of_ten(count))
             self.bar_texts[row].setPos(row, heights[-1])
-        self.bars.setOpts(height=heights, brushes=[colour for *_, colour in LAYERS])
+        self.bars.setOpts(height=heights, brushes=[layer[-1] for layer in LAYERS])
         top = int(np.ceil(max(heights))) + 1
         self.plot.setYRange(0, top, padding=0)
         self.plot.setXRange(-0.5, 2.5, padding=0.05)
@@ -317,10 +332,9 @@ class WhyCnnPanel(QWidget):
     # -- spatial orientation ---------------------------------------------------------------
     def _build_shuffle(self) -> QGroupBox:
         group = QGroupBox("Spatial orientation: shuffle the pixels")
-        self.pictures = PictureGrid(2, 2, ["Original", "Pixels shuffled",
-                                           "Edges (Sobel) of the original",
-                                           "Edges (Sobel) of the shuffled"])
-        self.pictures.setMinimumSize(320, 320)
+        self.pictures = PictureGrid(2, 2, ["Original", "Pixels shuffled", "Sobel edges",
+                                           "Sobel edges of shuffled"])
+        self.pictures.setMinimumSize(220, 220)
         self.reshuffle_button = QPushButton("Another shuffle")
         self.reshuffle_button.setToolTip("Draw a different fixed permutation")
         self.reshuffle_button.clicked.connect(self._reshuffle)
