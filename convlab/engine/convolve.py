@@ -535,10 +535,19 @@ def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int,
     return job, keep_axis
 
 
-def _choose(job: _Job) -> str:
-    rank = len(_separable_terms(job.weights))
-    costs = _costs(job.geometry, job.weights, rank, _anchor_fits(job))
+@functools.lru_cache(maxsize=256)
+def _choose_cached(key: bytes, shape: tuple[int, int], geometry: Geometry, anchor_fits: bool
+                   ) -> str:
+    weights = np.frombuffer(key, dtype=np.float64).reshape(shape)
+    rank = len(_separable_terms(weights))
+    costs = _costs(geometry, weights, rank, anchor_fits)
     return min(costs, key=costs.__getitem__)
+
+
+def _choose(job: _Job) -> str:
+    """The cheapest method; cached, as the worker repeats the same call on every frame."""
+    shape = (int(job.weights.shape[0]), int(job.weights.shape[1]))
+    return _choose_cached(job.weights.tobytes(), shape, job.geometry, _anchor_fits(job))
 
 
 def plan(image_shape: Sequence[int], kernel: Kernel | Any, *, border: str = "reflect101",
