@@ -229,12 +229,13 @@ class WhyCnnPanel(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self.plot.setTitle("weights (log scale: each line is 10× the one below)", size="9pt")
+        self.plot.setTitle("weights (log scale: each grid line is 10× the one below)",
+                          size="9pt")
         self.plot.showGrid(y=True, alpha=0.25)
         self.bars = pg.BarGraphItem(x=[0, 1, 2], height=[0, 0, 0], width=0.6)
         self.plot.addItem(self.bars)
-        text_colour = self.palette().windowText().color()
-        self.bar_texts = [pg.TextItem(anchor=(0.5, 1.0), color=text_colour) for _ in LAYERS]
+        # Labels hang inside the top of each bar, so they never leave a short plot.
+        self.bar_texts = [pg.TextItem(anchor=(0.5, 0.0), color="w") for _ in LAYERS]
         for item in self.bar_texts:
             self.plot.addItem(item)
         self.plot.getAxis("bottom").setTicks([[(i, short) for i, (_, _, _, short, _) in
@@ -317,11 +318,13 @@ class WhyCnnPanel(QWidget):
             self.bar_texts[row].setText(power_of_ten(count))
             self.bar_texts[row].setPos(row, heights[-1])
         self.bars.setOpts(height=heights, brushes=[layer[-1] for layer in LAYERS])
-        top = int(np.ceil(max(heights))) + 1
+        top = int(np.ceil(max(heights)))
         self.plot.setYRange(0, top, padding=0)
         self.plot.setXRange(-0.5, 2.5, padding=0.05)
-        self.plot.getAxis("left").setTicks([[(e, power_of_ten(10**e)) for e in
-                                             range(0, top + 1, max(1, top // 8))]])
+        step = max(1, int(np.ceil(top / 6)))  # at most ~7 labels; a grid line per decade
+        labelled = [(e, power_of_ten(10**e)) for e in range(0, top + 1, step)]
+        decades = [(e, "") for e in range(0, top + 1) if e % step]
+        self.plot.getAxis("left").setTicks([labelled, decades])
         fc, local, conv = (counts[k] for k, *_ in LAYERS)
         self.ratio_label.setText(
             f"Local connectivity saves a factor {_ratio(fc / local)}; sharing the weights saves "
