@@ -171,9 +171,10 @@ def step_html(scene: Scene) -> str:
         return f"{target} = max({', '.join(values)}) = <b>{format_number(step.value)}</b>"
     if scene.mode == "avg_pool":
         terms = " + ".join(format_number(v) for v in step.patch.ravel())
-        return (f"{target} = ({terms}) / {step.patch.size} = <b>{format_number(step.value)}</b>"
-                "<br><i>padding counts as 0 in the average</i>" if (~step.in_bounds).any() else
-                f"{target} = ({terms}) / {step.patch.size} = <b>{format_number(step.value)}</b>")
+        text = f"{target} = ({terms}) / {step.patch.size} = <b>{format_number(step.value)}</b>"
+        if (~step.in_bounds).any():
+            text += "<br><i>padding counts as 0 in the average</i>"
+        return text
     terms = []
     for (u, v), ok in np.ndenumerate(step.in_bounds):
         if ok and scene.kernel[u, v] != 0:

@@ -362,6 +362,9 @@ class PixelInspectorPanel(QWidget):
         ]
         if flipped:
             info.append("Mode <b>convolve</b>: the kernel is applied rotated by 180°.")
+        if result is not None and result.selected is not None:
+            info.append("The output view shows a feature map; these numbers are for the "
+                        "main kernel.")
         if outside:
             info.append(f"<span style='color:#b86e00'>{outside} hatched cell(s) lie outside the "
                         f"image; the <b>{conv.border}</b> border supplies them.</span>")

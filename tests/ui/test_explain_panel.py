@@ -165,3 +165,15 @@ def test_hidden_inspector_catches_up_when_shown(qtbot, state, frame):
     assert panel.explanation is None
     panel.show()
     assert panel.explanation is not None and panel.explanation.pixel == (2, 2)
+
+
+def test_note_when_the_output_view_shows_a_feature_map(qtbot, state, frame):
+    panel = PixelInspectorPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    state.set_bank([KERNEL])
+    state.select_map(0)
+    _publish(state, frame)
+    state.set_inspected_pixel((1, 1))
+    assert "feature map" in panel.kernel_info.text()
+    np.testing.assert_array_equal(panel.kernel_grid.values, KERNEL.weights)
