@@ -300,13 +300,14 @@ def _digit_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
         return float(rng.uniform(low, high))
 
     if digit == 0:
-        return [_arc(0.5, 0.5, u(0.3, 0.5), 0.5, -90 + u(-20, 20), 270 + u(0, 25))]
+        start = -90 + u(-30, 30)
+        return [_arc(0.5, 0.5, u(0.35, 0.6), 0.5, start, start + u(330, 380))]
     if digit == 1:
         top, bottom = (u(0.4, 0.7), 0.0), (u(0.3, 0.6), 1.0)
         strokes = [_line(top, bottom)]
         if rng.random() < 0.4:  # a flag at the top
             strokes = [_line((top[0] - u(0.15, 0.3), u(0.1, 0.3)), top, bottom)]
-        if rng.random() < 0.15:  # a foot
+        if rng.random() < 0.05:  # a foot
             strokes.append(_line((bottom[0] - 0.2, 1.0), (bottom[0] + 0.2, 1.0)))
         return strokes
     if digit == 2:
@@ -347,12 +348,20 @@ def _digit_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
             strokes.append(_line((0.35, 0.55), (0.85, 0.5)))
         return strokes
     if digit == 8:
-        waist = u(0.4, 0.5)
-        top = _arc(0.5, waist / 2, u(0.28, 0.4), waist / 2, 90, 450)
-        bottom = _arc(0.5, (1 + waist) / 2, u(0.35, 0.5), (1 - waist) / 2, -90, 270)
-        return [top, bottom]
+        # one continuous pen stroke: a vertical figure of eight (a 1:2 Lissajous curve)
+        if rng.random() < 0.3:  # or two loops drawn one after the other
+            waist = u(0.4, 0.5)
+            top = _arc(0.5, waist / 2, u(0.25, 0.4), waist / 2, 90, 450)
+            bottom = _arc(0.5, (1 + waist) / 2, u(0.35, 0.5), (1 - waist) / 2, -90, 270)
+            return [top, bottom]
+        t = np.linspace(0, 2 * np.pi, 60) + u(-0.3, 0.3)
+        waist = u(0.4, 0.5)  # where the two loops cross
+        y = 0.5 - 0.5 * np.cos(t)
+        y = np.where(y < 0.5, y * 2 * waist, waist + (y - 0.5) * 2 * (1 - waist))
+        width = np.where(y < waist, u(0.25, 0.45), u(0.35, 0.5))
+        return [np.stack([0.5 + width * np.sin(2 * t) * rng.choice([-1, 1]), y], axis=1)]
     # 9
-    loop_r = u(0.25, 0.35)
+    loop_r = u(0.18, 0.32)
     loop = _arc(0.5, loop_r, 0.45, loop_r, 0, 360)
     tail_x = 0.95 - u(0.0, 0.25)
     if rng.random() < 0.5:
@@ -364,13 +373,14 @@ def _draw_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
     """One digit on a large canvas: hand-style pen strokes most of the time, otherwise one of
     OpenCV's fonts; then a random affine transform and MNIST's centring."""
     canvas = np.zeros((_CANVAS, _CANVAS), dtype=np.uint8)
-    if digit == 0 or rng.random() < 0.75:  # fonts draw 0 with a dot or slash: never MNIST-like
+    # Fonts draw 0 with a dot or slash and 1 with serifs, which handwriting never has.
+    if digit in (0, 1) or rng.random() < 0.75:
         width, height = rng.uniform(30, 48), 56.0
         origin = np.array([(_CANVAS - width) / 2, (_CANVAS - height) / 2])
         strokes = [
             (origin + points * [width, height]) * 16 for points in _digit_strokes(digit, rng)
         ]  # x16: cv2 draws with 4 bits of sub-pixel precision (shift=4)
-        thickness = int(rng.integers(5, 13))
+        thickness = int(rng.integers(4, 11))
         for points in strokes:
             cv2.polylines(
                 canvas, [points.astype(np.int32)], False, 255, thickness, cv2.LINE_AA, shift=4
@@ -388,14 +398,27 @@ def _draw_digit(digit: int, rng: np.random.Generator) -> np.ndarray:
     canvas = cv2.warpAffine(
         canvas, _random_affine(rng, _CANVAS / 2), (_CANVAS, _CANVAS), flags=cv2.INTER_LINEAR
     )
-    return mnist_normalize(canvas)
+    return mnist_normalize(_elastic(canvas, rng))
+
+
+def _elastic(image: np.ndarray, rng: np.random.Generator, alpha: float = 5.0) -> np.ndarray:
+    """A smooth random wobble (Simard et al.'s elastic distortion): every pixel moves by a
+    blurred random displacement, so strokes bend like a hand's instead of staying geometric."""
+    size = image.shape[0]
+    field = rng.standard_normal((2, size, size)).astype(np.float32)
+    dx, dy = (cv2.GaussianBlur(f, (0, 0), 10.0) for f in field)
+    scale = alpha / max(float(np.abs(dx).max()), float(np.abs(dy).max()), 1e-6)
+    grid_y, grid_x = np.mgrid[0:size, 0:size].astype(np.float32)
+    return cv2.remap(
+        image, grid_x + dx * scale, grid_y + dy * scale, interpolation=cv2.INTER_LINEAR
+    )
 
 
 def _finish(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Blur a little, vary the ink and add faint noise, so no two samples are pixel-perfect."""
     result = image.astype(np.float32)
-    sigma = rng.uniform(0.0, 0.7)
-    if sigma > 0.3:
+    sigma = rng.uniform(0.0, 0.6)
+    if sigma > 0.4:
         result = cv2.GaussianBlur(result, (0, 0), sigma)
         peak = result.max()
         if peak > 0:

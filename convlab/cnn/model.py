@@ -62,10 +62,12 @@ class Sequential:
         from convlab.cnn.data import normalize_images
 
         x = normalize_images(images)
+        if len(x) == 0:
+            raise ConvlabError("there are no images to predict")
         outputs = [
             self.forward(x[start : start + batch_size]) for start in range(0, len(x), batch_size)
         ]
-        return np.concatenate(outputs) if outputs else np.zeros((0, 0), np.float32)
+        return np.concatenate(outputs)
 
     def predict(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Predicted class for each image (uint8 or float in [0, 1]; N x H x W or N x C x H x W)."""
@@ -123,6 +125,21 @@ class Sequential:
         for layer in self.layers:
             layer.astype(dtype)
         return self
+
+    def copy(self) -> Sequential:
+        """An independent copy (same architecture, copied weights, frozen flags kept).
+
+        Layers remember their last input for ``backward``, so one model must not run
+        ``forward`` from two threads at once: a GUI that wants predictions or feature maps while
+        a worker trains should use a copy.
+        """
+        twin = Sequential(*(LAYER_TYPES[type(layer).__name__](**layer.config())
+                            for layer in self.layers))  # fmt: skip
+        for mine, theirs in zip(self.layers, twin.layers, strict=True):
+            theirs.params = {key: value.copy() for key, value in mine.params.items()}
+            theirs.trainable = mine.trainable
+            theirs._zero_grads()
+        return twin
 
     def state(self) -> list[dict[str, np.ndarray]]:
         """A copy of every layer's parameters (to restore later with ``set_state``)."""

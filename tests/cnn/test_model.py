@@ -187,3 +187,14 @@ def test_predict_accepts_uint8_and_float():
     np.testing.assert_array_equal(
         model.predict(images), model.predict(images.astype(np.float32) / 255)
     )
+
+
+def test_copy_is_independent_and_identical():
+    model = lenet(seed=2)
+    model.layers[0].trainable = False
+    twin = model.copy()
+    x = np.random.default_rng(5).random((2, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_array_equal(twin.forward(x), model.forward(x))
+    assert not twin.layers[0].trainable
+    twin.layers[3].params["weight"] += 1.0
+    assert not np.array_equal(twin.forward(x), model.forward(x))
