@@ -364,9 +364,14 @@ class WhyCnnPanel(QWidget):
         self.seed += 1
         self.refresh_demo()
 
-    def _on_result(self, _result: PipelineResult) -> None:
-        if self.isVisible():
-            self._refresh_demo_soon()
+    def _on_result(self, result: PipelineResult) -> None:
+        if not self.isVisible():
+            return
+        self._refresh_demo_soon()
+        if self.preset_box.currentText() == CURRENT_SOURCE:
+            height, width = result.frame.shape[:2]
+            if (self.spins["height"].value(), self.spins["width"].value()) != (height, width):
+                self.apply_preset(CURRENT_SOURCE)  # a new camera or file: follow its size
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

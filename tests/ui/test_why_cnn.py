@@ -93,3 +93,11 @@ def test_shuffle_demo(panel):
 def test_mlp_difference_is_rounding_only_for_any_seed():
     gray = np.random.default_rng(3).integers(0, 256, (40, 50), dtype=np.uint8)
     assert max(mlp_difference(gray, seed) for seed in range(3)) < 1e-9
+
+
+def test_current_source_follows_a_new_frame_size(panel):
+    panel.show()
+    panel.apply_preset(CURRENT_SOURCE)
+    panel.state.publish_result(panel.state.pipeline.run(np.zeros((20, 30, 3), np.uint8)))
+    assert (panel.spins["height"].value(), panel.spins["width"].value()) == (20, 30)
+    assert panel.counts["inputs"] == 20 * 30 * 3
