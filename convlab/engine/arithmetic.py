@@ -263,6 +263,8 @@ def window_breakdown(
         "result": total / kernel.divisor + kernel.offset,
         "rows": rows,
         "cols": cols,
+        "source_rows": source_rows,
+        "source_cols": source_cols,
         "in_bounds": in_bounds,
     }
 

@@ -8,6 +8,7 @@ the pixel a person clicked, live (every frame of a webcam, at most ten times a s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,11 +144,32 @@ def grid_digits(shape: tuple[int, ...]) -> int:
     return 3 if max(shape) <= 7 else 2
 
 
+def cell_describer(parts: dict, border: str) -> Callable[[int, int], str]:
+    """Tooltips for a patch cell: which pixel it is, where the border rule read it, the product."""
+
+    def describe(u: int, v: int) -> str:
+        row, col = int(parts["rows"][u]), int(parts["cols"][v])
+        value, weight = float(parts["patch"][u, v]), float(parts["weights"][u, v])
+        source_row, source_col = int(parts["source_rows"][u]), int(parts["source_cols"][v])
+        if parts["in_bounds"][u, v]:
+            where = f"image pixel (row {row}, col {col})"
+        elif source_row < 0 or source_col < 0:
+            where = f"outside the image at (row {row}, col {col}): the {border} border reads 0"
+        else:
+            where = (f"outside the image at (row {row}, col {col}): the {border} border copies "
+                     f"pixel (row {source_row}, col {source_col})")
+        return (f"{where}\nvalue {format_number(value, 6)} × weight {format_number(weight, 6)}"
+                f" = {format_number(value * weight, 6)}")
+
+    return describe
+
+
 class _ChannelRow(QWidget):
     """patch ⊙ kernel = products, and the sum line, for one channel."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.border = "reflect101"
         self.patch = NumberGrid("Input patch")
         self.products = NumberGrid("Products")
         self.sum_label = QLabel()
@@ -178,6 +200,9 @@ class _ChannelRow(QWidget):
                               digits=digits)
         self.products.set_values(parts["products"], scale="signed", marked=marked,
                                  digits=digits)
+        describe = cell_describer(parts, self.border)
+        self.patch.set_describer(describe)
+        self.products.set_describer(describe)
         total = float(parts["total"])
         divisor = float(parts["divisor"])
         offset = float(parts["offset"])
@@ -208,7 +233,8 @@ class PixelInspectorPanel(QWidget):
         "<ul><li><b>Input patch</b>: the input values under the kernel, around the clicked "
         "pixel (outlined). "
         "Hatched cells lie outside the image; the <i>border mode</i> decides what they "
-        "hold (zeros, a mirror image, the repeated edge, or the other side).</li>"
+        "hold (zeros, a mirror image, the repeated edge, or the other side). Hover a cell to "
+        "see which pixel it is and where the border rule read it.</li>"
         "<li><b>Kernel</b>: the weights, flipped by 180° when the mode is true convolution.</li>"
         "<li><b>Products</b>: each input value times the weight on top of it (red positive, "
         "blue negative).</li>"
@@ -375,6 +401,7 @@ class PixelInspectorPanel(QWidget):
             if index < len(explanation.parts):
                 name = explanation.channels[index]
                 value = output_value(result, explanation.output_pixel, name)
+                widget.border = conv.border
                 widget.show_parts(name, explanation.parts[index], explanation.pixel, value, fresh)
                 widget.show()
             else:

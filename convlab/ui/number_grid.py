@@ -8,11 +8,12 @@ redraws in well under a millisecond even at 15 x 15.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from convlab.engine.display import colormap_lut
 
@@ -73,6 +74,7 @@ class NumberGrid(QWidget):
         self._fills: list[list[list[int]]] = []
         self._dark: list[list[bool]] = []
         self._colour_cache: dict[tuple[int, int, int], QColor] = {}
+        self._describe: Callable[[int, int], str] | None = None
         self._marked: np.ndarray | None = None
         self._highlight: np.ndarray | None = None
         self._scale = "signed"
@@ -134,6 +136,28 @@ class NumberGrid(QWidget):
         return (self._values.shape == array.shape and bool(np.array_equal(self._values, array))
                 and (scale, digits) == (self._scale, self._digits)
                 and same(self._marked, marked) and same(self._highlight, highlight))
+
+    def set_describer(self, describe: Callable[[int, int], str] | None) -> None:
+        """``describe(row, col)`` gives the tooltip of a cell (where a value came from)."""
+        self._describe = describe
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """The (row, col) under a point in widget coordinates, or None."""
+        if not self._values.size:
+            return None
+        row = int((y - self._title_height() - 1) // self._cell.height())
+        col = int((x - 1) // self._cell.width())
+        rows, cols = self._values.shape
+        return (row, col) if 0 <= row < rows and 0 <= col < cols and y > self._title_height() \
+            else None
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self._describe is not None:
+            cell = self.cell_at(event.pos().x(), event.pos().y())
+            if cell is not None:
+                QToolTip.showText(event.globalPos(), self._describe(*cell), self)
+                return True
+        return super().event(event)
 
     def texts(self) -> list[list[str]]:
         """The strings drawn in the cells (what a person reads), row by row."""

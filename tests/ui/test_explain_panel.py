@@ -177,3 +177,21 @@ def test_note_when_the_output_view_shows_a_feature_map(qtbot, state, frame):
     state.set_inspected_pixel((1, 1))
     assert "feature map" in panel.kernel_info.text()
     np.testing.assert_array_equal(panel.kernel_grid.values, KERNEL.weights)
+
+
+@pytest.mark.parametrize(("border", "source"), [("reflect101", "copies pixel (row 1, col 1)"),
+                                                 ("replicate", "copies pixel (row 0, col 0)"),
+                                                 ("constant", "reads 0")])
+def test_patch_tooltips_say_where_border_values_come_from(qtbot, state, frame, border, source):
+    panel = PixelInspectorPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    state.update_conv(border=border)
+    state.set_inspected_pixel((0, 0))
+    corner = panel.rows[0].patch._describe(0, 0)
+    assert "outside the image at (row -1, col -1)" in corner and source in corner
+    inside = panel.rows[0].patch._describe(1, 1)
+    value = int(frame[0, 0, 0])
+    assert inside.startswith("image pixel (row 0, col 0)")
+    assert f"value {value} × weight 3 = {3 * value}" in inside
+    assert panel.rows[0].patch.cell_at(5, panel.rows[0].patch.height() - 5) == (2, 0)
