@@ -47,7 +47,8 @@ def run(args: list[str]) -> int:
 
     lines = [
         f"ConvLab GUI benchmark — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"Qt platform {os.environ['QT_QPA_PLATFORM']}",
+        f"Qt platform {os.environ['QT_QPA_PLATFORM']}, load average before the run "
+        f"{os.getloadavg()[0]:.1f} (other processes share the cores)",
         "1280x720 moving test pattern, kernel 'sharpen' (3x3), bank of 4 maps: "
         + ", ".join(BANK),
         "",
@@ -58,6 +59,7 @@ def run(args: list[str]) -> int:
         f"worst {max(startup):.2f} s   (goal <= 2 s)"
     )
     lines += _live_runs(options)
+    lines.append(f"load average after the run: {os.getloadavg()[0]:.1f}")
     text = "\n".join(lines)
     print(text)
     options.output.parent.mkdir(parents=True, exist_ok=True)
