@@ -9,11 +9,20 @@ of one sliding window. All arithmetic comes from ``convlab.engine.arithmetic``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -190,11 +199,21 @@ def step_html(scene: Scene) -> str:
 
 
 class ArithmeticCanvas(QWidget):
-    """Draws INPUT (with its padding ring), KERNEL and OUTPUT, and the current window."""
+    """Draws INPUT (with its padding ring), KERNEL and OUTPUT, and the current window.
+
+    Clicking an output cell (an input cell for the transposed convolution) asks to jump to the
+    step that writes (reads) it: ``stepRequested`` carries the number of steps to show.
+    """
+
+    stepRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.scene: Scene | None = None
+        self._geometry: tuple[QRectF, QRectF, float] | None = None
+        # Focusable, so that after a click the arrow keys and Space drive the animation.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.key_actions: dict[Qt.Key, Callable[[], object]] = {}
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(560, 240)
 
@@ -241,6 +260,7 @@ class ArithmeticCanvas(QWidget):
         kernel_rect = QRectF(x, kernel_top, kernel_cells * cell, kernel_cells * cell)
         x += kernel_cells * cell + gap
         output_rect = QRectF(x, top, outputs * cell, outputs * cell)
+        self._geometry = (input_rect, output_rect, cell)
 
         self._draw_input(painter, scene, input_rect, cell)
         self._draw_kernel(painter, scene, kernel_rect, cell)
@@ -252,6 +272,37 @@ class ArithmeticCanvas(QWidget):
         else:
             self._draw_output(painter, scene, output_rect, cell)
         painter.end()
+
+    def step_for_point(self, point: QPointF) -> int | None:
+        """How many steps to show so that the clicked cell is the current one (None: no cell)."""
+        scene = self.scene
+        if scene is None or scene.error or self._geometry is None:
+            return None
+        input_rect, output_rect, cell = self._geometry
+        if scene.mode == "transposed":
+            n = scene.grid.shape[0]
+            row = int((point.y() - input_rect.top()) // cell)
+            col = int((point.x() - input_rect.left()) // cell)
+            inside = input_rect.contains(point) and 0 <= row < n and 0 <= col < n
+            return row * n + col + 1 if inside else None
+        rows, cols = scene.output_shape
+        row = int((point.y() - output_rect.top()) // cell)
+        col = int((point.x() - output_rect.left()) // cell)
+        inside = output_rect.contains(point) and 0 <= row < rows and 0 <= col < cols
+        return row * cols + col + 1 if inside else None
+
+    def keyPressEvent(self, event) -> None:
+        action = self.key_actions.get(Qt.Key(event.key()))
+        if action is None:
+            super().keyPressEvent(event)
+        else:
+            action()
+
+    def mousePressEvent(self, event) -> None:
+        done = self.step_for_point(event.position())
+        if done is not None:
+            self.stepRequested.emit(done)
+        super().mousePressEvent(event)
 
     # -- pieces ----------------------------------------------------------------------------
     def _title(self, painter: QPainter, rect: QRectF, text: str, sub: str, colour: QColor) -> None:
@@ -469,6 +520,8 @@ class ArithmeticPanel(QWidget):
         "It is how networks learn to upsample.</li></ul>"
         "<p>The formula under the picture counts how many positions the window fits: that is "
         "the output size.</p>"
+        "<p>Click an output cell to jump to the step that computes it. Then ← and → step, "
+        "Space plays or pauses, Home and End go to the start and the end.</p>"
     )
 
     def __init__(self, state: PlaygroundState | None = None, parent: QWidget | None = None
@@ -556,6 +609,14 @@ class ArithmeticPanel(QWidget):
             state.kernelChanged.connect(lambda _k: self._on_kernel_changed())
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
+        self.canvas.stepRequested.connect(self._jump)
+        self.canvas.key_actions = {
+            Qt.Key.Key_Space: self.play_button.toggle,
+            Qt.Key.Key_Right: self.step_forward,
+            Qt.Key.Key_Left: lambda: self.go_to(self.scene.done - 1),
+            Qt.Key.Key_Home: lambda: self.go_to(0),
+            Qt.Key.Key_End: self.run_to_end,
+        }
         for spin in (self.size_spin, self.kernel_spin, self.padding_spin, self.stride_spin,
                      self.dilation_spin):
             spin.valueChanged.connect(self.rebuild)
@@ -662,6 +723,9 @@ class ArithmeticPanel(QWidget):
     def rebuild(self) -> None:
         """New settings: recompute every step and start the animation from the beginning."""
         self.pattern_box.setEnabled(self.mode in ("convolution", "transposed"))
+        self.canvas.setToolTip("Click an input cell to see the step that spreads it"
+                               if self.mode == "transposed" else
+                               "Click an output cell to see the step that computes it")
         editor = self.pattern_box.currentText() == FROM_EDITOR
         editor_weights = self._editor_kernel()
         self.kernel_spin.setEnabled(editor_weights is None)
@@ -695,6 +759,10 @@ class ArithmeticPanel(QWidget):
         done = int(min(max(done, 0), len(self.scene.steps)))
         self.scene = replace(self.scene, done=done)
         self._show()
+
+    def _jump(self, done: int) -> None:
+        self.play_button.setChecked(False)
+        self.go_to(done)
 
     def step_forward(self) -> None:
         self.go_to(self.scene.done + 1)

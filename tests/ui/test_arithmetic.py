@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from convlab.engine.convolve import convolve
 from convlab.engine.kernels import Kernel, presets
@@ -148,3 +149,33 @@ def test_editor_kernel_is_animated_and_followed(qtbot):
     assert panel.kernel_spin.value() == 5
     state.set_kernel(Kernel(np.ones((3, 7))))  # not square: explained, random weights instead
     assert "3×7" in panel.formula.text() and panel.kernel_spin.isEnabled()
+
+
+def test_clicking_a_cell_jumps_to_its_step(qtbot, panel):
+    panel.resize(1000, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_config(mode="convolution", n=6, k=3, padding=0, stride=1, dilation=1)
+    panel.canvas.grab()  # lays the grids out
+    _, output_rect, cell = panel.canvas._geometry
+    point = QPoint(int(output_rect.left() + 2.5 * cell), int(output_rect.top() + 1.5 * cell))
+    qtbot.mouseClick(panel.canvas, Qt.MouseButton.LeftButton, pos=point)
+    step = panel.scene.current
+    assert (step.out_row, step.out_col) == (1, 2)
+    panel.set_config(mode="transposed", n=3, k=2, padding=0, stride=2)
+    panel.canvas.grab()
+    input_rect, _, cell = panel.canvas._geometry
+    point = QPoint(int(input_rect.left() + 0.5 * cell), int(input_rect.top() + 2.5 * cell))
+    qtbot.mouseClick(panel.canvas, Qt.MouseButton.LeftButton, pos=point)
+    assert (panel.scene.current.in_row, panel.scene.current.in_col) == (2, 0)
+
+
+def test_keyboard_steps(qtbot, panel):
+    panel.set_config(mode="convolution", n=5, k=3, padding=0, stride=1, dilation=1)
+    qtbot.keyClick(panel.canvas, Qt.Key.Key_Right)
+    qtbot.keyClick(panel.canvas, Qt.Key.Key_Right)
+    assert panel.scene.done == 2
+    qtbot.keyClick(panel.canvas, Qt.Key.Key_End)
+    assert panel.scene.done == len(panel.scene.steps)
+    qtbot.keyClick(panel.canvas, Qt.Key.Key_Home)
+    assert panel.scene.done == 0
