@@ -11,8 +11,8 @@ Options:
   --threads LIST     BLAS thread counts to try, e.g. "1,2" (default: 1 and the BLAS default;
                      needs threadpoolctl to change anything)
   --synthetic        also run the synthetic-digits -> real-MNIST experiment
-  --synthetic-count  number of generated training digits (default 20000)
-  --epochs N         epochs for that experiment (default 4)
+  --synthetic-count  number of generated training digits (default 30000)
+  --epochs N         epochs for that experiment (default 5)
   --mnist DIR        folder with t10k-images-idx3-ubyte.gz (default: ../shared/data/mnist)
   --output FILE      also write the report to FILE
 """
@@ -43,8 +43,8 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=1.5)
     parser.add_argument("--threads", default="")
     parser.add_argument("--synthetic", action="store_true")
-    parser.add_argument("--synthetic-count", type=int, default=20_000)
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--synthetic-count", type=int, default=30_000)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     parser.add_argument("--output", type=Path)
     return parser.parse_args(args)
