@@ -131,10 +131,13 @@ def _throughput(options: argparse.Namespace, report: Callable[[str], None]) -> N
         f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
     )
     report(f"torch {torch.__version__}" if torch else "torch not installed: numpy figures only")
-    if options.threads:
+    counts: list[int | None]
+    if default_threads is None:  # threadpoolctl missing: thread counts cannot be changed
+        counts = [None]
+    elif options.threads:
         counts = [int(value) for value in options.threads.split(",")]
     else:
-        counts = sorted({1, default_threads or 1})
+        counts = sorted({1, default_threads})
     batch = options.batch
     report(f"\nlenet() at batch {batch}, images/s (best of {ROUNDS} x {options.seconds:.1f} s):")
     header = f"{'threads':>7}  {'':9}  {'numpy':>8}  {'torch':>8}  {'numpy/torch':>11}"
@@ -148,17 +151,18 @@ def _throughput(options: argparse.Namespace, report: Callable[[str], None]) -> N
             }
         if torch is not None:
             previous = torch.get_num_threads()
-            torch.set_num_threads(count)
+            torch.set_num_threads(count or previous)
             torch_train, torch_infer = _torch_steps(batch, torch)
             results["train"].append(_images_per_second(torch_train, batch, options.seconds))
             results["inference"].append(_images_per_second(torch_infer, batch, options.seconds))
             torch.set_num_threads(previous)
+        label = "default" if count is None else str(count)
         for name, values in results.items():
             if len(values) == 2:
                 ratio = f"{values[0] / values[1]:10.2f}x"
-                report(f"{count:>7}  {name:9}  {values[0]:8.0f}  {values[1]:8.0f}  {ratio:>11}")
+                report(f"{label:>7}  {name:9}  {values[0]:8.0f}  {values[1]:8.0f}  {ratio:>11}")
             else:
-                report(f"{count:>7}  {name:9}  {values[0]:8.0f}  {'-':>8}  {'-':>11}")
+                report(f"{label:>7}  {name:9}  {values[0]:8.0f}  {'-':>8}  {'-':>11}")
 
 
 def _synthetic_to_real(options: argparse.Namespace, report: Callable[[str], None]) -> None:
