@@ -238,7 +238,10 @@ class ArithmeticCanvas(QWidget):
         if scene is None:
             return
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        # Grid cells are axis-aligned: no antialiasing (it halves the paint cost); the arrow
+        # and the rounded error box turn it on for themselves.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         painter.fillRect(self.rect(), self.palette().base())
         inputs, kernel_cells, outputs = self._blocks(scene)
         title_h = 40.0
@@ -458,6 +461,7 @@ class ArithmeticCanvas(QWidget):
     def _draw_error(self, painter: QPainter, message: str, at: QPointF, width: float) -> None:
         box = QRectF(at.x(), at.y(), max(width, 220), 150)
         self._title(painter, box, "OUTPUT", "none: these settings do not work", QColor(190, 40, 40))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(190, 40, 40), 1.5))
         painter.setBrush(QColor(255, 238, 238))
         painter.drawRoundedRect(box, 6, 6)
@@ -481,6 +485,7 @@ class ArithmeticCanvas(QWidget):
         if end - start < 12:
             return
         painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(80, 80, 80), 2))
         painter.drawLine(QPointF(start, y), QPointF(end - 6, y))
         painter.setBrush(QColor(80, 80, 80))
