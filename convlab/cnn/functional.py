@@ -141,23 +141,24 @@ def conv2d_backward(
 
 def _window_offsets(
     x_shape: tuple[int, ...], kernel_size: int, stride: int
-) -> tuple[int, int, list[tuple[slice, slice]]]:
-    """Output size and, for each kernel offset (u, v), the slices of the pixels it sees.
+) -> list[tuple[slice, slice]]:
+    """For each kernel offset (u, v), the row and column slices of the pixels it sees.
 
     Pooling loops over the k*k offsets instead of the pixels: for a fixed offset, the pixels of
     all windows form one strided slice, so each step is a whole-array numpy operation.
     """
     out_h = output_size(x_shape[2], kernel_size, stride)
     out_w = output_size(x_shape[3], kernel_size, stride)
-    offsets = [
+    return [
         (slice(u, u + stride * out_h, stride), slice(v, v + stride * out_w, stride))
         for u in range(kernel_size)
         for v in range(kernel_size)
     ]
-    return out_h, out_w, offsets
 
 
-def _zeros_like_input(input_shape: tuple[int, ...], like: np.ndarray | None, dtype) -> np.ndarray:
+def _zeros_like_input(
+    input_shape: tuple[int, ...], like: np.ndarray | None, dtype: np.dtype
+) -> np.ndarray:
     """A zero gradient buffer, stored in the same memory order as the forward input if given."""
     if like is not None:
         return np.zeros_like(like, dtype=dtype)
@@ -170,7 +171,7 @@ def max_pool2d_forward(
     """Max over each k x k window; returns (output, winner) where ``winner`` is the index
     (u*k + v) of the pixel that won each window, the first one on ties, as PyTorch does."""
     stride = stride or kernel_size
-    _, _, offsets = _window_offsets(x.shape, kernel_size, stride)
+    offsets = _window_offsets(x.shape, kernel_size, stride)
     rows, columns = offsets[0]
     out = x[:, :, rows, columns].copy(order="K")
     winner = np.zeros_like(out, dtype=np.uint8)
@@ -197,7 +198,7 @@ def max_pool2d_backward(
     ``like`` (the forward input, optional) gives the result the same memory order.
     """
     stride = stride or kernel_size
-    _, _, offsets = _window_offsets(input_shape, kernel_size, stride)
+    offsets = _window_offsets(input_shape, kernel_size, stride)
     dx = _zeros_like_input(input_shape, like, dout.dtype)
     for index, (rows, columns) in enumerate(offsets):
         dx[:, :, rows, columns] += dout * (winner == index)
@@ -209,7 +210,7 @@ def avg_pool2d_forward(
 ) -> np.ndarray:
     """Mean over each k x k window (no padding)."""
     stride = stride or kernel_size
-    _, _, offsets = _window_offsets(x.shape, kernel_size, stride)
+    offsets = _window_offsets(x.shape, kernel_size, stride)
     rows, columns = offsets[0]
     total = x[:, :, rows, columns].copy(order="K")
     for rows, columns in offsets[1:]:
@@ -227,7 +228,7 @@ def avg_pool2d_backward(
 ) -> np.ndarray:
     """Every pixel of a window gets an equal 1/(k*k) share of the window's gradient."""
     stride = stride or kernel_size
-    _, _, offsets = _window_offsets(input_shape, kernel_size, stride)
+    offsets = _window_offsets(input_shape, kernel_size, stride)
     dx = _zeros_like_input(input_shape, like, dout.dtype)
     share = dout * dout.dtype.type(1.0 / (kernel_size * kernel_size))
     for rows, columns in offsets:

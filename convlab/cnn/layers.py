@@ -121,6 +121,11 @@ class Conv2D(Layer):
             raise ConvlabError(
                 f"Conv2D expects a batch shaped (N, {self.in_channels}, H, W), got {x.shape}"
             )
+        if min(self.output_shape(x.shape[1:])[1:]) < 1:
+            raise ConvlabError(
+                f"Conv2D: a {self.kernel_size}x{self.kernel_size} kernel with padding "
+                f"{self.padding} does not fit a {x.shape[2]}x{x.shape[3]} input"
+            )
         out, self._cols = functional.conv2d_forward(
             x, self.params["weight"], self.params["bias"], self.stride, self.padding
         )
@@ -179,8 +184,11 @@ class _Pool2D(Layer):
 
     def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
         super().__init__()
-        if kernel_size < 1 or (stride is not None and stride < 1):
-            raise ConvlabError(f"{type(self).__name__}: kernel size and stride must be positive")
+        if not 1 <= kernel_size <= 15 or (stride is not None and stride < 1):
+            raise ConvlabError(
+                f"{type(self).__name__}: kernel size must be 1..15 and stride positive, "
+                f"got {kernel_size} and {stride}"
+            )
         self.kernel_size = kernel_size
         self.stride = stride or kernel_size
         self._input: np.ndarray | None = None

@@ -165,6 +165,10 @@ def test_layers_reject_wrong_shapes_with_a_clear_message():
         Conv2D(3, 4, 3).forward(np.zeros((1, 1, 5, 5), np.float32))
     with pytest.raises(ConvlabError, match=r"\(N, 5\)"):
         Dense(5, 2).forward(np.zeros((1, 4), np.float32))
+    with pytest.raises(ConvlabError, match="does not fit a 2x2 input"):
+        Conv2D(1, 4, 5).forward(np.zeros((1, 1, 2, 2), np.float32))
+    with pytest.raises(ConvlabError, match="kernel size"):
+        MaxPool2D(16)
     with pytest.raises(ConvlabError):
         Conv2D(0, 4, 3)
     with pytest.raises(ConvlabError):
