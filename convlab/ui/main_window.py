@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer
@@ -21,53 +20,39 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QScrollArea,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from convlab.engine.pipeline import Pipeline, PipelineResult
 from convlab.errors import ConvlabError
+from convlab.ui.explain_panel import (
+    ArithmeticPanel,
+    KernelLabPanel,
+    PixelInspectorPanel,
+    WhyCnnPanel,
+)
+from convlab.ui.feature_maps import FeatureMapsPanel
 from convlab.ui.help import show_help
+from convlab.ui.kernel_editor import KernelEditorPanel
 from convlab.ui.settings import Settings
 from convlab.ui.source_menu import SourceMenu
 from convlab.ui.state import PlaygroundState
-from convlab.ui.views import COMPARE_MODES, OUTPUT_TITLE, CompareView, place_output
+from convlab.ui.training_tab import TrainingTab
+from convlab.ui.views import (
+    COMPARE_MODES,
+    CompareView,
+    MessageBanner,
+    format_value,
+    output_name,
+    place_output,
+)
 from convlab.ui.workers import FilterWorker, SourceInfo
-
-
-def _placeholder(title: str):  # TEMPORARY until the other panels land
-    class _Missing(QLabel):
-        def __init__(self, state, parent=None):
-            super().__init__(f"{title} (not yet available)", parent)
-
-    return _Missing
-
-
-import importlib as _importlib  # noqa: E402
-
-
-def _panel(module: str, name: str):
-    try:
-        return getattr(_importlib.import_module(f"convlab.ui.{module}"), name)
-    except (ImportError, AttributeError):
-        return _placeholder(name)
-
-
-ArithmeticPanel = _panel("explain_panel", "ArithmeticPanel")
-KernelLabPanel = _panel("explain_panel", "KernelLabPanel")
-PixelInspectorPanel = _panel("explain_panel", "PixelInspectorPanel")
-WhyCnnPanel = _panel("explain_panel", "WhyCnnPanel")
-FeatureMapsPanel = _panel("feature_maps", "FeatureMapsPanel")
-KernelEditorPanel = _panel("kernel_editor", "KernelEditorPanel")
-TrainingTab = _panel("training_tab", "TrainingTab")
 
 WINDOW_TITLE = "ConvLab — convolution playground"
 _HOVER_HINT = "Hover over a picture to read pixel values"
@@ -81,66 +66,6 @@ _GENERAL_HELP = (
     "<li>The <b>Train</b> tab learns kernels from examples.</li></ul>"
     "<p>Space freezes a live source; Ctrl+O opens a file; Ctrl+Z undoes an edit.</p>"
 )
-
-
-class MessageBanner(QFrame):
-    """A one-line message above the views: never modal, closable, with an optional action."""
-
-    _COLOURS: ClassVar[dict[str, str]] = {
-        "info": "#dcecff",
-        "warning": "#fff1c2",
-        "error": "#ffd6d6",
-    }
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("messageBanner")
-        self._label = QLabel(self)
-        self._label.setWordWrap(True)
-        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._action_button = QPushButton(self)
-        self._action_button.setVisible(False)
-        close = QToolButton(self)
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 3, 4, 3)
-        layout.addWidget(self._label, 1)
-        layout.addWidget(self._action_button)
-        layout.addWidget(close)
-        self._hide_timer = QTimer(self, singleShot=True, timeout=self.hide)
-        self._action = None
-        self._action_button.clicked.connect(self._run_action)
-        self.hide()
-
-    def show_message(self, text: str, level: str = "info", action=None) -> None:
-        """``action``: optional (button text, callable), e.g. ("Reconnect", worker.reconnect)."""
-        colour = self._COLOURS.get(level, self._COLOURS["info"])
-        self.setStyleSheet(
-            f"#messageBanner {{ background: {colour}; border-bottom: 1px solid #999; }}"
-            " QLabel { color: #202020; }"
-        )
-        self._label.setText(text)
-        self._action = action
-        self._action_button.setVisible(action is not None)
-        if action is not None:
-            self._action_button.setText(action[0])
-        self.show()
-        if level == "info" and action is None:
-            self._hide_timer.start(6000)
-        else:
-            self._hide_timer.stop()
-
-    def text(self) -> str:
-        return self._label.text()
-
-    def _run_action(self) -> None:
-        action, self._action = self._action, None
-        self.hide()
-        if action is not None:
-            action[1]()
 
 
 class MainWindow(QMainWindow):
@@ -354,7 +279,7 @@ class MainWindow(QMainWindow):
         started = time.perf_counter()
         pipeline = self.state.pipeline
         self.compare.show_result(result.frame, *self._output_picture(result, pipeline))
-        self.compare.set_output_name(_output_name(result))
+        self.compare.set_output_name(output_name(result))
         self.last_result = result
         self.state.publish_result(result)
         self.displayed_frames += 1
@@ -435,14 +360,14 @@ class MainWindow(QMainWindow):
             self.hover_label.setText(_HOVER_HINT)
             return
         row, col = position
-        source = _format_value(result.frame, row, col)
+        source = format_value(result.frame, row, col)
         values, rect = result.output, self._output_picture(result, self.state.pipeline)[1]
         if result.selected is not None:
             values = result.selected.values
         # the output pixel drawn over this source pixel (strides, valid padding, pooled maps)
         out_row = int(np.floor((row + 0.5 - rect.top()) * values.shape[0] / rect.height()))
         out_col = int(np.floor((col + 0.5 - rect.left()) * values.shape[1] / rect.width()))
-        output = _format_value(values, out_row, out_col)
+        output = format_value(values, out_row, out_col)
         self.hover_label.setText(f"row {row}, col {col}: in {source} → out {output}")
 
     # ----------------------------------------------------------------------------- drag and drop
@@ -531,27 +456,3 @@ def _scrollable(panel: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(panel)
     return area
-
-
-def _output_name(result: PipelineResult) -> str:
-    if result.selected is None:
-        return OUTPUT_TITLE
-    kernel_name = result.selected.kernel.name or "custom kernel"
-    if result.selected is result.combined:
-        return "Combined map · gradient magnitude √(m1² + m2²)"
-    return f"Feature map · {kernel_name}"
-
-
-def _format_value(array: np.ndarray, row: int, col: int) -> str:
-    if not (0 <= row < array.shape[0] and 0 <= col < array.shape[1]):
-        return "—"
-    value = array[row, col]
-    if np.ndim(value) == 0:
-        return _number(float(value))
-    if len(value) == 3 and np.allclose(value, value[0]):
-        return _number(float(value[0]))
-    return "(" + ", ".join(_number(float(v)) for v in value) + ")"
-
-
-def _number(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) and abs(value) < 1e6 else f"{value:.4g}"

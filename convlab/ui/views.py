@@ -1,4 +1,4 @@
-"""The source and output image views and the ways of comparing them.
+"""The source and output image views, the ways of comparing them, and the message banner.
 
 Both views draw in *source-pixel coordinates*: pixel (row, col) of the input frame covers
 x in [col, col + 1), y in [row, row + 1). The output image is placed over that same area
@@ -11,6 +11,7 @@ fast path that wraps the array as a QImage without a per-frame conversion.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -18,14 +19,20 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
+    QFrame,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from convlab.engine.pipeline import PipelineResult
 
 # Our images are uint8 RGB already mapped for display. ``levels=None`` with auto-levels off is
 # pyqtgraph's zero-copy path (the array is wrapped as a QImage); explicit levels=(0, 255)
@@ -418,3 +425,88 @@ class CompareView(QWidget):
             self._place_thumbnail()
         return super().eventFilter(watched, event)
 
+
+class MessageBanner(QFrame):
+    """A one-line message above the views: never modal, closable, with an optional action."""
+
+    _COLOURS: ClassVar[dict[str, str]] = {
+        "info": "#dcecff",
+        "warning": "#fff1c2",
+        "error": "#ffd6d6",
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBanner")
+        self._label = QLabel(self)
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._action_button = QPushButton(self)
+        self._action_button.setVisible(False)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 3, 4, 3)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(self._action_button)
+        layout.addWidget(close)
+        self._hide_timer = QTimer(self, singleShot=True, timeout=self.hide)
+        self._action = None
+        self._action_button.clicked.connect(self._run_action)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "info", action=None) -> None:
+        """``action``: optional (button text, callable), e.g. ("Reconnect", worker.reconnect)."""
+        colour = self._COLOURS.get(level, self._COLOURS["info"])
+        self.setStyleSheet(
+            f"#messageBanner {{ background: {colour}; border-bottom: 1px solid #999; }}"
+            " QLabel { color: #202020; }"
+        )
+        self._label.setText(text)
+        self._action = action
+        self._action_button.setVisible(action is not None)
+        if action is not None:
+            self._action_button.setText(action[0])
+        self.show()
+        if level == "info" and action is None:
+            self._hide_timer.start(6000)
+        else:
+            self._hide_timer.stop()
+
+    def text(self) -> str:
+        return self._label.text()
+
+    def _run_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action[1]()
+
+
+def output_name(result: PipelineResult) -> str:
+    """The output view's title for this result: the kernel's output, or which feature map."""
+    if result.selected is None:
+        return OUTPUT_TITLE
+    kernel_name = result.selected.kernel.name or "custom kernel"
+    if result.selected is result.combined:
+        return "Combined map · gradient magnitude √(m1² + m2²)"
+    return f"Feature map · {kernel_name}"
+
+
+def format_value(array: np.ndarray, row: int, col: int) -> str:
+    """A pixel for the status bar: one number for gray or single-channel, else (r, g, b)."""
+    if not (0 <= row < array.shape[0] and 0 <= col < array.shape[1]):
+        return "—"
+    value = array[row, col]
+    if np.ndim(value) == 0:
+        return _number(float(value))
+    if len(value) == 3 and np.allclose(value, value[0]):
+        return _number(float(value[0]))
+    return "(" + ", ".join(_number(float(v)) for v in value) + ")"
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) and abs(value) < 1e6 else f"{value:.4g}"

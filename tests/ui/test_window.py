@@ -188,9 +188,8 @@ def test_missing_camera_says_so_and_stays_on_the_image(qtbot, scene_path):
     settings.sync()
     win = build_window(["--camera", "9"])
     qtbot.addWidget(win)
-    with qtbot.waitSignal(win.worker.sourceOpened, timeout=8000) as opened:
-        pass
-    assert opened.args[0].spec == str(scene_path)
+    qtbot.waitUntil(lambda: win.source_info is not None, timeout=8000)
+    assert win.source_info.spec == str(scene_path)
     assert "camera 9" in win.banner.text().lower()
     win.close()
 
@@ -225,9 +224,8 @@ def test_kernel_bank_and_view_survive_a_restart(qtbot, scene_path):
     assert again.state.kernel == presets.get("emboss")
     assert [k.name for k in again.state.bank] == ["sobel_x", "sobel_y"]
     assert again.compare.mode == "wipe"
-    with qtbot.waitSignal(again.worker.sourceOpened, timeout=5000) as opened:
-        pass
-    assert opened.args[0].spec == str(scene_path.resolve())
+    qtbot.waitUntil(lambda: again.source_info is not None, timeout=5000)
+    assert again.source_info.spec == str(scene_path.resolve())
     again.close()
 
 
