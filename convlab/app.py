@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 import traceback
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -155,42 +154,41 @@ class _ErrorRelay(QObject):
     raised = Signal(str)
 
 
-_hook_state: dict[str, Any] = {"window": None, "relay": None, "installed": False}
+_hook_state: dict[str, Any] = {"relay": None, "hook": None, "thread_hook": None}
 
 
 def install_exception_hook(window: MainWindow) -> None:
     """Route uncaught exceptions (slots, threads) to the log and to ``window``'s banner.
 
-    Installed once; each new window becomes the target. In a test run the previous hook
-    (pytest-qt's) is still called, so a bug in a slot keeps failing its test.
+    Each new window becomes the target. The hook that was in place before is still called
+    unless it is Python's default printer (under pytest-qt that is its capture hook, so a bug
+    in a slot keeps failing its test).
     """
-    relay = _ErrorRelay()
+    relay = _ErrorRelay(window)
     relay.raised.connect(
         lambda text: window.show_message(text, "error"), Qt.ConnectionType.QueuedConnection
     )
-    relay.setParent(window)
-    _hook_state["window"] = weakref.ref(window)
     _hook_state["relay"] = relay
-    if _hook_state["installed"]:
-        return
-    _hook_state["installed"] = True
-    previous_hook = sys.excepthook
-    previous_thread_hook = threading.excepthook
+    if sys.excepthook is not _hook_state["hook"]:
+        previous_hook = sys.excepthook
 
-    def hook(exc_type, exc, tb) -> None:
-        handle_exception(exc_type, exc, tb)
-        if previous_hook is not sys.__excepthook__:
-            previous_hook(exc_type, exc, tb)
+        def hook(exc_type, exc, tb) -> None:
+            handle_exception(exc_type, exc, tb)
+            if previous_hook is not sys.__excepthook__:
+                previous_hook(exc_type, exc, tb)
 
-    def thread_hook(args: threading.ExceptHookArgs) -> None:
-        if args.exc_type is SystemExit:
-            return
-        handle_exception(args.exc_type, args.exc_value, args.exc_traceback)
-        if previous_thread_hook is not threading.__excepthook__:
-            previous_thread_hook(args)
+        _hook_state["hook"] = sys.excepthook = hook
+    if threading.excepthook is not _hook_state["thread_hook"]:
+        previous_thread_hook = threading.excepthook
 
-    sys.excepthook = hook
-    threading.excepthook = thread_hook
+        def thread_hook(args: threading.ExceptHookArgs) -> None:
+            if args.exc_type is SystemExit:
+                return
+            handle_exception(args.exc_type, args.exc_value, args.exc_traceback)
+            if previous_thread_hook is not threading.__excepthook__:
+                previous_thread_hook(args)
+
+        _hook_state["thread_hook"] = threading.excepthook = thread_hook
 
 
 def handle_exception(exc_type, exc, tb) -> None:

@@ -7,7 +7,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, QTimer, QUrl
 from PySide6.QtWidgets import QApplication, QTableView
 
 from convlab.app import build_window, handle_exception, parse_args
@@ -109,14 +109,17 @@ def test_messages_are_a_banner_not_a_dialog(window):
 
 
 @pytest.mark.qt_no_exception_capture
-def test_uncaught_exception_is_shown_and_the_app_goes_on(window, qtbot):
-    try:
+def test_an_exception_in_a_slot_is_shown_and_the_app_goes_on(window, qtbot):
+    def broken_slot() -> None:
         raise ValueError("boom in a slot")
-    except ValueError as error:
-        handle_exception(type(error), error, error.__traceback__)
+
+    QTimer.singleShot(0, broken_slot)
     qtbot.waitUntil(lambda: "boom in a slot" in window.banner.text(), timeout=2000)
+    assert "ValueError" in window.banner.text()
     window.state.set_kernel(presets.get("box"))
     wait_for_result(qtbot, window)  # still filtering
+    handle_exception(ConvlabError, ConvlabError("Camera 2: busy"), None)
+    qtbot.waitUntil(lambda: window.banner.text() == "Camera 2: busy", timeout=2000)
 
 
 def test_a_bad_file_keeps_the_current_picture(window, qtbot, tmp_path):
@@ -290,3 +293,16 @@ def test_a_huge_image_is_previewed_live_and_exported_in_full(window, qtbot, tmp_
     full = cv2.cvtColor(big, cv2.COLOR_BGR2RGB)
     np.testing.assert_allclose(values[1000:1010, 2000:2010], convolve(
         full, presets.get("box"))[1000:1010, 2000:2010], atol=1e-3)
+
+
+def test_a_corrupt_settings_file_gives_defaults_and_a_warning(qtbot, scene_path):
+    settings_file = Settings().path
+    settings_file.write_bytes(b"\x00\xff[[[garbage" * 100)
+    win = build_window([str(scene_path)])
+    qtbot.addWidget(win)
+    assert "unreadable" in win.banner.text()
+    assert win.state.kernel == presets.get("identity")
+    assert win.compare.mode == "side_by_side"
+    wait_for_result(qtbot, win)
+    win.close()
+    assert Settings().get("source/last") == str(scene_path.resolve())
