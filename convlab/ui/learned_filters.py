@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QPai
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -262,7 +263,7 @@ class LearnedFiltersPanel(QWidget):
         )
         self.own_scale_box = QCheckBox("own scale")
         self.own_scale_box.setToolTip("Stretch every tile to its own largest weight")
-        self.delta_box = QCheckBox("change since start")
+        self.delta_box = QCheckBox("Δ since start")
         self.delta_box.setObjectName("filterDeltaBox")
         self.delta_box.setToolTip(
             "Show what training added to each first-layer filter (weights now minus the "
@@ -280,8 +281,8 @@ class LearnedFiltersPanel(QWidget):
         self.snapshot_box.setSuffix(" steps")
         self.snapshot_box.setToolTip("How often to keep a snapshot of the first layer (next run)")
         self.history_label = QLabel("live")
-        self.history_label.setMinimumWidth(110)
-        self.send_button = QPushButton("Send to kernel editor")
+        self.history_label.setMinimumWidth(90)
+        self.send_button = QPushButton("Send to editor")
         self.send_button.setObjectName("sendToEditorButton")
         self.send_button.setToolTip(
             "Make the selected filter the Playground's kernel (also: double-click a tile)"
@@ -295,18 +296,17 @@ class LearnedFiltersPanel(QWidget):
             "Replace the selected filter with the kernel editor's kernel "
             "and re-measure the validation accuracy"
         )
-        self.undo_button = QPushButton("Undo write-back")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo the last write-back (the filter gets its weights back)")
         self.undo_button.setObjectName("undoWriteBackButton")
         self.undo_button.setEnabled(False)
 
         header = QHBoxLayout()
-        title = QLabel("<b>Learned filters</b>")
-        header.addWidget(title)
-        header.addStretch(1)
         header.addWidget(self.layer_box)
         header.addWidget(self.channel_box)
         header.addWidget(self.own_scale_box)
         header.addWidget(self.delta_box)
+        header.addStretch(1)
         header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
         history = QHBoxLayout()
         history.addWidget(QLabel("History"))
@@ -314,11 +314,17 @@ class LearnedFiltersPanel(QWidget):
         history.addWidget(self.history_label)
         history.addWidget(self.snapshot_box)
         actions = QHBoxLayout()
+        actions.setSpacing(4)
         for button in (self.send_button, self.bank_button, self.write_button, self.undo_button):
+            button.setStyleSheet("QPushButton { padding: 3px 9px; }")  # no 80 px minimum
             actions.addWidget(button)
         actions.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        box = QGroupBox("Learned filters")  # a title that costs no width in the rows below
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(box)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(4, 2, 4, 4)
         layout.setSpacing(3)
         layout.addLayout(header)
         layout.addWidget(self.grid, 1)
@@ -448,8 +454,9 @@ class LearnedFiltersPanel(QWidget):
         if delta and weights is not None and self.history[0][1].shape == weights.shape:
             weights = weights - self.history[0][1]
             when += " − start"
-        self.history_label.setText(
-            when + (f"  ({len(self.history)} snapshots)" if self.history else "")
+        self.history_label.setText(when)
+        self.history_slider.setToolTip(
+            f"Slide back through training: {len(self.history)} snapshots of the first layer"
         )
         if weights is None:
             self.grid.set_tiles([])

@@ -28,7 +28,7 @@ from convlab.ui.training_insight import LayerMaps, activations
 from convlab.ui.training_views import TopPredictions, grey_pixmap
 from convlab.ui.training_worker import Dataset
 
-PAD_SIDE = 224
+PAD_SIDE = 196
 
 
 def prepare_drawing(

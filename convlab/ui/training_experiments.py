@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -75,15 +76,14 @@ class ExperimentsTab(QWidget):
         self.grids = [FilterGrid(), FilterGrid()]
         for grid in self.grids:
             grid.setObjectName("experimentFilters")
-            grid.setMinimumSize(150, 90)
+            grid.setMinimumSize(110, 90)
         self.grid_labels = [QLabel(), QLabel()]
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("Bank"))
-        buttons.addWidget(self.bank_box)
-        buttons.addWidget(handmade)
-        buttons.addWidget(versus)
-        buttons.addStretch(1)
+        buttons = QGridLayout()
+        buttons.addWidget(self.bank_box, 0, 0)
+        buttons.addWidget(handmade, 0, 1)
+        buttons.addWidget(versus, 1, 1)
+        buttons.setColumnStretch(2, 1)
         grids = QHBoxLayout()
         for label, grid in zip(self.grid_labels, self.grids):
             column = QVBoxLayout()

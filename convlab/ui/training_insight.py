@@ -9,7 +9,7 @@ from predictions the training thread computed at the end of each epoch.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -53,18 +53,36 @@ class LayerMaps(QWidget):
         self._layout.setSpacing(4)
         self._layout.addStretch(1)
         self._rows: list[tuple[QLabel, QLabel]] = []
+        self._maps: list[tuple[str, np.ndarray]] = []
+        self._watched: QWidget | None = None
+        self._shown_width = -1
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Re-fit the mosaics when the scroll area's viewport changes width."""
+        if (
+            event.type() == QEvent.Type.Resize
+            and watched is self._watched
+            and watched.width() != self._shown_width
+        ):
+            self.show_maps(self._maps)
+        return False
 
     def show_maps(self, maps: list[tuple[str, np.ndarray]]) -> None:
-        """Show each layer's maps, enlarged by a whole factor so the widest mosaic fits."""
+        """Show each layer's maps, enlarged by a whole factor so each mosaic fits the width."""
+        self._maps = maps
         viewport = self.parentWidget()
-        available = (viewport.width() if viewport is not None else self.width()) - 110
+        if viewport is not None and viewport is not self._watched:
+            viewport.installEventFilter(self)
+            self._watched = viewport
+        self._shown_width = viewport.width() if viewport is not None else self.width()
+        available = self._shown_width - 96
         shown = [(name, output) for name, output in maps if output.ndim == 3]
         while len(self._rows) < len(shown):
             row = QWidget()
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
             caption = QLabel()
-            caption.setFixedWidth(92)
+            caption.setFixedWidth(80)
             caption.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             picture = QLabel()
             picture.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -82,7 +100,10 @@ class LayerMaps(QWidget):
                 f"<b>{name}</b><br><span style='color:gray'>"
                 f"{output.shape[0]} × {output.shape[1]}×{output.shape[2]}</span>"
             )
-            columns = 8 if output.shape[0] > 4 else output.shape[0]
+            fitting = max(1, available // (output.shape[2] + 1))  # maps per row at scale 1
+            columns = min(8 if output.shape[0] > 4 else output.shape[0], fitting)
+            rows = -(-output.shape[0] // columns)
+            columns = -(-output.shape[0] // rows)  # balanced rows: 4 + 4, not 7 + 1
             mosaic = map_mosaic(output, columns=columns)
             scale = int(np.clip(available // mosaic.shape[1], 1, 6))
             picture.setPixmap(grey_pixmap(mosaic, max(mosaic.shape) * scale))

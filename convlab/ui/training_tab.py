@@ -64,6 +64,13 @@ INSIGHT_INTERVAL = 0.5
 LATE_JOIN_MS = 5000
 
 
+def compact_button(button: QPushButton) -> QPushButton:
+    """Padding from a style sheet drops the style's ~80 px minimum width of push buttons, so
+    a row of them still fits when the window's docks leave the tab little room."""
+    button.setStyleSheet("QPushButton { padding: 3px 9px; }")
+    return button
+
+
 def conv_layers(model: Sequential) -> list[Conv2D]:
     return [layer for layer in model.layers if isinstance(layer, Conv2D)]
 
@@ -171,6 +178,7 @@ class TrainingTab(QWidget):
         self.reset_button.setObjectName("resetButton")
         self.reset_button.setToolTip("Forget the trained network and start from random weights")
         controls = QHBoxLayout()
+        controls.setSpacing(4)
         for button in (
             self.train_button,
             self.pause_button,
@@ -179,6 +187,7 @@ class TrainingTab(QWidget):
             self.step_button,
             self.reset_button,
         ):
+            compact_button(button)
             controls.addWidget(button)
         controls.addStretch(1)
         controls.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
@@ -190,17 +199,24 @@ class TrainingTab(QWidget):
         self.status = QLabel("Press Train: the default data (synthetic digits) is ready.")
         self.status.setObjectName("trainingStatus")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setWordWrap(True)  # a long status wraps instead of widening the tab
         self.curves = TrainingCurves()
         self.curves.setMinimumHeight(200)
         files = QHBoxLayout()
-        for text, slot, name in (
-            ("Save model…", self._save_model_dialog, "saveModelButton"),
-            ("Load model…", self._load_model_dialog, "loadModelButton"),
-            ("Export curves CSV…", self._export_csv_dialog, "exportCsvButton"),
-            ("Export curves PNG…", self._export_png_dialog, "exportPngButton"),
+        for text, tip, slot, name in (
+            ("Save…", "Save the network (.npz)", self._save_model_dialog, "saveModelButton"),
+            ("Load…", "Load a network (.npz)", self._load_model_dialog, "loadModelButton"),
+            ("CSV…", "Export the curves as a table", self._export_csv_dialog, "exportCsvButton"),
+            ("PNG…", "Export the curves as a picture", self._export_png_dialog, "exportPngButton"),
         ):
+            if name == "saveModelButton":
+                files.addWidget(QLabel("Network:"))
+            elif name == "exportCsvButton":
+                files.addSpacing(12)
+                files.addWidget(QLabel("Curves:"))
             button = QToolButton()
             button.setText(text)
+            button.setToolTip(tip)
             button.setObjectName(name)
             button.clicked.connect(slot)
             files.addWidget(button)
@@ -253,7 +269,7 @@ class TrainingTab(QWidget):
         self.insight.addTab(self.draw_tab, "Draw")
         self.insight.addTab(self.experiments, "Experiments")
         self.insight.addTab(live, "Live")
-        self.insight.setMinimumWidth(380)
+        self.insight.setUsesScrollButtons(True)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -392,6 +408,13 @@ class TrainingTab(QWidget):
             self._model = thread.runs[0].model
         self._unsaved = self._unsaved or self._steps_done > 0
 
+    def _wait_for_stopped_owner(self) -> None:
+        """Right after Stop the old thread may still be finishing its batch on our network:
+        wait for it (a batch takes milliseconds) so a save never catches half an update."""
+        for thread in self._retiring:
+            if thread.runs and thread.runs[0].model is self._model:
+                thread.wait(JOIN_TIMEOUT_MS)
+
     def shutdown(self) -> None:
         """Stop every thread and wait for it (window close); save the webcam classes."""
         self._retire_thread()
@@ -478,7 +501,6 @@ class TrainingTab(QWidget):
             return
         self.state.report(TrainingError(message), "error")
         self.status.setText(f"<span style='color:#b00000'>{message}</span>")
-        self.status.setWordWrap(True)
 
     def _on_completed(self, sender: TrainingThread, outcome: str) -> None:
         if sender is self._thread:
@@ -542,7 +564,6 @@ class TrainingTab(QWidget):
             f"validation {val:.1%}" if val is not None else "validation after epoch 1",
             f"{speed:,.0f} images/s" if speed else "",
         ]
-        self.status.setWordWrap(False)
         self.status.setText("  ·  ".join(p for p in parts if p))
 
     def _show_model_layers(self) -> None:
@@ -749,6 +770,7 @@ class TrainingTab(QWidget):
             raise ConvlabError("Save model: there is no network yet")
         if self._thread is not None and not self._thread.is_paused:
             raise ConvlabError("Save model: pause or stop training first")
+        self._wait_for_stopped_owner()
         path = Path(path)
         temporary = path.with_name(path.stem + ".part.npz")
         try:

@@ -70,12 +70,13 @@ class TopPredictions(QWidget):
         self.bars: list[QProgressBar] = []
         for row in range(count):
             name = QLabel("–")
-            name.setMinimumWidth(90)
+            name.setMinimumWidth(64)
             bar = QProgressBar()
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
             bar.setFormat("")
             bar.setMaximumHeight(18)
+            bar.setMinimumWidth(50)
             layout.addWidget(name, row, 0)
             layout.addWidget(bar, row, 1)
             self.names.append(name)

@@ -280,7 +280,10 @@ class WebcamCapturePanel(QWidget):
             edit.setMaxLength(24)
             edit.editingFinished.connect(lambda i=index, e=edit: self.classes.rename(i, e.text()))
             edit.textEdited.connect(lambda _text, i=index: self.show_class(i))
-            button = QPushButton(f"Hold to capture ({index + 1})")
+            button = QPushButton(f"Capture ({index + 1})")
+            button.setToolTip(
+                f"Click for one frame, hold for ten a second (or hold the key {index + 1})"
+            )
             button.pressed.connect(lambda i=index: self._start_capture(i))
             button.released.connect(self._stop_capture)
             count = QLabel()

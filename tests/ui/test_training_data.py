@@ -195,7 +195,7 @@ def test_live_frames_are_prepared_like_captured_ones():
 
 
 def test_a_digit_drawn_in_a_corner_is_centred_like_mnist():
-    drawing = np.zeros((224, 224), np.uint8)
+    drawing = np.zeros((196, 196), np.uint8)
     cv2.line(drawing, (20, 20), (20, 90), 255, 14)  # a "1" in the top-left corner
     sample = prepare_drawing(drawing, "digits", (1, 28, 28))[0]
     assert sample.shape == (28, 28)
