@@ -20,6 +20,7 @@ from convlab.errors import ConvlabError
 
 TRAIN_PEN = pg.mkPen("#1f77b4", width=2)
 VALID_PEN = pg.mkPen("#d62728", width=2)
+INITIAL_LOSS_TOP = 2.6  # just above ln(10), the loss of guessing among ten classes
 OTHER_PENS = [pg.mkPen("#2ca02c", width=2), pg.mkPen("#9467bd", width=2)]
 
 
@@ -39,6 +40,7 @@ class TrainingCurves(QWidget):
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.accuracy_plot.setLabel("bottom", "step (batches)")
+        self.loss_plot.getAxis("bottom").setStyle(showValues=False)  # shared with the plot below
         self.accuracy_plot.setXLink(self.loss_plot)
         self.accuracy_plot.setYRange(0, 1.02, padding=0)
         self.loss_plot.addLegend(offset=(-10, 5))
@@ -61,6 +63,12 @@ class TrainingCurves(QWidget):
 
     def clear(self) -> None:
         self.rows: list[dict[str, float | int | None]] = []
+        # Fixed ranges: letting pyqtgraph auto-range re-lays out both axes on every point, which
+        # is most of the GUI thread's time during training. Ranges only grow, and rarely.
+        self._loss_top = INITIAL_LOSS_TOP
+        self._steps = 1
+        self.loss_plot.setYRange(0, self._loss_top, padding=0)
+        self.loss_plot.setXRange(0, self._steps, padding=0.02)
         self.loss_curve.setData([], [])
         self.accuracy_curve.setData([], [])
         self.val_curve.setData([], [])
@@ -83,8 +91,19 @@ class TrainingCurves(QWidget):
             self.rows.append(row)
         self._redraw()
 
+    def set_total_steps(self, steps: int) -> None:
+        """The x axis spans the whole run from the start: the curve grows into it."""
+        self._steps = max(1, int(steps))
+        self.loss_plot.setXRange(0, self._steps, padding=0.02)
+
     def _redraw(self) -> None:
         trained = [r for r in self.rows if r["loss"] is not None]
+        highest = max((r["loss"] for r in trained), default=0.0)
+        if highest > self._loss_top:
+            self._loss_top = highest * 1.25
+            self.loss_plot.setYRange(0, self._loss_top, padding=0)
+        if self.rows and self.rows[-1]["step"] > self._steps:
+            self.set_total_steps(self.rows[-1]["step"])
         self.loss_curve.setData([r["step"] for r in trained], [r["loss"] for r in trained])
         self.accuracy_curve.setData([r["step"] for r in trained], [r["accuracy"] for r in trained])
         validated, last = [], None

@@ -122,6 +122,7 @@ class TrainingTab(QWidget):
         self._steps_done = 0
         self._last_scores = (math.nan, math.nan, 0.0)
         self._last_insight = 0.0
+        self._total_steps = 0
 
         self.webcam_classes = webcam_classes or WebcamClasses(parent=self)
         if self.webcam_classes.load_problem:
@@ -484,6 +485,9 @@ class TrainingTab(QWidget):
         self._steps_done = report["step"]
         if self._view_model is not None:
             self._view_model.set_state(report["state"])
+        if self.curves.rows == [] or report["total_steps"] != self._total_steps:
+            self._total_steps = report["total_steps"]
+            self.curves.set_total_steps(self._total_steps)
         self.curves.add(report)
         self.filters.add_snapshots(report["snapshots"])
         self._show_model_layers()
@@ -544,7 +548,8 @@ class TrainingTab(QWidget):
     # ================================================================== display
     def _show_progress(self, report: dict) -> None:
         total = max(1, report["total_steps"])
-        self.progress.setRange(0, total)
+        if self.progress.maximum() != total:
+            self.progress.setRange(0, total)
         self.progress.setValue(report["step"])
         eta = report["eta_s"]
         state = (
