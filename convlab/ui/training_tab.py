@@ -13,6 +13,7 @@ import copy
 import math
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -789,7 +790,11 @@ class TrainingTab(QWidget):
 
     def load_model(self, path: str | Path) -> None:
         """Replace the network with one from a .npz file (training stops first)."""
-        model = Sequential.load(path)
+        try:
+            model = Sequential.load(path)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+            # what Sequential.load itself does not translate (e.g. a damaged zip archive)
+            raise ConvlabError(f"{path} is not a ConvLab model file ({error})") from error
         self._retire_thread()
         self._set_running(False)
         self._model = model

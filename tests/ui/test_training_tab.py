@@ -273,3 +273,27 @@ def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
     assert np.allclose(panel.grid.weights(), live[:, 0] - start[:, 0])
     panel.send_button.click()  # still sends the filter itself, not the difference
     assert np.array_equal(state.kernel.weights, live[4, 0].astype(np.float64))
+
+
+def test_a_file_that_is_not_a_model_is_refused_and_the_network_kept(tab, tmp_path, messages):
+    model = tab.model()
+    path = tmp_path / "not a model.npz"
+    path.write_bytes(b"PK\x03\x04 this is not really a zip")
+    tab._guard(tab.load_model, path)
+    assert tab.model() is model
+    assert messages[-1][1] == "error" and "not a model.npz" in messages[-1][0]
+
+
+def test_write_back_while_training_runs_asks_to_pause_first(qtbot, tab, state, messages):
+    long_run(tab)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: tab.steps_done() > 0, timeout=15000)
+    state.set_kernel(Kernel(np.ones((5, 5))))
+    tab.write_back()
+    assert messages[-1][1] == "error" and "pause or stop" in messages[-1][0]
+    tab.pause_button.click()
+    qtbot.waitUntil(lambda: "paused" in tab.progress.text(), timeout=5000)
+    tab.write_back()  # paused: the network holds still, so this works
+    assert np.array_equal(conv_layers(tab.model())[0].params["weight"][0, 0], np.ones((5, 5)))
+    tab.stop_button.click()
+    wait_idle(qtbot, tab, timeout=5000)
