@@ -703,6 +703,7 @@ class TrainingTab(QWidget):
             )
         if self._model is None or not conv_layers(self._model):
             raise TrainingError("Write back: there is no network with convolution filters")
+        self._wait_for_stopped_owner()
         layer, index, channel = self.filters.selection()
         conv = conv_layers(self._model)[layer]
         size = conv.kernel_size
