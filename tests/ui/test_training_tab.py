@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from convlab.cnn import Sequential
@@ -297,3 +298,38 @@ def test_write_back_while_training_runs_asks_to_pause_first(qtbot, tab, state, m
     assert np.array_equal(conv_layers(tab.model())[0].params["weight"][0, 0], np.ones((5, 5)))
     tab.stop_button.click()
     wait_idle(qtbot, tab, timeout=5000)
+
+
+def test_confusion_matrix_and_mistakes_match_the_networks_predictions(qtbot, tab):
+    tab.train_button.click()
+    wait_idle(qtbot, tab)
+    dataset, model = tab._dataset, tab.model()
+    predicted = model.predict(dataset.val_images)
+    matrix = tab.confusion.matrix
+    for true_class in range(10):
+        for guess in range(10):
+            expected = int(np.sum((dataset.val_labels == true_class) & (predicted == guess)))
+            assert matrix[true_class, guess] == expected
+    wrong = int(np.sum(predicted != dataset.val_labels))
+    shown = [tab.mistakes.item(i) for i in range(tab.mistakes.count())]
+    if wrong:
+        assert len(shown) == min(wrong, 60)
+        index = shown[0].data(Qt.ItemDataRole.UserRole)
+        assert predicted[index] != dataset.val_labels[index]
+    else:
+        assert "No mistakes" in shown[0].text()
+
+
+def test_mlp_versus_cnn_trains_both_on_the_same_data_and_counts_parameters(qtbot, tab):
+    tab.experiments.findChild(QWidget, "mlpExperimentButton").click()
+    wait_idle(qtbot, tab)
+    table = tab.experiments.table
+    assert [table.item(row, 0).text() for row in range(2)] == ["CNN", "MLP"]
+    # independent counts: conv 8x1x5x5+8, conv 16x8x5x5+16, dense 16*7*7*10+10;
+    # MLP: 784*128+128 and 128*10+10
+    cnn = (8 * 25 + 8) + (16 * 8 * 25 + 16) + (16 * 7 * 7 * 10 + 10)
+    mlp = (784 * 128 + 128) + (128 * 10 + 10)
+    assert table.item(0, 1).text() == f"{cnn:,}" and table.item(1, 1).text() == f"{mlp:,}"
+    for row in range(2):
+        assert table.item(row, 3).text().endswith("%")  # validation accuracy measured
+        assert table.item(row, 4).text() == "11 / 11"
