@@ -179,6 +179,11 @@ class DataChooser(QWidget):
         for kind, label in KIND_LABELS.items():
             self.kind_box.addItem(label, kind)
         self.kind_box.setToolTip("What the network learns to tell apart")
+        # long choice names must not set the width of the whole settings column
+        self.kind_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.kind_box.setMinimumContentsLength(18)
         self.count_box = QSpinBox()
         self.count_box.setRange(100, 60000)
         self.count_box.setSingleStep(500)

@@ -59,6 +59,21 @@ from convlab.ui.training_worker import (
     evaluate,
 )
 
+INSIGHT_HELP = (
+    "<p><b>Inside</b>: one validation image going through the network. Each row is a layer's "
+    "output: convolution maps (one per filter), after ReLU (negatives cut to black), after "
+    "pooling (half the size). The bars are the network's three best guesses.</p>"
+    "<p><b>Confusion</b>: rows are the true classes, columns what the network said; the green "
+    "diagonal is right, red cells are mix-ups (e.g. 4 taken for 9).</p>"
+    "<p><b>Mistakes</b>: the validation images it got wrong, most confident first; click one "
+    "to look inside.</p>"
+    "<p><b>Draw</b>: draw with the mouse; your drawing is centred and shrunk like the training "
+    "digits, and the network guesses live.</p>"
+    "<p><b>Experiments</b>: hand-made first-layer filters against learned ones, and a fully "
+    "connected network (MLP) against the CNN, trained side by side on the same images.</p>"
+    "<p><b>Live</b>: after training on your own webcam classes, the predicted class is shown "
+    "on the live view.</p>"
+)
 #: seconds between insight-tab refreshes while training runs
 INSIGHT_INTERVAL = 0.5
 #: how long shutdown waits for a thread still loading data before giving up on it
@@ -272,6 +287,7 @@ class TrainingTab(QWidget):
         self.insight.addTab(self.experiments, "Experiments")
         self.insight.addTab(live, "Live")
         self.insight.setUsesScrollButtons(True)
+        self.insight.setCornerWidget(help_button(self, "Looking inside", INSIGHT_HELP))
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
