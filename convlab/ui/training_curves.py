@@ -74,8 +74,13 @@ class TrainingCurves(QWidget):
         self.val_curve.setData([], [])
 
     def add(self, report: dict) -> None:
-        """Append one progress report (ignored when it trained no new batch)."""
-        if report.get("fresh_batches", 0) == 0 and not report.get("val_accuracy"):
+        """Append one progress report (ignored when it neither trained nor validated).
+
+        Validation accuracy is recorded only on the report that measured it (epoch ends), so
+        the red curve has one point per epoch even when the value does not change.
+        """
+        validated = bool(report.get("validated"))
+        if report.get("fresh_batches", 0) == 0 and not validated:
             return
         loss = report["loss"]
         row = {
@@ -83,7 +88,7 @@ class TrainingCurves(QWidget):
             "epoch": int(report["epoch"]),
             "loss": None if loss is None or math.isnan(loss) else float(loss),
             "accuracy": None if math.isnan(report["accuracy"]) else float(report["accuracy"]),
-            "val_accuracy": report.get("val_accuracy"),
+            "val_accuracy": report.get("val_accuracy") if validated else None,
         }
         if self.rows and self.rows[-1]["step"] == row["step"]:
             self.rows[-1] = {**self.rows[-1], **{k: v for k, v in row.items() if v is not None}}
@@ -106,11 +111,7 @@ class TrainingCurves(QWidget):
             self.set_total_steps(self.rows[-1]["step"])
         self.loss_curve.setData([r["step"] for r in trained], [r["loss"] for r in trained])
         self.accuracy_curve.setData([r["step"] for r in trained], [r["accuracy"] for r in trained])
-        validated, last = [], None
-        for r in self.rows:
-            if r["val_accuracy"] is not None and r["val_accuracy"] != last:
-                validated.append(r)
-                last = r["val_accuracy"]
+        validated = [r for r in self.rows if r["val_accuracy"] is not None]
         self.val_curve.setData(
             [r["step"] for r in validated], [r["val_accuracy"] for r in validated]
         )

@@ -138,6 +138,7 @@ class TrainingTab(QWidget):
         self._steps_done = 0
         self._last_scores = (math.nan, math.nan, 0.0)
         self._last_insight = 0.0
+        self._small_data_defaults_pending = True
         self._total_steps = 0
 
         self.webcam_classes = webcam_classes or WebcamClasses(parent=self)
@@ -665,6 +666,13 @@ class TrainingTab(QWidget):
         self.data.setEnabled(not running)
 
     def _data_changed(self) -> None:
+        if self.data.kind() == "webcam" and self._small_data_defaults_pending:
+            # a few dozen captures at the defaults would train for a handful of steps only
+            self._small_data_defaults_pending = False
+            if self.settings.epochs_box.value() == 3:
+                self.settings.epochs_box.setValue(20)
+            if self.settings.batch_box.value() == 32:
+                self.settings.batch_box.setValue(16)
         spec_shape = DataSpec(kind=self.data.kind()).input_shape()
         self.settings.set_data_shape(spec_shape, self.data.num_classes())
         self.live_label.setText(

@@ -360,6 +360,7 @@ class TrainingThread(QThread):
                     "state": run.spec.model.state(),
                     "snapshots": run.snapshots,
                     "evaluation": run.evaluation,
+                    "validated": run.evaluation is not None,  # measured since the last report
                     "parameters": run.spec.model.num_parameters,
                 }
             )

@@ -258,6 +258,8 @@ def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
     tab.settings.epochs_box.setValue(2)
     tab.train_button.click()
     wait_idle(qtbot, tab)
+    validated = [row for row in tab.curves.rows if row["val_accuracy"] is not None]
+    assert [row["step"] for row in validated] == [11, 22]  # one point per epoch end
     panel = tab.filters
     assert len(panel.history) >= 5 and panel.history[0][0] == 0
     live = conv_layers(tab.model())[0].params["weight"].copy()
