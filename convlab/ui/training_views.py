@@ -86,16 +86,18 @@ class TopPredictions(QWidget):
     def show_probabilities(self, probabilities: np.ndarray | None, class_names: list[str]) -> None:
         if probabilities is None or not len(probabilities):
             for name, bar in zip(self.names, self.bars):
+                name.setVisible(True)
+                bar.setVisible(True)
                 name.setText("–")
                 bar.setValue(0)
                 bar.setFormat("")
             return
         order = np.argsort(probabilities)[::-1]
         for rank, (name, bar) in enumerate(zip(self.names, self.bars)):
-            if rank >= len(order):
-                name.setText("–")
-                bar.setValue(0)
-                bar.setFormat("")
+            exists = rank < len(order)  # two webcam classes have no third guess
+            name.setVisible(exists)
+            bar.setVisible(exists)
+            if not exists:
                 continue
             index = int(order[rank])
             label = class_names[index] if index < len(class_names) else str(index)
