@@ -9,6 +9,7 @@ import math
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from convlab.cnn import Adam
@@ -242,3 +243,69 @@ def test_live_overlay_shows_the_prediction_over_a_view_and_hides_when_empty(qtbo
     assert overlay.parentWidget() is view and overlay.geometry().top() >= 0
     source.liveClassification.emit("")
     assert not overlay.isVisible()
+
+
+def test_mnist_files_train_through_the_tab_with_fashion_names(qtbot, tmp_path):
+    rng = np.random.default_rng(0)
+    count = 80
+    labels = np.arange(count) % 10
+    images = np.zeros((count, 28, 28), np.uint8)
+    for index, label in enumerate(labels):  # a bright bar whose row tells the class
+        images[index, 2 + 2 * label : 4 + 2 * label, 4:24] = 255
+    images = np.clip(images + rng.integers(0, 30, images.shape), 0, 255).astype(np.uint8)
+    image_file = tmp_path / "fashion-train-images-idx3-ubyte"
+    label_file = tmp_path / "fashion-train-labels-idx1-ubyte"
+    write_idx(image_file, 0x0803, [count, 28, 28], images.tobytes())
+    write_idx(label_file, 0x0801, [count], labels.astype(np.uint8).tobytes())
+    state = PlaygroundState()
+    tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz"))
+    qtbot.addWidget(tab)
+    tab.data.set_kind("idx")
+    tab.data.images_edit.setText(str(image_file))
+    tab.data.labels_edit.setText(str(label_file))
+    tab.settings.epochs_box.setValue(1)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=15000)
+    dataset = tab._dataset
+    assert dataset.class_names[0] == "T-shirt/top" and len(dataset.class_names) == 10
+    assert len(dataset.train_labels) + len(dataset.val_labels) == count
+    assert tab.steps_done() == -(-len(dataset.train_labels) // 32)
+    tab.shutdown()
+
+
+def test_skipped_folder_files_are_reported_when_training_starts(qtbot, tmp_path):
+    folder = tmp_path / "pictures"
+    for name in ("a", "b"):
+        (folder / name).mkdir(parents=True)
+        for index in range(6):
+            image = np.full((12, 12), 40 * index, np.uint8)
+            image[:, :6] = 255 if name == "a" else 0
+            cv2.imwrite(str(folder / name / f"{index}.png"), image)
+    (folder / "b" / "notes.txt").write_text("not an image")
+    state = PlaygroundState()
+    messages: list[tuple[str, str]] = []
+    state.message.connect(lambda text, level: messages.append((text, level)))
+    tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz"))
+    qtbot.addWidget(tab)
+    tab.data.set_kind("folder")
+    tab.data.folder_edit.setText(str(folder))
+    tab.settings.epochs_box.setValue(1)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=15000)
+    warnings = [text for text, level in messages if level == "warning"]
+    assert any("notes.txt" in text and "skipped 1" in text for text in warnings)
+    assert tab._dataset.class_names == ["a", "b"]
+    tab.shutdown()
+
+
+def test_holding_a_number_key_captures_for_that_class(qtbot, tmp_path):
+    state = PlaygroundState()
+    classes = WebcamClasses(autosave_path=tmp_path / "w.npz")
+    panel = WebcamCapturePanel(classes, state)
+    qtbot.addWidget(panel)
+    state.publish_result(result_for(webcam_frame(1, 5)))
+    qtbot.keyPress(panel, Qt.Key.Key_2)
+    assert [len(c) for c in classes.crops] == [0, 1]
+    qtbot.keyPress(panel, Qt.Key.Key_3)  # there is no third class: nothing happens
+    assert [len(c) for c in classes.crops] == [0, 1]
+    assert panel.thumbnails.count() == 1  # the thumbnails follow the class just captured
