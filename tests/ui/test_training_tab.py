@@ -3,6 +3,7 @@ kernel editor and back; divergence stops cleanly; start/stop in a loop leaves no
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -16,6 +17,7 @@ from convlab.engine.kernels import Kernel
 from convlab.ui.state import PlaygroundState
 from convlab.ui.training_tab import TrainingTab, conv_layers
 from convlab.ui.training_webcam import WebcamClasses
+from convlab.ui.training_worker import TrainingThread
 
 
 @pytest.fixture
@@ -202,6 +204,9 @@ def test_start_and_stop_fifty_times_leaves_no_thread_running(qtbot, tab):
     qtbot.waitUntil(lambda: tab.running_threads() == [], timeout=10000)
     qtbot.waitUntil(lambda: tab._retiring == [], timeout=3000)
     assert tab.train_button.isEnabled() and not tab.stop_button.isEnabled()
+    qtbot.wait(50)  # let deleteLater run
+    gc.collect()
+    assert sum(isinstance(o, TrainingThread) for o in gc.get_objects()) == 0  # no leak
     # and the tab still trains afterwards
     tab.settings.epochs_box.setValue(1)
     tab.train_button.click()
