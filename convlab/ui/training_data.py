@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from convlab.cnn import data as cnn_data
 from convlab.errors import DataError
+from convlab.ui.state import PlaygroundState
 from convlab.ui.training_webcam import WEBCAM_SIZE, WebcamCapturePanel, WebcamClasses
 from convlab.ui.training_worker import Dataset
 
@@ -171,7 +172,9 @@ class DataChooser(QWidget):
 
     changed = Signal()
 
-    def __init__(self, webcam_classes: WebcamClasses, state, parent: QWidget | None = None):
+    def __init__(
+        self, webcam_classes: WebcamClasses, state: PlaygroundState, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.webcam_classes = webcam_classes
         self.kind_box = QComboBox()

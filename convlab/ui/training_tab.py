@@ -43,6 +43,7 @@ from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError, TrainingError
 from convlab.ui.help import help_button
 from convlab.ui.learned_filters import LearnedFiltersPanel
+from convlab.ui.state import PlaygroundState
 from convlab.ui.training_curves import TrainingCurves
 from convlab.ui.training_data import DataChooser, DataSpec
 from convlab.ui.training_draw import DrawTab
@@ -118,7 +119,10 @@ class TrainingTab(QWidget):
     liveClassification = Signal(str)  # "class name 93%" for the live-view overlay; "" hides it
 
     def __init__(
-        self, state, parent: QWidget | None = None, webcam_classes: WebcamClasses | None = None
+        self,
+        state: PlaygroundState,
+        parent: QWidget | None = None,
+        webcam_classes: WebcamClasses | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("trainingTab")
@@ -639,9 +643,9 @@ class TrainingTab(QWidget):
 
     def _show_untrained(self) -> None:
         """A fresh random network for the current settings: the filters start as noise."""
-        spec = self.data.spec(seed=self.settings.seed_box.value())
+        shape = DataSpec(kind=self.data.kind()).input_shape()
         try:
-            model = self.settings.recipe().build(spec.input_shape(), self.data.num_classes())
+            model = self.settings.recipe().build(shape, self.data.num_classes())
         except ConvlabError as error:
             self.state.report(error, "error")
             return

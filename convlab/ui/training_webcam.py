@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.ui.state import PlaygroundState
+
 WEBCAM_SIZE = 32  # side of the grey image the network sees
 THUMB_SIZE = 64  # side of the colour crop kept for thumbnails
 MIN_CLASSES, MAX_CLASSES = 2, 5
@@ -167,7 +169,9 @@ class WebcamClasses(QObject):
 class WebcamCapturePanel(QWidget):
     """Name 2-5 classes; hold a button (or the keys 1-5) to capture; thumbnails; delete bad ones."""
 
-    def __init__(self, classes: WebcamClasses, state, parent: QWidget | None = None):
+    def __init__(
+        self, classes: WebcamClasses, state: PlaygroundState, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.classes = classes
         self.state = state
