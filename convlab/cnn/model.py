@@ -8,6 +8,7 @@ never runs code from it.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -185,7 +186,7 @@ class Sequential:
             with np.load(path, allow_pickle=False) as archive:
                 header = json.loads(str(archive["architecture"]))
                 arrays = {key: archive[key] for key in archive.files if key != "architecture"}
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise ConvlabError(f"{path} is not a ConvLab model file ({error})") from error
         try:
             layers = []

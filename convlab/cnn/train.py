@@ -26,6 +26,10 @@ from convlab.cnn.optim import Optimizer
 from convlab.errors import DataError, TrainingError
 
 #: largest shift (pixels) of the random-shift augmentation
+# A huge learning rate often kills every ReLU first and leaves a huge but finite loss
+# (1e12 at step 2); cross-entropy over a few classes starts near ln(classes), so a loss
+# above this is a run that has diverged, not one that is learning slowly.
+DIVERGED_LOSS = 1e3
 AUGMENT_SHIFT = 2
 
 
@@ -68,8 +72,9 @@ def train(
     at the end of every epoch), images_per_s (time spent waiting for the caller excluded),
     epoch_end and done (True on the last report).
 
-    The same seed, model and data give the same run. A NaN or infinite loss raises
-    TrainingError after putting back the last weights that gave a finite loss. ``threads``
+    The same seed, model and data give the same run. A NaN, infinite or absurd loss (above
+    ``DIVERGED_LOSS``) raises TrainingError after putting back the last weights that gave a
+    sensible loss. ``threads``
     limits BLAS threads until the generator finishes (see ``blas_threads``).
     """
     x = normalize_images(images)
@@ -130,7 +135,7 @@ def _train_loop(
             with np.errstate(over="ignore", invalid="ignore"):  # checked just below instead
                 logits = model.forward(batch, training=True)
                 loss, dlogits = cross_entropy(logits, batch_labels)
-            if not math.isfinite(loss):
+            if not math.isfinite(loss) or loss > DIVERGED_LOSS:
                 model.set_state(last_good)
                 raise TrainingError(
                     f"training diverged: the loss became {loss} at step {step + 1} "

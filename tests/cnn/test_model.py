@@ -202,3 +202,12 @@ def test_copy_is_independent_and_identical():
     assert not twin.layers[0].trainable
     twin.layers[3].params["weight"] += 1.0
     assert not np.array_equal(twin.forward(x), model.forward(x))
+
+
+def test_a_truncated_model_file_fails_clearly(tmp_path):
+    saved = tmp_path / "model.npz"
+    lenet().save(saved)
+    truncated = tmp_path / "cut.npz"
+    truncated.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    with pytest.raises(ConvlabError, match=r"cut\.npz"):
+        Sequential.load(truncated)

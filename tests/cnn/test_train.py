@@ -129,3 +129,14 @@ def test_bad_arguments_are_reported(data):
                 validation=(images[:3], labels[:2]),
             )
         )  # fmt: skip
+
+
+def test_a_huge_but_finite_loss_counts_as_diverged(data):
+    images, labels = data
+    model = small_model()
+    losses = []
+    with pytest.raises(TrainingError, match="diverged"):
+        for report in train(model, SGD(model, lr=1e6, momentum=0.9), images, labels, epochs=5,
+                            batch_size=8, progress_interval=0.0):  # fmt: skip
+            losses.append(report["loss"])
+    assert all(np.isfinite(loss) and loss <= 1e3 for loss in losses)
