@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QFont,
     QFontMetrics,
     QKeyEvent,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -225,7 +227,6 @@ class KernelGrid(QTableView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setWordWrap(False)
         self.setCornerButtonEnabled(False)
-        self.setToolTip("")
         self._cell = 40
         self._scrub_origin: QPoint | None = None
         self._scrub_index = QModelIndex()
@@ -284,6 +285,31 @@ class KernelGrid(QTableView):
         super().keyPressEvent(event)
 
     # ------------------------------------------------------------------------- mouse
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right-click: quick values for the cell under the pointer, then copy/paste."""
+        menu = self.context_menu(self.indexAt(event.pos()))
+        if not menu.isEmpty():
+            menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def context_menu(self, index: QModelIndex) -> QMenu:
+        menu = QMenu(self)
+        if index.isValid():
+            self.setCurrentIndex(index)
+            row, col = index.row(), index.column()
+            weight = float(index.data(Qt.ItemDataRole.UserRole))
+            quick = (
+                ("Set to 0", 0.0),
+                ("Set to 1", 1.0),
+                ("Set to −1", -1.0),
+                ("Negate this weight", -weight),
+            )
+            for label, value in quick:
+                menu.addAction(label, lambda v=value: self._model.set_weight(row, col, v))
+            menu.addSeparator()
+        menu.addActions(self.actions())  # the panel's copy / paste kernel actions
+        return menu
+
     def wheelEvent(self, event: QWheelEvent) -> None:
         index = self.indexAt(event.position().toPoint())
         delta = event.angleDelta().y() or event.angleDelta().x()  # Shift may turn y into x

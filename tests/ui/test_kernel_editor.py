@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QGuiApplication, QKeySequence, QMouseEvent, QWheelEvent
+from PySide6.QtGui import (
+    QGuiApplication,
+    QKeySequence,
+    QMouseEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
 
 from convlab.engine.kernels import Kernel, gabor_kernel, log_kernel, presets
@@ -278,6 +283,51 @@ def test_cell_colours_diverge_around_a_neutral_zero(grid):
 
 def _luminance(colour) -> float:
     return 0.2126 * colour.red() + 0.7152 * colour.green() + 0.0722 * colour.blue()
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        gabor_kernel(15, 3.0, 0.5, 6.0),
+        log_kernel(7, 1.4),
+        Kernel([[1e6, -1e-6, 0.0625], [-123456, 7, -0.5]]),
+    ],
+    ids=["gabor15", "log15", "extremes"],
+)
+def test_every_number_fits_its_cell_in_one_style(panel, grid, state, kernel):
+    """What is painted: each weight's text fits inside its cell, and the grid does not mix
+    .02 with 0.02."""
+    from PySide6.QtGui import QFontMetrics
+
+    state.set_kernel(kernel)
+    QApplication.processEvents()
+    delegate = grid.itemDelegate()
+    room = grid.cell_size() - 3
+    short, font = delegate.text_style(grid.model().kernel(), grid.font(), room)
+    metrics = QFontMetrics(font)
+    texts = [delegate.text(float(w), short, font, room) for w in kernel.weights.ravel()]
+    assert all(metrics.horizontalAdvance(text) <= room for text in texts)
+    leading_zero = [text.lstrip("-").startswith("0.") for text in texts]
+    assert not (short and any(leading_zero))
+    for text, weight in zip(texts, kernel.weights.ravel()):
+        assert abs(float(text) - weight) <= _half_last_digit(text) * (1 + 1e-9)
+
+
+def _half_last_digit(text: str) -> float:
+    """Half a unit in the last digit shown: how far a correctly rounded number can be off."""
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+
+
+def test_right_click_menu_sets_quick_values(grid, state):
+    menu = grid.context_menu(grid.model().index(1, 0))
+    actions = {action.text(): action for action in menu.actions()}
+    assert {"Copy kernel", "Paste kernel", "Set to 0"} <= set(actions)
+    actions["Negate this weight"].trigger()
+    assert state.kernel.weights[1, 0] == 2.0
+    actions["Set to 0"].trigger()
+    assert state.kernel.weights[1, 0] == 0.0
 
 
 def test_cells_are_square_and_fit_fifteen(panel, grid, state):
