@@ -12,6 +12,7 @@ import argparse
 import gc
 import json
 import logging
+import signal
 import sys
 import threading
 import time
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     window.show()
+    _quit_on_signals(app, window)
     QTimer.singleShot(
         0, lambda: log.info("window shown after %.2f s", time.perf_counter() - started)
     )
@@ -236,3 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     wait_for_stragglers()
     return int(status)
 
+
+def _quit_on_signals(app: QApplication, window: MainWindow) -> None:
+    """Ctrl+C in the terminal or a SIGTERM closes the window properly (workers joined,
+    camera released, settings saved) instead of killing the process mid-frame."""
+
+    def close(_signum, _frame) -> None:
+        if window.close():
+            app.quit()
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    # Python handles signals only when it runs; a no-op timer lets it run while Qt waits.
+    wake = QTimer(window, interval=200)
+    wake.timeout.connect(lambda: None)
+    wake.start()

@@ -306,3 +306,30 @@ def test_a_corrupt_settings_file_gives_defaults_and_a_warning(qtbot, scene_path)
     wait_for_result(qtbot, win)
     win.close()
     assert Settings().get("source/last") == str(scene_path.resolve())
+
+
+def test_the_app_exits_cleanly_when_terminated(tmp_path, scene_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "CONVLAB_SETTINGS": str(tmp_path / "app.ini")}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, str(root / "main.py"), str(scene_path), "--kernel", "sobel_x"],
+        cwd=root, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in process.stderr:
+            if "window shown" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "QThread" not in rest and "Traceback" not in rest
+    assert "sobel_x" in (tmp_path / "app.ini").read_text()  # the kernel was saved on the way out
