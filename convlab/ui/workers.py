@@ -114,6 +114,8 @@ class FilterWorker(QThread):
         ``options`` go to ``open_source`` (e.g. a camera resolution).
         """
         with self._cond:
+            if self._stopping:  # the window is closing: open nothing more
+                return
             self._open_request = (spec, fallback, options)
             self._cond.notify_all()
         if not self.isRunning():
@@ -180,12 +182,17 @@ class FilterWorker(QThread):
                         return
                     request, self._open_request = self._open_request, None
                     pipeline = self._pipeline
-                if request is not None:
-                    self._open_source(*request)
-                    continue
-                frame = self._next_frame()
-                if frame is not None:
-                    self._filter(frame, pipeline)
+                try:
+                    if request is not None:
+                        self._open_source(*request)
+                        continue
+                    frame = self._next_frame()
+                    if frame is not None:
+                        self._filter(frame, pipeline)
+                except Exception as error:  # a bug must not end the thread: say so, go on
+                    log.error("filter worker:\n%s", traceback.format_exc())
+                    self.pipelineFailed.emit(f"Unexpected error in the filter worker: {error!r}")
+                    time.sleep(0.2)
         finally:
             self._close_source()
 
@@ -232,6 +239,11 @@ class FilterWorker(QThread):
         except ConvlabError as error:
             self._lost = True
             self.sourceLost.emit(str(error))
+            return self._frame
+        except Exception as error:  # a driver or decoder failing in a way nobody foresaw
+            log.error("reading %s failed:\n%s", source.name, traceback.format_exc())
+            self._lost = True
+            self.sourceLost.emit(f"{source.name}: stopped with an error ({error!r})")
             return self._frame
         if frame is None:  # nothing new yet (a camera skipped a beat): try again shortly
             self._next_due = time.perf_counter() + 0.005

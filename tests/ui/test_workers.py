@@ -190,3 +190,24 @@ def test_stop_joins_quickly_and_closes_the_source(qtbot, worker):
     assert time.perf_counter() - started < 1.0
     assert source.closed
     assert not worker.isRunning()
+
+
+class _Buggy(_CountingSource):
+    def read(self):
+        raise RuntimeError("driver exploded")
+
+
+def test_an_unexpected_error_loses_the_source_but_not_the_thread(qtbot, worker):
+    with qtbot.waitSignal(worker.sourceLost, timeout=3000) as lost:
+        worker.open(_Buggy())
+    assert "driver exploded" in lost.args[0]
+    assert worker.isRunning()
+    image = make_scene(10, 12)
+    worker.open(image)
+    assert np.array_equal(_take(qtbot, worker).frame, image)
+
+
+def test_nothing_opens_once_stopping(qtbot, worker):
+    assert worker.stop()
+    worker.open(make_scene(10, 12))
+    assert not worker.isRunning()
