@@ -80,6 +80,9 @@ padding, stride and dilation, with the output size worked out.</p>
         self.description.setObjectName("kernelDescription")
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: palette(placeholder-text);")
+        # Two lines reserved, so the grid does not jump when a shorter description arrives.
+        self.description.setMinimumHeight(2 * self.description.fontMetrics().lineSpacing())
+        self.description.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.undo_action, self.redo_action = self._undo_actions()
 
         header = QHBoxLayout()

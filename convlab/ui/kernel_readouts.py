@@ -36,15 +36,14 @@ def response_image(kernel: Kernel, size: int = RESPONSE_SIZE) -> np.ndarray:
 def summary_lines(kernel: Kernel) -> tuple[str, str, str]:
     """Sum, separability and symmetry of ``kernel`` as three short lines."""
     analysis = analyze(kernel)
-    gain = (
-        "flat areas → 0 (zero-sum)"
-        if analysis.zero_mean
-        else (
-            "keeps brightness"
-            if abs(analysis.total - 1.0) < 1e-9
-            else f"brightness ×{format_weight(analysis.total, 3)}"
-        )
-    )
+    offset = kernel.offset
+    shift = f" + {format_weight(offset, 4)}" if offset else ""
+    if analysis.zero_mean:
+        gain = f"flat areas → {format_weight(offset, 4)} (zero-sum)"
+    elif abs(analysis.total - 1.0) < 1e-9:
+        gain = "keeps brightness" + (f", then{shift}" if offset else "")
+    else:
+        gain = f"brightness ×{format_weight(analysis.total, 3)}{shift}"
     sum_line = f"Sum {format_weight(analysis.total, 5)}: {gain}"
     if analysis.separable:
         rows, cols = kernel.shape

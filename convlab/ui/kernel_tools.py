@@ -63,8 +63,15 @@ CONVOLVE_TIP = (
 
 def describe_kernel(kernel: Kernel) -> str:
     """One line under the preset picker saying what the current kernel is."""
-    if kernel.name in presets and kernel == presets.get(kernel.name):
-        return presets.description(kernel.name)
+    if kernel.name in presets:
+        preset = presets.get(kernel.name)
+        if kernel == preset:
+            return presets.description(kernel.name)
+        if kernel.shape == preset.shape and np.array_equal(kernel.weights, preset.weights):
+            return (
+                f"{presets.description(kernel.name)} Here divided by "
+                f"{full_precision(kernel.divisor)}, plus {full_precision(kernel.offset)}."
+            )
     if kernel.name in (CUSTOM_NAME, ""):
         return "Your own weights. Pick a preset or a generator to start from a known kernel."
     if kernel.name == "pasted":

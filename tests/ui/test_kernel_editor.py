@@ -380,7 +380,7 @@ def test_garbage_pasted_leaves_the_kernel(panel, state, messages, garbage):
     assert messages and "Paste" in messages[-1][0]
 
 
-def test_normalize_all_zero_and_zero_sum(panel, state, messages):
+def test_normalize_all_zero_and_zero_sum(qtbot, panel, state, messages):
     state.set_kernel(Kernel(np.zeros((3, 3))))
     before = state.kernel
     with np.errstate(all="raise"):
@@ -391,6 +391,8 @@ def test_normalize_all_zero_and_zero_sum(panel, state, messages):
     with np.errstate(all="raise"):
         panel.actions_bar.normalize()
     assert (state.kernel.divisor, state.kernel.offset) == (1.0, 128.0)
+    assert "plus 128" in panel.description.text()
+    qtbot.waitUntil(lambda: "flat areas → 128" in panel.readouts.sum_label.text(), timeout=1000)
     state.set_kernel(Kernel([[1, 2, 1], [2, 4, 2], [1, 2, 1]]))
     panel.actions_bar.normalize()
     assert state.kernel.divisor == 16.0
