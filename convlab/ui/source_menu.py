@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QObject, QUrl, Signal
+from PySide6.QtCore import QMimeData, QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
 from superqt.utils import create_worker
@@ -54,7 +55,7 @@ class SourceMenu(QObject):
         super().__init__(window)
         self._window, self._state, self._worker, self._settings = window, state, worker, settings
         self._jobs: list[Any] = []  # running superqt workers, kept alive until they finish
-        self._paste_dir = tempfile.mkdtemp(prefix="convlab-")
+        self._paste_dir: str | None = None  # made on the first paste, removed at shutdown
         self.cameras: list[int] | None = None
         self.menu = QMenu("&File", window)
         self._build()
@@ -247,6 +248,8 @@ class SourceMenu(QObject):
         if image.isNull():
             self._state.report("Paste: the clipboard image could not be read.", "warning")
             return False
+        if self._paste_dir is None:
+            self._paste_dir = tempfile.mkdtemp(prefix="convlab-")
         count = len(os.listdir(self._paste_dir))
         path = Path(self._paste_dir) / f"{_PASTE_PREFIX}{count + 1}.png"
         if not image.save(str(path), "PNG"):
@@ -359,10 +362,14 @@ class SourceMenu(QObject):
         job.start()
 
     def shutdown(self, timeout: float = 1.0) -> None:
-        """Wait (briefly) for probes and exports: an export must not be cut off mid-file."""
-        from PySide6.QtCore import QThreadPool
+        """Wait (briefly) for probes and exports: an export must not be cut off mid-file.
 
+        Pasted pictures were read into memory when opened; their temporary files go.
+        """
         QThreadPool.globalInstance().waitForDone(int(timeout * 1000))
+        if self._paste_dir is not None:
+            shutil.rmtree(self._paste_dir, ignore_errors=True)
+            self._paste_dir = None
 
 
 def _write_output(pipeline: Pipeline, frame: np.ndarray, path: Path, kind: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,7 +13,7 @@ from PySide6.QtCore import QMimeData, QTimer, QUrl
 from PySide6.QtWidgets import QApplication, QTableView
 
 from convlab.app import build_window, handle_exception, parse_args
-from convlab.engine import presets
+from convlab.engine import presets, sources
 from convlab.engine.convolve import convolve
 from convlab.engine.sources import FrameSource, SourceLost
 from convlab.errors import ConvlabError
@@ -333,3 +335,43 @@ def test_the_app_exits_cleanly_when_terminated(tmp_path, scene_path):
     assert process.returncode == 0
     assert "QThread" not in rest and "Traceback" not in rest
     assert "sobel_x" in (tmp_path / "app.ini").read_text()  # the kernel was saved on the way out
+
+
+def test_paste_an_image_from_the_clipboard(window, qtbot):
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    picture = make_scene(30, 40, seed=7)
+    image = QImage(picture.data, 40, 30, 40 * 3, QImage.Format.Format_RGB888).copy()
+    QGuiApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(window.worker.sourceOpened, timeout=5000):
+        window.source_menu.paste()
+    qtbot.waitUntil(lambda: window.last_result.frame.shape == picture.shape, timeout=5000)
+    assert np.array_equal(window.last_result.frame, picture)
+    recent = window.settings.get("source/recent")
+    assert not any("pasted" in path for path in recent)  # a temporary file is not "recent"
+    paste_dir = window.source_menu._paste_dir
+    window.close()
+    assert not os.path.exists(paste_dir)
+
+
+def test_sample_images_and_recent_files_menus(window, qtbot):
+    menu = window.source_menu
+    menu._fill_samples()
+    samples = [a for a in menu.samples_menu.actions() if a.isEnabled()]
+    assert len(samples) >= 3
+    with qtbot.waitSignal(window.worker.sourceOpened, timeout=5000) as opened:
+        samples[0].trigger()
+    assert opened.args[0].name == Path(str(sources.sample_images()[0])).name
+    menu._fill_recent()
+    titles = [a.text() for a in menu.recent_menu.actions()]
+    assert str(sources.sample_images()[0].resolve()) in titles
+
+
+def test_no_camera_is_found_without_blocking(window, qtbot, monkeypatch):
+    monkeypatch.setattr(sources, "list_cameras", lambda: [])
+    with qtbot.waitSignal(window.source_menu.camerasProbed, timeout=5000) as probed:
+        window.source_menu.probe_cameras()
+    assert probed.args == [[]]
+    assert "No camera found" in window.banner.text()
+    window.source_menu._fill_cameras()
+    assert "(no camera found)" in [a.text() for a in window.source_menu.camera_menu.actions()]
