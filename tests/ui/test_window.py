@@ -258,9 +258,7 @@ def test_closing_stops_the_worker_within_a_second(window):
     assert time.perf_counter() - started < 1.0
 
 
-def test_closing_while_filtering_and_training_stops_everything_and_keeps_the_network(
-    window, qtbot
-):
+def test_closing_while_filtering_and_training_stops_everything_and_keeps_the_network(window, qtbot):
     from PySide6.QtWidgets import QPushButton
 
     window.worker.open("pattern")
@@ -293,8 +291,11 @@ def test_a_huge_image_is_previewed_live_and_exported_in_full(window, qtbot, tmp_
     values = np.load(target)
     assert values.shape[:2] == (2500, 3000)
     full = cv2.cvtColor(big, cv2.COLOR_BGR2RGB)
-    np.testing.assert_allclose(values[1000:1010, 2000:2010], convolve(
-        full, presets.get("box"))[1000:1010, 2000:2010], atol=1e-3)
+    np.testing.assert_allclose(
+        values[1000:1010, 2000:2010],
+        convolve(full, presets.get("box"))[1000:1010, 2000:2010],
+        atol=1e-3,
+    )
 
 
 def test_a_corrupt_settings_file_gives_defaults_and_a_warning(qtbot, scene_path):
@@ -375,3 +376,11 @@ def test_no_camera_is_found_without_blocking(window, qtbot, monkeypatch):
     assert "No camera found" in window.banner.text()
     window.source_menu._fill_cameras()
     assert "(no camera found)" in [a.text() for a in window.source_menu.camera_menu.actions()]
+
+
+def test_snapshot_saves_the_input_frame(window, qtbot, tmp_path):
+    target = tmp_path / "snap shot.png"
+    with qtbot.waitSignal(window.source_menu.exportFinished, timeout=5000):
+        window.source_menu.snapshot(str(target))
+    saved = cv2.cvtColor(cv2.imread(str(target)), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(saved, window.last_result.frame)

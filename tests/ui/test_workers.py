@@ -211,3 +211,32 @@ def test_nothing_opens_once_stopping(qtbot, worker):
     assert worker.stop()
     worker.open(make_scene(10, 12))
     assert not worker.isRunning()
+
+
+def test_frozen_live_source_stops_reading_but_edits_still_apply(qtbot, worker):
+    source = _CountingSource()
+    worker.open(source)
+    first = _take(qtbot, worker)
+    worker.set_frozen(True)
+    qtbot.wait(100)
+    in_flight = worker.take_result()  # at most one frame was already on its way
+    frozen_frame = (in_flight or first).frame
+    reads = source.reads
+    qtbot.wait(150)
+    assert source.reads == reads
+    kernel = presets.get("sharpen")
+    worker.set_pipeline(Pipeline(kernel=kernel).evolve())
+    edited = _take(qtbot, worker)
+    assert edited.frame is frozen_frame
+    np.testing.assert_allclose(edited.output, convolve(frozen_frame, kernel), atol=1e-4)
+    worker.set_frozen(False)
+    assert _take(qtbot, worker).frame[0, 0, 0] > first.frame[0, 0, 0]
+
+
+def test_mirror_flips_camera_frames_only(worker):
+    frame = make_scene(6, 8)
+    worker.set_mirror(True)
+    worker._spec = "clip.mp4"
+    assert np.array_equal(worker._prepare(frame), frame)
+    worker._spec = 0  # a webcam index
+    assert np.array_equal(worker._prepare(frame), frame[:, ::-1])
