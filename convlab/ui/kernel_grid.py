@@ -36,10 +36,12 @@ from PySide6.QtWidgets import (
 
 from convlab.engine.kernels import Kernel
 from convlab.ui.kernel_model import KernelTableModel
-from convlab.ui.kernel_ops import format_weight, stepped
+from convlab.ui.kernel_ops import EDITOR_MAX_SIDE, format_weight, stepped
 from convlab.ui.state import PlaygroundState
 
-MIN_CELL = 22
+MIN_CELL = 22  # readable numbers; kernels up to 15x15 never go below it
+TINY_CELL = 9  # larger kernels (up to 31x31) shrink further and show colours only
+TEXT_MIN_CELL = 16  # below this a cell shows its colour; the tooltip still gives the number
 MAX_CELL = 72
 PIXELS_PER_STEP = 6  # scrubbing: one step per 6 px of vertical mouse travel
 WHEEL_BURST_MS = 700  # wheel notches closer together than this undo as one step
@@ -127,6 +129,9 @@ class _CellDelegate(QStyledItemDelegate):
         room = rect.width() - 3
         short, font = self.text_style(model.kernel(), option.font, room)
         painter.fillRect(rect, background)
+        if rect.width() < TEXT_MIN_CELL:
+            self._outline_selection(painter, option)
+            return
         text = self.text(weight, short, font, room)
         static = self._static.get((text, font.pixelSize()))
         if static is None:
@@ -145,12 +150,16 @@ class _CellDelegate(QStyledItemDelegate):
             ),
             static,
         )
+        self._outline_selection(painter, option)
+
+    @staticmethod
+    def _outline_selection(painter: QPainter, option: QStyleOptionViewItem) -> None:
         if option.state & QStyle.StateFlag.State_Selected:
             pen = QPen(option.palette.highlight().color(), 2)
             pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(rect.adjusted(1, 1, -1, -1))
+            painter.drawRect(option.rect.adjusted(1, 1, -1, -1))
 
     def text(self, weight: float, short: bool, font: QFont, room: int) -> str:
         key = (weight, short, room, font.pixelSize())
@@ -216,7 +225,7 @@ class KernelGrid(QTableView):
         self.verticalHeader().hide()
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-            header.setMinimumSectionSize(MIN_CELL)
+            header.setMinimumSectionSize(TINY_CELL)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -250,7 +259,8 @@ class KernelGrid(QTableView):
         rows, cols = self._model.rowCount(), self._model.columnCount()
         frame = 2 * self.frameWidth()
         side = min((room.width() - frame) // cols, (room.height() - frame) // rows)
-        cell = max(MIN_CELL, min(MAX_CELL, side))
+        smallest = MIN_CELL if max(rows, cols) <= EDITOR_MAX_SIDE else TINY_CELL
+        cell = max(smallest, min(MAX_CELL, side))
         if cell != self._cell or self.horizontalHeader().defaultSectionSize() != cell:
             self._cell = cell
             for header in (self.horizontalHeader(), self.verticalHeader()):

@@ -127,16 +127,17 @@ def stepped(value: float, step: float, steps: float) -> float:
 def resized(weights: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Grow (zeros around) or crop the weights to rows x cols, keeping the anchor cell fixed.
 
+    The size controls offer 1..15 (1..n for a kernel that arrived larger, n <= 31).
     The anchor is the cell the engine's "same" padding centres on each pixel, index
     (k - 1) // 2 along each axis, so a 3x3 kernel grown to 5x5 acts exactly as before.
     """
     for side, what in ((rows, "rows"), (cols, "columns")):
         if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
             raise KernelError(f"kernel {what} must be a whole number, got {side!r}")
-        if not 1 <= side <= EDITOR_MAX_SIDE:
+        if not 1 <= side <= MAX_KERNEL_SIZE:
             raise KernelError(
-                f"kernel {what}: {side} is outside 1..{EDITOR_MAX_SIDE} (the editor's largest "
-                f"size is {EDITOR_MAX_SIDE}x{EDITOR_MAX_SIDE})"
+                f"kernel {what}: {side} is outside 1..{MAX_KERNEL_SIZE} (the largest kernel "
+                f"is {MAX_KERNEL_SIZE}x{MAX_KERNEL_SIZE})"
             )
     old = np.asarray(weights, dtype=np.float64)
     new = np.zeros((rows, cols), dtype=np.float64)

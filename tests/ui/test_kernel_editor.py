@@ -330,6 +330,17 @@ def test_right_click_menu_sets_quick_values(grid, state):
     assert state.kernel.weights[1, 0] == 0.0
 
 
+def test_a_31_by_31_kernel_fits_as_a_colour_map(panel, grid, state):
+    state.set_kernel(Kernel(np.ones((31, 31))))
+    QApplication.processEvents()
+    rect = grid.visualRect(grid.model().index(30, 30))
+    assert rect.width() == rect.height() >= 9
+    assert grid.viewport().rect().contains(rect)
+    assert panel.size_controls.rows.maximum() == 31
+    panel.size_controls.rows.setValue(30)  # shrinking a big kernel works
+    assert state.kernel.shape == (30, 31)
+
+
 def test_cells_are_square_and_fit_fifteen(panel, grid, state):
     state.set_kernel(Kernel(np.ones((15, 15))))
     QApplication.processEvents()
