@@ -289,6 +289,9 @@ class KernelGrid(QTableView):
                 self._burst()
                 self._model.step_weight(index.row(), index.column(), steps)
                 return
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.edit(index)  # Enter opens the cell, as in a spreadsheet
+                return
             if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
                 self._model.set_weight(index.row(), index.column(), 0.0)
                 return

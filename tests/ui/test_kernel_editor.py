@@ -236,6 +236,17 @@ def test_plus_minus_keys_step_the_current_cell(qtbot, grid, state):
     assert state.kernel.weights[0, 1] == 0.0
 
 
+def test_enter_opens_the_cell_for_editing(qtbot, grid, state):
+    grid.setCurrentIndex(grid.model().index(2, 2))
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    editor = QApplication.focusWidget()
+    assert editor is not grid and editor.text() == "1"
+    qtbot.keyClicks(editor, "0.5")  # the old value is selected, typing replaces it
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert state.kernel.weights[2, 2] == 0.5
+
+
 def test_typing_a_negative_number(qtbot, grid, state):
     grid.setCurrentIndex(grid.model().index(0, 1))
     grid.setFocus()
