@@ -135,8 +135,8 @@ padding, stride and dilation, with the output size worked out.</p>
         return self.grid.kernel_model()
 
     def _undo_actions(self) -> tuple[QAction, QAction]:
-        """Undo/redo bound to the shared stack; active while focus is inside this panel so
-        they never clash with the window's own menu actions."""
+        """Undo/redo on the shared stack while focus is in this panel (dropped where the window
+        binds the same keys, see ``_yield_clashing_shortcuts``); copy/paste on the grid."""
         undo = self._state.undo_stack.createUndoAction(self, "Undo")
         redo = self._state.undo_stack.createRedoAction(self, "Redo")
         self._undo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)
@@ -170,7 +170,10 @@ padding, stride and dilation, with the output size worked out.</p>
         live bindings of one key ("ambiguous shortcut"), and the window's act the same."""
         taken: set[str] = set()
         window_wide = (Qt.ShortcutContext.WindowShortcut, Qt.ShortcutContext.ApplicationShortcut)
-        for action in self.window().findChildren(QAction):
+        top: QWidget = self  # the main window, even while the dock floats on its own
+        while top.parentWidget() is not None:
+            top = top.parentWidget()
+        for action in top.findChildren(QAction):
             if action not in (self.undo_action, self.redo_action) and (
                 action.shortcutContext() in window_wide
             ):

@@ -181,6 +181,25 @@ def test_window_undo_keys_win_over_the_panels(qtbot, state):
     assert state.kernel.weights[0, 0] == 4.0  # exactly one step, not zero, not two
 
 
+def test_floating_dock_still_yields_to_the_window(qtbot, state):
+    from PySide6.QtWidgets import QDockWidget
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    undo = state.undo_stack.createUndoAction(window, "Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    window.menuBar().addMenu("Edit").addAction(undo)
+    dock = QDockWidget("Kernel", window)
+    panel = KernelEditorPanel(state)
+    dock.setWidget(panel)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.show()
+    dock.setFloating(True)
+    dock.show()
+    qtbot.waitExposed(dock)
+    assert "Ctrl+Z" not in [key.toString() for key in panel.undo_action.shortcuts()]
+
+
 def test_scrubbing_one_cell_is_one_undo_step(grid, state):
     centre = _cell_centre(grid, 0, 2)  # weight 1, integer kernel: step 1
     left = Qt.MouseButton.LeftButton
