@@ -303,6 +303,8 @@ class CompareView(QWidget):
 
         self._thumbnail = pg.GraphicsView(self.output_view, background=QColor(0, 0, 0))
         self._thumbnail.setObjectName("originalThumbnail")
+        self._thumbnail.setStyleSheet("#originalThumbnail { border: 2px solid white; }")
+        self._thumbnail.setToolTip("The original input")
         self._thumbnail_item = pg.ImageItem(axisOrder="row-major")
         thumb_box = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
         thumb_box.setDefaultPadding(0.0)
