@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import logging
 import signal
 import sys
@@ -114,8 +113,11 @@ def _autosave(state: PlaygroundState, settings: Settings, window: QMainWindow) -
     timer = QTimer(window, singleShot=True, interval=1000)
 
     def save() -> None:
-        settings.set("playground/state", json.loads(json.dumps(state.to_dict())))
-        settings.sync()
+        try:
+            settings.set("playground/state", state.to_dict())
+            settings.sync()
+        except (TypeError, ValueError) as error:  # a value JSON cannot hold: keep the old save
+            log.warning("autosave skipped: %s", error)
 
     timer.timeout.connect(save)
     state.pipelineChanged.connect(lambda _pipeline: timer.start())

@@ -384,3 +384,15 @@ def test_snapshot_saves_the_input_frame(window, qtbot, tmp_path):
         window.source_menu.snapshot(str(target))
     saved = cv2.cvtColor(cv2.imread(str(target)), cv2.COLOR_BGR2RGB)
     assert np.array_equal(saved, window.last_result.frame)
+
+
+def test_the_kernel_and_bank_are_autosaved_without_closing(window, qtbot):
+    window.state.set_kernel(presets.get("outline"))
+    window.state.add_to_bank(presets.get("sobel_y"))
+
+    def saved() -> None:
+        stored = Settings().get("playground/state")  # what a crash would leave behind
+        assert stored.get("kernel", {}).get("name") == "outline"
+        assert [k["name"] for k in stored.get("bank", [])] == ["sobel_y"]
+
+    qtbot.waitUntil(saved, timeout=3000)
