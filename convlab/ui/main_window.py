@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         # fixed widths: a long file name or value is cut, it never widens the window
         self.source_label.setFixedWidth(250)
         self.rate_label.setFixedWidth(100)
-        self.timing_label.setFixedWidth(180)
+        self.timing_label.setFixedWidth(210)
         self.hover_label.setFixedWidth(380)
         self.source_label.setToolTip("The source: name, size (width x height), kind")
         self.timing_label.setToolTip("Milliseconds per frame: filtering (worker), display (GUI)")
@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
             self.rate_label.setText("waiting for frames" if info else "")
         if self.last_result is not None:
             self.timing_label.setText(
-                f"filter {self.last_result.filter_ms:.1f} ms · draw {self._display_ms:.1f} ms"
+                f"filter {self.last_result.filter_ms:.1f} ms · display {self._display_ms:.1f} ms"
             )
 
     def _hover(self, position: tuple[int, int] | None) -> None:

@@ -396,3 +396,18 @@ def test_the_kernel_and_bank_are_autosaved_without_closing(window, qtbot):
         assert [k["name"] for k in stored.get("bank", [])] == ["sobel_y"]
 
     qtbot.waitUntil(saved, timeout=3000)
+
+
+def test_f1_shows_the_help_of_the_focused_panel(window, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    grid = window.findChild(QTableView, "kernelEditor")
+    grid.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is grid, timeout=2000)
+    window.show_context_help()
+    boxes = [b for b in window.findChildren(QMessageBox, "helpBox") if b.isVisible()]
+    assert [b.windowTitle() for b in boxes] == [window.kernel_panel.HELP_TITLE]
+    assert QApplication.activeModalWidget() is None
