@@ -49,8 +49,7 @@ def run(args: list[str]) -> int:
         f"ConvLab GUI benchmark — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
         f"Qt platform {os.environ['QT_QPA_PLATFORM']}, load average before the run "
         f"{os.getloadavg()[0]:.1f} (other processes share the cores)",
-        "1280x720 moving test pattern, kernel 'sharpen' (3x3), bank of 4 maps: "
-        + ", ".join(BANK),
+        "1280x720 moving test pattern, kernel 'sharpen' (3x3), bank of 4 maps: " + ", ".join(BANK),
         "",
     ]
     startup = [_startup_seconds() for _ in range(3)]

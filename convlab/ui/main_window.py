@@ -331,7 +331,8 @@ class MainWindow(QMainWindow):
 
     def _source_lost(self, text: str) -> None:
         self.banner.show_message(
-            f"{text} — the last frame stays on screen.", "warning",
+            f"{text} — the last frame stays on screen.",
+            "warning",
             action=("Reconnect", self.worker.reconnect),
         )
         self.statusBar().showMessage(text, 8000)

@@ -293,7 +293,9 @@ class CompareView(QWidget):
         self.output_view.viewbox.addItem(self._clip, ignoreBounds=True)
         self.output_view.image_item.setParentItem(self._clip)
         self._divider = pg.InfiniteLine(
-            angle=90, movable=True, pen=pg.mkPen((255, 255, 255), width=2),
+            angle=90,
+            movable=True,
+            pen=pg.mkPen((255, 255, 255), width=2),
             hoverPen=pg.mkPen((255, 220, 0), width=3),
         )
         self._divider.setZValue(20)
@@ -370,9 +372,7 @@ class CompareView(QWidget):
         self._divider.setValue(x)
 
     # ----------------------------------------------------------------------------- frames
-    def show_result(
-        self, frame: np.ndarray, output_image: np.ndarray, output_rect: QRectF
-    ) -> None:
+    def show_result(self, frame: np.ndarray, output_image: np.ndarray, output_rect: QRectF) -> None:
         """Display one result. The source image is only re-sent when the frame changed."""
         height, width = frame.shape[:2]
         if self._source_shape != (height, width):

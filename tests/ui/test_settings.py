@@ -35,9 +35,9 @@ def test_wrong_types_and_unknown_choices_read_as_defaults(tmp_path):
     path.write_text(
         "[General]\n"
         "version=1\n"
-        "camera\\index=\"three\"\n"
+        'camera\\index="three"\n'
         "camera\\mirror=42\n"
-        "view\\compare_mode=\"\\\"hologram\\\"\"\n"
+        'view\\compare_mode="\\"hologram\\""\n'
         "source\\recent=[1, 2]\n"
         "playground\\state={not json\n"
     )
@@ -65,7 +65,7 @@ def test_a_binary_garbage_file_is_set_aside(tmp_path):
 
 def test_a_file_from_a_newer_version_is_flagged_but_read(tmp_path):
     path = tmp_path / "s.ini"
-    path.write_text('[General]\nversion=99\ncamera\\index=1\n')
+    path.write_text("[General]\nversion=99\ncamera\\index=1\n")
     settings = Settings(path)
     assert settings.get("camera/index") == 1
     assert any("newer" in problem for problem in settings.problems)
