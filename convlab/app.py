@@ -85,11 +85,19 @@ def build_window(argv: list[str]) -> QMainWindow:
         state.report(problem, "warning")
     _open_first_source(window, args, settings)
     install_exception_hook(window)
-    # Move the ~100k objects of Qt, pyqtgraph and the window out of the collector's sight: a
-    # collection that walks them all paused the GUI thread for ~20 ms during live video.
+    _freeze_startup_objects()
+    return window
+
+
+def _freeze_startup_objects() -> None:
+    """Move the ~100k objects of Qt, pyqtgraph and the first window out of the collector's
+    sight: a collection that walked them all paused the GUI thread for ~20 ms during live
+    video. Once per process: later windows (tests) stay collectable."""
+    if _process_state.get("frozen"):
+        return
+    _process_state["frozen"] = True
     gc.collect()
     gc.freeze()
-    return window
 
 
 def _restore_state(state: PlaygroundState, settings: Settings) -> None:
@@ -157,7 +165,7 @@ class _ErrorRelay(QObject):
     raised = Signal(str)
 
 
-_hook_state: dict[str, Any] = {"relay": None, "hook": None, "thread_hook": None}
+_process_state: dict[str, Any] = {"relay": None, "hook": None, "thread_hook": None, "frozen": False}
 
 
 def install_exception_hook(window: MainWindow) -> None:
@@ -171,8 +179,8 @@ def install_exception_hook(window: MainWindow) -> None:
     relay.raised.connect(
         lambda text: window.show_message(text, "error"), Qt.ConnectionType.QueuedConnection
     )
-    _hook_state["relay"] = relay
-    if sys.excepthook is not _hook_state["hook"]:
+    _process_state["relay"] = relay
+    if sys.excepthook is not _process_state["hook"]:
         previous_hook = sys.excepthook
 
         def hook(exc_type, exc, tb) -> None:
@@ -180,8 +188,8 @@ def install_exception_hook(window: MainWindow) -> None:
             if previous_hook is not sys.__excepthook__:
                 previous_hook(exc_type, exc, tb)
 
-        _hook_state["hook"] = sys.excepthook = hook
-    if threading.excepthook is not _hook_state["thread_hook"]:
+        _process_state["hook"] = sys.excepthook = hook
+    if threading.excepthook is not _process_state["thread_hook"]:
         previous_thread_hook = threading.excepthook
 
         def thread_hook(args: threading.ExceptHookArgs) -> None:
@@ -191,7 +199,7 @@ def install_exception_hook(window: MainWindow) -> None:
             if previous_thread_hook is not threading.__excepthook__:
                 previous_thread_hook(args)
 
-        _hook_state["thread_hook"] = threading.excepthook = thread_hook
+        _process_state["thread_hook"] = threading.excepthook = thread_hook
 
 
 def handle_exception(exc_type, exc, tb) -> None:
@@ -207,7 +215,7 @@ def handle_exception(exc_type, exc, tb) -> None:
         log.error("uncaught exception:\n%s", details)
         text = f"Something went wrong: {exc_type.__name__}: {exc}. ConvLab carries on; " \
                "the details are in the log."  # fmt: skip
-    relay = _hook_state.get("relay")
+    relay = _process_state.get("relay")
     try:
         if relay is not None:
             relay.raised.emit(text)
