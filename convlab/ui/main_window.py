@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
             self._dock("Feature maps", self.maps_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._docks_put_away: list[QDockWidget] | None = None
 
         self.source_menu = SourceMenu(self, state, worker, settings)
         self._build_menus_and_toolbar()
@@ -218,6 +219,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         state, worker = self.state, self.worker
+        self.tabs.currentChanged.connect(self._tab_changed)
         state.pipelineChanged.connect(worker.set_pipeline)
         state.pipelineChanged.connect(self._pipeline_changed)
         state.message.connect(self.show_message)
@@ -440,7 +442,20 @@ class MainWindow(QMainWindow):
             return not interactive
         return True
 
+    def _tab_changed(self, index: int) -> None:
+        """The teaching tabs get the room of the playground-only docks; the Kernel stays."""
+        playground_only = self.docks[1:]  # pixel inspector, feature maps
+        if index != 0 and self._docks_put_away is None:
+            self._docks_put_away = [dock for dock in playground_only if not dock.isHidden()]
+            for dock in self._docks_put_away:
+                dock.hide()
+        elif index == 0 and self._docks_put_away is not None:
+            for dock in self._docks_put_away:
+                dock.show()
+            self._docks_put_away = None
+
     def save_settings(self) -> None:
+        self._tab_changed(0)  # the saved layout is the playground's
         self.settings.set("window/geometry", bytes(self.saveGeometry().data()))
         self.settings.set("window/state", bytes(self.saveState().data()))
         self.settings.set("playground/state", self.state.to_dict())

@@ -411,3 +411,14 @@ def test_f1_shows_the_help_of_the_focused_panel(window, qtbot):
     boxes = [b for b in window.findChildren(QMessageBox, "helpBox") if b.isVisible()]
     assert [b.windowTitle() for b in boxes] == [window.kernel_panel.HELP_TITLE]
     assert QApplication.activeModalWidget() is None
+
+
+def test_teaching_tabs_borrow_the_playground_docks_and_give_them_back(window):
+    inspector, maps = window.docks[1], window.docks[2]
+    maps.hide()  # a person closed this one: it must stay closed
+    window.tabs.setCurrentIndex(4)
+    assert inspector.isHidden() and maps.isHidden()
+    assert not window.docks[0].isHidden()  # the kernel editor stays for the teaching tabs
+    window.tabs.setCurrentIndex(0)
+    assert not inspector.isHidden()
+    assert maps.isHidden()
