@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import signal
 import sys
 import threading
@@ -244,9 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     QTimer.singleShot(
         0, lambda: log.info("window shown after %.2f s", time.perf_counter() - started)
     )
-    status = app.exec()
-    wait_for_stragglers()
-    return int(status)
+    status = int(app.exec())
+    if not wait_for_stragglers():
+        # A driver call that never returns would make Qt abort the process while destroying
+        # its thread ("QThread: Destroyed while thread is still running"): everything worth
+        # keeping is saved by now, so leave without running destructors.
+        log.warning("a video source is still blocked in its driver; exiting without it")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 def _quit_on_signals(app: QApplication, window: MainWindow) -> None:

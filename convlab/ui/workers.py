@@ -297,7 +297,9 @@ class FilterWorker(QThread):
         if _same_spec(spec, self._spec) or is_camera(spec):
             self._close_source()  # a camera cannot be opened twice: release it first
         try:
-            source = open_source(spec, **options) if options else open_source(spec)
+            source = self._open_abandonable(spec, options)
+            if source is None:  # stopping while a slow device was still opening
+                return
         except ConvlabError as error:
             self.sourceFailed.emit(spec, str(error))
             if fallback is not None and self._source is None:
@@ -342,6 +344,22 @@ class FilterWorker(QThread):
         for warning in source.warnings:
             self.notice.emit(f"{source.name}: {warning}")
 
+    def _open_abandonable(self, spec: Any, options: dict) -> FrameSource | None:
+        """``open_source`` on a helper thread, so ``stop()`` need not wait for a slow device.
+
+        A camera or stream may take seconds to answer (or to time out). The worker waits for
+        the helper but gives up when asked to stop; the helper then closes whatever it opened.
+        It is a daemon thread holding no Qt object, so it can outlive the window harmlessly.
+        """
+        pending = _PendingOpen(spec, options)
+        pending.start()
+        while not pending.done.wait(0.05):
+            with self._cond:
+                stopping = self._stopping
+            if stopping and pending.abandon():
+                return None
+        return pending.result()
+
     def _close_source(self) -> None:
         source, self._source = self._source, None
         if source is not None:
@@ -349,6 +367,46 @@ class FilterWorker(QThread):
                 source.close()
             except Exception:
                 log.warning("closing the source failed:\n%s", traceback.format_exc())
+
+
+class _PendingOpen(threading.Thread):
+    """One ``open_source`` call on a daemon thread, which the worker may abandon."""
+
+    def __init__(self, spec: Any, options: dict) -> None:
+        super().__init__(name="convlab-open", daemon=True)
+        self._spec, self._options = spec, options
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._source: FrameSource | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            source = open_source(self._spec, **self._options)
+        except BaseException as error:  # handed to the worker, which reports it
+            self._error = error
+            source = None
+        with self._lock:
+            abandoned = self._abandoned
+            self._source = source
+            self.done.set()
+        if abandoned and source is not None:
+            source.close()  # nobody wants it any more: release the device
+
+    def abandon(self) -> bool:
+        """Give up on the result; False if it arrived meanwhile (then take ``result()``)."""
+        with self._lock:
+            if self.done.is_set():
+                return False
+            self._abandoned = True
+            return True
+
+    def result(self) -> FrameSource:
+        if self._error is not None:
+            raise self._error
+        assert self._source is not None
+        return self._source
 
 
 def _lower_this_threads_priority() -> None:
@@ -374,10 +432,11 @@ def _same_spec(a: Any, b: Any) -> bool:
     return a is b
 
 
-def wait_for_stragglers(timeout: float = 3.0) -> None:
-    """At exit: give workers stuck in a driver call a last chance to finish."""
+def wait_for_stragglers(timeout: float = 3.0) -> bool:
+    """At exit: give workers stuck in a driver call a last chance; True if none is left."""
     deadline = time.perf_counter() + timeout
     for thread in list(_STRAGGLERS):
         remaining = max(0.0, deadline - time.perf_counter())
         if thread.wait(int(remaining * 1000)):
             _STRAGGLERS.remove(thread)
+    return not _STRAGGLERS

@@ -240,3 +240,26 @@ def test_mirror_flips_camera_frames_only(worker):
     assert np.array_equal(worker._prepare(frame), frame)
     worker._spec = 0  # a webcam index
     assert np.array_equal(worker._prepare(frame), frame[:, ::-1])
+
+
+def test_stop_does_not_wait_for_a_slow_device_and_its_source_is_released(monkeypatch):
+    import convlab.ui.workers as workers
+
+    opened: list[_CountingSource] = []
+
+    def slow_open(spec, **options):
+        time.sleep(0.8)  # a camera or stream that takes its time to answer
+        opened.append(_CountingSource())
+        return opened[-1]
+
+    monkeypatch.setattr(workers, "open_source", slow_open)
+    thread = FilterWorker()
+    thread.open("rtsp://camera.example/stream")
+    time.sleep(0.1)
+    started = time.perf_counter()
+    assert thread.stop(timeout=1.0)
+    assert time.perf_counter() - started < 0.3
+    deadline = time.perf_counter() + 3.0
+    while not (opened and opened[0].closed) and time.perf_counter() < deadline:
+        time.sleep(0.02)
+    assert opened and opened[0].closed  # opened after the window left, then let go
