@@ -33,6 +33,7 @@ from convlab.ui.state import PlaygroundState
 from convlab.ui.workers import FilterWorker, wait_for_stragglers
 
 log = logging.getLogger("convlab")
+FIRST_RUN_KERNEL = "outline"  # every edge lights up: the first thing a newcomer sees
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -102,9 +103,13 @@ def _freeze_startup_objects() -> None:
 
 
 def _restore_state(state: PlaygroundState, settings: Settings) -> None:
+    """The last session's kernel and bank; on a first run a kernel whose effect is obvious
+    (identity would make the output look like nothing happened)."""
     saved = settings.get("playground/state")
     if saved:
         state.restore(saved)
+    else:
+        state.set_kernel(presets.get(FIRST_RUN_KERNEL), text=f"Preset {FIRST_RUN_KERNEL}")
 
 
 def _apply_kernel_option(state: PlaygroundState, name: str) -> None:

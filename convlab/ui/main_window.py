@@ -40,9 +40,11 @@ from convlab.ui.explain_panel import (
 from convlab.ui.feature_maps import FeatureMapsPanel
 from convlab.ui.help import show_help
 from convlab.ui.kernel_editor import KernelEditorPanel
+from convlab.ui.output_controls import OutputDisplayControls
 from convlab.ui.settings import Settings
 from convlab.ui.source_menu import SourceMenu
 from convlab.ui.state import PlaygroundState
+from convlab.ui.training_live import LiveClassificationOverlay
 from convlab.ui.training_tab import TrainingTab
 from convlab.ui.views import (
     COMPARE_MODES,
@@ -106,6 +108,9 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.banner)
         column.addWidget(self.compare, 1)
+        self.output_controls = OutputDisplayControls(state)
+        self.output_controls.setMaximumHeight(150)
+        column.addWidget(self.output_controls)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
@@ -133,6 +138,9 @@ class MainWindow(QMainWindow):
             self._dock("Feature maps", self.maps_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks(self.docks[:2], [470, 330], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks[2]], [230], Qt.Orientation.Vertical)
+        LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
         self._docks_put_away: list[QDockWidget] | None = None
 
         self.source_menu = SourceMenu(self, state, worker, settings)

@@ -103,7 +103,7 @@ class ImageView(pg.GraphicsView):
         self.setCentralItem(self.viewbox)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.viewbox.addItem(self.image_item)
-        self._image_rect = QRectF()
+        self._placement: tuple | None = None  # (rect, image size) the item is scaled for
         self._source_size: tuple[int, int] | None = None  # (height, width) of the source frame
         self._title = QLabel(title, self)
         self._title.setObjectName("viewTitle")
@@ -129,9 +129,12 @@ class ImageView(pg.GraphicsView):
         image = np.ascontiguousarray(image)
         self.image_item.setImage(image, **DISPLAY_READY)
         target = rect if rect is not None else QRectF(0, 0, image.shape[1], image.shape[0])
-        if target != self._image_rect:
+        # setRect scales by the current image's size: redo it when either changes (a pooled
+        # feature map is half the size of the output it replaces, over the same rectangle)
+        placement = (target.getRect(), image.shape[:2])
+        if placement != self._placement:
             self.image_item.setRect(target)
-            self._image_rect = QRectF(target)
+            self._placement = placement
 
     def set_source_size(self, height: int, width: int) -> None:
         """The source frame's size: the coordinate system hovers and clicks are reported in."""

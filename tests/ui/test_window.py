@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QTimer, QUrl
 from PySide6.QtWidgets import QApplication, QTableView
 
-from convlab.app import build_window, handle_exception, parse_args
+from convlab.app import FIRST_RUN_KERNEL, build_window, handle_exception, parse_args
 from convlab.engine import presets, sources
 from convlab.engine.convolve import convolve
 from convlab.engine.sources import FrameSource, SourceLost
@@ -34,8 +34,16 @@ def test_window_has_the_public_names(window):
     assert window.findChild(object, "featureMaps") is not None
 
 
-def test_identity_kernel_shows_the_input(window, scene_path):
+def test_first_run_starts_on_a_visible_kernel(window):
+    assert window.state.kernel == presets.get(FIRST_RUN_KERNEL)
+    assert window.state.undo_stack.count() == 0
     result = window.last_result
+    np.testing.assert_allclose(result.output, _reference(result, window.state), atol=1e-4)
+
+
+def test_identity_kernel_shows_the_input(window, qtbot, scene_path):
+    window.state.set_kernel(presets.get("identity"))
+    result = wait_for_result(qtbot, window)
     expected = cv2.cvtColor(cv2.imread(str(scene_path)), cv2.COLOR_BGR2RGB)
     assert np.array_equal(result.frame, expected)
     assert np.array_equal(window.output_view.image_item.image, expected)
@@ -64,6 +72,8 @@ def test_refused_value_leaves_the_kernel_and_says_why(window, qtbot):
 
 
 def test_undo_restores_the_output(window, qtbot):
+    window.state.set_kernel(presets.get("identity"))
+    wait_for_result(qtbot, window)
     window.state.set_kernel(presets.get("sobel_x"))
     wait_for_result(qtbot, window)
     window.state.undo_stack.undo()
@@ -304,7 +314,7 @@ def test_a_corrupt_settings_file_gives_defaults_and_a_warning(qtbot, scene_path)
     win = build_window([str(scene_path)])
     qtbot.addWidget(win)
     assert "unreadable" in win.banner.text()
-    assert win.state.kernel == presets.get("identity")
+    assert win.state.kernel == presets.get(FIRST_RUN_KERNEL)
     assert win.compare.mode == "side_by_side"
     wait_for_result(qtbot, win)
     win.close()
