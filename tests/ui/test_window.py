@@ -432,3 +432,16 @@ def test_teaching_tabs_borrow_the_playground_docks_and_give_them_back(window):
     window.tabs.setCurrentIndex(0)
     assert not inspector.isHidden()
     assert maps.isHidden()
+
+
+def test_a_selected_pooled_map_covers_the_whole_input(window, qtbot):
+    window.state.set_bank([presets.get("sobel_x")])
+    window.state.set_stages(pool=True)
+    window.state.select_map(0)
+    result = wait_for_result(qtbot, window)
+    height, width = result.frame.shape[:2]
+    item = window.output_view.image_item
+    assert item.image.shape[:2] == (height // 2, width // 2)
+    placed = item.mapRectToParent(item.boundingRect())
+    assert placed.getRect() == (0.0, 0.0, float(width), float(height))
+    assert "sobel_x" in window.output_view._title.text()
