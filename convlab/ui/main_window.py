@@ -329,6 +329,11 @@ class MainWindow(QMainWindow):
 
     def _source_opened(self, info: SourceInfo) -> None:
         self.source_info = info
+        inspected = self.state.inspected_pixel
+        if inspected is not None and not (
+            0 <= inspected[0] < info.height and 0 <= inspected[1] < info.width
+        ):
+            self.state.set_inspected_pixel(None)  # that pixel is not in the new picture
         kind = "live" if info.is_live else "still" if info.is_still else "video"
         size = f"{info.width}x{info.height}"
         if info.preview_of is not None:

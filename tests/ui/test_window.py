@@ -149,6 +149,7 @@ def test_drop_a_file_opens_it(window, qtbot, tmp_path):
     path = tmp_path / "dropped ü.png"
     other = make_scene(40, 50, seed=3)
     cv2.imwrite(str(path), cv2.cvtColor(other, cv2.COLOR_RGB2BGR))
+    window.state.set_inspected_pixel((90, 100))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     assert window.source_menu.can_open(mime)
@@ -156,6 +157,7 @@ def test_drop_a_file_opens_it(window, qtbot, tmp_path):
         assert window.source_menu.open_mime(mime)
     qtbot.waitUntil(lambda: window.last_result.frame.shape == other.shape, timeout=5000)
     assert np.array_equal(window.last_result.frame, other)
+    assert window.state.inspected_pixel is None  # (90, 100) is outside the 40x50 picture
     assert window.settings.get("source/recent")[0].endswith("dropped ü.png")
 
 
