@@ -116,6 +116,13 @@ class ImageView(pg.GraphicsView):
         self._footprint = _OverlayPath(self.viewbox, _FOOTPRINT_COLOUR, z=10)
         self._outside = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=11)
         self._padded = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=9, dashed=True)
+        # a fixed-size crosshair: the inspected pixel stays findable at any zoom
+        self._target = pg.TargetItem(
+            size=22, pen=pg.mkPen(_FOOTPRINT_COLOUR, width=2), movable=False
+        )
+        self._target.setZValue(12)
+        self._target.setVisible(False)
+        self.viewbox.addItem(self._target, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
 
@@ -168,7 +175,9 @@ class ImageView(pg.GraphicsView):
         if center is None or self._source_size is None:
             for overlay in (self._footprint, self._outside, self._padded):
                 overlay.set_path(None)
+            self._target.setVisible(False)
             return
+        self._show_target(center)
         height, width = self._source_size
         row, col = center
         kh, kw = kernel_shape
@@ -203,10 +212,16 @@ class ImageView(pg.GraphicsView):
         """A plain square on one pixel (the output view marks the inspected output pixel)."""
         if center is None:
             self._footprint.set_path(None)
+            self._target.setVisible(False)
             return
+        self._show_target(center)
         path = QPainterPath()
         path.addRect(QRectF(center[1], center[0], 1, 1))
         self._footprint.set_path(path)
+
+    def _show_target(self, center: tuple[int, int]) -> None:
+        self._target.setPos(center[1] + 0.5, center[0] + 0.5)
+        self._target.setVisible(True)
 
     # ----------------------------------------------------------------------------- mouse
     def pixel_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
