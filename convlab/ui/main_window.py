@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks[2]], [230], Qt.Orientation.Vertical)
         LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
         self._docks_put_away: list[QDockWidget] | None = None
+        self._lost_text: str | None = None
 
         self.source_menu = SourceMenu(self, state, worker, settings)
         self._build_menus_and_toolbar()
@@ -341,12 +342,13 @@ class MainWindow(QMainWindow):
         self.source_label.setText(f"{info.name} · {size} · {kind}")
         self.source_label.setToolTip(f"{info.spec}")
         self.statusBar().showMessage(f"Opened {info.name}", 4000)
-        if self.banner.isVisible() and "lost" in self.banner.text().lower():
+        if self.banner.text() == self._lost_text:  # the lost source's warning is stale now
             self.banner.hide()
 
     def _source_lost(self, text: str) -> None:
+        self._lost_text = f"{text} — the last frame stays on screen."
         self.banner.show_message(
-            f"{text} — the last frame stays on screen.",
+            self._lost_text,
             "warning",
             action=("Reconnect", self.worker.reconnect),
         )

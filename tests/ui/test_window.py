@@ -197,6 +197,9 @@ def test_lost_camera_keeps_the_last_frame_and_offers_reconnect(window, qtbot):
     window.state.set_kernel(presets.get("sharpen"))  # edits still apply to the last frame
     result = wait_for_result(qtbot, window)
     np.testing.assert_allclose(result.output, _reference(result, window.state), atol=1e-4)
+    with qtbot.waitSignal(window.worker.sourceOpened, timeout=5000):
+        window.source_menu.open_pattern()  # another source: the warning is stale
+    assert window.banner.isHidden()
 
 
 def test_missing_camera_says_so_and_stays_on_the_image(qtbot, scene_path):
