@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from convlab.engine import presets
 from convlab.engine.sources import default_image_path
 from convlab.errors import ConvlabError
+from convlab.ui.bank_presets import BANK_PRESETS
 from convlab.ui.main_window import MainWindow
 from convlab.ui.settings import Settings
 from convlab.ui.state import PlaygroundState
@@ -34,6 +35,7 @@ from convlab.ui.workers import FilterWorker, wait_for_stragglers
 
 log = logging.getLogger("convlab")
 FIRST_RUN_KERNEL = "outline"  # every edge lights up: the first thing a newcomer sees
+FIRST_RUN_BANK = "Edge bank"  # Sobel/Prewitt x and y, Laplacian: maps that differ at a glance
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -104,12 +106,15 @@ def _freeze_startup_objects() -> None:
 
 def _restore_state(state: PlaygroundState, settings: Settings) -> None:
     """The last session's kernel and bank; on a first run a kernel whose effect is obvious
-    (identity would make the output look like nothing happened)."""
+    (identity would make the output look like nothing happened) and a bank of edge detectors,
+    so the feature-map dock shows what a CNN layer sees instead of an empty panel."""
     saved = settings.get("playground/state")
     if saved:
         state.restore(saved)
     else:
         state.set_kernel(presets.get(FIRST_RUN_KERNEL), text=f"Preset {FIRST_RUN_KERNEL}")
+        make_bank, _ = BANK_PRESETS[FIRST_RUN_BANK]
+        state.set_bank(make_bank(), text=FIRST_RUN_BANK)
 
 
 def _apply_kernel_option(state: PlaygroundState, name: str) -> None:

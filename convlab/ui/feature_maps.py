@@ -408,11 +408,11 @@ class FeatureMapsPanel(QWidget):
         self, folder: Path, formats: tuple[str, ...] = EXPORT_FORMATS, only: int | None = None
     ) -> bool:
         """Start writing the maps of the latest frame to ``folder``; False if there is none."""
-        result = self._state.latest_result
-        if result is None:
+        frame = self._state.full_frame()  # the original pixels, not the live preview
+        if frame is None:
             self._state.report("Export feature maps: no frame has been filtered yet", "warning")
             return False
-        pipeline, frame = self._state.pipeline, result.frame
+        pipeline = self._state.pipeline
         self.exporter.start(
             lambda: export_feature_maps(pipeline, frame, Path(folder), formats, only=only),
             "Export feature maps",

@@ -12,7 +12,7 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QRectF, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.state, self.worker, self.settings = state, worker, settings
+        state.full_frame_provider = worker.full_frame  # exports use the original pixels
         self.setWindowTitle(WINDOW_TITLE)
         self.setAcceptDrops(True)
         screen = QGuiApplication.primaryScreen()
@@ -138,8 +139,7 @@ class MainWindow(QMainWindow):
             self._dock("Feature maps", self.maps_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks(self.docks[:2], [470, 330], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks[2]], [230], Qt.Orientation.Vertical)
+        self._size_docks()
         LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
         self._docks_put_away: list[QDockWidget] | None = None
         self._lost_text: str | None = None
@@ -152,11 +152,25 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------------------- building
     def _dock(self, title: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """A dock whose panel scrolls when squeezed: the side panels' natural heights add up
+        to more than a 768-pixel laptop screen, and a dock's minimum would set the window's."""
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "") + "Dock")
-        dock.setWidget(panel)
+        dock.setWidget(_SqueezableDockPanel(panel))
         self.addDockWidget(area, dock)
         return dock
+
+    def _size_docks(self) -> None:
+        """Starting split of the right column: the kernel editor whole when the window is
+        tall enough, otherwise as much of it as leaves the inspector its header and a few
+        lines (its panel scrolls); the feature maps get one row of tiles."""
+        kernel_height = self.kernel_panel.minimumSizeHint().height() + 8
+        column = self.height() - 140  # less menu bar, toolbar, status bar and dock titles
+        inspector_height = max(180, min(330, column - kernel_height))
+        self.resizeDocks(
+            self.docks[:2], [max(kernel_height, 470), inspector_height], Qt.Orientation.Vertical
+        )
+        self.resizeDocks([self.docks[2]], [230], Qt.Orientation.Vertical)
 
     def _build_menus_and_toolbar(self) -> None:
         menus = self.menuBar()
@@ -487,3 +501,52 @@ def _scrollable(panel: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(panel)
     return area
+
+
+class _SqueezableDockPanel(QScrollArea):
+    """A side panel that scrolls up and down when its dock is shorter than the panel's
+    minimum height, so the docks' minimums never set the window's (the kernel editor and the
+    pixel inspector together need more than a 768-pixel laptop screen has).
+
+    QScrollArea's own resizing follows the height-for-width of wrapped labels, which is the
+    panel's *preferred* height: it would scroll even with room to spare. Here the panel gets
+    exactly the viewport, or its minimum where the viewport is smaller.
+    """
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setObjectName(f"{panel.objectName() or type(panel).__name__}Scroll")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(panel)
+        panel.installEventFilter(self)
+        self.setMinimumWidth(panel.minimumSizeHint().width() + self._bar_width())
+
+    def _bar_width(self) -> int:
+        return self.verticalScrollBar().sizeHint().width()
+
+    def sizeHint(self) -> QSize:
+        hint = self.widget().sizeHint()
+        return QSize(hint.width() + self._bar_width(), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.minimumWidth(), 60)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit)  # after the panel's layout has settled
+        return super().eventFilter(watched, event)
+
+    def _fit(self) -> None:
+        panel = self.widget()
+        if panel is None:
+            return
+        minimum = panel.minimumSizeHint().expandedTo(panel.minimumSize())
+        needs_bar = self.height() < minimum.height()
+        width = self.width() - (self._bar_width() if needs_bar else 0)
+        panel.resize(max(width, minimum.width()), max(self.height(), minimum.height()))

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from convlab.engine.display import colormap_lut
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import FeatureMap
+from convlab.ui.views import DISPLAY_READY
 
 BANK_INDEX_MIME = "application/x-convlab-bank-index"
 COMBINED_INDEX = -1  # the tile that shows sqrt(map0^2 + map1^2) has no place in the bank
@@ -214,7 +215,6 @@ class MapTile(QFrame):
         self.title.set_full_text(self._name)
         self.setToolTip(tip)
 
-
     def chrome_height(self) -> int:
         """Pixels of a tile that are not the map: header, range line, margins and frame."""
         layout = self.layout()
@@ -232,7 +232,7 @@ class MapTile(QFrame):
     def show_map(self, feature_map: FeatureMap) -> None:
         """New pixels for the same kernel: one setImage, plus a re-fit when the size changed."""
         image = feature_map.image
-        self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
+        self.image_item.setImage(image, **DISPLAY_READY)  # uint8: no per-paint rescale
         if image.shape != self._shape:
             self._shape = image.shape
             self.view_box.setRange(

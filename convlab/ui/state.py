@@ -8,6 +8,7 @@ changes a person would want to take back go through one ``QUndoStack``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,9 @@ class PlaygroundState(QObject):
         self._pipeline = Pipeline()
         self.latest_result: PipelineResult | None = None
         self.inspected_pixel: tuple[int, int] | None = None
+        # Set by the window to the filter worker's ``full_frame``: a huge still is filtered
+        # live as a reduced preview, but exports must use the original pixels.
+        self.full_frame_provider: Callable[[], np.ndarray | None] | None = None
 
     # ----------------------------------------------------------------------------- reading
     @property
@@ -157,6 +161,14 @@ class PlaygroundState(QObject):
         """Called by the window (GUI thread) for every displayed frame."""
         self.latest_result = result
         self.resultReady.emit(result)
+
+    def full_frame(self) -> np.ndarray | None:
+        """The current frame at full resolution, for exports; the displayed frame when no
+        provider is set (or it has nothing yet), None before the first frame."""
+        frame = self.full_frame_provider() if self.full_frame_provider is not None else None
+        if frame is None and self.latest_result is not None:
+            frame = self.latest_result.frame
+        return frame
 
     def report(self, problem: ConvlabError | str, level: str = "error") -> None:
         """Show a message in the window without blocking it."""

@@ -10,9 +10,15 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QTimer, QUrl
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
-from convlab.app import FIRST_RUN_KERNEL, build_window, handle_exception, parse_args
+from convlab.app import (
+    FIRST_RUN_BANK,
+    FIRST_RUN_KERNEL,
+    build_window,
+    handle_exception,
+    parse_args,
+)
 from convlab.engine import presets, sources
 from convlab.engine.convolve import convolve
 from convlab.engine.sources import FrameSource, SourceLost
@@ -34,11 +40,35 @@ def test_window_has_the_public_names(window):
     assert window.findChild(object, "featureMaps") is not None
 
 
-def test_first_run_starts_on_a_visible_kernel(window):
+def test_first_run_starts_on_a_visible_kernel_and_a_bank_of_edge_maps(window, qtbot):
     assert window.state.kernel == presets.get(FIRST_RUN_KERNEL)
+    assert FIRST_RUN_BANK == "Edge bank"
+    names = ["sobel_x", "sobel_y", "prewitt_x", "prewitt_y", "laplacian"]
+    assert [k.name for k in window.state.bank] == names
+    assert all(k == presets.get(n) for k, n in zip(window.state.bank, names))
     assert window.state.undo_stack.count() == 0
     result = window.last_result
     np.testing.assert_allclose(result.output, _reference(result, window.state), atol=1e-4)
+    tiles = window.maps_panel.findChildren(QWidget, "mapTile")
+    assert len(tiles) == len(names)
+    assert window.maps_panel.stack.currentWidget() is window.maps_panel.scroll  # no empty hint
+    assert window.maps_panel.isVisibleTo(window)
+
+
+def test_a_saved_bank_wins_over_the_first_run_bank(qtbot, scene_path):
+    first = build_window([str(scene_path)])
+    qtbot.addWidget(first)
+    first.state.set_bank([presets.get("emboss")])
+    first.close()
+    again = build_window([str(scene_path)])
+    qtbot.addWidget(again)
+    assert [k.name for k in again.state.bank] == ["emboss"]
+    again.state.set_bank([])
+    again.close()
+    emptied = build_window([str(scene_path)])  # an emptied bank stays empty, too
+    qtbot.addWidget(emptied)
+    assert emptied.state.bank == ()
+    emptied.close()
 
 
 def test_identity_kernel_shows_the_input(window, qtbot, scene_path):
@@ -311,6 +341,18 @@ def test_a_huge_image_is_previewed_live_and_exported_in_full(window, qtbot, tmp_
         convolve(full, presets.get("box"))[1000:1010, 2000:2010],
         atol=1e-3,
     )
+    # the feature maps too: the original pixels, not the preview the tiles are made from
+    sobel = presets.get("sobel_x")
+    window.state.set_bank([sobel])
+    wait_for_result(qtbot, window)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    with qtbot.waitSignal(window.maps_panel.exportFinished, timeout=20000):
+        assert window.maps_panel.export_to(maps, ("npy",))
+    exported = np.load(maps / "01_sobel_x.npy")
+    assert exported.shape == (2500, 3000)
+    gray = cv2.cvtColor(full, cv2.COLOR_RGB2GRAY)
+    np.testing.assert_allclose(exported, convolve(gray, sobel), atol=1e-3)
 
 
 def test_a_corrupt_settings_file_gives_defaults_and_a_warning(qtbot, scene_path):
@@ -402,12 +444,12 @@ def test_snapshot_saves_the_input_frame(window, qtbot, tmp_path):
 
 
 def test_the_kernel_and_bank_are_autosaved_without_closing(window, qtbot):
-    window.state.set_kernel(presets.get("outline"))
-    window.state.add_to_bank(presets.get("sobel_y"))
+    window.state.set_kernel(presets.get("emboss"))
+    window.state.set_bank([presets.get("sobel_y")])
 
     def saved() -> None:
         stored = Settings().get("playground/state")  # what a crash would leave behind
-        assert stored.get("kernel", {}).get("name") == "outline"
+        assert stored.get("kernel", {}).get("name") == "emboss"
         assert [k["name"] for k in stored.get("bank", [])] == ["sobel_y"]
 
     qtbot.waitUntil(saved, timeout=3000)
