@@ -437,7 +437,7 @@ class _ScriptedCapture:
     def __init__(self, level: int, frames: int) -> None:
         self.level, self.left, self.released = level, frames, False
 
-    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+    def isOpened(self) -> bool:
         return not self.released
 
     def read(self):
