@@ -27,7 +27,10 @@ each one against a plain loop:
     computes only the output rows that are kept: kernel rows ``u, u+s, ...`` only ever meet
     padded rows ``i*s + u, ...``, a row-strided *view* that OpenCV filters without a copy.
     Blocks of rows stay under the DFT threshold, and the zero rows of a dilated kernel are
-    skipped, so it also serves dilation.
+    skipped, so it also serves dilation. OpenCV filters these short views on one thread (it
+    only parallelises large frames), so large frames are cut into bands of output rows that
+    run side by side; without that, stride 2 at 1080p lost to OpenCV's own two-thread
+    stride-1 pass.
 ``dilated``
     output pixels with the same (row, column) phase modulo the dilation only read input pixels
     of that phase, so each phase is the compact kernel run over a 1/d^2-sized sub-image.
@@ -39,7 +42,11 @@ The cheapest method is chosen per call from a small cost model measured by
 from __future__ import annotations
 
 import functools
+import itertools
+import os
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +75,8 @@ _CV_BORDER = {
 # The cost model, in units of "one 2-D tap over the whole input frame" (about 0.45 ms for a
 # 1280x720 RGB frame on the 2-core machine), measured with ``python -m convlab.bench engine``
 # and small timing runs of each primitive. Only the ranking matters: it picks the method.
+# Threads are not modelled: OpenCV runs filter2D on two threads only for large frames, and
+# the strided method's bands give it the same two threads, so both sides scale alike.
 _DIRECT_TAP_LIMIT = 50  # cv2.filter2D switches to its tiled DFT from this many taps
 _FILTER2D_DFT_COST = 80.0  # cv2.filter2D's own DFT ...
 _FILTER2D_DFT_PER_SIDE = 1.0  # ... which grows a little with the kernel's rows + columns
@@ -268,6 +277,39 @@ def _prepare_image(image: Any, channels: str) -> tuple[np.ndarray, bool]:
     return image, keep_channel_axis
 
 
+# -- bands of output rows on worker threads --------------------------------------------------
+
+_BAND_MIN_ELEMENTS = 200_000
+"""Below this many input samples (H*W*C) a frame is filtered in one piece: starting the bands
+costs more than it saves."""
+
+_band_executor: ThreadPoolExecutor | None = None
+_band_executor_lock = threading.Lock()
+
+
+def _band_threads() -> int:
+    """As many bands as OpenCV would use threads (``cv2.setNumThreads(1)`` turns bands off)."""
+    return max(1, min(cv2.getNumThreads(), os.cpu_count() or 1, 8))
+
+
+def _band_pool() -> ThreadPoolExecutor:
+    """One shared pool, made on first use (most programs never need it)."""
+    global _band_executor
+    with _band_executor_lock:
+        if _band_executor is None:
+            _band_executor = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
+                                                thread_name_prefix="convolve-band")
+        return _band_executor
+
+
+def _band_limits(rows: int, input_elements: int) -> list[tuple[int, int]]:
+    """(first, stop) output rows of each band: one band for small frames."""
+    count = _band_threads() if input_elements >= _BAND_MIN_ELEMENTS else 1
+    count = max(1, min(count, rows))
+    edges = [rows * index // count for index in range(count + 1)]
+    return list(itertools.pairwise(edges))
+
+
 # -- the methods ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -447,27 +489,52 @@ def _row_chunks(kernel: np.ndarray, stride: int) -> list[tuple[int, np.ndarray]]
     return chunks
 
 
-def _method_strided(job: _Job) -> np.ndarray:
-    """Only the output rows that are kept are computed: each block of kernel rows filters a
-    row-strided view of the padded image (no copy: OpenCV accepts a row step)."""
-    padded = _padded(job)
-    kernel = _dilate(job.weights, job.geometry.dilation)
+def _strided_band(padded: np.ndarray, chunks: Sequence[tuple[int, np.ndarray]], job: _Job,
+                  first: int, stop: int) -> np.ndarray:
+    """Output rows ``first:stop`` of the strided method, every column still unstrided."""
     s = job.geometry.stride
-    rows = job.geometry.out_size[0]
+    count = stop - first
     total: np.ndarray | None = None
-    for first_row, block in _row_chunks(kernel, s):
-        # The view runs to the end of the image: the block's lower rows read past row `rows`.
-        view = padded[first_row::s]
+    for first_row, block in chunks:
+        # Rows i*s + first_row + t*s for the band's i: a row-strided view (no copy). Its last
+        # block rows - 1 output rows read past the view, into OpenCV's zeros, and are cut off.
+        view = padded[first_row + first * s :: s][: count + block.shape[0] - 1]
         part = cv2.filter2D(view, cv2.CV_32F, _cv_kernel(block), anchor=(0, 0),
                             delta=job.offset if total is None else 0.0,
-                            borderType=cv2.BORDER_CONSTANT)[:rows]
+                            borderType=cv2.BORDER_CONSTANT)[:count]
         if total is None:
             total = part
         else:
             np.add(total, part, out=total)
-    if total is None:
+    assert total is not None  # callers pass at least one chunk
+    return total
+
+
+def _method_strided(job: _Job) -> np.ndarray:
+    """Only the output rows that are kept are computed: each block of kernel rows filters a
+    row-strided view of the padded image (no copy: OpenCV accepts a row step).
+
+    OpenCV runs these narrow, short filters on one thread, so a large frame is cut into
+    horizontal bands of output rows that run on the band pool (cv2 releases the GIL).
+    """
+    padded = _padded(job)
+    chunks = _row_chunks(_dilate(job.weights, job.geometry.dilation), job.geometry.stride)
+    if not chunks:
         return _constant_output(job)
-    return _finish_columns(total, job)
+    rows, cols = job.geometry.out_size
+    bands = _band_limits(rows, job.image.size)
+    if len(bands) == 1:
+        return _finish_columns(_strided_band(padded, chunks, job, 0, rows), job)
+    result = np.empty((rows, cols, *padded.shape[2:]), dtype=np.float32)
+
+    def fill(band: tuple[int, int]) -> None:
+        first, stop = band
+        strided_rows = _strided_band(padded, chunks, job, first, stop)
+        result[first:stop] = _subsample(strided_rows, stop - first, cols, 1,
+                                        job.geometry.stride)
+
+    list(_band_pool().map(fill, bands))
+    return result
 
 
 def _method_dilated(job: _Job) -> np.ndarray:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import itertools
+
 import numpy as np
 import pytest
 
@@ -18,6 +21,8 @@ NUMPY_BORDER = {
 }
 BORDERS = tuple(NUMPY_BORDER)
 FORCED_METHODS = tuple(m for m in METHODS if m != "auto")
+# the module, not the function that convlab.engine exports under the same name
+convolve_module = importlib.import_module("convlab.engine.convolve")
 
 
 def reference(image: np.ndarray, weights: np.ndarray, *, border: str = "reflect101",
@@ -306,3 +311,30 @@ def test_bad_images_and_kernels_raise_convlab_errors() -> None:
         convolve(np.zeros((4, 4)), np.eye(3), method="separable")
     with pytest.raises(ConvlabError, match="gray"):
         convolve(np.zeros((4, 4, 5)), weights, channels="gray")
+
+
+@pytest.mark.parametrize("shape", [(1, 30, 3), (2, 17), (7, 9, 3), (23, 31, 4)], ids=str)
+@pytest.mark.parametrize(("kshape", "stride", "dilation"),
+                         [((3, 3), 2, 1), ((4, 5), 3, 1), ((3, 3), 2, 2), ((9, 7), 2, 1)])
+def test_strided_bands_stitch_exactly(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, ...],
+                                      kshape: tuple[int, int], stride: int,
+                                      dilation: int) -> None:
+    """Large frames run the strided method in bands of output rows on threads; forcing bands on
+    small images checks the seams (and a band count above the row count) against the loop."""
+    monkeypatch.setattr(convolve_module, "_BAND_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(convolve_module, "_band_threads", lambda: 3)
+    image = test_image(shape, seed=5)
+    weights = kernel_for("strided", kshape, seed=5)
+    expected = reference(image, weights, stride=stride, dilation=dilation, offset=0.5)
+    result = convolve(image, Kernel(weights, offset=0.5), stride=stride, dilation=dilation,
+                      method="strided")
+    assert result.shape == expected.shape
+    np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
+
+
+def test_band_limits_cover_every_row_once() -> None:
+    for rows in (1, 2, 5, 540):
+        bands = convolve_module._band_limits(rows, 10**9)
+        assert bands[0][0] == 0 and bands[-1][1] == rows
+        assert all(a[1] == b[0] and a[0] < a[1] for a, b in itertools.pairwise(bands))
+    assert convolve_module._band_limits(540, 10) == [(0, 540)]
