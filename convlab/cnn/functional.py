@@ -15,6 +15,12 @@ pixel's 64 samples sit side by side. numpy's element-wise operations keep that m
 and every strided operation below (taking windows, pooling, adding gradients back) then runs
 over long contiguous runs of memory instead of short 14-pixel rows, which is what makes numpy
 fast. The same code accepts ordinary C-ordered NCHW arrays; they only cost an extra copy.
+
+Each ``*_forward`` has a ``*_backward`` partner for backpropagation: it takes dL/d(output), the
+gradient of the loss with respect to what the forward pass returned, and returns dL/d(input)
+(plus dL/d(weight) and dL/d(bias) for layers with parameters), by the chain rule. The layers
+in ``layers.py`` keep whatever the backward pass needs (``cols``, the pooling winners, the
+ReLU output) from their forward pass.
 """
 
 from __future__ import annotations
@@ -159,13 +165,19 @@ def _window_offsets(
     ]
 
 
-def _zeros_like_input(
-    input_shape: tuple[int, ...], like: np.ndarray | None, dtype: np.dtype
-) -> np.ndarray:
-    """A zero gradient buffer, stored in the same memory order as the forward input if given."""
+def _pool_backward_start(
+    input_shape: tuple[int, ...],
+    kernel_size: int,
+    stride: int | None,
+    like: np.ndarray | None,
+    dtype: np.dtype,
+) -> tuple[list[tuple[slice, slice]], np.ndarray]:
+    """What both pooling backward passes start from: the window offsets and a zero gradient,
+    stored in the same memory order as the forward input when ``like`` is given."""
+    offsets = _window_offsets(input_shape, kernel_size, stride or kernel_size)
     if like is not None:
-        return np.zeros_like(like, dtype=dtype)
-    return np.zeros(input_shape, dtype=dtype)
+        return offsets, np.zeros_like(like, dtype=dtype)
+    return offsets, np.zeros(input_shape, dtype=dtype)
 
 
 def max_pool2d_forward(
@@ -200,9 +212,7 @@ def max_pool2d_backward(
 
     ``like`` (the forward input, optional) gives the result the same memory order.
     """
-    stride = stride or kernel_size
-    offsets = _window_offsets(input_shape, kernel_size, stride)
-    dx = _zeros_like_input(input_shape, like, dout.dtype)
+    offsets, dx = _pool_backward_start(input_shape, kernel_size, stride, like, dout.dtype)
     for index, (rows, columns) in enumerate(offsets):
         dx[:, :, rows, columns] += dout * (winner == index)
     return dx
@@ -230,9 +240,7 @@ def avg_pool2d_backward(
     like: np.ndarray | None = None,
 ) -> np.ndarray:
     """Every pixel of a window gets an equal 1/(k*k) share of the window's gradient."""
-    stride = stride or kernel_size
-    offsets = _window_offsets(input_shape, kernel_size, stride)
-    dx = _zeros_like_input(input_shape, like, dout.dtype)
+    offsets, dx = _pool_backward_start(input_shape, kernel_size, stride, like, dout.dtype)
     share = dout * dout.dtype.type(1.0 / (kernel_size * kernel_size))
     for rows, columns in offsets:
         dx[:, :, rows, columns] += share

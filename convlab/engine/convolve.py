@@ -377,6 +377,14 @@ def _finish_columns(result: np.ndarray, job: _Job) -> np.ndarray:
     return _subsample(result, rows, cols, 1, job.geometry.stride)
 
 
+def _accumulate(total: np.ndarray | None, part: np.ndarray) -> np.ndarray:
+    """Add a partial result into the running total in place; the first part becomes it."""
+    if total is None:
+        return part
+    np.add(total, part, out=total)
+    return total
+
+
 def _filter_full(source: np.ndarray, kernel: np.ndarray, job: _Job, delta: float,
                  use_anchor: bool, column_kernel: np.ndarray | None = None) -> np.ndarray:
     """Stride-1 correlation over the padded image, from padded row/column 0 onwards.
@@ -417,10 +425,7 @@ def _sum_of_separable(job: _Job, terms: Sequence[tuple[np.ndarray, np.ndarray]]
         part = _filter_full(source, _cv_kernel(_dilate(row, d)), job,
                             job.offset if total is None else 0.0, use_anchor,
                             column_kernel=_cv_kernel(_dilate(column, d)))
-        if total is None:
-            total = part
-        else:
-            np.add(total, part, out=total)
+        total = _accumulate(total, part)
     if total is None:
         return _constant_output(job)
     return _finish(total, job, job.geometry.stride)
@@ -502,10 +507,7 @@ def _strided_band(padded: np.ndarray, chunks: Sequence[tuple[int, np.ndarray]], 
         part = cv2.filter2D(view, cv2.CV_32F, _cv_kernel(block), anchor=(0, 0),
                             delta=job.offset if total is None else 0.0,
                             borderType=cv2.BORDER_CONSTANT)[:count]
-        if total is None:
-            total = part
-        else:
-            np.add(total, part, out=total)
+        total = _accumulate(total, part)
     assert total is not None  # callers pass at least one chunk
     return total
 

@@ -36,39 +36,41 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int, pad
     return out
 
 
+def _patch_entries(shape: tuple[int, ...], k: int, stride: int, padding: int):
+    """Every entry of the im2col matrix: (row (c, u, v), column (i, j, n), padded pixel index
+    (n, c, y, x)) - the layout documented in functional.py, one element at a time."""
+    n_batch, channels, height, width = shape
+    out_h = (height + 2 * padding - k) // stride + 1
+    out_w = (width + 2 * padding - k) // stride + 1
+    for c in range(channels):
+        for u in range(k):
+            for v in range(k):
+                for i in range(out_h):
+                    for j in range(out_w):
+                        for n in range(n_batch):
+                            row = (c * k + u) * k + v
+                            column = (i * out_w + j) * n_batch + n
+                            yield row, column, (n, c, i * stride + u, j * stride + v)
+
+
 def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> np.ndarray:
-    """Row (c, u, v), column (i, j, n) - the layout documented in functional.py."""
+    """Row (c, u, v), column (i, j, n): copy each padded pixel to every place it appears."""
     n_batch, channels, height, width = x.shape
     xp = pad(x, padding)
     out_h = (height + 2 * padding - k) // stride + 1
     out_w = (width + 2 * padding - k) // stride + 1
     cols = np.zeros((channels * k * k, out_h * out_w * n_batch))
-    for c in range(channels):
-        for u in range(k):
-            for v in range(k):
-                for i in range(out_h):
-                    for j in range(out_w):
-                        for n in range(n_batch):
-                            row = (c * k + u) * k + v
-                            column = (i * out_w + j) * n_batch + n
-                            cols[row, column] = xp[n, c, i * stride + u, j * stride + v]
+    for row, column, pixel in _patch_entries(x.shape, k, stride, padding):
+        cols[row, column] = xp[pixel]
     return cols
 
 
 def col2im(cols: np.ndarray, shape: tuple[int, ...], k: int, stride: int, padding: int):
+    """The adjoint: add each entry back onto the padded pixel it came from, then crop."""
     n_batch, channels, height, width = shape
-    out_h = (height + 2 * padding - k) // stride + 1
-    out_w = (width + 2 * padding - k) // stride + 1
     xp = np.zeros((n_batch, channels, height + 2 * padding, width + 2 * padding))
-    for c in range(channels):
-        for u in range(k):
-            for v in range(k):
-                for i in range(out_h):
-                    for j in range(out_w):
-                        for n in range(n_batch):
-                            row = (c * k + u) * k + v
-                            column = (i * out_w + j) * n_batch + n
-                            xp[n, c, i * stride + u, j * stride + v] += cols[row, column]
+    for row, column, pixel in _patch_entries(shape, k, stride, padding):
+        xp[pixel] += cols[row, column]
     return xp[:, :, padding : padding + height, padding : padding + width]
 
 
