@@ -3,7 +3,13 @@
 A layer keeps its parameters in ``params`` and, after ``backward``, their gradients in ``grads``
 (same keys, same shapes). Parameters are laid out as in PyTorch, so weights can be copied to and
 from ``torch.nn.Conv2d`` / ``torch.nn.Linear`` unchanged. ``forward`` remembers what ``backward``
-will need; ``backward(dout)`` returns the gradient with respect to the layer's input.
+will need; ``backward(dout)`` takes dL/d(output) and returns dL/d(input), the gradient the
+layer below receives, after storing dL/d(each parameter) in ``grads``.
+
+What each layer remembers is chosen to make backward cheap: Conv2D keeps its im2col matrix
+(``cols``), so the patches are copied once per step, not twice; ReLU keeps its output (the
+mask is "output > 0"); MaxPool2D keeps which pixel won each window. ``input_grad=False`` lets
+the first layer skip dL/d(input), which nothing uses and which is its most expensive part.
 
 Set ``trainable = False`` to freeze a layer: it still passes gradients through, but its own are
 not computed and optimizers leave its parameters alone (e.g. a first layer of hand-made filters).

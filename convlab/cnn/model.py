@@ -1,5 +1,10 @@
 """Sequential models, the builders the app offers (LeNet-style CNNs, an MLP), and model files.
 
+Training is forward, loss, backward, step: ``forward`` runs the layers in order and each one
+remembers what it needs; ``backward`` hands dL/dlogits to the last layer and walks back to the
+first, each layer turning the gradient of its output into the gradient of its input (the
+chain rule) and leaving its parameter gradients in ``layer.grads`` for the optimizer.
+
 A model file is a ``.npz`` archive: the architecture as JSON under ``"architecture"`` and each
 parameter under ``"<layer index>.<name>"`` (e.g. ``"0.weight"``). No pickle, so loading a file
 never runs code from it.
