@@ -30,8 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from convlab.bench.report import LIVE_BANK, finish_report
+
 DEFAULT_OUTPUT = Path("/work/notes/bench-gui.txt")
-BANK = ("sobel_x", "sobel_y", "prewitt_x", "laplacian")
+BANK = LIVE_BANK
 
 
 def run(args: list[str]) -> int:
@@ -58,13 +60,7 @@ def run(args: list[str]) -> int:
         f"worst {max(startup):.2f} s   (goal <= 2 s)"
     )
     lines += _live_runs(options)
-    lines.append(f"load average after the run: {os.getloadavg()[0]:.1f}")
-    text = "\n".join(lines)
-    print(text)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(text + "\n")
-    print(f"\nsaved to {options.output}")
-    return 0
+    return finish_report(lines, options.output)
 
 
 def _live_runs(options: argparse.Namespace) -> list[str]:

@@ -19,8 +19,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from convlab.bench.report import LIVE_BANK, finish_report
+
 DEFAULT_OUTPUT = Path("/work/notes/bench-soak.txt")
-BANK = ("sobel_x", "sobel_y", "prewitt_x", "laplacian")
+BANK = LIVE_BANK
 
 
 def rss_mb() -> float:
@@ -66,13 +68,7 @@ def run(args: list[str]) -> int:
     ]
     lines += _window_soak(options, width, height)
     lines += _reopen_soak(options.reopen, workdir)
-    lines.append(f"load average after the run: {os.getloadavg()[0]:.1f}")
-    text = "\n".join(lines)
-    print(text)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(text + "\n")
-    print(f"\nsaved to {options.output}")
-    return 0
+    return finish_report(lines, options.output)
 
 
 def _qt_object_count(app, window) -> int:

@@ -168,6 +168,10 @@ class FeatureMapsPanel(QWidget):
         status_row = QHBoxLayout()
         status_row.setContentsMargins(0, 0, 0, 0)
         status_row.addWidget(self.stage_label, 1)
+        # On the status line, not the wrapping toolbar: it costs no extra line of the dock.
+        status_row.addWidget(
+            flow_group(self, self.main_output_button, self.export_button, self._help_button)
+        )
         status_row.addWidget(self.count_label)
 
         self.grid = _TileGrid()
@@ -257,9 +261,6 @@ class FeatureMapsPanel(QWidget):
             flow_group(self, QLabel("Maps shown as", self), self.display_controls.mapping_group)
         )
         self._toolbar.addWidget(self.display_controls.range_group)
-        self._toolbar.addWidget(
-            flow_group(self, self.main_output_button, self.export_button, self._help_button)
-        )
 
     def _button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)

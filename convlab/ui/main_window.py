@@ -170,7 +170,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             self.docks[:2], [max(kernel_height, 470), inspector_height], Qt.Orientation.Vertical
         )
-        self.resizeDocks([self.docks[2]], [230], Qt.Orientation.Vertical)
+        maps_height = max(230, int(0.3 * self.height()))  # a row of tiles, more when tall
+        self.resizeDocks([self.docks[2]], [maps_height], Qt.Orientation.Vertical)
 
     def _build_menus_and_toolbar(self) -> None:
         menus = self.menuBar()

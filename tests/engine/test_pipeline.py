@@ -134,3 +134,16 @@ def test_combined_map_uses_a_sequential_colormap_for_a_magnitude():
     gray = Pipeline(bank=SOBELS, combine=True,
                     bank_display=DisplaySettings("abs", "gray")).run(frame).combined
     np.testing.assert_array_equal(gray.image, to_rgb(gray.values, "minmax", colormap="gray"))
+
+
+def test_shrink_averages_blocks_and_leaves_small_images_alone():
+    from convlab.engine.pipeline import shrink
+
+    rng = np.random.default_rng(3)
+    image = rng.random((60, 100), dtype=np.float32)
+    small = shrink(image, 50)
+    assert small.shape == (30, 50)
+    block_means = image.reshape(30, 2, 50, 2).mean(axis=(1, 3))  # a 2x2 box average by hand
+    np.testing.assert_allclose(small, block_means, rtol=1e-5, atol=1e-6)
+    assert shrink(image, 100) is image
+    assert shrink(np.zeros((1000, 500, 3), np.uint8), 480).shape == (480, 240, 3)

@@ -492,3 +492,25 @@ def test_a_selected_pooled_map_covers_the_whole_input(window, qtbot):
     placed = item.mapRectToParent(item.boundingRect())
     assert placed.getRect() == (0.0, 0.0, float(width), float(height))
     assert "sobel_x" in window.output_view._title.text()
+
+
+def test_the_window_fits_a_1366x768_laptop_screen(window, qtbot):
+    """The side panels scroll when squeezed instead of pushing the window past the screen."""
+    minimum = window.minimumSizeHint()
+    assert minimum.width() <= 1366 and minimum.height() <= 768 - 80  # less taskbar and title
+    window.resize(1326, 688)
+    qtbot.waitUntil(lambda: window.height() == 688, timeout=2000)
+    for tab in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(tab)
+        QApplication.processEvents()
+        assert window.height() == 688
+    window.tabs.setCurrentIndex(0)
+    QApplication.processEvents()
+    kernel_scroll = window.docks[0].widget()
+    assert kernel_scroll.widget() is window.kernel_panel
+    assert window.kernel_panel.grid.isVisibleTo(window)
+    # the panel keeps its full minimum layout; the dock scrolls over it
+    panel_min = window.kernel_panel.minimumSizeHint().height()
+    assert window.kernel_panel.height() >= panel_min
+    if kernel_scroll.height() < panel_min:
+        assert kernel_scroll.verticalScrollBar().maximum() > 0
