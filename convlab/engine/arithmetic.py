@@ -1,4 +1,4 @@
-"""The sliding window, one step at a time: what the arithmetic animation and the inspector show.
+"""The sliding window, one step at a time: what the arithmetic animation shows.
 
 ``convolve`` computes a whole image at once with OpenCV, which is right for speed and useless for
 teaching. These functions spell the same operations out step by step (where the window sits,
@@ -13,13 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convlab.engine.convolve import padding_amounts
-from convlab.engine.explain import source_index
-from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError
 
 OPERATIONS = ("convolution", "max_pool", "avg_pool", "transposed")
 """What the arithmetic panel can animate; the first three gather, ``transposed`` scatters."""
+
 
 @dataclass(frozen=True)
 class WindowStep:
@@ -221,52 +219,6 @@ def _windows(grid: np.ndarray, kernel_shape: tuple[int, int], padding: int, stri
             safe_cols = np.clip(cols, 0, width - 1)
             patch[inside] = grid[np.ix_(safe_rows, safe_cols)][inside]
             yield i, j, rows, cols, patch, inside
-
-
-# -- one output pixel of the live image, for any convolve() settings -----------------------------
-
-def window_breakdown(
-    image: np.ndarray, kernel: Kernel, out_row: int, out_col: int, *, border: str = "reflect101",
-    padding: str | int = "same", stride: int = 1, dilation: int = 1,
-) -> dict:
-    """The multiply-accumulate behind one output pixel of ``convolve`` with any settings.
-
-    ``explain.pixel_breakdown`` covers the default settings (same padding, stride 1); this follows
-    ``convolve``'s padding, stride and dilation rules too, so the inspector keeps working when a
-    person turns those knobs. ``image`` is one 2-D channel. Returns the keys of
-    ``pixel_breakdown``; ``rows``/``cols`` are image coordinates, outside the image where the
-    window covers the border.
-    """
-    grid = np.asarray(image, dtype=np.float64)
-    if grid.ndim != 2:
-        raise ConvlabError(f"window_breakdown needs one 2-D channel, got shape {grid.shape}")
-    kh, kw = kernel.shape
-    (top, _), (left, _) = padding_amounts(kernel.shape, padding, dilation)
-    rows = out_row * stride + np.arange(kh) * dilation - top
-    cols = out_col * stride + np.arange(kw) * dilation - left
-    source_rows = source_index(rows, grid.shape[0], border)
-    source_cols = source_index(cols, grid.shape[1], border)
-    in_bounds = np.outer((rows >= 0) & (rows < grid.shape[0]), (cols >= 0) & (cols < grid.shape[1]))
-    readable = np.outer(source_rows >= 0, source_cols >= 0)
-    patch = np.where(readable, grid[np.ix_(np.maximum(source_rows, 0),
-                                           np.maximum(source_cols, 0))], 0.0)
-    weights = np.array(kernel.weights, dtype=np.float64)
-    products = patch * weights
-    total = float(products.sum())
-    return {
-        "patch": patch,
-        "weights": weights,
-        "products": products,
-        "total": total,
-        "divisor": kernel.divisor,
-        "offset": kernel.offset,
-        "result": total / kernel.divisor + kernel.offset,
-        "rows": rows,
-        "cols": cols,
-        "source_rows": source_rows,
-        "source_cols": source_cols,
-        "in_bounds": in_bounds,
-    }
 
 
 # -- the spatial-orientation demo ---------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The arithmetic behind the pictures: one pixel's multiply-accumulate, output sizes, and
 why fully connected layers explode on images (parameter counts).
 
-``pixel_breakdown`` deliberately does not call ``convolve``: it works the sum out by hand, with
-its own border rule, so that the inspector panel and the tests have an independent check.
+``pixel_breakdown`` and ``window_breakdown`` deliberately do not call ``convolve``: they work the
+sum out by hand, with their own border rule, so that the inspector panel and the tests have an
+independent check.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from convlab.engine.convolve import BORDERS, padding_amounts
+from convlab.engine.convolve import BORDERS, output_shape, padding_amounts
 from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError
 
@@ -53,12 +54,8 @@ def pixel_breakdown(image: Any, kernel: Kernel | Any, row: int, col: int, *,
                     border: str = "reflect101", channel: int = 0) -> dict[str, Any]:
     """The multiply-accumulate behind ``convolve(image, kernel, border=border)[row, col, channel]``.
 
-    Returns ``patch`` (the input values under the kernel, border-extended), ``weights`` (the
-    kernel as typed), ``products`` (their element-wise product), ``total`` (the sum of the
-    products), ``divisor``, ``offset`` and ``result = total / divisor + offset``. ``rows`` and
-    ``cols`` are the patch's image coordinates (they can lie outside the image, so the UI can
-    draw the padded border), ``source_rows``/``source_cols`` where the border rule reads each
-    from (-1: a constant zero) and ``in_bounds`` marks the taps inside the image.
+    The default settings ("same" padding, stride 1, no dilation), where output pixel (row, col)
+    sits on input pixel (row, col); ``window_breakdown`` has the keys it returns.
     """
     kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
     if border not in BORDERS:
@@ -76,21 +73,77 @@ def pixel_breakdown(image: Any, kernel: Kernel | Any, row: int, col: int, *,
     if not 0 <= channel < channels:
         raise ConvlabError(f"channel {channel} does not exist; the image has {channels}")
     plane = array if array.ndim == 2 else array[:, :, channel]
-    (top, _), (left, _) = padding_amounts(kernel.shape, "same")
-    rows = np.arange(kernel.shape[0]) + row - top
-    cols = np.arange(kernel.shape[1]) + col - left
+    return window_breakdown(plane, kernel, row, col, border=border)
+
+
+def window_taps(out_row: int, out_col: int, kernel_shape: tuple[int, int], *,
+                padding: str | int = "same", stride: int = 1, dilation: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols): the input coordinates output pixel (out_row, out_col) reads, tap by tap.
+
+    ``convolve``'s rule: row ``out_row * stride + u * dilation - top`` for kernel row u, ``top``
+    being the padding above. Coordinates outside the image are where the border rule invents
+    values; the source view outlines exactly these taps.
+    """
+    (top, _), (left, _) = padding_amounts(kernel_shape, padding, dilation)
+    rows = out_row * stride + np.arange(kernel_shape[0]) * dilation - top
+    cols = out_col * stride + np.arange(kernel_shape[1]) * dilation - left
+    return rows, cols
+
+
+def nearest_output_pixel(pixel: tuple[int, int], image_shape: tuple[int, ...],
+                         kernel_shape: tuple[int, int], *, padding: str | int = "same",
+                         stride: int = 1, dilation: int = 1) -> tuple[int, int] | None:
+    """The output pixel drawn on top of input ``pixel`` (None when no output pixel fits).
+
+    The output view draws output pixel i ``stride`` input pixels wide, centred on its window's
+    centre ``i * stride - top + dilation * (k - 1) / 2``; this picks the one covering the
+    centre of ``pixel``, so a click inspects the output pixel the person sees there. With
+    "same" padding and stride 1 that is ``pixel`` itself.
+    """
+    try:
+        extent = output_shape(image_shape[:2], kernel_shape, padding=padding, stride=stride,
+                              dilation=dilation)
+    except ConvlabError:
+        return None
+    pads = padding_amounts(kernel_shape, padding, dilation)
+    nearest = []
+    for value, k, (top, _), count in zip(pixel, kernel_shape, pads, extent):
+        first_start = -top + dilation * (k - 1) / 2 + 0.5 - stride / 2  # left edge of pixel 0
+        index = int(np.floor((value + 0.5 - first_start) / stride))
+        nearest.append(min(max(index, 0), count - 1))
+    return nearest[0], nearest[1]
+
+
+def window_breakdown(plane: Any, kernel: Kernel, out_row: int, out_col: int, *,
+                     border: str = "reflect101", padding: str | int = "same", stride: int = 1,
+                     dilation: int = 1) -> dict[str, Any]:
+    """The multiply-accumulate behind one output pixel of ``convolve`` on one 2-D channel.
+
+    Worked out by hand, with its own border rule (``source_index``), so that the inspector
+    panel and the tests have an independent check of ``convolve``. Returns ``patch`` (the
+    input values under the kernel, border-extended), ``weights`` (the kernel as typed),
+    ``products`` (their element-wise product), ``total`` (the sum of the products),
+    ``divisor``, ``offset`` and ``result = total / divisor + offset``. ``rows`` and ``cols``
+    are the patch's image coordinates (outside the image where the window covers the border,
+    so the UI can draw the padded border), ``source_rows``/``source_cols`` where the border
+    rule reads each from (-1: a constant zero) and ``in_bounds`` marks the taps inside the
+    image.
+    """
+    grid = np.asarray(plane, dtype=np.float64)
+    if grid.ndim != 2:
+        raise ConvlabError(f"window_breakdown needs one 2-D channel, got shape {grid.shape}")
+    height, width = grid.shape
+    rows, cols = window_taps(out_row, out_col, kernel.shape, padding=padding, stride=stride,
+                             dilation=dilation)
     source_rows = source_index(rows, height, border)
     source_cols = source_index(cols, width, border)
-    readable = (source_rows[:, None] >= 0) & (source_cols[None, :] >= 0)
-    patch = np.zeros(kernel.shape, dtype=np.float64)
-    patch[readable] = plane[
-        np.broadcast_to(source_rows[:, None], kernel.shape)[readable],
-        np.broadcast_to(source_cols[None, :], kernel.shape)[readable],
-    ]
+    readable = np.outer(source_rows >= 0, source_cols >= 0)
+    patch = np.where(readable, grid[np.ix_(np.maximum(source_rows, 0),
+                                           np.maximum(source_cols, 0))], 0.0)
     weights = np.array(kernel.weights, dtype=np.float64)
     products = patch * weights
     total = float(products.sum())
-    in_bounds = ((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None, :]
     return {
         "patch": patch,
         "weights": weights,
@@ -103,7 +156,7 @@ def pixel_breakdown(image: Any, kernel: Kernel | Any, row: int, col: int, *,
         "cols": cols,
         "source_rows": source_rows,
         "source_cols": source_cols,
-        "in_bounds": in_bounds,
+        "in_bounds": np.outer((rows >= 0) & (rows < height), (cols >= 0) & (cols < width)),
     }
 
 

@@ -39,6 +39,7 @@ from superqt import QLabeledDoubleSlider
 from superqt.utils import signals_blocked
 
 from convlab.engine.arithmetic import (
+    OPERATIONS,
     ScatterStep,
     WindowStep,
     assemble,
@@ -53,12 +54,8 @@ from convlab.ui.help import help_button
 from convlab.ui.number_grid import format_number
 from convlab.ui.state import PlaygroundState
 
-MODES = {
-    "convolution": "Convolution",
-    "max_pool": "Max pooling",
-    "avg_pool": "Average pooling",
-    "transposed": "Transposed convolution",
-}
+MODES = dict(zip(OPERATIONS, ("Convolution", "Max pooling", "Average pooling",
+                              "Transposed convolution"), strict=True))
 KERNEL_PATTERNS = ("random", "ones", "identity", "edge")
 FROM_EDITOR = "editor kernel"  # the playground's kernel, when it is square and at most 5x5
 MAX_ANIMATED_KERNEL = 5
@@ -67,6 +64,7 @@ INPUT_COLOUR = QColor(40, 100, 200)
 OUTPUT_COLOUR = QColor(30, 140, 70)
 WINDOW_COLOUR = QColor(240, 130, 0)
 PAD_COLOUR = QColor(225, 225, 225)
+ERROR_BOX_WIDTH = 260.0  # px kept for the "why these settings cannot work" box
 
 
 def kernel_pattern(name: str, size: int, seed: int) -> np.ndarray:
@@ -246,15 +244,18 @@ class ArithmeticCanvas(QWidget):
         inputs, kernel_cells, outputs = self._blocks(scene)
         title_h = 40.0
         gap = 64.0
-        usable_w = self.width() - 2 * gap - 24
+        # An impossible setting has no output grid: its explanation box takes that room.
+        error_w = ERROR_BOX_WIDTH if scene.error else 0.0
+        output_cells = 0 if scene.error else outputs
+        usable_w = self.width() - 2 * gap - 24 - error_w
         usable_h = self.height() - title_h - 16
-        tallest = max(inputs, outputs, kernel_cells)
-        cell = min(64.0, usable_w / (inputs + kernel_cells + outputs), usable_h / tallest)
+        tallest = max(inputs, output_cells, kernel_cells)
+        cell = min(64.0, usable_w / (inputs + kernel_cells + output_cells), usable_h / tallest)
         cell = max(cell, 14.0)
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, min(13.0, cell * 0.3)))
         painter.setFont(font)
-        drawing_w = (inputs + kernel_cells + outputs) * cell + 2 * gap
+        drawing_w = (inputs + kernel_cells + output_cells) * cell + 2 * gap + error_w
         x = max(12.0, (self.width() - drawing_w) / 2)
         top = title_h + max(0.0, (usable_h - tallest * cell) / 2)
         input_rect = QRectF(x, top, inputs * cell, inputs * cell)
@@ -271,7 +272,8 @@ class ArithmeticCanvas(QWidget):
             self._operator(painter, input_rect, kernel_rect, "×")
         self._arrow(painter, kernel_rect, output_rect)
         if scene.error:
-            self._draw_error(painter, scene.error, output_rect.topLeft(), self.width() - x - 12)
+            self._draw_error(painter, scene.error, output_rect.topLeft(),
+                             min(ERROR_BOX_WIDTH, self.width() - x - 12))
         else:
             self._draw_output(painter, scene, output_rect, cell)
         painter.end()
@@ -459,15 +461,23 @@ class ArithmeticCanvas(QWidget):
         painter.drawRect(QRectF(rect.left(), rect.top(), size * cell, size * cell))
 
     def _draw_error(self, painter: QPainter, message: str, at: QPointF, width: float) -> None:
-        box = QRectF(at.x(), at.y(), max(width, 220), 150)
+        """The reason, word-wrapped in a red box as tall as the text needs."""
+        font = QFont(self.font())
+        font.setPointSizeF(10)
+        text = message[:1].upper() + message[1:] + "."
+        flags = Qt.TextFlag.TextWordWrap
+        needed = QFontMetrics(font).boundingRect(0, 0, int(width) - 20, 10_000, flags, text)
+        box = QRectF(at.x(), at.y(), width, needed.height() + 18)
         self._title(painter, box, "OUTPUT", "none: these settings do not work", QColor(190, 40, 40))
+        painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(190, 40, 40), 1.5))
         painter.setBrush(QColor(255, 238, 238))
         painter.drawRoundedRect(box, 6, 6)
+        painter.setFont(font)
         painter.setPen(QColor(120, 20, 20))
-        painter.drawText(box.adjusted(10, 8, -10, -8), Qt.TextFlag.TextWordWrap,
-                         message[:1].upper() + message[1:] + ".")
+        painter.drawText(box.adjusted(10, 9, -10, -9), flags, text)
+        painter.restore()
 
     def _operator(self, painter: QPainter, left: QRectF, right: QRectF, text: str) -> None:
         font = QFont(painter.font())

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QScrollArea,
@@ -25,12 +25,9 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
-from convlab.engine.arithmetic import window_breakdown
-from convlab.engine.convolve import output_shape, padding_amounts
-from convlab.engine.explain import pixel_breakdown
+from convlab.engine.explain import nearest_output_pixel, window_breakdown
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import ConvSettings, PipelineResult
-from convlab.errors import ConvlabError
 
 # The window imports every explain panel from here; each lives in its own module.
 from convlab.ui.arithmetic import ArithmeticPanel
@@ -41,10 +38,11 @@ from convlab.ui.state import PlaygroundState
 from convlab.ui.why_cnn import WhyCnnPanel
 
 __all__ = ["ArithmeticPanel", "KernelLabPanel", "PixelInspectorPanel", "WhyCnnPanel",
-           "explain_pixel", "output_pixel_for"]
+           "explain_pixel"]
 
 CHANNEL_CHOICES = ("R", "G", "B", "All")
 LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a second
+WIDEST_KERNEL_BESIDE_TEXT = 170  # px; a wider kernel grid puts the settings text above it
 # BT.601 luma in float, as convolve(channels="gray") computes it (no rounding to uint8), so the
 # inspector's gray patch holds exactly the numbers the convolution saw.
 GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -55,48 +53,26 @@ class PixelExplanation:
     """What the inspector shows for one pixel: one breakdown per channel shown."""
 
     pixel: tuple[int, int]  # source-frame (row, col) that was clicked
-    output_pixel: tuple[int, int]  # the output pixel whose window is centred nearest to it
+    output_pixel: tuple[int, int]  # the output pixel drawn over it (nearest_output_pixel)
     kernel: Kernel  # as applied (flipped when the mode is "convolve")
     channels: tuple[str, ...]  # "R", "G", "B" or "gray"
-    parts: tuple[dict, ...]  # pixel_breakdown-style dicts, one per channel
-
-
-def output_pixel_for(pixel: tuple[int, int], frame_shape: tuple[int, ...],
-                     kernel_shape: tuple[int, int], conv: ConvSettings) -> tuple[int, int] | None:
-    """The output pixel whose window is centred closest to the clicked source pixel.
-
-    With "same" padding and stride 1 that is the clicked pixel itself; with a stride s it is
-    about (row / s, col / s); with "valid" padding the output starts half a kernel in. None when
-    no output pixel fits (kernel larger than the padded image).
-    """
-    try:
-        extent = output_shape(frame_shape[:2], kernel_shape, padding=conv.padding,
-                              stride=conv.stride, dilation=conv.dilation)
-    except ConvlabError:
-        return None
-    pads = padding_amounts(kernel_shape, conv.padding, conv.dilation)
-    result = []
-    for value, k, (top, _), n_out in zip(pixel, kernel_shape, pads, extent):
-        centre = conv.dilation * (k - 1) // 2
-        index = round((value + top - centre) / conv.stride)
-        result.append(int(min(max(index, 0), n_out - 1)))
-    return result[0], result[1]
+    parts: tuple[dict, ...]  # window_breakdown dicts, one per channel
 
 
 def explain_pixel(frame: np.ndarray, kernel: Kernel, conv: ConvSettings, pixel: tuple[int, int],
                   channel_choice: str = "All") -> PixelExplanation | None:
     """The breakdowns for ``pixel`` of ``frame`` under the playground's settings.
 
-    The common case (same padding, stride 1, no dilation) goes through the engine's
-    ``pixel_breakdown``; other settings use ``window_breakdown``, which follows ``convolve``'s
-    padding/stride/dilation rules. Returns None when the pixel is outside the frame or the
-    kernel does not fit.
+    The output pixel is the one the output view draws over ``pixel`` (with "same" padding and
+    stride 1, ``pixel`` itself); its window follows ``convolve``'s padding, stride and dilation
+    rules. Returns None when the pixel is outside the frame or the kernel does not fit.
     """
     row, col = pixel
     if not (0 <= row < frame.shape[0] and 0 <= col < frame.shape[1]):
         return None
     applied = kernel.flipped() if conv.mode == "convolve" else kernel
-    output_pixel = output_pixel_for(pixel, frame.shape, applied.shape, conv)
+    output_pixel = nearest_output_pixel(pixel, frame.shape, applied.shape, padding=conv.padding,
+                                        stride=conv.stride, dilation=conv.dilation)
     if output_pixel is None:
         return None
     if conv.channels == "gray" and frame.ndim == 3:
@@ -105,23 +81,17 @@ def explain_pixel(frame: np.ndarray, kernel: Kernel, conv: ConvSettings, pixel: 
         image = frame
     if image.ndim == 2:
         names: tuple[str, ...] = ("gray",)
-        indices = (0,)
+        planes = [image]
     elif channel_choice == "All":
-        names, indices = ("R", "G", "B"), (0, 1, 2)
+        names, planes = ("R", "G", "B"), [image[:, :, index] for index in range(3)]
     else:
-        names, indices = (channel_choice,), ("RGB".index(channel_choice),)
-    simple = conv.padding == "same" and conv.stride == 1 and conv.dilation == 1
-    parts = []
-    for index in indices:
-        if simple:
-            parts.append(pixel_breakdown(image, applied, row, col, border=conv.border,
-                                         channel=index))
-        else:
-            plane = image if image.ndim == 2 else image[:, :, index]
-            parts.append(window_breakdown(plane, applied, *output_pixel, border=conv.border,
-                                          padding=conv.padding, stride=conv.stride,
-                                          dilation=conv.dilation))
-    return PixelExplanation(pixel, output_pixel, applied, names, tuple(parts))
+        names, planes = (channel_choice,), [image[:, :, "RGB".index(channel_choice)]]
+    parts = tuple(
+        window_breakdown(plane, applied, *output_pixel, border=conv.border, padding=conv.padding,
+                         stride=conv.stride, dilation=conv.dilation)
+        for plane in planes
+    )
+    return PixelExplanation(pixel, output_pixel, applied, names, parts)
 
 
 def output_value(result: PipelineResult | None, output_pixel: tuple[int, int],
@@ -277,14 +247,20 @@ class PixelInspectorPanel(QWidget):
         self.kernel_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.rows = [_ChannelRow() for _ in range(3)]
 
+        # The settings text sits beside a small kernel (a dock is short, width is cheaper than
+        # height) and above a wide one, which would squeeze it into a sliver.
+        self.kernel_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.kernel_row.setSpacing(10)
+        self.kernel_row.addWidget(self.kernel_grid, 0, Qt.AlignmentFlag.AlignTop)
+        self.kernel_row.addWidget(self.kernel_info, 1)
         content = QWidget()
-        grid = QGridLayout(content)
-        grid.setContentsMargins(4, 4, 4, 4)
-        grid.addWidget(self.kernel_info, 0, 0)
-        grid.addWidget(self.kernel_grid, 1, 0, Qt.AlignmentFlag.AlignLeft)
-        for index, row in enumerate(self.rows):
-            grid.addWidget(row, index + 2, 0)
-        grid.setRowStretch(len(self.rows) + 2, 1)
+        column = QVBoxLayout(content)
+        column.setContentsMargins(4, 2, 4, 4)
+        column.setSpacing(2)
+        column.addLayout(self.kernel_row)
+        for row in self.rows:
+            column.addWidget(row)
+        column.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(content)
@@ -292,11 +268,12 @@ class PixelInspectorPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
         layout.addLayout(header)
         layout.addWidget(self.scroll, 1)
-        # Room for the kernel and one channel's patch and products: a dock squeezed smaller
-        # than this shows only the header, which teaches nothing.
-        self.setMinimumHeight(260)
+        # Room for a 3x3 kernel and one channel's patch, products and sum: a dock squeezed
+        # smaller than this shows only the header, which teaches nothing.
+        self.setMinimumHeight(230)
 
         self._refresh_live = qthrottled(self.refresh, timeout=LIVE_UPDATE_MS, parent=self)
         state.inspectedPixelChanged.connect(lambda _pos: self.refresh())
@@ -371,10 +348,12 @@ class PixelInspectorPanel(QWidget):
               fresh: bool) -> None:
         row, col = explanation.pixel
         out_row, out_col = explanation.output_pixel
-        where = f"Pixel (row {row}, col {col})"
+        where = f"Row {row}, col {col}"
         if (out_row, out_col) != (row, col):
-            where += f" → output pixel ({out_row}, {out_col})"
+            where += f" → output ({out_row}, {out_col})"
         self.title.setText(f"<b>{where}</b>")
+        self.title.setToolTip(f"Input pixel (row {row}, col {col}); its output pixel is "
+                              f"(row {out_row}, col {out_col}) of the output image.")
         conv = self.state.pipeline.conv
         kernel = explanation.kernel
         flipped = conv.mode == "convolve"
@@ -383,8 +362,8 @@ class PixelInspectorPanel(QWidget):
         self.kernel_grid.set_values(weights, scale="signed", digits=grid_digits(weights.shape))
         outside = int((~np.asarray(explanation.parts[0]["in_bounds"], dtype=bool)).sum())
         info = [
-            f"{kernel.shape[0]}×{kernel.shape[1]} kernel, border <b>{conv.border}</b>, padding "
-            f"{conv.padding}, stride {conv.stride}, dilation {conv.dilation}",
+            f"{kernel.shape[0]}×{kernel.shape[1]} kernel · border <b>{conv.border}</b> · padding "
+            f"{conv.padding} · stride {conv.stride} · dilation {conv.dilation}",
         ]
         if flipped:
             info.append("Mode <b>convolve</b>: the kernel is applied rotated by 180°.")
@@ -395,6 +374,9 @@ class PixelInspectorPanel(QWidget):
             info.append(f"<span style='color:#b86e00'>{outside} hatched cell(s) lie outside the "
                         f"image; the <b>{conv.border}</b> border supplies them.</span>")
         self.kernel_info.setText("<br>".join(info))
+        wide = self.kernel_grid.sizeHint().width() > WIDEST_KERNEL_BESIDE_TEXT
+        self.kernel_row.setDirection(QBoxLayout.Direction.TopToBottom if wide
+                                     else QBoxLayout.Direction.LeftToRight)
         self.kernel_grid.show()
         self.kernel_info.show()
         for index, widget in enumerate(self.rows):

@@ -38,6 +38,7 @@ from convlab.engine.display import to_rgb
 from convlab.engine.explain import source_index
 from convlab.engine.kernels import Kernel, analyze, frequency_response, gaussian_kernel
 from convlab.engine.pipeline import PipelineResult
+from convlab.engine.pipeline import _shrink as shrink  # the pipeline's preview shrink
 from convlab.ui.help import help_button
 from convlab.ui.number_grid import NumberGrid
 from convlab.ui.picture_grid import PictureGrid
@@ -54,16 +55,6 @@ BORDER_CHOICES = (
 )
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 BORDER_VIEWS = ("Filtered with the current kernel", "Extended input (what the kernel reads)")
-
-
-def shrink(image: np.ndarray, max_side: int) -> np.ndarray:
-    """A copy whose longer side is at most ``max_side`` (INTER_AREA: no aliasing)."""
-    height, width = image.shape[:2]
-    scale = max_side / max(height, width)
-    if scale >= 1.0:
-        return image
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def compose_view(original: np.ndarray, result: np.ndarray, view: str) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 The explain panels compare images: original vs shuffled, four border modes, blurred vs original.
 One GraphicsLayoutWidget with a ViewBox per picture keeps them the same size, aspect-correct and
-cheap to update (``ImageItem.setImage`` on uint8 RGB; no QImage per frame).
+cheap to update (``ImageItem.setImage`` on uint8 RGB without levels, pyqtgraph's zero-copy
+path, as the main views do; no QImage per frame).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
+
+from convlab.ui.views import DISPLAY_READY  # uint8 shown as is: no per-paint rescaling
 
 
 class PictureGrid(pg.GraphicsLayoutWidget):
@@ -43,7 +46,7 @@ class PictureGrid(pg.GraphicsLayoutWidget):
         data = np.ascontiguousarray(rgb, dtype=np.uint8)
         image = self.images[index]
         old_shape = None if image.image is None else image.image.shape
-        image.setImage(data, levels=(0, 255), autoLevels=False)
+        image.setImage(data, **DISPLAY_READY)
         if old_shape != data.shape:
             self.boxes[index].autoRange(padding=0.0)
 

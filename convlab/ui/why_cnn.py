@@ -39,6 +39,7 @@ from convlab.engine.display import to_rgb
 from convlab.engine.explain import parameter_counts
 from convlab.engine.kernels import presets
 from convlab.engine.pipeline import PipelineResult
+from convlab.engine.pipeline import _shrink as shrink  # the pipeline's preview shrink
 from convlab.errors import ConvlabError
 from convlab.ui.help import help_button
 from convlab.ui.picture_grid import PictureGrid
@@ -385,7 +386,7 @@ class WhyCnnPanel(QWidget):
         if result is None:
             self.mlp_label.setText("No image yet: open an image or a camera.")
             return
-        small = _shrink(result.frame, DEMO_MAX_SIDE)
+        small = shrink(result.frame, DEMO_MAX_SIDE)
         shuffled = shuffle_pixels(small, self.seed)
         gray = _gray(small)
         shuffled_gray = shuffle_pixels(gray, self.seed)
@@ -410,13 +411,6 @@ class WhyCnnPanel(QWidget):
 def _ratio(value: float) -> str:
     """Big factors as whole numbers with separators (10,000), small ones with 3 digits."""
     return f"{round(value):,}" if value >= 100 else f"{value:.3g}"
-
-
-def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:
-    height, width = image.shape[:2]
-    scale = min(1.0, max_side / max(height, width))
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image
 
 
 def _gray(image: np.ndarray) -> np.ndarray:

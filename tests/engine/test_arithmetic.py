@@ -14,10 +14,8 @@ from convlab.engine.arithmetic import (
     shuffle_pixels,
     transposed_output_size,
     transposed_steps,
-    window_breakdown,
 )
-from convlab.engine.convolve import BORDERS, convolve
-from convlab.engine.kernels import Kernel
+from convlab.engine.convolve import convolve
 from convlab.errors import ConvlabError
 
 SETTINGS = [  # (n, k, padding, stride, dilation)
@@ -157,47 +155,6 @@ def test_output_sizes_follow_the_formula_and_explain_impossible_settings():
         pooling_steps(np.ones((5, 5)), 2, padding=2)
 
 
-NUMPY_PAD = {"reflect101": "reflect", "reflect": "symmetric", "replicate": "edge",
-             "wrap": "wrap", "constant": "constant"}
-
-
-def _loop_window(image, weights, row, col, border, top, left, stride, dilation):
-    """The sum for one output pixel, reading from an image numpy padded with the border rule."""
-    margin = 8
-    padded = np.pad(image, margin, mode=NUMPY_PAD[border])
-    total = 0.0
-    for u in range(weights.shape[0]):
-        for v in range(weights.shape[1]):
-            r = row * stride + u * dilation - top + margin
-            c = col * stride + v * dilation - left + margin
-            total += weights[u, v] * padded[r, c]
-    return total
-
-
-@pytest.mark.parametrize("border", BORDERS)
-def test_window_breakdown_matches_a_loop_at_corners(border):
-    image = np.random.default_rng(5).integers(0, 256, (9, 11)).astype(float)
-    kernel = Kernel(np.arange(15.0).reshape(3, 5) - 7, divisor=3.0, offset=2.0)
-    for row, col in [(0, 0), (0, 10), (8, 0), (8, 10), (4, 5)]:
-        parts = window_breakdown(image, kernel, row, col, border=border)
-        expected = _loop_window(image, kernel.weights, row, col, border, 1, 2, 1, 1)
-        assert np.isclose(parts["total"], expected)
-        assert np.isclose(parts["result"], expected / 3.0 + 2.0)
-        np.testing.assert_allclose(parts["products"], parts["patch"] * kernel.weights)
-    corner = window_breakdown(image, kernel, 0, 0, border=border)
-    assert not corner["in_bounds"][0].any() and corner["in_bounds"][1:, 2:].all()
-
-
-def test_window_breakdown_with_stride_dilation_and_valid_padding():
-    image = np.random.default_rng(6).integers(0, 256, (12, 12)).astype(float)
-    kernel = Kernel(np.random.default_rng(1).normal(size=(3, 3)))
-    parts = window_breakdown(image, kernel, 2, 3, border="reflect", padding="valid", stride=2,
-                             dilation=2)
-    assert parts["rows"].tolist() == [4, 6, 8] and parts["cols"].tolist() == [6, 8, 10]
-    assert np.isclose(parts["total"], _loop_window(image, kernel.weights, 2, 3, "reflect", 0, 0,
-                                                   2, 2))
-
-
 def test_shuffle_pixels_is_a_fixed_permutation_of_whole_pixels():
     image = np.random.default_rng(2).integers(0, 256, (6, 5, 3), dtype=np.uint8)
     shuffled = shuffle_pixels(image, seed=4)
@@ -219,22 +176,3 @@ def test_convolution_steps_match_convolve_with_zero_padding(n, k, p, s, d):
     steps = convolution_steps(grid, kernel, padding=p, stride=s, dilation=d)
     expected = convolve(grid, kernel, border="constant", padding=p, stride=s, dilation=d)
     np.testing.assert_allclose(assemble(steps, (out_n, out_n)), expected, atol=1e-4)
-
-
-@pytest.mark.parametrize("border", BORDERS)
-@pytest.mark.parametrize(("padding", "stride", "dilation"), [("same", 1, 1), ("same", 2, 1),
-                                                              ("valid", 1, 2), (3, 3, 1),
-                                                              ("same", 1, 3)])
-def test_window_breakdown_matches_convolve_everywhere_on_the_edge(border, padding, stride,
-                                                                  dilation):
-    image = np.random.default_rng(8).integers(0, 256, (13, 16)).astype(np.uint8)
-    kernel = Kernel(np.random.default_rng(9).normal(size=(3, 4)), divisor=2.0, offset=5.0)
-    expected = convolve(image, kernel, border=border, padding=padding, stride=stride,
-                        dilation=dilation)
-    height, width = expected.shape
-    edge = [(r, c) for r in range(height) for c in range(width)
-            if r in (0, height - 1) or c in (0, width - 1)]
-    for r, c in edge:
-        parts = window_breakdown(image, kernel, r, c, border=border, padding=padding,
-                                 stride=stride, dilation=dilation)
-        assert np.isclose(parts["result"], expected[r, c], rtol=1e-5, atol=1e-3), (r, c)

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from convlab.engine import Kernel, convolve, output_size, parameter_counts, pixel_breakdown
-from convlab.engine.explain import source_index
+from convlab.engine.explain import (
+    nearest_output_pixel,
+    source_index,
+    window_breakdown,
+    window_taps,
+)
 from convlab.errors import ConvlabError
 
 NUMPY_BORDER = {
@@ -181,3 +186,99 @@ def test_breakdown_rejects_pixels_and_channels_that_do_not_exist() -> None:
         pixel_breakdown(image, np.ones((3, 3)), 0, 0, border="mirror")
     with pytest.raises(ConvlabError, match="image"):
         pixel_breakdown(np.zeros((0, 3)), np.ones((3, 3)), 0, 0)
+
+
+# -- any padding, stride and dilation ----------------------------------------------------------
+
+def _loop_window(image, weights, row, col, border, top, left, stride, dilation):
+    """The sum for one output pixel, reading from an image numpy padded with the border rule."""
+    margin = 8
+    padded = np.pad(image, margin, mode=NUMPY_BORDER[border])
+    total = 0.0
+    for u in range(weights.shape[0]):
+        for v in range(weights.shape[1]):
+            r = row * stride + u * dilation - top + margin
+            c = col * stride + v * dilation - left + margin
+            total += weights[u, v] * padded[r, c]
+    return total
+
+
+@pytest.mark.parametrize("border", BORDERS)
+def test_window_breakdown_matches_a_loop_at_corners(border):
+    image = np.random.default_rng(5).integers(0, 256, (9, 11)).astype(float)
+    kernel = Kernel(np.arange(15.0).reshape(3, 5) - 7, divisor=3.0, offset=2.0)
+    for row, col in [(0, 0), (0, 10), (8, 0), (8, 10), (4, 5)]:
+        parts = window_breakdown(image, kernel, row, col, border=border)
+        expected = _loop_window(image, kernel.weights, row, col, border, 1, 2, 1, 1)
+        assert np.isclose(parts["total"], expected)
+        assert np.isclose(parts["result"], expected / 3.0 + 2.0)
+        np.testing.assert_allclose(parts["products"], parts["patch"] * kernel.weights)
+    corner = window_breakdown(image, kernel, 0, 0, border=border)
+    assert not corner["in_bounds"][0].any() and corner["in_bounds"][1:, 2:].all()
+
+
+def test_window_breakdown_with_stride_dilation_and_valid_padding():
+    image = np.random.default_rng(6).integers(0, 256, (12, 12)).astype(float)
+    kernel = Kernel(np.random.default_rng(1).normal(size=(3, 3)))
+    parts = window_breakdown(image, kernel, 2, 3, border="reflect", padding="valid", stride=2,
+                             dilation=2)
+    assert parts["rows"].tolist() == [4, 6, 8] and parts["cols"].tolist() == [6, 8, 10]
+    assert np.isclose(parts["total"], _loop_window(image, kernel.weights, 2, 3, "reflect", 0, 0,
+                                                   2, 2))
+
+
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize(("padding", "stride", "dilation"), [("same", 1, 1), ("same", 2, 1),
+                                                              ("valid", 1, 2), (3, 3, 1),
+                                                              ("same", 1, 3)])
+def test_window_breakdown_matches_convolve_everywhere_on_the_edge(border, padding, stride,
+                                                                  dilation):
+    image = np.random.default_rng(8).integers(0, 256, (13, 16)).astype(np.uint8)
+    kernel = Kernel(np.random.default_rng(9).normal(size=(3, 4)), divisor=2.0, offset=5.0)
+    expected = convolve(image, kernel, border=border, padding=padding, stride=stride,
+                        dilation=dilation)
+    height, width = expected.shape
+    edge = [(r, c) for r in range(height) for c in range(width)
+            if r in (0, height - 1) or c in (0, width - 1)]
+    for r, c in edge:
+        parts = window_breakdown(image, kernel, r, c, border=border, padding=padding,
+                                 stride=stride, dilation=dilation)
+        assert np.isclose(parts["result"], expected[r, c], rtol=1e-5, atol=1e-3), (r, c)
+
+
+@pytest.mark.parametrize(("padding", "stride", "dilation", "k"),
+                         [("same", 1, 1, 3), ("same", 2, 1, 7), ("same", 3, 1, 4),
+                          ("valid", 1, 1, 5), ("valid", 2, 2, 3), (2, 3, 1, 3), (0, 2, 1, 2)])
+def test_nearest_output_pixel_is_the_output_pixel_whose_window_centre_is_closest(
+        padding, stride: int, dilation: int, k: int) -> None:
+    height, width = 11, 14
+    out_h, out_w = convolve(np.zeros((height, width)), np.ones((k, k)), padding=padding,
+                            stride=stride, dilation=dilation).shape
+    top = {"same": dilation * (k - 1) // 2, "valid": 0}.get(padding, padding)
+    # window centres from the definition; a pixel exactly between two centres goes to the later
+    centres = [i * stride - top + dilation * (k - 1) / 2 for i in range(max(out_h, out_w))]
+
+    def closest(value: int, count: int) -> int:
+        distances = [abs(value - centres[i]) for i in range(count)]
+        best = min(distances)
+        return max(i for i in range(count) if distances[i] == best)
+
+    for row in range(height):
+        for col in range(width):
+            found = nearest_output_pixel((row, col), (height, width, 3), (k, k), padding=padding,
+                                         stride=stride, dilation=dilation)
+            assert found == (closest(row, out_h), closest(col, out_w)), (row, col)
+
+
+def test_nearest_output_pixel_is_the_pixel_itself_by_default_and_none_when_nothing_fits() -> None:
+    assert nearest_output_pixel((4, 7), (9, 9), (3, 5)) == (4, 7)
+    assert nearest_output_pixel((0, 0), (3, 3), (5, 5), padding="valid") is None
+
+
+def test_window_taps_follow_the_padding_stride_and_dilation() -> None:
+    rows, cols = window_taps(2, 1, (3, 4), padding="same", stride=2, dilation=2)
+    # "same" pads 2*(3-1)//2 = 2 rows above and 2*(4-1)//2 = 3 columns left
+    assert rows.tolist() == [2 * 2 - 2 + 2 * u for u in range(3)]
+    assert cols.tolist() == [1 * 2 - 3 + 2 * v for v in range(4)]
+    rows, cols = window_taps(0, 0, (3, 3), padding="valid")
+    assert rows.tolist() == [0, 1, 2] and cols.tolist() == [0, 1, 2]

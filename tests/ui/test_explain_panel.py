@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -10,6 +11,8 @@ from convlab.engine.explain import pixel_breakdown
 from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.ui.explain_panel import PixelInspectorPanel
 from convlab.ui.state import PlaygroundState
+from convlab.ui.views import place_output
+from tests.ui.conftest import wait_for_result
 
 KERNEL = Kernel([[1, 2, 0], [-1, 3, 1], [0, -2, 4]], divisor=4.0, offset=10.0, name="odd")
 
@@ -195,3 +198,77 @@ def test_patch_tooltips_say_where_border_values_come_from(qtbot, state, frame, b
     assert inside.startswith("image pixel (row 0, col 0)")
     assert f"value {value} × weight 3 = {3 * value}" in inside
     assert panel.rows[0].patch.cell_at(5, panel.rows[0].patch.height() - 5) == (2, 0)
+
+
+@pytest.mark.parametrize("changes", [{"stride": 2}, {"stride": 3, "padding": "valid"},
+                                     {"stride": 2, "dilation": 2, "padding": 1}])
+def test_the_inspected_output_pixel_is_the_one_drawn_over_the_click(qtbot, state, frame,
+                                                                   changes):
+    """Clicking a pixel in either view inspects the output pixel the output view shows there."""
+    panel = PixelInspectorPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    big = gaussian_kernel(2, 1.0)  # 5x5: an even padding split is not needed to be interesting
+    state.set_kernel(big)
+    state.update_conv(**changes)
+    _publish(state, frame)
+    output_shape = state.latest_result.output.shape[:2]
+    conv = state.pipeline.conv
+    rect = place_output(frame.shape[:2], output_shape, big.shape, padding=conv.padding,
+                        stride=conv.stride, dilation=conv.dilation)
+    for pixel in [(0, 0), (5, 6), (11, 16), (6, 9)]:
+        state.set_inspected_pixel(pixel)
+        out_row, out_col = panel.explanation.output_pixel
+        # the drawn output pixel spans conv.stride source pixels from the rect's corner
+        left = rect.left() + out_col * conv.stride
+        top = rect.top() + out_row * conv.stride
+        centre_x, centre_y = pixel[1] + 0.5, pixel[0] + 0.5
+        inside_x = left <= centre_x < left + conv.stride
+        inside_y = top <= centre_y < top + conv.stride
+        clamped_x = out_col in (0, output_shape[1] - 1)
+        clamped_y = out_row in (0, output_shape[0] - 1)
+        assert inside_x or clamped_x, (pixel, out_col)
+        assert inside_y or clamped_y, (pixel, out_row)
+
+
+def _moving_video(path, frames: int = 30) -> None:
+    """An MJPG clip whose every pixel changes from frame to frame (a stand-in for a webcam)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (64, 48))
+    rows, cols = np.mgrid[0:48, 0:64]
+    for t in range(frames):
+        picture = np.zeros((48, 64, 3), np.uint8)
+        picture[..., 0] = (cols * 4 + 8 * t) % 256
+        picture[..., 1] = (rows * 5 + 6 * t) % 256
+        picture[..., 2] = (128 + 100 * np.sin((rows + cols + 3 * t) / 6.0)).astype(np.uint8)
+        writer.write(picture)
+    writer.release()
+
+
+def test_a_pinned_pixel_follows_a_playing_video_in_the_real_window(qtbot, tmp_path):
+    from convlab.app import build_window
+
+    path = tmp_path / "moving.avi"
+    _moving_video(path)
+    window = build_window([str(path)])
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_for_result(qtbot, window)
+    window.state.set_inspected_pixel((0, 0))  # a corner: the patch reaches into the border
+    panel = window.inspector_panel
+    patches: list[bytes] = []
+
+    def several_frames_inspected() -> None:
+        explanation = panel.explanation
+        assert explanation is not None and explanation.pixel == (0, 0)
+        patch = explanation.parts[0]["patch"].tobytes()
+        if not patches or patches[-1] != patch:
+            patches.append(patch)
+        assert len(patches) >= 3
+
+    qtbot.waitUntil(several_frames_inspected, timeout=6000)
+    assert panel.rows[0].patch._marked[0].all()  # the border row is hatched
+    for row in panel.rows:
+        assert "✓ equals the output pixel" in row.sum_label.text()
+    window.close()
