@@ -191,6 +191,14 @@ def _synthetic_to_real(options: argparse.Namespace, report: Callable[[str], None
     )
 
 
+def _load_average() -> str:
+    """The machine is shared: the load says how much the figures can be trusted."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
 def run(args: list[str]) -> int:
     options = _parse(args)
     lines: list[str] = []
@@ -199,11 +207,12 @@ def run(args: list[str]) -> int:
         print(line, flush=True)
         lines.append(line)
 
-    report(f"# convlab.bench cnn  ({time.strftime('%Y-%m-%d %H:%M:%S')})")
+    report(f"# convlab.bench cnn  ({time.strftime('%Y-%m-%d %H:%M:%S')}, {_load_average()})")
     with contextlib.suppress(KeyboardInterrupt):
         _throughput(options, report)
         if options.synthetic:
             _synthetic_to_real(options, report)
+    report(f"\nat the end: {_load_average()}")
     if options.output:
         options.output.write_text("\n".join(lines) + "\n")
     return 0

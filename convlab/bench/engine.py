@@ -10,6 +10,7 @@ full-rank kernels, <= 0.35 for rank-1 kernels of 7x7 and up, stride 2 <= 0.5x st
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 
@@ -53,6 +54,14 @@ def _repeats_for(pixels: int, size: int, base: int) -> int:
     return base
 
 
+def _load_average() -> str:
+    """The machine is shared: the load says how much the figures can be trusted."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
 def run(args: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m convlab.bench engine",
                                      description=__doc__.splitlines()[0])
@@ -66,7 +75,8 @@ def run(args: list[str]) -> int:
     rng = np.random.default_rng(0)
     started = time.perf_counter()
     print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, numpy {np.__version__}; "
-          f"best of {options.repeats} interleaved repeats, ms per RGB uint8 frame")
+          f"best of {options.repeats} interleaved repeats, ms per RGB uint8 frame; "
+          f"{_load_average()}")
     header = (f"{'frame':>10} {'kernel':>8} {'rank':>5} {'method':>16} {'convolve':>9} "
               f"{'filter2D':>9} {'ratio':>6} {'goal':>6}  {'stride 2':>9} {'method':>16} "
               f"{'s2/s1':>6} {'goal':>5}")
@@ -110,5 +120,5 @@ def run(args: list[str]) -> int:
     print(f"\n{len(misses)} goal(s) missed" + (":" if misses else "."))
     for miss in misses:
         print(f"  {miss}")
-    print(f"total time {time.perf_counter() - started:.0f} s")
+    print(f"total time {time.perf_counter() - started:.0f} s; at the end: {_load_average()}")
     return 0

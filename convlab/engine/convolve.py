@@ -535,7 +535,12 @@ def _method_strided(job: _Job) -> np.ndarray:
         result[first:stop] = _subsample(strided_rows, stop - first, cols, 1,
                                         job.geometry.stride)
 
-    list(_band_pool().map(fill, bands))
+    # The calling thread does the first band itself: it starts at once, while the pool's
+    # (possibly sleeping) threads wake up for the others.
+    others = [_band_pool().submit(fill, band) for band in bands[1:]]
+    fill(bands[0])
+    for future in others:
+        future.result()
     return result
 
 
