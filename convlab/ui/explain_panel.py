@@ -110,8 +110,34 @@ def output_value(result: PipelineResult | None, output_pixel: tuple[int, int],
 
 
 def grid_digits(shape: tuple[int, ...]) -> int:
-    """Significant digits per cell: fewer for big kernels, so a 15x15 grid stays readable."""
-    return 3 if max(shape) <= 7 else 2
+    """Significant digits per cell: fewer for big kernels, so a 7x7 grid fits a dock."""
+    return 3 if max(shape) <= 5 else 2
+
+
+def matches_output(result: float, output: float) -> bool:
+    """The breakdown's result and the output image's float32 value agree (to float32 rounding)."""
+    return bool(np.isclose(result, output, rtol=1e-5, atol=1e-3))
+
+
+def result_summary(explanation: PixelExplanation, outputs: list[float | None], fresh: bool
+                   ) -> str:
+    """One line with every channel's result and whether the output image holds the same.
+
+    Stays at the top of the panel, so a short dock still shows the answer; the grids below
+    show how it came about.
+    """
+    named = len(explanation.parts) > 1 or explanation.channels[0] != "gray"
+    values = " · ".join(
+        f"<b>{format_number(float(parts['result']), 6)}</b>" + (f" ({name})" if named else "")
+        for name, parts in zip(explanation.channels, explanation.parts)
+    )
+    text = f"Result = {values}"
+    if not fresh or any(output is None for output in outputs):
+        return text
+    if all(matches_output(float(parts["result"]), output)
+           for parts, output in zip(explanation.parts, outputs)):
+        return text + " &nbsp;<span style='color:#2a8a2a'>✓ matches the output</span>"
+    return text + " &nbsp;<span style='color:#c03030'>✗ differs from the output</span>"
 
 
 def cell_describer(parts: dict, border: str) -> Callable[[int, int], str]:
@@ -183,7 +209,7 @@ class _ChannelRow(QWidget):
             f"<b>{format_number(result, 6)}</b>"
         )
         if output is not None and fresh:
-            same = np.isclose(result, output, rtol=1e-5, atol=1e-3)
+            same = matches_output(result, output)
             mark = ("<span style='color:#2a8a2a'>✓ equals the output pixel</span>" if same
                     else "<span style='color:#c03030'>✗ differs from the output pixel</span>")
             text += f"<br>output image holds {format_number(output, 6)} &nbsp; {mark}"
@@ -237,6 +263,10 @@ class PixelInspectorPanel(QWidget):
         header.addWidget(self.channel_box)
         header.addWidget(self.live_box)
         header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+        self.result_label = QLabel()
+        self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.kernel_grid = NumberGrid("Kernel")
         self.kernel_info = QLabel()
@@ -270,6 +300,7 @@ class PixelInspectorPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addLayout(header)
+        layout.addWidget(self.result_label)
         layout.addWidget(self.scroll, 1)
         # Room for a 3x3 kernel and one channel's patch, products and sum: a dock squeezed
         # smaller than this shows only the header, which teaches nothing.
@@ -339,6 +370,7 @@ class PixelInspectorPanel(QWidget):
     def _show_message(self, text: str) -> None:
         self.explanation = None
         self.title.setText(text)
+        self.result_label.hide()
         self.kernel_grid.hide()
         self.kernel_info.hide()
         for row in self.rows:
@@ -371,20 +403,23 @@ class PixelInspectorPanel(QWidget):
             info.append("The output view shows a feature map; these numbers are for the "
                         "main kernel.")
         if outside:
-            info.append(f"<span style='color:#b86e00'>{outside} hatched cell(s) lie outside the "
-                        f"image; the <b>{conv.border}</b> border supplies them.</span>")
+            info.append(f"<span style='color:#b86e00'>{outside} hatched cell(s): outside the "
+                        f"image, filled in by the {conv.border} border.</span>")
         self.kernel_info.setText("<br>".join(info))
         wide = self.kernel_grid.sizeHint().width() > WIDEST_KERNEL_BESIDE_TEXT
         self.kernel_row.setDirection(QBoxLayout.Direction.TopToBottom if wide
                                      else QBoxLayout.Direction.LeftToRight)
         self.kernel_grid.show()
         self.kernel_info.show()
+        outputs = [output_value(result, explanation.output_pixel, name)
+                   for name in explanation.channels]
+        self.result_label.setText(result_summary(explanation, outputs, fresh))
+        self.result_label.show()
         for index, widget in enumerate(self.rows):
             if index < len(explanation.parts):
-                name = explanation.channels[index]
-                value = output_value(result, explanation.output_pixel, name)
                 widget.border = conv.border
-                widget.show_parts(name, explanation.parts[index], explanation.pixel, value, fresh)
+                widget.show_parts(explanation.channels[index], explanation.parts[index],
+                                  explanation.pixel, outputs[index], fresh)
                 widget.show()
             else:
                 widget.hide()

@@ -32,6 +32,17 @@ def format_number(value: float, digits: int = 3) -> str:
     return text.replace("e+0", "e").replace("e-0", "e-")
 
 
+def cell_text(value: float, digits: int = 3) -> str:
+    """``format_number`` without the leading zero of a fraction (0.0124 -> .0124, -0.5 -> -.5):
+    a 7x7 Gaussian's cells stay narrow enough for a dock, as in the kernel editor."""
+    text = format_number(value, digits)
+    if text.startswith("0."):
+        return text[1:]
+    if text.startswith("-0."):
+        return "-" + text[2:]
+    return text
+
+
 def cell_colours(values: np.ndarray, scale: str) -> np.ndarray:
     """Background RGB (uint8, shape + (3,)) per cell: grey for pixels, blue/red for weights.
 
@@ -118,7 +129,7 @@ class NumberGrid(QWidget):
         # Format each distinct value once (a 31x31 Gaussian has ~140 of its 961), and keep
         # colours as plain lists: QColor objects are made only for the cells actually painted.
         distinct, which = np.unique(array, return_inverse=True)
-        self._distinct_texts = [format_number(v, digits) for v in distinct.tolist()]
+        self._distinct_texts = [cell_text(v, digits) for v in distinct.tolist()]
         self._text_index = which.reshape(array.shape).tolist()
         colours = cell_colours(array, scale)
         self._fills = colours.tolist()

@@ -10,6 +10,7 @@ from convlab.engine.convolve import BORDERS, convolve
 from convlab.engine.explain import pixel_breakdown
 from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.ui.explain_panel import PixelInspectorPanel
+from convlab.ui.number_grid import cell_text
 from convlab.ui.state import PlaygroundState
 from convlab.ui.views import place_output
 from tests.ui.conftest import wait_for_result
@@ -272,3 +273,35 @@ def test_a_pinned_pixel_follows_a_playing_video_in_the_real_window(qtbot, tmp_pa
     for row in panel.rows:
         assert "✓ equals the output pixel" in row.sum_label.text()
     window.close()
+
+
+def test_the_result_line_on_top_gives_every_channel_and_checks_the_output(qtbot, state, frame):
+    panel = PixelInspectorPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    state.set_inspected_pixel((0, 16))
+    expected = convolve(frame, KERNEL)[0, 16]
+    text = panel.result_label.text()
+    for value, name in zip(expected, "RGB"):
+        shown = float(text.split(f"</b> ({name})")[0].rsplit("<b>", 1)[1])
+        assert shown == pytest.approx(float(value), abs=1e-3)
+    assert "✓ matches the output" in text
+    state.update_conv(border="wrap")  # the shown output is now stale until the next frame
+    assert "✓" not in panel.result_label.text() and "✗" not in panel.result_label.text()
+    _publish(state, frame)
+    qtbot.waitUntil(lambda: "✓" in panel.result_label.text(), timeout=2000)
+
+
+def test_cells_drop_the_leading_zero_of_fractions():
+    assert [cell_text(v) for v in (0.0124, -0.5, 3.0, -2.25, 0.0)] == [".0124", "-.5", "3",
+                                                                       "-2.25", "0"]
+
+
+def test_a_7x7_kernel_fits_a_dock(qtbot, state, frame):
+    panel = PixelInspectorPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    state.set_kernel(gaussian_kernel(3, 1.5))
+    state.set_inspected_pixel((5, 5))
+    assert panel.kernel_grid.sizeHint().width() <= 7 * 40
+    assert panel.rows[0].products.sizeHint().width() <= 7 * 40
