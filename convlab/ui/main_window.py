@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -207,8 +207,10 @@ class MainWindow(QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions(self.source_menu.toolbar_actions())
         toolbar.addSeparator()
-        toolbar.addAction(undo)
-        toolbar.addAction(redo)
+        # The toolbar's own undo/redo keep a short fixed label (the Edit menu's say which step:
+        # "Undo Set cell (2, 2) to 4" would shift the whole toolbar on every edit).
+        toolbar.addAction(_HistoryAction(self.state.undo_stack, redo=False, parent=self))
+        toolbar.addAction(_HistoryAction(self.state.undo_stack, redo=True, parent=self))
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Compare: "))
         self.mode_combo = QComboBox()
@@ -551,3 +553,22 @@ class _SqueezableDockPanel(QScrollArea):
         needs_bar = self.height() < minimum.height()
         width = self.width() - (self._bar_width() if needs_bar else 0)
         panel.resize(max(width, minimum.width()), max(self.height(), minimum.height()))
+
+
+class _HistoryAction(QAction):
+    """Undo or redo for the toolbar: a short fixed label (the Edit menu's say which step,
+    and "Undo Set cell (2, 2) to 4" would shift the whole toolbar on every edit), with the
+    step in its tooltip. Bound to the undo stack itself; a QAction subclass, so its slots
+    are methods Qt disconnects when the action goes."""
+
+    def __init__(self, stack: QUndoStack, *, redo: bool, parent: QWidget) -> None:
+        super().__init__("Redo" if redo else "Undo", parent)
+        self._verb, self._keys = ("Redo", "Ctrl+Shift+Z") if redo else ("Undo", "Ctrl+Z")
+        self.triggered.connect(stack.redo if redo else stack.undo)
+        (stack.canRedoChanged if redo else stack.canUndoChanged).connect(self.setEnabled)
+        (stack.redoTextChanged if redo else stack.undoTextChanged).connect(self.show_step)
+        self.setEnabled(stack.canRedo() if redo else stack.canUndo())
+        self.show_step(stack.redoText() if redo else stack.undoText())
+
+    def show_step(self, step: str) -> None:
+        self.setToolTip(f"{self._verb} {step} ({self._keys})" if step else self._verb)

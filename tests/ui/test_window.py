@@ -268,10 +268,19 @@ def test_kernel_bank_and_view_survive_a_restart(qtbot, scene_path):
     win.state.set_kernel(presets.get("emboss"))
     win.state.set_bank([presets.get("sobel_x"), presets.get("sobel_y")])
     win.set_compare_mode("wipe")
+    win.state.update_display(mode="abs", colormap="viridis")
+    win.state.update_conv(border="constant", stride=2)
+    win.docks[1].hide()  # a person closed the pixel inspector
     win.close()
     again = build_window([])
     qtbot.addWidget(again)
     assert again.state.kernel == presets.get("emboss")
+    assert (again.state.pipeline.display.mode, again.state.pipeline.display.colormap) == (
+        "abs",
+        "viridis",
+    )
+    assert (again.state.pipeline.conv.border, again.state.pipeline.conv.stride) == ("constant", 2)
+    assert again.docks[1].isHidden() and not again.docks[0].isHidden()
     assert [k.name for k in again.state.bank] == ["sobel_x", "sobel_y"]
     assert again.compare.mode == "wipe"
     qtbot.waitUntil(lambda: again.source_info is not None, timeout=5000)
@@ -514,3 +523,20 @@ def test_the_window_fits_a_1366x768_laptop_screen(window, qtbot):
     assert window.kernel_panel.height() >= panel_min
     if kernel_scroll.height() < panel_min:
         assert kernel_scroll.verticalScrollBar().maximum() > 0
+
+
+def test_toolbar_undo_keeps_its_label_and_names_the_step(window, qtbot):
+    from PySide6.QtWidgets import QToolBar
+
+    toolbar = window.findChild(QToolBar, "mainToolbar")
+    undo = next(a for a in toolbar.actions() if a.text() == "Undo")
+    assert not undo.isEnabled()  # nothing to undo at start
+    window.kernel_panel.model.setData(window.kernel_panel.model.index(1, 1), 4.0)
+    assert undo.text() == "Undo" and undo.isEnabled()
+    assert "cell" in undo.toolTip().lower()
+    undo.trigger()
+    assert window.state.kernel == presets.get(FIRST_RUN_KERNEL)
+    redo = next(a for a in toolbar.actions() if a.text() == "Redo")
+    assert redo.isEnabled()
+    redo.trigger()
+    assert window.state.kernel.weights[1, 1] == 4.0

@@ -84,6 +84,23 @@ def test_video_file_frames_come_through_filtered(qtbot, worker, tmp_path):
     assert len({r.frame.tobytes() for r in frames}) > 1  # the video moves
 
 
+def test_a_video_file_loops_through_the_worker(qtbot, worker, tmp_path):
+    path = tmp_path / "short.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 100.0, (32, 24))
+    scenes = [make_scene(24, 32, seed=index) for index in range(4)]
+    for scene in scenes:
+        writer.write(cv2.cvtColor(scene, cv2.COLOR_RGB2BGR))
+    writer.release()
+    worker.open(str(path))
+    seen = [_take(qtbot, worker).frame for _ in range(10)]  # 4 frames in the file
+    # frame i shows scene i % 4 (MJPG is lossy: the nearest scene, by a wide margin)
+    def nearest(frame: np.ndarray) -> int:
+        errors = [np.abs(frame.astype(int) - s.astype(int)).mean() for s in scenes]
+        return int(np.argmin(errors))
+
+    assert [nearest(frame) for frame in seen] == [i % 4 for i in range(10)]
+
+
 def test_video_is_paced_at_its_own_rate(qtbot, worker, tmp_path):
     path = tmp_path / "slow.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (32, 24))
