@@ -2,7 +2,7 @@
 
 Skipped when the folder is absent (it is not part of the project). The target is the one in
 the issue: lenet() trained on the first 8,000 digits reaches >= 97.5% on the last 2,000
-within 8 epochs.
+within 8 epochs. Training uses one BLAS thread (conftest), which is steadier under load.
 """
 
 from __future__ import annotations
@@ -30,16 +30,23 @@ def test_load_idx_reads_the_real_mnist_test_set():
 
 
 def test_lenet_learns_real_digits():
+    """Stops at the first epoch that reaches the target, as the issue's "within 8 epochs"
+    allows (typically epoch 1-4: a few seconds instead of ~15 s for all 8 on a quiet machine).
+    Stopping is just not asking the generator for more."""
     images, labels = load_idx(IMAGES, LABELS)
     model = lenet(seed=0)
-    reports = list(
-        train(
-            model, Adam(model, lr=2e-3), images[:8000], labels[:8000], epochs=8, batch_size=32,
-            validation=(images[8000:], labels[8000:]), seed=0, augment=True,
-            progress_interval=1e9,
-        )
+    progress = train(
+        model, Adam(model, lr=2e-3), images[:8000], labels[:8000], epochs=8, batch_size=32,
+        validation=(images[8000:], labels[8000:]), seed=0, augment=True,
+        progress_interval=1e9,
     )  # fmt: skip
-    assert len(reports) == 8 and reports[-1]["done"]
+    accuracies = []
+    for report in progress:
+        assert report["epoch_end"]  # progress_interval=1e9: one report per epoch
+        accuracies.append(report["val_accuracy"])
+        if report["val_accuracy"] >= 0.975:
+            break
+    progress.close()
     _, accuracy = model.evaluate(images[8000:], labels[8000:])
-    assert accuracy == reports[-1]["val_accuracy"]
-    assert accuracy >= 0.975, f"accuracy on the last 2,000 real digits: {accuracy:.2%}"
+    assert accuracy == accuracies[-1]  # the report measured the model we now hold
+    assert accuracy >= 0.975, f"accuracy per epoch on the last 2,000 real digits: {accuracies}"
