@@ -396,6 +396,17 @@ class VideoSource(FrameSource):
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, float(height))
 
     def _open(self) -> None:
+        if (
+            self.kind == "camera"
+            and self._factory is _opencv_capture
+            and _camera_device_missing(int(self._spec))
+        ):
+            # Asking OpenCV would only print driver warnings and fail anyway, a little later.
+            raise SourceError(
+                f"{self._label}: could not be opened (no such device: "
+                f"/dev/video{int(self._spec)} does not exist)"
+            )
+
         def release(result: tuple[Any, np.ndarray | None]) -> None:
             if result[0] is not None:
                 result[0].release()
@@ -538,8 +549,16 @@ def _is_url(text: str) -> bool:
 
 
 def _camera_device_missing(index: int) -> bool:
-    """On Linux a webcam is /dev/videoN: no node means no camera, no need to ask OpenCV."""
-    return sys.platform.startswith("linux") and not Path(f"/dev/video{index}").exists()
+    """On Linux a webcam is /dev/videoN: no node means no camera, no need to ask OpenCV.
+
+    Indices of 100 and more pick an OpenCV backend (e.g. 200 + n is V4L2 device n), so they
+    are left to OpenCV.
+    """
+    return (
+        sys.platform.startswith("linux")
+        and 0 <= index < 100
+        and not Path(f"/dev/video{index}").exists()
+    )
 
 
 def list_cameras(max_index: int = 5, timeout: float = 2.0) -> list[int]:
