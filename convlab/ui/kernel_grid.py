@@ -393,12 +393,21 @@ class KernelGridArea(QWidget):
         super().__init__(parent)
         self._grid = grid
         grid.setParent(self)
+        grid.kernel_model().modelReset.connect(self.updateGeometry)  # a new shape
 
     def sizeHint(self) -> QSize:
         return QSize(15 * 26, 15 * 26)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(7 * MIN_CELL, 7 * MIN_CELL)
+        """Room for every cell at the smallest readable size: the grid itself never scrolls
+        (a kernel half hidden is hard to reason about); a short dock scrolls the panel."""
+        model = self._grid.kernel_model()
+        rows, cols = model.rowCount(), model.columnCount()
+        smallest = MIN_CELL if max(rows, cols) <= EDITOR_MAX_SIDE else TINY_CELL
+        frame = 2 * self._grid.frameWidth()
+        return QSize(
+            max(7 * MIN_CELL, cols * smallest + frame), max(7 * MIN_CELL, rows * smallest + frame)
+        )
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
