@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -434,11 +435,12 @@ def test_a_camera_driver_that_hangs_is_given_up_without_blocking(win, monkeypatc
 class _ScriptedCapture:
     """Stands in for cv2.VideoCapture: ``frames`` good reads (then only failures), ~100 fps."""
 
-    def __init__(self, level: int, frames: int) -> None:
+    def __init__(self, level: int, frames: int, *, plugged_in: bool = True) -> None:
         self.level, self.left, self.released = level, frames, False
+        self.plugged_in = plugged_in
 
     def isOpened(self) -> bool:
-        return not self.released
+        return self.plugged_in and not self.released
 
     def read(self):
         time.sleep(0.01)
@@ -459,47 +461,97 @@ class _ScriptedCapture:
         self.released = True
 
 
-def test_a_camera_that_stops_keeps_the_last_frame_and_reconnect_works(win, monkeypatch):
+@pytest.fixture
+def camera_plug(win, monkeypatch):
+    """Camera 0 is played by scripted captures, one per open (``plug.captures``, in order)."""
     from convlab.engine.sources import VideoSource
     from convlab.ui import workers
 
-    captures = [_ScriptedCapture(60, frames=8), _ScriptedCapture(180, frames=10_000)]
-    made: list[_ScriptedCapture] = []
+    plug = SimpleNamespace(captures=[], made=[])
 
     def camera(spec, **_options):
-        capture = captures.pop(0)
-        made.append(capture)
+        capture = plug.captures.pop(0)
+        plug.made.append(capture)
         return VideoSource(spec, lost_after=0.3, capture_factory=lambda *_: capture)
 
     monkeypatch.setattr(workers, "open_source", camera)
     win.source_menu.set_mirror(False)
+    yield plug
+    win.source_menu.set_mirror(True)
+
+
+def lose_the_camera(win) -> np.ndarray:
+    """Open camera 0 (which dies after a few frames); check what the person sees; the frame."""
     lost: list[str] = []
     connection = win.worker.sourceLost.connect(lost.append)
     try:
         assert open_and_wait(win, 0)[0] == "opened"
         assert wait_until(lambda: bool(lost), 5.0), "the dead camera was never reported"
-        # the person sees: the last frame, a warning naming the camera, a Reconnect button
-        assert wait_until(lambda: shown_frame(win).shape == (36, 48, 3))
-        last = shown_frame(win)
-        assert last[20, 30].tolist() == [60, 60, 60] and last[2, 2].tolist() == [255, 0, 0]
-        assert banner_level(win) == "warning"
-        assert "Camera 0" in win.banner.text() and "last frame stays" in win.banner.text()
-        button = win.banner._action_button
-        assert button.isVisibleTo(win.banner) and button.text() == "Reconnect"
-        win.state.set_kernel(presets.get("box"))  # edits still apply to the last frame
-        wanted = win.state.pipeline.generation
-        assert wait_until(lambda: win.last_result.generation >= wanted)
-        np.testing.assert_allclose(win.last_result.output, expected_output(win), atol=1e-4)
-        # the camera is plugged back in: the person clicks Reconnect
-        button.click()
-        assert wait_until(lambda: shown_frame(win)[20, 30].tolist() == [180, 180, 180], 5.0)
-        assert made[0].released
-        assert win.banner.isHidden()
-        shown = win.displayed_frames
-        assert wait_until(lambda: win.displayed_frames > shown + 3, 3.0)  # live again
     finally:
         win.worker.sourceLost.disconnect(connection)
-        win.source_menu.set_mirror(True)
+    # the person sees: the last frame, a warning naming the camera, a Reconnect button
+    assert wait_until(lambda: shown_frame(win).shape == (36, 48, 3))
+    last = shown_frame(win)
+    assert last[20, 30].tolist() == [60, 60, 60] and last[2, 2].tolist() == [255, 0, 0]
+    assert banner_level(win) == "warning"
+    assert "Camera 0" in win.banner.text() and "last frame stays" in win.banner.text()
+    button = win.banner._action_button
+    assert button.isVisibleTo(win.banner) and button.text() == "Reconnect"
+    return last
+
+
+def reconnect_too_early(win, camera_plug, last: np.ndarray) -> None:
+    """Reconnect while the camera is still unplugged: it says so, the last frame stays."""
+    failures: list[str] = []
+    failed = win.worker.sourceFailed.connect(lambda _spec, text: failures.append(text))
+    win.banner._action_button.click()
+    assert wait_until(lambda: bool(failures), 5.0)
+    win.worker.sourceFailed.disconnect(failed)
+    assert "Camera 0: could not be opened" in win.banner.text()
+    assert np.array_equal(shown_frame(win), last) and camera_plug.made[0].released
+    # plugged back in: the toolbar's Camera button brings it back live
+    win.source_menu.camera_action.trigger()
+    assert wait_until(lambda: shown_frame(win)[20, 30].tolist() == [180, 180, 180], 5.0)
+    shown = win.displayed_frames
+    assert wait_until(lambda: win.displayed_frames > shown + 3, 3.0)
+
+
+def test_a_camera_that_stops_keeps_the_last_frame_and_reconnect_works(win, camera_plug):
+    camera_plug.captures = [_ScriptedCapture(60, frames=8), _ScriptedCapture(180, frames=10_000)]
+    lose_the_camera(win)
+    win.state.set_kernel(presets.get("box"))  # edits still apply to the last frame
+    wanted = win.state.pipeline.generation
+    assert wait_until(lambda: win.last_result.generation >= wanted)
+    np.testing.assert_allclose(win.last_result.output, expected_output(win), atol=1e-4)
+    win.banner._action_button.click()  # the camera is plugged back in: Reconnect
+    assert wait_until(lambda: shown_frame(win)[20, 30].tolist() == [180, 180, 180], 5.0)
+    assert camera_plug.made[0].released and win.banner.isHidden()
+    shown = win.displayed_frames
+    assert wait_until(lambda: win.displayed_frames > shown + 3, 3.0)  # live again
+
+
+_EARLY = [
+    (60, 8, True),
+    (0, 0, False),  # the first Reconnect comes before the camera is back
+    (180, 10_000, True),
+]
+
+
+def test_reconnecting_too_early_says_so_and_a_later_open_works(win, camera_plug):
+    camera_plug.captures = [_ScriptedCapture(v, frames=n, plugged_in=p) for v, n, p in _EARLY]
+    reconnect_too_early(win, camera_plug, lose_the_camera(win))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="window: MainWindow._source_opened hides the banner only when it shows the lost "
+    "warning; the red 'Camera 0: could not be opened' from a failed reconnect stays up after "
+    "the same camera has opened and is live again",
+)
+def test_no_stale_camera_error_once_the_camera_is_live_again(win, camera_plug):
+    camera_plug.captures = [_ScriptedCapture(v, frames=n, plugged_in=p) for v, n, p in _EARLY]
+    reconnect_too_early(win, camera_plug, lose_the_camera(win))
+    assert "could not be opened" not in win.banner.text() or win.banner.isHidden()
 
 
 # ----------------------------------------------------------------------------- kernels
