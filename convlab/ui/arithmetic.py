@@ -542,6 +542,9 @@ class ArithmeticPanel(QWidget):
     def __init__(self, state: PlaygroundState | None = None, parent: QWidget | None = None
                  ) -> None:
         super().__init__(parent)
+        # A click anywhere in the panel (even on a picture or a label) focuses it, so F1 shows
+        # this panel's help.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.state = state
         self._seed = 0
         self.scene: Scene | None = None

@@ -151,6 +151,9 @@ class WhyCnnPanel(QWidget):
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # A click anywhere in the panel (even on a picture or a label) focuses it, so F1 shows
+        # this panel's help.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.state = state
         self.counts: dict[str, int] = {}
         self.seed = 0

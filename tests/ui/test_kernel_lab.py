@@ -181,3 +181,24 @@ def test_hidden_lab_does_no_work_and_catches_up_when_shown(qtbot, state):
     assert lab.written_grid.values.size == 0  # never shown: nothing computed
     lab.show()
     np.testing.assert_array_equal(lab.written_grid.values, presets.get("sharpen").weights)
+
+
+def test_a_click_on_a_label_focuses_the_lab_so_f1_finds_its_help(qtbot, panel):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    panel.activateWindow()
+    qtbot.waitUntil(lambda: panel.isActiveWindow(), timeout=2000)
+    if QApplication.focusWidget() is not None:  # activation focused the first control
+        QApplication.focusWidget().clearFocus()
+    qtbot.mouseClick(panel.gaussian_note, Qt.MouseButton.LeftButton)  # a label takes no focus
+    focused = QApplication.focusWidget()
+    assert focused is not None and (focused is panel or panel.isAncestorOf(focused))
+
+
+def test_pictures_are_shown_as_is_without_per_paint_levels(panel):
+    """uint8 pictures take pyqtgraph's zero-copy path: no levels, so no rescale on every paint."""
+    panel.refresh_gaussian()
+    image = panel.gaussian_picture.images[0]
+    assert image.image is not None and image.image.dtype == np.uint8
+    assert image.levels is None
