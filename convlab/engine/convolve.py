@@ -536,11 +536,16 @@ def _method_strided(job: _Job) -> np.ndarray:
                                         job.geometry.stride)
 
     # The calling thread does the first band itself: it starts at once, while the pool's
-    # (possibly sleeping) threads wake up for the others.
-    others = [_band_pool().submit(fill, band) for band in bands[1:]]
+    # (possibly sleeping) threads wake up for the others. A band no pool thread has started by
+    # then (the other core is busy elsewhere) is taken back and done here too, so a loaded
+    # machine costs no more than filtering in one piece.
+    others = [(band, _band_pool().submit(fill, band)) for band in bands[1:]]
     fill(bands[0])
-    for future in others:
-        future.result()
+    for band, future in others:
+        if future.cancel():
+            fill(band)
+        else:
+            future.result()
     return result
 
 

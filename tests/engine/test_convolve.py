@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -338,3 +339,21 @@ def test_band_limits_cover_every_row_once() -> None:
         assert bands[0][0] == 0 and bands[-1][1] == rows
         assert all(a[1] == b[0] and a[0] < a[1] for a, b in itertools.pairwise(bands))
     assert convolve_module._band_limits(540, 10) == [(0, 540)]
+
+
+def test_bands_no_pool_thread_started_are_done_by_the_caller(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a busy machine the pool may not start a band in time: the caller takes it back."""
+
+    class IdlePool:  # accepts work and never runs it, like a pool whose threads get no CPU
+        def submit(self, *_: object) -> Future:
+            return Future()
+
+    monkeypatch.setattr(convolve_module, "_BAND_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(convolve_module, "_band_threads", lambda: 3)
+    monkeypatch.setattr(convolve_module, "_band_pool", IdlePool)
+    image = test_image((17, 19, 3), seed=6)
+    weights = kernel_for("strided", (3, 3), seed=6)
+    result = convolve(image, weights, stride=2, method="strided")
+    np.testing.assert_allclose(result, reference(image, weights, stride=2), rtol=0,
+                               atol=tolerance(image, weights))
