@@ -14,14 +14,8 @@ from convlab.engine.explain import (
     window_taps,
 )
 from convlab.errors import ConvlabError
+from tests.engine.test_convolve import NUMPY_BORDER  # our border names -> np.pad's modes
 
-NUMPY_BORDER = {
-    "reflect101": "reflect",
-    "reflect": "symmetric",
-    "replicate": "edge",
-    "constant": "constant",
-    "wrap": "wrap",
-}
 BORDERS = tuple(NUMPY_BORDER)
 
 # -- the slides' numbers ----------------------------------------------------------------------

@@ -20,14 +20,7 @@ from convlab.ui.kernel_lab import (
     shrink,
 )
 from convlab.ui.state import PlaygroundState
-
-NUMPY_PAD = {
-    "reflect101": "reflect",
-    "reflect": "symmetric",
-    "replicate": "edge",
-    "wrap": "wrap",
-    "constant": "constant",
-}
+from tests.engine.test_convolve import NUMPY_BORDER as NUMPY_PAD  # border -> np.pad mode
 
 
 @pytest.fixture
