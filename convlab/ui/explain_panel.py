@@ -42,6 +42,9 @@ __all__ = ["ArithmeticPanel", "KernelLabPanel", "PixelInspectorPanel", "WhyCnnPa
 
 CHANNEL_CHOICES = ("R", "G", "B", "All")
 LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a second
+# The output image is float32 (about 7 digits, and OpenCV sums in another order), so it is
+# shown to 5 digits: -7.99999 reads -8, like the exact sum it equals.
+OUTPUT_DIGITS = 5
 WIDEST_KERNEL_BESIDE_TEXT = 170  # px; a wider kernel grid puts the settings text above it
 # BT.601 luma in float, as convolve(channels="gray") computes it (no rounding to uint8), so the
 # inspector's gray patch holds exactly the numbers the convolution saw.
@@ -212,7 +215,7 @@ class _ChannelRow(QWidget):
             same = matches_output(result, output)
             mark = ("<span style='color:#2a8a2a'>✓ equals the output pixel</span>" if same
                     else "<span style='color:#c03030'>✗ differs from the output pixel</span>")
-            text += f"<br>output image holds {format_number(output, 6)} &nbsp; {mark}"
+            text += f"<br>output image holds {format_number(output, OUTPUT_DIGITS)} &nbsp; {mark}"
         elif output is not None:
             text += ("<br><i>the output image was made with other settings; it is compared "
                      "again with the next frame</i>")

@@ -305,3 +305,16 @@ def test_a_7x7_kernel_fits_a_dock(qtbot, state, frame):
     state.set_inspected_pixel((5, 5))
     assert panel.kernel_grid.sizeHint().width() <= 7 * 40
     assert panel.rows[0].products.sizeHint().width() <= 7 * 40
+
+
+def test_a_float32_output_is_shown_to_the_digits_it_has(qtbot, state, frame):
+    """-7.99999 in the float32 output image reads -8, like the exact sum it equals."""
+    from convlab.ui.explain_panel import _ChannelRow
+
+    row = _ChannelRow()
+    qtbot.addWidget(row)
+    parts = pixel_breakdown(frame, Kernel([[1.0]], divisor=1.0), 2, 3)
+    parts = {**parts, "result": -8.0, "total": -8.0}
+    row.show_parts("R", parts, (2, 3), float(np.float32(-7.9999952)), fresh=True)
+    text = row.sum_label.text()
+    assert "output image holds -8 " in text and "✓" in text
