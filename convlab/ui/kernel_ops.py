@@ -27,6 +27,10 @@ EDITOR_MAX_SIDE = 15
 WEIGHT_LIMIT = 1e6
 """Largest |weight| a cell accepts: beyond it every output saturates and float32 loses digits."""
 
+EFFECTIVE_LIMIT = 1e12
+"""Largest |weight / divisor|: a 31 x 31 sum of such weights times 255 stays far inside
+float32, so the output is never inf or NaN (a tiny divisor would otherwise overflow it)."""
+
 MAX_PASTE_CHARS = 100_000
 """Pasted text longer than this cannot be a kernel the engine accepts; refuse before parsing."""
 
@@ -69,6 +73,35 @@ def parse_cell_value(value: Any, where: str = "cell") -> float:
             f"-{WEIGHT_LIMIT:g} and {WEIGHT_LIMIT:g}"
         )
     return number
+
+
+def check_kernel_range(kernel: Kernel, where: str) -> Kernel:
+    """``kernel`` if its weights are what a cell would accept and its divisor does not blow
+    them up past ``EFFECTIVE_LIMIT``; otherwise KernelError saying which and by how much.
+
+    Kernels from outside the grid (pasted text, files) go through the same limits as typed
+    cells, so the engine only ever sees weights whose sums fit in float32.
+    """
+    largest = float(np.abs(kernel.weights).max()) if kernel.weights.size else 0.0
+    if largest > WEIGHT_LIMIT:
+        raise KernelError(
+            f"{where}: a weight of {largest:g} is too large; weights must lie between "
+            f"-{WEIGHT_LIMIT:g} and {WEIGHT_LIMIT:g}"
+        )
+    if not math.isfinite(kernel.offset) or abs(kernel.offset) > WEIGHT_LIMIT:
+        raise KernelError(
+            f"{where}: offset {kernel.offset:g} is too large (limit {WEIGHT_LIMIT:g})"
+        )
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        effective = largest / abs(kernel.divisor) if kernel.divisor else math.inf
+    if not math.isfinite(effective) or effective > EFFECTIVE_LIMIT:
+        smallest = largest / EFFECTIVE_LIMIT
+        raise KernelError(
+            f"{where}: divisor {kernel.divisor:g} would make the largest weight {effective:g}, "
+            f"past the limit of {EFFECTIVE_LIMIT:g}; use a divisor of at least {smallest:g} "
+            "in size"
+        )
+    return kernel
 
 
 def _parse_number_text(text: str, where: str) -> float:
@@ -199,9 +232,10 @@ def kernel_from_clipboard(text: Any) -> Kernel:
         offset = parse_cell_value(settings.group("offset"), "Paste: offset")
     try:
         weights = Kernel.from_text(text).weights
-        return Kernel(weights, divisor, offset, "pasted")
+        kernel = Kernel(weights, divisor, offset, "pasted")
     except KernelError as error:
         raise KernelError(f"Paste: {error}") from None
+    return check_kernel_range(kernel, "Paste")
 
 
 # ----------------------------------------------------------------------------- files
@@ -248,4 +282,5 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
         kernel = Kernel.from_dict(data)
     except KernelError as error:
         raise KernelError(f"Load kernel {source}: {error}") from None
+    check_kernel_range(kernel, f"Load kernel {source}")
     return kernel if kernel.name else kernel.replace(name=source.stem)

@@ -33,6 +33,7 @@ from convlab.ui.kernel_model import CUSTOM_NAME
 from convlab.ui.kernel_ops import (
     EDITOR_MAX_SIDE,
     TEXT_FORMATS,
+    check_kernel_range,
     full_precision,
     kernel_from_clipboard,
     kernel_to_clipboard,
@@ -217,6 +218,7 @@ class DivisorOffsetFields(QWidget):
             value = parse_cell_value(text, f"Kernel {which}")
             if which == "divisor" and value == 0.0:
                 raise KernelError("Kernel divisor: must not be zero (it divides every weight)")
+            check_kernel_range(kernel.replace(**{which: value}), f"Kernel {which}")
         except KernelError as error:
             self._state.report(error, "warning")
             self.sync(kernel)

@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
         self._docks_put_away: list[QDockWidget] | None = None
         self._lost_text: str | None = None
+        self._failures: dict[str, object] = {}  # open-failure message -> the source it names
 
         self.source_menu = SourceMenu(self, state, worker, settings)
         self._build_menus_and_toolbar()
@@ -252,7 +253,7 @@ class MainWindow(QMainWindow):
         state.inspectedPixelChanged.connect(lambda _pos: self._update_overlays())
         worker.resultAvailable.connect(self._display_next_result)
         worker.sourceOpened.connect(self._source_opened)
-        worker.sourceFailed.connect(lambda _spec, text: self.show_message(text, "error"))
+        worker.sourceFailed.connect(self._source_failed)
         worker.sourceLost.connect(self._source_lost)
         worker.pipelineFailed.connect(lambda text: self.show_message(text, "error"))
         worker.notice.connect(lambda text: self.show_message(text, "info"))
@@ -359,8 +360,18 @@ class MainWindow(QMainWindow):
         self.source_label.setText(f"{info.name} · {size} · {kind}")
         self.source_label.setToolTip(f"{info.spec}")
         self.statusBar().showMessage(f"Opened {info.name}", 4000)
-        if self.banner.text() == self._lost_text:  # the lost source's warning is stale now
+        # Stale now: the lost source's warning, or "could not be opened" about this very
+        # source (a camera reconnected too early, then plugged back in and opened).
+        shown = self.banner.text()
+        if shown == self._lost_text or (
+            shown in self._failures and _same_source(self._failures[shown], info.spec)
+        ):
             self.banner.hide()
+        self._failures.clear()
+
+    def _source_failed(self, spec: object, text: str) -> None:
+        self._failures[text] = spec
+        self.show_message(text, "error")
 
     def _source_lost(self, text: str) -> None:
         self._lost_text = f"{text} — the last frame stays on screen."
@@ -572,3 +583,12 @@ class _HistoryAction(QAction):
 
     def show_step(self, step: str) -> None:
         self.setToolTip(f"{self._verb} {step} ({self._keys})" if step else self._verb)
+
+
+def _same_source(a: object, b: object) -> bool:
+    """Camera indices compare as numbers, files as resolved paths."""
+    if isinstance(a, (int, str)) and isinstance(b, (int, str)) and type(a) is type(b):
+        if isinstance(a, str):
+            return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+        return a == b
+    return False

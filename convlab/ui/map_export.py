@@ -32,8 +32,12 @@ def file_stem(index: int | None, name: str) -> str:
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(temp_path)`` on a temporary file next to ``path``, then rename it into place."""
     path = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix,
-                                         dir=path.parent)
+    try:  # a missing or read-only folder fails here already: the same clear message
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
+        )
+    except OSError as error:
+        raise ConvlabError(f"Export to {path}: {error.strerror or error}") from error
     os.close(handle)
     temp = Path(temp_name)
     try:

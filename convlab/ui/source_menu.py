@@ -277,7 +277,7 @@ class SourceMenu(QObject):
     # ----------------------------------------------------------------------------- cameras
     def probe_cameras(self) -> None:
         """List the cameras that open, off the GUI thread (a missing device can take seconds)."""
-        job = create_worker(sources.list_cameras, _start_thread=False)
+        job = create_worker(sources.list_cameras, _start_thread=False, _ignore_errors=True)
         job.returned.connect(self._cameras_found)
         job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
         self._run(job)
@@ -346,7 +346,8 @@ class SourceMenu(QObject):
         return path
 
     def _export(self, path: str, write: Callable[[], None]) -> None:
-        job = create_worker(write, _start_thread=False)
+        # our errored slot reports the failure; superqt must not re-raise it in the GUI thread
+        job = create_worker(write, _start_thread=False, _ignore_errors=True)
         job.returned.connect(lambda _=None: self._exported(path))
         job.errored.connect(lambda error: self._state.report(_describe(error, path), "error"))
         self._run(job)

@@ -12,7 +12,9 @@ from convlab.engine.convolve import convolve
 from convlab.engine.kernels import Kernel, gaussian_kernel, presets
 from convlab.errors import KernelError
 from convlab.ui.kernel_ops import (
+    EFFECTIVE_LIMIT,
     WEIGHT_LIMIT,
+    check_kernel_range,
     format_weight,
     kernel_from_clipboard,
     kernel_to_clipboard,
@@ -214,6 +216,8 @@ def test_unreadable_kernel_files_name_the_file(tmp_path):
         "noweights.json": json.dumps({"name": "x"}),
         "nan.json": json.dumps({"weights": [[1, float("nan")]]}),
         "huge.json": json.dumps({"weights": np.ones((40, 40)).tolist()}),
+        "big_weights.json": json.dumps({"weights": [[1e308, 1.0]]}),
+        "tiny_divisor.json": json.dumps({"weights": [[1.0, 2.0]], "divisor": 1e-300}),
         "list.json": json.dumps([1, 2, 3]),
         "binary.json": b"\xff\xfe\x00\x81garbage",
     }
@@ -229,3 +233,24 @@ def test_unreadable_kernel_files_name_the_file(tmp_path):
         load_kernel_file(tmp_path)
     with pytest.raises(KernelError, match="Save kernel"):
         save_kernel_file(presets.get("box"), tmp_path / "no_such_dir" / "k.json")
+
+
+def test_kernels_from_outside_the_grid_obey_the_cell_limits():
+    """Pasted or loaded kernels: weights within the typed-cell limit, and a divisor that keeps
+    every weight/divisor (hence every output of 31x31 weights on 0..255) inside float32."""
+    assert check_kernel_range(Kernel(np.full((2, 2), WEIGHT_LIMIT)), "here").shape == (2, 2)
+    with pytest.raises(KernelError, match="here: a weight of 1e\\+308 is too large"):
+        check_kernel_range(Kernel(np.full((2, 2), 1e308)), "here")
+    with pytest.raises(KernelError, match="divisor 1e-300"):
+        check_kernel_range(Kernel(np.ones((3, 3)), divisor=1e-300), "here")
+    with pytest.raises(KernelError, match="offset"):
+        check_kernel_range(Kernel(np.ones((3, 3)), offset=1e9), "here")
+    # the limit is about weight / divisor, whatever sign the divisor has
+    edge = Kernel(np.full((1, 1), 2.0), divisor=-2.0 / EFFECTIVE_LIMIT)
+    assert check_kernel_range(edge, "here") is edge
+    worst = 31 * 31 * 255 * EFFECTIVE_LIMIT + WEIGHT_LIMIT
+    assert np.isfinite(np.float32(worst))
+    with pytest.raises(KernelError, match=r"Paste: a weight of .* too large"):
+        kernel_from_clipboard("[[1e308, 1e308], [1e308, 1e308]]")
+    with pytest.raises(KernelError, match="Paste: divisor"):
+        kernel_from_clipboard("1 2\n3 4\n# divisor=1e-300 offset=0")
