@@ -540,18 +540,7 @@ _EARLY = [
 def test_reconnecting_too_early_says_so_and_a_later_open_works(win, camera_plug):
     camera_plug.captures = [_ScriptedCapture(v, frames=n, plugged_in=p) for v, n, p in _EARLY]
     reconnect_too_early(win, camera_plug, lose_the_camera(win))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="window: MainWindow._source_opened hides the banner only when it shows the lost "
-    "warning; the red 'Camera 0: could not be opened' from a failed reconnect stays up after "
-    "the same camera has opened and is live again",
-)
-def test_no_stale_camera_error_once_the_camera_is_live_again(win, camera_plug):
-    camera_plug.captures = [_ScriptedCapture(v, frames=n, plugged_in=p) for v, n, p in _EARLY]
-    reconnect_too_early(win, camera_plug, lose_the_camera(win))
-    assert "could not be opened" not in win.banner.text() or win.banner.isHidden()
+    assert win.banner.isHidden()  # no stale "could not be opened" once the camera is live
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -612,12 +601,6 @@ def test_pasted_garbage_is_refused_and_the_kernel_stays(win, pasted, reason):
     assert banner_level(win) == "warning"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel editor: kernel_ops.kernel_from_clipboard accepts weights beyond WEIGHT_LIMIT "
-    "(a typed 1e308 is refused, a pasted one goes in) and kernel_readouts.response_image then "
-    "raises IndexError on the overflowed FFT (caught only by the global hook)",
-)
 def test_pasted_huge_weights_are_refused_like_typed_ones(win):
     kernel = win.state.kernel
     accepted = win.kernel_panel.actions_bar.paste("[[1e308, 1e308], [1e308, 1e308]]")
@@ -626,12 +609,6 @@ def test_pasted_huge_weights_are_refused_like_typed_ones(win):
     assert "too large" in win.banner.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel editor: DivisorOffsetFields.apply accepts a divisor like 1e-300, so the "
-    "effective weights overflow float32: the output turns inf/NaN and shows as a flat picture "
-    "with no message, and the frequency-response readout raises IndexError",
-)
 def test_a_divisor_that_overflows_the_weights_is_refused(win):
     kernel = win.state.kernel
     accepted = win.kernel_panel.fields.apply("divisor", "1e-300")

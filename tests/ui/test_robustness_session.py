@@ -298,7 +298,6 @@ def test_kernel_bank_and_webcam_classes_survive_a_crash(qtbot, scene_path, tmp_p
     first.close()
 
 
-@pytest.mark.qt_no_exception_capture  # superqt re-raises export errors: see the xfail below
 def test_a_failed_export_leaves_the_old_file_whole_and_says_why(
     window, qtbot, tmp_path, monkeypatch
 ):
@@ -327,16 +326,6 @@ def test_a_failed_export_leaves_the_old_file_whole_and_says_why(
     assert decoded is not None and decoded.shape[:2] == make_scene().shape[:2]
 
 
-@pytest.mark.qt_no_exception_capture
-@pytest.mark.xfail(
-    strict=True,
-    reason="window: source_menu creates its export (and camera-probe) jobs with superqt's "
-    "create_worker without _ignore_errors=True, so superqt also connects a 'reraise' slot to "
-    "errored: every failed export is raised again in the GUI thread, and an error that is not "
-    "a ConvlabError (e.g. FileNotFoundError from tempfile.mkstemp in write_atomic, which sits "
-    "outside its try) replaces the clear message by 'Something went wrong' plus a logged "
-    "traceback",
-)
 def test_an_export_into_a_missing_folder_says_so_once_without_a_traceback(
     window, qtbot, tmp_path, caplog
 ):
