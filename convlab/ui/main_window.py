@@ -561,6 +561,8 @@ class _SqueezableDockPanel(QScrollArea):
         if panel is None:
             return
         minimum = panel.minimumSizeHint().expandedTo(panel.minimumSize())
+        if self.minimumWidth() != minimum.width() + self._bar_width():  # e.g. a wider kernel
+            self.setMinimumWidth(minimum.width() + self._bar_width())
         needs_bar = self.height() < minimum.height()
         width = self.width() - (self._bar_width() if needs_bar else 0)
         panel.resize(max(width, minimum.width()), max(self.height(), minimum.height()))
