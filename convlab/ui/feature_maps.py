@@ -49,7 +49,7 @@ TILE_SPACING = 6
 DEFAULT_ASPECT = 0.75  # height / width of a map before the first frame arrives
 
 EMPTY_TEXT = (
-    "<b>No feature maps yet.</b><br>Press <b>＋ Add current kernel</b>, or pick a "
+    "<b>No feature maps yet.</b><br>Press <b>＋ Add kernel</b> (the editor's kernel), or pick a "
     "<b>Preset bank</b> (try the Edge bank) to see how several kernels see the same frame."
 )
 
@@ -208,7 +208,7 @@ class FeatureMapsPanel(QWidget):
     # ------------------------------------------------------------------------------ building
     def _build_toolbar(self) -> None:
         self.add_button = self._button(
-            "＋ Add current kernel", "Add the editor's kernel to the bank"
+            "＋ Add kernel", "Add the kernel from the editor to the bank"
         )
         self.add_button.clicked.connect(self.add_current_kernel)
         self.presets_button = self._button("Preset banks", "Replace the bank with a ready-made one")
@@ -258,7 +258,7 @@ class FeatureMapsPanel(QWidget):
         )
         self.display_controls = DisplayControls(self._state, "bank", self)
         self._toolbar.addWidget(
-            flow_group(self, QLabel("Maps shown as", self), self.display_controls.mapping_group)
+            flow_group(self, QLabel("Show as", self), self.display_controls.mapping_group)
         )
         self._toolbar.addWidget(self.display_controls.range_group)
 
