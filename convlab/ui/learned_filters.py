@@ -11,8 +11,16 @@ edge detectors form out of noise.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QLine, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,17 +40,23 @@ from PySide6.QtWidgets import (
 from convlab.ui.help import help_button
 
 MAX_SNAPSHOTS = 400
+#: the largest on-screen size of one weight (pixels): a 5x5 filter grows up to 240 px
+MAX_CELL = 48
+#: thin lines between the weights once cells are big enough to tell them apart
+MIN_CELL_FOR_LINES = 6
 _LABEL_HEIGHT = 13
 _GAP = 6
 
 
-def diverging_colour(value: float) -> QColor:
-    """-1 → blue, 0 → white, +1 → red (values beyond are clipped)."""
-    value = max(-1.0, min(1.0, float(value)))
-    if value >= 0:
-        return QColor(255, round(255 * (1 - value * 0.85)), round(255 * (1 - value)))
-    value = -value
-    return QColor(round(255 * (1 - value)), round(255 * (1 - value * 0.7)), 255)
+def diverging_rgb(values: np.ndarray) -> np.ndarray:
+    """-1 → blue, 0 → white, +1 → red (beyond is clipped), for a whole array at once:
+    (...) floats -> (..., 3) uint8. Vectorised because a deep layer shows thousands of cells."""
+    values = np.clip(np.asarray(values, dtype=np.float32), -1.0, 1.0)
+    positive, negative = np.maximum(values, 0.0), np.maximum(-values, 0.0)
+    red = 1.0 - negative
+    green = 1.0 - 0.85 * positive - 0.7 * negative
+    blue = 1.0 - positive
+    return np.rint(np.stack([red, green, blue], axis=-1) * 255.0).astype(np.uint8)
 
 
 class FilterGrid(QWidget):
@@ -88,7 +102,8 @@ class FilterGrid(QWidget):
 
     # ------------------------------------------------------------------ geometry
     def _layout(self) -> tuple[int, int, int]:
-        """(columns, tile side in pixels, cell side in pixels)."""
+        """(columns, tile side in pixels, cell side in pixels): the column count that gives
+        the biggest tiles in the widget's current size, so tiles grow with the room."""
         count = len(self.tiles)
         if not count:
             return 1, 0, 0
@@ -103,18 +118,29 @@ class FilterGrid(QWidget):
             if side > best[1]:
                 best = (columns, side)
         columns, side = best
-        cell = max(1, min(side // k, 40))
+        cell = max(1, min(side // k, MAX_CELL))
         return columns, cell * k, cell
 
     def _spacing(self) -> tuple[int, int]:
         """(gap between tiles, label height): a channel grid has many tiles and no labels."""
         return (2, 0) if self.columns_hint else (_GAP, _LABEL_HEIGHT)
 
+    def _origin(self, columns: int, side: int) -> QPoint:
+        """Top-left of the tile block: centred in the widget, so spare room frames it evenly."""
+        gap, label = self._spacing()
+        rows = -(-len(self.tiles) // columns)
+        used_width = columns * (side + gap) + gap
+        used_height = rows * (side + gap + label) + gap
+        return QPoint(
+            max(0, (self.width() - used_width) // 2), max(0, (self.height() - used_height) // 2)
+        )
+
     def _tile_rect(self, index: int, columns: int, side: int) -> QRect:
         gap, label = self._spacing()
+        origin = self._origin(columns, side)
         row, column = divmod(index, columns)
-        x = gap + column * (side + gap)
-        y = gap + row * (side + gap + label) + label
+        x = origin.x() + gap + column * (side + gap)
+        y = origin.y() + gap + row * (side + gap + label) + label
         return QRect(x, y, side, side)
 
     def _hit(self, pos: QPoint) -> tuple[int, int, int] | None:
@@ -129,6 +155,17 @@ class FilterGrid(QWidget):
         return None
 
     # ------------------------------------------------------------------ painting
+    def tile_colours(self) -> list[np.ndarray]:
+        """Every tile as k x k x 3 uint8 RGB, on the shared or its own symmetric scale."""
+        if not self.tiles:
+            return []
+        shared = max(float(np.abs(w).max()) for _, w in self.tiles) or 1.0
+        pictures = []
+        for _, weights in self.tiles:
+            limit = (float(np.abs(weights).max()) or 1.0) if self.own_scale else shared
+            pictures.append(np.ascontiguousarray(diverging_rgb(weights / limit)))
+        return pictures
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().base())
@@ -136,33 +173,28 @@ class FilterGrid(QWidget):
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(
                 self.rect(),
-                Qt.AlignmentFlag.AlignCenter,
+                int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap),
                 "Press Train: the filters appear here as the network learns",
             )
             return
         columns, side, cell = self._layout()
-        shared = max((float(np.abs(w).max()) for _, w in self.tiles), default=0.0) or 1.0
         font = painter.font()
         font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
         painter.setFont(font)
-        for index, (label, weights) in enumerate(self.tiles):
+        # each weight one cell: a tiny image blown up without smoothing (nearest neighbour)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        grid_pen = QPen(QColor(0, 0, 0, 45), 0)
+        frame_pen = QPen(QColor(150, 150, 150), 1)
+        selected_pen = QPen(self.palette().highlight().color(), 3)
+        for index, ((label, _), rgb) in enumerate(zip(self.tiles, self.tile_colours())):
             rect = self._tile_rect(index, columns, side)
-            limit = (float(np.abs(weights).max()) or 1.0) if self.own_scale else shared
-            for (r, c), value in np.ndenumerate(weights):
-                painter.fillRect(
-                    rect.x() + c * cell,
-                    rect.y() + r * cell,
-                    cell,
-                    cell,
-                    diverging_colour(value / limit),
-                )
-            selected = index == self.selected
-            painter.setPen(
-                QPen(
-                    self.palette().highlight().color() if selected else QColor(150, 150, 150),
-                    3 if selected else 1,
-                )
-            )
+            height, width = rgb.shape[:2]
+            image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+            painter.drawImage(QRect(rect.x(), rect.y(), width * cell, height * cell), image)
+            if cell >= MIN_CELL_FOR_LINES:
+                painter.setPen(grid_pen)
+                painter.drawLines(_cell_lines(rect, width, height, cell))
+            painter.setPen(selected_pen if index == self.selected else frame_pen)
             painter.drawRect(rect.adjusted(-1, -1, 0, 0))
             if self.columns_hint:
                 continue
@@ -484,6 +516,19 @@ class LearnedFiltersPanel(QWidget):
         for button in (self.send_button, self.write_button):
             button.setEnabled(has)
         self.bank_button.setEnabled(has)
+
+
+def _cell_lines(rect: QRect, columns: int, rows: int, cell: int) -> list[QLine]:
+    """The inner lines that separate the weights of one tile."""
+    lines = [
+        QLine(rect.x() + c * cell, rect.y(), rect.x() + c * cell, rect.y() + rows * cell - 1)
+        for c in range(1, columns)
+    ]
+    lines += [
+        QLine(rect.x(), rect.y() + r * cell, rect.x() + columns * cell - 1, rect.y() + r * cell)
+        for r in range(1, rows)
+    ]
+    return lines
 
 
 class _Blocked:

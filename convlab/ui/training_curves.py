@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from convlab.errors import ConvlabError
 
@@ -39,6 +39,11 @@ class TrainingCurves(QWidget):
             plot.setLabel("left", label)
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=False, y=False)
+            for side in ("left", "bottom"):
+                # Every new point repaints the whole plot; an axis re-renders its ticks and
+                # text each time (1-2 ms apiece). The ranges are fixed, so Qt can keep each
+                # axis as a pixmap and only redraw it when the range actually changes.
+                plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.accuracy_plot.setLabel("bottom", "step (batches)")
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)  # shared with the plot below
         self.accuracy_plot.setXLink(self.loss_plot)

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -144,6 +144,10 @@ class TrainingTab(QWidget):
         self._last_insight = 0.0
         self._small_data_defaults_pending = True
         self._total_steps = 0
+        self._insight_timer = QTimer(self)
+        self._insight_timer.setSingleShot(True)
+        self._insight_timer.setInterval(0)
+        self._insight_timer.timeout.connect(self._refresh_insight)
 
         self.webcam_classes = webcam_classes or WebcamClasses(parent=self)
         if self.webcam_classes.load_problem:
@@ -505,6 +509,9 @@ class TrainingTab(QWidget):
             return
         report = reports[0]
         self._steps_done = report["step"]
+        # First, because QProgressBar.setValue repaints at once: done before anything else
+        # changes, that repaint stays small and the rest is painted on the next loop pass.
+        self._show_progress(report)
         if self._view_model is not None:
             self._view_model.set_state(report["state"])
         if self.curves.rows == [] or report["total_steps"] != self._total_steps:
@@ -517,8 +524,9 @@ class TrainingTab(QWidget):
             self._show_evaluation(report["evaluation"])
         if self._experiment is not None:
             self.experiments.update_runs(reports)
-        self._show_progress(report)
-        self._refresh_insight()
+        # the insight forward pass and pictures get their own event-loop turn: the GUI
+        # thread is never busy with a whole progress report in one go
+        self._insight_timer.start()
         if sender is self._thread:
             self._set_running(True)
 

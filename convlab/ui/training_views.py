@@ -7,7 +7,6 @@ so they are drawn as enlarged QPixmaps rather than pyqtgraph items.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
@@ -19,19 +18,18 @@ def grey_pixmap(image: np.ndarray, side: int) -> QPixmap:
         image = image.transpose(1, 2, 0)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    image = np.ascontiguousarray(image.astype(np.uint8))
+    image = np.asarray(image, dtype=np.uint8)
+    height, width = image.shape[:2]
+    scale = max(1, side // max(height, width))
+    if scale > 1:  # nearest neighbour in numpy: cheaper than scaling a QPixmap, and as crisp
+        image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+    image = np.ascontiguousarray(image)
     height, width = image.shape[:2]
     if image.ndim == 2:
         qimage = QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8)
     else:
         qimage = QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-    scale = max(1, side // max(height, width))
-    return QPixmap.fromImage(qimage.copy()).scaled(
-        width * scale,
-        height * scale,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.FastTransformation,
-    )
+    return QPixmap.fromImage(qimage)  # copies the pixels: ``image`` may go away
 
 
 def map_mosaic(maps: np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray:

@@ -13,9 +13,12 @@ The models belong to this thread while it runs: the GUI never calls ``forward`` 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,9 +35,8 @@ from convlab.errors import ConvlabError
 
 #: seconds between progress reports sent to the GUI
 EMIT_INTERVAL = 0.2
-#: a mean cross-entropy above this means training has diverged even when it is still finite:
-#: a huge learning rate usually kills every ReLU first, leaving a dead network with a huge loss
-DIVERGED_LOSS = 1000.0
+#: how much lower than the GUI the training thread runs (Linux nice value, 0-19)
+TRAINING_NICE = 10
 #: longest the GUI thread waits for the thread to end on close
 JOIN_TIMEOUT_MS = 1000
 
@@ -99,7 +101,6 @@ class _RunProgress:
     snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
     last_snapshot_step: int = -(10**9)
     finished: bool = False
-    last_good: list[dict[str, np.ndarray]] = field(default_factory=list)
 
 
 def first_conv_weights(model: Sequential) -> np.ndarray | None:
@@ -162,6 +163,7 @@ class TrainingThread(QThread):
         self.runs: list[RunSpec] = []
         self.dataset: Dataset | None = None
         self.outcome = ""
+        self._reported_paused = False
 
     # ------------------------------------------------------------------ control (GUI thread)
     def pause(self) -> None:
@@ -203,6 +205,7 @@ class TrainingThread(QThread):
 
     # ------------------------------------------------------------------ the loop (worker thread)
     def run(self) -> None:
+        _yield_the_cores()
         try:
             self.outcome = self._train_all()
         except ConvlabError as error:
@@ -240,12 +243,13 @@ class TrainingThread(QThread):
         ]
         for run in progress:
             self._snapshot(run, step=0)
-            run.last_good = run.spec.model.state()
         started = time.perf_counter()
         paused_seconds = 0.0
         last_emit = 0.0
         while not all(run.finished for run in progress):
-            waited, stepping = self._wait_for_permission()
+            waited, stepping = self._wait_for_permission(
+                lambda seconds=paused_seconds: self._emit(progress, started, seconds)
+            )
             if self._abort:
                 self._emit(progress, started, paused_seconds)
                 return "stopped"
@@ -270,12 +274,19 @@ class TrainingThread(QThread):
         self._emit(progress, started, paused_seconds)
         return "done"
 
-    def _wait_for_permission(self) -> tuple[float, bool]:
-        """Block while paused; returns (seconds waited, whether this batch is a single step)."""
+    def _wait_for_permission(self, announce: Callable[[], None]) -> tuple[float, bool]:
+        """Block while paused; returns (seconds waited, whether this batch is a single step).
+
+        Before parking, ``announce`` reports the pause unless a report already said so: a
+        pause that lands between two batches must still reach the GUI as "paused".
+        """
         with self._condition:
             if not self._paused or self._abort:
                 return 0.0, False
-            began = time.perf_counter()
+        began = time.perf_counter()
+        if not self._reported_paused:
+            announce()  # outside the lock: pause() and resume() never wait for a report
+        with self._condition:
             while self._paused and self._steps_allowed == 0 and not self._abort:
                 self._condition.wait(0.1)
             stepping = self._paused and self._steps_allowed > 0
@@ -286,30 +297,17 @@ class TrainingThread(QThread):
     def _one_batch(self, run: _RunProgress, dataset: Dataset) -> bool:
         """Train ``run`` on one batch; returns True when that batch ended an epoch."""
         began = time.perf_counter()
-        weights_before = run.spec.model.state()
         try:
             report = next(run.generator)
         except StopIteration:
             run.finished = True
             return False
         except ConvlabError as error:
-            # train() has already put back the last weights that gave a finite loss
+            # train() stops on a NaN, infinite or absurd loss (above its DIVERGED_LOSS) and has
+            # already put back the last weights that gave a sensible loss
             run.finished = True
             run.last = {**run.last, "error": str(error), "done": True}
             return False
-        if report["loss"] > DIVERGED_LOSS:
-            # the weights before this batch produced the runaway loss: go back one more batch
-            run.spec.model.set_state(run.last_good)
-            run.finished = True
-            run.last = {
-                **report,
-                "error": f"training diverged: the loss jumped to {report['loss']:.3g} at step "
-                f"{report['step']} (epoch {report['epoch']}); the last weights that gave a "
-                "sensible loss were kept. Try a smaller learning rate.",
-                "done": True,
-            }
-            return False
-        run.last_good = weights_before
         run.compute_seconds += time.perf_counter() - began
         run.loss_sum += report["loss"]
         batch = _batch_length(len(dataset.train_labels), self.settings.batch_size, report)
@@ -368,7 +366,23 @@ class TrainingThread(QThread):
             run.compute_seconds = 0.0
             run.snapshots = []
             run.evaluation = None
+        self._reported_paused = self._paused and not self._abort
         self.progress.emit(self, reports)
+
+
+def _yield_the_cores() -> None:
+    """Make the calling thread the first to wait when the cores are busy (Linux: nice 10).
+
+    QThread.LowPriority does nothing under Linux's default scheduler, and on two cores the
+    camera's filter thread, the GUI and training compete: without this, the GUI thread waits
+    for a time slice behind training and stalls for tens of milliseconds. A niced thread still
+    gets every cycle nobody else wants, so training on an idle machine is as fast as before.
+    On Linux, setpriority on a thread id changes that thread only.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):  # not allowed here: training keeps the normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICE)
 
 
 def _batch_length(count: int, batch_size: int, report: dict[str, Any]) -> int:
