@@ -288,6 +288,10 @@ class LearnedFiltersPanel(QWidget):
 
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which convolution layer to show")
+        self.layer_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.layer_box.setMinimumContentsLength(11)
         self.channel_box = QComboBox()
         self.channel_box.setToolTip(
             "Deeper filters have one k×k slice per input channel: show one channel, or all "

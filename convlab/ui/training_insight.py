@@ -117,7 +117,8 @@ class SampleTab(QWidget):
         self.model: Sequential | None = None
         self.dataset: Dataset | None = None
         self.index_box = QSpinBox()
-        self.index_box.setPrefix("validation image #")
+        self.index_box.setPrefix("image #")
+        self.index_box.setToolTip("Which validation image (held out from training) to look inside")
         self.index_box.setRange(0, 0)
         random_button = QPushButton("Random")
         random_button.clicked.connect(self._random)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import qthrottled
+from superqt.utils import qthrottled, signals_blocked
 
 from convlab.cnn import Sequential
 from convlab.cnn.functional import softmax
@@ -77,6 +77,8 @@ INSIGHT_HELP = (
 )
 #: seconds between insight-tab refreshes while training runs
 INSIGHT_INTERVAL = 0.5
+#: room (px) beyond the columns' minimum widths below which the settings column folds away
+SPARE_WIDTH = 60
 #: how long shutdown waits for a thread still loading data before giving up on it
 LATE_JOIN_MS = 5000
 
@@ -84,7 +86,7 @@ LATE_JOIN_MS = 5000
 def compact_button(button: QPushButton) -> QPushButton:
     """Padding from a style sheet drops the style's ~80 px minimum width of push buttons, so
     a row of them still fits when the window's docks leave the tab little room."""
-    button.setStyleSheet("QPushButton { padding: 3px 9px; }")
+    button.setStyleSheet("QPushButton { padding: 3px 7px; }")
     return button
 
 
@@ -176,6 +178,7 @@ class TrainingTab(QWidget):
         left_layout.addWidget(self.settings)
         left_layout.addStretch(1)
         left = QScrollArea()
+        left.setObjectName("trainingSettingsColumn")
         left.setWidgetResizable(True)
         left.setWidget(left_content)
         left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -184,6 +187,17 @@ class TrainingTab(QWidget):
             left_content.minimumSizeHint().width() + left.verticalScrollBar().sizeHint().width() + 6
         )
         left.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.settings_column = left
+        self.settings_toggle = QToolButton()
+        self.settings_toggle.setObjectName("settingsToggle")
+        self.settings_toggle.setText("Settings")
+        self.settings_toggle.setCheckable(True)
+        self.settings_toggle.setChecked(True)
+        self.settings_toggle.setToolTip(
+            "Show or hide the data, model and optimiser settings (hidden automatically when "
+            "the tab is narrow: the curves and filters get the room)"
+        )
+        self._settings_auto = True  # follows the tab's width until the person decides
 
         # ---- centre: controls, progress, curves, learned filters
         self.train_button = QPushButton("▶ Train")
@@ -205,6 +219,7 @@ class TrainingTab(QWidget):
         self.reset_button.setToolTip("Forget the trained network and start from random weights")
         controls = QHBoxLayout()
         controls.setSpacing(4)
+        controls.addWidget(self.settings_toggle)
         for button in (
             self.train_button,
             self.pause_button,
@@ -227,8 +242,9 @@ class TrainingTab(QWidget):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setWordWrap(True)  # a long status wraps instead of widening the tab
         self.curves = TrainingCurves()
-        self.curves.setMinimumHeight(200)
+        self.curves.setMinimumHeight(140)
         files = QHBoxLayout()
+        files.setSpacing(4)
         for text, tip, slot, name in (
             ("Save…", "Save the network (.npz)", self._save_model_dialog, "saveModelButton"),
             ("Load…", "Load a network (.npz)", self._load_model_dialog, "loadModelButton"),
@@ -236,10 +252,10 @@ class TrainingTab(QWidget):
             ("PNG…", "Export the curves as a picture", self._export_png_dialog, "exportPngButton"),
         ):
             if name == "saveModelButton":
-                files.addWidget(QLabel("Network:"))
+                files.addWidget(QLabel("Network"))
             elif name == "exportCsvButton":
-                files.addSpacing(12)
-                files.addWidget(QLabel("Curves:"))
+                files.addSpacing(8)
+                files.addWidget(QLabel("Curves"))
             button = QToolButton()
             button.setText(text)
             button.setToolTip(tip)
@@ -262,6 +278,7 @@ class TrainingTab(QWidget):
         centre.setStretchFactor(0, 1)
         centre.setStretchFactor(1, 1)
         centre.setChildrenCollapsible(False)
+        centre.setSizes([520, 480])  # the filters get nearly half: they are the point
 
         # ---- right: insight
         self.sample_tab = SampleTab()
@@ -306,7 +323,8 @@ class TrainingTab(QWidget):
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([320, 700, 480])
+        splitter.setSizes([300, 640, 440])
+        self._splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -328,6 +346,7 @@ class TrainingTab(QWidget):
         self.data.changed.connect(self._data_changed)
         self.settings.changed.connect(self._settings_changed)
         self.live_box.toggled.connect(lambda _: self._set_live(""))
+        self.settings_toggle.toggled.connect(self._settings_toggled)
         self._classify_live = qthrottled(self._classify_frame, 200)
         self.state.resultReady.connect(self._classify_live)
         self._data_changed()
@@ -672,10 +691,38 @@ class TrainingTab(QWidget):
         self.train_button.setEnabled(not running)
         self.pause_button.setEnabled(running and not paused)
         self.resume_button.setEnabled(paused)
+        # one place for Pause / Resume: the row stays short enough for a narrow tab
+        self.pause_button.setVisible(not paused)
+        self.resume_button.setVisible(paused)
         self.stop_button.setEnabled(running)
         self.step_button.setEnabled(not running or paused)
         self.settings.setEnabled(not running)
         self.data.setEnabled(not running)
+
+    # ================================================================== narrow widths
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Without SPARE_WIDTH beyond what all columns need, the settings column folds away
+        (the Settings button brings it back): curves, filters and insight need the room more,
+        and nothing scrolls sideways."""
+        super().resizeEvent(event)
+        if self._settings_auto:
+            wide = event.size().width() >= self._width_with_settings() + SPARE_WIDTH
+            if wide != self.settings_toggle.isChecked():
+                with signals_blocked(self.settings_toggle):
+                    self.settings_toggle.setChecked(wide)
+                self.settings_column.setVisible(wide)
+
+    def _width_with_settings(self) -> int:
+        """The tab's least width with the settings column shown (whether it is now or not)."""
+        needed = self._splitter.minimumSizeHint().width()
+        if self.settings_column.isHidden():  # a hidden splitter child does not count
+            needed += self.settings_column.minimumWidth() + self._splitter.handleWidth()
+        margins = self.layout().contentsMargins()
+        return needed + margins.left() + margins.right()
+
+    def _settings_toggled(self, shown: bool) -> None:
+        self._settings_auto = False  # the person chose: the width no longer decides
+        self.settings_column.setVisible(shown)
 
     def _data_changed(self) -> None:
         if self.data.kind() == "webcam" and self._small_data_defaults_pending:
