@@ -152,7 +152,7 @@ class ExperimentsTab(QWidget):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
-            if row < len(self.grids) and self.grid_row.isVisible():
+            if row < len(self.grids) and not self.grid_row.isHidden():
                 weights = _first_conv(report["state"])
                 if weights is not None:
                     self.grids[row].set_tiles(
