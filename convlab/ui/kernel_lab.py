@@ -37,8 +37,7 @@ from convlab.engine.convolve import convolve, padding_amounts
 from convlab.engine.display import to_rgb
 from convlab.engine.explain import source_index
 from convlab.engine.kernels import Kernel, analyze, frequency_response, gaussian_kernel
-from convlab.engine.pipeline import PipelineResult
-from convlab.engine.pipeline import _shrink as shrink  # the pipeline's preview shrink
+from convlab.engine.pipeline import PipelineResult, shrink
 from convlab.ui.help import help_button
 from convlab.ui.number_grid import NumberGrid
 from convlab.ui.picture_grid import PictureGrid

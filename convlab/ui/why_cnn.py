@@ -38,8 +38,7 @@ from convlab.engine.convolve import convolve
 from convlab.engine.display import to_rgb
 from convlab.engine.explain import parameter_counts
 from convlab.engine.kernels import presets
-from convlab.engine.pipeline import PipelineResult
-from convlab.engine.pipeline import _shrink as shrink  # the pipeline's preview shrink
+from convlab.engine.pipeline import PipelineResult, shrink
 from convlab.errors import ConvlabError
 from convlab.ui.help import help_button
 from convlab.ui.picture_grid import PictureGrid
