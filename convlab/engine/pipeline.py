@@ -236,5 +236,3 @@ def shrink(image: np.ndarray, max_side: int) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
-
-_shrink = shrink  # the old private name, still imported by the teaching tabs
