@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from convlab.engine.convolve import convolve
-from convlab.engine.display import DIVERGING_COLORMAPS, to_rgb
+from convlab.engine.display import DIVERGING_COLORMAPS, histogram, to_rgb
 from convlab.engine.kernels import Kernel, presets
 
 MAX_BANK_SIZE = 16
@@ -27,6 +27,12 @@ _PREVIEW_SIDE_BY_COUNT = ((4, 480), (9, 400), (MAX_BANK_SIZE, 320))
 # ``Pipeline.selected_map`` value that selects the combined map (sqrt(map0^2 + map1^2)): one
 # past the last bank slot, so code that indexes ``maps`` with it finds no map, not a wrong one.
 COMBINED_MAP = MAX_BANK_SIZE
+# The output's histogram is counted on the worker, so the GUI thread only draws 64 bars.
+HISTOGRAM_BINS = 64
+# A robust per-frame range ignores this fraction of the strongest responses at each end: a few
+# very bright edges would otherwise squeeze every other response into the neutral colour.
+ROBUST_TAIL = 0.005
+_ROBUST_SAMPLES = 20_000
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,15 @@ class DisplaySettings:
     mode: str = "clip"
     colormap: str = "gray"
     fixed_range: tuple[float, float] | None = None  # None: each frame uses its own range
+    # With no fixed range, take each frame's range without its strongest 0.5 % (see
+    # robust_range); only "minmax" and "signed" use a range at all.
+    robust: bool = False
 
     def render(self, values: np.ndarray) -> np.ndarray:
-        return to_rgb(values, self.mode, colormap=self.colormap, value_range=self.fixed_range)
+        value_range = self.fixed_range
+        if value_range is None and self.robust:
+            value_range = robust_range(values, self.mode)
+        return to_rgb(values, self.mode, colormap=self.colormap, value_range=value_range)
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,8 @@ class PipelineResult:
     # (maps[selected_map]) or, for selected_map == COMBINED_MAP, the combined map; both at
     # full resolution. None: show the main kernel's output.
     selected: FeatureMap | None = None
+    # (counts, edges) of ``output`` in HISTOGRAM_BINS bins, for the response histogram.
+    histogram: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,7 @@ class Pipeline:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     bank: tuple[Kernel, ...] = ()
     bank_display: DisplaySettings = field(
-        default_factory=lambda: DisplaySettings(mode="signed", colormap="diverging")
+        default_factory=lambda: DisplaySettings(mode="signed", colormap="diverging", robust=True)
     )
     relu: bool = False  # the CNN stages after the convolution, applied to every bank map
     pool: bool = False  # 2x2 max-pool, stride 2
@@ -130,6 +144,7 @@ class Pipeline:
             generation=self.generation,
             filter_ms=(time.perf_counter() - started) * 1000.0,
             selected=selected,
+            histogram=histogram(output, HISTOGRAM_BINS),
         )
 
     def preview_side(self) -> int:
@@ -218,6 +233,31 @@ def apply_stages(values: np.ndarray, *, relu: bool, pool: bool) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.float32)
 
 
+def robust_range(values: np.ndarray, mode: str) -> tuple[float, float] | None:
+    """The range to display ``values`` over, ignoring the strongest ROBUST_TAIL at each end.
+
+    "signed" gets a symmetric range [-m, m] with m the (1 - ROBUST_TAIL) quantile of |v|;
+    "minmax" the ROBUST_TAIL and (1 - ROBUST_TAIL) quantiles. Other modes use no range (None).
+    Quantiles come from a regular sample of about 20,000 values: cheap on every frame.
+    """
+    if mode not in ("signed", "minmax") or values.size == 0:
+        return None
+    step = max(1, values.size // _ROBUST_SAMPLES)
+    sample = values.reshape(-1)[::step]
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        return None
+    if mode == "signed":
+        magnitude = float(np.quantile(np.abs(sample), 1.0 - ROBUST_TAIL))
+        if magnitude <= 0.0:
+            magnitude = float(np.abs(sample).max())
+        return None if magnitude <= 0.0 else (-magnitude, magnitude)
+    low, high = (float(q) for q in np.quantile(sample, (ROBUST_TAIL, 1.0 - ROBUST_TAIL)))
+    if high <= low:
+        low, high = float(sample.min()), float(sample.max())
+    return None if high <= low else (low, high)
+
+
 def _value_range(values: np.ndarray) -> tuple[float, float]:
     if values.size == 0:
         return (0.0, 0.0)
@@ -235,4 +275,3 @@ def shrink(image: np.ndarray, max_side: int) -> np.ndarray:
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-

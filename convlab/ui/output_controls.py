@@ -24,21 +24,26 @@ from PySide6.QtWidgets import (
 from superqt.utils import qthrottled, signals_blocked
 
 from convlab.engine.display import DISPLAY_MODES, colormap_names, histogram
-from convlab.engine.pipeline import DisplaySettings, PipelineResult
+from convlab.engine.pipeline import HISTOGRAM_BINS, DisplaySettings, PipelineResult
 from convlab.ui.flow_layout import FlowLayout, flow_group
 from convlab.ui.state import PlaygroundState
 
 MODE_LABELS: dict[str, tuple[str, str]] = {
     "clip": ("Clip 0–255", "Below 0 shows black, above 255 white: what an image editor does."),
-    "abs": ("Absolute |v|", "Negative and positive responses both show bright: edges of either "
-                            "sign."),
+    "abs": (
+        "Absolute |v|",
+        "Negative and positive responses both show bright: edges of either sign.",
+    ),
     "offset": ("Offset +128", "Zero response is mid-grey, negative darker, positive lighter."),
-    "minmax": ("Min–max stretch", "The lowest value is black, the highest white (per frame, or a "
-                                  "fixed range)."),
-    "signed": ("Signed (diverging)", "Zero is neutral, negative blue, positive red; symmetric "
-                                     "range."),
+    "minmax": (
+        "Min–max stretch",
+        "The lowest value is black, the highest white (per frame, or a fixed range).",
+    ),
+    "signed": (
+        "Signed (diverging)",
+        "Zero is neutral, negative blue, positive red; symmetric range.",
+    ),
 }
-HISTOGRAM_BINS = 64
 HISTOGRAM_INTERVAL_MS = 250  # a few redraws a second is all a glance at a histogram needs
 RANGE_MODES = ("minmax", "signed")  # the modes that use a fixed range; the others ignore it
 
@@ -219,19 +224,23 @@ class ResponseHistogram(pg.PlotWidget):
         plot.setLabel("left", "log n")
         plot.getAxis("left").setWidth(34)
         plot.getAxis("bottom").setHeight(18)
-        self.region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(80, 160, 255, 45),
-                                          pen=pg.mkPen(80, 160, 255, 160))
+        self.region = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(80, 160, 255, 45), pen=pg.mkPen(80, 160, 255, 160)
+        )
         self.region.setZValue(-10)
         self.addItem(self.region)
-        self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0.0,
-                                     brush=pg.mkBrush(150, 150, 150, 160),
-                                     pen=pg.mkPen(200, 200, 200))
+        self.curve = pg.PlotDataItem(
+            stepMode="center",
+            fillLevel=0.0,
+            brush=pg.mkBrush(150, 150, 150, 160),
+            pen=pg.mkPen(200, 200, 200),
+        )
         self.addItem(self.curve)
         self.counts = np.zeros(0)
         self.edges = np.zeros(0)
 
-    def show_values(self, values: np.ndarray, settings: DisplaySettings) -> None:
-        counts, edges = histogram(values, HISTOGRAM_BINS)
+    def show_counts(self, counts: np.ndarray, edges: np.ndarray, settings: DisplaySettings) -> None:
+        """Draw counts the worker already made (PipelineResult.histogram)."""
         self.counts, self.edges = counts, edges
         self.curve.setData(edges, np.log10(1.0 + counts))
         low, high = shown_range(settings, float(edges[0]), float(edges[-1]))
@@ -275,4 +284,5 @@ class OutputDisplayControls(QWidget):
     def _redraw(self, result: PipelineResult) -> None:
         if not self.isVisible():
             return  # nobody is looking: skip the work
-        self.histogram.show_values(result.output, self._state.pipeline.display)
+        counts, edges = result.histogram or histogram(result.output, HISTOGRAM_BINS)
+        self.histogram.show_counts(counts, edges, self._state.pipeline.display)

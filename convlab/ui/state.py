@@ -8,6 +8,7 @@ changes a person would want to take back go through one ``QUndoStack``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -186,8 +187,12 @@ class PlaygroundState(QObject):
             "stages": {"relu": p.relu, "pool": p.pool, "combine": p.combine},
         }
 
-    def restore(self, data: dict) -> None:
-        """Load what ``to_dict`` saved; anything unreadable keeps its default."""
+    def restore(self, data: dict) -> set[str]:
+        """Load what ``to_dict`` saved; anything unreadable keeps its default.
+
+        Returns the keys that were restored, so the caller can give the others its own
+        defaults (the first-run kernel rather than identity).
+        """
         changes: dict[str, Any] = {}
         readers = {
             "kernel": lambda d: Kernel.from_dict(d),
@@ -207,6 +212,7 @@ class PlaygroundState(QObject):
                 {k: bool(v) for k, v in stages.items() if k in ("relu", "pool", "combine")}
             )
         self._apply(changes)
+        return set(changes)
 
     # ----------------------------------------------------------------------------- internals
     def _change(self, text: str, merge_key: str | None, **new: Any) -> None:
@@ -230,13 +236,8 @@ class PlaygroundState(QObject):
 
 
 def _replace(settings: DisplaySettings, changes: dict) -> DisplaySettings:
-    values = {
-        "mode": settings.mode,
-        "colormap": settings.colormap,
-        "fixed_range": settings.fixed_range,
-    }
-    values.update(changes)
-    return DisplaySettings(**values)
+    """A copy with ``changes``; fields not named (e.g. ``robust``) keep their values."""
+    return dataclasses.replace(settings, **changes)
 
 
 def _same(a: Any, b: Any) -> bool:

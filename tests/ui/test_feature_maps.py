@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from convlab.engine.display import histogram, to_rgb
 from convlab.engine.kernels import Kernel, presets
-from convlab.engine.pipeline import COMBINED_MAP
+from convlab.engine.pipeline import COMBINED_MAP, robust_range
 from convlab.ui.bank_presets import BANK_PRESETS, blur_ladder, edge_bank, gabor_bank
 from convlab.ui.feature_maps import FeatureMapsPanel, choose_columns, stage_sizes
 from convlab.ui.map_export import write_atomic
@@ -124,7 +124,8 @@ def test_tiles_show_each_kernels_map_with_the_bank_display(
     frame = test_frame()
     state.set_bank(edge_bank())
     state.set_stages(relu=relu, pool=pool)
-    state.update_bank_display(mode=mode, colormap=colormap)
+    # The plain per-frame range here; the robust default has its own test below.
+    state.update_bank_display(mode=mode, colormap=colormap, robust=False)
     publish(state, frame)
     gray = gray_of(frame)
     tiles = kernel_tiles(panel)
@@ -347,7 +348,7 @@ def test_export_writes_full_resolution_png_and_npy(panel, state, qtbot, tmp_path
     frame = test_frame(300, 500)
     state.set_bank([presets.get("sobel_x"), presets.get("sobel_y")])
     state.set_stages(relu=True, combine=True)
-    state.update_bank_display(mode="minmax", colormap="viridis")
+    state.update_bank_display(mode="minmax", colormap="viridis", robust=False)
     publish(state, frame)
     with qtbot.waitSignal(panel.exportFinished, timeout=10_000) as finished:
         assert panel.export_to(tmp_path)
@@ -476,3 +477,26 @@ def test_histogram_counts_the_output_and_shades_the_shown_range(qtbot, state):
     assert controls.histogram.region.getRegion() == pytest.approx((-128.0, 127.0))
     counts, _ = histogram(output, 64)
     assert counts.sum() == output.size
+
+
+def test_bank_maps_ignore_a_few_outliers_by_default(panel, state):
+    """A handful of very strong responses must not wash every other response out to white."""
+    frame = test_frame()
+    frame[10:12, 10:12] = 255  # a tiny, very bright spot next to darker structure
+    frame[10:12, 12:14] = 0
+    state.set_bank([presets.get("sobel_x")])
+    assert state.pipeline.bank_display.robust and state.pipeline.bank_display.mode == "signed"
+    state.update_bank_display(colormap="coolwarm")  # other edits keep the robust range
+    assert state.pipeline.bank_display.robust
+    publish(state, frame)
+    values = state.latest_result.maps[0].values
+    magnitude = np.sort(np.abs(values).ravel())
+    reference = magnitude[int(0.995 * (magnitude.size - 1))]  # all values, no sampling
+    low, high = robust_range(values, "signed")
+    assert low == -high
+    assert high == pytest.approx(reference, rel=0.1)
+    assert high < 0.8 * magnitude[-1]  # the outliers really were left out
+    assert_image_close(kernel_tiles(panel)[0].image_item.image,
+                       to_rgb(values, "signed", colormap="coolwarm", value_range=(low, high)))
+    saturated = np.mean(np.abs(values) > high)
+    assert saturated <= 0.02
