@@ -109,10 +109,12 @@ def _restore_state(state: PlaygroundState, settings: Settings) -> None:
     (identity would make the output look like nothing happened) and a bank of edge detectors,
     so the feature-map dock shows what a CNN layer sees instead of an empty panel."""
     saved = settings.get("playground/state")
-    if saved:
-        state.restore(saved)
-    else:
+    restored = state.restore(saved) if saved else set()
+    # a saved kernel that cannot be read gets the first-run kernel, not identity; a saved
+    # bank that cannot be read stays empty (the warning names it) like an emptied one
+    if "kernel" not in restored:
         state.set_kernel(presets.get(FIRST_RUN_KERNEL), text=f"Preset {FIRST_RUN_KERNEL}")
+    if not saved:
         make_bank, _ = BANK_PRESETS[FIRST_RUN_BANK]
         state.set_bank(make_bank(), text=FIRST_RUN_BANK)
 

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.engine.convolve import output_shape, padding_amounts
+from convlab.engine.explain import nearest_output_pixel, window_taps
 from convlab.engine.pipeline import Pipeline, PipelineResult
 from convlab.errors import ConvlabError
 from convlab.ui.explain_panel import (
@@ -46,6 +48,8 @@ from convlab.ui.source_menu import SourceMenu
 from convlab.ui.state import PlaygroundState
 from convlab.ui.training_live import LiveClassificationOverlay
 from convlab.ui.training_tab import TrainingTab
+from convlab.ui.training_webcam import AUTOSAVE_NAME as WEBCAM_CLASSES_FILE
+from convlab.ui.training_webcam import WebcamClasses
 from convlab.ui.views import (
     COMPARE_MODES,
     CompareView,
@@ -57,13 +61,13 @@ from convlab.ui.views import (
 from convlab.ui.workers import FilterWorker, SourceInfo
 
 WINDOW_TITLE = "ConvLab — convolution playground"
-_HOVER_HINT = "Hover over a picture to read pixel values"
+_HOVER_HINT = "Hover to read pixel values · click or Shift+move to inspect"
 _GENERAL_HELP = (
     "<p><b>ConvLab</b> slides a small grid of weights (the <i>kernel</i>) over a picture. "
     "Every output pixel is the weighted sum of the input pixels under the grid.</p>"
     "<ul><li>Edit the numbers in the <b>Kernel</b> panel and watch the <b>Output</b>.</li>"
-    "<li>Click a pixel to see its multiply-add in the <b>Pixel inspector</b>; the input view "
-    "outlines the pixels it reads.</li>"
+    "<li>Click a pixel (or hold Shift and move the mouse) to see its multiply-add in the "
+    "<b>Pixel inspector</b>; the input view outlines the pixels it reads.</li>"
     "<li><b>Feature maps</b> run a bank of kernels at once, as one CNN layer does.</li>"
     "<li>The <b>Train</b> tab learns kernels from examples.</li></ul>"
     "<p>Space freezes a live source; Ctrl+O opens a file; Ctrl+Z undoes an edit.</p>"
@@ -116,7 +120,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(playground, "Playground")
-        self.training_tab = TrainingTab(state)
+        # captured webcam classes live next to the settings, so CONVLAB_SETTINGS isolates them
+        classes = WebcamClasses(settings.path.with_name(WEBCAM_CLASSES_FILE), parent=self)
+        self.training_tab = TrainingTab(state, webcam_classes=classes)
         self.tab_panels = [
             ArithmeticPanel(state),
             WhyCnnPanel(state),
@@ -290,7 +296,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000)
 
     def show_context_help(self) -> None:
-        """F1: the help of the panel that has the focus, or the general help."""
+        """F1: the help of the panel that has the focus, else of the tab on show, else the
+        general help."""
         widget = QApplication.focusWidget()
         while widget is not None:
             title = getattr(widget, "HELP_TITLE", None)
@@ -299,6 +306,16 @@ class MainWindow(QMainWindow):
                 show_help(self, title, html)
                 return
             widget = widget.parentWidget()
+        # Clicking a tab leaves the focus on the tab's scroll area, outside the panel: the
+        # help then belongs to the tab on show (the Playground tab has the general help).
+        tab = self.tabs.currentIndex()
+        if tab > 0:
+            panel = self.tab_panels[tab - 1]
+            title = getattr(panel, "HELP_TITLE", None)
+            html = getattr(panel, "HELP_HTML", None)
+            if title and html:
+                show_help(self, title, html)
+                return
         show_help(self, "ConvLab", _GENERAL_HELP)
 
     def _display_next_result(self) -> None:
@@ -309,7 +326,10 @@ class MainWindow(QMainWindow):
         pipeline = self.state.pipeline
         self.compare.show_result(result.frame, *self._output_picture(result, pipeline))
         self.compare.set_output_name(output_name(result))
+        resized = self.last_result is None or self.last_result.frame.shape != result.frame.shape
         self.last_result = result
+        if resized:  # the outline is in this frame's coordinates
+            self._update_overlays()
         self.state.publish_result(result)
         self.displayed_frames += 1
         now = time.perf_counter()
@@ -339,12 +359,37 @@ class MainWindow(QMainWindow):
         self._update_overlays()
 
     def _update_overlays(self) -> None:
+        """Outline the window the inspector explains: the output pixel drawn over the
+        inspected pixel (``nearest_output_pixel``) and the input taps it reads, under the
+        current padding, stride and dilation (the same functions the inspector uses)."""
         position = self.state.inspected_pixel
-        pipeline = self.state.pipeline
-        self.source_view.show_receptive_field(
-            position, pipeline.kernel.shape, pipeline.conv.dilation
+        frame_shape = None if self.last_result is None else self.last_result.frame.shape[:2]
+        if position is None or frame_shape is None:
+            self.source_view.show_receptive_field(position)
+            self.output_view.mark_pixel(position)
+            return
+        conv = self.state.pipeline.conv
+        kernel_shape = self.state.pipeline.kernel.shape
+        geometry = {"padding": conv.padding, "stride": conv.stride, "dilation": conv.dilation}
+        output_pixel = nearest_output_pixel(position, frame_shape, kernel_shape, **geometry)
+        if output_pixel is None:  # the kernel does not fit: no window to outline
+            self.source_view.show_receptive_field(position, None)
+            self.output_view.mark_pixel(position)
+            return
+        taps = window_taps(*output_pixel, kernel_shape, **geometry)
+        ring = padding_amounts(kernel_shape, conv.padding, conv.dilation)
+        self.source_view.show_receptive_field(position, taps, ring)
+        extent = output_shape(frame_shape, kernel_shape, **geometry)
+        placed = place_output(frame_shape, extent[:2], kernel_shape, **geometry)
+        self.output_view.mark_pixel(
+            position,
+            QRectF(
+                placed.left() + output_pixel[1] * conv.stride,
+                placed.top() + output_pixel[0] * conv.stride,
+                conv.stride,
+                conv.stride,
+            ),
         )
-        self.output_view.mark_pixel(position)
 
     def _source_opened(self, info: SourceInfo) -> None:
         self.source_info = info
@@ -362,11 +407,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {info.name}", 4000)
         # Stale now: the lost source's warning, or "could not be opened" about this very
         # source (a camera reconnected too early, then plugged back in and opened).
-        shown = self.banner.text()
-        if shown == self._lost_text or (
-            shown in self._failures and _same_source(self._failures[shown], info.spec)
-        ):
-            self.banner.hide()
+        if self._lost_text is not None:
+            self.banner.discard(self._lost_text)
+        for text, spec in self._failures.items():
+            if _same_source(spec, info.spec):
+                self.banner.discard(text)
         self._failures.clear()
 
     def _source_failed(self, spec: object, text: str) -> None:

@@ -11,6 +11,7 @@ fast path that wraps the array as a QImage without a per-frame conversion.
 from __future__ import annotations
 
 import math
+import time
 from typing import ClassVar
 
 import cv2
@@ -46,7 +47,9 @@ COMPARE_MODES: dict[str, str] = {
     "output": "Output only",
     "thumbnail": "Output with original in a corner",
 }
-INPUT_TITLE = "Input · click a pixel to inspect it"
+INPUT_TITLE = "Input · click a pixel (or hold Shift and move) to inspect it"
+INSPECT_MODIFIER = Qt.KeyboardModifier.ShiftModifier  # held while moving: inspect as you go
+_INSPECT_INTERVAL_MS = 50  # Shift-hover inspects at most 20 pixels a second
 OUTPUT_TITLE = "Output · the input filtered by the kernel"
 _THUMBNAIL_WIDTH = 220
 _FOOTPRINT_COLOUR = QColor(0, 220, 255)
@@ -90,7 +93,9 @@ def place_output(
 class ImageView(pg.GraphicsView):
     """One zoomable picture: an ImageItem in an aspect-locked, y-down ViewBox.
 
-    Emits ``hovered((row, col) | None)`` and ``pixelClicked(row, col)`` in source coordinates.
+    Emits ``hovered((row, col) | None)`` and ``pixelClicked(row, col)`` in source coordinates;
+    moving with Shift held emits ``pixelClicked`` too (throttled), so a person can sweep the
+    inspector over an edge instead of clicking pixel by pixel.
     """
 
     hovered = Signal(object)
@@ -125,6 +130,12 @@ class ImageView(pg.GraphicsView):
         self.viewbox.addItem(self._target, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
+        # Shift-hover: the first pixel at once, then the latest one every interval
+        self._inspect_pending: tuple[int, int] | None = None
+        self._inspect_sent: tuple[int, int] | None = None
+        self._inspect_timer = QTimer(
+            self, singleShot=True, interval=_INSPECT_INTERVAL_MS, timeout=self._inspect_later
+        )
 
     # ----------------------------------------------------------------------------- images
     def set_title(self, text: str) -> None:
@@ -164,13 +175,17 @@ class ImageView(pg.GraphicsView):
     def show_receptive_field(
         self,
         center: tuple[int, int] | None,
-        kernel_shape: tuple[int, int] = (1, 1),
-        dilation: int = 1,
+        taps: tuple[np.ndarray, np.ndarray] | None = None,
+        padding: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0)),
     ) -> None:
-        """Outline the input pixels that output pixel ``center`` reads (padding "same").
+        """Mark the inspected pixel ``center`` and outline the input taps its output reads.
 
-        Taps inside the image are drawn in cyan; taps that fall in the padded border (values
-        invented by the border rule) are drawn in orange, with the padded image's outline.
+        ``taps`` is (rows, cols) of the window, as ``explain.window_taps`` gives them (it
+        knows padding, stride and dilation); None when no output pixel fits. Taps inside the
+        image are drawn in cyan, one outline when they are contiguous, a square each when a
+        dilation spreads them. Taps in the padded border (values invented by the border rule)
+        are drawn in orange, over the padded image's ring ``padding`` ((top, bottom),
+        (left, right)) so the border mode becomes visible.
         """
         if center is None or self._source_size is None:
             for overlay in (self._footprint, self._outside, self._padded):
@@ -178,45 +193,44 @@ class ImageView(pg.GraphicsView):
             self._target.setVisible(False)
             return
         self._show_target(center)
+        if taps is None:
+            for overlay in (self._footprint, self._outside, self._padded):
+                overlay.set_path(None)
+            return
         height, width = self._source_size
-        row, col = center
-        kh, kw = kernel_shape
-        top = row - dilation * (kh - 1) // 2
-        left = col - dilation * (kw - 1) // 2
+        rows, cols = (np.asarray(axis, dtype=int) for axis in taps)
         inside, outside = QPainterPath(), QPainterPath()
-        for u in range(kh):
-            for v in range(kw):
-                r, c = top + u * dilation, left + v * dilation
+        for r in rows:
+            for c in cols:
                 target = inside if 0 <= r < height and 0 <= c < width else outside
-                target.addRect(QRectF(c, r, 1, 1))
-        if dilation == 1:  # one clean outline reads better than a grid of squares
+                target.addRect(QRectF(float(c), float(r), 1, 1))
+        contiguous = bool(np.all(np.diff(rows) == 1) and np.all(np.diff(cols) == 1))
+        if contiguous:  # one clean outline reads better than a grid of squares
             inside = QPainterPath()
-            inside.addRect(QRectF(left, top, kw, kh))
-        centre = QPainterPath()
-        centre.addRect(QRectF(col + 0.3, row + 0.3, 0.4, 0.4))
-        self._footprint.set_path(inside.united(centre) if dilation > 1 else inside)
+            inside.addRect(
+                QRectF(float(cols[0]), float(rows[0]), float(len(cols)), float(len(rows)))
+            )
+        self._footprint.set_path(inside)
         self._outside.set_path(outside if not outside.isEmpty() else None)
         if outside.isEmpty():
             self._padded.set_path(None)
         else:
-            pad_y = dilation * (kh - 1) // 2
-            pad_x = dilation * (kw - 1) // 2
+            (top, bottom), (left, right) = padding
             padded = QPainterPath()
-            padded.addRect(
-                QRectF(-pad_x, -pad_y, width + dilation * (kw - 1), height + dilation * (kh - 1))
-            )
+            padded.addRect(QRectF(-left, -top, width + left + right, height + top + bottom))
             padded.addRect(QRectF(0, 0, width, height))
             self._padded.set_path(padded)
 
-    def mark_pixel(self, center: tuple[int, int] | None) -> None:
-        """A plain square on one pixel (the output view marks the inspected output pixel)."""
+    def mark_pixel(self, center: tuple[int, int] | None, area: QRectF | None = None) -> None:
+        """A square on the inspected pixel: ``area`` is where the output pixel it shows is
+        drawn (``stride`` source pixels wide), by default the one source pixel ``center``."""
         if center is None:
             self._footprint.set_path(None)
             self._target.setVisible(False)
             return
         self._show_target(center)
         path = QPainterPath()
-        path.addRect(QRectF(center[1], center[0], 1, 1))
+        path.addRect(area if area is not None else QRectF(center[1], center[0], 1, 1))
         self._footprint.set_path(path)
 
     def _show_target(self, center: tuple[int, int]) -> None:
@@ -243,6 +257,30 @@ class ImageView(pg.GraphicsView):
         pixel = self.pixel_at(event.scenePos())
         if pixel is not None:
             self.pixelClicked.emit(*pixel)
+
+    def mouseMoveEvent(self, event) -> None:
+        super().mouseMoveEvent(event)
+        if not event.modifiers() & INSPECT_MODIFIER or event.buttons():
+            return  # Shift+drag stays pyqtgraph's
+        pixel = self.pixel_at(self.mapToScene(event.position().toPoint()))
+        if pixel is None:
+            return
+        if self._inspect_timer.isActive():
+            self._inspect_pending = pixel  # sent when the interval is over
+        elif pixel != self._inspect_sent:
+            self._send_inspect(pixel)
+
+    def _send_inspect(self, pixel: tuple[int, int]) -> None:
+        self._inspect_sent = pixel
+        self.pixelClicked.emit(*pixel)
+        self._inspect_timer.start()
+
+    def _inspect_later(self) -> None:
+        pixel, self._inspect_pending = self._inspect_pending, None
+        if pixel is not None and pixel != self._inspect_sent:
+            self._send_inspect(pixel)
+        else:
+            self._inspect_sent = None  # a pause: the next Shift-move inspects even the same pixel
 
     def leaveEvent(self, event) -> None:
         self.hovered.emit(None)
@@ -447,19 +485,28 @@ class CompareView(QWidget):
 
 
 class MessageBanner(QFrame):
-    """A one-line message above the views: never modal, closable, with an optional action."""
+    """Messages above the views: never modal, closable, with an optional action.
+
+    Messages that arrive in a burst (each within ``BURST_SECONDS`` of the one before, while
+    the banner is up) are listed together, newest last, so several startup problems are all
+    readable instead of each overwriting the last. A quiet moment starts a fresh banner.
+    """
 
     _COLOURS: ClassVar[dict[str, str]] = {
         "info": "#dcecff",
         "warning": "#fff1c2",
         "error": "#ffd6d6",
     }
+    _SEVERITY: ClassVar[dict[str, int]] = {"info": 0, "warning": 1, "error": 2}
+    BURST_SECONDS = 2.0
+    MAX_LISTED = 6  # older messages of a long burst are counted, not listed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBanner")
         self._label = QLabel(self)
         self._label.setWordWrap(True)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._action_button = QPushButton(self)
         self._action_button.setVisible(False)
@@ -475,29 +522,73 @@ class MessageBanner(QFrame):
         layout.addWidget(close)
         self._hide_timer = QTimer(self, singleShot=True, timeout=self.hide)
         self._action = None
+        self._entries: list[tuple[str, str]] = []  # (text, level), oldest first
+        self._dropped = 0  # older messages of this burst no longer listed
+        self._last_time = -math.inf
         self._action_button.clicked.connect(self._run_action)
         self.hide()
 
     def show_message(self, text: str, level: str = "info", action=None) -> None:
         """``action``: optional (button text, callable), e.g. ("Reconnect", worker.reconnect)."""
-        colour = self._COLOURS.get(level, self._COLOURS["info"])
-        self.setStyleSheet(
-            f"#messageBanner {{ background: {colour}; border-bottom: 1px solid #999; }}"
-            " QLabel { color: #202020; }"
-        )
-        self._label.setText(text)
-        self._action = action
-        self._action_button.setVisible(action is not None)
+        now = time.monotonic()
+        if self.isHidden() or now - self._last_time > self.BURST_SECONDS:
+            self._entries, self._dropped, self._action = [], 0, None
+        self._last_time = now
+        self._entries = [entry for entry in self._entries if entry[0] != text]
+        self._entries.append((text, level if level in self._COLOURS else "info"))
+        if len(self._entries) > self.MAX_LISTED:
+            self._dropped += len(self._entries) - self.MAX_LISTED
+            self._entries = self._entries[-self.MAX_LISTED :]
         if action is not None:
-            self._action_button.setText(action[0])
+            self._action = action
+        self._render()
+
+    def _render(self) -> None:
+        levels = [level for _, level in self._entries]
+        worst = max(levels, key=self._SEVERITY.__getitem__)
+        self.setStyleSheet(
+            f"#messageBanner {{ background: {self._COLOURS[worst]}; border-bottom: 1px solid"
+            " #999; } QLabel { color: #202020; }"
+        )
+        self._label.setText(self.text())
+        self._action_button.setVisible(self._action is not None)
+        if self._action is not None:
+            self._action_button.setText(self._action[0])
         self.show()
-        if level == "info" and action is None:
+        if worst == "info" and self._action is None:
             self._hide_timer.start(6000)
         else:
             self._hide_timer.stop()
 
     def text(self) -> str:
-        return self._label.text()
+        """What the banner says: the message, or a count and the list of them."""
+        texts = [text for text, _ in self._entries]
+        if len(texts) + self._dropped <= 1:
+            return texts[0] if texts else ""
+        problems = any(level != "info" for _, level in self._entries)
+        header = f"{len(texts) + self._dropped} {'problems' if problems else 'messages'}"
+        if self._dropped:
+            header += f" ({self._dropped} earlier not listed)"
+        return header + ":\n" + "\n".join(f"• {text}" for text in texts)
+
+    def messages(self) -> list[str]:
+        """The messages listed, oldest first."""
+        return [text for text, _ in self._entries]
+
+    def discard(self, text: str) -> None:
+        """Take back a message that no longer holds (the lost camera came back)."""
+        kept = [entry for entry in self._entries if entry[0] != text]
+        if len(kept) == len(self._entries):
+            return
+        self._entries = kept
+        if not kept:
+            self.hide()
+        else:
+            self._render()
+
+    def hide(self) -> None:  # also the ✕ button and the info timer: a dismissed list is done
+        super().hide()
+        self._entries, self._dropped, self._action = [], 0, None
 
     def _run_action(self) -> None:
         action, self._action = self._action, None

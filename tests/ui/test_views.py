@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF
 
 from convlab.engine.convolve import output_shape
-from convlab.ui.views import CompareView, ImageView, place_output
+from convlab.ui.views import INPUT_TITLE, CompareView, ImageView, place_output
 from tests.ui.conftest import make_scene
 
 
@@ -39,17 +39,61 @@ def test_receptive_field_inside_and_in_the_padded_border(qtbot):
     qtbot.addWidget(view)
     view.set_image(make_scene(20, 30))
     view.set_source_size(20, 30)
-    view.show_receptive_field((10, 10), (3, 5))
+    view.show_receptive_field((10, 10), (np.arange(9, 12), np.arange(8, 13)))
     assert view._footprint.item.path().boundingRect() == QRectF(8, 9, 5, 3)
     assert not view._outside.item.isVisible()
-    view.show_receptive_field((0, 29), (3, 3), dilation=2)
-    outside = view._outside.item.path().boundingRect()
-    # taps at rows -2..2 and cols 27..31: the top row and the right column leave the image
-    assert outside == QRectF(27, -2, 5, 5)
+    # a 3x3 kernel dilated by 2 at the top-right corner: taps at rows -2, 0, 2, cols 27, 29, 31
+    view.show_receptive_field(
+        (0, 29), (np.array([-2, 0, 2]), np.array([27, 29, 31])), ((2, 2), (2, 2))
+    )
+    outside = view._outside.item.path()
+    assert outside.boundingRect() == QRectF(27, -2, 5, 5)
+    assert outside.contains(QPointF(27.5, -1.5)) and not outside.contains(QPointF(28.5, -1.5))
+    inside = view._footprint.item.path()  # spread taps: one square each, not one block
+    assert inside.contains(QPointF(29.5, 2.5)) and not inside.contains(QPointF(28.5, 1.5))
     padded = view._padded.item.path().boundingRect()
     assert padded == QRectF(-2, -2, 34, 24)
+    view.show_receptive_field((3, 3), None)  # no output pixel fits: the target, no outline
+    assert view._target.isVisible() and not view._footprint.item.isVisible()
     view.show_receptive_field(None)
-    assert not view._footprint.item.isVisible()
+    assert not view._footprint.item.isVisible() and not view._target.isVisible()
+
+
+def test_shift_hover_inspects_throttled_and_plain_hover_does_not(qtbot):
+    from PySide6.QtCore import QEvent, QPoint, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = ImageView("Input")
+    qtbot.addWidget(view)
+    view.resize(300, 200)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_image(make_scene(20, 30))
+    view.set_source_size(20, 30)
+    QApplication.processEvents()
+    inspected: list[tuple[int, int]] = []
+    view.pixelClicked.connect(lambda r, c: inspected.append((r, c)))
+
+    def move_to(row: int, col: int, modifiers) -> None:
+        local = view.mapFromScene(view.viewbox.mapViewToScene(QPointF(col + 0.5, row + 0.5)))
+        point = QPointF(local)
+        event = QMouseEvent(
+            QEvent.Type.MouseMove, point, QPointF(view.mapToGlobal(QPoint(local))),
+            Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, modifiers,
+        )  # fmt: skip
+        QApplication.sendEvent(view.viewport(), event)
+
+    move_to(4, 5, Qt.KeyboardModifier.NoModifier)
+    assert inspected == []  # plain hover only reads values
+    move_to(4, 5, Qt.KeyboardModifier.ShiftModifier)
+    assert inspected == [(4, 5)]  # the first Shift-move inspects at once
+    move_to(6, 7, Qt.KeyboardModifier.ShiftModifier)
+    move_to(8, 9, Qt.KeyboardModifier.ShiftModifier)
+    assert inspected == [(4, 5)]  # within the interval: held back ...
+    qtbot.waitUntil(lambda: len(inspected) == 2, timeout=1000)
+    assert inspected == [(4, 5), (8, 9)]  # ... and only the latest is sent
+    assert "Shift" in INPUT_TITLE  # the view says so
 
 
 def test_hover_and_click_report_source_pixels(qtbot):
