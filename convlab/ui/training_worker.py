@@ -36,7 +36,9 @@ from convlab.errors import ConvlabError
 #: seconds between progress reports sent to the GUI
 EMIT_INTERVAL = 0.2
 #: how much lower than the GUI the training thread runs (Linux nice value, 0-19)
-TRAINING_NICE = 10
+TRAINING_NICE = 5
+#: the GIL switch interval while training runs (seconds; Python's default is 0.005)
+GIL_SWITCH_S = 0.001
 #: longest the GUI thread waits for the thread to end on close
 JOIN_TIMEOUT_MS = 1000
 
@@ -207,7 +209,8 @@ class TrainingThread(QThread):
     def run(self) -> None:
         _yield_the_cores()
         try:
-            self.outcome = self._train_all()
+            with _short_gil_turns():
+                self.outcome = self._train_all()
         except ConvlabError as error:
             self.outcome = "failed"
             self.failed.emit(self, str(error))
@@ -371,7 +374,7 @@ class TrainingThread(QThread):
 
 
 def _yield_the_cores() -> None:
-    """Make the calling thread the first to wait when the cores are busy (Linux: nice 10).
+    """Let the GUI and the camera thread go first when the cores are busy (Linux: nice).
 
     QThread.LowPriority does nothing under Linux's default scheduler, and on two cores the
     camera's filter thread, the GUI and training compete: without this, the GUI thread waits
@@ -383,6 +386,35 @@ def _yield_the_cores() -> None:
         return
     with contextlib.suppress(OSError):  # not allowed here: training keeps the normal priority
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICE)
+
+
+_gil_lock = threading.Lock()
+_gil_users = 0
+_gil_interval_before = 0.005
+
+
+@contextlib.contextmanager
+def _short_gil_turns() -> Iterator[None]:
+    """While any training thread runs, Python hands the GIL over every GIL_SWITCH_S seconds.
+
+    Why: PySide releases the GIL inside nearly every Qt call, and must take it back after;
+    with training busy in Python, each take-back waits up to the switch interval (5 ms by
+    default). A paint handler making a few dozen Qt calls then stalls the GUI for tens of
+    milliseconds. Process-wide, so it is counted and restored when the last thread ends.
+    """
+    global _gil_users, _gil_interval_before
+    with _gil_lock:
+        if _gil_users == 0:
+            _gil_interval_before = sys.getswitchinterval()
+            sys.setswitchinterval(GIL_SWITCH_S)
+        _gil_users += 1
+    try:
+        yield
+    finally:
+        with _gil_lock:
+            _gil_users -= 1
+            if _gil_users == 0:
+                sys.setswitchinterval(_gil_interval_before)
 
 
 def _batch_length(count: int, batch_size: int, report: dict[str, Any]) -> int:
