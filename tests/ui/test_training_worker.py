@@ -12,6 +12,7 @@ import pytest
 from convlab.cnn import Adam, build_cnn
 from convlab.cnn.data import synthetic_digits
 from convlab.ui.training_worker import (
+    GIL_SWITCH_S,
     TRAINING_NICE,
     Dataset,
     RunSpec,
@@ -57,11 +58,14 @@ def test_a_pause_before_the_first_batch_is_reported_as_paused(qtbot):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
-def test_the_training_thread_runs_niced_below_the_gui(qtbot):
+def test_the_training_thread_runs_niced_with_short_gil_turns(qtbot):
     seen: list[int] = []
+    switch: list[float] = []
+    before = sys.getswitchinterval()
 
     def load() -> Dataset:
         seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        switch.append(sys.getswitchinterval())
         return small_dataset()
 
     thread = TrainingThread(load, build_runs, TrainingSettings(epochs=1, batch_size=8))
@@ -70,3 +74,5 @@ def test_the_training_thread_runs_niced_below_the_gui(qtbot):
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen == [max(own, TRAINING_NICE)]  # absolute nice; never raised above own
     assert own == os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # GUI unchanged
+    # short GIL turns while training runs, Python's own setting back afterwards
+    assert switch == [GIL_SWITCH_S] and sys.getswitchinterval() == before
