@@ -197,7 +197,7 @@ class TrainingTab(QWidget):
             "Show or hide the data, model and optimiser settings (hidden automatically when "
             "the tab is narrow: the curves and filters get the room)"
         )
-        self._settings_auto = True  # follows the tab's width until the person decides
+        self._settings_wanted: bool | None = None  # None: the tab's width decides
 
         # ---- centre: controls, progress, curves, learned filters
         self.train_button = QPushButton("▶ Train")
@@ -318,6 +318,7 @@ class TrainingTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(centre)
+        self._centre = centre
         splitter.addWidget(self.insight)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 3)
@@ -701,28 +702,30 @@ class TrainingTab(QWidget):
 
     # ================================================================== narrow widths
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Without SPARE_WIDTH beyond what all columns need, the settings column folds away
-        (the Settings button brings it back): curves, filters and insight need the room more,
-        and nothing scrolls sideways."""
         super().resizeEvent(event)
-        if self._settings_auto:
-            wide = event.size().width() >= self._width_with_settings() + SPARE_WIDTH
-            if wide != self.settings_toggle.isChecked():
-                with signals_blocked(self.settings_toggle):
-                    self.settings_toggle.setChecked(wide)
-                self.settings_column.setVisible(wide)
+        self._arrange_columns()
 
-    def _width_with_settings(self) -> int:
-        """The tab's least width with the settings column shown (whether it is now or not)."""
-        needed = self._splitter.minimumSizeHint().width()
-        if self.settings_column.isHidden():  # a hidden splitter child does not count
-            needed += self.settings_column.minimumWidth() + self._splitter.handleWidth()
+    def _arrange_columns(self) -> None:
+        """Nothing scrolls sideways. Without SPARE_WIDTH beyond what all three columns need,
+        the settings column folds away (curves, filters and insight need the room more); if
+        the person opens it anyway (Settings button), it takes the insight column's place."""
+        narrow = self.width() < self._width_of_all_columns() + SPARE_WIDTH
+        settings = not narrow if self._settings_wanted is None else self._settings_wanted
+        with signals_blocked(self.settings_toggle):
+            self.settings_toggle.setChecked(settings)
+        self.settings_column.setVisible(settings)
+        self.insight.setVisible(not (narrow and settings))
+
+    def _width_of_all_columns(self) -> int:
+        """The tab's least width with settings, centre and insight all shown."""
+        columns = (self.settings_column, self._centre, self.insight)
+        needed = sum(max(c.minimumWidth(), c.minimumSizeHint().width()) for c in columns)
         margins = self.layout().contentsMargins()
-        return needed + margins.left() + margins.right()
+        return needed + 2 * self._splitter.handleWidth() + margins.left() + margins.right()
 
     def _settings_toggled(self, shown: bool) -> None:
-        self._settings_auto = False  # the person chose: the width no longer decides
-        self.settings_column.setVisible(shown)
+        self._settings_wanted = shown  # the person chose: the width no longer decides
+        self._arrange_columns()
 
     def _data_changed(self) -> None:
         if self.data.kind() == "webcam" and self._small_data_defaults_pending:

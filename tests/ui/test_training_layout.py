@@ -36,11 +36,17 @@ def test_the_tab_fits_narrow_widths_without_scrolling_sideways(qtbot, area, widt
     qtbot.waitUntil(lambda: tab.width() == scroll.viewport().width(), timeout=2000)
     assert tab.minimumSizeHint().width() <= scroll.viewport().width()
     assert not scroll.horizontalScrollBar().isVisible()
-    assert tab.settings_column.isHidden()  # folded away to make room
-    tab.settings_toggle.click()  # the person asks for the settings anyway: they come back
-    assert not tab.settings_column.isHidden()
-    scroll.resize(width + 400, 600)  # from now on the person decides, not the width
+    assert tab.settings_column.isHidden() and not tab.insight.isHidden()  # folded away
+    tab.settings_toggle.click()  # asked for anyway: they take the insight column's place
     qtbot.wait(20)
+    assert not tab.settings_column.isHidden() and tab.insight.isHidden()
+    assert tab.minimumSizeHint().width() <= scroll.viewport().width()
+    assert not scroll.horizontalScrollBar().isVisible()
+    tab.settings_toggle.click()
+    assert tab.settings_column.isHidden() and not tab.insight.isHidden()
+    tab.settings_toggle.click()
+    scroll.resize(1600, 600)  # wide again: room for all three, the settings stay open
+    qtbot.waitUntil(lambda: not tab.insight.isHidden(), timeout=2000)
     assert not tab.settings_column.isHidden()
 
 
