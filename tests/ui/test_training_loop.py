@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QTableView
+from PySide6.QtWidgets import QLabel, QTableView
 
 from convlab.cnn import Adam
 from convlab.cnn.data import class_names, synthetic_digits
@@ -21,6 +21,7 @@ from convlab.ui.training_tab import TrainingTab, conv_layers
 from convlab.ui.training_webcam import WebcamClasses
 from convlab.ui.training_worker import Dataset
 from tests.ui.conftest import wait_for_result
+from tests.ui.test_training_data import result_for, webcam_frame
 
 
 def test_a_sent_filter_fills_the_grid_and_runs_on_the_shown_image(window, qtbot):
@@ -121,3 +122,26 @@ def test_frozen_hand_made_filters_train_next_to_free_learning(qtbot, tmp_path):
     free = tab.experiments.grids[1].weights()
     assert free.shape == hand_made.shape and not np.allclose(free, hand_made)
     tab.shutdown()
+
+
+def test_live_classification_shows_on_the_windows_live_view(window, qtbot):
+    tab = window.training_tab
+    classes = tab.webcam_classes
+    classes.rename(0, "bar")
+    classes.rename(1, "pole")
+    for kind in (0, 1):
+        for seed in range(24):
+            classes.capture(kind, webcam_frame(kind, 100 * kind + seed))
+    tab.data.set_kind("webcam")
+    tab.settings.epochs_box.setValue(8)
+    tab.settings.batch_box.setValue(8)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: not tab.is_training() and not tab.running_threads(), timeout=20000)
+    overlay = window.source_view.findChild(QLabel, "liveClassificationOverlay")
+    for kind, name in ((1, "pole"), (0, "bar")):
+        window.state.publish_result(result_for(webcam_frame(kind, 999)))  # a camera frame
+        qtbot.waitUntil(lambda name=name: overlay.text().startswith(name), timeout=2000)
+        assert not overlay.isHidden()
+    tab.live_box.setChecked(False)
+    assert overlay.isHidden()
+    tab.reset()  # nothing unsaved: closing the window must not keep a recovery copy
