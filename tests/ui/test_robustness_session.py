@@ -264,12 +264,12 @@ def test_quitting_while_the_camera_and_training_run_stops_both_and_exits_zero(tm
 
 
 # ----------------------------------------------------------------------------- nothing lost
-def test_kernel_bank_and_webcam_classes_survive_a_crash(qtbot, scene_path, tmp_path, monkeypatch):
+def test_kernel_bank_and_webcam_classes_survive_a_crash(qtbot, scene_path):
     """No clean close: a second window started while the first is still 'running' (as after
     a crash, when only the autosaves are left) finds the kernel, the bank and the captures."""
-    classes_file = tmp_path / "appdata" / "webcam_classes.npz"
-    monkeypatch.setattr(training_webcam, "default_autosave_path", lambda: classes_file)
     first = build_window([str(scene_path)])
+    # captured classes live beside the settings file (CONVLAB_SETTINGS, set per test)
+    classes_file = first.settings.path.with_name(training_webcam.AUTOSAVE_NAME)
     qtbot.addWidget(first)
     wait_for_result(qtbot, first)
     first.state.set_kernel(presets.get("emboss"))
