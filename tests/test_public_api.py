@@ -48,8 +48,9 @@ EMPTY = inspect.Parameter.empty
 def parameters(function: object) -> list[tuple[str, object, str]]:
     """(name, default, kind) of each parameter, in order; ``self`` left out."""
     signature = inspect.signature(function)  # type: ignore[arg-type]
-    return [(p.name, p.default, p.kind.name) for p in signature.parameters.values()
-            if p.name != "self"]
+    return [
+        (p.name, p.default, p.kind.name) for p in signature.parameters.values() if p.name != "self"
+    ]
 
 
 def leading(function: object, count: int) -> list[tuple[str, object, str]]:
@@ -70,8 +71,12 @@ def test_errors_are_one_family() -> None:
 
 
 def test_kernel_signature_effective_and_immutability() -> None:
-    assert leading(Kernel, 4) == [("weights", EMPTY, POS), ("divisor", 1.0, POS),
-                                  ("offset", 0.0, POS), ("name", "", POS)]
+    assert leading(Kernel, 4) == [
+        ("weights", EMPTY, POS),
+        ("divisor", 1.0, POS),
+        ("offset", 0.0, POS),
+        ("name", "", POS),
+    ]
     kernel = Kernel([[1, 2], [3, 4]], divisor=2.0, offset=1.0, name="k")
     assert isinstance(kernel.effective, np.ndarray)
     np.testing.assert_array_equal(kernel.effective, [[0.5, 1.0], [1.5, 2.0]])
@@ -87,15 +92,27 @@ def test_kernel_signature_effective_and_immutability() -> None:
 def test_presets_names_and_get() -> None:
     names = presets.names()
     assert isinstance(names, list) and all(isinstance(name, str) for name in names)
-    required = {"identity", "box", "gaussian", "sharpen", "laplacian", "sobel_x", "sobel_y",
-                "prewitt_x", "prewitt_y", "emboss", "outline"}
+    required = {
+        "identity",
+        "box",
+        "gaussian",
+        "sharpen",
+        "laplacian",
+        "sobel_x",
+        "sobel_y",
+        "prewitt_x",
+        "prewitt_y",
+        "emboss",
+        "outline",
+    }
     assert required <= set(names)
     for name in names:
         assert isinstance(presets.get(name), Kernel)
     slides_gaussian = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16.0
     np.testing.assert_allclose(presets.get("gaussian").effective, slides_gaussian)
-    np.testing.assert_array_equal(presets.get("identity").effective,
-                                  [[0, 0, 0], [0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(
+        presets.get("identity").effective, [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
+    )
     with pytest.raises(ConvlabError):
         presets.get("no such kernel")
 
@@ -105,21 +122,31 @@ def test_gaussian_kernel() -> None:
     kernel = gaussian_kernel(2, 1.0)
     assert isinstance(kernel, Kernel) and kernel.effective.shape == (5, 5)
     assert kernel.effective.sum() == pytest.approx(1.0)
-    profile = np.exp(-np.arange(-2, 3) ** 2 / 2.0)
+    profile = np.exp(-(np.arange(-2, 3) ** 2) / 2.0)
     expected = np.outer(profile, profile)
     np.testing.assert_allclose(kernel.effective, expected / expected.sum(), atol=1e-12)
 
 
 def test_convolve_signature() -> None:
     assert parameters(convolve)[:8] == [
-        ("image", EMPTY, POS), ("kernel", EMPTY, POS), ("border", "reflect101", KW),
-        ("padding", "same", KW), ("stride", 1, KW), ("dilation", 1, KW),
-        ("mode", "correlate", KW), ("channels", "per_channel", KW),
+        ("image", EMPTY, POS),
+        ("kernel", EMPTY, POS),
+        ("border", "reflect101", KW),
+        ("padding", "same", KW),
+        ("stride", 1, KW),
+        ("dilation", 1, KW),
+        ("mode", "correlate", KW),
+        ("channels", "per_channel", KW),
     ]
 
 
-def loop_convolve(image: np.ndarray, weights: np.ndarray, pads: tuple[int, int, int, int],
-                  stride: int, numpy_border: str) -> np.ndarray:
+def loop_convolve(
+    image: np.ndarray,
+    weights: np.ndarray,
+    pads: tuple[int, int, int, int],
+    stride: int,
+    numpy_border: str,
+) -> np.ndarray:
     """DESIGN.md's formula with dilation 1, one output pixel at a time."""
     top, bottom, left, right = pads
     xpad = np.pad(image.astype(np.float64), ((top, bottom), (left, right)), mode=numpy_border)
@@ -129,8 +156,11 @@ def loop_convolve(image: np.ndarray, weights: np.ndarray, pads: tuple[int, int, 
     out = np.zeros((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            out[i, j] = sum(weights[u, v] * xpad[i * stride + u, j * stride + v]
-                            for u in range(kh) for v in range(kw))
+            out[i, j] = sum(
+                weights[u, v] * xpad[i * stride + u, j * stride + v]
+                for u in range(kh)
+                for v in range(kw)
+            )
     return out
 
 
@@ -140,16 +170,18 @@ def test_convolve_follows_the_formula() -> None:
     weights = rng.uniform(-1, 1, (2, 4))  # even sizes: same pads (0, 1) rows, (1, 2) columns
     result = convolve(image, weights, stride=2)
     assert result.dtype == np.float32 and result.shape == (4, 5)  # ceil(7/2), ceil(9/2)
-    np.testing.assert_allclose(result, loop_convolve(image, weights, (0, 1, 1, 2), 2, "reflect"),
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        result, loop_convolve(image, weights, (0, 1, 1, 2), 2, "reflect"), atol=1e-3
+    )
     valid = convolve(image, weights, padding="valid", border="constant", mode="convolve")
     np.testing.assert_allclose(
         valid, loop_convolve(image, weights[::-1, ::-1], (0, 0, 0, 0), 1, "constant"), atol=1e-3
     )
     kernel = Kernel(weights, divisor=4.0, offset=10.0)
     padded = convolve(image, kernel, padding=1, border="replicate")
-    np.testing.assert_allclose(padded, loop_convolve(image, weights, (1,) * 4, 1, "edge") / 4 + 10,
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        padded, loop_convolve(image, weights, (1,) * 4, 1, "edge") / 4 + 10, atol=1e-3
+    )
     rgb = rng.integers(0, 256, (5, 6, 3), dtype=np.uint8)
     assert convolve(rgb, weights).shape == (5, 6, 3)
     assert convolve(rgb, weights, channels="gray").shape == (5, 6)
@@ -172,15 +204,24 @@ def test_pixel_breakdown_explains_one_output_pixel() -> None:
 
 
 def test_output_size_and_parameter_counts() -> None:
-    assert parameters(output_size) == [("n", EMPTY, POS), ("k", EMPTY, POS), ("padding", 0, KW),
-                                       ("stride", 1, KW), ("dilation", 1, KW)]
+    assert parameters(output_size) == [
+        ("n", EMPTY, POS),
+        ("k", EMPTY, POS),
+        ("padding", 0, KW),
+        ("stride", 1, KW),
+        ("dilation", 1, KW),
+    ]
     for n, k, p, s, d in [(32, 5, 0, 1, 1), (224, 7, 3, 2, 1), (28, 3, 2, 1, 2), (10, 4, 1, 3, 1)]:
         assert output_size(n, k, padding=p, stride=s, dilation=d) == (
             (n + 2 * p - d * (k - 1) - 1) // s + 1
         )
     assert parameters(parameter_counts) == [
-        ("height", EMPTY, POS), ("width", EMPTY, POS), ("hidden", 1000, KW), ("channels", 1, KW),
-        ("filters", 100, KW), ("kernel", 10, KW),
+        ("height", EMPTY, POS),
+        ("width", EMPTY, POS),
+        ("hidden", 1000, KW),
+        ("channels", 1, KW),
+        ("filters", 100, KW),
+        ("kernel", 10, KW),
     ]
     slides = parameter_counts(1000, 1000, hidden=1_000_000)
     assert slides["fully_connected"] == 10**12
@@ -232,8 +273,12 @@ def test_app_entry_points_import() -> None:
 
 
 def test_layer_signatures_and_parameter_layout() -> None:
-    assert leading(Conv2D, 4) == [("in_channels", EMPTY, POS), ("out_channels", EMPTY, POS),
-                                  ("kernel_size", EMPTY, POS), ("padding", 0, POS)]
+    assert leading(Conv2D, 4) == [
+        ("in_channels", EMPTY, POS),
+        ("out_channels", EMPTY, POS),
+        ("kernel_size", EMPTY, POS),
+        ("padding", 0, POS),
+    ]
     assert leading(Dense, 2) == [("in_features", EMPTY, POS), ("out_features", EMPTY, POS)]
     conv = Conv2D(3, 4, 5, padding=2)
     assert conv.params["weight"].shape == (4, 3, 5, 5) and conv.params["bias"].shape == (4,)
@@ -278,16 +323,32 @@ def test_sequential_forward_backward_and_cross_entropy() -> None:
 
 
 def test_lenet_layers_as_documented() -> None:
-    assert parameters(lenet)[:4] == [("in_channels", 1, POS), ("num_classes", 10, POS),
-                                     ("filters", (8, 16), POS), ("kernel_size", 5, POS)]
+    assert parameters(lenet)[:4] == [
+        ("in_channels", 1, POS),
+        ("num_classes", 10, POS),
+        ("filters", (8, 16), POS),
+        ("kernel_size", 5, POS),
+    ]
     model = lenet()
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds == ["Conv2D", "ReLU", "MaxPool2D", "Conv2D", "ReLU", "MaxPool2D", "Flatten",
-                     "Dense"]
+    assert kinds == [
+        "Conv2D",
+        "ReLU",
+        "MaxPool2D",
+        "Conv2D",
+        "ReLU",
+        "MaxPool2D",
+        "Flatten",
+        "Dense",
+    ]
     first, second, dense = model.layers[0], model.layers[3], model.layers[7]
     assert (first.in_channels, first.out_channels, first.kernel_size, first.padding) == (1, 8, 5, 2)
     assert (second.in_channels, second.out_channels, second.kernel_size, second.padding) == (
-        8, 16, 5, 2)
+        8,
+        16,
+        5,
+        2,
+    )
     assert (dense.in_features, dense.out_features) == (16 * 7 * 7, 10)
     assert model.layers[2].kernel_size == 2 and model.layers[5].kernel_size == 2
     logits = model.forward(np.zeros((2, 1, 28, 28), dtype=np.float32))
@@ -320,7 +381,8 @@ def test_optimizers_update_params_in_place() -> None:
 
 def write_idx(path: Path, array: np.ndarray, compress: bool) -> None:
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(
-        f">{array.ndim}I", *array.shape)
+        f">{array.ndim}I", *array.shape
+    )
     data = header + array.astype(np.uint8).tobytes()
     path.write_bytes(gzip.compress(data) if compress else data)
 
@@ -356,15 +418,26 @@ def test_synthetic_digits() -> None:
 
 def test_train_yields_progress_dicts() -> None:
     names = parameters(train)
-    assert names[:4] == [("model", EMPTY, POS), ("optimizer", EMPTY, POS), ("images", EMPTY, POS),
-                         ("labels", EMPTY, POS)]
+    assert names[:4] == [
+        ("model", EMPTY, POS),
+        ("optimizer", EMPTY, POS),
+        ("images", EMPTY, POS),
+        ("labels", EMPTY, POS),
+    ]
     keyword = {name: (default, kind) for name, default, kind in names[4:]}
     assert keyword["epochs"] == (EMPTY, KW) and keyword["batch_size"] == (EMPTY, KW)
     assert keyword["validation"] == (None, KW) and keyword["seed"] == (0, KW)
     images, labels = synthetic_digits(32, seed=1)
     model = lenet()
-    progress = train(model, Adam(model), images, labels, epochs=2, batch_size=16,
-                     validation=(images[:8], labels[:8]))
+    progress = train(
+        model,
+        Adam(model),
+        images,
+        labels,
+        epochs=2,
+        batch_size=16,
+        validation=(images[:8], labels[:8]),
+    )
     assert inspect.isgenerator(progress)
     reports = list(progress)
     assert reports

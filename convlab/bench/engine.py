@@ -67,23 +67,29 @@ def _load_average() -> str:
 
 
 def run(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m convlab.bench engine",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m convlab.bench engine", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--repeats", type=int, default=9, help="timed repeats per cell")
     parser.add_argument("--frames", nargs="*", choices=list(FRAMES), default=list(FRAMES))
-    parser.add_argument("--threads", type=int, default=None,
-                        help="OpenCV threads (default: OpenCV's own choice)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="OpenCV threads (default: OpenCV's own choice)"
+    )
     options = parser.parse_args(args)
     if options.threads is not None:
         cv2.setNumThreads(options.threads)
     rng = np.random.default_rng(0)
     started = time.perf_counter()
-    print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, numpy {np.__version__}; "
-          f"best of {options.repeats} interleaved repeats, ms per RGB uint8 frame; "
-          f"{_load_average()}")
-    header = (f"{'frame':>10} {'kernel':>8} {'rank':>5} {'method':>16} {'convolve':>9} "
-              f"{'filter2D':>9} {'ratio':>6} {'goal':>6}  {'stride 2':>9} {'method':>16} "
-              f"{'s2/s1':>6} {'goal':>5} {'s1+sub':>9} {'s2/sub':>6}")
+    print(
+        f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, numpy {np.__version__}; "
+        f"best of {options.repeats} interleaved repeats, ms per RGB uint8 frame; "
+        f"{_load_average()}"
+    )
+    header = (
+        f"{'frame':>10} {'kernel':>8} {'rank':>5} {'method':>16} {'convolve':>9} "
+        f"{'filter2D':>9} {'ratio':>6} {'goal':>6}  {'stride 2':>9} {'method':>16} "
+        f"{'s2/s1':>6} {'goal':>5} {'s1+sub':>9} {'s2/sub':>6}"
+    )
     print(header)
     print("-" * len(header))
     misses: list[str] = []
@@ -96,12 +102,15 @@ def run(args: list[str]) -> int:
                 repeats = _repeats_for(height * width, size, options.repeats)
                 stride1_method = plan(frame.shape, kernel)
                 ours, baseline, strided, subsampled = _best_ms(
-                    [lambda k=kernel, f=frame: convolve(f, k),
-                     lambda b=bare, f=frame: cv2.filter2D(f, cv2.CV_32F, b),
-                     lambda k=kernel, f=frame: convolve(f, k, stride=2),
-                     # the stride-1 method forced at stride 2 = stride 1, then every 2nd pixel
-                     lambda k=kernel, f=frame, m=stride1_method: convolve(f, k, stride=2,
-                                                                          method=m)],
+                    [
+                        lambda k=kernel, f=frame: convolve(f, k),
+                        lambda b=bare, f=frame: cv2.filter2D(f, cv2.CV_32F, b),
+                        lambda k=kernel, f=frame: convolve(f, k, stride=2),
+                        # the stride-1 method forced at stride 2 = stride 1, then every 2nd pixel
+                        lambda k=kernel, f=frame, m=stride1_method: convolve(
+                            f, k, stride=2, method=m
+                        ),
+                    ],
                     repeats,
                 )
                 ratio, stride_ratio = ours / baseline, strided / ours
@@ -118,8 +127,9 @@ def run(args: list[str]) -> int:
                 if met == "MISS":
                     misses.append(f"{frame_name} {kind} {label}: ratio {ratio:.2f} > {goal}")
                 if stride_met == "MISS":
-                    misses.append(f"{frame_name} {kind} {label}: stride 2 is "
-                                  f"{stride_ratio:.2f}x stride 1")
+                    misses.append(
+                        f"{frame_name} {kind} {label}: stride 2 is {stride_ratio:.2f}x stride 1"
+                    )
                 goal_text = f"<={goal}" if goal is not None else ""
                 stride2_method = plan(frame.shape, kernel, stride=2)
                 versus_subsampled = strided / subsampled
@@ -128,13 +138,18 @@ def run(args: list[str]) -> int:
                 else:
                     versus_text = f"{versus_subsampled:.2f}"
                     if versus_subsampled > SUBSAMPLE_TOLERANCE:
-                        misses.append(f"{frame_name} {kind} {label}: stride 2 is "
-                                      f"{versus_subsampled:.2f}x 'stride 1, then subsample'")
-                print(f"{frame_name:>10} {label:>8} {rank:>5} {stride1_method:>16} "
-                      f"{ours:9.2f} {baseline:9.2f} {ratio:6.2f} {goal_text:>6}{met:>5}  "
-                      f"{strided:9.2f} {stride2_method:>16} "
-                      f"{stride_ratio:6.2f} {stride_met:>5} {subsampled:9.2f} "
-                      f"{versus_text:>6}", flush=True)
+                        misses.append(
+                            f"{frame_name} {kind} {label}: stride 2 is "
+                            f"{versus_subsampled:.2f}x 'stride 1, then subsample'"
+                        )
+                print(
+                    f"{frame_name:>10} {label:>8} {rank:>5} {stride1_method:>16} "
+                    f"{ours:9.2f} {baseline:9.2f} {ratio:6.2f} {goal_text:>6}{met:>5}  "
+                    f"{strided:9.2f} {stride2_method:>16} "
+                    f"{stride_ratio:6.2f} {stride_met:>5} {subsampled:9.2f} "
+                    f"{versus_text:>6}",
+                    flush=True,
+                )
     print(f"\n{len(misses)} goal(s) missed" + (":" if misses else "."))
     for miss in misses:
         print(f"  {miss}")

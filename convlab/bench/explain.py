@@ -92,15 +92,25 @@ def run(args: list[str]) -> int:
         ("parameter counts + chart", why.update_counts),
         ("arithmetic step (9x9, k=5, p=3)", arithmetic_step),
     ]
-    results = [(name, _median_ms(action, app.processEvents, options.repeat))
-               for name, action in measurements]
+    results = [
+        (name, _median_ms(action, app.processEvents, options.repeat))
+        for name, action in measurements
+    ]
     state.set_kernel(presets.get("sobel_x"))
     results_ab[:] = [state.pipeline.run(frame), state.pipeline.run(frame[::-1].copy())]
-    results.append(("inspector, 3x3 kernel, R+G+B, new frame",
-                    _median_ms(inspect_new_frame, app.processEvents, options.repeat)))
+    results.append(
+        (
+            "inspector, 3x3 kernel, R+G+B, new frame",
+            _median_ms(inspect_new_frame, app.processEvents, options.repeat),
+        )
+    )
     state.set_kernel(gaussian_kernel(15, 5.0))
-    results.append(("border comparison, 31x31 kernel, 96 px",
-                    _median_ms(wide_borders, app.processEvents, options.repeat)))
+    results.append(
+        (
+            "border comparison, 31x31 kernel, 96 px",
+            _median_ms(wide_borders, app.processEvents, options.repeat),
+        )
+    )
     lab.tabs.setCurrentIndex(1)
     inspector.hide()  # measured above; here only the lab answers the kernel change
     kernels = [gaussian_kernel(15, 5.0), gaussian_kernel(15, 4.0)]
@@ -109,8 +119,12 @@ def run(args: list[str]) -> int:
         kernels.reverse()
         state.set_kernel(kernels[0])  # the lab refreshes from kernelChanged
 
-    results.append(("kernel lab analysis, 31x31, new kernel",
-                    _median_ms(analyse_new_kernel, app.processEvents, options.repeat)))
+    results.append(
+        (
+            "kernel lab analysis, 31x31, new kernel",
+            _median_ms(analyse_new_kernel, app.processEvents, options.repeat),
+        )
+    )
 
     worst = max(ms for _, ms in results)
     for name, ms in results:

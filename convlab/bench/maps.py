@@ -49,8 +49,7 @@ def _worker_rows(frames: int) -> list[tuple[str, float, float]]:
         "main 3x3 only": base,
         "main 3x3 + 4-map bank (edges)": base.evolve(bank=tuple(edge_bank()[:4])),
         "main 3x3 + 16-map bank": base.evolve(bank=sixteen),
-        "  + ReLU + pool + combine": base.evolve(bank=sixteen, relu=True, pool=True,
-                                                 combine=True),
+        "  + ReLU + pool + combine": base.evolve(bank=sixteen, relu=True, pool=True, combine=True),
         "  + map 1 selected (full res)": base.evolve(bank=sixteen, selected_map=0),
         "  + combined selected (full res)": base.evolve(
             bank=sixteen, combine=True, selected_map=COMBINED_MAP
@@ -72,8 +71,10 @@ def _gui_rows(frames: int) -> list[tuple[str, float, float]]:
     panel.resize(1500, 420)
     panel.show()
     rows = []
-    for label, bank in (("4 tiles", edge_bank()[:4]),
-                        ("16 tiles", gabor_bank() + edge_bank()[:4] + blur_ladder())):
+    for label, bank in (
+        ("4 tiles", edge_bank()[:4]),
+        ("16 tiles", gabor_bank() + edge_bank()[:4] + blur_ladder()),
+    ):
         state.set_bank(bank)
         results = [state.pipeline.run(_frame(seed)) for seed in range(2)]
         app.processEvents()

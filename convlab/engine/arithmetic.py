@@ -107,7 +107,11 @@ def transposed_output_size(n: int, k: int, *, padding: int, stride: int, dilatio
 
 
 def convolution_steps(
-    image: np.ndarray, weights: np.ndarray, *, padding: int = 0, stride: int = 1,
+    image: np.ndarray,
+    weights: np.ndarray,
+    *,
+    padding: int = 0,
+    stride: int = 1,
     dilation: int = 1,
 ) -> list[WindowStep]:
     """Every window position of a zero-padded correlation (what CNNs call convolution), row-major.
@@ -121,13 +125,19 @@ def convolution_steps(
         raise ConvlabError(f"the kernel must be a non-empty 2-D array, got shape {kernel.shape}")
     return [
         WindowStep(i, j, rows, cols, patch, inside, float((patch * kernel).sum()))
-        for i, j, rows, cols, patch, inside in _windows(grid, kernel.shape, padding, stride,
-                                                         dilation)
+        for i, j, rows, cols, patch, inside in _windows(
+            grid, kernel.shape, padding, stride, dilation
+        )
     ]
 
 
 def pooling_steps(
-    image: np.ndarray, size: int, *, kind: str = "max", padding: int = 0, stride: int | None = None,
+    image: np.ndarray,
+    size: int,
+    *,
+    kind: str = "max",
+    padding: int = 0,
+    stride: int | None = None,
     dilation: int = 1,
 ) -> list[WindowStep]:
     """Every window of a max or average pooling, row-major (stride defaults to the window size).
@@ -147,15 +157,20 @@ def pooling_steps(
         )
     stride = size if stride is None else stride
     steps = []
-    for i, j, rows, cols, patch, inside in _windows(_grid(image), (size, size), padding, stride,
-                                                     dilation):
+    for i, j, rows, cols, patch, inside in _windows(
+        _grid(image), (size, size), padding, stride, dilation
+    ):
         value = float(patch[inside].max() if kind == "max" else patch.sum() / patch.size)
         steps.append(WindowStep(i, j, rows, cols, patch, inside, value))
     return steps
 
 
 def transposed_steps(
-    image: np.ndarray, weights: np.ndarray, *, padding: int = 0, stride: int = 1,
+    image: np.ndarray,
+    weights: np.ndarray,
+    *,
+    padding: int = 0,
+    stride: int = 1,
     dilation: int = 1,
 ) -> list[ScatterStep]:
     """Every input cell of a transposed convolution, row-major: it adds value x kernel to a block.
@@ -168,10 +183,12 @@ def transposed_steps(
     if kernel.ndim != 2 or kernel.size == 0:
         raise ConvlabError(f"the kernel must be a non-empty 2-D array, got shape {kernel.shape}")
     kh, kw = kernel.shape
-    out_h = transposed_output_size(grid.shape[0], kh, padding=padding, stride=stride,
-                                   dilation=dilation)
-    out_w = transposed_output_size(grid.shape[1], kw, padding=padding, stride=stride,
-                                   dilation=dilation)
+    out_h = transposed_output_size(
+        grid.shape[0], kh, padding=padding, stride=stride, dilation=dilation
+    )
+    out_w = transposed_output_size(
+        grid.shape[1], kw, padding=padding, stride=stride, dilation=dilation
+    )
     steps = []
     for i in range(grid.shape[0]):
         rows = tuple(i * stride + u * dilation - padding for u in range(kh))
@@ -198,14 +215,13 @@ def assemble(steps: list[WindowStep] | list[ScatterStep], shape: tuple[int, int]
     return output
 
 
-def _windows(grid: np.ndarray, kernel_shape: tuple[int, int], padding: int, stride: int,
-             dilation: int):
+def _windows(
+    grid: np.ndarray, kernel_shape: tuple[int, int], padding: int, stride: int, dilation: int
+):
     """Yield (i, j, rows, cols, patch, in_bounds) for every window of a zero-padded grid."""
     kh, kw = kernel_shape
-    out_h = gather_output_size(grid.shape[0], kh, padding=padding, stride=stride,
-                               dilation=dilation)
-    out_w = gather_output_size(grid.shape[1], kw, padding=padding, stride=stride,
-                               dilation=dilation)
+    out_h = gather_output_size(grid.shape[0], kh, padding=padding, stride=stride, dilation=dilation)
+    out_w = gather_output_size(grid.shape[1], kw, padding=padding, stride=stride, dilation=dilation)
     height, width = grid.shape
     for i in range(out_h):
         rows = tuple(i * stride + u * dilation - padding for u in range(kh))
@@ -222,6 +238,7 @@ def _windows(grid: np.ndarray, kernel_shape: tuple[int, int], padding: int, stri
 
 
 # -- the spatial-orientation demo ---------------------------------------------------------------
+
 
 def pixel_permutation(count: int, seed: int = 0) -> np.ndarray:
     """A fixed shuffle of ``count`` pixel positions (the same ``seed`` gives the same order)."""

@@ -106,8 +106,9 @@ def as_kernel(kernel: Kernel | Any) -> Kernel:
     return kernel if isinstance(kernel, Kernel) else Kernel(kernel)
 
 
-def padding_amounts(kernel_shape: tuple[int, int], padding: str | int, dilation: int = 1
-                    ) -> tuple[tuple[int, int], tuple[int, int]]:
+def padding_amounts(
+    kernel_shape: tuple[int, int], padding: str | int, dilation: int = 1
+) -> tuple[tuple[int, int], tuple[int, int]]:
     """((top, bottom), (left, right)) rows/columns the border rule adds, per DESIGN.md."""
     dilation = _positive_int(dilation, "dilation")
     if isinstance(padding, str):
@@ -126,13 +127,20 @@ def padding_amounts(kernel_shape: tuple[int, int], padding: str | int, dilation:
     return (int(padding), int(padding)), (int(padding), int(padding))
 
 
-def output_shape(image_shape: Sequence[int], kernel_shape: Sequence[int], *,
-                 padding: str | int = "same", stride: int = 1, dilation: int = 1,
-                 channels: str = "per_channel") -> tuple[int, ...]:
+def output_shape(
+    image_shape: Sequence[int],
+    kernel_shape: Sequence[int],
+    *,
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+    channels: str = "per_channel",
+) -> tuple[int, ...]:
     """The shape ``convolve`` will return, without computing anything (for the UI)."""
     if len(image_shape) not in (2, 3) or min(image_shape) < 1:
-        raise ConvlabError(f"image must be HxW or HxWxC with no empty side, got shape "
-                           f"{tuple(image_shape)}")
+        raise ConvlabError(
+            f"image must be HxW or HxWxC with no empty side, got shape {tuple(image_shape)}"
+        )
     if len(kernel_shape) != 2 or min(kernel_shape) < 1:
         raise KernelError(f"kernel shape must be (rows, columns), got {tuple(kernel_shape)}")
     stride = _positive_int(stride, "stride")
@@ -192,11 +200,14 @@ as rank 1 and gets the separable method."""
 
 def _separable_terms(weights: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """SVD terms, cached: the worker calls convolve with the same kernel on every frame."""
-    return _terms_cached(np.ascontiguousarray(weights, dtype=np.float64).tobytes(),
-                         (int(weights.shape[0]), int(weights.shape[1])))
+    return _terms_cached(
+        np.ascontiguousarray(weights, dtype=np.float64).tobytes(),
+        (int(weights.shape[0]), int(weights.shape[1])),
+    )
 
 
 # -- cost model -----------------------------------------------------------------------------
+
 
 def _filter2d_cost(rows: int, cols: int) -> float:
     """One cv2.filter2D pass over the frame: direct below 50 taps, its DFT from there on."""
@@ -206,8 +217,9 @@ def _filter2d_cost(rows: int, cols: int) -> float:
     return _FILTER2D_DFT_COST + _FILTER2D_DFT_PER_SIDE * (rows + cols)
 
 
-def _costs(geometry: Geometry, weights: np.ndarray, rank: int, anchor_fits: bool
-           ) -> dict[str, float]:
+def _costs(
+    geometry: Geometry, weights: np.ndarray, rank: int, anchor_fits: bool
+) -> dict[str, float]:
     """Estimated cost of every applicable method (see the unit above)."""
     kh, kw = weights.shape
     khe, kwe = geometry.kernel_size
@@ -228,7 +240,9 @@ def _costs(geometry: Geometry, weights: np.ndarray, rank: int, anchor_fits: bool
     chunks = _row_chunks(_dilate(weights, geometry.dilation), s)
     costs["strided"] = (
         sum(_filter2d_cost(block.shape[0], kwe) for _, block in chunks) / s
-        + max(len(chunks) - 1, 0) * _ACCUMULATE / s + _PAD_COPY + _SUBSAMPLE
+        + max(len(chunks) - 1, 0) * _ACCUMULATE / s
+        + _PAD_COPY
+        + _SUBSAMPLE
     )
     return costs
 
@@ -268,8 +282,7 @@ def _prepare_image(image: Any, channels: str) -> tuple[np.ndarray, bool]:
             image = image[:, :, 0]
         else:
             raise ConvlabError(
-                f"channels='gray' needs 1 to 4 channels (gray, gray+alpha, RGB, RGBA), "
-                f"got {count}"
+                f"channels='gray' needs 1 to 4 channels (gray, gray+alpha, RGB, RGBA), got {count}"
             )
         keep_channel_axis = False
     elif image.ndim == 3 and image.shape[2] == 1:
@@ -297,8 +310,9 @@ def _band_pool() -> ThreadPoolExecutor:
     global _band_executor
     with _band_executor_lock:
         if _band_executor is None:
-            _band_executor = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
-                                                thread_name_prefix="convolve-band")
+            _band_executor = ThreadPoolExecutor(
+                max_workers=min(os.cpu_count() or 1, 8), thread_name_prefix="convolve-band"
+            )
         return _band_executor
 
 
@@ -311,6 +325,7 @@ def _band_limits(rows: int, input_elements: int) -> list[tuple[int, int]]:
 
 
 # -- the methods ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Job:
@@ -340,12 +355,12 @@ def _padded(job: _Job) -> np.ndarray:
     (top, bottom), (left, right) = job.geometry.pads
     if top == bottom == left == right == 0:
         return job.image
-    return cv2.copyMakeBorder(job.image, top, bottom, left, right, _CV_BORDER[job.border],
-                              value=0)
+    return cv2.copyMakeBorder(job.image, top, bottom, left, right, _CV_BORDER[job.border], value=0)
 
 
-def _subsample(result: np.ndarray, rows: int, cols: int, row_step: int, col_step: int
-               ) -> np.ndarray:
+def _subsample(
+    result: np.ndarray, rows: int, cols: int, row_step: int, col_step: int
+) -> np.ndarray:
     """``result[0::row_step, 0::col_step]`` cropped to rows x cols, as a new C-contiguous array.
 
     cv2.resize with INTER_NEAREST picks source pixel floor(x * scale), which is exactly
@@ -355,10 +370,14 @@ def _subsample(result: np.ndarray, rows: int, cols: int, row_step: int, col_step
     if row_step == col_step == 1:
         return result[:rows, :cols]
     need_rows, need_cols = rows * row_step, cols * col_step
-    if (result.shape[0] >= need_rows and result.shape[1] >= need_cols
-            and (result.ndim == 2 or result.shape[2] <= 4)):
-        return cv2.resize(result[:need_rows, :need_cols], (cols, rows),
-                          interpolation=cv2.INTER_NEAREST)
+    if (
+        result.shape[0] >= need_rows
+        and result.shape[1] >= need_cols
+        and (result.ndim == 2 or result.shape[2] <= 4)
+    ):
+        return cv2.resize(
+            result[:need_rows, :need_cols], (cols, rows), interpolation=cv2.INTER_NEAREST
+        )
     return np.ascontiguousarray(
         result[: (rows - 1) * row_step + 1 : row_step, : (cols - 1) * col_step + 1 : col_step]
     )
@@ -385,8 +404,14 @@ def _accumulate(total: np.ndarray | None, part: np.ndarray) -> np.ndarray:
     return total
 
 
-def _filter_full(source: np.ndarray, kernel: np.ndarray, job: _Job, delta: float,
-                 use_anchor: bool, column_kernel: np.ndarray | None = None) -> np.ndarray:
+def _filter_full(
+    source: np.ndarray,
+    kernel: np.ndarray,
+    job: _Job,
+    delta: float,
+    use_anchor: bool,
+    column_kernel: np.ndarray | None = None,
+) -> np.ndarray:
     """Stride-1 correlation over the padded image, from padded row/column 0 onwards.
 
     With ``use_anchor`` the source is the image itself and OpenCV's border handling supplies the
@@ -399,22 +424,24 @@ def _filter_full(source: np.ndarray, kernel: np.ndarray, job: _Job, delta: float
     else:
         anchor, border = (0, 0), cv2.BORDER_CONSTANT
     if column_kernel is None:
-        return cv2.filter2D(source, cv2.CV_32F, kernel, anchor=anchor, delta=delta,
-                            borderType=border)
-    return cv2.sepFilter2D(source, cv2.CV_32F, kernel, column_kernel, anchor=anchor,
-                           delta=delta, borderType=border)
+        return cv2.filter2D(
+            source, cv2.CV_32F, kernel, anchor=anchor, delta=delta, borderType=border
+        )
+    return cv2.sepFilter2D(
+        source, cv2.CV_32F, kernel, column_kernel, anchor=anchor, delta=delta, borderType=border
+    )
 
 
 def _method_filter2d(job: _Job) -> np.ndarray:
     use_anchor = _anchor_fits(job)
     source = job.image if use_anchor else _padded(job)
     kernel = _cv_kernel(_dilate(job.weights, job.geometry.dilation))
-    return _finish(_filter_full(source, kernel, job, job.offset, use_anchor), job,
-                   job.geometry.stride)
+    return _finish(
+        _filter_full(source, kernel, job, job.offset, use_anchor), job, job.geometry.stride
+    )
 
 
-def _sum_of_separable(job: _Job, terms: Sequence[tuple[np.ndarray, np.ndarray]]
-                      ) -> np.ndarray:
+def _sum_of_separable(job: _Job, terms: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """One fused sepFilter2D per rank-1 term, summed; strided output is taken afterwards,
     because OpenCV's fused separable filter beats any phase-split version of it."""
     use_anchor = _anchor_fits(job)
@@ -422,9 +449,14 @@ def _sum_of_separable(job: _Job, terms: Sequence[tuple[np.ndarray, np.ndarray]]
     d = job.geometry.dilation
     total: np.ndarray | None = None
     for column, row in terms:
-        part = _filter_full(source, _cv_kernel(_dilate(row, d)), job,
-                            job.offset if total is None else 0.0, use_anchor,
-                            column_kernel=_cv_kernel(_dilate(column, d)))
+        part = _filter_full(
+            source,
+            _cv_kernel(_dilate(row, d)),
+            job,
+            job.offset if total is None else 0.0,
+            use_anchor,
+            column_kernel=_cv_kernel(_dilate(column, d)),
+        )
         total = _accumulate(total, part)
     if total is None:
         return _constant_output(job)
@@ -461,8 +493,7 @@ def _method_dft(job: _Job) -> np.ndarray:
         buffer[:height, :width] = planes[:, :, channel]
         spectrum = cv2.dft(buffer, nonzeroRows=height)
         product = cv2.mulSpectrums(spectrum, kernel_spectrum, 0, conjB=True)
-        plane = cv2.idft(product, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE,
-                         nonzeroRows=full_rows)
+        plane = cv2.idft(product, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE, nonzeroRows=full_rows)
         result[:, :, channel] = plane[:full_rows, :full_cols]
     if job.offset:
         result += np.float32(job.offset)
@@ -494,8 +525,9 @@ def _row_chunks(kernel: np.ndarray, stride: int) -> list[tuple[int, np.ndarray]]
     return chunks
 
 
-def _strided_band(padded: np.ndarray, chunks: Sequence[tuple[int, np.ndarray]], job: _Job,
-                  first: int, stop: int) -> np.ndarray:
+def _strided_band(
+    padded: np.ndarray, chunks: Sequence[tuple[int, np.ndarray]], job: _Job, first: int, stop: int
+) -> np.ndarray:
     """Output rows ``first:stop`` of the strided method, every column still unstrided."""
     s = job.geometry.stride
     count = stop - first
@@ -504,9 +536,14 @@ def _strided_band(padded: np.ndarray, chunks: Sequence[tuple[int, np.ndarray]], 
         # Rows i*s + first_row + t*s for the band's i: a row-strided view (no copy). Its last
         # block rows - 1 output rows read past the view, into OpenCV's zeros, and are cut off.
         view = padded[first_row + first * s :: s][: count + block.shape[0] - 1]
-        part = cv2.filter2D(view, cv2.CV_32F, _cv_kernel(block), anchor=(0, 0),
-                            delta=job.offset if total is None else 0.0,
-                            borderType=cv2.BORDER_CONSTANT)[:count]
+        part = cv2.filter2D(
+            view,
+            cv2.CV_32F,
+            _cv_kernel(block),
+            anchor=(0, 0),
+            delta=job.offset if total is None else 0.0,
+            borderType=cv2.BORDER_CONSTANT,
+        )[:count]
         total = _accumulate(total, part)
     assert total is not None  # callers pass at least one chunk
     return total
@@ -532,8 +569,7 @@ def _method_strided(job: _Job) -> np.ndarray:
     def fill(band: tuple[int, int]) -> None:
         first, stop = band
         strided_rows = _strided_band(padded, chunks, job, first, stop)
-        result[first:stop] = _subsample(strided_rows, stop - first, cols, 1,
-                                        job.geometry.stride)
+        result[first:stop] = _subsample(strided_rows, stop - first, cols, 1, job.geometry.stride)
 
     # The calling thread does the first band itself: it starts at once, while the pool's
     # (possibly sleeping) threads wake up for the others. A band no pool thread has started by
@@ -563,8 +599,14 @@ def _method_dilated(job: _Job) -> np.ndarray:
     for r in range(min(d, full_rows)):
         for c in range(min(d, full_cols)):
             phase = np.ascontiguousarray(padded[r::d, c::d])
-            part = cv2.filter2D(phase, cv2.CV_32F, kernel, anchor=(0, 0), delta=job.offset,
-                                borderType=cv2.BORDER_CONSTANT)
+            part = cv2.filter2D(
+                phase,
+                cv2.CV_32F,
+                kernel,
+                anchor=(0, 0),
+                delta=job.offset,
+                borderType=cv2.BORDER_CONSTANT,
+            )
             target = result[r::d, c::d]
             target[...] = part[: target.shape[0], : target.shape[1]].reshape(target.shape)
     return _finish(result, job, s)
@@ -587,8 +629,17 @@ _METHODS: dict[str, Callable[[_Job], np.ndarray]] = {
 
 # -- public entry points --------------------------------------------------------------------
 
-def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int, stride: int,
-              dilation: int, mode: str, channels: str) -> tuple[_Job, bool]:
+
+def _make_job(
+    image: Any,
+    kernel: Kernel | Any,
+    border: str,
+    padding: str | int,
+    stride: int,
+    dilation: int,
+    mode: str,
+    channels: str,
+) -> tuple[_Job, bool]:
     """Validate every argument (naming the bad one) and gather what the methods need."""
     kernel = as_kernel(kernel)
     _choice(border, BORDERS, "border")
@@ -597,8 +648,9 @@ def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int,
     stride = _positive_int(stride, "stride")
     dilation = _positive_int(dilation, "dilation")
     prepared, keep_axis = _prepare_image(image, channels)
-    out = output_shape(prepared.shape[:2], kernel.shape, padding=padding, stride=stride,
-                       dilation=dilation)
+    out = output_shape(
+        prepared.shape[:2], kernel.shape, padding=padding, stride=stride, dilation=dilation
+    )
     weights = kernel.effective
     if mode == "convolve":
         weights = weights[::-1, ::-1]
@@ -615,8 +667,9 @@ def _make_job(image: Any, kernel: Kernel | Any, border: str, padding: str | int,
 
 
 @functools.lru_cache(maxsize=256)
-def _choose_cached(key: bytes, shape: tuple[int, int], geometry: Geometry, anchor_fits: bool
-                   ) -> str:
+def _choose_cached(
+    key: bytes, shape: tuple[int, int], geometry: Geometry, anchor_fits: bool
+) -> str:
     weights = np.frombuffer(key, dtype=np.float64).reshape(shape)
     rank = len(_separable_terms(weights))
     costs = _costs(geometry, weights, rank, anchor_fits)
@@ -629,19 +682,34 @@ def _choose(job: _Job) -> str:
     return _choose_cached(job.weights.tobytes(), shape, job.geometry, _anchor_fits(job))
 
 
-def plan(image_shape: Sequence[int], kernel: Kernel | Any, *, border: str = "reflect101",
-         padding: str | int = "same", stride: int = 1, dilation: int = 1,
-         mode: str = "correlate") -> str:
+def plan(
+    image_shape: Sequence[int],
+    kernel: Kernel | Any,
+    *,
+    border: str = "reflect101",
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+    mode: str = "correlate",
+) -> str:
     """The method ``convolve`` would pick (for the status bar and the benchmark)."""
     probe = np.zeros(tuple(int(n) for n in image_shape[:2]), dtype=np.uint8)
     job, _ = _make_job(probe, kernel, border, padding, stride, dilation, mode, "per_channel")
     return _choose(job)
 
 
-def convolve(image: Any, kernel: Kernel | Any, *, border: str = "reflect101",
-             padding: str | int = "same", stride: int = 1, dilation: int = 1,
-             mode: str = "correlate", channels: str = "per_channel",
-             method: str = "auto") -> np.ndarray:
+def convolve(
+    image: Any,
+    kernel: Kernel | Any,
+    *,
+    border: str = "reflect101",
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+    mode: str = "correlate",
+    channels: str = "per_channel",
+    method: str = "auto",
+) -> np.ndarray:
     """Apply ``kernel`` to ``image`` exactly as the module docstring defines; float32, unclipped.
 
     ``image`` is HxW or HxWxC (uint8, uint16 or float); ``kernel`` a Kernel or a 2-D array.

@@ -50,8 +50,15 @@ def _whole(value: Any, what: str) -> int:
     return int(value)
 
 
-def pixel_breakdown(image: Any, kernel: Kernel | Any, row: int, col: int, *,
-                    border: str = "reflect101", channel: int = 0) -> dict[str, Any]:
+def pixel_breakdown(
+    image: Any,
+    kernel: Kernel | Any,
+    row: int,
+    col: int,
+    *,
+    border: str = "reflect101",
+    channel: int = 0,
+) -> dict[str, Any]:
     """The multiply-accumulate behind ``convolve(image, kernel, border=border)[row, col, channel]``.
 
     The default settings ("same" padding, stride 1, no dilation), where output pixel (row, col)
@@ -62,8 +69,7 @@ def pixel_breakdown(image: Any, kernel: Kernel | Any, row: int, col: int, *,
         raise ConvlabError(f"border must be one of {', '.join(BORDERS)}; got {border!r}")
     array = np.asarray(image)
     if array.ndim not in (2, 3) or array.size == 0:
-        raise ConvlabError(f"image must be a non-empty HxW or HxWxC array, got shape "
-                           f"{array.shape}")
+        raise ConvlabError(f"image must be a non-empty HxW or HxWxC array, got shape {array.shape}")
     height, width = array.shape[:2]
     channels = 1 if array.ndim == 2 else array.shape[2]
     row, col = _whole(row, "row"), _whole(col, "col")
@@ -76,9 +82,15 @@ def pixel_breakdown(image: Any, kernel: Kernel | Any, row: int, col: int, *,
     return window_breakdown(plane, kernel, row, col, border=border)
 
 
-def window_taps(out_row: int, out_col: int, kernel_shape: tuple[int, int], *,
-                padding: str | int = "same", stride: int = 1, dilation: int = 1
-                ) -> tuple[np.ndarray, np.ndarray]:
+def window_taps(
+    out_row: int,
+    out_col: int,
+    kernel_shape: tuple[int, int],
+    *,
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols): the input coordinates output pixel (out_row, out_col) reads, tap by tap.
 
     ``convolve``'s rule: row ``out_row * stride + u * dilation - top`` for kernel row u, ``top``
@@ -91,9 +103,15 @@ def window_taps(out_row: int, out_col: int, kernel_shape: tuple[int, int], *,
     return rows, cols
 
 
-def nearest_output_pixel(pixel: tuple[int, int], image_shape: tuple[int, ...],
-                         kernel_shape: tuple[int, int], *, padding: str | int = "same",
-                         stride: int = 1, dilation: int = 1) -> tuple[int, int] | None:
+def nearest_output_pixel(
+    pixel: tuple[int, int],
+    image_shape: tuple[int, ...],
+    kernel_shape: tuple[int, int],
+    *,
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+) -> tuple[int, int] | None:
     """The output pixel drawn on top of input ``pixel`` (None when no output pixel fits).
 
     The output view draws output pixel i ``stride`` input pixels wide, centred on its window's
@@ -102,8 +120,9 @@ def nearest_output_pixel(pixel: tuple[int, int], image_shape: tuple[int, ...],
     "same" padding and stride 1 that is ``pixel`` itself.
     """
     try:
-        extent = output_shape(image_shape[:2], kernel_shape, padding=padding, stride=stride,
-                              dilation=dilation)
+        extent = output_shape(
+            image_shape[:2], kernel_shape, padding=padding, stride=stride, dilation=dilation
+        )
     except ConvlabError:
         return None
     pads = padding_amounts(kernel_shape, padding, dilation)
@@ -115,9 +134,17 @@ def nearest_output_pixel(pixel: tuple[int, int], image_shape: tuple[int, ...],
     return nearest[0], nearest[1]
 
 
-def window_breakdown(plane: Any, kernel: Kernel, out_row: int, out_col: int, *,
-                     border: str = "reflect101", padding: str | int = "same", stride: int = 1,
-                     dilation: int = 1) -> dict[str, Any]:
+def window_breakdown(
+    plane: Any,
+    kernel: Kernel,
+    out_row: int,
+    out_col: int,
+    *,
+    border: str = "reflect101",
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+) -> dict[str, Any]:
     """The multiply-accumulate behind one output pixel of ``convolve`` on one 2-D channel.
 
     Worked out by hand, with its own border rule (``source_index``), so that the inspector
@@ -134,13 +161,15 @@ def window_breakdown(plane: Any, kernel: Kernel, out_row: int, out_col: int, *,
     if grid.ndim != 2:
         raise ConvlabError(f"window_breakdown needs one 2-D channel, got shape {grid.shape}")
     height, width = grid.shape
-    rows, cols = window_taps(out_row, out_col, kernel.shape, padding=padding, stride=stride,
-                             dilation=dilation)
+    rows, cols = window_taps(
+        out_row, out_col, kernel.shape, padding=padding, stride=stride, dilation=dilation
+    )
     source_rows = source_index(rows, height, border)
     source_cols = source_index(cols, width, border)
     readable = np.outer(source_rows >= 0, source_cols >= 0)
-    patch = np.where(readable, grid[np.ix_(np.maximum(source_rows, 0),
-                                           np.maximum(source_cols, 0))], 0.0)
+    patch = np.where(
+        readable, grid[np.ix_(np.maximum(source_rows, 0), np.maximum(source_cols, 0))], 0.0
+    )
     weights = np.array(kernel.weights, dtype=np.float64)
     products = patch * weights
     total = float(products.sum())
@@ -168,8 +197,12 @@ def output_size(n: int, k: int, *, padding: int = 0, stride: int = 1, dilation: 
     n, k = _whole(n, "input size"), _whole(k, "kernel size")
     padding, stride = _whole(padding, "padding"), _whole(stride, "stride")
     dilation = _whole(dilation, "dilation")
-    for value, what in ((n, "input size"), (k, "kernel size"), (stride, "stride"),
-                        (dilation, "dilation")):
+    for value, what in (
+        (n, "input size"),
+        (k, "kernel size"),
+        (stride, "stride"),
+        (dilation, "dilation"),
+    ):
         if value < 1:
             raise ConvlabError(f"{what} must be at least 1, got {value}")
     if padding < 0:
@@ -185,8 +218,15 @@ def output_size(n: int, k: int, *, padding: int = 0, stride: int = 1, dilation: 
     return (padded - span) // stride + 1
 
 
-def parameter_counts(height: int, width: int, *, hidden: int = 1000, channels: int = 1,
-                     filters: int = 100, kernel: int = 10) -> dict[str, int]:
+def parameter_counts(
+    height: int,
+    width: int,
+    *,
+    hidden: int = 1000,
+    channels: int = 1,
+    filters: int = 100,
+    kernel: int = 10,
+) -> dict[str, int]:
     """Weights (no biases) a first layer needs on an ``height`` x ``width`` x ``channels`` image.
 
     ``fully_connected``: every hidden unit sees every input (hidden x H x W x C).
@@ -194,8 +234,14 @@ def parameter_counts(height: int, width: int, *, hidden: int = 1000, channels: i
     (hidden x k x k, as in the slides: 1M units x 10x10 = 10^8).
     ``convolutional``: ``filters`` k x k x C kernels shared across the image (filters x k x k x C).
     """
-    values = {"height": height, "width": width, "hidden": hidden, "channels": channels,
-              "filters": filters, "kernel": kernel}
+    values = {
+        "height": height,
+        "width": width,
+        "hidden": hidden,
+        "channels": channels,
+        "filters": filters,
+        "kernel": kernel,
+    }
     for what, value in values.items():
         if _whole(value, what) < 1:
             raise ConvlabError(f"{what} must be at least 1, got {value}")

@@ -113,13 +113,16 @@ class Kernel:
         )
 
     def __hash__(self) -> int:
-        return hash((self.weights.shape, self.weights.tobytes(), self.divisor, self.offset,
-                     self.name))
+        return hash(
+            (self.weights.shape, self.weights.tobytes(), self.divisor, self.offset, self.name)
+        )
 
     def __repr__(self) -> str:
         rows, cols = self.shape
-        return (f"Kernel(name={self.name!r}, shape={rows}x{cols}, divisor={self.divisor:g}, "
-                f"offset={self.offset:g})")
+        return (
+            f"Kernel(name={self.name!r}, shape={rows}x{cols}, divisor={self.divisor:g}, "
+            f"offset={self.offset:g})"
+        )
 
     # -- derived values --------------------------------------------------------------------
     @property
@@ -142,8 +145,13 @@ class Kernel:
         unknown = set(changes) - {"weights", "divisor", "offset", "name"}
         if unknown:
             raise KernelError(f"unknown kernel field(s): {', '.join(sorted(unknown))}")
-        values = {"weights": self.weights, "divisor": self.divisor, "offset": self.offset,
-                  "name": self.name, **changes}
+        values = {
+            "weights": self.weights,
+            "divisor": self.divisor,
+            "offset": self.offset,
+            "name": self.name,
+            **changes,
+        }
         return Kernel(**values)
 
     def flipped(self) -> Kernel:
@@ -304,6 +312,7 @@ def parse_weights(text: str) -> list[list[float]]:
 
 # -- generators -----------------------------------------------------------------------------
 
+
 def _check_radius(radius: Any) -> int:
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)):
         raise KernelError(f"radius must be a whole number, got {radius!r}")
@@ -348,8 +357,14 @@ def log_kernel(radius: int, sigma: float) -> Kernel:
     return Kernel(weights, name=f"LoG r={radius} σ={sigma:g}")
 
 
-def gabor_kernel(size: int, sigma: float, theta: float, wavelength: float, phase: float = 0.0,
-                 aspect: float = 0.5) -> Kernel:
+def gabor_kernel(
+    size: int,
+    sigma: float,
+    theta: float,
+    wavelength: float,
+    phase: float = 0.0,
+    aspect: float = 0.5,
+) -> Kernel:
     """A Gabor filter: a Gaussian-windowed cosine, the edge/stripe detectors CNNs learn first.
 
     ``theta`` (radians) is the orientation of the stripes' normal, ``wavelength`` their period in
@@ -383,6 +398,7 @@ def gabor_kernel(size: int, sigma: float, theta: float, wavelength: float, phase
 
 # -- presets --------------------------------------------------------------------------------
 
+
 def _grid(rows: Iterable[Iterable[float]]) -> np.ndarray:
     return np.array(list(rows), dtype=np.float64)
 
@@ -400,46 +416,79 @@ def _unsharp_mask() -> Kernel:
 
 
 _PRESETS: dict[str, tuple[Callable[[], Kernel], str]] = {
-    "identity": (lambda: Kernel(_grid([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), name="identity"),
-                 "Copies the image unchanged: only the centre weight is 1."),
-    "box": (lambda: Kernel(np.ones((3, 3)), divisor=9.0, name="box"),
-            "Box blur: the plain average of the 3x3 neighbourhood."),
-    "gaussian": (lambda: Kernel(_grid([[0.0625, 0.125, 0.0625], [0.125, 0.25, 0.125],
-                                       [0.0625, 0.125, 0.0625]]), name="gaussian"),
-                 "Gaussian blur (3x3): neighbours weigh less the farther they are."),
-    "sharpen": (lambda: Kernel(_grid([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), name="sharpen"),
-                "Sharpen: the pixel plus how much it differs from its four neighbours."),
-    "unsharp_mask": (_unsharp_mask,
-                     "Unsharp mask (5x5): the image plus (image minus a Gaussian blur of it)."),
-    "laplacian": (lambda: Kernel(_grid([[0, 1, 0], [1, -4, 1], [0, 1, 0]]), name="laplacian"),
-                  "Laplacian (4-neighbour): second derivative; responds to edges in any "
-                  "direction, 0 on flat areas."),
-    "laplacian_8": (lambda: Kernel(_grid([[1, 1, 1], [1, -8, 1], [1, 1, 1]]),
-                                   name="laplacian_8"),
-                    "Laplacian (8-neighbour): like the 4-neighbour one, diagonals included."),
-    "log": (lambda: log_kernel(4, 1.4).replace(name="log"),
-            "Laplacian of Gaussian (9x9, σ 1.4): blur then Laplacian; finds blobs and edges "
-            "with less noise."),
-    "sobel_x": (lambda: Kernel(_SOBEL_X, name="sobel_x"),
-                "Sobel x: horizontal gradient, finds vertical edges (centre row weighted 2)."),
-    "sobel_y": (lambda: Kernel(_SOBEL_X.T, name="sobel_y"),
-                "Sobel y: vertical gradient, finds horizontal edges (centre column weighted 2)."),
-    "prewitt_x": (lambda: Kernel(_PREWITT_X, name="prewitt_x"),
-                  "Prewitt x: rows of [-1 0 1]; horizontal gradient, finds vertical edges."),
-    "prewitt_y": (lambda: Kernel(_PREWITT_X.T, name="prewitt_y"),
-                  "Prewitt y: columns of [-1 0 1]; vertical gradient, finds horizontal edges."),
-    "scharr_x": (lambda: Kernel(_SCHARR_X, name="scharr_x"),
-                 "Scharr x: a horizontal gradient with better rotational accuracy than Sobel."),
-    "scharr_y": (lambda: Kernel(_SCHARR_X.T, name="scharr_y"),
-                 "Scharr y: a vertical gradient with better rotational accuracy than Sobel."),
-    "emboss": (lambda: Kernel(_grid([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]), name="emboss"),
-               "Emboss: light from the top-left; edges look raised or sunken."),
-    "outline": (lambda: Kernel(_grid([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
-                               name="outline"),
-                "Outline: the pixel minus its eight neighbours; bright on edges, black on "
-                "flat areas."),
-    "motion_blur": (lambda: Kernel(np.eye(9), divisor=9.0, name="motion_blur"),
-                    "Motion blur (9x9): the average along a diagonal line, like a moving camera."),
+    "identity": (
+        lambda: Kernel(_grid([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), name="identity"),
+        "Copies the image unchanged: only the centre weight is 1.",
+    ),
+    "box": (
+        lambda: Kernel(np.ones((3, 3)), divisor=9.0, name="box"),
+        "Box blur: the plain average of the 3x3 neighbourhood.",
+    ),
+    "gaussian": (
+        lambda: Kernel(
+            _grid([[0.0625, 0.125, 0.0625], [0.125, 0.25, 0.125], [0.0625, 0.125, 0.0625]]),
+            name="gaussian",
+        ),
+        "Gaussian blur (3x3): neighbours weigh less the farther they are.",
+    ),
+    "sharpen": (
+        lambda: Kernel(_grid([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), name="sharpen"),
+        "Sharpen: the pixel plus how much it differs from its four neighbours.",
+    ),
+    "unsharp_mask": (
+        _unsharp_mask,
+        "Unsharp mask (5x5): the image plus (image minus a Gaussian blur of it).",
+    ),
+    "laplacian": (
+        lambda: Kernel(_grid([[0, 1, 0], [1, -4, 1], [0, 1, 0]]), name="laplacian"),
+        "Laplacian (4-neighbour): second derivative; responds to edges in any "
+        "direction, 0 on flat areas.",
+    ),
+    "laplacian_8": (
+        lambda: Kernel(_grid([[1, 1, 1], [1, -8, 1], [1, 1, 1]]), name="laplacian_8"),
+        "Laplacian (8-neighbour): like the 4-neighbour one, diagonals included.",
+    ),
+    "log": (
+        lambda: log_kernel(4, 1.4).replace(name="log"),
+        "Laplacian of Gaussian (9x9, σ 1.4): blur then Laplacian; finds blobs and edges "
+        "with less noise.",
+    ),
+    "sobel_x": (
+        lambda: Kernel(_SOBEL_X, name="sobel_x"),
+        "Sobel x: horizontal gradient, finds vertical edges (centre row weighted 2).",
+    ),
+    "sobel_y": (
+        lambda: Kernel(_SOBEL_X.T, name="sobel_y"),
+        "Sobel y: vertical gradient, finds horizontal edges (centre column weighted 2).",
+    ),
+    "prewitt_x": (
+        lambda: Kernel(_PREWITT_X, name="prewitt_x"),
+        "Prewitt x: rows of [-1 0 1]; horizontal gradient, finds vertical edges.",
+    ),
+    "prewitt_y": (
+        lambda: Kernel(_PREWITT_X.T, name="prewitt_y"),
+        "Prewitt y: columns of [-1 0 1]; vertical gradient, finds horizontal edges.",
+    ),
+    "scharr_x": (
+        lambda: Kernel(_SCHARR_X, name="scharr_x"),
+        "Scharr x: a horizontal gradient with better rotational accuracy than Sobel.",
+    ),
+    "scharr_y": (
+        lambda: Kernel(_SCHARR_X.T, name="scharr_y"),
+        "Scharr y: a vertical gradient with better rotational accuracy than Sobel.",
+    ),
+    "emboss": (
+        lambda: Kernel(_grid([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]), name="emboss"),
+        "Emboss: light from the top-left; edges look raised or sunken.",
+    ),
+    "outline": (
+        lambda: Kernel(_grid([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]), name="outline"),
+        "Outline: the pixel minus its eight neighbours; bright on edges, black on flat areas.",
+    ),
+    "motion_blur": (
+        lambda: Kernel(np.eye(9), divisor=9.0, name="motion_blur"),
+        "Motion blur (9x9): the average along a diagonal line, like a moving camera.",
+    ),
 }
 
 
@@ -484,6 +533,7 @@ presets = _Presets()
 
 # -- analysis -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class KernelAnalysis:
     """What a kernel does, in numbers the UI can show next to the grid.
@@ -509,8 +559,7 @@ def _symmetries(weights: np.ndarray) -> tuple[str, ...]:
     tol = 1e-12 * scale
 
     def same(other: np.ndarray) -> bool:
-        return other.shape == weights.shape and bool(np.allclose(weights, other, rtol=0,
-                                                                 atol=tol))
+        return other.shape == weights.shape and bool(np.allclose(weights, other, rtol=0, atol=tol))
 
     checks = [
         ("180° rotation", weights[::-1, ::-1]),
@@ -525,8 +574,9 @@ def _symmetries(weights: np.ndarray) -> tuple[str, ...]:
     return tuple(found)
 
 
-def separable_terms(weights: np.ndarray, tolerance: float = RANK_TOLERANCE
-                    ) -> list[tuple[np.ndarray, np.ndarray]]:
+def separable_terms(
+    weights: np.ndarray, tolerance: float = RANK_TOLERANCE
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """The SVD as a sum of rank-1 terms: ``weights == sum(outer(col, row))``.
 
     Terms whose singular value is below ``tolerance`` times the largest are dropped; their

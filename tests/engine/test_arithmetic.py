@@ -86,8 +86,9 @@ def test_convolution_steps_match_loops(n, k, p, s, d):
     steps = convolution_steps(grid, kernel, padding=p, stride=s, dilation=d)
     out_n = gather_output_size(n, k, padding=p, stride=s, dilation=d)
     assert len(steps) == out_n * out_n
-    np.testing.assert_allclose(assemble(steps, (out_n, out_n)), _loop_correlate(grid, kernel, p,
-                                                                                s, d))
+    np.testing.assert_allclose(
+        assemble(steps, (out_n, out_n)), _loop_correlate(grid, kernel, p, s, d)
+    )
 
 
 def test_window_step_marks_padding_cells():
@@ -100,8 +101,9 @@ def test_window_step_marks_padding_cells():
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize(("n", "k", "p", "s", "d"), [(6, 2, 0, 2, 1), (7, 3, 1, 2, 1),
-                                                    (5, 3, 1, 1, 1), (9, 3, 1, 3, 2)])
+@pytest.mark.parametrize(
+    ("n", "k", "p", "s", "d"), [(6, 2, 0, 2, 1), (7, 3, 1, 2, 1), (5, 3, 1, 1, 1), (9, 3, 1, 3, 2)]
+)
 def test_pooling_steps_match_loops(kind, n, k, p, s, d):
     grid = np.random.default_rng(7).integers(-5, 10, (n, n)).astype(float)
     steps = pooling_steps(grid, k, kind=kind, padding=p, stride=s, dilation=d)
@@ -115,9 +117,10 @@ def test_max_pool_ignores_padding_even_when_all_values_are_negative():
     assert steps[0].value == -1.0  # the zero padding would have won otherwise
 
 
-@pytest.mark.parametrize(("n", "k", "p", "s", "d"), [(3, 3, 0, 1, 1), (3, 3, 1, 2, 1),
-                                                    (4, 2, 0, 2, 1), (2, 3, 0, 2, 2),
-                                                    (4, 3, 1, 3, 1)])
+@pytest.mark.parametrize(
+    ("n", "k", "p", "s", "d"),
+    [(3, 3, 0, 1, 1), (3, 3, 1, 2, 1), (4, 2, 0, 2, 1), (2, 3, 0, 2, 2), (4, 3, 1, 3, 1)],
+)
 def test_transposed_steps_match_loops(n, k, p, s, d):
     rng = np.random.default_rng(3)
     grid = rng.integers(0, 5, (n, n)).astype(float)
@@ -125,8 +128,9 @@ def test_transposed_steps_match_loops(n, k, p, s, d):
     size = transposed_output_size(n, k, padding=p, stride=s, dilation=d)
     steps = transposed_steps(grid, kernel, padding=p, stride=s, dilation=d)
     assert len(steps) == n * n
-    np.testing.assert_allclose(assemble(steps, (size, size)), _loop_transposed(grid, kernel, p,
-                                                                               s, d))
+    np.testing.assert_allclose(
+        assemble(steps, (size, size)), _loop_transposed(grid, kernel, p, s, d)
+    )
 
 
 def test_transposed_is_the_adjoint_of_the_correlation():

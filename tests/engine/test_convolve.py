@@ -26,9 +26,17 @@ FORCED_METHODS = tuple(m for m in METHODS if m != "auto")
 convolve_module = importlib.import_module("convlab.engine.convolve")
 
 
-def reference(image: np.ndarray, weights: np.ndarray, *, border: str = "reflect101",
-              padding: str | int = "same", stride: int = 1, dilation: int = 1,
-              divisor: float = 1.0, offset: float = 0.0) -> np.ndarray:
+def reference(
+    image: np.ndarray,
+    weights: np.ndarray,
+    *,
+    border: str = "reflect101",
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+    divisor: float = 1.0,
+    offset: float = 0.0,
+) -> np.ndarray:
     """out[i, j] = sum_uv K[u, v] * Xpad[i*s + u*d, j*s + v*d] / divisor + offset, in float64."""
     x = np.asarray(image, dtype=np.float64)
     squeeze = x.ndim == 2
@@ -37,8 +45,10 @@ def reference(image: np.ndarray, weights: np.ndarray, *, border: str = "reflect1
     kh, kw = weights.shape
     if padding == "same":
         total_rows, total_cols = dilation * (kh - 1), dilation * (kw - 1)
-        pads = ((total_rows // 2, total_rows - total_rows // 2),
-                (total_cols // 2, total_cols - total_cols // 2))
+        pads = (
+            (total_rows // 2, total_rows - total_rows // 2),
+            (total_cols // 2, total_cols - total_cols // 2),
+        )
     elif padding == "valid":
         pads = ((0, 0), (0, 0))
     else:
@@ -62,8 +72,9 @@ def tolerance(image: np.ndarray, weights: np.ndarray) -> float:
     return 2e-5 * float(np.abs(weights).sum()) * max(float(np.abs(image).max()), 1.0) + 1e-5
 
 
-def test_image(shape: tuple[int, ...] = (9, 11, 3), dtype: type = np.uint8,
-               seed: int = 0) -> np.ndarray:
+def test_image(
+    shape: tuple[int, ...] = (9, 11, 3), dtype: type = np.uint8, seed: int = 0
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if np.dtype(dtype).kind == "f":
         return rng.uniform(-2.0, 3.0, shape).astype(dtype)
@@ -98,15 +109,28 @@ KERNEL_SHAPES = [(3, 3), (4, 4), (2, 5), (5, 1), (1, 1)]
 @pytest.mark.parametrize("border", BORDERS)
 @pytest.mark.parametrize("kshape", KERNEL_SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(("padding", "stride", "dilation"), GEOMETRIES)
-def test_every_method_matches_reference(method: str, border: str, kshape: tuple[int, int],
-                                        padding: str | int, stride: int,
-                                        dilation: int) -> None:
+def test_every_method_matches_reference(
+    method: str,
+    border: str,
+    kshape: tuple[int, int],
+    padding: str | int,
+    stride: int,
+    dilation: int,
+) -> None:
     image = test_image()
     weights = kernel_for(method, kshape)
-    expected = reference(image, weights, border=border, padding=padding, stride=stride,
-                         dilation=dilation)
-    result = convolve(image, weights, border=border, padding=padding, stride=stride,
-                      dilation=dilation, method=method)
+    expected = reference(
+        image, weights, border=border, padding=padding, stride=stride, dilation=dilation
+    )
+    result = convolve(
+        image,
+        weights,
+        border=border,
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+        method=method,
+    )
     assert result.dtype == np.float32
     assert result.shape == expected.shape
     np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
@@ -116,14 +140,16 @@ def test_every_method_matches_reference(method: str, border: str, kshape: tuple[
 @pytest.mark.parametrize("border", BORDERS)
 @pytest.mark.parametrize("image_shape", [(1, 1), (2, 3), (3, 2, 3)], ids=str)
 @pytest.mark.parametrize("kshape", [(7, 7), (9, 4)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_kernel_larger_than_image(method: str, border: str, image_shape: tuple[int, ...],
-                                  kshape: tuple[int, int]) -> None:
+def test_kernel_larger_than_image(
+    method: str, border: str, image_shape: tuple[int, ...], kshape: tuple[int, int]
+) -> None:
     image = test_image(image_shape, seed=3)
     weights = kernel_for(method, kshape, seed=3)
     for stride, dilation in ((1, 1), (2, 2)):
         expected = reference(image, weights, border=border, stride=stride, dilation=dilation)
-        result = convolve(image, weights, border=border, stride=stride, dilation=dilation,
-                          method=method)
+        result = convolve(
+            image, weights, border=border, stride=stride, dilation=dilation, method=method
+        )
         assert result.shape == expected.shape
         np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
 
@@ -131,23 +157,26 @@ def test_kernel_larger_than_image(method: str, border: str, image_shape: tuple[i
 @pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
 @pytest.mark.parametrize("border", ["reflect101", "wrap", "constant"])
 @pytest.mark.parametrize(("stride", "dilation"), [(1, 1), (2, 1), (3, 2), (1, 3)])
-def test_large_kernels_split_into_blocks_and_use_dfts(method: str, border: str, stride: int,
-                                                      dilation: int) -> None:
+def test_large_kernels_split_into_blocks_and_use_dfts(
+    method: str, border: str, stride: int, dilation: int
+) -> None:
     """11x13 has more than 50 taps: cv2.filter2D goes to its DFT, the strided method splits the
     rows into blocks, and the multi-separable method sums 11 terms."""
     image = test_image((24, 29, 3), seed=11)
     weights = kernel_for(method, (11, 13), seed=11)
     expected = reference(image, weights, border=border, stride=stride, dilation=dilation)
-    result = convolve(image, weights, border=border, stride=stride, dilation=dilation,
-                      method=method)
+    result = convolve(
+        image, weights, border=border, stride=stride, dilation=dilation, method=method
+    )
     np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
 
 
 @pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
 @pytest.mark.parametrize("stride", [2, 3, 4])
 @pytest.mark.parametrize("shape", [(12, 24, 3), (13, 25), (12, 24, 5)], ids=str)
-def test_strides_that_divide_the_image_and_strides_that_do_not(method: str, stride: int,
-                                                               shape: tuple[int, ...]) -> None:
+def test_strides_that_divide_the_image_and_strides_that_do_not(
+    method: str, stride: int, shape: tuple[int, ...]
+) -> None:
     """Subsampling has a fast path (cv2.resize, nearest) when the stride divides the size."""
     image = test_image(shape, seed=12)
     weights = kernel_for(method, (3, 5), seed=12)
@@ -157,8 +186,9 @@ def test_strides_that_divide_the_image_and_strides_that_do_not(method: str, stri
 
 
 @pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64,
-                                   np.int32, np.bool_])
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64, np.int32, np.bool_]
+)
 def test_input_dtypes(method: str, dtype: type) -> None:
     if dtype is np.bool_:
         image = np.random.default_rng(5).random((8, 10, 3)) > 0.5
@@ -167,16 +197,17 @@ def test_input_dtypes(method: str, dtype: type) -> None:
     weights = kernel_for(method, (3, 4), seed=5)
     for padding, stride, dilation in (("same", 1, 1), ("same", 2, 2)):
         expected = reference(image, weights, padding=padding, stride=stride, dilation=dilation)
-        result = convolve(image, weights, padding=padding, stride=stride, dilation=dilation,
-                          method=method)
+        result = convolve(
+            image, weights, padding=padding, stride=stride, dilation=dilation, method=method
+        )
         assert result.dtype == np.float32
-        np.testing.assert_allclose(result, expected, rtol=0,
-                                   atol=tolerance(image.astype(np.float64), weights))
+        np.testing.assert_allclose(
+            result, expected, rtol=0, atol=tolerance(image.astype(np.float64), weights)
+        )
 
 
 @pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
-@pytest.mark.parametrize("shape", [(7, 6), (7, 6, 1), (7, 6, 2), (7, 6, 4), (7, 6, 5)],
-                         ids=str)
+@pytest.mark.parametrize("shape", [(7, 6), (7, 6, 1), (7, 6, 2), (7, 6, 4), (7, 6, 5)], ids=str)
 def test_channel_layouts_per_channel(method: str, shape: tuple[int, ...]) -> None:
     image = test_image(shape, seed=7)
     weights = kernel_for(method, (3, 3), seed=7)
@@ -193,11 +224,13 @@ def test_gray_mode_converts_with_bt601_weights(method: str) -> None:
     luma = image[:, :, 0] * 0.299 + image[:, :, 1] * 0.587 + image[:, :, 2] * 0.114
     result = convolve(image, weights, channels="gray", method=method)
     assert result.shape == (6, 7)
-    np.testing.assert_allclose(result, reference(luma, weights), rtol=0,
-                               atol=tolerance(luma, weights))
+    np.testing.assert_allclose(
+        result, reference(luma, weights), rtol=0, atol=tolerance(luma, weights)
+    )
     gray_only = convolve(image[:, :, :1], weights, channels="gray", method=method)
-    np.testing.assert_allclose(gray_only, reference(image[:, :, 0], weights), rtol=0,
-                               atol=tolerance(image, weights))
+    np.testing.assert_allclose(
+        gray_only, reference(image[:, :, 0], weights), rtol=0, atol=tolerance(image, weights)
+    )
 
 
 @pytest.mark.parametrize("method", ("auto", *FORCED_METHODS))
@@ -250,22 +283,33 @@ def test_output_is_unclipped_contiguous_and_input_untouched() -> None:
 def test_non_contiguous_input() -> None:
     image = test_image((9, 12, 3))[:, ::-2]
     weights = kernel_for("auto", (3, 3))
-    np.testing.assert_allclose(convolve(image, weights), reference(image, weights), rtol=0,
-                               atol=tolerance(image, weights))
+    np.testing.assert_allclose(
+        convolve(image, weights), reference(image, weights), rtol=0, atol=tolerance(image, weights)
+    )
 
 
 @pytest.mark.parametrize(
     ("image_shape", "kshape", "padding", "stride", "dilation"),
-    [((480, 640, 3), (3, 3), "same", 2, 1), ((5, 7), (4, 2), "valid", 1, 1),
-     ((5, 7), (3, 3), 2, 3, 2), ((1, 1, 3), (31, 31), "same", 4, 3), ((9, 9), (2, 2), 0, 2, 1)],
+    [
+        ((480, 640, 3), (3, 3), "same", 2, 1),
+        ((5, 7), (4, 2), "valid", 1, 1),
+        ((5, 7), (3, 3), 2, 3, 2),
+        ((1, 1, 3), (31, 31), "same", 4, 3),
+        ((9, 9), (2, 2), 0, 2, 1),
+    ],
 )
-def test_output_shape_matches_convolve(image_shape: tuple[int, ...], kshape: tuple[int, int],
-                                       padding: str | int, stride: int, dilation: int) -> None:
-    predicted = output_shape(image_shape, kshape, padding=padding, stride=stride,
-                             dilation=dilation)
+def test_output_shape_matches_convolve(
+    image_shape: tuple[int, ...],
+    kshape: tuple[int, int],
+    padding: str | int,
+    stride: int,
+    dilation: int,
+) -> None:
+    predicted = output_shape(image_shape, kshape, padding=padding, stride=stride, dilation=dilation)
     image = np.zeros(image_shape, dtype=np.uint8)
-    actual = convolve(image, np.ones(kshape), padding=padding, stride=stride,
-                      dilation=dilation).shape
+    actual = convolve(
+        image, np.ones(kshape), padding=padding, stride=stride, dilation=dilation
+    ).shape
     assert predicted == actual
     if padding == "same":
         assert predicted[:2] == (-(-image_shape[0] // stride), -(-image_shape[1] // stride))
@@ -281,17 +325,25 @@ def test_auto_picks_the_cheap_methods_the_benchmark_relies_on() -> None:
     assert plan(frame, random7[:5, :5], dilation=2) == "dilated"
     assert plan(frame, random7, stride=2) == "strided"
     assert plan(frame, log_kernel(4, 1.4)) == "multi_separable"
-    profile = np.exp(-np.linspace(-2, 2, 9) ** 2).astype(np.float32)
+    profile = np.exp(-(np.linspace(-2, 2, 9) ** 2)).astype(np.float32)
     float32_gaussian = np.outer(profile, profile)  # rounded in float32: rank 1 only to ~1e-8
     assert plan(frame, float32_gaussian) == "separable"
 
 
 @pytest.mark.parametrize(
     ("kwargs", "word"),
-    [({"border": "mirror"}, "border"), ({"padding": "full"}, "padding"),
-     ({"padding": -1}, "padding"), ({"padding": 1.5}, "padding"), ({"stride": 0}, "stride"),
-     ({"stride": 1.0}, "stride"), ({"dilation": 0}, "dilation"), ({"mode": "xcorr"}, "mode"),
-     ({"channels": "rgb"}, "channels"), ({"method": "fast"}, "method")],
+    [
+        ({"border": "mirror"}, "border"),
+        ({"padding": "full"}, "padding"),
+        ({"padding": -1}, "padding"),
+        ({"padding": 1.5}, "padding"),
+        ({"stride": 0}, "stride"),
+        ({"stride": 1.0}, "stride"),
+        ({"dilation": 0}, "dilation"),
+        ({"mode": "xcorr"}, "mode"),
+        ({"channels": "rgb"}, "channels"),
+        ({"method": "fast"}, "method"),
+    ],
 )
 def test_bad_arguments_name_the_argument(kwargs: dict, word: str) -> None:
     with pytest.raises(KernelError, match=word):
@@ -300,8 +352,13 @@ def test_bad_arguments_name_the_argument(kwargs: dict, word: str) -> None:
 
 def test_bad_images_and_kernels_raise_convlab_errors() -> None:
     weights = np.ones((3, 3))
-    for image in (np.zeros((2, 2, 2, 2)), np.zeros((0, 4)), np.zeros(5),
-                  np.zeros((3, 3), dtype=complex), np.array([["a"]])):
+    for image in (
+        np.zeros((2, 2, 2, 2)),
+        np.zeros((0, 4)),
+        np.zeros(5),
+        np.zeros((3, 3), dtype=complex),
+        np.array([["a"]]),
+    ):
         with pytest.raises(ConvlabError, match="image"):
             convolve(image, weights)
     with pytest.raises(ConvlabError, match="no output pixel fits"):
@@ -315,11 +372,17 @@ def test_bad_images_and_kernels_raise_convlab_errors() -> None:
 
 
 @pytest.mark.parametrize("shape", [(1, 30, 3), (2, 17), (7, 9, 3), (23, 31, 4)], ids=str)
-@pytest.mark.parametrize(("kshape", "stride", "dilation"),
-                         [((3, 3), 2, 1), ((4, 5), 3, 1), ((3, 3), 2, 2), ((9, 7), 2, 1)])
-def test_strided_bands_stitch_exactly(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, ...],
-                                      kshape: tuple[int, int], stride: int,
-                                      dilation: int) -> None:
+@pytest.mark.parametrize(
+    ("kshape", "stride", "dilation"),
+    [((3, 3), 2, 1), ((4, 5), 3, 1), ((3, 3), 2, 2), ((9, 7), 2, 1)],
+)
+def test_strided_bands_stitch_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+    shape: tuple[int, ...],
+    kshape: tuple[int, int],
+    stride: int,
+    dilation: int,
+) -> None:
     """Large frames run the strided method in bands of output rows on threads; forcing bands on
     small images checks the seams (and a band count above the row count) against the loop."""
     monkeypatch.setattr(convolve_module, "_BAND_MIN_ELEMENTS", 0)
@@ -327,8 +390,9 @@ def test_strided_bands_stitch_exactly(monkeypatch: pytest.MonkeyPatch, shape: tu
     image = test_image(shape, seed=5)
     weights = kernel_for("strided", kshape, seed=5)
     expected = reference(image, weights, stride=stride, dilation=dilation, offset=0.5)
-    result = convolve(image, Kernel(weights, offset=0.5), stride=stride, dilation=dilation,
-                      method="strided")
+    result = convolve(
+        image, Kernel(weights, offset=0.5), stride=stride, dilation=dilation, method="strided"
+    )
     assert result.shape == expected.shape
     np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
 
@@ -342,7 +406,8 @@ def test_band_limits_cover_every_row_once() -> None:
 
 
 def test_bands_no_pool_thread_started_are_done_by_the_caller(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """On a busy machine the pool may not start a band in time: the caller takes it back."""
 
     class IdlePool:  # accepts work and never runs it, like a pool whose threads get no CPU
@@ -355,5 +420,6 @@ def test_bands_no_pool_thread_started_are_done_by_the_caller(
     image = test_image((17, 19, 3), seed=6)
     weights = kernel_for("strided", (3, 3), seed=6)
     result = convolve(image, weights, stride=2, method="strided")
-    np.testing.assert_allclose(result, reference(image, weights, stride=2), rtol=0,
-                               atol=tolerance(image, weights))
+    np.testing.assert_allclose(
+        result, reference(image, weights, stride=2), rtol=0, atol=tolerance(image, weights)
+    )

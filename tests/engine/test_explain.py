@@ -42,12 +42,17 @@ def test_slides_megapixel_image_with_a_million_hidden_units() -> None:
 
 def test_parameter_counts_scale_with_colour_channels() -> None:
     counts = parameter_counts(32, 32, hidden=10, channels=3, filters=4, kernel=5)
-    assert counts == {"inputs": 3072, "fully_connected": 30720, "locally_connected": 250,
-                      "convolutional": 300}
+    assert counts == {
+        "inputs": 3072,
+        "fully_connected": 30720,
+        "locally_connected": 250,
+        "convolutional": 300,
+    }
 
 
-@pytest.mark.parametrize("kwargs", [{"hidden": 0}, {"channels": -1}, {"kernel": 40},
-                                    {"filters": 2.5}])
+@pytest.mark.parametrize(
+    "kwargs", [{"hidden": 0}, {"channels": -1}, {"kernel": 40}, {"filters": 2.5}]
+)
 def test_parameter_counts_reject_impossible_layers(kwargs: dict) -> None:
     with pytest.raises(ConvlabError):
         parameter_counts(32, 32, **kwargs)
@@ -71,8 +76,9 @@ def count_positions(n: int, k: int, padding: int, stride: int, dilation: int) ->
 @pytest.mark.parametrize("padding", [0, 1, 2])
 @pytest.mark.parametrize("stride", [1, 2, 3])
 @pytest.mark.parametrize("dilation", [1, 2])
-def test_output_size_counts_window_positions(n: int, k: int, padding: int, stride: int,
-                                             dilation: int) -> None:
+def test_output_size_counts_window_positions(
+    n: int, k: int, padding: int, stride: int, dilation: int
+) -> None:
     expected = count_positions(n, k, padding, stride, dilation)
     if expected < 1:
         with pytest.raises(ConvlabError, match="does not fit"):
@@ -80,8 +86,9 @@ def test_output_size_counts_window_positions(n: int, k: int, padding: int, strid
         return
     assert output_size(n, k, padding=padding, stride=stride, dilation=dilation) == expected
     image = np.zeros((n, 3), dtype=np.float32)
-    height = convolve(image, np.ones((k, 1)), padding=padding, stride=stride,
-                      dilation=dilation).shape[0]
+    height = convolve(
+        image, np.ones((k, 1)), padding=padding, stride=stride, dilation=dilation
+    ).shape[0]
     assert height == expected
 
 
@@ -92,13 +99,18 @@ def test_output_size_examples_from_the_arithmetic_guide() -> None:
     assert output_size(7, 3, dilation=2) == 3
 
 
-@pytest.mark.parametrize(("kwargs", "word"),
-                         [({"n": 0, "k": 3}, "input size"), ({"n": 5, "k": 0}, "kernel size"),
-                          ({"n": 5, "k": 3, "stride": 0}, "stride"),
-                          ({"n": 5, "k": 3, "dilation": 0}, "dilation"),
-                          ({"n": 5, "k": 3, "padding": -1}, "padding"),
-                          ({"n": 5, "k": 3, "padding": 0.5}, "padding"),
-                          ({"n": 3, "k": 5}, "does not fit")])
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [
+        ({"n": 0, "k": 3}, "input size"),
+        ({"n": 5, "k": 0}, "kernel size"),
+        ({"n": 5, "k": 3, "stride": 0}, "stride"),
+        ({"n": 5, "k": 3, "dilation": 0}, "dilation"),
+        ({"n": 5, "k": 3, "padding": -1}, "padding"),
+        ({"n": 5, "k": 3, "padding": 0.5}, "padding"),
+        ({"n": 3, "k": 5}, "does not fit"),
+    ],
+)
 def test_output_size_explains_bad_arguments(kwargs: dict, word: str) -> None:
     with pytest.raises(ConvlabError, match=word):
         output_size(**kwargs)
@@ -126,8 +138,9 @@ def _positions(height: int, width: int) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("border", BORDERS)
 @pytest.mark.parametrize("kshape", [(3, 3), (4, 4), (5, 2), (7, 7)], ids=str)
-def test_breakdown_equals_convolve_at_corners_and_edges(border: str,
-                                                        kshape: tuple[int, int]) -> None:
+def test_breakdown_equals_convolve_at_corners_and_edges(
+    border: str, kshape: tuple[int, int]
+) -> None:
     rng = np.random.default_rng(1)
     image = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8)
     kernel = Kernel(rng.integers(-3, 4, kshape), divisor=3.0, offset=2.0)
@@ -135,8 +148,7 @@ def test_breakdown_equals_convolve_at_corners_and_edges(border: str,
     for row, col in _positions(6, 8):
         for channel in range(3):
             info = pixel_breakdown(image, kernel, row, col, border=border, channel=channel)
-            assert info["result"] == pytest.approx(float(output[row, col, channel]),
-                                                   abs=1e-3)
+            assert info["result"] == pytest.approx(float(output[row, col, channel]), abs=1e-3)
             assert info["total"] == pytest.approx(float(info["products"].sum()))
             assert info["result"] == pytest.approx(info["total"] / 3.0 + 2.0)
 
@@ -149,13 +161,14 @@ def test_breakdown_patch_is_the_padded_image_window(border: str) -> None:
     padded = np.pad(image, ((top, 2), (left, 1)), mode=NUMPY_BORDER[border])
     for row, col in _positions(4, 5):
         info = pixel_breakdown(image, kernel, row, col, border=border)
-        np.testing.assert_array_equal(info["patch"], padded[row:row + 4, col:col + 3])
+        np.testing.assert_array_equal(info["patch"], padded[row : row + 4, col : col + 3])
         np.testing.assert_array_equal(info["weights"], kernel.weights)
         np.testing.assert_array_equal(info["products"], info["patch"] * kernel.weights)
         np.testing.assert_array_equal(info["rows"], np.arange(row - 1, row + 3))
         np.testing.assert_array_equal(info["cols"], np.arange(col - 1, col + 2))
         inside = ((info["rows"] >= 0) & (info["rows"] < 4))[:, None] & (
-            (info["cols"] >= 0) & (info["cols"] < 5))[None, :]
+            (info["cols"] >= 0) & (info["cols"] < 5)
+        )[None, :]
         np.testing.assert_array_equal(info["in_bounds"], inside)
 
 
@@ -183,6 +196,7 @@ def test_breakdown_rejects_pixels_and_channels_that_do_not_exist() -> None:
 
 
 # -- any padding, stride and dilation ----------------------------------------------------------
+
 
 def _loop_window(image, weights, row, col, border, top, left, stride, dilation):
     """The sum for one output pixel, reading from an image numpy padded with the border rule."""
@@ -214,40 +228,65 @@ def test_window_breakdown_matches_a_loop_at_corners(border):
 def test_window_breakdown_with_stride_dilation_and_valid_padding():
     image = np.random.default_rng(6).integers(0, 256, (12, 12)).astype(float)
     kernel = Kernel(np.random.default_rng(1).normal(size=(3, 3)))
-    parts = window_breakdown(image, kernel, 2, 3, border="reflect", padding="valid", stride=2,
-                             dilation=2)
+    parts = window_breakdown(
+        image, kernel, 2, 3, border="reflect", padding="valid", stride=2, dilation=2
+    )
     assert parts["rows"].tolist() == [4, 6, 8] and parts["cols"].tolist() == [6, 8, 10]
-    assert np.isclose(parts["total"], _loop_window(image, kernel.weights, 2, 3, "reflect", 0, 0,
-                                                   2, 2))
+    assert np.isclose(
+        parts["total"], _loop_window(image, kernel.weights, 2, 3, "reflect", 0, 0, 2, 2)
+    )
 
 
 @pytest.mark.parametrize("border", BORDERS)
-@pytest.mark.parametrize(("padding", "stride", "dilation"), [("same", 1, 1), ("same", 2, 1),
-                                                              ("valid", 1, 2), (3, 3, 1),
-                                                              ("same", 1, 3)])
-def test_window_breakdown_matches_convolve_everywhere_on_the_edge(border, padding, stride,
-                                                                  dilation):
+@pytest.mark.parametrize(
+    ("padding", "stride", "dilation"),
+    [("same", 1, 1), ("same", 2, 1), ("valid", 1, 2), (3, 3, 1), ("same", 1, 3)],
+)
+def test_window_breakdown_matches_convolve_everywhere_on_the_edge(
+    border, padding, stride, dilation
+):
     image = np.random.default_rng(8).integers(0, 256, (13, 16)).astype(np.uint8)
     kernel = Kernel(np.random.default_rng(9).normal(size=(3, 4)), divisor=2.0, offset=5.0)
-    expected = convolve(image, kernel, border=border, padding=padding, stride=stride,
-                        dilation=dilation)
+    expected = convolve(
+        image, kernel, border=border, padding=padding, stride=stride, dilation=dilation
+    )
     height, width = expected.shape
-    edge = [(r, c) for r in range(height) for c in range(width)
-            if r in (0, height - 1) or c in (0, width - 1)]
+    edge = [
+        (r, c)
+        for r in range(height)
+        for c in range(width)
+        if r in (0, height - 1) or c in (0, width - 1)
+    ]
     for r, c in edge:
-        parts = window_breakdown(image, kernel, r, c, border=border, padding=padding,
-                                 stride=stride, dilation=dilation)
+        parts = window_breakdown(
+            image, kernel, r, c, border=border, padding=padding, stride=stride, dilation=dilation
+        )
         assert np.isclose(parts["result"], expected[r, c], rtol=1e-5, atol=1e-3), (r, c)
 
 
-@pytest.mark.parametrize(("padding", "stride", "dilation", "k"),
-                         [("same", 1, 1, 3), ("same", 2, 1, 7), ("same", 3, 1, 4),
-                          ("valid", 1, 1, 5), ("valid", 2, 2, 3), (2, 3, 1, 3), (0, 2, 1, 2)])
+@pytest.mark.parametrize(
+    ("padding", "stride", "dilation", "k"),
+    [
+        ("same", 1, 1, 3),
+        ("same", 2, 1, 7),
+        ("same", 3, 1, 4),
+        ("valid", 1, 1, 5),
+        ("valid", 2, 2, 3),
+        (2, 3, 1, 3),
+        (0, 2, 1, 2),
+    ],
+)
 def test_nearest_output_pixel_is_the_output_pixel_whose_window_centre_is_closest(
-        padding, stride: int, dilation: int, k: int) -> None:
+    padding, stride: int, dilation: int, k: int
+) -> None:
     height, width = 11, 14
-    out_h, out_w = convolve(np.zeros((height, width)), np.ones((k, k)), padding=padding,
-                            stride=stride, dilation=dilation).shape
+    out_h, out_w = convolve(
+        np.zeros((height, width)),
+        np.ones((k, k)),
+        padding=padding,
+        stride=stride,
+        dilation=dilation,
+    ).shape
     top = {"same": dilation * (k - 1) // 2, "valid": 0}.get(padding, padding)
     # window centres from the definition; a pixel exactly between two centres goes to the later
     centres = [i * stride - top + dilation * (k - 1) / 2 for i in range(max(out_h, out_w))]
@@ -259,8 +298,14 @@ def test_nearest_output_pixel_is_the_output_pixel_whose_window_centre_is_closest
 
     for row in range(height):
         for col in range(width):
-            found = nearest_output_pixel((row, col), (height, width, 3), (k, k), padding=padding,
-                                         stride=stride, dilation=dilation)
+            found = nearest_output_pixel(
+                (row, col),
+                (height, width, 3),
+                (k, k),
+                padding=padding,
+                stride=stride,
+                dilation=dilation,
+            )
             assert found == (closest(row, out_h), closest(col, out_w)), (row, col)
 
 

@@ -26,12 +26,22 @@ from convlab.errors import ConvlabError, KernelError
 
 @pytest.mark.parametrize(
     ("args", "word"),
-    [(([],), "empty"), (([[]],), "empty"), (([1, 2, 3],), "2-D"),
-     ((np.zeros((2, 2, 2)),), "2-D"), (([[1, np.nan]],), "finite"),
-     (([[1], [np.inf]],), "row 2, column 1"), (([[1, 2], [3]],), "equal length"),
-     (([["a"]],), "numbers"), (([[1]], 0.0), "zero"), (([[1]], float("nan")), "divisor"),
-     (([[1]], 1.0, float("nan")), "offset"), (([[1]], 1.0, math.inf), "offset"),
-     ((np.ones((32, 3)),), "31x31"), ((np.ones((3, 32)),), "31x31")],
+    [
+        (([],), "empty"),
+        (([[]],), "empty"),
+        (([1, 2, 3],), "2-D"),
+        ((np.zeros((2, 2, 2)),), "2-D"),
+        (([[1, np.nan]],), "finite"),
+        (([[1], [np.inf]],), "row 2, column 1"),
+        (([[1, 2], [3]],), "equal length"),
+        (([["a"]],), "numbers"),
+        (([[1]], 0.0), "zero"),
+        (([[1]], float("nan")), "divisor"),
+        (([[1]], 1.0, float("nan")), "offset"),
+        (([[1]], 1.0, math.inf), "offset"),
+        ((np.ones((32, 3)),), "31x31"),
+        ((np.ones((3, 32)),), "31x31"),
+    ],
 )
 def test_invalid_kernels_are_rejected_with_the_reason(args: tuple, word: str) -> None:
     with pytest.raises(KernelError, match=word):
@@ -116,8 +126,13 @@ def test_json_round_trip() -> None:
 
 @pytest.mark.parametrize(
     ("data", "word"),
-    [({}, "weights"), ({"weights": [[1]], "colour": 1}, "unknown"), ([1, 2], "object"),
-     ({"weights": [[1]], "divisor": 0}, "zero"), ({"weights": "abc"}, "2-D")],
+    [
+        ({}, "weights"),
+        ({"weights": [[1]], "colour": 1}, "unknown"),
+        ([1, 2], "object"),
+        ({"weights": [[1]], "divisor": 0}, "zero"),
+        ({"weights": "abc"}, "2-D"),
+    ],
 )
 def test_from_dict_errors(data: object, word: str) -> None:
     with pytest.raises(KernelError, match=word):
@@ -136,12 +151,18 @@ def test_text_round_trip_is_exact_for_every_preset(fmt: str, name: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("[[1,2],[3,4]]", [[1, 2], [3, 4]]), ("np.array([[1, 2], [3, 4]])", [[1, 2], [3, 4]]),
-     ("1,2\n3,4\n", [[1, 2], [3, 4]]), ("  1  2\n\n 3\t4  ", [[1, 2], [3, 4]]),
-     ("1 2; 3 4", [[1, 2], [3, 4]]), ("1/4 1/2 # a comment\n-1e1 .5", [[0.25, 0.5], [-10, 0.5]]),
-     ("[1, 2, 3]", [[1, 2, 3]]), ("((1, 2), (3, 4))", [[1, 2], [3, 4]]),
-     ("[[1. 2.]\n [3. 4.]]", [[1, 2], [3, 4]]),
-     ("array([[ 0.5, -1. ],\n       [ 2. ,  3. ]], dtype=float32)", [[0.5, -1], [2, 3]])],
+    [
+        ("[[1,2],[3,4]]", [[1, 2], [3, 4]]),
+        ("np.array([[1, 2], [3, 4]])", [[1, 2], [3, 4]]),
+        ("1,2\n3,4\n", [[1, 2], [3, 4]]),
+        ("  1  2\n\n 3\t4  ", [[1, 2], [3, 4]]),
+        ("1 2; 3 4", [[1, 2], [3, 4]]),
+        ("1/4 1/2 # a comment\n-1e1 .5", [[0.25, 0.5], [-10, 0.5]]),
+        ("[1, 2, 3]", [[1, 2, 3]]),
+        ("((1, 2), (3, 4))", [[1, 2], [3, 4]]),
+        ("[[1. 2.]\n [3. 4.]]", [[1, 2], [3, 4]]),
+        ("array([[ 0.5, -1. ],\n       [ 2. ,  3. ]], dtype=float32)", [[0.5, -1], [2, 3]]),
+    ],
 )
 def test_from_text_accepts_what_people_paste(text: str, expected: list) -> None:
     np.testing.assert_array_equal(Kernel.from_text(text).weights, expected)
@@ -149,11 +170,21 @@ def test_from_text_accepts_what_people_paste(text: str, expected: list) -> None:
 
 @pytest.mark.parametrize(
     ("text", "word"),
-    [("", "no kernel weights"), ("1 2\n3", "row 2 has 1"), ("1 x", "'x'"),
-     ("1 nan", "finite"), ("inf 2", "finite"), ("[[1, 2], [3]]", "row 2"),
-     ("[[1, 'a']]", "'a'"), ("[[1, 2]", "list of rows"), ("[[1, 2]] + 3", "'\\+ 3'"),
-     ("[[1, 2], []]", "row 2"), ("1/0", "'1/0'"),
-     ("[[True, 1]]", "True"), ("__import__('os')", "__import__")],
+    [
+        ("", "no kernel weights"),
+        ("1 2\n3", "row 2 has 1"),
+        ("1 x", "'x'"),
+        ("1 nan", "finite"),
+        ("inf 2", "finite"),
+        ("[[1, 2], [3]]", "row 2"),
+        ("[[1, 'a']]", "'a'"),
+        ("[[1, 2]", "list of rows"),
+        ("[[1, 2]] + 3", "'\\+ 3'"),
+        ("[[1, 2], []]", "row 2"),
+        ("1/0", "'1/0'"),
+        ("[[True, 1]]", "True"),
+        ("__import__('os')", "__import__"),
+    ],
 )
 def test_from_text_rejects_garbage(text: str, word: str) -> None:
     with pytest.raises(KernelError, match=word):
@@ -171,9 +202,25 @@ def test_to_text_formats_look_as_expected() -> None:
 
 # -- presets ----------------------------------------------------------------------------------
 
-REQUIRED_PRESETS = ["identity", "box", "gaussian", "sharpen", "unsharp_mask", "laplacian",
-                    "laplacian_8", "log", "sobel_x", "sobel_y", "prewitt_x", "prewitt_y",
-                    "scharr_x", "scharr_y", "emboss", "outline", "motion_blur"]
+REQUIRED_PRESETS = [
+    "identity",
+    "box",
+    "gaussian",
+    "sharpen",
+    "unsharp_mask",
+    "laplacian",
+    "laplacian_8",
+    "log",
+    "sobel_x",
+    "sobel_y",
+    "prewitt_x",
+    "prewitt_y",
+    "scharr_x",
+    "scharr_y",
+    "emboss",
+    "outline",
+    "motion_blur",
+]
 
 
 def test_presets_include_everything_the_issue_names() -> None:
@@ -194,25 +241,43 @@ def test_preset_values_from_the_slides() -> None:
         [[0.0625, 0.125, 0.0625], [0.125, 0.25, 0.125], [0.0625, 0.125, 0.0625]],
     )
     np.testing.assert_array_equal(presets.get("prewitt_x").effective, [[-1, 0, 1]] * 3)
-    np.testing.assert_array_equal(presets.get("prewitt_y").effective,
-                                  np.array([[-1, 0, 1]] * 3).T)
-    np.testing.assert_array_equal(presets.get("sobel_x").effective,
-                                  [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
-    np.testing.assert_array_equal(presets.get("sobel_y").effective,
-                                  [[-1, -2, -1], [0, 0, 0], [1, 2, 1]])
-    np.testing.assert_array_equal(presets.get("laplacian").effective,
-                                  [[0, 1, 0], [1, -4, 1], [0, 1, 0]])
-    np.testing.assert_array_equal(presets.get("identity").effective,
-                                  [[0, 0, 0], [0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(presets.get("prewitt_y").effective, np.array([[-1, 0, 1]] * 3).T)
+    np.testing.assert_array_equal(
+        presets.get("sobel_x").effective, [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    )
+    np.testing.assert_array_equal(
+        presets.get("sobel_y").effective, [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
+    )
+    np.testing.assert_array_equal(
+        presets.get("laplacian").effective, [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
+    )
+    np.testing.assert_array_equal(
+        presets.get("identity").effective, [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
+    )
     np.testing.assert_allclose(presets.get("box").effective, np.full((3, 3), 1 / 9))
 
 
 @pytest.mark.parametrize(
     ("name", "dc_gain"),
-    [("identity", 1), ("box", 1), ("gaussian", 1), ("sharpen", 1), ("unsharp_mask", 1),
-     ("motion_blur", 1), ("emboss", 1), ("laplacian", 0), ("laplacian_8", 0), ("log", 0),
-     ("sobel_x", 0), ("sobel_y", 0), ("prewitt_x", 0), ("prewitt_y", 0), ("scharr_x", 0),
-     ("scharr_y", 0), ("outline", 0)],
+    [
+        ("identity", 1),
+        ("box", 1),
+        ("gaussian", 1),
+        ("sharpen", 1),
+        ("unsharp_mask", 1),
+        ("motion_blur", 1),
+        ("emboss", 1),
+        ("laplacian", 0),
+        ("laplacian_8", 0),
+        ("log", 0),
+        ("sobel_x", 0),
+        ("sobel_y", 0),
+        ("prewitt_x", 0),
+        ("prewitt_y", 0),
+        ("scharr_x", 0),
+        ("scharr_y", 0),
+        ("outline", 0),
+    ],
 )
 def test_preset_dc_gain(name: str, dc_gain: float) -> None:
     assert presets.get(name).effective.sum() == pytest.approx(dc_gain, abs=1e-12)
@@ -234,15 +299,29 @@ def test_gaussian_kernel_matches_the_formula(radius: int, sigma: float) -> None:
     kernel = gaussian_kernel(radius, sigma)
     size = 2 * radius + 1
     assert kernel.shape == (size, size)
-    expected = np.array([[math.exp(-((y - radius) ** 2 + (x - radius) ** 2) / (2 * sigma**2))
-                          for x in range(size)] for y in range(size)])
+    expected = np.array(
+        [
+            [
+                math.exp(-((y - radius) ** 2 + (x - radius) ** 2) / (2 * sigma**2))
+                for x in range(size)
+            ]
+            for y in range(size)
+        ]
+    )
     np.testing.assert_allclose(kernel.effective, expected / expected.sum(), rtol=1e-12)
     assert kernel.effective.sum() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("radius", "sigma", "word"),
-                         [(-1, 1.0, "radius"), (16, 1.0, "radius"), (1.5, 1.0, "whole"),
-                          (2, 0.0, "sigma"), (2, math.nan, "sigma")])
+@pytest.mark.parametrize(
+    ("radius", "sigma", "word"),
+    [
+        (-1, 1.0, "radius"),
+        (16, 1.0, "radius"),
+        (1.5, 1.0, "whole"),
+        (2, 0.0, "sigma"),
+        (2, math.nan, "sigma"),
+    ],
+)
 def test_gaussian_kernel_rejects_bad_arguments(radius: object, sigma: float, word: str) -> None:
     with pytest.raises(KernelError, match=word):
         gaussian_kernel(radius, sigma)  # type: ignore[arg-type]
@@ -286,10 +365,16 @@ def test_gabor_phase_makes_it_odd() -> None:
     np.testing.assert_allclose(odd, -odd[:, ::-1], atol=1e-12)
 
 
-@pytest.mark.parametrize(("args", "word"), [((0, 1, 0, 4), "size"), ((32, 1, 0, 4), "size"),
-                                            ((5, 0, 0, 4), "sigma"),
-                                            ((5, 1, 0, 0), "wavelength"),
-                                            ((5, 1, math.inf, 4), "theta")])
+@pytest.mark.parametrize(
+    ("args", "word"),
+    [
+        ((0, 1, 0, 4), "size"),
+        ((32, 1, 0, 4), "size"),
+        ((5, 0, 0, 4), "sigma"),
+        ((5, 1, 0, 0), "wavelength"),
+        ((5, 1, math.inf, 4), "theta"),
+    ],
+)
 def test_gabor_rejects_bad_arguments(args: tuple, word: str) -> None:
     with pytest.raises(KernelError, match=word):
         gabor_kernel(*args)
@@ -298,8 +383,9 @@ def test_gabor_rejects_bad_arguments(args: tuple, word: str) -> None:
 # -- analysis ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sobel_x", "sobel_y", "prewitt_x", "gaussian", "box",
-                                  "identity", "scharr_y"])
+@pytest.mark.parametrize(
+    "name", ["sobel_x", "sobel_y", "prewitt_x", "gaussian", "box", "identity", "scharr_y"]
+)
 def test_separable_presets_have_rank_one_factors(name: str) -> None:
     kernel = presets.get(name)
     analysis = analyze(kernel)
@@ -315,8 +401,10 @@ def test_sobel_factors_are_the_textbook_smoothing_and_derivative() -> None:
     np.testing.assert_allclose(row, [-4, 0, 4], atol=1e-12)
 
 
-@pytest.mark.parametrize(("name", "rank"), [("laplacian", 2), ("sharpen", 2), ("outline", 2),
-                                            ("emboss", 3), ("motion_blur", 9)])
+@pytest.mark.parametrize(
+    ("name", "rank"),
+    [("laplacian", 2), ("sharpen", 2), ("outline", 2), ("emboss", 3), ("motion_blur", 9)],
+)
 def test_non_separable_presets(name: str, rank: int) -> None:
     analysis = analyze(presets.get(name))
     assert analysis.rank == rank and not analysis.separable and analysis.factors is None
@@ -325,8 +413,9 @@ def test_non_separable_presets(name: str, rank: int) -> None:
 def test_rank_of_random_and_constructed_kernels() -> None:
     rng = np.random.default_rng(0)
     assert analyze(rng.normal(size=(5, 7))).rank == 5
-    two = np.outer(rng.normal(size=6), rng.normal(size=4)) + np.outer(rng.normal(size=6),
-                                                                      rng.normal(size=4))
+    two = np.outer(rng.normal(size=6), rng.normal(size=4)) + np.outer(
+        rng.normal(size=6), rng.normal(size=4)
+    )
     assert analyze(two).rank == 2
     zero = analyze(np.zeros((3, 2)))
     assert zero.rank == 0 and zero.separable and zero.zero_mean
@@ -352,8 +441,11 @@ def test_frequency_response_matches_a_direct_fourier_sum() -> None:
     assert response.shape == (size, size) and response.dtype == np.float32
     for fy in range(-4, 4):
         for fx in range(-4, 4):
-            value = sum(weights[u, v] / 2.0 * np.exp(-2j * np.pi * (fy * u + fx * v) / size)
-                        for u in range(2) for v in range(3))
+            value = sum(
+                weights[u, v] / 2.0 * np.exp(-2j * np.pi * (fy * u + fx * v) / size)
+                for u in range(2)
+                for v in range(3)
+            )
             assert response[fy + 4, fx + 4] == pytest.approx(abs(value), rel=1e-5, abs=1e-6)
 
 

@@ -24,8 +24,9 @@ def test_engine_and_cnn_import_no_gui_module() -> None:
         print("gui", ",".join(gui))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     lines = {}
     for line in done.stdout.splitlines():

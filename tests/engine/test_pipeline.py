@@ -21,8 +21,9 @@ def correlate_loop(gray: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """'same' correlation with reflect-101 borders, one output pixel at a time."""
     rows, cols = weights.shape
     top, left = (rows - 1) // 2, (cols - 1) // 2
-    padded = np.pad(gray.astype(np.float64), ((top, rows - 1 - top), (left, cols - 1 - left)),
-                    mode="reflect")
+    padded = np.pad(
+        gray.astype(np.float64), ((top, rows - 1 - top), (left, cols - 1 - left)), mode="reflect"
+    )
     out = np.empty(gray.shape)
     for i in range(gray.shape[0]):
         for j in range(gray.shape[1]):
@@ -34,8 +35,12 @@ def pool_loop(values: np.ndarray) -> np.ndarray:
     out = np.empty((values.shape[0] // 2, values.shape[1] // 2))
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = max(values[2 * i, 2 * j], values[2 * i, 2 * j + 1],
-                            values[2 * i + 1, 2 * j], values[2 * i + 1, 2 * j + 1])
+            out[i, j] = max(
+                values[2 * i, 2 * j],
+                values[2 * i, 2 * j + 1],
+                values[2 * i + 1, 2 * j],
+                values[2 * i + 1, 2 * j + 1],
+            )
     return out
 
 
@@ -43,9 +48,7 @@ def frame_of(height: int, width: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width]
     base = 60 + 100 * np.sin(xx / 7.0) * np.cos(yy / 5.0) + 60
-    return np.clip(base[..., None] + rng.normal(0, 10, (height, width, 3)), 0, 255).astype(
-        np.uint8
-    )
+    return np.clip(base[..., None] + rng.normal(0, 10, (height, width, 3)), 0, 255).astype(np.uint8)
 
 
 SOBELS = (presets.get("sobel_x"), presets.get("sobel_y"))
@@ -54,8 +57,9 @@ SOBELS = (presets.get("sobel_x"), presets.get("sobel_y"))
 @pytest.mark.parametrize("shape", [(7, 9), (6, 8), (1, 5)])
 def test_stages_match_relu_and_pooling_loops(shape):
     values = np.random.default_rng(3).normal(size=shape).astype(np.float32)
-    np.testing.assert_array_equal(apply_stages(values, relu=True, pool=False),
-                                  np.maximum(values, 0))
+    np.testing.assert_array_equal(
+        apply_stages(values, relu=True, pool=False), np.maximum(values, 0)
+    )
     pooled = apply_stages(values, relu=False, pool=True)
     if shape[0] < 2:
         assert pooled.shape == shape  # no complete 2x2 block: pooling leaves it alone
@@ -69,17 +73,21 @@ def test_stages_match_relu_and_pooling_loops(shape):
 def test_bank_maps_on_a_small_frame_are_full_size_and_exact():
     frame = frame_of(23, 31)
     kernel = Kernel(np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]]), divisor=2.0, offset=5.0)
-    pipeline = Pipeline(bank=(kernel, SOBELS[0]), relu=True, pool=True,
-                        bank_display=DisplaySettings("minmax", "viridis"))
+    pipeline = Pipeline(
+        bank=(kernel, SOBELS[0]),
+        relu=True,
+        pool=True,
+        bank_display=DisplaySettings("minmax", "viridis"),
+    )
     result = pipeline.run(frame)
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     for feature_map, k in zip(result.maps, pipeline.bank):
         expected = pool_loop(np.maximum(correlate_loop(gray, k.effective) + k.offset, 0))
         np.testing.assert_allclose(feature_map.values, expected, rtol=1e-5, atol=1e-3)
-        assert feature_map.value_range == pytest.approx((expected.min(), expected.max()),
-                                                        abs=1e-3)
-        np.testing.assert_array_equal(feature_map.image,
-                                      to_rgb(feature_map.values, "minmax", colormap="viridis"))
+        assert feature_map.value_range == pytest.approx((expected.min(), expected.max()), abs=1e-3)
+        np.testing.assert_array_equal(
+            feature_map.image, to_rgb(feature_map.values, "minmax", colormap="viridis")
+        )
     assert result.combined is None and result.selected is None
 
 
@@ -99,8 +107,9 @@ def test_selected_map_is_full_resolution_and_exact():
     result = pipeline.run(frame)
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     assert result.selected is result.maps[1]
-    np.testing.assert_allclose(result.selected.values, correlate_loop(gray, SOBELS[1].weights),
-                               rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(
+        result.selected.values, correlate_loop(gray, SOBELS[1].weights), rtol=1e-5, atol=1e-3
+    )
     assert result.maps[0].values.shape[1] == 480  # the others stay previews
 
 
@@ -110,8 +119,9 @@ def test_combined_map_is_the_magnitude_before_relu_pooled_like_the_maps():
     result = pipeline.run(frame)
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     gx, gy = (correlate_loop(gray, k.weights) for k in SOBELS)
-    np.testing.assert_allclose(result.combined.values, pool_loop(np.hypot(gx, gy)),
-                               rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(
+        result.combined.values, pool_loop(np.hypot(gx, gy)), rtol=1e-5, atol=1e-3
+    )
     assert Pipeline(bank=SOBELS[:1], combine=True).run(frame).combined is None
 
 
@@ -129,10 +139,14 @@ def test_selecting_the_combined_map_computes_it_at_full_resolution():
 def test_combined_map_uses_a_sequential_colormap_for_a_magnitude():
     frame = frame_of(20, 20)
     diverging = Pipeline(bank=SOBELS, combine=True).run(frame).combined
-    np.testing.assert_array_equal(diverging.image,
-                                  to_rgb(diverging.values, "minmax", colormap="magma"))
-    gray = Pipeline(bank=SOBELS, combine=True,
-                    bank_display=DisplaySettings("abs", "gray")).run(frame).combined
+    np.testing.assert_array_equal(
+        diverging.image, to_rgb(diverging.values, "minmax", colormap="magma")
+    )
+    gray = (
+        Pipeline(bank=SOBELS, combine=True, bank_display=DisplaySettings("abs", "gray"))
+        .run(frame)
+        .combined
+    )
     np.testing.assert_array_equal(gray.image, to_rgb(gray.values, "minmax", colormap="gray"))
 
 
