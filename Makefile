@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench sysdeps clean
+.PHONY: run test lint bench sysdeps clean install-desktop uninstall-desktop
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m convlab.bench all
+
+# Linux: ConvLab in the applications menu, with its icon (in ~/.local/share; no root needed).
+install-desktop: $(STAMP)
+	$(PY) -m convlab.desktop install
+
+uninstall-desktop: $(STAMP)
+	$(PY) -m convlab.desktop uninstall
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

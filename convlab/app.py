@@ -1,6 +1,7 @@
 """The composition root: command line, settings, state, filter worker, window.
 
-``python main.py [IMAGE_OR_VIDEO] [--camera [N]] [--kernel NAME]``
+``convlab [IMAGE_OR_VIDEO] [--camera [N]] [--kernel NAME]`` (also ``python -m convlab`` and
+``python main.py`` in a checkout)
 
 Nothing here draws or filters; it decides what to open first and installs the safety net: an
 exception that escapes any slot is logged and shown in the window, and the app goes on.
@@ -22,9 +23,12 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
+from convlab import __version__
 from convlab.engine import presets
+from convlab.engine.assets import resource_path
 from convlab.engine.sources import default_image_path
 from convlab.errors import ConvlabError
 from convlab.ui.bank_presets import BANK_PRESETS
@@ -60,6 +64,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--reset-settings", action="store_true", help="ignore the saved layout and kernel"
     )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser.parse_args(argv)
 
 
@@ -73,6 +78,7 @@ def build_window(argv: list[str]) -> QMainWindow:
         raise ConvlabError("build_window needs a QApplication: create one first")
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
     args = parse_args(list(argv))
+    QApplication.instance().setWindowIcon(QIcon(str(resource_path("icons", "convlab.png"))))
     settings = Settings(args.settings)
     if args.reset_settings:
         settings.clear()
@@ -241,12 +247,21 @@ def main(argv: list[str] | None = None) -> int:
     """Run the app: build the window, show it, run the event loop; the exit status."""
     started = time.perf_counter()
     args_list = sys.argv[1:] if argv is None else list(argv)
+    try:  # before Qt starts: a wrong option or --version needs no display
+        args = parse_args(args_list)
+    except ConvlabError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.version:
+        print(f"convlab {__version__}")
+        return 0
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ConvLab")
     app.setOrganizationName("ConvLab")
+    app.setDesktopFileName("convlab")  # Wayland finds the menu entry's icon by this name
     try:
         window = build_window(args_list)
     except ConvlabError as error:

@@ -27,6 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from convlab.engine.assets import resource_path
 from convlab.engine.image_files import (
     DEFAULT_PREVIEW_PIXELS,
     IMAGE_EXTENSIONS,
@@ -72,7 +73,8 @@ STREAM_SCHEMES: tuple[str, ...] = (
     "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "mms",
 )  # fmt: skip
 
-RESOURCE_IMAGES = Path(__file__).resolve().parents[2] / "resources" / "images"
+# The built-in pictures: installed with the package (see convlab.engine.assets).
+RESOURCE_IMAGES = resource_path("images")
 _DEFAULT_IMAGE_NAMES = ("astronaut.jpg", "test_card.png")
 
 # A camera that opens but gives no frame for this long is reported as lost.
@@ -639,7 +641,7 @@ def open_source(spec: Any, **options: Any) -> FrameSource:
 
 
 def sample_images() -> list[Path]:
-    """The built-in pictures in resources/images, the default (first impression) first."""
+    """The built-in pictures (resources/images), the default (first impression) first."""
     if not RESOURCE_IMAGES.is_dir():
         return []
     found = sorted(
