@@ -29,13 +29,13 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from convlab import __version__
 from convlab.engine import presets
 from convlab.engine.assets import resource_path
+from convlab.engine.bank_presets import BANK_PRESETS
 from convlab.engine.sources import default_image_path
 from convlab.errors import ConvlabError
-from convlab.ui.bank_presets import BANK_PRESETS
-from convlab.ui.main_window import MainWindow
 from convlab.ui.settings import Settings
+from convlab.ui.shell.main_window import MainWindow
 from convlab.ui.state import PlaygroundState
-from convlab.ui.workers import FilterWorker, wait_for_stragglers
+from convlab.ui.threads.filter_worker import FilterWorker, wait_for_stragglers
 
 log = logging.getLogger("convlab")
 FIRST_RUN_KERNEL = "outline"  # every edge lights up: the first thing a newcomer sees

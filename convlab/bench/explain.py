@@ -41,11 +41,11 @@ def run(args: list[str]) -> int:
 
     from convlab.engine.kernels import gaussian_kernel, presets
     from convlab.engine.patterns import draw_test_card
-    from convlab.ui.arithmetic import ArithmeticPanel
-    from convlab.ui.explain_panel import PixelInspectorPanel
-    from convlab.ui.kernel_lab import KernelLabPanel
     from convlab.ui.state import PlaygroundState
-    from convlab.ui.why_cnn import WhyCnnPanel
+    from convlab.ui.teach.arithmetic import ArithmeticPanel
+    from convlab.ui.teach.inspector import PixelInspectorPanel
+    from convlab.ui.teach.kernel_lab import KernelLabPanel
+    from convlab.ui.teach.why_cnn import WhyCnnPanel
 
     app = QApplication.instance() or QApplication([])
     frame = draw_test_card(1280, 720)

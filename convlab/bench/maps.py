@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from convlab.engine.bank_presets import blur_ladder, edge_bank, gabor_bank
 from convlab.engine.kernels import presets
 from convlab.engine.pipeline import COMBINED_MAP, Pipeline
-from convlab.ui.bank_presets import blur_ladder, edge_bank, gabor_bank
 
 FRAME_SHAPE = (720, 1280, 3)
 
@@ -62,7 +62,7 @@ def _gui_rows(frames: int) -> list[tuple[str, float, float]]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from convlab.ui.feature_maps import FeatureMapsPanel
+    from convlab.ui.maps.panel import FeatureMapsPanel
     from convlab.ui.state import PlaygroundState
 
     app = QApplication.instance() or QApplication([])

@@ -1,0 +1,217 @@
+"""The "Kernel" dock: the weight grid with its presets, tools, generators and conv settings.
+
+The panel only composes widgets that each bind to ``state``; it holds no kernel of its own,
+so a kernel sent from the training tab or a double-clicked feature map simply appears here
+through ``state.kernelChanged``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.engine.kernels import Kernel
+from convlab.ui.help import help_button
+from convlab.ui.kernel.conv_controls import ConvControls
+from convlab.ui.kernel.generators import GeneratorPanel
+from convlab.ui.kernel.grid import KernelGrid, KernelGridArea
+from convlab.ui.kernel.readouts import KernelReadouts
+from convlab.ui.kernel.table_model import KernelTableModel
+from convlab.ui.kernel.tools import (
+    DivisorOffsetFields,
+    KernelActions,
+    PresetPicker,
+    SizeControls,
+    describe_kernel,
+)
+from convlab.ui.state import PlaygroundState
+
+
+class KernelEditorPanel(QWidget):
+    """Edit the kernel: grid, presets, size, generators, tools, and convolution settings."""
+
+    HELP_TITLE = "Kernel editor"
+    HELP_HTML = """
+<p><b>The kernel</b> is a small grid of weights. For every output pixel the grid is laid
+on the image around that pixel, each weight is multiplied by the pixel under it, and the
+products are added up: <i>out = Σ weight × pixel / divisor + offset</i>.</p>
+<p><b>Editing:</b> click a cell and type a number (<i>-2</i>, <i>0.25</i>, <i>1/16</i>);
+Tab and the arrow keys move. <b>+</b> (or Page Up) and keypad <b>−</b> (or Page Down) or the
+mouse wheel step the weight (Shift: ×10); drag up or down on a cell to scrub it; Delete sets
+0. Colours: blue is
+negative, red positive, grey zero. Ctrl+Z / Ctrl+Shift+Z undo and redo every change.</p>
+<p><b>Reading it:</b> the <i>sum</i> is what the kernel does to a flat area (1 keeps
+brightness, 0 means only edges survive). <i>Separable</i> kernels (rank 1) equal a column
+pass followed by a row pass. The small picture is the frequency response: bright where
+the kernel lets that level of detail through, dark where it removes it (centre = smooth
+areas, edges = fine detail).</p>
+<p><b>Normalize</b> sets the divisor to the sum so a blur keeps brightness; a zero-sum
+kernel gets offset 128 instead, so negative responses show as darker than grey.
+<b>Flip 180°</b> turns correlation (what CNNs compute) into convolution; the
+<i>Convolution</i> tab also lets the engine do that flip for you, and sets the border rule,
+padding, stride and dilation, with the output size worked out.</p>
+"""
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self.setObjectName("kernelEditorPanel")
+
+        self.grid = KernelGrid(state)
+        self.grid_area = KernelGridArea(self.grid)
+        self.grid_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.presets = PresetPicker(state)
+        self.size_controls = SizeControls(state)
+        self.fields = DivisorOffsetFields(state)
+        self.readouts = KernelReadouts(state)
+        self.actions_bar = KernelActions(state)
+        self.generators = GeneratorPanel(state)
+        self.conv = ConvControls(state)
+        self.description = QLabel()
+        self.description.setObjectName("kernelDescription")
+        self.description.setWordWrap(True)
+        self.description.setStyleSheet("color: palette(placeholder-text);")
+        # Two lines reserved, so the grid does not jump when a shorter description arrives.
+        self.description.setMinimumHeight(2 * self.description.fontMetrics().lineSpacing())
+        self.description.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.undo_action, self.redo_action = self._undo_actions()
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.setSpacing(4)
+        header.addWidget(self.presets, 1)
+        header.addWidget(self.size_controls)
+        header.addWidget(self._history_button(redo=False))
+        header.addWidget(self._history_button(redo=True))
+        header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+
+        tools = QWidget()
+        tools_layout = QVBoxLayout(tools)
+        tools_layout.setContentsMargins(4, 4, 4, 4)
+        tools_layout.setSpacing(6)
+        tools_layout.addWidget(self.actions_bar)
+        tools_layout.addWidget(self.readouts)
+        tools_layout.addStretch(1)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("kernelTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(tools, "Tools")
+        self.tabs.addTab(self.generators, "Generate")
+        self.tabs.addTab(self.conv, "Convolution")
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        formula_row = QHBoxLayout()
+        formula_row.setContentsMargins(0, 0, 0, 0)
+        formula_row.addWidget(QLabel("out = Σ w·x"))
+        formula_row.addWidget(self.fields)
+        formula_row.addStretch(1)
+        self.shape_label = QLabel()
+        self.shape_label.setObjectName("kernelShape")
+        formula_row.addWidget(self.shape_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addWidget(self.description)
+        layout.addWidget(self.grid_area, 1)
+        layout.addLayout(formula_row)
+        layout.addWidget(self.tabs)
+
+        state.kernelChanged.connect(self._on_kernel_changed)
+        self._on_kernel_changed(state.kernel)
+
+    @property
+    def model(self) -> KernelTableModel:
+        return self.grid.kernel_model()
+
+    def _undo_actions(self) -> tuple[QAction, QAction]:
+        """Undo/redo on the shared stack while focus is in this panel (dropped where the window
+        binds the same keys, see ``_yield_clashing_shortcuts``); copy/paste on the grid."""
+        undo = self._state.undo_stack.createUndoAction(self, "Undo")
+        redo = self._state.undo_stack.createRedoAction(self, "Redo")
+        self._undo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)
+        undo.setShortcuts(self._undo_keys)
+        redo_keys = [QKeySequence("Ctrl+Shift+Z")]  # the platform's own redo keys as well
+        for key in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo):
+            if key not in redo_keys:
+                redo_keys.append(key)
+        self._redo_keys = redo_keys
+        redo.setShortcuts(redo_keys)
+        copy = QAction("Copy kernel", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.triggered.connect(lambda: self.actions_bar.copy("numpy"))
+        paste = QAction("Paste kernel", self)
+        paste.setShortcut(QKeySequence.StandardKey.Paste)
+        paste.triggered.connect(lambda: self.actions_bar.paste())
+        for action in (undo, redo):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        for action in (copy, paste):  # only on the grid: text fields keep their own copy/paste
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.grid.addAction(action)
+        return undo, redo
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._yield_clashing_shortcuts()
+
+    def _yield_clashing_shortcuts(self) -> None:
+        """Drop our undo/redo keys where the window binds them too: Qt fires neither of two
+        live bindings of one key ("ambiguous shortcut"), and the window's act the same."""
+        taken: set[str] = set()
+        window_wide = (Qt.ShortcutContext.WindowShortcut, Qt.ShortcutContext.ApplicationShortcut)
+        top: QWidget = self  # the main window, even while the dock floats on its own
+        while top.parentWidget() is not None:
+            top = top.parentWidget()
+        for action in top.findChildren(QAction):
+            if action not in (self.undo_action, self.redo_action) and (
+                action.shortcutContext() in window_wide
+            ):
+                taken.update(key.toString() for key in action.shortcuts())
+        for action, keys in (
+            (self.undo_action, self._undo_keys),
+            (self.redo_action, self._redo_keys),
+        ):
+            action.setShortcuts([key for key in keys if key.toString() not in taken])
+
+    def _history_button(self, redo: bool) -> QToolButton:
+        """A compact undo or redo button whose tooltip names the step it will take back."""
+        stack = self._state.undo_stack
+        button = _HistoryButton(
+            "↷" if redo else "↶", "Redo" if redo else "Undo", "Ctrl+Shift+Z" if redo else "Ctrl+Z"
+        )
+        button.clicked.connect(stack.redo if redo else stack.undo)
+        button.setEnabled(stack.canRedo() if redo else stack.canUndo())
+        button.show_step(stack.redoText() if redo else stack.undoText())
+        (stack.canRedoChanged if redo else stack.canUndoChanged).connect(button.setEnabled)
+        (stack.redoTextChanged if redo else stack.undoTextChanged).connect(button.show_step)
+        return button
+
+    def _on_kernel_changed(self, kernel: Kernel) -> None:
+        self.description.setText(describe_kernel(kernel))
+        rows, cols = kernel.shape
+        self.shape_label.setText(f"{rows}×{cols}")
+
+
+class _HistoryButton(QToolButton):
+    """Undo or redo; a slot of its own so Qt drops the connection when the button goes."""
+
+    def __init__(self, glyph: str, verb: str, shortcut: str) -> None:
+        super().__init__()
+        self.setText(glyph)
+        self._verb = verb
+        self._shortcut = shortcut
+
+    def show_step(self, step: str) -> None:
+        what = f" {step}" if step else ""
+        self.setToolTip(f"{self._verb}{what} ({self._shortcut})")

@@ -1,0 +1,364 @@
+"""One feature map in the bank grid: the map, its kernel as a tiny coloured grid, its name.
+
+A tile is built once per bank change and then only fed new pixels (``show_map``), so a live
+video costs one ``ImageItem.setImage`` per tile per frame. Mouse handling lives on the tile,
+not on the pyqtgraph view (which is transparent to the mouse): click, double-click, drag to
+reorder, right-click menu. The tile only emits signals; the panel turns them into state edits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDrag,
+    QDragEnterEvent,
+    QDropEvent,
+    QEnterEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.engine.display import colormap_lut
+from convlab.engine.kernels import Kernel
+from convlab.engine.pipeline import FeatureMap
+from convlab.ui.widgets.image_view import DISPLAY_READY
+
+BANK_INDEX_MIME = "application/x-convlab-bank-index"
+COMBINED_INDEX = -1  # the tile that shows sqrt(map0^2 + map1^2) has no place in the bank
+THUMBNAIL_SIZE = 30
+
+
+def kernel_colors(weights: np.ndarray) -> np.ndarray:
+    """RGB uint8 per weight on the diverging scale: zero neutral, sign is hue, max |w| saturates.
+
+    The same convention as the kernel editor's cells, so a thumbnail reads like the grid.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    largest = float(np.abs(weights).max()) if weights.size else 0.0
+    scaled = np.zeros_like(weights) if largest == 0.0 else weights / largest
+    index = np.clip(np.rint(128.0 + 127.0 * scaled), 0, 255).astype(np.intp)
+    return colormap_lut("coolwarm")[index]
+
+
+class KernelThumbnail(QWidget):
+    """A kernel drawn as a small grid of coloured cells (no numbers: it is an icon)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colors = np.zeros((0, 0, 3), dtype=np.uint8)
+        self.setFixedSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
+
+    def set_kernel(self, kernel: Kernel | None) -> None:
+        self._colors = (
+            np.zeros((0, 0, 3), dtype=np.uint8) if kernel is None else kernel_colors(kernel.weights)
+        )
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rows, cols = self._colors.shape[:2]
+        if not rows or not cols:
+            return
+        painter = QPainter(self)
+        side = min(self.width() / cols, self.height() / rows)
+        left = (self.width() - side * cols) / 2.0
+        top = (self.height() - side * rows) / 2.0
+        for row in range(rows):
+            for col in range(cols):
+                red, green, blue = (int(v) for v in self._colors[row, col])
+                painter.fillRect(
+                    QRectF(left + col * side, top + row * side, side, side),
+                    QColor(red, green, blue),
+                )
+        painter.setPen(QColor(90, 90, 90))
+        painter.drawRect(QRectF(left, top, side * cols - 1, side * rows - 1))
+        painter.end()
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends long text in … instead of cutting it mid-letter."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full_text = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full_text = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full_text
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        self.setText(
+            metrics.elidedText(self._full_text, Qt.TextElideMode.ElideRight, max(10, self.width()))
+        )
+
+
+class MapTile(QFrame):
+    """Shows one FeatureMap; emits what the person did with it, by bank index."""
+
+    clicked = Signal(int)
+    doubleClicked = Signal(int)
+    moveRequested = Signal(int, int)  # (from, to) bank indices
+    removeRequested = Signal(int)
+    exportRequested = Signal(int)
+
+    def __init__(self, index: int, kernel: Kernel | None, count: int, parent=None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self._count = count
+        self._press_position: QPoint | None = None
+        self._ignore_release = False
+        self._shape: tuple[int, ...] = ()
+        self._selected = False
+        self.setObjectName("mapTile")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAcceptDrops(index != COMBINED_INDEX)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Esc / Delete reach the panel
+
+        self.thumbnail = KernelThumbnail(self)
+        self.thumbnail.set_kernel(kernel if index != COMBINED_INDEX else None)
+        self.thumbnail.setVisible(index != COMBINED_INDEX)
+        self.title = ElidedLabel(self)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.range_label = QLabel(self)
+        self.range_label.setObjectName("mapRange")
+        self.range_label.setToolTip(
+            "Smallest … largest value in this map: the raw response, before the display mapping"
+        )
+        self.range_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        small = self.range_label.font()
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.85))
+        self.range_label.setFont(small)
+        self._name = ""
+        self.set_kernel_name(kernel)
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.setSpacing(4)
+        header.addWidget(self.thumbnail)
+        header.addWidget(self.title, 1)
+        self.left_button = self._tool_button("◀", "Move this map one place to the left")
+        self.right_button = self._tool_button("▶", "Move this map one place to the right")
+        self.remove_button = self._tool_button("✕", "Remove this kernel from the bank")
+        self.left_button.clicked.connect(lambda: self.moveRequested.emit(index, index - 1))
+        self.right_button.clicked.connect(lambda: self.moveRequested.emit(index, index + 1))
+        self.remove_button.clicked.connect(lambda: self.removeRequested.emit(index))
+        self._buttons = (self.left_button, self.right_button, self.remove_button)
+        for button in self._buttons:
+            header.addWidget(button)
+            button.setVisible(False)
+        self.left_button.setEnabled(index > 0)
+        self.right_button.setEnabled(0 <= index < count - 1)
+
+        self.view = pg.GraphicsView(self, background=None)
+        self.view.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.view.setFrameShape(QFrame.Shape.NoFrame)
+        self.view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.view.setMinimumSize(QSize(40, 30))
+        self.view_box = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=True)
+        self.view_box.setMenuEnabled(False)
+        self.view_box.setDefaultPadding(0.0)
+        self.view.setCentralItem(self.view_box)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view_box.addItem(self.image_item)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 3, 4, 3)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.range_label)
+        self.set_selected(False)
+
+    # ------------------------------------------------------------------------------ content
+    def set_kernel_name(self, kernel: Kernel | None) -> None:
+        if self.index == COMBINED_INDEX:
+            self._name = "|∇| = √(map1² + map2²)"
+            tip = (
+                "Gradient magnitude: the first two maps' responses (before ReLU) combined "
+                "pixel by pixel. With Sobel x and y first, this is edge strength in any direction."
+            )
+        else:
+            rows, cols = kernel.shape if kernel is not None else (0, 0)
+            label = kernel.name if kernel is not None and kernel.name else "custom"
+            self._name = f"{self.index + 1}. {label}"
+            tip = (
+                f"Map {self.index + 1}: kernel {label!r} ({rows}x{cols}).\n"
+                "Click: show it large in the output view (click again to go back).\n"
+                "Double-click: load its kernel into the editor.\n"
+                "Drag onto another map to reorder; right-click for more."
+            )
+        self.title.setToolTip(self._name)
+        self.title.set_full_text(self._name)
+        self.setToolTip(tip)
+
+    def chrome_height(self) -> int:
+        """Pixels of a tile that are not the map: header, range line, margins and frame."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        header = max(THUMBNAIL_SIZE, self.title.sizeHint().height())
+        return (
+            header
+            + self.range_label.sizeHint().height()
+            + margins.top()
+            + margins.bottom()
+            + 2 * layout.spacing()
+            + 2 * self.frameWidth()
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def show_map(self, feature_map: FeatureMap) -> None:
+        """New pixels for the same kernel: one setImage, plus a re-fit when the size changed."""
+        image = feature_map.image
+        self.image_item.setImage(image, **DISPLAY_READY)  # uint8: no per-paint rescale
+        if image.shape != self._shape:
+            self._shape = image.shape
+            self.view_box.setRange(
+                QRectF(0, 0, image.shape[1], image.shape[0]), padding=0.0, disableAutoRange=True
+            )
+        low, high = feature_map.value_range
+        text = f"{low:.4g} … {high:.4g}"
+        if text != self.range_label.text():
+            self.range_label.setText(text)
+
+    def set_selected(self, selected: bool) -> None:
+        """A highlighted frame marks the map the output view is showing large."""
+        self._selected = selected
+        self._show_buttons(selected or self.underMouse())
+        colour = "palette(highlight)" if selected else "palette(mid)"
+        width = 2 if selected else 1
+        self.setStyleSheet(f"#mapTile {{ border: {width}px solid {colour}; border-radius: 3px; }}")
+
+    def _show_buttons(self, visible: bool) -> None:
+        """◀ ▶ ✕ appear on hover (and on the selected tile), so small tiles keep their names."""
+        visible = visible and self.index != COMBINED_INDEX
+        if any(button.isVisible() != visible for button in self._buttons):
+            for button in self._buttons:
+                button.setVisible(visible)
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._show_buttons(True)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._show_buttons(self._selected)
+        super().leaveEvent(event)
+
+    def _tool_button(self, text: str, tip: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.setFixedSize(QSize(20, 20))
+        button.setCursor(Qt.CursorShape.ArrowCursor)
+        return button
+
+    # ------------------------------------------------------------------------------ mouse
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press_position = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        start = self._press_position
+        if (
+            start is None
+            or self.index == COMBINED_INDEX
+            or not event.buttons() & Qt.MouseButton.LeftButton
+            or (event.position().toPoint() - start).manhattanLength()
+            < QApplication.startDragDistance()
+        ):
+            return
+        self._press_position = None
+        mime = QMimeData()
+        mime.setData(BANK_INDEX_MIME, str(self.index).encode())
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.setPixmap(self.grab().scaledToWidth(min(160, self.width())))
+        drag.exec(Qt.DropAction.MoveAction)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        was_press = self._press_position is not None
+        self._press_position = None
+        if event.button() == Qt.MouseButton.LeftButton and was_press:
+            if self._ignore_release:
+                self._ignore_release = False
+            else:
+                self.clicked.emit(self.index)
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            # The press/release pair of a double-click's second click must not toggle the
+            # selection back: the first click already selected this map.
+            self._ignore_release = True
+            self._press_position = event.position().toPoint()
+            self.doubleClicked.emit(self.index)
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = QMenu(self)
+        menu.addAction("Show large in the output view", lambda: self.clicked.emit(self.index))
+        if self.index != COMBINED_INDEX:
+            menu.addAction(
+                "Load kernel into the editor", lambda: self.doubleClicked.emit(self.index)
+            )
+            menu.addSeparator()
+            left = menu.addAction(
+                "Move left", lambda: self.moveRequested.emit(self.index, self.index - 1)
+            )
+            left.setEnabled(self.index > 0)
+            right = menu.addAction(
+                "Move right", lambda: self.moveRequested.emit(self.index, self.index + 1)
+            )
+            right.setEnabled(self.index < self._count - 1)
+            menu.addAction("Remove from bank", lambda: self.removeRequested.emit(self.index))
+        menu.addSeparator()
+        menu.addAction("Export this map…", lambda: self.exportRequested.emit(self.index))
+        menu.exec(event.globalPos())
+
+    # ------------------------------------------------------------------------------ drops
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(BANK_INDEX_MIME):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        source = _dropped_index(event.mimeData())
+        if source is None or source == self.index:
+            return
+        event.acceptProposedAction()
+        self.moveRequested.emit(source, self.index)
+
+
+def _dropped_index(mime: QMimeData) -> int | None:
+    try:
+        return int(bytes(mime.data(BANK_INDEX_MIME).data()).decode())
+    except ValueError:
+        return None

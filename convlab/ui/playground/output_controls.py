@@ -1,0 +1,107 @@
+"""How float responses become pixels: display mode, colormap, range, and a histogram.
+
+A convolution's output is unclipped floats; an edge kernel gives negatives, a sharpen
+overshoots 255. Which mapping is used changes what a person sees, so it is a visible choice:
+``DisplayControls`` edits either the main output's mapping or the feature-map bank's, and
+``OutputDisplayControls`` adds the response histogram with the shown range shaded on it, so
+people can see what "clip" throws away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import qthrottled
+
+from convlab.engine.display import histogram
+from convlab.engine.pipeline import HISTOGRAM_BINS, DisplaySettings, PipelineResult
+from convlab.ui.state import PlaygroundState
+from convlab.ui.widgets.display_controls import DisplayControls, shown_range
+from convlab.ui.widgets.flow_layout import FlowLayout
+
+HISTOGRAM_INTERVAL_MS = 250  # a few redraws a second is all a glance at a histogram needs
+
+
+class ResponseHistogram(pg.PlotWidget):
+    """Counts of the main output's values (log scale), with the displayed interval shaded."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=None)
+        self.setObjectName("responseHistogram")
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.setMinimumHeight(70)
+        self.setMaximumHeight(110)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        plot = self.getPlotItem()
+        plot.setLabel("left", "log n")
+        plot.getAxis("left").setWidth(34)
+        plot.getAxis("bottom").setHeight(18)
+        self.region = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(80, 160, 255, 45), pen=pg.mkPen(80, 160, 255, 160)
+        )
+        self.region.setZValue(-10)
+        self.addItem(self.region)
+        self.curve = pg.PlotDataItem(
+            stepMode="center",
+            fillLevel=0.0,
+            brush=pg.mkBrush(150, 150, 150, 160),
+            pen=pg.mkPen(200, 200, 200),
+        )
+        self.addItem(self.curve)
+        self.counts = np.zeros(0)
+        self.edges = np.zeros(0)
+
+    def show_counts(self, counts: np.ndarray, edges: np.ndarray, settings: DisplaySettings) -> None:
+        """Draw counts the worker already made (PipelineResult.histogram)."""
+        self.counts, self.edges = counts, edges
+        self.curve.setData(edges, np.log10(1.0 + counts))
+        low, high = shown_range(settings, float(edges[0]), float(edges[-1]))
+        self.region.setRegion((low, high))
+        self.setXRange(min(low, edges[0]), max(high, edges[-1]), padding=0.02)
+
+
+class OutputDisplayControls(QWidget):
+    """The main output's display controls and its response histogram, for the Playground tab."""
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outputDisplayControls")
+        self._state = state
+        self.controls = DisplayControls(state, "output", self)
+        self.histogram = ResponseHistogram(self)
+        self.histogram.setToolTip(
+            "Histogram of the output's values. The shaded band is the range the display mode "
+            "spreads over black..white; values outside it saturate."
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        toolbar = FlowLayout(spacing=10)
+        toolbar.addWidget(self.controls.mapping_group)
+        toolbar.addWidget(self.controls.range_group)
+        layout.addLayout(toolbar)
+        layout.addWidget(self.histogram)
+        self._throttled_redraw = qthrottled(self._redraw, timeout=HISTOGRAM_INTERVAL_MS)
+        state.resultReady.connect(self._throttled_redraw)
+        state.settingsChanged.connect(self._settings_changed)
+
+    def _settings_changed(self) -> None:
+        if self._state.latest_result is not None:
+            self._throttled_redraw(self._state.latest_result)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._settings_changed()  # a still image sends no new frames: draw what is there
+
+    def _redraw(self, result: PipelineResult) -> None:
+        if not self.isVisible():
+            return  # nobody is looking: skip the work
+        counts, edges = result.histogram or histogram(result.output, HISTOGRAM_BINS)
+        self.histogram.show_counts(counts, edges, self._state.pipeline.display)

@@ -1,0 +1,123 @@
+"""The message banner above the views: never modal, closable, with an optional action."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import ClassVar
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+
+class MessageBanner(QFrame):
+    """Messages above the views: never modal, closable, with an optional action.
+
+    Messages that arrive in a burst (each within ``BURST_SECONDS`` of the one before, while
+    the banner is up) are listed together, newest last, so several startup problems are all
+    readable instead of each overwriting the last. A quiet moment starts a fresh banner.
+    """
+
+    _COLOURS: ClassVar[dict[str, str]] = {
+        "info": "#dcecff",
+        "warning": "#fff1c2",
+        "error": "#ffd6d6",
+    }
+    _SEVERITY: ClassVar[dict[str, int]] = {"info": 0, "warning": 1, "error": 2}
+    BURST_SECONDS = 2.0
+    MAX_LISTED = 6  # older messages of a long burst are counted, not listed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBanner")
+        self._label = QLabel(self)
+        self._label.setWordWrap(True)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._action_button = QPushButton(self)
+        self._action_button.setVisible(False)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 3, 4, 3)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(self._action_button)
+        layout.addWidget(close)
+        self._hide_timer = QTimer(self, singleShot=True, timeout=self.hide)
+        self._action = None
+        self._entries: list[tuple[str, str]] = []  # (text, level), oldest first
+        self._dropped = 0  # older messages of this burst no longer listed
+        self._last_time = -math.inf
+        self._action_button.clicked.connect(self._run_action)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "info", action=None) -> None:
+        """``action``: optional (button text, callable), e.g. ("Reconnect", worker.reconnect)."""
+        now = time.monotonic()
+        if self.isHidden() or now - self._last_time > self.BURST_SECONDS:
+            self._entries, self._dropped, self._action = [], 0, None
+        self._last_time = now
+        self._entries = [entry for entry in self._entries if entry[0] != text]
+        self._entries.append((text, level if level in self._COLOURS else "info"))
+        if len(self._entries) > self.MAX_LISTED:
+            self._dropped += len(self._entries) - self.MAX_LISTED
+            self._entries = self._entries[-self.MAX_LISTED :]
+        if action is not None:
+            self._action = action
+        self._render()
+
+    def _render(self) -> None:
+        levels = [level for _, level in self._entries]
+        worst = max(levels, key=self._SEVERITY.__getitem__)
+        self.setStyleSheet(
+            f"#messageBanner {{ background: {self._COLOURS[worst]}; border-bottom: 1px solid"
+            " #999; } QLabel { color: #202020; }"
+        )
+        self._label.setText(self.text())
+        self._action_button.setVisible(self._action is not None)
+        if self._action is not None:
+            self._action_button.setText(self._action[0])
+        self.show()
+        if worst == "info" and self._action is None:
+            self._hide_timer.start(6000)
+        else:
+            self._hide_timer.stop()
+
+    def text(self) -> str:
+        """What the banner says: the message, or a count and the list of them."""
+        texts = [text for text, _ in self._entries]
+        if len(texts) + self._dropped <= 1:
+            return texts[0] if texts else ""
+        problems = any(level != "info" for _, level in self._entries)
+        header = f"{len(texts) + self._dropped} {'problems' if problems else 'messages'}"
+        if self._dropped:
+            header += f" ({self._dropped} earlier not listed)"
+        return header + ":\n" + "\n".join(f"• {text}" for text in texts)
+
+    def messages(self) -> list[str]:
+        """The messages listed, oldest first."""
+        return [text for text, _ in self._entries]
+
+    def discard(self, text: str) -> None:
+        """Take back a message that no longer holds (the lost camera came back)."""
+        kept = [entry for entry in self._entries if entry[0] != text]
+        if len(kept) == len(self._entries):
+            return
+        self._entries = kept
+        if not kept:
+            self.hide()
+        else:
+            self._render()
+
+    def hide(self) -> None:  # also the ✕ button and the info timer: a dismissed list is done
+        super().hide()
+        self._entries, self._dropped, self._action = [], 0, None
+
+    def _run_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action[1]()

@@ -1,0 +1,388 @@
+"""The File menu: where frames come from, and where pictures go.
+
+Opening anything (file, sample, video, URL, test pattern, camera) only *asks* the filter
+worker to open it: the worker opens it on its own thread (a camera can take seconds) and
+answers with ``sourceOpened`` or ``sourceFailed``, so the window never freezes on a slow device.
+Probing which cameras exist also runs off the GUI thread. Exports filter the *full-resolution*
+frame (not a live preview) on a background thread and write each file atomically (a temporary
+file, then ``os.replace``), so a crash never leaves half a PNG behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QObject, QThreadPool, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
+from superqt.utils import create_worker
+
+from convlab.engine import sources
+from convlab.engine.export import write_npy, write_png
+from convlab.engine.pipeline import Pipeline
+from convlab.errors import ConvlabError
+from convlab.ui.settings import CAMERA_RESOLUTIONS, Settings
+from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.pgm *.ppm)"
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.gif)"
+_PASTE_PREFIX = "convlab-pasted-"
+
+
+class SourceMenu(QObject):
+    """Builds the File menu and carries out its actions for one window."""
+
+    exportFinished = Signal(str)  # path written (tests wait on it)
+    camerasProbed = Signal(list)  # camera indices that opened
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        state: PlaygroundState,
+        worker: FilterWorker,
+        settings: Settings,
+    ) -> None:
+        super().__init__(window)
+        self._window, self._state, self._worker, self._settings = window, state, worker, settings
+        self._jobs: list[Any] = []  # running superqt workers, kept alive until they finish
+        self._paste_dir: str | None = None  # made on the first paste, removed at shutdown
+        self.cameras: list[int] | None = None
+        self.menu = QMenu("&File", window)
+        self._build()
+        worker.sourceOpened.connect(self._source_opened)
+        worker.sourceFailed.connect(self._source_failed)
+
+    # ----------------------------------------------------------------------------- menu
+    def _build(self) -> None:
+        menu = self.menu
+        self.open_action = self._action("&Open image or video…", self.choose_file, "Ctrl+O")
+        self.open_action.setToolTip("Open an image or a video file (or drop one on the window)")
+        menu.addAction(self.open_action)
+        self.samples_menu = menu.addMenu("&Sample images")
+        self.samples_menu.aboutToShow.connect(self._fill_samples)
+        self.recent_menu = menu.addMenu("&Recent files")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addAction(self._action("Open &video file…", self.choose_video))
+        menu.addAction(self._action("Open stream &URL…", self.choose_url))
+        self.paste_action = self._action("&Paste image", self.paste, "Ctrl+Shift+V")
+        menu.addAction(self.paste_action)
+        self.pattern_action = self._action("&Test pattern (moving)", self.open_pattern)
+        menu.addAction(self.pattern_action)
+        menu.addSeparator()
+
+        self.camera_menu = menu.addMenu("&Camera")
+        self.camera_menu.aboutToShow.connect(self._fill_cameras)
+        self.camera_action = self._action("&Camera", self.open_camera, "Ctrl+K")
+        self.camera_action.setToolTip("Use the webcam (File ▸ Camera to choose one)")
+        resolution_menu = menu.addMenu("Camera &resolution")
+        group = QActionGroup(self)
+        current = self._settings.get("camera/resolution")
+        for resolution in CAMERA_RESOLUTIONS:
+            action = resolution_menu.addAction(
+                "Camera default" if resolution == "default" else resolution
+            )
+            action.setCheckable(True)
+            action.setChecked(resolution == current)
+            action.triggered.connect(lambda _=False, r=resolution: self.set_resolution(r))
+            group.addAction(action)
+        self.mirror_action = self._action("&Mirror camera", self.set_mirror)
+        self.mirror_action.setCheckable(True)
+        self.mirror_action.setChecked(self._settings.get("camera/mirror"))
+        self._worker.set_mirror(self.mirror_action.isChecked())
+        menu.addAction(self.mirror_action)
+        self.freeze_action = self._action("&Freeze", self.set_frozen, "Space")
+        self.freeze_action.setCheckable(True)
+        self.freeze_action.setToolTip("Freeze the live picture (Space); edits still apply")
+        menu.addAction(self.freeze_action)
+        menu.addSeparator()
+
+        self.snapshot_action = self._action("&Snapshot of input…", self.snapshot, "Ctrl+Shift+S")
+        menu.addAction(self.snapshot_action)
+        self.export_png_action = self._action("&Export output as PNG…", self.export_png, "Ctrl+E")
+        menu.addAction(self.export_png_action)
+        menu.addAction(self._action("Export output as raw &float .npy…", self.export_npy))
+        menu.addSeparator()
+        menu.addAction(self._action("&Quit", self._window.close, "Ctrl+Q"))
+
+    def _action(self, text: str, slot: Callable, shortcut: str | None = None) -> QAction:
+        action = QAction(text, self._window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda checked=False: slot(checked) if action.isCheckable()
+                                 else slot())  # fmt: skip
+        self._window.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def toolbar_actions(self) -> list[QAction]:
+        self.open_action.setIconText("Open")
+        self.camera_action.setIconText("Camera")
+        self.freeze_action.setIconText("Freeze")
+        self.snapshot_action.setIconText("Snapshot")
+        self.export_png_action.setIconText("Export")
+        return [
+            self.open_action,
+            self.camera_action,
+            self.freeze_action,
+            self.snapshot_action,
+            self.export_png_action,
+        ]
+
+    def _fill_samples(self) -> None:
+        self.samples_menu.clear()
+        for path in sources.sample_images():
+            title = Path(path).stem.replace("_", " ").replace("-", " ")
+            self.samples_menu.addAction(title, lambda p=str(path): self.open_spec(p))
+        if self.samples_menu.isEmpty():
+            self.samples_menu.addAction("(no sample images found)").setEnabled(False)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._settings.get("source/recent"):
+            self.recent_menu.addAction(path, lambda p=path: self.open_recent(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(nothing opened yet)").setEnabled(False)
+
+    def _fill_cameras(self) -> None:
+        menu = self.camera_menu
+        menu.clear()
+        if self.cameras is None:
+            menu.addAction("Looking for cameras…").setEnabled(False)
+            self.probe_cameras()
+            return
+        for index in self.cameras:
+            action = menu.addAction(f"Camera {index}", lambda i=index: self.open_camera(i))
+            action.setCheckable(True)
+            action.setChecked(self._worker.spec == index)
+        if not self.cameras:
+            menu.addAction("(no camera found)").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Look for cameras again", self.probe_cameras)
+
+    # ----------------------------------------------------------------------------- opening
+    def open_spec(self, spec: Any, *, fallback: Any = None) -> None:
+        """Ask the worker to open ``spec`` (path, URL, "pattern" or camera index)."""
+        options: dict[str, Any] = {}
+        if is_camera(spec):
+            resolution = self._settings.get("camera/resolution")
+            if resolution != "default":
+                width, height = (int(v) for v in resolution.split("x"))
+                options.update(width=width, height=height)
+        self._window.statusBar().showMessage(f"Opening {spec}…")
+        self._worker.open(spec, fallback=fallback, **options)
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            self._settings.remove_recent(path)
+            self._state.report(f"{path}: no longer exists; removed from the recent files.")
+            return
+        self.open_spec(path)
+
+    def open_camera(self, index: int | None = None) -> None:
+        if index is None:
+            index = self._settings.get("camera/index")
+        self.open_spec(int(index))
+
+    def open_pattern(self) -> None:
+        self.open_spec("pattern")
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self._window, "Open an image or a video", self._start_folder(),
+            f"{IMAGE_FILTER};;{VIDEO_FILTER};;All files (*)",
+        )  # fmt: skip
+        if path:
+            self.open_spec(path)
+
+    def choose_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self._window, "Open a video", self._start_folder(), f"{VIDEO_FILTER};;All files (*)"
+        )
+        if path:
+            self.open_spec(path)
+
+    def choose_url(self) -> None:
+        url, ok = QInputDialog.getText(
+            self._window, "Open stream", "Stream URL (rtsp://, http://…):"
+        )
+        if ok and url.strip():
+            self.open_spec(url.strip())
+
+    def _start_folder(self) -> str:
+        last = self._settings.get("source/last")
+        return str(Path(last).parent) if last else str(Path.home())
+
+    def can_open(self, mime: QMimeData) -> bool:
+        return mime.hasUrls() or mime.hasImage()
+
+    def open_mime(self, mime: QMimeData) -> bool:
+        """Open what was dropped or pasted: a local file, a URL, or raw image data."""
+        if mime.hasUrls() and mime.urls():
+            url: QUrl = mime.urls()[0]
+            self.open_spec(url.toLocalFile() if url.isLocalFile() else url.toString())
+            return True
+        if mime.hasImage():
+            return self._open_qimage(QImage(mime.imageData()))
+        text = mime.text().strip() if mime.hasText() else ""
+        if text and Path(text).exists():
+            self.open_spec(text)
+            return True
+        return False
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not self.open_mime(mime):
+            self._state.report("Paste: the clipboard holds no image and no file name.", "warning")
+
+    def _open_qimage(self, image: QImage) -> bool:
+        """A pasted picture is written to a temporary PNG so it opens like any other file."""
+        if image.isNull():
+            self._state.report("Paste: the clipboard image could not be read.", "warning")
+            return False
+        if self._paste_dir is None:
+            self._paste_dir = tempfile.mkdtemp(prefix="convlab-")
+        count = len(os.listdir(self._paste_dir))
+        path = Path(self._paste_dir) / f"{_PASTE_PREFIX}{count + 1}.png"
+        if not image.save(str(path), "PNG"):
+            self._state.report(f"Paste: could not store the image in {path.parent}.", "error")
+            return False
+        self.open_spec(str(path))
+        return True
+
+    def _source_opened(self, info: SourceInfo) -> None:
+        spec = info.spec
+        if is_camera(spec):
+            self._settings.set("camera/index", spec)
+            self.freeze_action.setChecked(False)
+            self._worker.set_frozen(False)
+            return
+        if isinstance(spec, str) and Path(spec).is_file() and _PASTE_PREFIX not in spec:
+            path = str(Path(spec).resolve())
+            self._settings.set("source/last", path)
+            self._settings.add_recent(path)
+
+    def _source_failed(self, spec: Any, _message: str) -> None:
+        if is_camera(spec) and self.cameras is not None and spec in self.cameras:
+            self.cameras = None  # the list is out of date; probe again next time
+
+    # ----------------------------------------------------------------------------- cameras
+    def probe_cameras(self) -> None:
+        """List the cameras that open, off the GUI thread (a missing device can take seconds)."""
+        job = create_worker(sources.list_cameras, _start_thread=False, _ignore_errors=True)
+        job.returned.connect(self._cameras_found)
+        job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
+        self._run(job)
+
+    def _cameras_found(self, cameras: list[int]) -> None:
+        self.cameras = [int(c) for c in cameras]
+        self.camerasProbed.emit(self.cameras)
+        if self.camera_menu.isVisible():
+            self._fill_cameras()
+        if not self.cameras:
+            self._state.report("No camera found. Images, videos and the test pattern still work.",
+                               "info")  # fmt: skip
+
+    def set_resolution(self, resolution: str) -> None:
+        self._settings.set("camera/resolution", resolution)
+        if is_camera(self._worker.spec):
+            self.open_camera(self._worker.spec)
+
+    def set_mirror(self, mirror: bool) -> None:
+        self._settings.set("camera/mirror", bool(mirror))
+        self._worker.set_mirror(bool(mirror))
+
+    def set_frozen(self, frozen: bool) -> None:
+        self._worker.set_frozen(bool(frozen))
+        self._window.statusBar().showMessage(
+            "Frozen: edits apply to this frame (Space to go live)" if frozen else "Live", 4000
+        )
+
+    # ----------------------------------------------------------------------------- exports
+    def snapshot(self, path: str | None = None) -> None:
+        """Save the current input frame (full resolution) as an image file."""
+        frame = self._worker.full_frame()
+        if frame is None:
+            self._state.report("Snapshot: there is no frame yet.", "warning")
+            return
+        path = path or self._ask_save_path("Save a snapshot of the input", "snapshot.png")
+        if path:
+            self._export(path, lambda: write_png(Path(path), frame))
+
+    def export_png(self, path: str | None = None) -> None:
+        """The output as shown (current display mapping), filtered at full resolution."""
+        self._export_output(path, "png")
+
+    def export_npy(self, path: str | None = None) -> None:
+        """The raw float32 output values, at full resolution."""
+        self._export_output(path, "npy")
+
+    def _export_output(self, path: str | None, kind: str) -> None:
+        frame = self._worker.full_frame()
+        if frame is None:
+            self._state.report("Export: there is no frame yet.", "warning")
+            return
+        pipeline = self._state.pipeline
+        name = f"output_{pipeline.kernel.name or 'custom'}.{kind}"
+        path = path or self._ask_save_path("Export the output", name)
+        if not path:
+            return
+        self._export(path, lambda: _write_output(pipeline, frame, Path(path), kind))
+
+    def _ask_save_path(self, title: str, name: str) -> str:
+        start = str(Path(self._start_folder()) / name)
+        suffix = Path(name).suffix.lstrip(".")
+        path, _ = QFileDialog.getSaveFileName(self._window, title, start, f"*.{suffix}")
+        if path and not path.lower().endswith("." + suffix):
+            path += "." + suffix
+        return path
+
+    def _export(self, path: str, write: Callable[[], None]) -> None:
+        # our errored slot reports the failure; superqt must not re-raise it in the GUI thread
+        job = create_worker(write, _start_thread=False, _ignore_errors=True)
+        job.returned.connect(lambda _=None: self._exported(path))
+        job.errored.connect(lambda error: self._state.report(_describe(error, path), "error"))
+        self._run(job)
+
+    def _exported(self, path: str) -> None:
+        self._window.statusBar().showMessage(f"Saved {path}", 6000)
+        self.exportFinished.emit(path)
+
+    # ----------------------------------------------------------------------------- jobs
+    def _run(self, job) -> None:
+        self._jobs.append(job)
+        job.finished.connect(lambda: self._jobs.remove(job) if job in self._jobs else None)
+        job.start()
+
+    def shutdown(self, timeout: float = 1.0) -> None:
+        """Wait (briefly) for probes and exports: an export must not be cut off mid-file.
+
+        Pasted pictures were read into memory when opened; their temporary files go.
+        """
+        QThreadPool.globalInstance().waitForDone(int(timeout * 1000))
+        if self._paste_dir is not None:
+            shutil.rmtree(self._paste_dir, ignore_errors=True)
+            self._paste_dir = None
+
+
+def _write_output(pipeline: Pipeline, frame: np.ndarray, path: Path, kind: str) -> None:
+    result = pipeline.evolve(bank=()).run(frame)
+    if kind == "png":
+        write_png(path, result.output_image)
+    else:
+        write_npy(path, result.output)
+
+
+def _describe(error: BaseException, path: str) -> str:
+    if isinstance(error, ConvlabError):
+        return str(error)
+    log.error("export to %s failed: %r", path, error)
+    return f"Export to {path} failed: {error}"

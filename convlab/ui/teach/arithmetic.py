@@ -1,0 +1,957 @@
+"""Convolution arithmetic, animated: a kernel slides over a small grid of numbers.
+
+Padding, stride and dilation are easiest to understand by watching them: the padding is a ring
+of extra cells, the stride is how far the window jumps, the dilation spreads the kernel's taps
+apart, and the output-size formula falls out of counting where the window fits. Pooling and
+transposed convolution use the same picture, so the three look like what they are: variations
+of one sliding window. All arithmetic comes from ``convlab.engine.arithmetic``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+from superqt.utils import signals_blocked
+
+from convlab.engine.arithmetic import (
+    OPERATIONS,
+    ScatterStep,
+    WindowStep,
+    assemble,
+    convolution_steps,
+    gather_output_size,
+    pooling_steps,
+    transposed_output_size,
+    transposed_steps,
+)
+from convlab.errors import ConvlabError
+from convlab.ui.help import help_button
+from convlab.ui.state import PlaygroundState
+from convlab.ui.widgets.number_grid import format_number
+
+MODES = dict(
+    zip(
+        OPERATIONS,
+        ("Convolution", "Max pooling", "Average pooling", "Transposed convolution"),
+        strict=True,
+    )
+)
+KERNEL_PATTERNS = ("random", "ones", "identity", "edge")
+FROM_EDITOR = "editor kernel"  # the playground's kernel, when it is square and at most 5x5
+MAX_ANIMATED_KERNEL = 5
+
+INPUT_COLOUR = QColor(40, 100, 200)
+OUTPUT_COLOUR = QColor(30, 140, 70)
+WINDOW_COLOUR = QColor(240, 130, 0)
+PAD_COLOUR = QColor(225, 225, 225)
+ERROR_BOX_WIDTH = 260.0  # px kept for the "why these settings cannot work" box
+
+
+def kernel_pattern(name: str, size: int, seed: int) -> np.ndarray:
+    """Small integer kernels that are easy to multiply in your head."""
+    if name == "ones":
+        return np.ones((size, size))
+    if name == "identity":
+        weights = np.zeros((size, size))
+        weights[(size - 1) // 2, (size - 1) // 2] = 1
+        return weights
+    if name == "edge":
+        row = np.sign(np.arange(size) - (size - 1) / 2.0)
+        return np.tile(row, (size, 1))
+    if name == "random":
+        return np.random.default_rng(seed + 1000).integers(-1, 3, (size, size)).astype(float)
+    raise ConvlabError(f"unknown kernel pattern {name!r}; use one of {', '.join(KERNEL_PATTERNS)}")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything the canvas draws: settings, numbers, the steps and how many are done."""
+
+    mode: str
+    grid: np.ndarray
+    kernel: np.ndarray
+    padding: int
+    stride: int
+    dilation: int
+    steps: tuple
+    output_shape: tuple[int, int]
+    done: int  # steps already taken; the step drawn as "current" is done - 1
+    error: str | None
+
+    @property
+    def current(self) -> WindowStep | ScatterStep | None:
+        return self.steps[self.done - 1] if self.done > 0 else None
+
+    def output(self) -> np.ndarray:
+        return assemble(list(self.steps[: self.done]), self.output_shape)
+
+
+def build_scene(
+    mode: str, grid: np.ndarray, kernel: np.ndarray, *, padding: int, stride: int, dilation: int
+) -> Scene:
+    """Run the engine for these settings; an impossible combination becomes ``error``."""
+    n, k = grid.shape[0], kernel.shape[0]
+    try:
+        if mode == "convolution":
+            steps = convolution_steps(
+                grid, kernel, padding=padding, stride=stride, dilation=dilation
+            )
+            size = gather_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+        elif mode in ("max_pool", "avg_pool"):
+            steps = pooling_steps(
+                grid, k, kind=mode[:3], padding=padding, stride=stride, dilation=dilation
+            )
+            size = gather_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+        elif mode == "transposed":
+            steps = transposed_steps(
+                grid, kernel, padding=padding, stride=stride, dilation=dilation
+            )
+            size = transposed_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+        else:
+            raise ConvlabError(f"unknown mode {mode!r}")
+    except ConvlabError as error:
+        return Scene(mode, grid, kernel, padding, stride, dilation, (), (0, 0), 0, str(error))
+    return Scene(mode, grid, kernel, padding, stride, dilation, tuple(steps), (size, size), 0, None)
+
+
+def formula_html(scene: Scene) -> str:
+    """The output-size formula with this scene's numbers plugged in."""
+    n, k = scene.grid.shape[0], scene.kernel.shape[0]
+    p, s, d = scene.padding, scene.stride, scene.dilation
+    if scene.mode == "transposed":
+        value = (n - 1) * s - 2 * p + d * (k - 1) + 1
+        text = (
+            f"output size = (n − 1)·s − 2p + d(k − 1) + 1 = ({n} − 1)·{s} − 2·{p} + "
+            f"{d}·({k} − 1) + 1 = <b>{value}</b>"
+        )
+        if value < 1:
+            text += " &nbsp;<span style='color:#c03030'>(nothing left)</span>"
+        return text
+    numerator = n + 2 * p - d * (k - 1) - 1
+    text = (
+        f"output size = ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1 = ⌊({n} + 2·{p} − {d}·({k} − 1)"
+        f" − 1) / {s}⌋ + 1 = ⌊{numerator} / {s}⌋ + 1"
+    )
+    if numerator < 0:
+        return text + (
+            " &nbsp;<span style='color:#c03030'>(negative: the kernel does not fit)</span>"
+        )
+    text += f" = <b>{numerator // s + 1}</b>"
+    if numerator % s:
+        text += (
+            f"<br><span style='color:#8a6d00'>{numerator} is not a multiple of the stride "
+            f"{s}: the last {numerator % s} row(s)/column(s) of the padded input are never "
+            "covered by the window.</span>"
+        )
+    return text
+
+
+def step_html(scene: Scene) -> str:
+    """The arithmetic of the current step, written out."""
+    step = scene.current
+    if scene.error:
+        return ""
+    if step is None:
+        return "Press <b>Step</b> or <b>Play</b> to move the window."
+    if isinstance(step, ScatterStep):
+        rows = [r for r, ok in zip(step.rows, step.in_bounds.any(axis=1)) if ok]
+        cols = [c for c, ok in zip(step.cols, step.in_bounds.any(axis=0)) if ok]
+        where = (
+            f"rows {rows[0]}–{rows[-1]}, columns {cols[0]}–{cols[-1]}"
+            if rows and cols
+            else "cells cropped away by the padding"
+        )
+        return (
+            f"input[{step.in_row}, {step.in_col}] = <b>{format_number(step.value)}</b> "
+            f"adds {format_number(step.value)} × kernel to output {where}; overlapping "
+            "windows add up."
+        )
+    values = [format_number(v) for v in step.patch[step.in_bounds]]
+    target = f"output[{step.out_row}, {step.out_col}]"
+    if scene.mode == "max_pool":
+        return f"{target} = max({', '.join(values)}) = <b>{format_number(step.value)}</b>"
+    if scene.mode == "avg_pool":
+        terms = " + ".join(format_number(v) for v in step.patch.ravel())
+        text = f"{target} = ({terms}) / {step.patch.size} = <b>{format_number(step.value)}</b>"
+        if (~step.in_bounds).any():
+            text += "<br><i>padding counts as 0 in the average</i>"
+        return text
+    terms = []
+    for (u, v), ok in np.ndenumerate(step.in_bounds):
+        if ok and scene.kernel[u, v] != 0:
+            weight = format_number(scene.kernel[u, v])
+            weight = f"({weight})" if scene.kernel[u, v] < 0 else weight
+            terms.append(f"{format_number(step.patch[u, v])}·{weight}")
+    skipped = int(step.in_bounds.size - len(terms))
+    text = f"{target} = {' + '.join(terms) if terms else '0'} = <b>{format_number(step.value)}</b>"
+    if skipped:
+        text += (
+            f"<br><i>{skipped} term(s) left out: a zero weight or a padding cell (which "
+            "holds 0)</i>"
+        )
+    return text
+
+
+class ArithmeticCanvas(QWidget):
+    """Draws INPUT (with its padding ring), KERNEL and OUTPUT, and the current window.
+
+    Clicking an output cell (an input cell for the transposed convolution) asks to jump to the
+    step that writes (reads) it: ``stepRequested`` carries the number of steps to show.
+    """
+
+    stepRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scene: Scene | None = None
+        self._geometry: tuple[QRectF, QRectF, float] | None = None
+        # Focusable, so that after a click the arrow keys and Space drive the animation.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.key_actions: dict[Qt.Key, Callable[[], object]] = {}
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(560, 240)
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 460)
+
+    def set_scene(self, scene: Scene) -> None:
+        self.scene = scene
+        self.update()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _blocks(self, scene: Scene) -> tuple[int, int, int]:
+        """Cells across the input, kernel and output blocks."""
+        n, k = scene.grid.shape[0], scene.kernel.shape[0]
+        if scene.mode == "transposed":
+            full = (n - 1) * scene.stride + scene.dilation * (k - 1) + 1
+            return n, k, max(full, 1)
+        return n + 2 * scene.padding, k, max(scene.output_shape[0], 1)
+
+    def paintEvent(self, event) -> None:
+        scene = self.scene
+        if scene is None:
+            return
+        painter = QPainter(self)
+        # Grid cells are axis-aligned: no antialiasing (it halves the paint cost); the arrow
+        # and the rounded error box turn it on for themselves.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        painter.fillRect(self.rect(), self.palette().base())
+        inputs, kernel_cells, outputs = self._blocks(scene)
+        title_h = 40.0
+        gap = 64.0
+        # An impossible setting has no output grid: its explanation box takes that room.
+        error_w = ERROR_BOX_WIDTH if scene.error else 0.0
+        output_cells = 0 if scene.error else outputs
+        usable_w = self.width() - 2 * gap - 24 - error_w
+        usable_h = self.height() - title_h - 16
+        tallest = max(inputs, output_cells, kernel_cells)
+        cell = min(64.0, usable_w / (inputs + kernel_cells + output_cells), usable_h / tallest)
+        cell = max(cell, 14.0)
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, min(13.0, cell * 0.3)))
+        painter.setFont(font)
+        drawing_w = (inputs + kernel_cells + output_cells) * cell + 2 * gap + error_w
+        x = max(12.0, (self.width() - drawing_w) / 2)
+        top = title_h + max(0.0, (usable_h - tallest * cell) / 2)
+        input_rect = QRectF(x, top, inputs * cell, inputs * cell)
+        x += inputs * cell + gap
+        kernel_top = top + max(0.0, (inputs - kernel_cells) * cell / 2)
+        kernel_rect = QRectF(x, kernel_top, kernel_cells * cell, kernel_cells * cell)
+        x += kernel_cells * cell + gap
+        output_rect = QRectF(x, top, outputs * cell, outputs * cell)
+        self._geometry = (input_rect, output_rect, cell)
+
+        self._draw_input(painter, scene, input_rect, cell)
+        self._draw_kernel(painter, scene, kernel_rect, cell)
+        if scene.mode in ("convolution", "transposed"):
+            self._operator(painter, input_rect, kernel_rect, "×")
+        self._arrow(painter, kernel_rect, output_rect)
+        if scene.error:
+            self._draw_error(
+                painter,
+                scene.error,
+                output_rect.topLeft(),
+                min(ERROR_BOX_WIDTH, self.width() - x - 12),
+            )
+        else:
+            self._draw_output(painter, scene, output_rect, cell)
+        painter.end()
+
+    def step_for_point(self, point: QPointF) -> int | None:
+        """How many steps to show so that the clicked cell is the current one (None: no cell)."""
+        scene = self.scene
+        if scene is None or scene.error or self._geometry is None:
+            return None
+        input_rect, output_rect, cell = self._geometry
+        if scene.mode == "transposed":
+            n = scene.grid.shape[0]
+            row = int((point.y() - input_rect.top()) // cell)
+            col = int((point.x() - input_rect.left()) // cell)
+            inside = input_rect.contains(point) and 0 <= row < n and 0 <= col < n
+            return row * n + col + 1 if inside else None
+        rows, cols = scene.output_shape
+        row = int((point.y() - output_rect.top()) // cell)
+        col = int((point.x() - output_rect.left()) // cell)
+        inside = output_rect.contains(point) and 0 <= row < rows and 0 <= col < cols
+        return row * cols + col + 1 if inside else None
+
+    def keyPressEvent(self, event) -> None:
+        action = self.key_actions.get(Qt.Key(event.key()))
+        if action is None:
+            super().keyPressEvent(event)
+        else:
+            action()
+
+    def mousePressEvent(self, event) -> None:
+        done = self.step_for_point(event.position())
+        if done is not None:
+            self.stepRequested.emit(done)
+        super().mousePressEvent(event)
+
+    # -- pieces ----------------------------------------------------------------------------
+    def _title(self, painter: QPainter, rect: QRectF, text: str, sub: str, colour: QColor) -> None:
+        bold = QFont(painter.font())
+        bold.setBold(True)
+        bold.setPointSizeF(11)
+        small = QFont(painter.font())
+        small.setPointSizeF(9)
+        painter.save()
+        painter.setPen(colour)
+        painter.setFont(bold)
+        painter.drawText(
+            QRectF(rect.left(), rect.top() - 38, max(rect.width(), 240), 18),
+            Qt.AlignmentFlag.AlignLeft,
+            text,
+        )
+        painter.setFont(small)
+        painter.setPen(QColor(90, 90, 90))
+        painter.drawText(
+            QRectF(rect.left(), rect.top() - 20, max(rect.width(), 260), 16),
+            Qt.AlignmentFlag.AlignLeft,
+            sub,
+        )
+        painter.restore()
+
+    def _cell(
+        self,
+        painter: QPainter,
+        rect: QRectF,
+        text: str,
+        fill: QColor,
+        border: QColor,
+        hatched: bool = False,
+    ) -> None:
+        painter.fillRect(rect, fill)
+        if hatched:
+            painter.fillRect(rect, QBrush(QColor(170, 170, 170), Qt.BrushStyle.BDiagPattern))
+        painter.setPen(QPen(border, 1))
+        painter.drawRect(rect)
+        painter.setPen(QColor(30, 30, 30))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _draw_input(self, painter: QPainter, scene: Scene, rect: QRectF, cell: float) -> None:
+        n = scene.grid.shape[0]
+        p = 0 if scene.mode == "transposed" else scene.padding
+        ring = "zeros" if scene.mode != "max_pool" else "cells the max ignores"
+        sub = f"{n}×{n}" + (f", padding {p} (ring of {ring})" if p else ", no padding")
+        self._title(painter, rect, "INPUT", sub, INPUT_COLOUR)
+        step = scene.current
+        sampled: dict[tuple[int, int], float] = {}
+        if isinstance(step, WindowStep):
+            for u, r in enumerate(step.rows):
+                for v, c in enumerate(step.cols):
+                    sampled[(r, c)] = float(scene.kernel[u, v])
+        for r in range(-p, n + p):
+            for c in range(-p, n + p):
+                box = QRectF(rect.left() + (c + p) * cell, rect.top() + (r + p) * cell, cell, cell)
+                inside = 0 <= r < n and 0 <= c < n
+                if inside:
+                    fill = QColor(235, 243, 255)
+                    if isinstance(step, ScatterStep) and (r, c) == (step.in_row, step.in_col):
+                        fill = QColor(255, 214, 160)
+                    self._cell(
+                        painter,
+                        box,
+                        format_number(scene.grid[r, c]),
+                        fill,
+                        INPUT_COLOUR.lighter(130),
+                    )
+                else:
+                    self._cell(
+                        painter,
+                        box,
+                        "" if scene.mode == "max_pool" else "0",
+                        PAD_COLOUR,
+                        QColor(190, 190, 190),
+                        hatched=True,
+                    )
+                if (r, c) in sampled:
+                    painter.fillRect(box, QColor(240, 130, 0, 70))
+                    if scene.mode == "convolution" and cell >= 26:
+                        small = QFont(painter.font())
+                        small.setPointSizeF(max(6.0, painter.font().pointSizeF() * 0.7))
+                        painter.save()
+                        painter.setFont(small)
+                        painter.setPen(QColor(170, 80, 0))
+                        painter.drawText(
+                            box.adjusted(2, 1, -2, -1),
+                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                            "×" + format_number(sampled[(r, c)]),
+                        )
+                        painter.restore()
+        if p:
+            painter.setPen(QPen(INPUT_COLOUR, 2))
+            painter.drawRect(
+                QRectF(rect.left() + p * cell, rect.top() + p * cell, n * cell, n * cell)
+            )
+        if isinstance(step, WindowStep):
+            painter.setPen(QPen(WINDOW_COLOUR, 3))
+            for r, c in sampled:
+                painter.drawRect(
+                    QRectF(
+                        rect.left() + (c + p) * cell + 1.5,
+                        rect.top() + (r + p) * cell + 1.5,
+                        cell - 3,
+                        cell - 3,
+                    )
+                )
+            if scene.dilation > 1:
+                span = QRectF(
+                    rect.left() + (step.cols[0] + p) * cell,
+                    rect.top() + (step.rows[0] + p) * cell,
+                    (step.cols[-1] - step.cols[0] + 1) * cell,
+                    (step.rows[-1] - step.rows[0] + 1) * cell,
+                )
+                painter.setPen(QPen(WINDOW_COLOUR, 1.5, Qt.PenStyle.DashLine))
+                painter.drawRect(span)
+
+    def _draw_kernel(self, painter: QPainter, scene: Scene, rect: QRectF, cell: float) -> None:
+        k = scene.kernel.shape[0]
+        if scene.mode in ("max_pool", "avg_pool"):
+            kind = "max" if scene.mode == "max_pool" else "mean"
+            self._title(painter, rect, "WINDOW", f"{k}×{k}, takes the {kind}", WINDOW_COLOUR)
+            for u in range(k):
+                for v in range(k):
+                    box = QRectF(rect.left() + v * cell, rect.top() + u * cell, cell, cell)
+                    self._cell(painter, box, kind, QColor(255, 238, 214), WINDOW_COLOUR)
+        else:
+            self._title(
+                painter, rect, "KERNEL", f"{k}×{k}, dilation {scene.dilation}", WINDOW_COLOUR
+            )
+            for u in range(k):
+                for v in range(k):
+                    box = QRectF(rect.left() + v * cell, rect.top() + u * cell, cell, cell)
+                    self._cell(
+                        painter,
+                        box,
+                        format_number(scene.kernel[u, v]),
+                        QColor(255, 238, 214),
+                        WINDOW_COLOUR,
+                    )
+        painter.setPen(QPen(WINDOW_COLOUR, 2))
+        painter.drawRect(rect)
+
+    def _draw_output(self, painter: QPainter, scene: Scene, rect: QRectF, cell: float) -> None:
+        values = scene.output()
+        step = scene.current
+        if scene.mode == "transposed":
+            size = scene.output_shape[0]
+            p = scene.padding
+            full = size + 2 * p
+            self._title(
+                painter,
+                rect,
+                "OUTPUT",
+                f"{size}×{size}" + (f" (hatched ring: cropped by padding {p})" if p else ""),
+                OUTPUT_COLOUR,
+            )
+            touched = set()
+            if isinstance(step, ScatterStep):
+                touched = {(r, c) for r in step.rows for c in step.cols}
+            done_cells = set()
+            for previous in scene.steps[: scene.done]:
+                done_cells |= {(r, c) for r in previous.rows for c in previous.cols}
+            for r in range(-p, full - p):
+                for c in range(-p, full - p):
+                    box = QRectF(
+                        rect.left() + (c + p) * cell, rect.top() + (r + p) * cell, cell, cell
+                    )
+                    inside = 0 <= r < size and 0 <= c < size
+                    if not inside:
+                        self._cell(painter, box, "", PAD_COLOUR, QColor(190, 190, 190), True)
+                    else:
+                        text = format_number(values[r, c]) if (r, c) in done_cells else ""
+                        self._cell(
+                            painter, box, text, QColor(232, 247, 236), OUTPUT_COLOUR.lighter(140)
+                        )
+                    if (r, c) in touched:
+                        painter.fillRect(box, QColor(240, 130, 0, 60))
+                        painter.setPen(QPen(WINDOW_COLOUR, 2.5))
+                        painter.drawRect(box.adjusted(1.5, 1.5, -1.5, -1.5))
+            painter.setPen(QPen(OUTPUT_COLOUR, 2))
+            painter.drawRect(
+                QRectF(rect.left() + p * cell, rect.top() + p * cell, size * cell, size * cell)
+            )
+            return
+        size = scene.output_shape[0]
+        self._title(painter, rect, "OUTPUT", f"{size}×{size}", OUTPUT_COLOUR)
+        filled = {(s.out_row, s.out_col) for s in scene.steps[: scene.done]}
+        for r in range(size):
+            for c in range(size):
+                box = QRectF(rect.left() + c * cell, rect.top() + r * cell, cell, cell)
+                text = format_number(values[r, c]) if (r, c) in filled else ""
+                self._cell(painter, box, text, QColor(232, 247, 236), OUTPUT_COLOUR.lighter(140))
+        if isinstance(step, WindowStep):
+            painter.setPen(QPen(WINDOW_COLOUR, 3))
+            painter.drawRect(
+                QRectF(
+                    rect.left() + step.out_col * cell + 1.5,
+                    rect.top() + step.out_row * cell + 1.5,
+                    cell - 3,
+                    cell - 3,
+                )
+            )
+        painter.setPen(QPen(OUTPUT_COLOUR, 2))
+        painter.drawRect(QRectF(rect.left(), rect.top(), size * cell, size * cell))
+
+    def _draw_error(self, painter: QPainter, message: str, at: QPointF, width: float) -> None:
+        """The reason, word-wrapped in a red box as tall as the text needs."""
+        font = QFont(self.font())
+        font.setPointSizeF(10)
+        text = message[:1].upper() + message[1:] + "."
+        flags = Qt.TextFlag.TextWordWrap
+        needed = QFontMetrics(font).boundingRect(0, 0, int(width) - 20, 10_000, flags, text)
+        box = QRectF(at.x(), at.y(), width, needed.height() + 18)
+        self._title(painter, box, "OUTPUT", "none: these settings do not work", QColor(190, 40, 40))
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(190, 40, 40), 1.5))
+        painter.setBrush(QColor(255, 238, 238))
+        painter.drawRoundedRect(box, 6, 6)
+        painter.setFont(font)
+        painter.setPen(QColor(120, 20, 20))
+        painter.drawText(box.adjusted(10, 9, -10, -9), flags, text)
+        painter.restore()
+
+    def _operator(self, painter: QPainter, left: QRectF, right: QRectF, text: str) -> None:
+        font = QFont(painter.font())
+        font.setPointSizeF(18)
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(QColor(80, 80, 80))
+        area = QRectF(left.right(), right.top(), right.left() - left.right(), right.height())
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+    def _arrow(self, painter: QPainter, left: QRectF, right: QRectF) -> None:
+        y = left.center().y()
+        start, end = left.right() + 10, right.left() - 10
+        if end - start < 12:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(80, 80, 80), 2))
+        painter.drawLine(QPointF(start, y), QPointF(end - 6, y))
+        painter.setBrush(QColor(80, 80, 80))
+        painter.drawPolygon(
+            QPolygonF([QPointF(end, y), QPointF(end - 10, y - 6), QPointF(end - 10, y + 6)])
+        )
+        painter.restore()
+
+
+def _transport_button(text: str) -> QToolButton:
+    """Compact text buttons: five of them must fit next to the speed slider."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setMinimumWidth(56)
+    return button
+
+
+class ArithmeticPanel(QWidget):
+    """Controls, the animated canvas, the output-size formula and the current step's sum."""
+
+    HELP_TITLE = "Convolution arithmetic"
+    HELP_HTML = (
+        "<p>A small input grid (blue, left), a kernel (orange, middle) and the output grid "
+        "(green, right). Each step puts the kernel on one place of the input, multiplies the "
+        "numbers it covers by its weights, adds them up and writes the sum into one output "
+        "cell.</p><ul>"
+        "<li><b>Padding</b> adds a ring of cells (zeros) around the input so the kernel can "
+        "also centre on edge cells.</li>"
+        "<li><b>Stride</b> is how far the kernel jumps between steps: stride 2 halves the "
+        "output.</li>"
+        "<li><b>Dilation</b> spreads the kernel's taps apart: a 3×3 kernel with dilation 2 "
+        "covers a 5×5 area with the same 9 weights.</li>"
+        "<li><b>Pooling</b> slides a window that takes the largest value (max) or the mean "
+        "(average) instead of a weighted sum.</li>"
+        "<li><b>Transposed convolution</b> runs the other way: every input cell spreads a "
+        "copy of the kernel, scaled by its value, into a larger output; overlaps add up. "
+        "It is how networks learn to upsample.</li></ul>"
+        "<p>The formula under the picture counts how many positions the window fits: that is "
+        "the output size.</p>"
+        "<p>Click an output cell to jump to the step that computes it. Then ← and → step, "
+        "Space plays or pauses, Home and End go to the start and the end.</p>"
+    )
+
+    def __init__(self, state: PlaygroundState | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # A click anywhere in the panel (even on a picture or a label) focuses it, so F1 shows
+        # this panel's help.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.state = state
+        self._seed = 0
+        self.scene: Scene | None = None
+
+        self.mode_box = QComboBox()
+        for key, label in MODES.items():
+            self.mode_box.addItem(label, key)
+        self.size_spin = self._spin(4, 9, 5, "Input size n (the input is n×n)")
+        self.kernel_spin = self._spin(1, 5, 3, "Kernel (or pooling window) size k")
+        self.padding_spin = self._spin(0, 3, 1, "Padding p: cells added on every side")
+        self.stride_spin = self._spin(1, 4, 1, "Stride s: how far the window jumps")
+        self.dilation_spin = self._spin(1, 3, 1, "Dilation d: spacing between kernel taps")
+        self.pattern_box = QComboBox()
+        self.pattern_box.addItems([*KERNEL_PATTERNS, FROM_EDITOR])
+        self.pattern_box.setToolTip(
+            "The kernel's weights; 'editor kernel' animates the "
+            "playground's kernel (square, up to 5×5)"
+        )
+        self.new_button = QPushButton("New numbers")
+        self.new_button.setToolTip("Draw new random input numbers")
+
+        self.reset_button = _transport_button("Reset")
+        self.back_button = _transport_button("◀ Back")
+        self.play_button = _transport_button("▶ Play")
+        self.play_button.setCheckable(True)
+        self.step_button = _transport_button("Step ▶")
+        self.end_button = _transport_button("Finish")
+        self.speed = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.speed.setRange(0.5, 10.0)
+        self.speed.setValue(2.0)
+        self.speed.setToolTip("Steps per second")
+        self.speed.setMinimumWidth(120)
+
+        self.canvas = ArithmeticCanvas()
+        self.formula = QLabel()
+        self.formula.setTextFormat(Qt.TextFormat.RichText)
+        self.formula.setWordWrap(True)
+        self.step_text = QLabel()
+        self.step_text.setTextFormat(Qt.TextFormat.RichText)
+        self.step_text.setWordWrap(True)
+        self.step_text.setMinimumHeight(QFontMetrics(self.font()).height() * 2)
+        self.progress = QLabel()
+
+        settings = QGridLayout()
+        settings.setHorizontalSpacing(10)
+        labelled = [
+            ("Mode", self.mode_box),
+            ("Input n", self.size_spin),
+            ("Kernel k", self.kernel_spin),
+            ("Padding p", self.padding_spin),
+            ("Stride s", self.stride_spin),
+            ("Dilation d", self.dilation_spin),
+            ("Weights", self.pattern_box),
+        ]
+        for column, (text, widget) in enumerate(labelled):
+            settings.addWidget(QLabel(text), 0, column)
+            settings.addWidget(widget, 1, column)
+        settings.setColumnStretch(len(labelled), 1)
+        settings.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML), 1, len(labelled) + 1)
+
+        transport = QHBoxLayout()
+        transport.addWidget(self.new_button)
+        transport.addSpacing(12)
+        for button in (
+            self.reset_button,
+            self.back_button,
+            self.play_button,
+            self.step_button,
+            self.end_button,
+        ):
+            transport.addWidget(button)
+        transport.addSpacing(12)
+        transport.addWidget(QLabel("Speed"))
+        transport.addWidget(self.speed)
+        transport.addSpacing(12)
+        transport.addWidget(self.progress)
+        transport.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(settings)
+        layout.addLayout(transport)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.formula)
+        layout.addWidget(self.step_text)
+        readable = QFont(self.font())
+        readable.setPointSizeF(self.font().pointSizeF() + 1.5)
+        self.formula.setFont(readable)
+        self.step_text.setFont(readable)
+
+        if state is not None:
+            state.kernelChanged.connect(lambda _k: self._on_kernel_changed())
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.canvas.stepRequested.connect(self._jump)
+        self.canvas.key_actions = {
+            Qt.Key.Key_Space: self.play_button.toggle,
+            Qt.Key.Key_Right: self.step_forward,
+            Qt.Key.Key_Left: lambda: self.go_to(self.scene.done - 1),
+            Qt.Key.Key_Home: lambda: self.go_to(0),
+            Qt.Key.Key_End: self.run_to_end,
+        }
+        for spin in (
+            self.size_spin,
+            self.kernel_spin,
+            self.padding_spin,
+            self.stride_spin,
+            self.dilation_spin,
+        ):
+            spin.valueChanged.connect(self.rebuild)
+        self.pattern_box.currentTextChanged.connect(self.rebuild)
+        self.mode_box.currentIndexChanged.connect(self._on_mode)
+        self.new_button.clicked.connect(self._new_numbers)
+        self.reset_button.clicked.connect(lambda: self.go_to(0))
+        self.back_button.clicked.connect(lambda: self.go_to(self.scene.done - 1))
+        self.step_button.clicked.connect(self.step_forward)
+        self.end_button.clicked.connect(self.run_to_end)
+        self.play_button.toggled.connect(self._on_play)
+        self.speed.valueChanged.connect(self._on_speed)
+        self.rebuild()
+
+    def heightForWidth(self, width: int) -> int:
+        """Fill a scroll area's height instead of asking for the preferred one.
+
+        Word-wrapped labels give the layout a height-for-width, and QScrollArea then sizes the
+        panel to its *preferred* height (taller than a laptop screen). The minimum for this
+        width is enough: the pictures and the canvas stretch into whatever is left.
+        """
+        return self.layout().totalMinimumHeightForWidth(width)
+
+    @staticmethod
+    def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        return spin
+
+    # -- settings -----------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self.mode_box.currentData()
+
+    def set_config(
+        self,
+        *,
+        mode: str | None = None,
+        n: int | None = None,
+        k: int | None = None,
+        padding: int | None = None,
+        stride: int | None = None,
+        dilation: int | None = None,
+        pattern: str | None = None,
+    ) -> None:
+        """Set several controls at once and rebuild once (also what tests use)."""
+        widgets = [
+            self.mode_box,
+            self.size_spin,
+            self.kernel_spin,
+            self.padding_spin,
+            self.stride_spin,
+            self.dilation_spin,
+            self.pattern_box,
+        ]
+        if mode is not None:
+            with signals_blocked(widgets[0]):
+                self.mode_box.setCurrentIndex(list(MODES).index(mode))
+            self._apply_mode_limits()
+        for spin, value in (
+            (self.size_spin, n),
+            (self.kernel_spin, k),
+            (self.padding_spin, padding),
+            (self.stride_spin, stride),
+            (self.dilation_spin, dilation),
+        ):
+            if value is not None:
+                with signals_blocked(spin):
+                    spin.setValue(value)
+        if pattern is not None:
+            with signals_blocked(self.pattern_box):
+                self.pattern_box.setCurrentText(pattern)
+        self.rebuild()
+
+    def _on_mode(self) -> None:
+        """Pooling usually jumps by its window; the other modes start at stride 1."""
+        self._apply_mode_limits()
+        if self.mode in ("max_pool", "avg_pool"):
+            self.set_config(k=2, padding=0, stride=2, dilation=1)
+        elif self.mode == "transposed":
+            self.set_config(n=3, k=3, padding=0, stride=2, dilation=1)
+        else:
+            self.set_config(n=5, k=3, padding=1, stride=1, dilation=1)
+
+    def _apply_mode_limits(self) -> None:
+        # A transposed convolution grows its input, so small inputs (2, 3) are the useful ones.
+        with signals_blocked(self.size_spin):
+            self.size_spin.setMinimum(2 if self.mode == "transposed" else 4)
+
+    def _new_numbers(self) -> None:
+        self._seed += 1
+        self.rebuild()
+
+    def input_grid(self) -> np.ndarray:
+        n = self.size_spin.value()
+        low = -4 if self.mode == "max_pool" else 0
+        return np.random.default_rng(self._seed).integers(low, 10, (n, n)).astype(float)
+
+    def kernel_weights(self) -> np.ndarray:
+        editor = self._editor_kernel()
+        if editor is not None:
+            return editor
+        pattern = self.pattern_box.currentText()
+        pattern = "random" if pattern == FROM_EDITOR else pattern
+        return kernel_pattern(pattern, self.kernel_spin.value(), self._seed)
+
+    def _editor_kernel(self) -> np.ndarray | None:
+        """The playground kernel's effective weights, when chosen and the grid can animate it."""
+        if (
+            self.state is None
+            or self.pattern_box.currentText() != FROM_EDITOR
+            or self.mode not in ("convolution", "transposed")
+        ):
+            return None
+        rows, cols = self.state.kernel.shape
+        if rows != cols or rows > MAX_ANIMATED_KERNEL:
+            return None
+        return np.array(self.state.kernel.effective)
+
+    def _on_kernel_changed(self) -> None:
+        if self.pattern_box.currentText() == FROM_EDITOR:
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        """New settings: recompute every step and start the animation from the beginning."""
+        self.pattern_box.setEnabled(self.mode in ("convolution", "transposed"))
+        self.canvas.setToolTip(
+            "Click an input cell to see the step that spreads it"
+            if self.mode == "transposed"
+            else "Click an output cell to see the step that computes it"
+        )
+        editor = self.pattern_box.currentText() == FROM_EDITOR
+        editor_weights = self._editor_kernel()
+        self.kernel_spin.setEnabled(editor_weights is None)
+        if editor_weights is not None:
+            with signals_blocked(self.kernel_spin):
+                self.kernel_spin.setValue(editor_weights.shape[0])
+        self.scene = build_scene(
+            self.mode,
+            self.input_grid(),
+            self.kernel_weights(),
+            padding=self.padding_spin.value(),
+            stride=self.stride_spin.value(),
+            dilation=self.dilation_spin.value(),
+        )
+        if self.scene.error:
+            self.play_button.setChecked(False)
+        for button in (
+            self.play_button,
+            self.step_button,
+            self.end_button,
+            self.back_button,
+            self.reset_button,
+        ):
+            button.setEnabled(self.scene.error is None)
+        note = ""
+        if (
+            editor
+            and editor_weights is None
+            and self.state is not None
+            and self.mode in ("convolution", "transposed")
+        ):
+            rows, cols = self.state.kernel.shape
+            note = (
+                f"<br><span style='color:#8a6d00'>The editor's kernel is {rows}×{cols}; the "
+                f"animation shows square kernels up to {MAX_ANIMATED_KERNEL}×"
+                f"{MAX_ANIMATED_KERNEL}, so random weights are used instead.</span>"
+            )
+        self.formula.setText(formula_html(self.scene) + note)
+        self._show()
+
+    # -- animation ----------------------------------------------------------------------------
+    def go_to(self, done: int) -> None:
+        """Show the state after ``done`` steps (clamped to the valid range)."""
+        if self.scene is None:
+            return
+        done = int(min(max(done, 0), len(self.scene.steps)))
+        self.scene = replace(self.scene, done=done)
+        self._show()
+
+    def _jump(self, done: int) -> None:
+        self.play_button.setChecked(False)
+        self.go_to(done)
+
+    def step_forward(self) -> None:
+        self.go_to(self.scene.done + 1)
+
+    def run_to_end(self) -> None:
+        self.play_button.setChecked(False)
+        self.go_to(len(self.scene.steps))
+
+    def output_grid(self) -> np.ndarray:
+        """The output as filled so far (all of it after ``run_to_end``)."""
+        return self.scene.output()
+
+    def _tick(self) -> None:
+        if self.scene.done >= len(self.scene.steps):
+            self.go_to(0)  # loop: a classroom demo keeps running
+        else:
+            self.step_forward()
+
+    def _on_play(self, playing: bool) -> None:
+        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+        if playing:
+            self._on_speed(self.speed.value())
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def _on_speed(self, steps_per_second: float) -> None:
+        self.timer.setInterval(int(1000 / max(steps_per_second, 0.1)))
+
+    def _show(self) -> None:
+        self.canvas.set_scene(self.scene)
+        self.step_text.setText(step_html(self.scene))
+        total = len(self.scene.steps)
+        self.progress.setText("" if self.scene.error else f"step {self.scene.done} / {total}")
+
+    def hideEvent(self, event) -> None:
+        """An animation nobody sees should not keep the GUI thread busy."""
+        self.play_button.setChecked(False)
+        super().hideEvent(event)

@@ -1,0 +1,488 @@
+"""The pixel inspector: the multiply-accumulate behind one output pixel, number by number.
+
+A convolution is easy to define and hard to believe until you see one pixel worked out: the
+patch under the kernel, the kernel, their element-wise products, the sum, the divisor and
+offset, and a result that is exactly the number in the output image. This panel shows that for
+the pixel a person clicked, live (every frame of a webcam, at most ten times a second) or frozen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import qthrottled
+
+from convlab.engine.explain import nearest_output_pixel, window_breakdown
+from convlab.engine.kernels import Kernel
+from convlab.engine.pipeline import ConvSettings, PipelineResult
+from convlab.ui.help import help_button
+from convlab.ui.state import PlaygroundState
+
+# The window imports every explain panel from here; each lives in its own module.
+from convlab.ui.teach.arithmetic import ArithmeticPanel
+from convlab.ui.teach.kernel_lab import KernelLabPanel
+from convlab.ui.teach.why_cnn import WhyCnnPanel
+from convlab.ui.widgets.number_grid import NumberGrid, format_number
+
+__all__ = [
+    "ArithmeticPanel",
+    "KernelLabPanel",
+    "PixelInspectorPanel",
+    "WhyCnnPanel",
+    "explain_pixel",
+]
+
+CHANNEL_CHOICES = ("R", "G", "B", "All")
+LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a second
+# The output image is float32 (about 7 digits, and OpenCV sums in another order), so it is
+# shown to 5 digits: -7.99999 reads -8, like the exact sum it equals.
+OUTPUT_DIGITS = 5
+WIDEST_KERNEL_BESIDE_TEXT = 170  # px; a wider kernel grid puts the settings text above it
+# BT.601 luma in float, as convolve(channels="gray") computes it (no rounding to uint8), so the
+# inspector's gray patch holds exactly the numbers the convolution saw.
+GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class PixelExplanation:
+    """What the inspector shows for one pixel: one breakdown per channel shown."""
+
+    pixel: tuple[int, int]  # source-frame (row, col) that was clicked
+    output_pixel: tuple[int, int]  # the output pixel drawn over it (nearest_output_pixel)
+    kernel: Kernel  # as applied (flipped when the mode is "convolve")
+    channels: tuple[str, ...]  # "R", "G", "B" or "gray"
+    parts: tuple[dict, ...]  # window_breakdown dicts, one per channel
+
+
+def explain_pixel(
+    frame: np.ndarray,
+    kernel: Kernel,
+    conv: ConvSettings,
+    pixel: tuple[int, int],
+    channel_choice: str = "All",
+) -> PixelExplanation | None:
+    """The breakdowns for ``pixel`` of ``frame`` under the playground's settings.
+
+    The output pixel is the one the output view draws over ``pixel`` (with "same" padding and
+    stride 1, ``pixel`` itself); its window follows ``convolve``'s padding, stride and dilation
+    rules. Returns None when the pixel is outside the frame or the kernel does not fit.
+    """
+    row, col = pixel
+    if not (0 <= row < frame.shape[0] and 0 <= col < frame.shape[1]):
+        return None
+    applied = kernel.flipped() if conv.mode == "convolve" else kernel
+    output_pixel = nearest_output_pixel(
+        pixel,
+        frame.shape,
+        applied.shape,
+        padding=conv.padding,
+        stride=conv.stride,
+        dilation=conv.dilation,
+    )
+    if output_pixel is None:
+        return None
+    if conv.channels == "gray" and frame.ndim == 3:
+        image = frame[:, :, :3].astype(np.float32) @ GRAY_WEIGHTS
+    else:
+        image = frame
+    if image.ndim == 2:
+        names: tuple[str, ...] = ("gray",)
+        planes = [image]
+    elif channel_choice == "All":
+        names, planes = ("R", "G", "B"), [image[:, :, index] for index in range(3)]
+    else:
+        names, planes = (channel_choice,), [image[:, :, "RGB".index(channel_choice)]]
+    parts = tuple(
+        window_breakdown(
+            plane,
+            applied,
+            *output_pixel,
+            border=conv.border,
+            padding=conv.padding,
+            stride=conv.stride,
+            dilation=conv.dilation,
+        )
+        for plane in planes
+    )
+    return PixelExplanation(pixel, output_pixel, applied, names, parts)
+
+
+def output_value(
+    result: PipelineResult | None, output_pixel: tuple[int, int], channel: str
+) -> float | None:
+    """The number the output image holds at ``output_pixel`` (None if there is no such pixel)."""
+    if result is None:
+        return None
+    output = result.output
+    row, col = output_pixel
+    if not (0 <= row < output.shape[0] and 0 <= col < output.shape[1]):
+        return None
+    if output.ndim == 2:
+        return float(output[row, col])
+    index = 0 if channel == "gray" else "RGB".index(channel)
+    return float(output[row, col, min(index, output.shape[2] - 1)])
+
+
+def grid_digits(shape: tuple[int, ...]) -> int:
+    """Significant digits per cell: fewer for big kernels, so a 7x7 grid fits a dock."""
+    return 3 if max(shape) <= 5 else 2
+
+
+def matches_output(result: float, output: float) -> bool:
+    """The breakdown's result and the output image's float32 value agree (to float32 rounding)."""
+    return bool(np.isclose(result, output, rtol=1e-5, atol=1e-3))
+
+
+def result_summary(explanation: PixelExplanation, outputs: list[float | None], fresh: bool) -> str:
+    """One line with every channel's result and whether the output image holds the same.
+
+    Stays at the top of the panel, so a short dock still shows the answer; the grids below
+    show how it came about.
+    """
+    named = len(explanation.parts) > 1 or explanation.channels[0] != "gray"
+    values = " · ".join(
+        f"<b>{format_number(float(parts['result']), 6)}</b>" + (f" ({name})" if named else "")
+        for name, parts in zip(explanation.channels, explanation.parts)
+    )
+    text = f"Result = {values}"
+    if not fresh or any(output is None for output in outputs):
+        return text
+    if all(
+        matches_output(float(parts["result"]), output)
+        for parts, output in zip(explanation.parts, outputs)
+    ):
+        return text + " &nbsp;<span style='color:#2a8a2a'>✓ matches the output</span>"
+    return text + " &nbsp;<span style='color:#c03030'>✗ differs from the output</span>"
+
+
+def cell_describer(parts: dict, border: str) -> Callable[[int, int], str]:
+    """Tooltips for a patch cell: which pixel it is, where the border rule read it, the product."""
+
+    def describe(u: int, v: int) -> str:
+        row, col = int(parts["rows"][u]), int(parts["cols"][v])
+        value, weight = float(parts["patch"][u, v]), float(parts["weights"][u, v])
+        source_row, source_col = int(parts["source_rows"][u]), int(parts["source_cols"][v])
+        if parts["in_bounds"][u, v]:
+            where = f"image pixel (row {row}, col {col})"
+        elif source_row < 0 or source_col < 0:
+            where = f"outside the image at (row {row}, col {col}): the {border} border reads 0"
+        else:
+            where = (
+                f"outside the image at (row {row}, col {col}): the {border} border copies "
+                f"pixel (row {source_row}, col {source_col})"
+            )
+        return (
+            f"{where}\nvalue {format_number(value, 6)} × weight {format_number(weight, 6)}"
+            f" = {format_number(value * weight, 6)}"
+        )
+
+    return describe
+
+
+class _ChannelRow(QWidget):
+    """patch ⊙ kernel = products, and the sum line, for one channel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.border = "reflect101"
+        self.patch = NumberGrid("Input patch")
+        self.products = NumberGrid("Products")
+        self.sum_label = QLabel()
+        self.sum_label.setTextFormat(Qt.TextFormat.RichText)
+        self.sum_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sum_label.setWordWrap(True)
+        times = QLabel("⊙ kernel =")
+        times.setToolTip("Each input value is multiplied by the kernel weight on top of it.")
+        grids = QHBoxLayout()
+        grids.setSpacing(8)
+        grids.addWidget(self.patch, 0, Qt.AlignmentFlag.AlignTop)
+        grids.addWidget(times, 0, Qt.AlignmentFlag.AlignVCenter)
+        grids.addWidget(self.products, 0, Qt.AlignmentFlag.AlignTop)
+        grids.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.addLayout(grids)
+        layout.addWidget(self.sum_label)
+
+    def show_parts(
+        self, name: str, parts: dict, pixel: tuple[int, int], output: float | None, fresh: bool
+    ) -> None:
+        marked = ~np.asarray(parts["in_bounds"], dtype=bool)
+        centre = np.outer(
+            np.asarray(parts["rows"]) == pixel[0], np.asarray(parts["cols"]) == pixel[1]
+        )
+        digits = grid_digits(parts["weights"].shape)
+        self.patch.set_title(f"Input patch ({name})")
+        self.patch.set_values(
+            parts["patch"], scale="gray", marked=marked, highlight=centre, digits=digits
+        )
+        self.products.set_values(parts["products"], scale="signed", marked=marked, digits=digits)
+        describe = cell_describer(parts, self.border)
+        self.patch.set_describer(describe)
+        self.products.set_describer(describe)
+        total = float(parts["total"])
+        divisor = float(parts["divisor"])
+        offset = float(parts["offset"])
+        result = float(parts["result"])
+        text = (
+            f"Σ products = {format_number(total, 6)} &nbsp; ÷ divisor {format_number(divisor, 6)}"
+            f" &nbsp; + offset {format_number(offset, 6)} &nbsp; = "
+            f"<b>{format_number(result, 6)}</b>"
+        )
+        if output is not None and fresh:
+            same = matches_output(result, output)
+            mark = (
+                "<span style='color:#2a8a2a'>✓ equals the output pixel</span>"
+                if same
+                else "<span style='color:#c03030'>✗ differs from the output pixel</span>"
+            )
+            text += f"<br>output image holds {format_number(output, OUTPUT_DIGITS)} &nbsp; {mark}"
+        elif output is not None:
+            text += (
+                "<br><i>the output image was made with other settings; it is compared "
+                "again with the next frame</i>"
+            )
+        self.sum_label.setText(text)
+
+
+class PixelInspectorPanel(QWidget):
+    """Shows, for the inspected pixel, the patch, kernel, products, sum and result per channel."""
+
+    HELP_TITLE = "Pixel inspector"
+    HELP_HTML = (
+        "<p>Click a pixel in the source or output view. This panel then shows how the "
+        "convolution computed that one output pixel.</p>"
+        "<ul><li><b>Input patch</b>: the input values under the kernel, around the clicked "
+        "pixel (outlined). "
+        "Hatched cells lie outside the image; the <i>border mode</i> decides what they "
+        "hold (zeros, a mirror image, the repeated edge, or the other side). Hover a cell to "
+        "see which pixel it is and where the border rule read it.</li>"
+        "<li><b>Kernel</b>: the weights, flipped by 180° when the mode is true convolution.</li>"
+        "<li><b>Products</b>: each input value times the weight on top of it (red positive, "
+        "blue negative).</li>"
+        "<li>The products are summed, divided by the divisor and shifted by the offset. The "
+        "result is the very number stored in the output image.</li></ul>"
+        "<p>Colour images are filtered per channel: pick R, G, B or all three. With "
+        "<i>Live</i> on, the numbers follow a webcam (ten times a second); turn it off to "
+        "freeze them and read at leisure.</p>"
+    )
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # A click anywhere in the panel (even on a picture or a label) focuses it, so F1 shows
+        # this panel's help.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.state = state
+        self.explanation: PixelExplanation | None = None
+        self._frozen_frame: np.ndarray | None = None
+        self._frozen_result: PipelineResult | None = None
+
+        self.title = QLabel("Click a pixel in the source or output view.")
+        self.title.setWordWrap(True)
+        self.channel_box = QComboBox()
+        self.channel_box.addItems(list(CHANNEL_CHOICES))
+        self.channel_box.setCurrentText("All")
+        self.channel_box.setToolTip("Colour images are filtered channel by channel.")
+        self.live_box = QCheckBox("Live")
+        self.live_box.setChecked(True)
+        self.live_box.setToolTip("Follow every new frame (webcam). Off: freeze the numbers.")
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(QLabel("Channel"))
+        header.addWidget(self.channel_box)
+        header.addWidget(self.live_box)
+        header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+        self.result_label = QLabel()
+        self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.kernel_grid = NumberGrid("Kernel")
+        self.kernel_info = QLabel()
+        self.kernel_info.setWordWrap(True)
+        small = self.kernel_info.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.0))
+        self.kernel_info.setFont(small)
+        self.kernel_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.rows = [_ChannelRow() for _ in range(3)]
+
+        # The settings text sits beside a small kernel (a dock is short, width is cheaper than
+        # height) and above a wide one, which would squeeze it into a sliver.
+        self.kernel_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.kernel_row.setSpacing(10)
+        self.kernel_row.addWidget(self.kernel_grid, 0, Qt.AlignmentFlag.AlignTop)
+        self.kernel_row.addWidget(self.kernel_info, 1)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(4, 2, 4, 4)
+        column.setSpacing(2)
+        column.addLayout(self.kernel_row)
+        for row in self.rows:
+            column.addWidget(row)
+        column.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(content)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.scroll, 1)
+        # Room for a 3x3 kernel and one channel's patch, products and sum: a dock squeezed
+        # smaller than this shows only the header, which teaches nothing.
+        self.setMinimumHeight(230)
+
+        self._refresh_live = qthrottled(self.refresh, timeout=LIVE_UPDATE_MS, parent=self)
+        state.inspectedPixelChanged.connect(lambda _pos: self.refresh())
+        state.kernelChanged.connect(lambda _k: self.refresh())
+        state.settingsChanged.connect(self.refresh)
+        state.resultReady.connect(self._on_result)
+        self.channel_box.currentTextChanged.connect(lambda _t: self.refresh())
+        self.live_box.toggled.connect(self._on_live_toggled)
+        self.refresh()
+
+    def sizeHint(self) -> QSize:
+        return QSize(380, 520)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    # -- reacting to the state ---------------------------------------------------------------
+    def _on_result(self, _result: PipelineResult) -> None:
+        if self.live_box.isChecked():
+            self._refresh_live()
+
+    def _on_live_toggled(self, live: bool) -> None:
+        self._frozen_result = None if live else self.state.latest_result
+        self._frozen_frame = (
+            None if live or self._frozen_result is None else self._frozen_result.frame
+        )
+        self.refresh()
+
+    def _source(self) -> tuple[np.ndarray | None, PipelineResult | None]:
+        if not self.live_box.isChecked() and self._frozen_frame is not None:
+            return self._frozen_frame, self._frozen_result
+        result = self.state.latest_result
+        return (None, None) if result is None else (result.frame, result)
+
+    def refresh(self) -> None:
+        """Recompute the breakdown for the inspected pixel and redraw the grids.
+
+        A closed or hidden dock does no work; it catches up when it is shown again.
+        """
+        if not self.isVisible():
+            return
+        frame, result = self._source()
+        pixel = self.state.inspected_pixel
+        self.channel_box.setEnabled(
+            frame is not None and frame.ndim == 3 and self.state.pipeline.conv.channels != "gray"
+        )
+        if pixel is None or frame is None:
+            self._show_message(
+                "Click a pixel in the source or output view to see how its "
+                "output value is computed."
+                if frame is not None
+                else "No image yet: open an image or a camera."
+            )
+            return
+        conv = self.state.pipeline.conv
+        explanation = explain_pixel(
+            frame, self.state.kernel, conv, tuple(pixel), self.channel_box.currentText()
+        )
+        if explanation is None:
+            self._show_message(
+                f"Pixel ({pixel[0]}, {pixel[1]}) has no output: it is outside "
+                "the frame, or the kernel does not fit the image."
+            )
+            return
+        self.explanation = explanation
+        fresh = result is not None and result.generation == self.state.pipeline.generation
+        self._show(explanation, result, fresh)
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _show_message(self, text: str) -> None:
+        self.explanation = None
+        self.title.setText(text)
+        self.result_label.hide()
+        self.kernel_grid.hide()
+        self.kernel_info.hide()
+        for row in self.rows:
+            row.hide()
+
+    def _show(
+        self, explanation: PixelExplanation, result: PipelineResult | None, fresh: bool
+    ) -> None:
+        row, col = explanation.pixel
+        out_row, out_col = explanation.output_pixel
+        where = f"Row {row}, col {col}"
+        if (out_row, out_col) != (row, col):
+            where += f" → output ({out_row}, {out_col})"
+        self.title.setText(f"<b>{where}</b>")
+        self.title.setToolTip(
+            f"Input pixel (row {row}, col {col}); its output pixel is "
+            f"(row {out_row}, col {out_col}) of the output image."
+        )
+        conv = self.state.pipeline.conv
+        kernel = explanation.kernel
+        flipped = conv.mode == "convolve"
+        self.kernel_grid.set_title("Kernel (flipped 180°)" if flipped else "Kernel")
+        weights = explanation.parts[0]["weights"]
+        self.kernel_grid.set_values(weights, scale="signed", digits=grid_digits(weights.shape))
+        outside = int((~np.asarray(explanation.parts[0]["in_bounds"], dtype=bool)).sum())
+        info = [
+            f"{kernel.shape[0]}×{kernel.shape[1]} kernel · border <b>{conv.border}</b> · padding "
+            f"{conv.padding} · stride {conv.stride} · dilation {conv.dilation}",
+        ]
+        if flipped:
+            info.append("Mode <b>convolve</b>: the kernel is applied rotated by 180°.")
+        if result is not None and result.selected is not None:
+            info.append(
+                "The output view shows a feature map; these numbers are for the main kernel."
+            )
+        if outside:
+            info.append(
+                f"<span style='color:#b86e00'>{outside} hatched cell(s): outside the "
+                f"image, filled in by the {conv.border} border.</span>"
+            )
+        self.kernel_info.setText("<br>".join(info))
+        wide = self.kernel_grid.sizeHint().width() > WIDEST_KERNEL_BESIDE_TEXT
+        self.kernel_row.setDirection(
+            QBoxLayout.Direction.TopToBottom if wide else QBoxLayout.Direction.LeftToRight
+        )
+        self.kernel_grid.show()
+        self.kernel_info.show()
+        outputs = [
+            output_value(result, explanation.output_pixel, name) for name in explanation.channels
+        ]
+        self.result_label.setText(result_summary(explanation, outputs, fresh))
+        self.result_label.show()
+        for index, widget in enumerate(self.rows):
+            if index < len(explanation.parts):
+                widget.border = conv.border
+                widget.show_parts(
+                    explanation.channels[index],
+                    explanation.parts[index],
+                    explanation.pixel,
+                    outputs[index],
+                    fresh,
+                )
+                widget.show()
+            else:
+                widget.hide()

@@ -1,0 +1,168 @@
+"""Side-by-side experiments: hand-made first layer vs free learning, and MLP vs CNN.
+
+Both runs train on the same data, with the same optimiser settings and seed, interleaved batch
+by batch on the training thread, so their curves grow together and differ only in what the
+experiment changes. The table shows what the slides claim, measured: parameters and accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.ui.training.curves import OTHER_PENS, TRAIN_PEN
+from convlab.ui.training.filters import FilterGrid
+
+RUN_PENS = [TRAIN_PEN, *OTHER_PENS]
+COLUMNS = ["run", "parameters", "train acc.", "val. acc.", "steps"]
+
+
+class ExperimentsTab(QWidget):
+    """Buttons to start an experiment, a results table, curves and (hand-made) filter grids."""
+
+    experimentRequested = Signal(str)  # "handmade" or "mlp"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        intro = QLabel(
+            "<b>Hand-made vs learned:</b> start the first layer from designed filters (chosen "
+            "below; frozen if <i>Freeze</i> is ticked in Model) and train it next to a random "
+            "start.<br><b>MLP vs CNN:</b> a fully connected network and the CNN on the same "
+            "images: count the parameters, compare the accuracy."
+        )
+        intro.setWordWrap(True)
+        self.bank_box = QComboBox()
+        self.bank_box.addItem("Sobel / Prewitt / Laplacian", "edges")
+        self.bank_box.addItem("Gabor bank", "gabor")
+        handmade = QPushButton("Hand-made vs free")
+        handmade.setObjectName("handmadeExperimentButton")
+        handmade.clicked.connect(lambda: self.experimentRequested.emit("handmade"))
+        versus = QPushButton("MLP vs CNN")
+        versus.setObjectName("mlpExperimentButton")
+        versus.clicked.connect(lambda: self.experimentRequested.emit("mlp"))
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("experimentTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setLabel("left", "train accuracy")
+        self.plot.setLabel("bottom", "step")
+        self.plot.setYRange(0, 1.02, padding=0)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.addLegend(offset=(-10, -10))
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMenuEnabled(False)
+        self.grids = [FilterGrid(), FilterGrid()]
+        for grid in self.grids:
+            grid.setObjectName("experimentFilters")
+            grid.setMinimumSize(110, 90)
+        self.grid_labels = [QLabel(), QLabel()]
+
+        buttons = QGridLayout()
+        buttons.addWidget(self.bank_box, 0, 0)
+        buttons.addWidget(handmade, 0, 1)
+        buttons.addWidget(versus, 1, 1)
+        buttons.setColumnStretch(2, 1)
+        grids = QHBoxLayout()
+        for label, grid in zip(self.grid_labels, self.grids):
+            column = QVBoxLayout()
+            column.addWidget(label)
+            column.addWidget(grid, 1)
+            grids.addLayout(column)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(intro)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+        layout.addWidget(self.plot, 2)
+        self.grid_row = QWidget()
+        self.grid_row.setLayout(grids)
+        layout.addWidget(self.grid_row, 1)
+        self.curves: list[pg.PlotDataItem] = []
+        self.points: list[tuple[list[int], list[float]]] = []
+        self.last_accuracy: list[str] = []
+        self.grid_row.hide()
+        self.begin([], show_filters=False)
+
+    def bank(self) -> str:
+        return str(self.bank_box.currentData())
+
+    def begin(self, names: list[str], show_filters: bool) -> None:
+        """Clear the table and curves for a new experiment with runs ``names``."""
+        self.plot.clear()
+        self.plot.addLegend(offset=(-10, -10))
+        self.curves = [
+            self.plot.plot([], [], pen=RUN_PENS[i % len(RUN_PENS)], name=name)
+            for i, name in enumerate(names)
+        ]
+        self.points = [([], []) for _ in names]
+        self.table.setRowCount(len(names))
+        rows_height = sum(self.table.rowHeight(row) for row in range(len(names)))
+        self.table.setFixedHeight(
+            self.table.horizontalHeader().sizeHint().height() + rows_height + 4
+        )
+        self.last_accuracy = ["–"] * len(names)
+        for row, name in enumerate(names):
+            self.table.setItem(row, 0, QTableWidgetItem(name))
+            for column in range(1, len(COLUMNS)):
+                self.table.setItem(row, column, QTableWidgetItem("–"))
+        self.grid_row.setVisible(show_filters)
+        for grid, label, name in zip(self.grids, self.grid_labels, names):
+            grid.set_tiles([])
+            label.setText(f"<b>{name}</b>")
+
+    def update_runs(self, reports: list[dict]) -> None:
+        for row, report in enumerate(reports[: len(self.curves)]):
+            accuracy = report["accuracy"]
+            if report.get("fresh_batches") and not math.isnan(accuracy):
+                steps, values = self.points[row]
+                steps.append(report["step"])
+                values.append(accuracy)
+                self.curves[row].setData(steps, values)
+                self.last_accuracy[row] = f"{accuracy:.1%}"
+            val = report["val_accuracy"]
+            cells = [
+                f"{report['parameters']:,}",
+                self.last_accuracy[row],
+                "–" if val is None else f"{val:.1%}",
+                f"{report['step']} / {report['total_steps']}",
+            ]
+            for column, text in enumerate(cells, start=1):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+            if row < len(self.grids) and not self.grid_row.isHidden():
+                weights = _first_conv(report["state"])
+                if weights is not None:
+                    self.grids[row].set_tiles(
+                        [(f"#{i + 1}", weights[i, 0]) for i in range(weights.shape[0])]
+                    )
+
+
+def _first_conv(state: list[dict[str, np.ndarray]]) -> np.ndarray | None:
+    for params in state:
+        weight = params.get("weight")
+        if weight is not None and weight.ndim == 4:
+            return weight
+    return None

@@ -1,0 +1,357 @@
+"""Model and optimiser settings, with the parameter count of every layer shown as you change them.
+
+The counts come from building the actual network (``build_cnn``) for the current data's image
+size, so what the table says is what will train. Hand-made first layers (Sobel/Prewitt/
+Laplacian, Gabor) are built here too, scaled to the size of a random (He) initialisation so
+the comparison with free learning is fair.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.cnn import SGD, Adam, Sequential, build_cnn, mlp
+from convlab.cnn.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+from convlab.cnn.optim import Optimizer
+from convlab.engine.kernels import Kernel, gabor_kernel, presets
+from convlab.errors import ConvlabError
+from convlab.ui.threads.training_thread import TrainingSettings
+
+MLP_HIDDEN = 128
+FIRST_LAYER_CHOICES = {
+    "random": "Random (learn freely)",
+    "edges": "Sobel / Prewitt / Laplacian",
+    "gabor": "Gabor bank",
+}
+
+
+def layer_names(model: Sequential) -> list[str]:
+    """Short names a student can read: conv1, relu1, pool1, …, flatten, dense."""
+    names, counters = [], {"conv": 0, "relu": 0, "pool": 0, "dense": 0}
+    kinds = {Conv2D: "conv", ReLU: "relu", MaxPool2D: "pool", Dense: "dense"}
+    for layer in model.layers:
+        kind = kinds.get(type(layer))
+        if kind is None:
+            names.append("flatten" if isinstance(layer, Flatten) else type(layer).__name__.lower())
+            continue
+        counters[kind] += 1
+        names.append(f"{kind}{counters[kind]}")
+    return names
+
+
+def hand_made_bank(kind: str, size: int) -> list[Kernel]:
+    """Eight size x size kernels: edge detectors of both signs, or Gabors at four angles."""
+    if kind == "edges":
+        base = [presets.get(name) for name in ("sobel_x", "sobel_y", "prewitt_x", "prewitt_y")]
+        laplacian = presets.get("laplacian")
+        kernels = [
+            *base,
+            *(Kernel(-k.weights, name=f"-{k.name}") for k in base[:2]),
+            laplacian,
+            Kernel(-laplacian.weights, name="-laplacian"),
+        ]
+        return [_centre_in(kernel, size) for kernel in kernels]
+    if kind == "gabor":
+        return [
+            gabor_kernel(
+                size,
+                sigma=max(size / 4.0, 0.8),
+                theta=theta,
+                wavelength=max(size / 1.5, 2.5),
+                phase=phase,
+            )
+            for theta in (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4)
+            for phase in (0.0, math.pi / 2)
+        ]
+    raise ConvlabError(f"unknown hand-made bank {kind!r}")
+
+
+def _centre_in(kernel: Kernel, size: int) -> Kernel:
+    """Pad a small kernel with zeros to size x size (or crop its centre when it is larger)."""
+    weights = kernel.effective
+    k = weights.shape[0]
+    if k == size:
+        return kernel
+    if k < size:
+        pad = (size - k) // 2
+        return Kernel(np.pad(weights, pad), name=kernel.name)
+    cut = (k - size) // 2
+    return Kernel(weights[cut : cut + size, cut : cut + size], name=kernel.name)
+
+
+def install_first_layer(model: Sequential, bank: list[Kernel], freeze: bool) -> None:
+    """Put ``bank`` into the first convolution (cycling if it has more filters) and maybe freeze it.
+
+    Each kernel is scaled to the weight norm of a He-initialised filter, sqrt(2), so a
+    hand-made start and a random one begin with signals of the same size.
+    """
+    conv = next(layer for layer in model.layers if isinstance(layer, Conv2D))
+    weight = conv.params["weight"]
+    for index in range(weight.shape[0]):
+        kernel = np.asarray(bank[index % len(bank)].effective, dtype=np.float64)
+        norm = np.linalg.norm(kernel)
+        scaled = kernel * (math.sqrt(2.0 / weight.shape[1]) / norm) if norm else kernel
+        weight[index] = scaled[None].astype(weight.dtype)
+    conv.params["bias"][:] = 0
+    conv.frozen = freeze
+
+
+@dataclass(frozen=True)
+class ModelRecipe:
+    """The model settings as plain values: the training thread builds networks from this."""
+
+    conv_layers: int = 2
+    filters: tuple[int, ...] = (8, 16, 32)
+    kernel_size: int = 5
+    pool: bool = True
+    first_layer: str = "random"
+    freeze: bool = False
+    seed: int = 0
+
+    def build(
+        self, input_shape: tuple[int, int, int], num_classes: int, *, first_layer: str | None = None
+    ) -> Sequential:
+        """The CNN described; ``first_layer`` ("random", "edges", "gabor") overrides the choice."""
+        model = build_cnn(
+            conv_layers=self.conv_layers,
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            pool=self.pool,
+            input_shape=input_shape,
+            num_classes=num_classes,
+            seed=self.seed,
+        )
+        kind = self.first_layer if first_layer is None else first_layer
+        if kind != "random":
+            install_first_layer(model, hand_made_bank(kind, self.kernel_size), self.freeze)
+        return model
+
+    def build_mlp(self, input_shape: tuple[int, int, int], num_classes: int) -> Sequential:
+        """The "no convolution" baseline: one hidden layer of MLP_HIDDEN units."""
+        return mlp(input_shape, hidden=(MLP_HIDDEN,), num_classes=num_classes, seed=self.seed)
+
+
+class ModelSettings(QWidget):
+    """Two compact groups: "Model" (layers, filters, kernel size, pooling, first layer) and
+    "Optimiser" (kind, learning rate, batch, epochs, weight decay, augmentation, seed)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._input_shape: tuple[int, int, int] = (1, 28, 28)
+        self._num_classes = 10
+
+        model_box = QGroupBox("Model")
+        model_form = QFormLayout(model_box)
+        _compact(model_form)
+        self.layers_box = _spin(1, 3, 2, "Convolution layers (each: conv → ReLU → pool)")
+        self.filter_boxes = [
+            _spin(1, 32, value, f"Filters in convolution layer {index + 1}")
+            for index, value in enumerate((8, 16, 32))
+        ]
+        filters_row = QHBoxLayout()
+        filters_row.setSpacing(2)
+        for box in self.filter_boxes:
+            filters_row.addWidget(box)
+        self.kernel_box = QComboBox()
+        for size in (3, 5, 7):
+            self.kernel_box.addItem(f"{size} × {size}", size)
+        self.kernel_box.setCurrentIndex(1)
+        self.pool_box = QCheckBox("2×2 max-pool after each")
+        self.pool_box.setChecked(True)
+        self.first_layer_box = QComboBox()
+        for key, label in FIRST_LAYER_CHOICES.items():
+            self.first_layer_box.addItem(label, key)
+        self.first_layer_box.setToolTip(
+            "Start the first layer from filters people designed, instead of random numbers"
+        )
+        self.freeze_box = QCheckBox("Freeze it (no learning)")
+        model_form.addRow("Conv layers", self.layers_box)
+        model_form.addRow("Filters", filters_row)
+        model_form.addRow("Kernel", self.kernel_box)
+        model_form.addRow("", self.pool_box)
+        model_form.addRow("First layer", self.first_layer_box)
+        model_form.addRow("", self.freeze_box)
+        self.parameter_label = QLabel()
+        self.parameter_label.setObjectName("parameterCounts")
+        self.parameter_label.setTextFormat(Qt.TextFormat.RichText)
+        self.parameter_label.setToolTip(
+            "Weights and biases per layer for the current data's image size. "
+            "ReLU, pooling and flatten have none."
+        )
+        model_form.addRow(self.parameter_label)
+
+        optim_box = QGroupBox("Optimiser")
+        optim_form = QFormLayout(optim_box)
+        _compact(optim_form)
+        self.optimizer_box = QComboBox()
+        self.optimizer_box.addItem("Adam", "adam")
+        self.optimizer_box.addItem("SGD + momentum", "sgd")
+        self.lr_box = QDoubleSpinBox()
+        self.lr_box.setDecimals(5)
+        self.lr_box.setRange(0.00001, 10000.0)
+        self.lr_box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr_box.setValue(0.002)
+        self.lr_box.setToolTip(
+            "Step size. Too big and the loss explodes (training stops and "
+            "keeps the last good weights)."
+        )
+        self.momentum_box = QDoubleSpinBox()
+        self.momentum_box.setRange(0.0, 0.99)
+        self.momentum_box.setSingleStep(0.05)
+        self.momentum_box.setValue(0.9)
+        self.batch_box = _spin(1, 1024, 32, "Images per step (one step = one batch)")
+        self.epochs_box = _spin(1, 100, 3, "Passes over the training images")
+        self.decay_box = QDoubleSpinBox()
+        self.decay_box.setDecimals(5)
+        self.decay_box.setRange(0.0, 1.0)
+        self.decay_box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.decay_box.setToolTip("L2 weight decay: pulls weights towards zero")
+        self.augment_box = QCheckBox("Augment (shift ±2 px)")
+        self.seed_box = _spin(0, 99999, 0, "Same seed, same settings: the same run")
+        lr_row = QHBoxLayout()
+        lr_row.setSpacing(4)
+        lr_row.addWidget(self.lr_box, 1)
+        self.momentum_label = QLabel("momentum")
+        lr_row.addWidget(self.momentum_label)
+        lr_row.addWidget(self.momentum_box)
+        optim_form.addRow("Optimiser", self.optimizer_box)
+        optim_form.addRow("Learn. rate", lr_row)
+        batch_row = QHBoxLayout()
+        batch_row.setSpacing(4)
+        batch_row.addWidget(self.batch_box, 1)
+        batch_row.addWidget(QLabel("epochs"))
+        batch_row.addWidget(self.epochs_box, 1)
+        optim_form.addRow("Batch", batch_row)
+        decay_row = QHBoxLayout()
+        decay_row.setSpacing(4)
+        decay_row.addWidget(self.decay_box, 1)
+        decay_row.addWidget(QLabel("seed"))
+        decay_row.addWidget(self.seed_box, 1)
+        optim_form.addRow("Wt. decay", decay_row)
+        optim_form.addRow("", self.augment_box)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(model_box)
+        layout.addWidget(optim_box)
+
+        for box in (self.layers_box, *self.filter_boxes):
+            box.valueChanged.connect(self._architecture_changed)
+        self.kernel_box.currentIndexChanged.connect(self._architecture_changed)
+        self.pool_box.toggled.connect(self._architecture_changed)
+        self.first_layer_box.currentIndexChanged.connect(self._architecture_changed)
+        self.optimizer_box.currentIndexChanged.connect(self._optimizer_changed)
+        self._optimizer_changed()
+        self._architecture_changed()
+
+    # ------------------------------------------------------------------ reading the settings
+    def set_data_shape(self, input_shape: tuple[int, int, int], num_classes: int) -> None:
+        """The image size and class count of the chosen data (changes the parameter counts)."""
+        if (tuple(input_shape), num_classes) != (self._input_shape, self._num_classes):
+            self._input_shape, self._num_classes = tuple(input_shape), num_classes
+            self._architecture_changed()
+
+    def kernel_size(self) -> int:
+        return int(self.kernel_box.currentData())
+
+    def first_layer(self) -> str:
+        return str(self.first_layer_box.currentData())
+
+    def recipe(self) -> ModelRecipe:
+        return ModelRecipe(
+            conv_layers=self.layers_box.value(),
+            filters=tuple(box.value() for box in self.filter_boxes),
+            kernel_size=self.kernel_size(),
+            pool=self.pool_box.isChecked(),
+            first_layer=self.first_layer(),
+            freeze=self.freeze_box.isChecked(),
+            seed=self.seed_box.value(),
+        )
+
+    def optimizer_factory(self) -> Callable[[Sequential], Optimizer]:
+        """A function that builds the chosen optimiser for a model (called on the worker)."""
+        lr, decay = self.lr_box.value(), self.decay_box.value()
+        if self.optimizer_box.currentData() == "adam":
+            return lambda model: Adam(model, lr=lr, weight_decay=decay)
+        momentum = self.momentum_box.value()
+        return lambda model: SGD(model, lr=lr, momentum=momentum, weight_decay=decay)
+
+    def training_settings(self, snapshot_every: int = 10) -> TrainingSettings:
+        return TrainingSettings(
+            epochs=self.epochs_box.value(),
+            batch_size=self.batch_box.value(),
+            seed=self.seed_box.value(),
+            augment=self.augment_box.isChecked(),
+            snapshot_every=snapshot_every,
+        )
+
+    # ------------------------------------------------------------------ live feedback
+    def _optimizer_changed(self) -> None:
+        sgd = self.optimizer_box.currentData() == "sgd"
+        self.momentum_box.setVisible(sgd)
+        self.momentum_label.setVisible(sgd)
+        if sgd and self.lr_box.value() < 0.005:
+            self.lr_box.setValue(0.02)
+        elif not sgd and self.lr_box.value() >= 0.02:
+            self.lr_box.setValue(0.002)
+        self.changed.emit()
+
+    def _architecture_changed(self) -> None:
+        count = self.layers_box.value()
+        for index, box in enumerate(self.filter_boxes):
+            box.setEnabled(index < count)
+        self.freeze_box.setEnabled(self.first_layer() != "random")
+        try:
+            model = self.recipe().build(self._input_shape, self._num_classes, first_layer="random")
+        except ConvlabError as error:
+            self.parameter_label.setText(f"<span style='color:#b00'>{error}</span>")
+            return
+        rows = []
+        shapes = model.output_shapes(self._input_shape)
+        for name, layer, shape in zip(layer_names(model), model.layers, shapes):
+            if isinstance(layer, (Conv2D, Dense)):
+                rows.append(
+                    f"<tr><td>{name}</td><td align=right>&nbsp;{layer.parameter_count():,}</td>"
+                    f"<td style='color:gray'>&nbsp;→ {' × '.join(map(str, shape))}</td></tr>"
+                )
+        rows.append(
+            f"<tr><td><b>total</b></td><td align=right>&nbsp;<b>{model.num_parameters:,}</b></td>"
+            "<td></td></tr>"
+        )
+        self.parameter_label.setText("<table cellspacing=0>" + "".join(rows) + "</table>")
+        self.changed.emit()
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+def _compact(form: QFormLayout) -> None:
+    form.setContentsMargins(6, 4, 6, 4)
+    form.setVerticalSpacing(3)
+    form.setHorizontalSpacing(6)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)

@@ -1,0 +1,267 @@
+"""A small painted grid of numbers with coloured cells: patches, kernels, products.
+
+The explain panels show many little k x k tables. A QTableView per table would be heavy and hard
+to make compact; one painted widget per table stays small, draws hatched "padding" cells, and
+redraws in well under a millisecond even at 15 x 15.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from convlab.engine.display import colormap_lut
+
+_DARK_TEXT = QColor(20, 20, 20)
+_LIGHT_TEXT = QColor(245, 245, 245)
+PADDING_TOOLTIP = "Hatched cells lie outside the image: their values come from the border rule."
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """Compact text for a cell: whole numbers without decimals, others with ``digits`` digits."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e6:
+        return str(int(value))
+    text = f"{value:.{digits}g}"
+    return text.replace("e+0", "e").replace("e-0", "e-")
+
+
+def cell_text(value: float, digits: int = 3) -> str:
+    """``format_number`` without the leading zero of a fraction (0.0124 -> .0124, -0.5 -> -.5):
+    a 7x7 Gaussian's cells stay narrow enough for a dock, as in the kernel editor."""
+    text = format_number(value, digits)
+    if text.startswith("0."):
+        return text[1:]
+    if text.startswith("-0."):
+        return "-" + text[2:]
+    return text
+
+
+def cell_colours(values: np.ndarray, scale: str) -> np.ndarray:
+    """Background RGB (uint8, shape + (3,)) per cell: grey for pixels, blue/red for weights.
+
+    ``gray`` squeezes 0..255 into 50..250 so that no cell is pure black or white (the text stays
+    readable and the patch still looks like the image it came from); ``signed`` puts zero at
+    the diverging map's neutral middle and the largest magnitude at its ends.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if scale == "gray":
+        level = (50 + 200 * np.clip(values, 0, 255) / 255).astype(np.uint8)
+        return np.stack([level, level, level], axis=-1)
+    magnitude = float(np.abs(values).max()) if values.size else 0.0
+    if magnitude > 0:
+        index = np.clip(np.rint(128 + 127 * values / magnitude), 0, 255).astype(np.intp)
+    else:
+        index = np.full(values.shape, 128, dtype=np.intp)
+    return colormap_lut("coolwarm")[index]
+
+
+def text_is_dark(colours: np.ndarray) -> np.ndarray:
+    """True where dark text reads better than light text on the background colour."""
+    rgb = colours.astype(np.float64)
+    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2] >= 128
+
+
+class NumberGrid(QWidget):
+    """A titled table of numbers, each cell coloured by its value; some cells may be marked.
+
+    ``scale`` is "gray" (values are pixel intensities 0..255) or "signed" (blue negative, red
+    positive, white zero, relative to the largest magnitude in the grid). ``marked`` cells are
+    hatched (padding / out of the image); ``highlight`` cells get a thick outline.
+    """
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = title
+        self._values = np.zeros((0, 0))
+        self._distinct_texts: list[str] = []
+        self._text_index: list[list[int]] = []
+        self._fills: list[list[list[int]]] = []
+        self._dark: list[list[bool]] = []
+        self._colour_cache: dict[tuple[int, int, int], QColor] = {}
+        self._describe: Callable[[int, int], str] | None = None
+        self._marked: np.ndarray | None = None
+        self._highlight: np.ndarray | None = None
+        self._scale = "signed"
+        self._digits = 3
+        self._cell = QSize(30, 22)
+        self._font = QFont(self.font())
+        self._font.setPointSizeF(max(7.0, self.font().pointSizeF() - 1.0))
+        self._title_font = QFont(self.font())
+        self._title_font.setBold(True)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    # -- content -------------------------------------------------------------------------
+    @property
+    def values(self) -> np.ndarray:
+        return self._values
+
+    def title(self) -> str:
+        return self._title
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        self._relayout()
+
+    def set_values(
+        self,
+        values: np.ndarray,
+        *,
+        scale: str = "signed",
+        marked: np.ndarray | None = None,
+        highlight: np.ndarray | None = None,
+        digits: int = 3,
+    ) -> None:
+        """Show ``values`` (1-D is drawn as one column); resizes to fit the widest number."""
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim == 1:
+            array = array[:, None]
+        if self._unchanged(array, scale, marked, highlight, digits):
+            return  # a still image re-published: nothing to redraw
+        self._values = array
+        self._scale = scale
+        self._marked = (
+            None if marked is None else np.asarray(marked, dtype=bool).reshape(array.shape)
+        )
+        self._highlight = (
+            None if highlight is None else np.asarray(highlight, dtype=bool).reshape(array.shape)
+        )
+        self._digits = digits
+        # Format each distinct value once (a 31x31 Gaussian has ~140 of its 961), and keep
+        # colours as plain lists: QColor objects are made only for the cells actually painted.
+        distinct, which = np.unique(array, return_inverse=True)
+        self._distinct_texts = [cell_text(v, digits) for v in distinct.tolist()]
+        self._text_index = which.reshape(array.shape).tolist()
+        colours = cell_colours(array, scale)
+        self._fills = colours.tolist()
+        self._dark = text_is_dark(colours).tolist()
+        self.setToolTip(PADDING_TOOLTIP if self._marked is not None and self._marked.any() else "")
+        self._relayout()
+
+    def _unchanged(
+        self,
+        array: np.ndarray,
+        scale: str,
+        marked: np.ndarray | None,
+        highlight: np.ndarray | None,
+        digits: int,
+    ) -> bool:
+        def same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+            if a is None or b is None:
+                return a is None and b is None
+            return a.shape == np.shape(b) and bool(np.array_equal(a, b))
+
+        return (
+            self._values.shape == array.shape
+            and bool(np.array_equal(self._values, array))
+            and (scale, digits) == (self._scale, self._digits)
+            and same(self._marked, marked)
+            and same(self._highlight, highlight)
+        )
+
+    def set_describer(self, describe: Callable[[int, int], str] | None) -> None:
+        """``describe(row, col)`` gives the tooltip of a cell (where a value came from)."""
+        self._describe = describe
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """The (row, col) under a point in widget coordinates, or None."""
+        if not self._values.size:
+            return None
+        row = int((y - self._title_height() - 1) // self._cell.height())
+        col = int((x - 1) // self._cell.width())
+        rows, cols = self._values.shape
+        return (
+            (row, col) if 0 <= row < rows and 0 <= col < cols and y > self._title_height() else None
+        )
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self._describe is not None:
+            cell = self.cell_at(event.pos().x(), event.pos().y())
+            if cell is not None:
+                QToolTip.showText(event.globalPos(), self._describe(*cell), self)
+                return True
+        return super().event(event)
+
+    def texts(self) -> list[list[str]]:
+        """The strings drawn in the cells (what a person reads), row by row."""
+        return [[self._distinct_texts[i] for i in row] for row in self._text_index]
+
+    # -- geometry ------------------------------------------------------------------------
+    def _relayout(self) -> None:
+        metrics = QFontMetrics(self._font)
+        widest = max((metrics.horizontalAdvance(t) for t in self._distinct_texts), default=10)
+        self._cell = QSize(max(24, widest + 8), max(20, metrics.height() + 6))
+        self.updateGeometry()
+        self.setFixedSize(self.sizeHint())
+        self.update()
+
+    def _title_height(self) -> int:
+        return QFontMetrics(self._title_font).height() + 4 if self._title else 0
+
+    def sizeHint(self) -> QSize:
+        rows, cols = self._values.shape if self._values.size else (0, 0)
+        title_width = QFontMetrics(self._title_font).horizontalAdvance(self._title) + 4
+        width = max(cols * self._cell.width() + 2, title_width)
+        return QSize(width, rows * self._cell.height() + 2 + self._title_height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    # -- drawing -------------------------------------------------------------------------
+    def _colour(self, rgb: list[int]) -> QColor:
+        key = (rgb[0], rgb[1], rgb[2])
+        colour = self._colour_cache.get(key)
+        if colour is None:
+            colour = self._colour_cache[key] = QColor(*key)
+        return colour
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        top = self._title_height()
+        if self._title:
+            painter.setFont(self._title_font)
+            painter.setPen(self.palette().windowText().color())
+            painter.drawText(
+                QRectF(0, 0, self.width(), top),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                self._title,
+            )
+        if not self._values.size:
+            return
+        painter.setFont(self._font)
+        cw, ch = self._cell.width(), self._cell.height()
+        rows, cols = self._values.shape
+        marked = self._marked.tolist() if self._marked is not None else None
+        hatch = QBrush(QColor(255, 160, 0, 170), Qt.BrushStyle.BDiagPattern)
+        centre = Qt.AlignmentFlag.AlignCenter
+        # Only the cells in the exposed area: inside a scroll area most of a 15x15 grid is not.
+        exposed = event.rect()
+        first_row = max(0, (exposed.top() - top - 1) // ch)
+        last_row = min(rows - 1, (exposed.bottom() - top - 1) // ch)
+        first_col = max(0, (exposed.left() - 1) // cw)
+        last_col = min(cols - 1, (exposed.right() - 1) // cw)
+        for r in range(first_row, last_row + 1):
+            for c in range(first_col, last_col + 1):
+                rect = QRectF(1 + c * cw, top + 1 + r * ch, cw, ch)
+                painter.fillRect(rect, self._colour(self._fills[r][c]))
+                if marked is not None and marked[r][c]:
+                    painter.fillRect(rect, hatch)
+                painter.setPen(_DARK_TEXT if self._dark[r][c] else _LIGHT_TEXT)
+                painter.drawText(rect, centre, self._distinct_texts[self._text_index[r][c]])
+        painter.setPen(QPen(QColor(120, 120, 120), 1))
+        for r in range(rows + 1):
+            painter.drawLine(1, top + 1 + r * ch, 1 + cols * cw, top + 1 + r * ch)
+        for c in range(cols + 1):
+            painter.drawLine(1 + c * cw, top + 1, 1 + c * cw, top + 1 + rows * ch)
+        if self._highlight is not None:
+            painter.setPen(QPen(QColor(255, 140, 0), 3))
+            for r, c in np.argwhere(self._highlight):
+                painter.drawRect(QRectF(2 + c * cw, top + 2 + r * ch, cw - 2, ch - 2))
+        painter.end()

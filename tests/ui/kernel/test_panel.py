@@ -1,0 +1,613 @@
+"""The kernel dock as a person (or an outside check) drives it: grid, tools, undo, files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import (
+    QGuiApplication,
+    QKeySequence,
+    QMouseEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+
+from convlab.engine.kernels import Kernel, gabor_kernel, log_kernel, presets
+from convlab.engine.pipeline import PipelineResult
+from convlab.ui.kernel.panel import KernelEditorPanel
+from convlab.ui.state import PlaygroundState
+
+SOBEL = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float)
+
+
+@pytest.fixture
+def state(qtbot):
+    state = PlaygroundState()
+    state.set_kernel(Kernel(SOBEL, name="sobel_x"))
+    state.undo_stack.clear()
+    return state
+
+
+@pytest.fixture
+def messages(state):
+    received: list[tuple[str, str]] = []
+    state.message.connect(lambda text, level: received.append((text, level)))
+    return received
+
+
+@pytest.fixture
+def panel(qtbot, state):
+    panel = KernelEditorPanel(state)
+    qtbot.addWidget(panel)
+    panel.resize(420, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+@pytest.fixture
+def grid(panel) -> QTableView:
+    grid = panel.findChild(QTableView, "kernelEditor")
+    assert grid is not None
+    return grid
+
+
+def _cell_centre(grid: QTableView, row: int, col: int) -> QPoint:
+    return grid.visualRect(grid.model().index(row, col)).center()
+
+
+def _mouse(grid, kind, pos: QPoint, buttons, modifiers=Qt.KeyboardModifier.NoModifier):
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    event = QMouseEvent(
+        kind, QPointF(pos), grid.viewport().mapToGlobal(QPointF(pos)), button, buttons, modifiers
+    )
+    QApplication.sendEvent(grid.viewport(), event)
+
+
+def _wheel(grid, pos: QPoint, notches: int, modifiers=Qt.KeyboardModifier.NoModifier):
+    event = QWheelEvent(
+        QPointF(pos),
+        grid.viewport().mapToGlobal(QPointF(pos)),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(grid.viewport(), event)
+
+
+# ----------------------------------------------------------------------------- the grid
+def test_grid_shows_one_cell_per_weight(grid, state):
+    model = grid.model()
+    assert (model.rowCount(), model.columnCount()) == (3, 3)
+    assert model.index(1, 0).data() == "-2"
+    assert model.index(1, 2).data(Qt.ItemDataRole.EditRole) == "2"
+    assert "weight = -1" in model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    state.set_kernel(Kernel(np.full((5, 7), 0.0625)))
+    assert (model.rowCount(), model.columnCount()) == (5, 7)
+    assert model.index(4, 6).data() == "0.0625"
+
+
+@pytest.mark.parametrize("typed", [7, 7.0, "7", " 7 ", "14/2"])
+def test_set_data_writes_exactly_the_typed_value(grid, state, typed):
+    index = grid.model().index(0, 2)
+    assert grid.model().setData(index, typed)
+    expected = SOBEL.copy()
+    expected[0, 2] = 7.0
+    np.testing.assert_array_equal(state.kernel.weights, expected)
+    assert state.kernel.name == "custom"
+    assert grid.model().index(0, 2).data() == "7"
+
+
+def test_set_data_keeps_full_precision(grid, state):
+    assert grid.model().setData(grid.model().index(2, 1), "0.123456789012")
+    assert state.kernel.weights[2, 1] == 0.123456789012
+    assert grid.model().index(2, 1).data(Qt.ItemDataRole.EditRole) == "0.123456789012"
+
+
+@pytest.mark.parametrize(
+    "bad", [math.nan, math.inf, -math.inf, 1e308, "1e308", "", "  ", "abc", "nan", "1/0", "--1"]
+)
+def test_refused_values_leave_the_kernel_and_say_why(grid, state, messages, bad):
+    before = state.kernel
+    assert not grid.model().setData(grid.model().index(1, 1), bad)
+    assert state.kernel is before
+    assert state.undo_stack.count() == 0
+    assert len(messages) == 1
+    text, level = messages[0]
+    assert "row 2, column 2" in text and level == "warning"
+
+
+def test_undo_restores_and_redo_reapplies(grid, state, panel):
+    model = grid.model()
+    model.setData(model.index(0, 0), 5)
+    model.setData(model.index(0, 0), 6)  # two typed values: two steps
+    model.setData(model.index(2, 2), "-3")
+    assert state.undo_stack.count() == 3
+    state.undo_stack.undo()
+    assert state.kernel.weights[2, 2] == 1.0 and state.kernel.weights[0, 0] == 6.0
+    panel.undo_action.trigger()
+    assert state.kernel.weights[0, 0] == 5.0
+    panel.undo_action.trigger()
+    np.testing.assert_array_equal(state.kernel.weights, SOBEL)
+    assert state.kernel.name == "sobel_x"
+    assert model.index(0, 0).data() == "-1"
+    panel.redo_action.trigger()
+    panel.redo_action.trigger()
+    assert state.kernel.weights[0, 0] == 6.0
+
+
+def test_undo_redo_shortcuts_are_bound(panel):
+    assert panel.undo_action.shortcut().toString() == "Ctrl+Z"
+    assert "Ctrl+Shift+Z" in [s.toString() for s in panel.redo_action.shortcuts()]
+
+
+def test_keyboard_undo_in_the_grid(qtbot, grid, state):
+    grid.model().setData(grid.model().index(0, 0), 9)
+    grid.setFocus()
+    qtbot.waitUntil(grid.hasFocus)
+    qtbot.keyClick(grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.kernel.weights[0, 0] == -1.0
+    qtbot.keyClick(
+        grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert state.kernel.weights[0, 0] == 9.0
+
+
+def test_window_undo_keys_win_over_the_panels(qtbot, state):
+    """A window that binds Ctrl+Z itself: the panel steps aside so the key is not ambiguous."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menu = window.menuBar().addMenu("Edit")
+    undo = state.undo_stack.createUndoAction(window, "Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    menu.addAction(undo)
+    panel = KernelEditorPanel(state)
+    window.setCentralWidget(panel)
+    window.show()
+    qtbot.waitExposed(window)
+    assert "Ctrl+Z" not in [key.toString() for key in panel.undo_action.shortcuts()]
+    assert "Ctrl+Shift+Z" in [key.toString() for key in panel.redo_action.shortcuts()]
+    panel.model.setData(panel.model.index(0, 0), 4)
+    panel.model.setData(panel.model.index(0, 0), 5)
+    panel.grid.setFocus()
+    qtbot.waitUntil(panel.grid.hasFocus)
+    qtbot.keyClick(panel.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.kernel.weights[0, 0] == 4.0  # exactly one step, not zero, not two
+
+
+def test_floating_dock_still_yields_to_the_window(qtbot, state):
+    from PySide6.QtWidgets import QDockWidget
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    undo = state.undo_stack.createUndoAction(window, "Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    window.menuBar().addMenu("Edit").addAction(undo)
+    dock = QDockWidget("Kernel", window)
+    panel = KernelEditorPanel(state)
+    dock.setWidget(panel)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.show()
+    dock.setFloating(True)
+    dock.show()
+    qtbot.waitExposed(dock)
+    assert "Ctrl+Z" not in [key.toString() for key in panel.undo_action.shortcuts()]
+
+
+def test_scrubbing_one_cell_is_one_undo_step(grid, state):
+    centre = _cell_centre(grid, 0, 2)  # weight 1, integer kernel: step 1
+    left = Qt.MouseButton.LeftButton
+    _mouse(grid, QEvent.Type.MouseButtonPress, centre, left)
+    for rise in (10, 20, 30, 45, 60):
+        _mouse(grid, QEvent.Type.MouseMove, centre - QPoint(0, rise), left)
+    _mouse(grid, QEvent.Type.MouseButtonRelease, centre - QPoint(0, 60), Qt.MouseButton.NoButton)
+    assert state.kernel.weights[0, 2] == 1.0 + 60 / 6
+    assert state.undo_stack.count() == 1
+    state.undo_stack.undo()
+    np.testing.assert_array_equal(state.kernel.weights, SOBEL)
+
+
+def test_scrubbing_down_then_another_cell_makes_two_steps(grid, state):
+    left = Qt.MouseButton.LeftButton
+    for row, col in ((1, 1), (2, 0)):
+        centre = _cell_centre(grid, row, col)
+        _mouse(grid, QEvent.Type.MouseButtonPress, centre, left)
+        _mouse(grid, QEvent.Type.MouseMove, centre + QPoint(0, 12), left)
+        _mouse(
+            grid, QEvent.Type.MouseButtonRelease, centre + QPoint(0, 12), Qt.MouseButton.NoButton
+        )
+    assert state.kernel.weights[1, 1] == -2.0 and state.kernel.weights[2, 0] == -3.0
+    assert state.undo_stack.count() == 2
+
+
+def test_wheel_steps_and_shift_multiplies(grid, state):
+    centre = _cell_centre(grid, 1, 1)
+    _wheel(grid, centre, 1)
+    _wheel(grid, centre, 1)
+    _wheel(grid, centre, -1, Qt.KeyboardModifier.ShiftModifier)
+    assert state.kernel.weights[1, 1] == 1 + 1 - 10
+    assert state.undo_stack.count() == 1  # a quick burst of notches undoes at once
+
+
+def test_plus_minus_keys_step_the_current_cell(qtbot, grid, state):
+    keypad = Qt.KeyboardModifier.KeypadModifier
+    shift = Qt.KeyboardModifier.ShiftModifier
+    grid.setCurrentIndex(grid.model().index(0, 1))
+    qtbot.keyClick(grid, Qt.Key.Key_Plus)
+    qtbot.keyClick(grid, Qt.Key.Key_Equal)
+    qtbot.keyClick(grid, Qt.Key.Key_Minus, keypad)
+    assert state.kernel.weights[0, 1] == 1.0
+    qtbot.keyClick(grid, Qt.Key.Key_Plus, shift)  # Shift+= is + on a US keyboard: one step
+    assert state.kernel.weights[0, 1] == 2.0
+    qtbot.keyClick(grid, Qt.Key.Key_Plus, shift | keypad)
+    qtbot.keyClick(grid, Qt.Key.Key_PageUp, shift)
+    assert state.kernel.weights[0, 1] == 22.0
+    qtbot.keyClick(grid, Qt.Key.Key_PageDown)
+    qtbot.keyClick(grid, Qt.Key.Key_Minus, shift | keypad)
+    assert state.kernel.weights[0, 1] == 11.0
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    assert state.kernel.weights[0, 1] == 0.0
+
+
+def test_enter_opens_the_cell_for_editing(qtbot, grid, state):
+    grid.setCurrentIndex(grid.model().index(2, 2))
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    editor = QApplication.focusWidget()
+    assert editor is not grid and editor.text() == "1"
+    qtbot.keyClicks(editor, "0.5")  # the old value is selected, typing replaces it
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert state.kernel.weights[2, 2] == 0.5
+
+
+def test_typing_a_negative_number(qtbot, grid, state):
+    grid.setCurrentIndex(grid.model().index(0, 1))
+    grid.setFocus()
+    qtbot.keyClicks(grid, "-")  # the main keyboard's minus starts a number, it does not step
+    editor = QApplication.focusWidget()
+    assert editor is not grid
+    qtbot.keyClicks(editor, "1.5")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop
+    qtbot.waitUntil(lambda: state.kernel.weights[0, 1] == -1.5, timeout=1000)
+    assert state.undo_stack.count() == 1
+
+
+def test_steps_follow_the_kernels_scale(qtbot, grid, state):
+    state.set_kernel(presets.get("gaussian"))  # weights up to 0.25: step 0.01
+    grid.setCurrentIndex(grid.model().index(1, 1))
+    qtbot.keyClick(grid, Qt.Key.Key_Plus)
+    assert state.kernel.weights[1, 1] == 0.26
+
+
+def test_typing_in_a_cell_and_tab_moves_on(qtbot, grid, state):
+    grid.setCurrentIndex(grid.model().index(0, 0))
+    grid.setFocus()
+    qtbot.keyClicks(grid, "3")  # starts the editor with "3"
+    editor = QApplication.focusWidget()
+    qtbot.keyClicks(editor, ".5")
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert state.kernel.weights[0, 0] == 3.5
+    assert grid.currentIndex().column() == 1
+
+
+def test_cell_colours_diverge_around_a_neutral_zero(grid):
+    model = grid.model()
+    zero = model.index(0, 1).data(Qt.ItemDataRole.BackgroundRole)
+    positive = model.index(1, 2).data(Qt.ItemDataRole.BackgroundRole)
+    negative = model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole)
+    assert abs(zero.red() - zero.blue()) < 10  # grey
+    assert positive.red() > positive.blue() + 100
+    assert negative.blue() > negative.red() + 100
+    for row in range(3):
+        for col in range(3):
+            back = model.index(row, col).data(Qt.ItemDataRole.BackgroundRole)
+            text = model.index(row, col).data(Qt.ItemDataRole.ForegroundRole)
+            assert abs(_luminance(back) - _luminance(text)) > 100  # legible
+
+
+def _luminance(colour) -> float:
+    return 0.2126 * colour.red() + 0.7152 * colour.green() + 0.0722 * colour.blue()
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        gabor_kernel(15, 3.0, 0.5, 6.0),
+        log_kernel(7, 1.4),
+        Kernel([[1e6, -1e-6, 0.0625], [-123456, 7, -0.5]]),
+    ],
+    ids=["gabor15", "log15", "extremes"],
+)
+def test_every_number_fits_its_cell_in_one_style(panel, grid, state, kernel):
+    """What is painted: each weight's text fits inside its cell, and the grid does not mix
+    .02 with 0.02."""
+    from PySide6.QtGui import QFontMetrics
+
+    state.set_kernel(kernel)
+    QApplication.processEvents()
+    delegate = grid.itemDelegate()
+    room = grid.cell_size() - 3
+    short, font = delegate.text_style(grid.model().kernel(), grid.font(), room)
+    metrics = QFontMetrics(font)
+    texts = [delegate.text(float(w), short, font, room) for w in kernel.weights.ravel()]
+    assert all(metrics.horizontalAdvance(text) <= room for text in texts)
+    leading_zero = [text.lstrip("-").startswith("0.") for text in texts]
+    assert not (short and any(leading_zero))
+    for text, weight in zip(texts, kernel.weights.ravel()):
+        assert abs(float(text) - weight) <= _half_last_digit(text) * (1 + 1e-9)
+
+
+def _half_last_digit(text: str) -> float:
+    """Half a unit in the last digit shown: how far a correctly rounded number can be off."""
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+
+
+def test_right_click_menu_sets_quick_values(grid, state):
+    menu = grid.context_menu(grid.model().index(1, 0))
+    actions = {action.text(): action for action in menu.actions()}
+    assert {"Copy kernel", "Paste kernel", "Set to 0"} <= set(actions)
+    actions["Negate this weight"].trigger()
+    assert state.kernel.weights[1, 0] == 2.0
+    actions["Set to 0"].trigger()
+    assert state.kernel.weights[1, 0] == 0.0
+
+
+def test_a_31_by_31_kernel_fits_as_a_colour_map(panel, grid, state):
+    state.set_kernel(Kernel(np.ones((31, 31))))
+    QApplication.processEvents()
+    rect = grid.visualRect(grid.model().index(30, 30))
+    assert rect.width() == rect.height() >= 9
+    assert grid.viewport().rect().contains(rect)
+    assert panel.size_controls.rows.maximum() == 31
+    panel.size_controls.rows.setValue(30)  # shrinking a big kernel works
+    assert state.kernel.shape == (30, 31)
+
+
+def test_cells_are_square_and_fit_fifteen(panel, grid, state):
+    state.set_kernel(Kernel(np.ones((15, 15))))
+    QApplication.processEvents()
+    rect = grid.visualRect(grid.model().index(14, 14))
+    assert rect.width() == rect.height() >= 22
+    assert grid.viewport().rect().contains(rect)
+
+
+# ----------------------------------------------------------------------------- tools
+@pytest.mark.parametrize("fmt", ["numpy", "csv", "text"])
+def test_copy_and_paste_round_trip_through_the_clipboard(panel, state, fmt):
+    kernel = Kernel(np.array([[0.1, -1 / 3, 2.5], [1e-7, 0, 7]]), divisor=3, offset=1)
+    state.set_kernel(kernel)
+    text = panel.actions_bar.copy(fmt)
+    assert QGuiApplication.clipboard().text() == text
+    state.set_kernel(presets.get("identity"))
+    assert panel.actions_bar.paste()
+    np.testing.assert_array_equal(state.kernel.weights, kernel.weights)
+    assert (state.kernel.divisor, state.kernel.offset) == (3.0, 1.0)
+    assert grid_shape(panel) == (2, 3)
+
+
+def grid_shape(panel) -> tuple[int, int]:
+    return panel.model.rowCount(), panel.model.columnCount()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[1, 2, 3],\n [4, 5, 6]]",
+        "1,2,3\n4,5,6",
+        "1 2 3\n4 5 6",
+    ],
+)
+def test_paste_reads_all_three_formats(panel, state, text):
+    assert panel.actions_bar.paste(text)
+    np.testing.assert_array_equal(state.kernel.weights, [[1, 2, 3], [4, 5, 6]])
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["", "hello", "1 2\n3", "[[1, nan]]", "1e999 1", "x" * 200_000, "[[" + "1," * 1000 + "1]]"],
+)
+def test_garbage_pasted_leaves_the_kernel(panel, state, messages, garbage):
+    before = state.kernel
+    assert not panel.actions_bar.paste(garbage)
+    assert state.kernel is before
+    assert messages and "Paste" in messages[-1][0]
+
+
+def test_normalize_all_zero_and_zero_sum(qtbot, panel, state, messages):
+    state.set_kernel(Kernel(np.zeros((3, 3))))
+    before = state.kernel
+    with np.errstate(all="raise"):
+        panel.actions_bar.normalize()
+    assert state.kernel is before
+    assert "all zeros" in messages[-1][0]
+    state.set_kernel(presets.get("laplacian"))
+    with np.errstate(all="raise"):
+        panel.actions_bar.normalize()
+    assert (state.kernel.divisor, state.kernel.offset) == (1.0, 128.0)
+    assert "plus 128" in panel.description.text()
+    qtbot.waitUntil(lambda: "flat areas → 128" in panel.readouts.sum_label.text(), timeout=1000)
+    state.set_kernel(Kernel([[1, 2, 1], [2, 4, 2], [1, 2, 1]]))
+    panel.actions_bar.normalize()
+    assert state.kernel.divisor == 16.0
+    assert panel.fields.divisor.text() == "16"
+
+
+def test_whole_kernel_tools(panel, state):
+    tools = panel.actions_bar
+    tools.flip()
+    np.testing.assert_array_equal(state.kernel.weights, SOBEL[::-1, ::-1])
+    tools.transpose()
+    np.testing.assert_array_equal(state.kernel.weights, SOBEL[::-1, ::-1].T)
+    state.set_kernel(Kernel([[1, 2, 3], [4, 5, 6]]))
+    tools.rotate()
+    np.testing.assert_array_equal(state.kernel.weights, [[3, 6], [2, 5], [1, 4]])
+    tools.negate()
+    np.testing.assert_array_equal(state.kernel.weights, [[-3, -6], [-2, -5], [-1, -4]])
+    tools.randomize()
+    assert state.kernel.shape == (3, 2)
+    assert np.all(np.abs(state.kernel.weights) <= 1)
+    tools.clear()
+    assert state.kernel.shape == (3, 2) and not state.kernel.weights.any()
+    for _ in range(4):  # clear, randomize, negate, rotate
+        state.undo_stack.undo()
+    np.testing.assert_array_equal(state.kernel.weights, [[1, 2, 3], [4, 5, 6]])
+
+
+def test_convolve_toggle_and_the_mode_setting_agree(panel, state):
+    toggle = panel.actions_bar.buttons["convolve"]
+    toggle.click()
+    assert state.pipeline.conv.mode == "convolve"
+    assert panel.conv.mode.currentData() == "convolve"
+    state.undo_stack.undo()
+    assert state.pipeline.conv.mode == "correlate" and not toggle.isChecked()
+
+
+def test_resize_keeps_the_centre_values(panel, state):
+    panel.size_controls.rows.setValue(5)
+    panel.size_controls.cols.setValue(5)
+    assert state.kernel.shape == (5, 5)
+    np.testing.assert_array_equal(state.kernel.weights[1:4, 1:4], SOBEL)
+    assert state.kernel.weights.sum() == 0 and np.count_nonzero(state.kernel.weights) == 6
+    panel.size_controls.rows.setValue(1)
+    assert state.kernel.shape == (1, 5)
+    np.testing.assert_array_equal(state.kernel.weights, [[0, -2, 0, 2, 0]])
+    assert grid_shape(panel) == (1, 5)
+    assert panel.size_controls.rows.maximum() == 15
+
+
+def test_size_controls_follow_a_kernel_from_elsewhere(panel, state):
+    learned = Kernel(np.arange(20.0).reshape(4, 5), name="learned filter 3")
+    state.set_kernel(learned)
+    assert (panel.size_controls.rows.value(), panel.size_controls.cols.value()) == (4, 5)
+    assert grid_shape(panel) == (4, 5)
+    assert panel.presets.currentText() == "learned filter 3"
+
+
+def test_presets_load_and_editing_switches_to_custom(panel, state):
+    combo = panel.presets
+    index = combo.findData("sharpen")
+    assert presets.description("sharpen") in combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    assert state.kernel == presets.get("sharpen")
+    assert presets.description("sharpen") in panel.description.text()
+    panel.model.setData(panel.model.index(0, 0), 1)
+    assert state.kernel.name == "custom"
+    assert combo.currentText() == "custom"
+
+
+def _gaussian_reference(radius: int, sigma: float) -> np.ndarray:
+    weights = np.empty((2 * radius + 1, 2 * radius + 1))
+    for y in range(-radius, radius + 1):
+        for x in range(-radius, radius + 1):
+            weights[y + radius, x + radius] = math.exp(-(x * x + y * y) / (2 * sigma * sigma))
+    return weights / weights.sum()
+
+
+def test_gaussian_generator_is_the_slides_demo(panel, state):
+    panel.generators.set_values("gaussian", radius=5, sigma=3.0)
+    assert state.kernel.shape == (11, 11)
+    np.testing.assert_allclose(state.kernel.effective, _gaussian_reference(5, 3.0), atol=1e-12)
+    panel.generators.set_values("gaussian", radius=2, sigma=0.8)
+    np.testing.assert_allclose(state.kernel.effective, _gaussian_reference(2, 0.8), atol=1e-12)
+    assert state.undo_stack.count() == 1  # one slider session, one undo step
+    state.undo_stack.undo()
+    np.testing.assert_array_equal(state.kernel.weights, SOBEL)
+
+
+def test_log_and_gabor_generators(panel, state):
+    panel.generators.set_values("log", radius=3, sigma=1.2)
+    np.testing.assert_allclose(state.kernel.weights, log_kernel(3, 1.2).weights)
+    panel.generators.set_values("gabor", size=9, sigma=2.5, theta=45, wavelength=5.0, phase=90)
+    expected = gabor_kernel(9, 2.5, math.radians(45), 5.0, math.radians(90))
+    np.testing.assert_allclose(state.kernel.weights, expected.weights)
+
+
+def test_divisor_and_offset_fields(panel, state, messages):
+    fields = panel.fields
+    assert not fields.apply("divisor", "0")
+    assert state.kernel.divisor == 1.0 and fields.divisor.text() == "1"
+    assert not fields.apply("offset", "inf")
+    assert fields.apply("divisor", "1/8") and state.kernel.divisor == 0.125
+    assert fields.apply("offset", "128") and state.kernel.offset == 128.0
+    assert len(messages) == 2
+
+
+def test_json_save_and_load(panel, state, messages, tmp_path):
+    kernel = Kernel([[1, 2], [3, 4.5]], divisor=2, offset=-1, name="mine")
+    state.set_kernel(kernel)
+    path = tmp_path / "ü kernel.json"
+    assert panel.actions_bar.save_to(path)
+    state.set_kernel(presets.get("box"))
+    assert panel.actions_bar.load_from(path)
+    assert state.kernel == kernel
+    (tmp_path / "bad.json").write_text("not json")
+    before = state.kernel
+    assert not panel.actions_bar.load_from(tmp_path / "bad.json")
+    assert state.kernel is before
+    assert "bad.json" in messages[-1][0] and messages[-1][1] == "error"
+
+
+def test_readouts_follow_the_kernel(qtbot, panel, state):
+    readouts = panel.readouts
+    assert "Sum 0" in readouts.sum_label.text()
+    assert "rank 1" in readouts.separable_label.text()
+    state.set_kernel(presets.get("box"))
+    qtbot.waitUntil(lambda: "keeps brightness" in readouts.sum_label.text(), timeout=1000)
+    state.set_kernel(Kernel([[1, 0], [0, 1]]))
+    qtbot.waitUntil(lambda: "rank 2" in readouts.separable_label.text(), timeout=1000)
+    assert "Not separable" in readouts.separable_label.text()
+    # |FFT| of [[1, 0], [0, 1]] at frequency (u, v) is |1 + exp(-2πi(u + v)/64)|
+    u, v = np.meshgrid(np.arange(64) - 32, np.arange(64) - 32, indexing="ij")
+    magnitude = np.abs(1 + np.exp(-2j * np.pi * (u + v) / 64))
+    brightest = np.unravel_index(np.argmax(readouts.response_rgb.sum(axis=2)), (64, 64))
+    assert magnitude[brightest] == pytest.approx(2.0, abs=0.01)
+    assert readouts.response_rgb.dtype == np.uint8 and readouts.response_rgb.shape == (64, 64, 3)
+    assert not readouts.response.pixmap().isNull()
+
+
+def test_conv_controls_update_the_pipeline_and_the_formula(qtbot, panel, state):
+    conv = panel.conv
+    conv.stride.setValue(2)
+    assert state.pipeline.conv.stride == 2
+    assert "240×320" in conv.output.text()
+    conv.dilation.setValue(3)
+    assert state.pipeline.conv.dilation == 3
+    conv.padding.setCurrentIndex(conv.padding.findData("custom"))
+    conv.padding.activated.emit(conv.padding.currentIndex())
+    conv.pad_amount.setValue(4)
+    assert state.pipeline.conv.padding == 4
+    # n = 480, p = 4, d = 3, k = 3, s = 2: floor((480 + 8 - 6 - 1) / 2) + 1 = 241
+    assert "= 241" in conv.output.text()
+    conv.mode.setCurrentIndex(conv.mode.findData("convolve"))
+    conv.mode.activated.emit(conv.mode.currentIndex())
+    assert state.pipeline.conv.mode == "convolve"
+    conv.channels.setCurrentIndex(conv.channels.findData("gray"))
+    conv.channels.activated.emit(conv.channels.currentIndex())
+    assert state.pipeline.conv.channels == "gray"
+    state.undo_stack.undo()
+    assert conv.channels.currentData() == "per_channel"
+
+
+def test_impossible_sizes_are_explained_in_red(qtbot, panel, state):
+    state.update_conv(padding="valid")
+    state.set_kernel(Kernel(np.ones((15, 15))))
+    frame = np.zeros((10, 40, 3), np.uint8)
+    state.publish_result(
+        PipelineResult(
+            frame, np.zeros((1, 1), np.float32), np.zeros((1, 1, 3), np.uint8), (), None, 0, 0.0
+        )
+    )
+    qtbot.waitUntil(lambda: "No output" in panel.conv.output.text(), timeout=2000)
+    text = panel.conv.output.text()
+    assert "height" in text and "#d03030" in text
+    assert "10 + 2·0" in text
+    assert "→" not in text

@@ -1,0 +1,197 @@
+"""Kernel lab: Gaussian explorer, current-kernel analysis and the border comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convlab.engine.convolve import BORDERS, convolve
+from convlab.engine.kernels import Kernel, frequency_response, gaussian_kernel, presets
+from convlab.ui.state import PlaygroundState
+from convlab.ui.teach.kernel_lab import (
+    BORDER_CHOICES,
+    CORNERS,
+    GAUSSIAN_VIEWS,
+    KernelLabPanel,
+    compose_view,
+    describe_response,
+    extended_corner,
+    filtered_corner,
+    gaussian_profile,
+    shrink,
+)
+from tests.engine.test_convolve import NUMPY_BORDER as NUMPY_PAD  # border -> np.pad mode
+
+
+@pytest.fixture
+def frame() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def state(frame) -> PlaygroundState:
+    state = PlaygroundState()
+    state.publish_result(state.pipeline.run(frame))
+    return state
+
+
+@pytest.fixture
+def panel(qtbot, state):
+    widget = KernelLabPanel(state)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def test_gaussian_explorer_follows_the_sliders(panel, frame):
+    panel.radius_slider.setValue(4)
+    panel.sigma_slider.setValue(2.0)
+    panel.refresh_gaussian()
+    expected = gaussian_kernel(4, 2.0)
+    np.testing.assert_allclose(panel.gaussian().weights, expected.weights)
+    profile = gaussian_profile(expected)
+    np.testing.assert_allclose(np.outer(profile, profile), expected.weights, atol=1e-12)
+    x, y = panel.profile_points.getData()
+    np.testing.assert_allclose(x, np.arange(-4, 5))
+    np.testing.assert_allclose(y, profile)
+    panel.view_box.setCurrentText(GAUSSIAN_VIEWS[0])
+    shown = panel.gaussian_picture.image_data(0)
+    blurred = np.clip(convolve(frame, expected) + 0.5, 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(shown, blurred)
+    panel.view_box.setCurrentText(GAUSSIAN_VIEWS[2])
+    side = panel.gaussian_picture.image_data(0)
+    assert side.shape == (60, 80 * 2 + 6, 3)
+    np.testing.assert_array_equal(side[:, :80], frame)
+
+
+def test_sliders_update_the_explorer_and_point_out_truncation(qtbot, panel):
+    panel.radius_slider.setValue(1)
+    panel.sigma_slider.setValue(4.0)
+    qtbot.waitUntil(lambda: "cut off" in panel.gaussian_note.text(), timeout=2000)
+    assert panel.kernel_picture.image_data(0).shape == (3, 3, 3)
+
+
+def test_use_in_editor_sets_the_kernel_undoably(panel, state):
+    panel.radius_slider.setValue(2)
+    panel.sigma_slider.setValue(1.0)
+    panel.use_button.click()
+    np.testing.assert_allclose(state.kernel.weights, gaussian_kernel(2, 1.0).weights)
+    state.undo_stack.undo()
+    assert state.kernel.name == "identity"
+
+
+def test_compose_view_thumbnail_and_shrink():
+    original = np.full((40, 80, 3), 200, np.uint8)
+    result = np.zeros((40, 80, 3), np.uint8)
+    inset = compose_view(original, result, GAUSSIAN_VIEWS[1])
+    assert inset.shape == result.shape
+    assert (inset[6:16, 6:26] == 200).all() and (inset[30:, 40:] == 0).all()
+    assert shrink(np.zeros((1000, 500, 3), np.uint8), 480).shape == (480, 240, 3)
+
+
+def test_convolution_toggle_flips_and_drives_the_state(panel, state):
+    state.set_kernel(presets.get("emboss"))
+    panel.tabs.setCurrentIndex(1)
+    np.testing.assert_array_equal(panel.applied_grid.values, presets.get("emboss").weights)
+    panel.convolve_button.setChecked(True)
+    assert state.pipeline.conv.mode == "convolve"
+    np.testing.assert_array_equal(
+        panel.applied_grid.values, presets.get("emboss").weights[::-1, ::-1]
+    )
+    state.update_conv(mode="correlate")
+    assert panel.correlate_button.isChecked()
+
+
+def test_separable_factors_and_frequency_response(panel, state):
+    panel.tabs.setCurrentIndex(1)
+    state.set_kernel(presets.get("sobel_x"))
+    column, row = panel.column_grid.values[:, 0], panel.row_grid.values[0]
+    np.testing.assert_allclose(np.outer(column, row), presets.get("sobel_x").effective)
+    assert panel.column_grid.isVisibleTo(panel.tabs.widget(1))
+    state.set_kernel(Kernel([[1, 2, 0], [0, 1, 3], [4, 0, 1]]))
+    assert "No" in panel.separable_note.text()
+    assert not panel.column_grid.isVisibleTo(panel.tabs.widget(1))
+    assert panel.frequency_picture.image_data(0).shape == (64, 64, 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "word"),
+    [("box", "blur"), ("laplacian", "edge"), ("sharpen", "sharpener"), ("identity", "all-pass")],
+)
+def test_frequency_response_is_described(name, word):
+    assert word in describe_response(frequency_response(presets.get(name), 64))
+
+
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("corner", CORNERS)
+def test_filtered_corner_equals_the_full_convolution(frame, border, corner):
+    kernel = presets.get("sobel_x")
+    full = convolve(frame, kernel, border=border)
+    block = filtered_corner(frame, kernel, border, corner, 20)
+    rows = slice(0, 20) if corner.startswith("top") else slice(40, 60)
+    cols = slice(0, 20) if corner.endswith("left") else slice(60, 80)
+    np.testing.assert_allclose(block, full[rows, cols], atol=1e-3)
+
+
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("corner", CORNERS)
+def test_extended_corner_matches_numpy_padding(frame, border, corner):
+    padded = np.pad(frame, ((3, 3), (3, 3), (0, 0)), mode=NUMPY_PAD[border])
+    block = extended_corner(frame, border, corner, 10, 3)
+    rows = slice(0, 13) if corner.startswith("top") else slice(53, 66)
+    cols = slice(0, 13) if corner.endswith("left") else slice(73, 86)
+    np.testing.assert_array_equal(block, padded[rows, cols])
+
+
+def test_border_tab_shows_four_rules(panel, state):
+    state.set_kernel(presets.get("box"))
+    panel.tabs.setCurrentIndex(2)
+    panel.zoom_slider.setValue(16)
+    images = [panel.border_pictures.image_data(i) for i in range(len(BORDER_CHOICES))]
+    assert all(image.shape == (16, 16, 3) for image in images)
+    assert not np.array_equal(images[0], images[1])  # zeros darken the edge, mirrors do not
+    np.testing.assert_array_equal(images[0][1:, 1:], images[1][1:, 1:])  # the inside agrees
+    panel.border_view_box.setCurrentIndex(1)
+    assert panel.border_pictures.image_data(0).shape == (17, 17, 3)
+    assert (panel.border_pictures.image_data(0)[0] == 0).all()  # the zero border
+
+
+def test_help_and_no_image(qtbot):
+    panel = KernelLabPanel(PlaygroundState())
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.tabs.setCurrentIndex(2)
+    assert "No image" in panel.border_note.text()
+    assert "<p>" in KernelLabPanel.HELP_HTML and KernelLabPanel.HELP_TITLE
+
+
+def test_hidden_lab_does_no_work_and_catches_up_when_shown(qtbot, state):
+    lab = KernelLabPanel(state)
+    qtbot.addWidget(lab)
+    lab.tabs.setCurrentIndex(1)
+    state.set_kernel(presets.get("sharpen"))
+    assert lab.written_grid.values.size == 0  # never shown: nothing computed
+    lab.show()
+    np.testing.assert_array_equal(lab.written_grid.values, presets.get("sharpen").weights)
+
+
+def test_a_click_on_a_label_focuses_the_lab_so_f1_finds_its_help(qtbot, panel):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    panel.activateWindow()
+    qtbot.waitUntil(lambda: panel.isActiveWindow(), timeout=2000)
+    if QApplication.focusWidget() is not None:  # activation focused the first control
+        QApplication.focusWidget().clearFocus()
+    qtbot.mouseClick(panel.gaussian_note, Qt.MouseButton.LeftButton)  # a label takes no focus
+    focused = QApplication.focusWidget()
+    assert focused is not None and (focused is panel or panel.isAncestorOf(focused))
+
+
+def test_pictures_are_shown_as_is_without_per_paint_levels(panel):
+    """uint8 pictures take pyqtgraph's zero-copy path: no levels, so no rescale on every paint."""
+    panel.refresh_gaussian()
+    image = panel.gaussian_picture.images[0]
+    assert image.image is not None and image.image.dtype == np.uint8
+    assert image.levels is None

@@ -1,0 +1,311 @@
+"""Training data choices: bad files give clear messages, webcam classes survive a restart and
+drive live classification, drawings are prepared like the training digits, hand-made first
+layers hold the designed kernels."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from convlab.cnn import Adam
+from convlab.cnn.train import train
+from convlab.engine.kernels import presets
+from convlab.engine.pipeline import PipelineResult
+from convlab.errors import DataError
+from convlab.ui.state import PlaygroundState
+from convlab.ui.training.data import DataSpec
+from convlab.ui.training.draw import prepare_drawing
+from convlab.ui.training.live_overlay import LiveClassificationOverlay
+from convlab.ui.training.recipe import ModelRecipe, hand_made_bank
+from convlab.ui.training.tab import TrainingTab, conv_layers
+from convlab.ui.training.webcam import WebcamCapturePanel, WebcamClasses, frame_to_sample
+
+
+def result_for(frame: np.ndarray) -> PipelineResult:
+    empty = np.zeros((1, 1), np.float32)
+    return PipelineResult(frame, empty, np.zeros((1, 1, 3), np.uint8), (), None, 0, 0.0)
+
+
+def webcam_frame(kind: int, seed: int) -> np.ndarray:
+    """Class 0: a dark frame with a bright horizontal bar; class 1: a vertical bar."""
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 40, (120, 160, 3), dtype=np.uint8)
+    offset = int(rng.integers(-15, 16))
+    if kind == 0:
+        frame[55 + offset : 70 + offset, 30:130] = 230
+    else:
+        frame[10:110, 75 + offset : 90 + offset] = 230
+    return frame
+
+
+# ------------------------------------------------------------------------- bad inputs
+
+
+def write_idx(path, magic: int, dims: list[int], payload: bytes) -> None:
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    path.write_bytes(header + payload)
+
+
+def test_idx_file_with_a_wrong_magic_number_names_the_file(tmp_path):
+    images, labels = tmp_path / "imgs-idx3-ubyte", tmp_path / "labels-idx1-ubyte"
+    write_idx(images, 0x0803, [2, 28, 28], bytes(2 * 28 * 28))
+    write_idx(labels, 0x0999, [2], bytes(2))
+    with pytest.raises(DataError, match="labels-idx1-ubyte"):
+        DataSpec(kind="idx", images_path=str(images), labels_path=str(labels)).load()
+
+
+def test_idx_files_whose_counts_differ_are_refused(tmp_path):
+    images, labels = tmp_path / "imgs-idx3-ubyte", tmp_path / "labels-idx1-ubyte"
+    write_idx(images, 0x0803, [3, 28, 28], bytes(3 * 28 * 28))
+    write_idx(labels, 0x0801, [2], bytes([0, 1]))
+    with pytest.raises(DataError, match=r"3 images.*2 labels"):
+        DataSpec(kind="idx", images_path=str(images), labels_path=str(labels)).load()
+
+
+def test_idx_without_files_chosen_says_what_is_missing():
+    with pytest.raises(DataError, match="choose both"):
+        DataSpec(kind="idx").load()
+
+
+def test_image_folder_with_one_class_is_refused(tmp_path):
+    (tmp_path / "cats").mkdir()
+    cv2.imwrite(str(tmp_path / "cats" / "a.png"), np.zeros((8, 8), np.uint8))
+    with pytest.raises(DataError, match="two"):
+        DataSpec(kind="folder", folder=str(tmp_path)).load()
+
+
+def test_image_folder_whose_second_class_is_unreadable_names_the_class(tmp_path):
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+    for index in range(3):
+        cv2.imwrite(str(tmp_path / "cats" / f"{index}.png"), np.full((8, 8), index, np.uint8))
+        (tmp_path / "dogs" / f"{index}.png").write_bytes(b"not a png at all")
+    with pytest.raises(DataError, match="only the class 'cats'"):
+        DataSpec(kind="folder", folder=str(tmp_path)).load()
+
+
+def test_unreadable_images_in_a_folder_are_skipped_and_reported(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for index in range(4):
+            cv2.imwrite(
+                str(tmp_path / name / f"{index}.png"), np.full((9, 9), 50 * index, np.uint8)
+            )
+    (tmp_path / "a" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    dataset = DataSpec(kind="folder", folder=str(tmp_path)).load()
+    assert len(dataset.train_labels) + len(dataset.val_labels) == 8
+    assert dataset.class_names == ["a", "b"]
+    assert "broken.jpg" in dataset.notes and "skipped 1" in dataset.notes
+
+
+def test_a_bad_data_choice_reaches_the_window_as_a_message(qtbot, tmp_path):
+    state = PlaygroundState()
+    messages: list[tuple[str, str]] = []
+    state.message.connect(lambda text, level: messages.append((text, level)))
+    tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz"))
+    qtbot.addWidget(tab)
+    tab.data.set_kind("folder")
+    tab.data.folder_edit.setText(str(tmp_path / "missing"))
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: tab.running_threads() == [] and not tab.is_training(), timeout=5000)
+    errors = [text for text, level in messages if level == "error"]
+    assert errors and "missing" in errors[0] and "not a folder" in errors[0]
+    assert tab.train_button.isEnabled()
+    tab.shutdown()
+
+
+# ------------------------------------------------------------------------- webcam classes
+
+
+def test_captured_webcam_classes_survive_a_restart(qtbot, tmp_path):
+    path = tmp_path / "appdata" / "webcam_classes.npz"
+    state = PlaygroundState()
+    classes = WebcamClasses(autosave_path=path)
+    panel = WebcamCapturePanel(classes, state)
+    qtbot.addWidget(panel)
+    assert not panel.capture_once(0)  # no live frame yet: refused, nothing stored
+    classes.rename(0, "thumbs up")
+    for seed in range(3):
+        state.publish_result(result_for(webcam_frame(0, seed)))
+        assert panel.capture_once(0)
+    state.publish_result(result_for(webcam_frame(1, 9)))
+    assert panel.capture_once(1)
+    classes.delete(0, [1])  # a bad capture
+    classes.save()
+    restored = WebcamClasses(autosave_path=path)
+    assert restored.names == ["thumbs up", "class B"]
+    assert [len(c) for c in restored.crops] == [2, 1]
+    for before, after in zip(classes.crops[0], restored.crops[0]):
+        assert np.array_equal(before, after)
+
+
+def test_a_corrupt_autosave_keeps_the_defaults_and_says_why(tmp_path):
+    path = tmp_path / "webcam_classes.npz"
+    path.write_bytes(b"garbage")
+    classes = WebcamClasses(autosave_path=path)
+    assert classes.names == ["class A", "class B"] and classes.crops == [[], []]
+    assert str(path) in classes.load_problem
+
+
+def test_webcam_classes_train_and_classify_the_live_view(qtbot, tmp_path):
+    classes = WebcamClasses(autosave_path=tmp_path / "w.npz")
+    classes.rename(0, "bar")
+    classes.rename(1, "pole")
+    for kind in (0, 1):
+        for seed in range(24):
+            classes.capture(kind, webcam_frame(kind, 100 * kind + seed))
+    state = PlaygroundState()
+    tab = TrainingTab(state, webcam_classes=classes)
+    qtbot.addWidget(tab)
+    tab.data.set_kind("webcam")
+    tab.settings.epochs_box.setValue(8)
+    tab.settings.batch_box.setValue(8)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=20000)
+    shown: list[str] = []
+    tab.liveClassification.connect(shown.append)
+    for kind, name in ((1, "pole"), (0, "bar")):
+        state.publish_result(result_for(webcam_frame(kind, 999)))
+        qtbot.waitUntil(lambda name=name: bool(shown) and shown[-1].startswith(name), timeout=2000)
+        percent = int(shown[-1].split()[-1].rstrip("%"))
+        assert 50 <= percent <= 100
+    tab.live_box.setChecked(False)
+    assert shown[-1] == ""
+    tab.shutdown()
+
+
+def test_live_frames_are_prepared_like_captured_ones():
+    frame = webcam_frame(0, 1)
+    sample = frame_to_sample(frame)
+    assert sample.shape == (32, 32) and sample.dtype == np.uint8
+    # the centred 120 x 120 square, shrunk 120 -> 32 by area averaging, in grey
+    square = frame[:, 20:140]
+    grey = cv2.cvtColor(
+        cv2.resize(square, (64, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY
+    )
+    expected = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(sample, expected)
+
+
+# ------------------------------------------------------------------------- drawing, hand-made
+
+
+def test_a_digit_drawn_in_a_corner_is_centred_like_mnist():
+    drawing = np.zeros((196, 196), np.uint8)
+    cv2.line(drawing, (20, 20), (20, 90), 255, 14)  # a "1" in the top-left corner
+    sample = prepare_drawing(drawing, "digits", (1, 28, 28))[0]
+    assert sample.shape == (28, 28)
+    rows, cols = np.nonzero(sample)
+    weights = sample[rows, cols].astype(float)
+    centre = (np.average(rows, weights=weights), np.average(cols, weights=weights))
+    assert abs(centre[0] - 13.5) < 1.0 and abs(centre[1] - 13.5) < 1.0
+    assert rows.max() - rows.min() + 1 <= 21  # fitted into the 20 x 20 box (+ antialiasing)
+
+
+def test_hand_made_first_layer_holds_the_designed_kernels_and_stays_frozen():
+    recipe = ModelRecipe(kernel_size=3, first_layer="edges", freeze=True)
+    model = recipe.build((1, 28, 28), 10)
+    conv1, conv2 = conv_layers(model)[:2]
+    sobel = presets.get("sobel_x").weights
+    first = conv1.params["weight"][0, 0].astype(np.float64)
+    assert np.allclose(first / np.linalg.norm(first), sobel / np.linalg.norm(sobel), atol=1e-6)
+    assert math.isclose(np.linalg.norm(first), math.sqrt(2.0), rel_tol=1e-5)
+    assert len(hand_made_bank("gabor", 5)) == 8
+    before1, before2 = conv1.params["weight"].copy(), conv2.params["weight"].copy()
+    images = np.random.default_rng(0).integers(0, 255, (32, 28, 28), dtype=np.uint8)
+    labels = np.arange(32) % 10
+    for _ in train(model, Adam(model, 1e-2), images, labels, epochs=1, batch_size=8):
+        pass
+    assert np.array_equal(conv1.params["weight"], before1)
+    assert not np.array_equal(conv2.params["weight"], before2)
+
+
+def test_live_overlay_shows_the_prediction_over_a_view_and_hides_when_empty(qtbot):
+    from PySide6.QtCore import QObject, Signal
+
+    class Source(QObject):
+        liveClassification = Signal(str)
+
+    view = QWidget()
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    view.show()
+    source = Source()
+    overlay = LiveClassificationOverlay.attach(view, source.liveClassification)
+    assert not overlay.isVisible()
+    source.liveClassification.emit("thumbs up 93%")
+    assert overlay.isVisible() and overlay.text() == "thumbs up 93%"
+    assert overlay.parentWidget() is view and overlay.geometry().top() >= 0
+    source.liveClassification.emit("")
+    assert not overlay.isVisible()
+
+
+def test_mnist_files_train_through_the_tab_with_fashion_names(qtbot, tmp_path):
+    rng = np.random.default_rng(0)
+    count = 80
+    labels = np.arange(count) % 10
+    images = np.zeros((count, 28, 28), np.uint8)
+    for index, label in enumerate(labels):  # a bright bar whose row tells the class
+        images[index, 2 + 2 * label : 4 + 2 * label, 4:24] = 255
+    images = np.clip(images + rng.integers(0, 30, images.shape), 0, 255).astype(np.uint8)
+    image_file = tmp_path / "fashion-train-images-idx3-ubyte"
+    label_file = tmp_path / "fashion-train-labels-idx1-ubyte"
+    write_idx(image_file, 0x0803, [count, 28, 28], images.tobytes())
+    write_idx(label_file, 0x0801, [count], labels.astype(np.uint8).tobytes())
+    state = PlaygroundState()
+    tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz"))
+    qtbot.addWidget(tab)
+    tab.data.set_kind("idx")
+    tab.data.images_edit.setText(str(image_file))
+    tab.data.labels_edit.setText(str(label_file))
+    tab.settings.epochs_box.setValue(1)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=15000)
+    dataset = tab._dataset
+    assert dataset.class_names[0] == "T-shirt/top" and len(dataset.class_names) == 10
+    assert len(dataset.train_labels) + len(dataset.val_labels) == count
+    assert tab.steps_done() == -(-len(dataset.train_labels) // 32)
+    tab.shutdown()
+
+
+def test_skipped_folder_files_are_reported_when_training_starts(qtbot, tmp_path):
+    folder = tmp_path / "pictures"
+    for name in ("a", "b"):
+        (folder / name).mkdir(parents=True)
+        for index in range(6):
+            image = np.full((12, 12), 40 * index, np.uint8)
+            image[:, :6] = 255 if name == "a" else 0
+            cv2.imwrite(str(folder / name / f"{index}.png"), image)
+    (folder / "b" / "notes.txt").write_text("not an image")
+    state = PlaygroundState()
+    messages: list[tuple[str, str]] = []
+    state.message.connect(lambda text, level: messages.append((text, level)))
+    tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz"))
+    qtbot.addWidget(tab)
+    tab.data.set_kind("folder")
+    tab.data.folder_edit.setText(str(folder))
+    tab.settings.epochs_box.setValue(1)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=15000)
+    warnings = [text for text, level in messages if level == "warning"]
+    assert any("notes.txt" in text and "skipped 1" in text for text in warnings)
+    assert tab._dataset.class_names == ["a", "b"]
+    tab.shutdown()
+
+
+def test_holding_a_number_key_captures_for_that_class(qtbot, tmp_path):
+    state = PlaygroundState()
+    classes = WebcamClasses(autosave_path=tmp_path / "w.npz")
+    panel = WebcamCapturePanel(classes, state)
+    qtbot.addWidget(panel)
+    state.publish_result(result_for(webcam_frame(1, 5)))
+    qtbot.keyPress(panel, Qt.Key.Key_2)
+    assert [len(c) for c in classes.crops] == [0, 1]
+    qtbot.keyPress(panel, Qt.Key.Key_3)  # there is no third class: nothing happens
+    assert [len(c) for c in classes.crops] == [0, 1]
+    assert panel.thumbnails.count() == 1  # the thumbnails follow the class just captured
