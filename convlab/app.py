@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
@@ -165,7 +164,7 @@ def _open_first_source(window: MainWindow, args: argparse.Namespace, settings: S
 
 def _fallback_image(settings: Settings) -> str | None:
     last = settings.get("source/last")
-    if last and Path(last).is_file():
+    if last and os.path.isfile(last):  # never raises (a name too long, a link loop: False)
         return last
     return _default_image()
 

@@ -395,7 +395,7 @@ def test_load_idx(tmp_path: Path, compress: bool) -> None:
     write_idx(tmp_path / f"images{suffix}", images, compress)
     write_idx(tmp_path / f"labels{suffix}", labels, compress)
     got_images, got_labels = load_idx(tmp_path / f"images{suffix}", tmp_path / f"labels{suffix}")
-    assert got_images.dtype == np.uint8 and got_labels.dtype == np.int64
+    assert got_images.dtype == np.uint8 and got_labels.dtype == np.uint8
     np.testing.assert_array_equal(got_images, images)
     np.testing.assert_array_equal(got_labels, labels)
     (tmp_path / "bad").write_bytes(b"\x12\x34\x56\x78" + bytes(20))

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import gzip
 import math
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from convlab.errors import DataError
+from convlab.engine.image_files import MAX_IMAGE_FILE_BYTES, decode_plan, sniff_format
+from convlab.errors import ConvlabError, DataError
+from convlab.files import MB, check_file, describe_os_error, format_size, read_file
 
 DIGIT_CLASSES: tuple[str, ...] = tuple(str(digit) for digit in range(10))
 SHAPE_CLASSES: tuple[str, ...] = (
@@ -122,61 +126,138 @@ def random_shift(batch: np.ndarray, max_shift: int, rng: np.random.Generator) ->
 # ---------------------------------------------------------------------- MNIST-format files
 
 _IDX_UBYTE = 0x08
+MAX_IDX_BYTES = 512 * MB
+"""Largest image or label payload an IDX file may promise: ~650,000 MNIST-size images."""
+_CHUNK = 1 * MB  # read (and decompress) this much at a time: Stop is checked in between
+
+Cancel = Callable[[], bool]
+"""Asked between chunks and files: True stops the loading with ``LoadingStopped``."""
 
 
-def _read_maybe_gzip(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise DataError(f"cannot read {path}: {error.strerror}") from error
-    if raw[:2] == b"\x1f\x8b":  # gzip's magic number, whatever the file is called
+class LoadingStopped(DataError):  # noqa: N818 (a stop, not an error)
+    """Loading was interrupted on request (the person pressed Stop)."""
+
+
+def _check_cancel(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise LoadingStopped("loading the training data was stopped")
+
+
+class _IdxFile:
+    """One IDX file, opened for streaming: its header is read, its payload not yet.
+
+    Gzip files are decompressed as they are read, so nothing larger than the header's
+    promise (itself checked against ``MAX_IDX_BYTES``) is ever held in memory.
+    """
+
+    def __init__(self, path: Path, expected_dims: int, max_bytes: int) -> None:
+        self.path = path
+        size = check_file(path, str(path), max_bytes=max_bytes, error=DataError)
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataError(f"{path} is a damaged gzip file ({error})") from error
-    return raw
+            self._raw = path.open("rb")
+        except OSError as error:
+            raise DataError(f"{path}: {describe_os_error(error)}") from None
+        self.compressed = self._raw.read(2) == b"\x1f\x8b"  # gzip's magic, whatever the name
+        self._raw.seek(0)
+        self._stream = gzip.GzipFile(fileobj=self._raw) if self.compressed else self._raw
+        self._file_size = size
+        self.shape = self._read_header(expected_dims)
+        self.promised = math.prod(self.shape)
+        self.header_size = 4 + 4 * expected_dims
 
+    def close(self) -> None:
+        self._stream.close()
+        self._raw.close()
 
-def _parse_idx(path: Path, expected_dims: int) -> np.ndarray:
-    data = _read_maybe_gzip(path)
-    header_size = 4 + 4 * expected_dims
-    if len(data) < 4:
-        raise DataError(f"{path} is too short to be an IDX file ({len(data)} bytes)")
-    zero, data_type, dims = int.from_bytes(data[:2], "big"), data[2], data[3]
-    if zero != 0 or data_type != _IDX_UBYTE or dims != expected_dims:
+    def _read(self, count: int) -> bytes:
+        try:
+            return self._stream.read(count)
+        except (OSError, EOFError, zlib.error) as error:
+            raise DataError(f"{self.path} is a damaged gzip file ({error})") from None
+
+    def _read_header(self, expected_dims: int) -> tuple[int, ...]:
+        magic = self._read(4)
+        if len(magic) < 4:
+            raise DataError(f"{self.path} is too short to be an IDX file ({len(magic)} bytes)")
+        zero, data_type, dims = int.from_bytes(magic[:2], "big"), magic[2], magic[3]
+        if zero != 0 or data_type != _IDX_UBYTE or dims != expected_dims:
+            raise DataError(
+                f"{self.path} has the wrong magic number 0x{int.from_bytes(magic, 'big'):08x}: "
+                f"expected 0x{_IDX_UBYTE << 8 | expected_dims:08x} "
+                f"(unsigned bytes, {expected_dims} dimension{'s' if expected_dims > 1 else ''})"
+            )
+        sizes = self._read(4 * dims)
+        if len(sizes) < 4 * dims:
+            raise DataError(f"{self.path} is truncated inside its header")
+        return tuple(int.from_bytes(sizes[4 * i : 4 * i + 4], "big") for i in range(dims))
+
+    def check_budget(self, max_bytes: int) -> None:
+        """Refuse a promise larger than ``max_bytes`` or (raw files) than the file holds."""
+        if self.promised > max_bytes:
+            shape = " x ".join(f"{side:,}" for side in self.shape)
+            raise DataError(
+                f"{self.path}: its header promises {shape} = {self.promised:,} bytes of data, "
+                f"more than the {format_size(max_bytes)} ConvLab loads for training"
+            )
+        if not self.compressed and self._file_size - self.header_size < self.promised:
+            self._truncated(self._file_size - self.header_size)
+
+    def _truncated(self, available: int) -> None:
         raise DataError(
-            f"{path} has the wrong magic number 0x{int.from_bytes(data[:4], 'big'):08x}: "
-            f"expected 0x{_IDX_UBYTE << 8 | expected_dims:08x} "
-            f"(unsigned bytes, {expected_dims} dimension{'s' if expected_dims > 1 else ''})"
-        )
-    if len(data) < header_size:
-        raise DataError(f"{path} is truncated inside its header")
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
-    expected = math.prod(shape)
-    available = len(data) - header_size
-    if available < expected:
-        raise DataError(
-            f"{path} is truncated: its header promises {expected} bytes of data, "
+            f"{self.path} is truncated: its header promises {self.promised} bytes of data, "
             f"the file holds {available}"
         )
-    return np.frombuffer(data, dtype=np.uint8, count=expected, offset=header_size).reshape(shape)
+
+    def payload(self, cancel: Cancel | None) -> np.ndarray:
+        """The promised bytes, read in chunks (never more), as a uint8 array of ``shape``."""
+        data = np.empty(self.promised, dtype=np.uint8)
+        view = memoryview(data)
+        filled = 0
+        while filled < self.promised:
+            _check_cancel(cancel)
+            wanted = min(_CHUNK, self.promised - filled)
+            try:
+                got = self._stream.readinto(view[filled : filled + wanted])
+            except (OSError, EOFError, zlib.error) as error:
+                raise DataError(f"{self.path} is a damaged gzip file ({error})") from None
+            if not got:
+                self._truncated(filled)
+            filled += got
+        return data.reshape(self.shape)
 
 
-def load_idx(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def load_idx(
+    images_path: str | Path,
+    labels_path: str | Path,
+    *,
+    cancel: Cancel | None = None,
+    max_bytes: int = MAX_IDX_BYTES,
+) -> tuple[np.ndarray, np.ndarray]:
     """Read an MNIST / Fashion-MNIST image and label file pair (gzip-compressed or raw).
 
-    Returns (uint8 N x H x W, int64 N); DataError on a wrong magic number, a truncated file,
-    or counts that do not match.
+    Returns (uint8 N x H x W, uint8 N). Both headers are read and checked (magic numbers,
+    matching counts, a payload within ``max_bytes``) before anything is allocated; the
+    payload is then streamed in chunks, asking ``cancel`` in between. DataError on a wrong
+    magic number, a truncated or damaged file, counts that do not match, or a payload too
+    large; ``LoadingStopped`` when ``cancel`` says so.
     """
     images_path, labels_path = Path(images_path), Path(labels_path)
-    images = _parse_idx(images_path, expected_dims=3)
-    labels = _parse_idx(labels_path, expected_dims=1).astype(np.int64)
-    if len(images) != len(labels):
-        raise DataError(
-            f"{images_path.name} holds {len(images)} images but {labels_path.name} "
-            f"holds {len(labels)} labels"
-        )
-    return images.copy(), labels
+    images = _IdxFile(images_path, 3, max_bytes)
+    try:
+        labels = _IdxFile(labels_path, 1, max_bytes)
+        try:
+            for file in (images, labels):
+                file.check_budget(max_bytes)
+            if images.shape[0] != labels.shape[0]:
+                raise DataError(
+                    f"{images_path.name} holds {images.shape[0]} images but "
+                    f"{labels_path.name} holds {labels.shape[0]} labels"
+                )
+            return images.payload(cancel), labels.payload(cancel)
+        finally:
+            labels.close()
+    finally:
+        images.close()
 
 
 # ---------------------------------------------------------------------- image folders
@@ -190,14 +271,49 @@ class FolderDataset:
     labels: np.ndarray  # int64, indices into class_names
     class_names: tuple[str, ...]
     skipped: list[Path] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    """Why each skipped file was skipped (same order as ``skipped``)."""
 
 
-def image_folder(path: str | Path, size: int = 28, grayscale: bool = True) -> FolderDataset:
+def _read_folder_image(file: Path, grayscale: bool) -> np.ndarray:
+    """One image of a training folder, header checked first (no bomb is decoded whole)."""
+    data = read_file(file, file.name, max_bytes=MAX_IMAGE_FILE_BYTES, error=DataError)
+    fmt = sniff_format(data[:64])
+    if fmt is None:
+        raise DataError(f"{file.name}: not an image")
+    try:
+        flag = decode_plan(data, fmt, file.name, [])
+    except ConvlabError as error:
+        raise DataError(str(error)) from None
+    if flag in _REDUCED_GRAY:  # a huge JPEG: libjpeg decodes it at 1/2, 1/4 or 1/8 size
+        flag = _REDUCED_GRAY[flag] if grayscale else flag
+    else:
+        flag = cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag)
+    except cv2.error:
+        image = None
+    if image is None or image.size == 0:
+        raise DataError(f"{file.name}: damaged {fmt} data")
+    return image
+
+
+_REDUCED_GRAY = {  # the reduced colour decode that decode_plan picks -> its grey twin
+    cv2.IMREAD_REDUCED_COLOR_2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    cv2.IMREAD_REDUCED_COLOR_4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    cv2.IMREAD_REDUCED_COLOR_8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
+
+
+def image_folder(
+    path: str | Path, size: int = 28, grayscale: bool = True, *, cancel: Cancel | None = None
+) -> FolderDataset:
     """Load a folder with one sub-folder of images per class (the sub-folder name is the class).
 
     Any format OpenCV reads is accepted, each image resized to size x size. Files that are not
-    readable images are skipped and listed in ``skipped``. DataError if there are fewer than
-    two classes or no readable image at all.
+    readable images (damaged, special files, images too large to decode) are skipped and
+    listed in ``skipped`` with the reason in ``reasons``. DataError if there are fewer than
+    two classes or no readable image at all; ``LoadingStopped`` when ``cancel`` says so.
     """
     root = Path(path)
     if not root.is_dir():
@@ -207,19 +323,17 @@ def image_folder(path: str | Path, size: int = 28, grayscale: bool = True) -> Fo
         raise DataError(
             f"{root} needs at least two sub-folders, one per class; found {len(class_dirs)}"
         )
-    flag = cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR
-    images, labels, skipped = [], [], []
+    images, labels, skipped, reasons = [], [], [], []
     for label, class_dir in enumerate(class_dirs):
         for file in sorted(class_dir.iterdir()):
-            if not file.is_file():
+            _check_cancel(cancel)
+            if file.is_dir():
                 continue
             try:
-                # np.fromfile + imdecode also copes with non-ASCII paths, unlike cv2.imread
-                image = cv2.imdecode(np.fromfile(file, dtype=np.uint8), flag)
-            except (OSError, cv2.error):
-                image = None
-            if image is None:
+                image = _read_folder_image(file, grayscale)
+            except DataError as error:
                 skipped.append(file)
+                reasons.append(str(error))
                 continue
             image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
             if not grayscale:
@@ -233,6 +347,7 @@ def image_folder(path: str | Path, size: int = 28, grayscale: bool = True) -> Fo
         labels=np.array(labels, dtype=np.int64),
         class_names=tuple(class_dir.name for class_dir in class_dirs),
         skipped=skipped,
+        reasons=reasons,
     )
 
 

@@ -23,7 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from convlab.engine.image_header import HeaderError, read_header
 from convlab.errors import SourceError
+from convlab.files import MB, read_file
 
 # Leading bytes of the formats OpenCV can decode, to tell "not an image" from "broken image".
 _IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -55,6 +57,13 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
         ".jp2", ".j2k", ".avif",
     }
 )  # fmt: skip
+
+MAX_IMAGE_FILE_BYTES = 512 * MB
+"""Larger files are refused before reading: an uncompressed 100 MP photo is 300 MB."""
+MAX_IMAGE_PIXELS = 100_000_000
+"""Images that declare more pixels are decoded reduced (JPEG) or refused with the numbers."""
+MAX_DECODE_BYTES = 640 * MB
+"""Largest array a decoder may allocate (deeper images are decoded as 8-bit colour)."""
 
 DEFAULT_PREVIEW_PIXELS = 2_000_000
 """Live processing works on at most this many pixels (about 1920x1040); export uses all."""
@@ -112,39 +121,15 @@ def _looks_like_text(head: bytes) -> bool:
     return printable >= 0.95 * len(text)
 
 
-def _check_path(path: Path, label: str) -> None:
-    """Missing, dangling link or folder: the reasons a path cannot even be opened."""
-    if not path.exists():
-        if path.is_symlink():
-            raise SourceError(f"{label}: the link points to a file that does not exist")
-        raise SourceError(f"{label}: file not found")
-    if path.is_dir():
-        raise SourceError(f"{label}: is a folder, not a file")
-
-
-def _read(path: Path, label: str, limit: int | None) -> bytes:
-    _check_path(path, label)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read() if limit is None else handle.read(limit)
-    except PermissionError as exc:
-        raise SourceError(f"{label}: permission denied (cannot read the file)") from exc
-    except OSError as exc:
-        raise SourceError(f"{label}: cannot be read ({exc.strerror or exc})") from exc
-    if not data:
-        raise SourceError(f"{label}: the file is empty (0 bytes)")
-    return data
-
-
 def read_head(path: Path, what: str = "File", size: int = 512) -> bytes:
     """The first bytes of a file (to tell images from videos), or a SourceError saying why
-    the file cannot be read at all."""
-    return _read(path, f"{what} '{path}'", size)
+    the file cannot be read at all (missing, a folder, a pipe, a device, empty...)."""
+    return read_file(path, f"{what} '{path}'", max_bytes=None, limit=size, error=SourceError)
 
 
 def read_bytes(path: Path, what: str = "Image") -> bytes:
     """The file's bytes, or a SourceError that says why a person cannot open it."""
-    return _read(path, f"{what} '{path}'", None)
+    return read_file(path, f"{what} '{path}'", max_bytes=MAX_IMAGE_FILE_BYTES, error=SourceError)
 
 
 def _exif_orientation(exif: bytes) -> int:
@@ -188,13 +173,16 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
     return image
 
 
-def _decode(buffer: np.ndarray) -> tuple[np.ndarray | None, int]:
-    """Decode keeping depth and alpha (IMREAD_UNCHANGED), plus the EXIF orientation.
+def _decode(buffer: np.ndarray, flag: int = cv2.IMREAD_UNCHANGED) -> tuple[np.ndarray | None, int]:
+    """Decode with ``flag``, plus the EXIF orientation still to apply.
 
     IMREAD_UNCHANGED is the only mode that keeps 16-bit depth and alpha, and it is also the
-    one mode where OpenCV ignores EXIF orientation, so the tag is read and applied here.
+    one mode where OpenCV ignores EXIF orientation, so the tag is read and applied here. The
+    reduced and 8-bit modes turn the picture upright themselves.
     """
     try:
+        if flag != cv2.IMREAD_UNCHANGED:
+            return cv2.imdecode(buffer, flag), 1
         image, kinds, blocks = cv2.imdecodeWithMetadata(buffer, cv2.IMREAD_UNCHANGED)
     except cv2.error:
         return None, 1
@@ -203,6 +191,60 @@ def _decode(buffer: np.ndarray) -> tuple[np.ndarray | None, int]:
         if kind == cv2.IMAGE_METADATA_EXIF:
             orientation = _exif_orientation(np.asarray(block, dtype=np.uint8).tobytes())
     return image, orientation
+
+
+_REDUCED_COLOR = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                  8: cv2.IMREAD_REDUCED_COLOR_8}  # fmt: skip
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:,.0f} MP" if pixels >= 10**6 else f"{pixels / 1e6:.1f} MP"
+
+
+def decode_plan(
+    data: bytes, fmt: str, label: str, warnings: list[str], max_pixels: int = MAX_IMAGE_PIXELS
+) -> int:
+    """The OpenCV flag to decode ``data`` with, decided from its header alone.
+
+    Within the budgets: IMREAD_UNCHANGED (depth and alpha kept). Deeper than the memory
+    budget: 8-bit colour. More pixels than ``max_pixels``: a JPEG is decoded at 1/2, 1/4 or
+    1/8 size by libjpeg itself (it never holds the full size); anything else is refused with
+    the numbers, before a pixel is allocated.
+    """
+    try:
+        header = read_header(data, fmt)
+    except HeaderError as error:
+        raise SourceError(f"{label}: {_bad_header_reason(data, fmt, str(error))}") from None
+    size = f"{header.width}x{header.height} pixels ({_megapixels(header.pixels)})"
+    limit = f"ConvLab opens images of up to {_megapixels(max_pixels)}"
+    if header.coefficient_bytes > MAX_DECODE_BYTES:
+        need = header.coefficient_bytes / 1e9
+        raise SourceError(
+            f"{label}: progressive JPEG of {size} would need {need:.1f} GB to decode "
+            f"(at any size); {limit} and {MAX_DECODE_BYTES / 1e9:.1f} GB of decoding memory"
+        )
+    if header.pixels > max_pixels:
+        factor = next((f for f in (2, 4, 8) if header.pixels <= max_pixels * f * f), None)
+        if fmt != "JPEG" or factor is None or header.progressive:
+            raise SourceError(f"{label}: {size} is too large; {limit}")
+        width, height = -(-header.width // factor), -(-header.height // factor)
+        warnings.append(f"very large image ({size}): decoded at 1/{factor} size ({width}x{height})")
+        return _REDUCED_COLOR[factor]
+    if header.decoded_bytes > MAX_DECODE_BYTES:
+        warnings.append(
+            f"deep image ({size}, {header.decoded_bytes / 1e9:.1f} GB at full depth): "
+            "decoded as 8-bit colour, without transparency"
+        )
+        return cv2.IMREAD_COLOR
+    return cv2.IMREAD_UNCHANGED
+
+
+def _bad_header_reason(data: bytes, fmt: str, why: str) -> str:
+    if fmt == "JPEG" and _jpeg_is_truncated(data):
+        return "truncated JPEG (the file ends before the image data)"
+    if fmt == "PNG" and _png_is_truncated(data):
+        return "truncated PNG (the file ends before the image data)"
+    return f"damaged or unsupported {fmt} data ({why}; the image size cannot be read)"
 
 
 def _jpeg_is_truncated(data: bytes) -> bool:
@@ -310,7 +352,7 @@ def _to_rgb8(decoded: np.ndarray, background: int, warnings: list[str]) -> np.nd
         decoded = decoded[:, :, :3]
         channels = 3
     bgr = _to_8bit(np.ascontiguousarray(decoded[:, :, :3]), warnings)
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)  # in place: no second 300 MB at 100 MP
     if channels == 4:
         rgb = flatten_alpha(rgb, _alpha_to_8bit(decoded[:, :, 3]), background)
     return rgb
@@ -338,31 +380,36 @@ def _background_level(background: str) -> int:
 
 
 def decode_image(data: bytes, path: Path, *, background: str = "white") -> LoadedImage:
-    """Decode an image file's bytes (``path`` is only for messages and the result)."""
+    """Decode an image file's bytes (``path`` is only for messages and the result).
+
+    The header is read first (``decode_plan``): an image that would not fit the pixel or
+    memory budget is decoded reduced or refused before anything is allocated.
+    """
     level = _background_level(background)
     label = f"Image '{path}'"
     fmt = sniff_format(data[:64])
     if fmt is None:
         raise SourceError(f"{label}: {_not_an_image_reason(data, path)}")
     warnings: list[str] = []
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    decoded, orientation = _decode(buffer)
+    flag = decode_plan(data, fmt, label, warnings)
+    decoded, orientation = _decode(np.frombuffer(data, dtype=np.uint8), flag)
     if decoded is None or decoded.size == 0:
-        decoded, orientation = _decode_damaged(data, fmt, label, warnings)
+        decoded, orientation = _decode_damaged(data, fmt, label, warnings, flag)
     image = _to_rgb8(decoded, level, warnings)
+    del decoded
     image = apply_orientation(image, orientation)
     return LoadedImage(np.ascontiguousarray(image), path, fmt, tuple(warnings))
 
 
 def _decode_damaged(
-    data: bytes, fmt: str, label: str, warnings: list[str]
+    data: bytes, fmt: str, label: str, warnings: list[str], flag: int = cv2.IMREAD_UNCHANGED
 ) -> tuple[np.ndarray, int]:
     """Second chance for a file OpenCV refused: salvage a truncated JPEG, else explain."""
     if fmt == "JPEG" and _jpeg_is_truncated(data):
         # libjpeg decodes what is there when the stream ends cleanly; the missing rows come
         # out grey. A partial photo is more useful than an error, with a warning.
         patched = np.frombuffer(data + b"\xff\xd9", dtype=np.uint8)
-        decoded, orientation = _decode(patched)
+        decoded, orientation = _decode(patched, flag)
         if decoded is not None and decoded.size:
             warnings.append("the JPEG file is truncated; the missing part is shown grey")
             return decoded, orientation

@@ -43,6 +43,35 @@ def _finite_number(value: Any, what: str) -> float:
     return number
 
 
+def _json_number(value: Any, what: str) -> float:
+    """A number read from a file: int or float only (``"1"`` and ``true`` are not weights)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise KernelError(f"{what} must be a number, got {type(value).__name__} {shown}")
+    return float(value)
+
+
+def _json_grid(weights: Any) -> list[list[float]]:
+    """Weights read from a file, as rows of numbers, checked before any array is built:
+    the size first (a 10000 x 10000 grid is refused at once), then every value's type."""
+    if not isinstance(weights, list) or not all(isinstance(row, list) for row in weights):
+        raise KernelError(
+            "kernel weights must be a 2-D grid: a list of rows, each a list of numbers"
+        )
+    rows = len(weights)
+    columns = max((len(row) for row in weights), default=0)
+    if rows > MAX_KERNEL_SIZE or columns > MAX_KERNEL_SIZE:
+        raise KernelError(
+            f"kernel is {rows}x{columns}; the largest allowed is "
+            f"{MAX_KERNEL_SIZE}x{MAX_KERNEL_SIZE}"
+        )
+    return [
+        [_json_number(value, f"kernel weight at row {r + 1}, column {c + 1}") for c, value in
+         enumerate(row)]
+        for r, row in enumerate(weights)
+    ]  # fmt: skip
+
+
 def _as_weights(weights: Any) -> np.ndarray:
     """Validate ``weights`` and return a private read-only float64 copy."""
     try:
@@ -198,11 +227,17 @@ class Kernel:
         unknown = set(data) - {"name", "weights", "divisor", "offset"}
         if unknown:
             raise KernelError(f"kernel data has unknown field(s): {', '.join(sorted(unknown))}")
+        for field_name in ("divisor", "offset"):
+            if field_name in data:
+                _json_number(data[field_name], f"kernel {field_name}")
+        name = data.get("name", "")
+        if not isinstance(name, str):
+            raise KernelError(f"kernel name must be text, got {type(name).__name__}")
         return cls(
-            data["weights"],
+            _json_grid(data["weights"]),
             data.get("divisor", 1.0),
             data.get("offset", 0.0),
-            str(data.get("name", "")),
+            name,
         )
 
     def to_text(self, fmt: str = "text") -> str:

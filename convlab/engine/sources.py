@@ -69,6 +69,7 @@ VIDEO_EXTENSIONS: frozenset[str] = frozenset(
         ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".mjpeg", ".mjpg", ".y4m",
     }
 )  # fmt: skip
+MOTION_JPEG_EXTENSIONS: frozenset[str] = frozenset({".mjpeg", ".mjpg"})
 STREAM_SCHEMES: tuple[str, ...] = (
     "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "mms",
 )  # fmt: skip
@@ -617,7 +618,7 @@ def open_source(spec: Any, **options: Any) -> FrameSource:
             return TestPatternSource(**options)
         if _is_url(text):
             return VideoSource(text, **options)
-        if text.isdigit() and not Path(text).exists():
+        if text.isdigit() and not os.path.exists(text):
             return VideoSource(int(text), **options)
         if not text:
             raise SourceError("Source '': empty name; give a file, a camera number or 'pattern'")
@@ -625,9 +626,11 @@ def open_source(spec: Any, **options: Any) -> FrameSource:
         raise SourceError(f"Source {spec!r}: expected a camera index, a path, a URL or 'pattern'")
     path = Path(spec)
     head = read_head(path, "File")
+    extension = path.suffix.lower()
+    if extension in MOTION_JPEG_EXTENSIONS:
+        return VideoSource(path, **options)  # a stream of JPEGs: its first bytes are a JPEG's
     if sniff_format(head):
         return ImageSource(path, **options)
-    extension = path.suffix.lower()
     if sniff_video(head) or extension in VIDEO_EXTENSIONS:
         return VideoSource(path, **options)
     if extension in IMAGE_EXTENSIONS:

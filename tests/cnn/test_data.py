@@ -51,7 +51,7 @@ def test_load_idx_reads_raw_and_gzip(idx_pair, compressed):
     got_images, got_labels = load_idx(folder / "images", folder / "labels")
     np.testing.assert_array_equal(got_images, images)
     np.testing.assert_array_equal(got_labels, labels)
-    assert got_images.dtype == np.uint8 and got_labels.dtype == np.int64
+    assert got_images.dtype == np.uint8 and got_labels.dtype == np.uint8  # labels stay bytes
 
 
 def test_load_idx_rejects_wrong_magic(idx_pair):
