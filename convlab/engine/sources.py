@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import abc
 import os
-import re
 import sys
 import threading
 import time
@@ -40,6 +39,7 @@ from convlab.engine.image_files import (
     sniff_format,
     sniff_video,
 )
+from convlab.engine.masking import mask_url
 from convlab.engine.patterns import MovingPattern
 from convlab.errors import SourceError
 
@@ -112,6 +112,11 @@ class FrameSource(abc.ABC):
     @abc.abstractmethod
     def size(self) -> tuple[int, int] | None:
         """(width, height) of the frames, None if not known yet."""
+
+    def skip(self) -> bool:
+        """Take the next frame without converting it (keeps a live source's queues empty
+        while nobody looks); True if there was one. SourceLost if the source has died."""
+        return self.read() is not None
 
     def reconnect(self) -> None:
         """Try again after SourceLost (sources that cannot be lost need do nothing)."""
@@ -273,9 +278,17 @@ def _run_with_deadline(
     raise _DeadlineError
 
 
-def _redact(url: str) -> str:
-    """A URL fit for a title bar: user:password@ removed."""
-    return re.sub(r"//[^/@]*@", "//", url)
+def _describe_mode(width: int, height: int, capture: Any, fps: float | None) -> str:
+    """What a camera's driver agreed to, e.g. "1280x720 MJPG 30 fps" (parts it does not
+    report are left out)."""
+    parts = [f"{width}x{height}"]
+    code = int(capture.get(cv2.CAP_PROP_FOURCC) or 0)
+    text = "".join(chr((code >> shift) & 0xFF) for shift in (0, 8, 16, 24)).strip()
+    if code > 0 and text.isprintable() and text.isascii() and text:
+        parts.append(text)
+    if fps:
+        parts.append(f"{fps:g} fps")
+    return " ".join(parts)
 
 
 def _plausible_fps(value: float) -> float | None:
@@ -304,9 +317,11 @@ class VideoSource(FrameSource):
 
     Files rewind at the end when ``loop`` (else ``read()`` returns None from then on) and
     report their own ``fps`` for pacing. Cameras take a requested ``width``/``height`` (the
-    driver picks the nearest mode it has) and ``mirror`` (selfie view). A camera or stream
-    whose grabs keep failing for ``lost_after`` seconds raises ``SourceLost``.
-    ``capture_factory`` replaces ``cv2.VideoCapture`` (tests, custom backends).
+    driver picks the nearest mode it has), ``fourcc`` (e.g. "MJPG"; by default MJPG above
+    640x480, where uncompressed video cannot reach 30 fps over USB 2), ``camera_name`` (shown
+    beside the index) and ``mirror`` (selfie view); ``negotiated`` then says what the driver
+    agreed to. A camera or stream whose grabs keep failing for ``lost_after`` seconds raises
+    ``SourceLost``. ``capture_factory`` replaces ``cv2.VideoCapture`` (tests, custom backends).
     """
 
     def __init__(
@@ -316,6 +331,8 @@ class VideoSource(FrameSource):
         loop: bool = True,
         width: int | None = None,
         height: int | None = None,
+        fourcc: str | None = None,
+        camera_name: str | None = None,
         mirror: bool = False,
         open_timeout: float = DEFAULT_OPEN_TIMEOUT_S,
         lost_after: float = DEFAULT_LOST_AFTER_S,
@@ -325,6 +342,8 @@ class VideoSource(FrameSource):
         self.loop = loop
         self.mirror = mirror
         self._requested = (width, height)
+        self._fourcc = fourcc
+        self.negotiated: str | None = None
         self._open_timeout = float(open_timeout)
         self._lost_after = float(lost_after)
         self._factory = capture_factory or _opencv_capture
@@ -344,11 +363,11 @@ class VideoSource(FrameSource):
             if spec < 0:
                 raise SourceError(f"Camera {spec}: a camera index cannot be negative")
             self.kind = "camera"
-            self.name = f"Camera {spec}"
+            self.name = f"Camera {spec}" + (f" ({camera_name})" if camera_name else "")
             self.is_live = True
         elif isinstance(spec, str) and _is_url(spec):
             self.kind = "stream"
-            self.name = _redact(spec)
+            self.name = mask_url(spec)
             self.is_live = True
         else:
             self.kind = "file"
@@ -390,13 +409,18 @@ class VideoSource(FrameSource):
 
     def _configure_camera(self, capture: Any) -> None:
         width, height = self._requested
-        if width and height and width * height > 640 * 480:
-            # Uncompressed YUYV tops out near 10 fps at 720p over USB 2; MJPG keeps 30.
-            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
+        fourcc = self._fourcc
+        if fourcc is None and width and height and width * height > 640 * 480:
+            fourcc = "MJPG"  # uncompressed YUYV tops out near 10 fps at 720p over USB 2
+        if fourcc:
+            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*fourcc[:4].ljust(4)))
         if width:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, float(width))
         if height:
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, float(height))
+        # One driver buffer where the backend honours it (V4L2): what is read is recent even
+        # before the capture thread has drained the queue.
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1.0)
 
     def _open(self) -> None:
         if (
@@ -437,6 +461,8 @@ class VideoSource(FrameSource):
         if self.kind == "file":
             count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
             self.frame_count = count if count > 0 else None
+        if self.kind == "camera":
+            self.negotiated = _describe_mode(frame_width, frame_height, capture, self.fps)
         self._ended = False
         self._last_good = time.monotonic()
         self.failed_grabs = 0
@@ -476,6 +502,28 @@ class VideoSource(FrameSource):
             if self.kind == "file":
                 return self._at_end_of_file()
             return self._missed_live_frame()
+
+    def skip(self) -> bool:
+        """Grab the next frame without decoding it; True if there was one."""
+        if not self.is_live:
+            return self.read() is not None
+        with self._lock:
+            if self._closed:
+                raise SourceError(f"{self._label}: already closed")
+            if self._pending is not None:
+                self._pending = None
+                self._last_good = time.monotonic()
+                return True
+            try:
+                ok = bool(self._capture.grab())
+            except cv2.error:
+                ok = False
+            if ok:
+                self.failed_grabs = 0
+                self._last_good = time.monotonic()
+                return True
+            self._missed_live_frame()
+            return False
 
     def _grab(self) -> tuple[bool, np.ndarray | None]:
         try:
