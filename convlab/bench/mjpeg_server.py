@@ -11,6 +11,7 @@ connection stays open but nothing comes: a frozen camera) and come back on the s
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -120,10 +121,8 @@ class MjpegServer:
             self._cond.notify_all()
             clients, self._clients = list(self._clients), set()
         for client in clients:
-            try:
+            with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -174,7 +173,7 @@ class MjpegServer:
                 number = self._number + 1
             frame = self._background.copy()
             draw_frame_number(frame, number % (1 << BITS))
-            ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self._quality])
+            _, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self._quality])
             with self._cond:
                 self._jpeg, self._number = data.tobytes(), number
                 self._sent[number] = time.monotonic()
@@ -184,7 +183,9 @@ class MjpegServer:
     def _next_jpeg(self, after: int, client: socket.socket) -> tuple[int, bytes] | None:
         """Block until a frame newer than ``after`` exists; None when the server stops."""
         with self._cond:
-            while self._running and client in self._clients and self._number <= after:
+            while self._running and client in self._clients and (
+                self._number <= after or self._jpeg is None
+            ):
                 self._cond.wait(0.5)
             if not self._running or client not in self._clients or self._jpeg is None:
                 return None
@@ -229,7 +230,7 @@ def _handler_for(server: MjpegServer) -> type[BaseHTTPRequestHandler]:
                 return
             server._serve(self)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return  # quiet: tests and benchmarks print their own lines
 
     return Handler

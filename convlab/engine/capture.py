@@ -173,10 +173,10 @@ class Capture:
 
     # ----------------------------------------------------------------------------- lost
     def _lost_limit(self) -> float:
-        if len(self._intervals) >= 3:
-            typical = statistics.median(self._intervals)
-            return max(self._lost_after, _LOST_AFTER_PERIODS * typical)
-        return self._lost_after
+        """How long a silence means lost: ``lost_after``, or a few frame periods of a slow
+        source (measured once a few frames came; the rate it claims until then)."""
+        typical = statistics.median(self._intervals) if len(self._intervals) >= 3 else None
+        return max(self._lost_after, _LOST_AFTER_PERIODS * (typical or self._period))
 
     def _declare_if_silent(self, now: float) -> None:
         if self._lost is not None or not self.newest_first or self._stopping:
@@ -251,8 +251,8 @@ class Capture:
             self._intervals.append(now - self._last_arrival)
             self._last_arrival = now
             self.captured += 1
-            if image is None:
-                return  # drained, not decoded
+            if image is None or self._draining:
+                return  # drained (or decoded just before draining began): not to be shown
             if self._frame is not None:
                 self.dropped += 1
             self._frame = Frame(image, self.captured, now)

@@ -21,9 +21,13 @@ _SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%\-]+)(?::\d*)?"
 _AFTER_HOST = r"(?=[/?#\s\"'<>),;:!]|$)"
 # In free text a URL ends at white space; userinfo is the longest run before an '@host'.
-_USERINFO_IN_TEXT = re.compile(rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^\s\"'<>]*)@(?={_HOST}{_AFTER_HOST})")
+_USERINFO_IN_TEXT = re.compile(
+    rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^\s\"'<>]*)@(?={_HOST}{_AFTER_HOST})"
+)
 # An address typed by a person may even hold spaces in its password.
-_USERINFO_WHOLE = re.compile(rf"^(?P<scheme>\s*{_SCHEME})(?P<userinfo>.*)@(?={_HOST}(?:[/?#]\S*)?\s*$)", re.S)
+_USERINFO_WHOLE = re.compile(
+    rf"^(?P<scheme>\s*{_SCHEME})(?P<userinfo>.*)@(?={_HOST}(?:[/?#]\S*)?\s*$)", re.S
+)
 _SECRET_NAMES = (
     "user", "username", "usr", "login", "password", "passwd", "pass", "pwd", "pw", "secret",
     "token", "access_token", "auth", "authorization", "key", "apikey", "api_key", "sig",

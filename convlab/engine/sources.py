@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import abc
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,13 @@ import cv2
 import numpy as np
 
 from convlab.engine.assets import resource_path
+from convlab.engine.cameras import (
+    camera_device_missing,
+    describe_mode,
+    probe_indices,
+    request_mode,
+)
+from convlab.engine.deadline import DeadlineError, run_with_deadline
 from convlab.engine.image_files import (
     DEFAULT_PREVIEW_PIXELS,
     IMAGE_EXTENSIONS,
@@ -238,59 +244,6 @@ def _opencv_capture(target: Any, api: int, params: Sequence[int]) -> cv2.VideoCa
     return cv2.VideoCapture(target, api)
 
 
-class _DeadlineError(Exception):
-    """The helper thread did not finish in time."""
-
-
-def _run_with_deadline(
-    work: Callable[[], Any], timeout: float, discard: Callable[[Any], None]
-) -> Any:
-    """Run ``work`` on a daemon thread; its result, or _DeadlineError after ``timeout`` seconds.
-
-    A result that arrives after the deadline is handed to ``discard`` (to release a camera
-    nobody will use) instead of leaking; the caller is never blocked longer than ``timeout``.
-    """
-    lock = threading.Lock()
-    outcome: dict[str, Any] = {}
-
-    def runner() -> None:
-        try:
-            value = work()
-        except BaseException as exc:  # handed to the caller's thread
-            with lock:
-                outcome["error"] = exc
-            return
-        with lock:
-            if outcome.get("abandoned"):
-                discard(value)
-            else:
-                outcome["value"] = value
-
-    thread = threading.Thread(target=runner, name="convlab-open-source", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    with lock:
-        if "error" in outcome:
-            raise outcome["error"]
-        if "value" in outcome:
-            return outcome["value"]
-        outcome["abandoned"] = True
-    raise _DeadlineError
-
-
-def _describe_mode(width: int, height: int, capture: Any, fps: float | None) -> str:
-    """What a camera's driver agreed to, e.g. "1280x720 MJPG 30 fps" (parts it does not
-    report are left out)."""
-    parts = [f"{width}x{height}"]
-    code = int(capture.get(cv2.CAP_PROP_FOURCC) or 0)
-    text = "".join(chr((code >> shift) & 0xFF) for shift in (0, 8, 16, 24)).strip()
-    if code > 0 and text.isprintable() and text.isascii() and text:
-        parts.append(text)
-    if fps:
-        parts.append(f"{fps:g} fps")
-    return " ".join(parts)
-
-
 def _plausible_fps(value: float) -> float | None:
     low, high = _PLAUSIBLE_FPS
     return float(value) if low <= value <= high else None
@@ -401,32 +354,17 @@ class VideoSource(FrameSource):
             capture.release()
             return None, None
         if self.kind == "camera":
-            self._configure_camera(capture)
+            request_mode(capture, *self._requested, self._fourcc)
         ok, frame = capture.read()
         if not ok or frame is None or frame.size == 0:
             return capture, None
         return capture, frame
 
-    def _configure_camera(self, capture: Any) -> None:
-        width, height = self._requested
-        fourcc = self._fourcc
-        if fourcc is None and width and height and width * height > 640 * 480:
-            fourcc = "MJPG"  # uncompressed YUYV tops out near 10 fps at 720p over USB 2
-        if fourcc:
-            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*fourcc[:4].ljust(4)))
-        if width:
-            capture.set(cv2.CAP_PROP_FRAME_WIDTH, float(width))
-        if height:
-            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, float(height))
-        # One driver buffer where the backend honours it (V4L2): what is read is recent even
-        # before the capture thread has drained the queue.
-        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1.0)
-
     def _open(self) -> None:
         if (
             self.kind == "camera"
             and self._factory is _opencv_capture
-            and _camera_device_missing(int(self._spec))
+            and camera_device_missing(int(self._spec))
         ):
             # Asking OpenCV would only print driver warnings and fail anyway, a little later.
             raise SourceError(
@@ -439,8 +377,8 @@ class VideoSource(FrameSource):
                 result[0].release()
 
         try:
-            capture, first = _run_with_deadline(self._create_and_grab, self._open_timeout, release)
-        except _DeadlineError:
+            capture, first = run_with_deadline(self._create_and_grab, self._open_timeout, release)
+        except DeadlineError:
             raise SourceError(
                 f"{self._label}: did not respond within {self._open_timeout:g} s "
                 "(device busy, or stream unreachable?)"
@@ -462,7 +400,7 @@ class VideoSource(FrameSource):
             count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
             self.frame_count = count if count > 0 else None
         if self.kind == "camera":
-            self.negotiated = _describe_mode(frame_width, frame_height, capture, self.fps)
+            self.negotiated = describe_mode(frame_width, frame_height, capture, self.fps)
         self._ended = False
         self._last_good = time.monotonic()
         self.failed_grabs = 0
@@ -488,53 +426,42 @@ class VideoSource(FrameSource):
         return self._size
 
     def read(self) -> np.ndarray | None:
+        return self._next(decode=True)
+
+    def skip(self) -> bool:
+        """A live source's next frame grabbed but not decoded; True if there was one."""
+        return self._next(decode=not self.is_live) is not None
+
+    def _next(self, decode: bool) -> Any:
         with self._lock:
             if self._closed:
                 raise SourceError(f"{self._label}: already closed")
             if self._pending is not None:
                 frame, self._pending = self._pending, None
-                return self._deliver(frame)
+                return self._deliver(frame, decode)
             if self._ended:
                 return None
-            ok, frame = self._grab()
+            ok, frame = self._grab(decode)
             if ok:
-                return self._deliver(frame)
+                return self._deliver(frame, decode)
             if self.kind == "file":
                 return self._at_end_of_file()
             return self._missed_live_frame()
 
-    def skip(self) -> bool:
-        """Grab the next frame without decoding it; True if there was one."""
-        if not self.is_live:
-            return self.read() is not None
-        with self._lock:
-            if self._closed:
-                raise SourceError(f"{self._label}: already closed")
-            if self._pending is not None:
-                self._pending = None
-                self._last_good = time.monotonic()
-                return True
-            try:
-                ok = bool(self._capture.grab())
-            except cv2.error:
-                ok = False
-            if ok:
-                self.failed_grabs = 0
-                self._last_good = time.monotonic()
-                return True
-            self._missed_live_frame()
-            return False
-
-    def _grab(self) -> tuple[bool, np.ndarray | None]:
+    def _grab(self, decode: bool = True) -> tuple[bool, np.ndarray | None]:
         try:
+            if not decode:
+                return bool(self._capture.grab()), None
             ok, frame = self._capture.read()
         except cv2.error:
             return False, None
         return bool(ok) and frame is not None and frame.size > 0, frame
 
-    def _deliver(self, frame: np.ndarray) -> np.ndarray:
+    def _deliver(self, frame: np.ndarray | None, decode: bool = True) -> Any:
         self.failed_grabs = 0
         self._last_good = time.monotonic()
+        if not decode:
+            return True
         rgb = _bgr_to_rgb(_to_uint8_frame(frame))
         if self.mirror:
             rgb = cv2.flip(rgb, 1)
@@ -599,49 +526,7 @@ def _is_url(text: str) -> bool:
     return bool(separator) and scheme.lower() in STREAM_SCHEMES
 
 
-def _camera_device_missing(index: int) -> bool:
-    """On Linux a webcam is /dev/videoN: no node means no camera, no need to ask OpenCV.
-
-    Indices of 100 and more pick an OpenCV backend (e.g. 200 + n is V4L2 device n), so they
-    are left to OpenCV.
-    """
-    return (
-        sys.platform.startswith("linux")
-        and 0 <= index < 100
-        and not Path(f"/dev/video{index}").exists()
-    )
-
-
-def list_cameras(max_index: int = 5, timeout: float = 2.0) -> list[int]:
-    """Indices 0..max_index of the cameras that open, probed quickly and quietly.
-
-    Each probe opens the device on a helper thread with a deadline and releases it; on
-    Linux indices without a /dev/videoN node are skipped without touching OpenCV, so a
-    machine with no camera answers [] at once.
-    """
-    found: list[int] = []
-    previous_level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # probes fail by design
-    try:
-        for index in range(max_index + 1):
-            if _camera_device_missing(index):
-                continue
-
-            def probe(index: int = index) -> bool:
-                capture = cv2.VideoCapture(index)
-                try:
-                    return bool(capture.isOpened())
-                finally:
-                    capture.release()
-
-            try:
-                if _run_with_deadline(probe, timeout, lambda _: None):
-                    found.append(index)
-            except (_DeadlineError, cv2.error):
-                continue
-    finally:
-        cv2.utils.logging.setLogLevel(previous_level)
-    return found
+list_cameras = probe_indices  # the indices that open; cameras.find_cameras also names them
 
 
 def open_source(spec: Any, **options: Any) -> FrameSource:
