@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("engine", "maps", "explain", "cnn", "training", "gui", "soak")
+SUITES = ("engine", "maps", "explain", "cnn", "training", "gui", "live", "soak")
 
 
 def main(argv: list[str] | None = None) -> int:

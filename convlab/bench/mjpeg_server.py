@@ -12,9 +12,11 @@ connection stays open but nothing comes: a frozen camera) and come back on the s
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
@@ -68,7 +70,7 @@ class MjpegServer:
     anyone is watching (a camera does not wait for its viewers); ``sent_at(n)`` is that time
     (``time.monotonic``), ``last_sent`` the newest number. ``kill()`` cuts every connection
     and stops listening; ``hang()`` keeps connections open but sends nothing; ``restart()``
-    serves again on the same port. ``credentials=(user, password)`` demands HTTP basic auth.
+    serves again on the same port. ``on_sent(number, time)`` is told of every frame.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class MjpegServer:
         *,
         quality: int = 80,
         port: int = 0,
+        on_sent: Callable[[int, float], None] | None = None,
     ) -> None:
         self.fps = float(fps)
         self.size = size
@@ -94,6 +97,7 @@ class MjpegServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self.connections = 0
+        self._on_sent = on_sent
 
     # -- control -------------------------------------------------------------------------
     @property
@@ -176,15 +180,19 @@ class MjpegServer:
             _, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self._quality])
             with self._cond:
                 self._jpeg, self._number = data.tobytes(), number
-                self._sent[number] = time.monotonic()
+                self._sent[number] = sent = time.monotonic()
                 self._cond.notify_all()
+            if self._on_sent is not None:
+                self._on_sent(number, sent)
             next_time = max(next_time + period, time.monotonic() - period)
 
     def _next_jpeg(self, after: int, client: socket.socket) -> tuple[int, bytes] | None:
         """Block until a frame newer than ``after`` exists; None when the server stops."""
         with self._cond:
-            while self._running and client in self._clients and (
-                self._number <= after or self._jpeg is None
+            while (
+                self._running
+                and client in self._clients
+                and (self._number <= after or self._jpeg is None)
             ):
                 self._cond.wait(0.5)
             if not self._running or client not in self._clients or self._jpeg is None:
@@ -234,3 +242,87 @@ def _handler_for(server: MjpegServer) -> type[BaseHTTPRequestHandler]:
             return  # quiet: tests and benchmarks print their own lines
 
     return Handler
+
+
+class MjpegServerProcess:
+    """An ``MjpegServer`` in a process of its own, with the same controls.
+
+    For benchmarks: a camera's or phone's work is not done by the viewing program, and a
+    server in the same process would take turns with it for Python's interpreter lock. The
+    times each frame was sent come back through shared memory (``time.monotonic`` is the
+    same clock in every process on Linux and macOS; Windows gives each its own, so there the
+    latencies would be meaningless: use ``MjpegServer`` directly).
+    """
+
+    def __init__(self, fps: float = 30.0, size: tuple[int, int] = (640, 480)) -> None:
+        context = multiprocessing.get_context("spawn")  # never fork a process with threads
+        self._times = context.RawArray("d", 1 << BITS)
+        self._last = context.RawValue("q", -1)
+        self._commands, child_end = context.Pipe()
+        self._process = context.Process(
+            target=_serve_from_pipe,
+            args=(fps, size, self._times, self._last, child_end),
+            name="convlab-mjpeg-server",
+            daemon=True,
+        )
+        self._process.start()
+        self.url = self._ask("url")
+
+    def _ask(self, command: str) -> str:
+        self._commands.send(command)
+        if not self._commands.poll(30.0):
+            raise RuntimeError("the MJPEG server process does not answer")
+        return self._commands.recv()
+
+    @property
+    def last_sent(self) -> int:
+        return int(self._last.value)
+
+    def sent_at(self, number: int) -> float | None:
+        if number < 0 or number > self.last_sent or self.last_sent - number >= 1 << BITS:
+            return None
+        return float(self._times[number % (1 << BITS)])
+
+    def kill(self) -> None:
+        self._ask("kill")
+
+    def hang(self) -> None:
+        self._ask("hang")
+
+    def start(self) -> MjpegServerProcess:
+        self._ask("start")
+        return self
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._commands.send("exit")
+            self._process.join(5.0)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(2.0)
+
+    def __enter__(self) -> MjpegServerProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _serve_from_pipe(fps, size, times, last, commands) -> None:
+    def sent(number: int, at: float) -> None:
+        times[number % (1 << BITS)] = at
+        last.value = number
+
+    server = MjpegServer(fps, tuple(size), on_sent=sent).start()
+    while True:
+        command = commands.recv()
+        if command == "exit":
+            server.kill()
+            return
+        if command == "kill":
+            server.kill()
+        elif command == "hang":
+            server.hang()
+        elif command == "start":
+            server.start()
+        commands.send(server.url)

@@ -180,3 +180,21 @@ def test_credentials_in_a_stream_address_are_never_shown() -> None:
         open_source(unreachable, open_timeout=1.0)
     assert "hunter2" not in str(info.value) and "admin" not in str(info.value)
     assert re.search(r"rtsp://\*\*\*@127\.0\.0\.1:1/live", str(info.value))
+
+
+def test_the_benchmark_server_in_its_own_process_says_when_it_sent_each_frame() -> None:
+    from convlab.bench.mjpeg_server import MjpegServerProcess
+
+    with MjpegServerProcess(fps=30) as server:
+        capture = Capture(open_source(server.url, open_timeout=5.0))
+        try:
+            frame = take_next(capture, timeout=10.0)
+            assert 0.0 <= age_of(frame, server) < 0.5
+            server.kill()
+            with pytest.raises(SourceLost):
+                while True:
+                    capture.take()
+                    time.sleep(0.01)
+        finally:
+            capture.close()
+        assert server.sent_at(server.last_sent + 1) is None
