@@ -12,12 +12,14 @@ from convlab.engine.kernels import (
     log_kernel,
     presets,
 )
+from convlab.engine.layer import conv_layer
 
 __all__ = [
     "BORDERS",
     "Kernel",
     "KernelAnalysis",
     "analyze",
+    "conv_layer",
     "convolve",
     "frequency_response",
     "gabor_kernel",
