@@ -27,6 +27,7 @@ from convlab.cnn import (
     Sequential,
     cross_entropy,
     lenet,
+    lenet5,
 )
 from convlab.cnn.data import load_idx, synthetic_digits
 from convlab.cnn.train import train
@@ -356,6 +357,16 @@ def test_lenet_layers_as_documented() -> None:
     rgb = lenet(in_channels=3, num_classes=4, filters=(5, 6), kernel_size=3)
     assert rgb.layers[0].params["weight"].shape == (5, 3, 3, 3)
     assert rgb.layers[-1].params["weight"].shape == (4, 6 * 7 * 7)
+
+
+def test_lenet5_is_lenet5() -> None:
+    model = lenet5()
+    assert isinstance(model, Sequential)
+    assert model.num_parameters == 61_706
+    assert model.forward(np.zeros((1, 1, 32, 32), dtype=np.float32)).shape == (1, 10)
+    widths = [layer.out_channels for layer in model.layers if isinstance(layer, Conv2D)]
+    widths += [layer.out_features for layer in model.layers if isinstance(layer, Dense)]
+    assert widths == [6, 16, 120, 84, 10]
 
 
 def test_optimizers_update_params_in_place() -> None:

@@ -5,7 +5,7 @@ No Qt here: the app's training tab drives ``convlab.cnn.train.train`` from a wor
 
 from convlab.cnn.functional import cross_entropy
 from convlab.cnn.layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
-from convlab.cnn.model import Sequential, build_cnn, lenet, load_model, mlp
+from convlab.cnn.model import Sequential, build_cnn, lenet, lenet5, load_model, mlp, small_cnn
 from convlab.cnn.optim import SGD, Adam
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "build_cnn",
     "cross_entropy",
     "lenet",
+    "lenet5",
     "load_model",
     "mlp",
+    "small_cnn",
 ]

@@ -614,3 +614,19 @@ def shapes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     for index, kind in enumerate(labels):
         images[index] = _finish(_draw_shape(int(kind), rng), rng)
     return images, labels
+
+
+def pad_to(images: np.ndarray, size: int) -> np.ndarray:
+    """Centre N x H x W (or N x C x H x W) images in ``size`` x ``size`` with zeros.
+
+    LeNet-5 takes 32 x 32 inputs; LeCun et al. centred MNIST's 28 x 28 digits in 32 x 32 so
+    that strokes reach the centre of the top feature detectors' receptive fields.
+    """
+    images = np.asarray(images)
+    height, width = images.shape[-2:]
+    if height > size or width > size:
+        raise DataError(f"{height}x{width} images do not fit in {size}x{size}")
+    top, left = (size - height) // 2, (size - width) // 2
+    spec = [(0, 0)] * (images.ndim - 2)
+    spec += [(top, size - height - top), (left, size - width - left)]
+    return np.pad(images, spec)

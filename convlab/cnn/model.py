@@ -22,6 +22,7 @@ import numpy as np
 from convlab.cnn.functional import cross_entropy
 from convlab.cnn.layers import (
     LAYER_TYPES,
+    AvgPool2D,
     Conv2D,
     Dense,
     Flatten,
@@ -33,6 +34,9 @@ from convlab.cnn.layers import (
 from convlab.errors import ConvlabError
 
 FORMAT_VERSION = 1
+
+#: the first convolution's random start, as a fraction of the usual (He) scale
+FIRST_LAYER_START = 0.1
 
 
 class Sequential:
@@ -222,6 +226,23 @@ def load_model(path: str | Path) -> Sequential:
 # ---------------------------------------------------------------------- builders
 
 
+def start_small(model: Sequential, fraction: float = FIRST_LAYER_START) -> Sequential:
+    """Scale the first convolution's random weights down to ``fraction`` of their He size.
+
+    Why: what gradient descent adds to a first-layer filter is a sum of image patches, each
+    weighted by how much its output mattered (dL/dW = sum over positions of dL/dout x patch).
+    Strokes and edges in images are smooth, so what learning writes into a filter is smooth too.
+    A full-size random start is as large as everything a short run adds, and the filters keep
+    looking like the noise they started as; started small, what you see is what the data wrote.
+    The layers after it keep the He start: they are not shown as pictures, and ReLU networks
+    do not care about the scale of one layer (the logits just start smaller). Returns ``model``.
+    """
+    conv = next((layer for layer in model.layers if isinstance(layer, Conv2D)), None)
+    if conv is not None:
+        conv.params["weight"] *= conv.params["weight"].dtype.type(fraction)
+    return model
+
+
 def build_cnn(
     conv_layers: int = 2,
     filters: Sequence[int] = (8, 16, 32),
@@ -254,7 +275,7 @@ def build_cnn(
     return Sequential(*layers)
 
 
-def lenet(
+def small_cnn(
     in_channels: int = 1,
     num_classes: int = 10,
     filters: tuple[int, int] = (8, 16),
@@ -262,10 +283,10 @@ def lenet(
     *,
     seed: RandomSource = 0,
 ) -> Sequential:
-    """The classic LeNet shape for 28 x 28 digits:
+    """The app's small, fast default for 28 x 28 images (LeNet's shape, a tenth of its size):
 
     Conv(in, 8, 5, pad 2) ReLU MaxPool2 Conv(8, 16, 5, pad 2) ReLU MaxPool2
-    Flatten Dense(16*7*7, 10)
+    Flatten Dense(16*7*7, 10)   -- 11,274 parameters for digits, trains at thousands of images/s
     """
     return build_cnn(
         conv_layers=2,
@@ -276,6 +297,53 @@ def lenet(
         num_classes=num_classes,
         seed=seed,
     )
+
+
+def lenet(
+    in_channels: int = 1,
+    num_classes: int = 10,
+    filters: tuple[int, int] = (8, 16),
+    kernel_size: int = 5,
+    *,
+    seed: RandomSource = 0,
+) -> Sequential:
+    """The small LeNet-style CNN (``small_cnn``), kept under its old name; NOT LeNet-5
+    (that is ``lenet5``):
+
+    Conv(in, 8, 5, pad 2) ReLU MaxPool2 Conv(8, 16, 5, pad 2) ReLU MaxPool2
+    Flatten Dense(16*7*7, 10)
+    """
+    return small_cnn(in_channels, num_classes, filters, kernel_size, seed=seed)
+
+
+#: LeNet-5's input side: MNIST's 28 x 28 digits are centred in 32 x 32, as LeCun et al. did
+LENET5_INPUT = 32
+
+
+def lenet5(in_channels: int = 1, num_classes: int = 10, *, seed: RandomSource = 0) -> Sequential:
+    """LeNet-5 (LeCun et al., 1998) for 32 x 32 images: 61,706 parameters for 10 classes.
+
+    C1 Conv(1, 6, 5)    -> 6 x 28 x 28    156 parameters
+    S2 AvgPool 2        -> 6 x 14 x 14
+    C3 Conv(6, 16, 5)   -> 16 x 10 x 10   2,416
+    S4 AvgPool 2        -> 16 x 5 x 5
+    C5 Conv(16, 120, 5) -> 120 x 1 x 1    48,120 (a 5 x 5 map: in effect fully connected)
+    F6 Dense(120, 84)   -> 84             10,164
+       Dense(84, 10)    -> 10             850
+    C1-S4 extract features, C5-F6 classify. The paper's subsampling layers averaged, as
+    AvgPool2D does; its squashing tanh becomes ReLU here, and its trainable subsampling
+    coefficients and RBF output are left out, as in every modern LeNet-5. No padding: the
+    28 x 28 digits are centred in 32 x 32 first (``convlab.cnn.data.pad_to``).
+    """
+    rng = np.random.default_rng(seed)
+    model = Sequential(
+        Conv2D(in_channels, 6, 5, rng=rng), ReLU(), AvgPool2D(2),
+        Conv2D(6, 16, 5, rng=rng), ReLU(), AvgPool2D(2),
+        Conv2D(16, 120, 5, rng=rng), ReLU(), Flatten(),
+        Dense(120, 84, rng=rng), ReLU(),
+        Dense(84, num_classes, rng=rng),
+    )  # fmt: skip
+    return start_small(model)
 
 
 def mlp(

@@ -17,10 +17,12 @@ from convlab.cnn import (
     build_cnn,
     cross_entropy,
     lenet,
+    lenet5,
     load_model,
     mlp,
+    small_cnn,
 )
-from convlab.cnn.data import synthetic_digits
+from convlab.cnn.data import pad_to, synthetic_digits
 from convlab.errors import ConvlabError
 
 
@@ -45,6 +47,54 @@ def test_he_initialisation_is_seeded_and_scaled():
     np.testing.assert_array_equal(w, second.layers[3].params["weight"])
     assert not np.array_equal(w, other.layers[3].params["weight"])
     assert np.std(w) == pytest.approx(np.sqrt(2 / (8 * 25)), rel=0.1)
+
+
+def test_small_cnn_is_the_old_lenet_under_its_honest_name():
+    for a, b in zip(small_cnn(seed=3).state(), lenet(seed=3).state(), strict=True):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    assert small_cnn().num_parameters == 11_274
+
+
+def test_lenet5_has_the_papers_layers_shapes_and_61706_parameters():
+    model = lenet5()
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == [
+        "Conv2D", "ReLU", "AvgPool2D", "Conv2D", "ReLU", "AvgPool2D", "Conv2D", "ReLU",
+        "Flatten", "Dense", "ReLU", "Dense",
+    ]  # fmt: skip
+    counts = [count for _, count in model.parameter_counts() if count]
+    assert counts == [6 * 26, 16 * (6 * 25 + 1), 120 * (16 * 25 + 1), 84 * 121, 10 * 85]
+    assert model.num_parameters == 61_706
+    shapes = model.output_shapes((1, 32, 32))
+    assert [shapes[i] for i in (0, 2, 3, 5, 6, 8, 9, 11)] == [
+        (6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5), (120, 1, 1), (120,), (84,), (10,),
+    ]  # fmt: skip
+    assert model.forward(np.zeros((2, 1, 32, 32), np.float32)).shape == (2, 10)
+    assert lenet5(in_channels=3, num_classes=4).forward(np.zeros((1, 3, 32, 32))).shape == (1, 4)
+
+
+def test_lenet5_learns_a_few_padded_digits():
+    images, labels = synthetic_digits(40, seed=2)
+    x = pad_to(images, 32)[:, None].astype(np.float32) / 255
+    model = lenet5(seed=0)
+    optimizer = Adam(model, lr=0.003)
+    for _ in range(80):
+        _, dlogits = cross_entropy(model.forward(x, training=True), labels)
+        model.backward(dlogits, input_grad=False)
+        optimizer.step()
+    assert (model.predict(x) == labels).mean() == 1.0
+
+
+def test_pad_to_centres_the_images():
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    padded = pad_to(images, 32)
+    assert padded.shape == (2, 32, 32) and padded.dtype == np.uint8
+    np.testing.assert_array_equal(padded[:, 2:30, 2:30], images)
+    assert padded[:, :2].sum() == 0 and padded[:, :, 30:].sum() == 0
+    assert pad_to(np.ones((1, 3, 5, 4)), 7).shape == (1, 3, 7, 7)
+    with pytest.raises(ConvlabError, match="do not fit"):
+        pad_to(images, 20)
 
 
 @pytest.mark.parametrize("conv_layers", [1, 2, 3])
