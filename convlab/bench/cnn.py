@@ -13,7 +13,7 @@ Options:
   --synthetic        also run the synthetic-digits -> real-MNIST experiment
   --synthetic-count  number of generated training digits (default 30000)
   --epochs N         epochs for that experiment (default 5)
-  --mnist DIR        folder with t10k-images-idx3-ubyte.gz (default: ../shared/data/mnist)
+  --mnist DIR        folder with t10k-images-idx3-ubyte.gz (needed by --synthetic)
   --output FILE      also write the report to FILE
 """
 
@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
+from convlab.bench.report import environment_lines, load_average
 from convlab.cnn import Adam, cross_entropy, lenet
 from convlab.cnn.data import load_idx, synthetic_digits
 from convlab.cnn.train import blas_threads, train
 
-DEFAULT_MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"
 ROUNDS = 3
 
 
@@ -45,7 +45,7 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--synthetic", action="store_true")
     parser.add_argument("--synthetic-count", type=int, default=30_000)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    parser.add_argument("--mnist", type=Path, help="folder with the MNIST test set (.gz IDX)")
     parser.add_argument("--output", type=Path)
     return parser.parse_args(args)
 
@@ -166,6 +166,9 @@ def _throughput(options: argparse.Namespace, report: Callable[[str], None]) -> N
 
 
 def _synthetic_to_real(options: argparse.Namespace, report: Callable[[str], None]) -> None:
+    if options.mnist is None:
+        report("\nsynthetic -> real MNIST: skipped, give the MNIST test set with --mnist DIR")
+        return
     images_path = options.mnist / "t10k-images-idx3-ubyte.gz"
     if not images_path.exists():
         report(f"\nsynthetic -> real MNIST: skipped, no {images_path}")
@@ -191,14 +194,6 @@ def _synthetic_to_real(options: argparse.Namespace, report: Callable[[str], None
     )
 
 
-def _load_average() -> str:
-    """The machine is shared: the load says how much the figures can be trusted."""
-    if not hasattr(os, "getloadavg"):
-        return "load average unknown"
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
-
-
 def run(args: list[str]) -> int:
     options = _parse(args)
     lines: list[str] = []
@@ -207,12 +202,14 @@ def run(args: list[str]) -> int:
         print(line, flush=True)
         lines.append(line)
 
-    report(f"# convlab.bench cnn  ({time.strftime('%Y-%m-%d %H:%M:%S')}, {_load_average()})")
+    report(f"# convlab.bench cnn  ({time.strftime('%Y-%m-%d %H:%M:%S')})")
+    for line in environment_lines():
+        report(line)
     with contextlib.suppress(KeyboardInterrupt):
         _throughput(options, report)
         if options.synthetic:
             _synthetic_to_real(options, report)
-    report(f"\nat the end: {_load_average()}")
+    report(f"\nat the end: {load_average()}")
     if options.output:
         options.output.write_text("\n".join(lines) + "\n")
     return 0

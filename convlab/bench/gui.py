@@ -30,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from convlab.bench.report import LIVE_BANK, finish_report
+from convlab.bench.report import LIVE_BANK, environment_lines, finish_report
 
-DEFAULT_OUTPUT = Path("/work/notes/bench-gui.txt")
 BANK = LIVE_BANK
 
 
@@ -41,17 +40,17 @@ def run(args: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per run")
     parser.add_argument("--rate", type=float, default=1000.0, help="test pattern fps (ceiling)")
     parser.add_argument("--edits", type=int, default=30, help="grid edits to time")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--output", type=Path, help="also save the report to this file")
     options = parser.parse_args(args)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     settings_dir = tempfile.mkdtemp(prefix="convlab-bench-")
     os.environ["CONVLAB_SETTINGS"] = str(Path(settings_dir) / "settings.ini")
 
     lines = [
-        f"ConvLab GUI benchmark — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"Qt platform {os.environ['QT_QPA_PLATFORM']}, load average before the run "
-        f"{os.getloadavg()[0]:.1f} (other processes share the cores)",
+        f"ConvLab GUI benchmark — {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"Qt platform {os.environ['QT_QPA_PLATFORM']}",
         "1280x720 moving test pattern, kernel 'sharpen' (3x3), bank of 4 maps: " + ", ".join(BANK),
+        *environment_lines(),
         "",
     ]
     startup = [_startup_seconds() for _ in range(3)]

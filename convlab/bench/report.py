@@ -1,25 +1,81 @@
-"""What the window benchmarks (``gui``, ``soak``) share: the bank they run and how a report ends.
+"""What every benchmark shares: the versions and machine it ran on, and how a report ends.
 
-Not a benchmark itself (``__main__`` lists the suites): one place for the ending, so every saved
-report carries the load average after its run, which tells a reader whether other processes on
-the shared cores were competing while it was measured.
+Not a benchmark itself (``__main__`` lists the suites). Figures mean little without the
+versions behind them (OpenCV 5's filter2D is four times faster than OpenCV 4's on large
+kernels) and the load on the machine (other processes on the cores slow multi-threaded paths
+most), so every suite prints ``environment_lines()`` first and the load average last.
+Benchmarks print; they write a file only when ``--output`` names one.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import platform
+import sys
 from pathlib import Path
 
-# The 4-map bank of the issue's goal ("default 3x3 kernel plus a 4-map bank").
+import cv2
+import numpy as np
+
+# The 4-map bank of the window benchmarks ("default 3x3 kernel plus a 4-map bank").
 LIVE_BANK = ("sobel_x", "sobel_y", "prewitt_x", "laplacian")
 
 
-def finish_report(lines: list[str], output: Path) -> int:
-    """Append the load average, print the report, save it to ``output``; exit status 0."""
-    lines.append(f"load average after the run: {os.getloadavg()[0]:.1f}")
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages and the core count ("unknown" on Windows)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (AttributeError, OSError):
+        return f"load average unknown, {os.cpu_count()} cores"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def blas_lines() -> list[str]:
+    """numpy's BLAS (and any other the process loaded) with its threads, via threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ["BLAS: threadpoolctl not installed, details unknown"]
+    lines = []
+    for library in threadpool_info():
+        owner = "numpy" if "numpy" in library.get("filepath", "") else "other"
+        lines.append(
+            f"{library.get('user_api')} ({owner}): {library.get('internal_api')} "
+            f"{library.get('version')}, {library.get('num_threads')} threads"
+            + (f", kernel {library['architecture']}" if library.get("architecture") else "")
+        )
+    return lines or ["BLAS: none found by threadpoolctl"]
+
+
+def environment_lines() -> list[str]:
+    """Python, numpy, OpenCV, PySide6 and BLAS versions, the machine's cores and its load."""
+    lines = [
+        f"Python {platform.python_version()} ({sys.implementation.name}), numpy {np.__version__}, "
+        f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads), "
+        f"PySide6 {_version('PySide6-Essentials')}, pyqtgraph {_version('pyqtgraph')}, "
+        f"ConvLab {_version('convlab')}",
+        f"{platform.system()} {platform.release()} on {platform.machine()} "
+        f"({platform.processor() or 'cpu'}), {load_average()}",
+    ]
+    return lines + blas_lines()
+
+
+def finish_report(lines: list[str], output: Path | None) -> int:
+    """Append the load average, print the report, and save it to ``output`` if one was given;
+    exit status 0."""
+    lines.append(f"at the end: {load_average()}")
     text = "\n".join(lines)
     print(text)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text + "\n")
-    print(f"\nsaved to {output}")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n")
+        print(f"\nsaved to {output}")
     return 0

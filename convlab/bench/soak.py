@@ -19,9 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from convlab.bench.report import LIVE_BANK, finish_report
+from convlab.bench.report import LIVE_BANK, environment_lines, finish_report
 
-DEFAULT_OUTPUT = Path("/work/notes/bench-soak.txt")
 BANK = LIVE_BANK
 
 
@@ -52,7 +51,7 @@ def run(args: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=2_000)
     parser.add_argument("--size", default="640x360", help="frame size of the live pattern")
     parser.add_argument("--reopen", type=int, default=100, help="VideoSource open/close cycles")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--output", type=Path, help="also save the report to this file")
     options = parser.parse_args(args)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     workdir = Path(tempfile.mkdtemp(prefix="convlab-soak-"))
@@ -60,10 +59,10 @@ def run(args: list[str]) -> int:
     width, height = (int(v) for v in options.size.split("x"))
 
     lines = [
-        f"ConvLab soak — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f} (other processes share the cores)",
+        f"ConvLab soak — {time.strftime('%Y-%m-%d %H:%M')}",
         f"live {width}x{height} test pattern through the whole window (offscreen), kernel "
         f"'sharpen' + a 4-map bank ({', '.join(BANK)})",
+        *environment_lines(),
         "",
     ]
     lines += _window_soak(options, width, height)

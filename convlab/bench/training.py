@@ -10,7 +10,7 @@ and training while the Train tab (curves, filters, insight) is shown. Goal: no s
 To find what the GUI thread spends its time on, ``--profile`` runs cProfile on the GUI thread
 during the Train-tab run, and every run samples the GUI thread's Python stack each millisecond
 from a helper thread: the functions seen during stalls above ``--stall`` ms are listed.
-Results are also written to ``--output`` (default /work/notes/bench-training.txt).
+The report is printed, and saved only to a file named with ``--output``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_OUTPUT = Path("/work/notes/bench-training.txt")
+from convlab.bench.report import environment_lines, load_average
 
 
 class StackSampler(threading.Thread):
@@ -67,7 +67,7 @@ def run(args: list[str]) -> int:
     parser.add_argument("--images", type=int, default=3000)
     parser.add_argument("--stall", type=float, default=15.0, help="ms: attribute stalls above")
     parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--output", type=Path, help="also save the report to this file")
     options = parser.parse_args(args)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CONVLAB_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "settings.ini")
@@ -114,10 +114,11 @@ def run(args: list[str]) -> int:
             wait(0.05)
 
     lines = [
-        f"ConvLab training benchmark — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} "
-        f"cores, load average before {os.getloadavg()[0]:.1f}; window 1600x1000 offscreen, "
+        f"ConvLab training benchmark — {time.strftime('%Y-%m-%d %H:%M')}; "
+        "window 1600x1000 offscreen, "
         f"640x480 test pattern at 30 fps as the webcam; default data ({options.images} synthetic "
         f"digits), default model, {options.epochs} epochs",
+        *environment_lines(),
         "",
     ]
     profiler = cProfile.Profile() if options.profile else None
@@ -173,11 +174,12 @@ def run(args: list[str]) -> int:
         pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
         lines += ["", "cProfile of the GUI thread while training (Train tab shown):"]
         lines += [line for line in text.getvalue().splitlines() if line.strip()][:45]
-    lines.append(f"load average after: {os.getloadavg()[0]:.1f}")
+    lines.append(f"at the end: {load_average()}")
     report = "\n".join(lines)
     print(report)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(report + "\n")
-    print(f"\nsaved to {options.output}")
+    if options.output is not None:
+        options.output.parent.mkdir(parents=True, exist_ok=True)
+        options.output.write_text(report + "\n")
+        print(f"\nsaved to {options.output}")
     app.processEvents()
     return 0

@@ -1,0 +1,154 @@
+"""The dispatcher runs the method a cost table says is fastest, and every choice stays exact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from convlab.engine import Kernel, calibration, convolve, dispatch, gaussian_kernel, plan
+from convlab.engine import convolve as convolve_function
+from convlab.engine.calibration import CostTable
+from tests.engine.test_convolve import reference, test_image, tolerance
+
+convolve_module = __import__("convlab.engine.convolve", fromlist=["run_method"])
+RANDOM7 = np.random.default_rng(1).uniform(-1, 1, (7, 7))
+
+
+def table(
+    *,
+    uint8_per_tap: float = 1.0,
+    float32_per_tap: float = 1.0,
+    separable_per_tap: float = 1.0,
+    to_float: float = 1.0,
+    dft: float = 1000.0,
+) -> CostTable:
+    """Costs proportional to taps, with knobs for the comparisons under test."""
+    per_tap = {"uint8": uint8_per_tap, "float32": float32_per_tap}
+    return CostTable(
+        filter2d={
+            depth: tuple((float(n * n), per_tap[depth] * n * n) for n in calibration.FILTER_SIZES)
+            for depth in calibration.DEPTHS
+        },
+        separable={
+            depth: tuple((float(n), separable_per_tap * n) for n in calibration.SEPARABLE_LENGTHS)
+            for depth in calibration.DEPTHS
+        },
+        to_float=to_float,
+        accumulate=1.0,
+        pad=1.0,
+        subsample=1.0,
+        phase_copy=1.0,
+        dft_forward=dft,
+        dft_correlate=dft,
+        call=10.0,
+    )
+
+
+@pytest.fixture(autouse=True)
+def forget_the_table() -> Iterator[None]:
+    yield
+    calibration.use_table(None)
+
+
+def test_integer_frames_go_float32_when_the_costs_say_it_pays() -> None:
+    frame = (480, 640, 3)
+    no_separable = {"separable_per_tap": 99.0}
+    calibration.use_table(table(uint8_per_tap=4.0, to_float=1.0, **no_separable))
+    assert plan(frame, RANDOM7) == "filter2d_f32"
+    assert plan(frame, RANDOM7, dtype=np.float32) == "filter2d"  # already float32: no copy
+    calibration.use_table(table(uint8_per_tap=4.0, to_float=500.0, **no_separable))
+    assert plan(frame, RANDOM7) == "filter2d"  # the copy would cost more than it saves
+    calibration.use_table(table(**no_separable))
+    assert plan(frame, RANDOM7) == "filter2d"
+
+
+def test_rank_one_kernels_go_separable_only_when_that_is_cheaper() -> None:
+    frame = (480, 640, 3)
+    gaussian = gaussian_kernel(3, 1.5)  # 7x7, rank 1
+    calibration.use_table(table(separable_per_tap=1.0))
+    assert plan(frame, gaussian) == "separable"  # 7 taps per pass against 49
+    calibration.use_table(table(separable_per_tap=40.0))
+    assert plan(frame, gaussian) == "filter2d"
+
+
+def test_another_method_must_win_by_the_margin() -> None:
+    """OpenCV's own call is kept unless another is predicted MARGIN cheaper: noise in the
+    calibration can cost a close call, never a clear one."""
+    frame = (720, 1280, 3)
+    for saving, expected in ((0.05, "filter2d"), (0.5, "filter2d_f32")):
+        costs = table(float32_per_tap=1.0 - saving, to_float=1e-9, separable_per_tap=99.0)
+        calibration.use_table(costs)
+        assert plan(frame, RANDOM7) == expected
+
+
+def test_our_own_dft_only_beyond_the_calibrated_kernel_sizes() -> None:
+    frame = (120, 160)
+    calibration.use_table(table(uint8_per_tap=5.0, float32_per_tap=5.0, dft=0.001))
+    assert plan(frame, RANDOM7) != "dft"  # 49 taps: the table's own measurements rule
+    assert plan(frame, RANDOM7[:5, :5], dilation=10) == "dft"  # 41x41, past the 31x31 measured
+
+
+def test_stride_takes_the_strided_method_when_it_is_cheaper() -> None:
+    calibration.use_table(table(separable_per_tap=99.0))
+    assert plan((480, 640, 3), RANDOM7, stride=2).startswith("strided")
+    assert plan((480, 640, 3), RANDOM7, stride=1) == "filter2d"
+
+
+def test_the_ranking_lists_every_candidate_cheapest_first() -> None:
+    calibration.use_table(table(uint8_per_tap=3.0))
+    image = np.zeros((60, 80, 3), np.uint8)
+    job, _ = convolve_module._make_job(
+        image, RANDOM7, "reflect101", "same", 1, 1, "correlate", "per_channel"
+    )
+    ranking = dispatch.ranked(job)
+    names = [name for name, _ in ranking]
+    assert names[0] == dispatch.choose(job)
+    assert {"filter2d", "filter2d_f32", "multi_separable", "strided"} <= set(names)
+    assert [cost for _, cost in ranking] == sorted(cost for _, cost in ranking)
+
+
+TABLES = {
+    "float32 copies": table(uint8_per_tap=9.0, to_float=0.1),
+    "separable passes": table(uint8_per_tap=50.0, float32_per_tap=50.0, separable_per_tap=0.1),
+    "plain filter2d": table(float32_per_tap=9.0, separable_per_tap=99.0),
+}
+
+
+@pytest.mark.parametrize("costs", TABLES.values(), ids=TABLES.keys())
+@pytest.mark.parametrize(
+    ("kshape", "stride", "dilation", "border"),
+    [((7, 7), 1, 1, "reflect101"), ((5, 4), 2, 1, "wrap"), ((3, 3), 1, 3, "constant")],
+)
+def test_convolve_runs_the_chosen_method_and_stays_exact(
+    monkeypatch: pytest.MonkeyPatch,
+    costs: CostTable,
+    kshape: tuple[int, int],
+    stride: int,
+    dilation: int,
+    border: str,
+) -> None:
+    calibration.use_table(costs)
+    ran: list[str] = []
+    real_run = convolve_module.run_method
+
+    def recording(name, job):
+        ran.append(name)
+        return real_run(name, job)
+
+    monkeypatch.setattr(convolve_module, "run_method", recording)
+    image = test_image((23, 31, 3), seed=4)
+    weights = np.random.default_rng(4).uniform(-1, 1, kshape)
+    kernel = Kernel(weights, offset=0.25)
+    result = convolve_function(image, kernel, border=border, stride=stride, dilation=dilation)
+    chosen = plan(image.shape, kernel, border=border, stride=stride, dilation=dilation)
+    assert ran == [chosen]
+    expected = reference(
+        image, weights, border=border, stride=stride, dilation=dilation, offset=0.25
+    )
+    np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, weights))
+
+
+def test_convolve_is_the_engine_export() -> None:
+    assert convolve_function is convolve
