@@ -26,7 +26,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from convlab import __version__
-from convlab.engine import presets
+from convlab.engine import calibration, presets
 from convlab.engine.assets import resource_path
 from convlab.engine.bank_presets import BANK_PRESETS
 from convlab.engine.sources import default_image_path
@@ -254,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         print(f"convlab {__version__}")
         return 0
+    # convolve's costs: from the cache, or measured once the window is up (nothing waits)
+    calibration.calibrate_in_background(delay_s=3.0)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

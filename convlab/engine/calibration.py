@@ -370,26 +370,42 @@ def cost_table(*, wait: bool = True) -> CostTable:
     if not _lock.acquire(blocking=wait):
         return PROVISIONAL
     try:
-        if _state["table"] is None:
-            path = cache_path()
-            loaded = load(path)
-            if loaded is None:
-                quiet = machine_is_quiet()
-                loaded = calibrate()
-                if quiet and machine_is_quiet():
-                    save(path, loaded)
-                else:  # measured beside other work: good for now, not worth keeping
-                    log.info("machine busy while calibrating convolve: costs not cached")
-            _state["table"] = loaded
-        return _state["table"]
+        return _load_or_measure(0.0)
     finally:
         _lock.release()
 
 
-def calibrate_in_background() -> threading.Thread:
-    """Load or measure the table on a daemon thread (the app starts this once it is shown)."""
-    thread = threading.Thread(target=cost_table, name="convolve-calibration", daemon=True)
+def _load_or_measure(delay_s: float) -> CostTable:
+    """(Holding the lock.) The cached table, else one measured after ``delay_s`` seconds."""
+    if _state["table"] is None:
+        path = cache_path()
+        loaded = load(path)
+        if loaded is None:
+            time.sleep(delay_s)
+            quiet = machine_is_quiet()
+            loaded = calibrate()
+            if quiet and machine_is_quiet():
+                save(path, loaded)
+            else:  # measured beside other work: good for now, not worth keeping
+                log.info("machine busy while calibrating convolve: costs not cached")
+        _state["table"] = loaded
+    return _state["table"]
+
+
+def calibrate_in_background(delay_s: float = 0.0) -> threading.Thread:
+    """Load or measure the table on a daemon thread; meanwhile other threads use PROVISIONAL
+    instead of waiting. The app starts this first thing with a delay, so the measuring does
+    not compete with building the window (and the GUI thread never measures)."""
+    started = threading.Event()
+
+    def work() -> None:
+        with _lock:
+            started.set()
+            _load_or_measure(delay_s)
+
+    thread = threading.Thread(target=work, name="convolve-calibration", daemon=True)
     thread.start()
+    started.wait(1.0)  # the lock is taken before anyone else asks
     return thread
 
 

@@ -234,3 +234,14 @@ def test_the_cache_folder_is_the_platforms(
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "platform", platform)
     assert calibration.cache_dir() == expected
+
+
+def test_the_background_start_loads_a_cached_table_without_its_delay(
+    own_cache: Path, counted_calibration: list[CostTable]
+) -> None:
+    calibration.save(calibration.cache_path(), fake_table(3.0))
+    worker = calibration.calibrate_in_background(delay_s=30.0)
+    worker.join(5)
+    assert not worker.is_alive()
+    assert calibration.cost_table(wait=False).source == "cache"
+    assert counted_calibration == []
