@@ -229,10 +229,16 @@ def parameter_counts(
 ) -> dict[str, int]:
     """Weights (no biases) a first layer needs on an ``height`` x ``width`` x ``channels`` image.
 
-    ``fully_connected``: every hidden unit sees every input (hidden x H x W x C).
-    ``locally_connected``: every hidden unit sees one k x k window, weights not shared
-    (hidden x k x k, as in the slides: 1M units x 10x10 = 10^8).
-    ``convolutional``: ``filters`` k x k x C kernels shared across the image (filters x k x k x C).
+    A *unit* is one neuron of the layer: it multiplies the inputs it sees by its own weights,
+    adds them up (plus a bias, not counted here) and passes the sum on; a layer's output is one
+    number per unit.
+
+    ``fully_connected``: ``hidden`` units, each sees every input value (hidden x H x W x C).
+    ``locally_connected``: one unit per location (H x W of them, each centred on its pixel),
+    each sees only the k x k x C window around it and has its own weights, none shared
+    (H x W x k x k x C; the slides' 1000x1000 image with 10x10 windows: 10^6 x 100 = 10^8).
+    ``convolutional``: ``filters`` k x k x C kernels shared by every location
+    (filters x k x k x C): the count no longer depends on the image size.
     """
     values = {
         "height": height,
@@ -252,6 +258,6 @@ def parameter_counts(
     return {
         "inputs": height * width * channels,
         "fully_connected": hidden * height * width * channels,
-        "locally_connected": hidden * kernel * kernel,
+        "locally_connected": height * width * kernel * kernel * channels,
         "convolutional": filters * kernel * kernel * channels,
     }

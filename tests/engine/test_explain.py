@@ -41,13 +41,26 @@ def test_slides_megapixel_image_with_a_million_hidden_units() -> None:
 
 
 def test_parameter_counts_scale_with_colour_channels() -> None:
+    """Every count includes the input channels: an RGB window is k x k x 3 numbers."""
     counts = parameter_counts(32, 32, hidden=10, channels=3, filters=4, kernel=5)
+    gray = parameter_counts(32, 32, hidden=10, channels=1, filters=4, kernel=5)
+    # 1024 locations, one unit each, 5 x 5 x 3 = 75 weights per unit (per 10 units: 750, not 250)
     assert counts == {
         "inputs": 3072,
         "fully_connected": 30720,
-        "locally_connected": 250,
+        "locally_connected": 76_800,
         "convolutional": 300,
     }
+    for key in ("fully_connected", "locally_connected", "convolutional"):
+        assert counts[key] == 3 * gray[key]
+
+
+def test_a_locally_connected_layer_has_one_unit_per_location() -> None:
+    """The hidden-unit count belongs to the fully connected layer; locations set the local one."""
+    for hidden in (1, 1000, 1_000_000):
+        counts = parameter_counts(1000, 1000, hidden=hidden, filters=100, kernel=10)
+        assert counts["locally_connected"] == 1000 * 1000 * 10 * 10 == 10**8
+    assert parameter_counts(20, 30, kernel=3)["locally_connected"] == 20 * 30 * 9
 
 
 @pytest.mark.parametrize(
