@@ -26,6 +26,7 @@ from convlab.cnn import (
     ReLU,
     Sequential,
     cross_entropy,
+    fit_kernel,
     lenet,
     lenet5,
 )
@@ -367,6 +368,24 @@ def test_lenet5_is_lenet5() -> None:
     widths = [layer.out_channels for layer in model.layers if isinstance(layer, Conv2D)]
     widths += [layer.out_features for layer in model.layers if isinstance(layer, Dense)]
     assert widths == [6, 16, 120, 84, 10]
+
+
+def test_fit_kernel_learns_a_kernel_as_documented() -> None:
+    assert parameters(fit_kernel)[:5] == [
+        ("image", EMPTY, POS),
+        ("target", EMPTY, POS),
+        ("shape", EMPTY, POS),
+        ("start", "zeros", KW),
+        ("seed", 0, KW),
+    ]
+    image = np.random.default_rng(0).random((24, 30, 3), dtype=np.float32)
+    hidden = presets.get("sobel_x").effective
+    target = convolve(image, hidden)
+    assert target.dtype == np.float32 and target.shape == image.shape
+    history = list(fit_kernel(image, target, (3, 3)))
+    step, loss, weights = history[-1]
+    assert history[0][0] == 0 and step == len(history) - 1 and loss < history[0][1]
+    assert weights.shape == (3, 3) and np.abs(weights - hidden).max() < 1e-3
 
 
 def test_optimizers_update_params_in_place() -> None:
