@@ -71,7 +71,7 @@ CUSTOM = "Custom"
 
 LAYERS = (  # key, name, rule, short name for the chart's axis, colour
     ("fully_connected", "Fully connected (MLP)", "hidden × H × W × C", "MLP", QColor(200, 70, 60)),
-    ("locally_connected", "Locally connected", "hidden × k × k", "local", QColor(230, 150, 40)),
+    ("locally_connected", "Locally connected", "H × W × k × k × C", "local", QColor(230, 150, 40)),
     ("convolutional", "Convolutional", "filters × k × k × C", "conv", QColor(50, 140, 80)),
 )
 
@@ -102,7 +102,7 @@ def formulas(sizes: LayerSizes) -> dict[str, str]:
     s = sizes
     return {
         "fully_connected": f"{s.hidden:,} × {s.height:,} × {s.width:,} × {s.channels}",
-        "locally_connected": f"{s.hidden:,} × {s.kernel} × {s.kernel}",
+        "locally_connected": f"{s.height:,} × {s.width:,} × {s.kernel} × {s.kernel} × {s.channels}",
         "convolutional": f"{s.filters:,} × {s.kernel} × {s.kernel} × {s.channels}",
     }
 
@@ -133,10 +133,13 @@ class WhyCnnPanel(QWidget):
 
     HELP_TITLE = "Why CNNs?"
     HELP_HTML = (
-        "<p><b>Parameter explosion.</b> A fully connected (MLP) layer gives every hidden unit "
-        "its own weight for every input pixel: hidden × H × W × C weights. A locally connected "
-        "layer lets each unit look at a k × k window only: hidden × k × k. A convolutional layer "
-        "also shares one k × k × C kernel across all positions: only filters × k × k × C. The "
+        "<p><b>Parameter explosion.</b> A <i>unit</i> is one neuron: it multiplies the inputs it "
+        "sees by its own weights and adds them up (plus a bias) into one output number. A fully "
+        "connected (MLP) layer gives every hidden unit its own weight for every input value: "
+        "hidden × H × W × C weights. A locally connected layer has one unit per location "
+        "(H × W of them), each looking at the k × k × C window around it with weights of its "
+        "own: H × W × k × k × C. A convolutional layer shares one k × k × C kernel across all "
+        "locations: only filters × k × k × C, whatever the image size. The "
         "bars use a logarithmic scale: each grid line is ten times the one below. Memory is for "
         "float32 weights (4 bytes each).</p>"
         "<p><b>Spatial orientation.</b> The pixels of the image are shuffled with a fixed "

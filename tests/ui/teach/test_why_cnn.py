@@ -36,6 +36,10 @@ def test_slide_32x32(panel):
     assert panel.counts["fully_connected"] == 1000 * 1024
     assert _table(panel)[0][2] == "1,024,000"
     assert "1,000 × 32 × 32 × 1" in _table(panel)[0][1]
+    # one locally connected unit per location, whatever the hidden-unit count says
+    assert panel.counts["locally_connected"] == 32 * 32 * 10 * 10
+    assert "32 × 32 × 10 × 10 × 1" in _table(panel)[1][1]
+    assert _table(panel)[1][2] == "102,400"
 
 
 def test_slide_720x960(panel):
