@@ -86,9 +86,14 @@ def gather_output_size(n: int, k: int, *, padding: int, stride: int, dilation: i
     return (n + 2 * padding - span) // stride + 1
 
 
-def transposed_output_size(n: int, k: int, *, padding: int, stride: int, dilation: int) -> int:
-    """(n-1)s - 2p + d(k-1) + 1: the size a convolution with these settings would shrink back to n.
+def transposed_output_size(
+    n: int, k: int, *, padding: int, stride: int, dilation: int, output_padding: int = 0
+) -> int:
+    """(n-1)s - 2p + d(k-1) + 1 + a: the size a convolution with these settings shrinks back to n.
 
+    A strided convolution maps several input sizes to the same output size (5 and 6 both give 3
+    with k=3, p=1, s=2), so going back needs to be told which: the output padding ``a``
+    (0 <= a < max(s, d), as in PyTorch) adds a rows and columns at the bottom and right.
     Raises ConvlabError when the padding crops away everything.
     """
     n = _whole(n, "input size", 1)
@@ -96,12 +101,19 @@ def transposed_output_size(n: int, k: int, *, padding: int, stride: int, dilatio
     padding = _whole(padding, "padding", 0)
     stride = _whole(stride, "stride", 1)
     dilation = _whole(dilation, "dilation", 1)
-    size = (n - 1) * stride + dilation * (k - 1) + 1 - 2 * padding
+    output_padding = _whole(output_padding, "output padding", 0)
+    if output_padding >= max(stride, dilation):
+        raise ConvlabError(
+            f"output padding {output_padding} must be smaller than the stride ({stride}) or the "
+            f"dilation ({dilation}): it only picks between the {max(stride, dilation)} input "
+            "sizes a convolution maps to the same output size"
+        )
+    size = (n - 1) * stride + dilation * (k - 1) + 1 - 2 * padding + output_padding
     if size < 1:
         raise ConvlabError(
             f"nothing is left: the transposed convolution covers (n-1)·s + d(k-1) + 1 = "
-            f"{size + 2 * padding} cells and a padding of {padding} crops 2·{padding} = "
-            f"{2 * padding} of them"
+            f"{size + 2 * padding - output_padding} cells and a padding of {padding} crops "
+            f"2·{padding} = {2 * padding} of them"
         )
     return size
 
@@ -172,23 +184,23 @@ def transposed_steps(
     padding: int = 0,
     stride: int = 1,
     dilation: int = 1,
+    output_padding: int = 0,
 ) -> list[ScatterStep]:
     """Every input cell of a transposed convolution, row-major: it adds value x kernel to a block.
 
     ``out[i*s + u*d - p, j*s + v*d - p] += x[i, j] * K[u, v]`` (PyTorch's ``conv_transpose2d``):
     the adjoint of the correlation with the same settings, which is why it "undoes" the shape.
+    ``output_padding`` extends the output at the bottom and right (see transposed_output_size).
     """
     grid = _grid(image)
     kernel = np.asarray(weights, dtype=np.float64)
     if kernel.ndim != 2 or kernel.size == 0:
         raise ConvlabError(f"the kernel must be a non-empty 2-D array, got shape {kernel.shape}")
     kh, kw = kernel.shape
-    out_h = transposed_output_size(
-        grid.shape[0], kh, padding=padding, stride=stride, dilation=dilation
-    )
-    out_w = transposed_output_size(
-        grid.shape[1], kw, padding=padding, stride=stride, dilation=dilation
-    )
+    settings = {"padding": padding, "stride": stride, "dilation": dilation,
+                "output_padding": output_padding}  # fmt: skip
+    out_h = transposed_output_size(grid.shape[0], kh, **settings)
+    out_w = transposed_output_size(grid.shape[1], kw, **settings)
     steps = []
     for i in range(grid.shape[0]):
         rows = tuple(i * stride + u * dilation - padding for u in range(kh))
@@ -199,6 +211,91 @@ def transposed_steps(
                 ScatterStep(i, j, float(grid[i, j]), rows, cols, grid[i, j] * kernel, inside)
             )
     return steps
+
+
+#: what a cell of the zero-inserted grid holds
+INPUT_CELL, INSERTED_ZERO, PADDING_ZERO = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ZeroInsertedView:
+    """A transposed convolution drawn as the guide's GIFs draw it: a plain convolution.
+
+    The input's cells are spread ``stride`` apart (``stride - 1`` zeros inserted between
+    neighbours), the result is framed by ``d(k-1) - p`` zeros on each side (plus the output
+    padding at the bottom and right; a negative frame crops instead), and a stride-1
+    convolution with the kernel turned by 180 degrees slides over it. It gives exactly the
+    scatter view's output. ``kinds`` marks each cell: INPUT_CELL, INSERTED_ZERO or
+    PADDING_ZERO; ``sources`` holds the input (row, col) of each INPUT_CELL, (-1, -1) elsewhere.
+    """
+
+    grid: np.ndarray
+    kinds: np.ndarray
+    sources: np.ndarray
+    kernel: np.ndarray
+    frame: tuple[int, int]  # zeros added (or cropped, when negative) before / after
+    steps: tuple[WindowStep, ...]
+
+
+def zero_inserted_view(
+    image: np.ndarray,
+    weights: np.ndarray,
+    *,
+    padding: int = 0,
+    stride: int = 1,
+    dilation: int = 1,
+    output_padding: int = 0,
+) -> ZeroInsertedView:
+    """``transposed_steps``' transposed convolution as a convolution (see ZeroInsertedView)."""
+    grid = _grid(image)
+    kernel = np.asarray(weights, dtype=np.float64)
+    if kernel.ndim != 2 or kernel.size == 0 or kernel.shape[0] != kernel.shape[1]:
+        raise ConvlabError(f"the kernel must be a non-empty square array, got {kernel.shape}")
+    k = kernel.shape[0]
+    transposed_output_size(grid.shape[0], k, padding=padding, stride=stride, dilation=dilation,
+                           output_padding=output_padding)  # fmt: skip
+    n_rows, n_cols = grid.shape
+    spread = np.zeros(((n_rows - 1) * stride + 1, (n_cols - 1) * stride + 1))
+    kinds = np.full(spread.shape, INSERTED_ZERO, dtype=np.int8)
+    sources = np.full((*spread.shape, 2), -1, dtype=np.int64)
+    spread[::stride, ::stride] = grid
+    kinds[::stride, ::stride] = INPUT_CELL
+    rows, cols = np.meshgrid(np.arange(n_rows), np.arange(n_cols), indexing="ij")
+    sources[::stride, ::stride] = np.stack([rows, cols], axis=-1)
+    before = dilation * (k - 1) - padding
+    after = before + output_padding
+    spread, kinds, sources = (
+        _frame(array, before, after, fill)
+        for array, fill in ((spread, 0.0), (kinds, PADDING_ZERO), (sources, -1))
+    )
+    turned = kernel[::-1, ::-1].copy()
+    steps = convolution_steps(spread, turned, padding=0, stride=1, dilation=dilation)
+    return ZeroInsertedView(spread, kinds, sources, turned, (before, after), tuple(steps))
+
+
+def _frame(array: np.ndarray, before: int, after: int, fill: float) -> np.ndarray:
+    """Add ``before``/``after`` rows and columns of ``fill`` around the first two axes, or crop
+    them away where the amount is negative."""
+    grow = ((max(before, 0), max(after, 0)), (max(before, 0), max(after, 0)))
+    grow += ((0, 0),) * (array.ndim - 2)
+    framed = np.pad(array, grow, constant_values=fill)
+    top, bottom = max(-before, 0), framed.shape[0] - max(-after, 0)
+    left, right = max(-before, 0), framed.shape[1] - max(-after, 0)
+    return framed[top:bottom, left:right]
+
+
+#: the seven transposed convolutions of Dumoulin & Visin's "A guide to convolution arithmetic
+#: for deep learning" (the animations' names), each the transpose of a convolution of an
+#: ``input`` x ``input`` image: (n, k, padding, stride, output_padding, input)
+GUIDE_TRANSPOSED = {
+    "no_padding_no_strides_transposed": (2, 3, 0, 1, 0, 4),
+    "arbitrary_padding_no_strides_transposed": (6, 4, 2, 1, 0, 5),
+    "same_padding_no_strides_transposed": (5, 3, 1, 1, 0, 5),
+    "full_padding_no_strides_transposed": (7, 3, 2, 1, 0, 5),
+    "no_padding_strides_transposed": (2, 3, 0, 2, 0, 5),
+    "padding_strides_transposed": (3, 3, 1, 2, 0, 5),
+    "padding_strides_odd_transposed": (3, 3, 1, 2, 1, 6),
+}
 
 
 def assemble(steps: list[WindowStep] | list[ScatterStep], shape: tuple[int, int]) -> np.ndarray:

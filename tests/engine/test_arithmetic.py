@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 
 from convlab.engine.arithmetic import (
+    GUIDE_TRANSPOSED,
+    INPUT_CELL,
+    INSERTED_ZERO,
+    PADDING_ZERO,
     assemble,
     convolution_steps,
     gather_output_size,
@@ -14,6 +18,7 @@ from convlab.engine.arithmetic import (
     shuffle_pixels,
     transposed_output_size,
     transposed_steps,
+    zero_inserted_view,
 )
 from convlab.engine.convolve import convolve
 from convlab.errors import ConvlabError
@@ -180,3 +185,98 @@ def test_convolution_steps_match_convolve_with_zero_padding(n, k, p, s, d):
     steps = convolution_steps(grid, kernel, padding=p, stride=s, dilation=d)
     expected = convolve(grid, kernel, border="constant", padding=p, stride=s, dilation=d)
     np.testing.assert_allclose(assemble(steps, (out_n, out_n)), expected, atol=1e-4)
+
+
+def _loop_transposed_padded(grid, kernel, p, s, d, a):
+    """The scatter loop of ``_loop_transposed`` with a rows/columns more at the bottom/right."""
+    n, k = grid.shape[0], kernel.shape[0]
+    full = (n - 1) * s + d * (k - 1) + 1
+    out = np.zeros((full + a + p, full + a + p))
+    for i in range(n):
+        for j in range(n):
+            for u in range(k):
+                for v in range(k):
+                    out[i * s + u * d, j * s + v * d] += grid[i, j] * kernel[u, v]
+    size = full - 2 * p + a
+    return out[p : p + size, p : p + size]
+
+
+TRANSPOSED_SETTINGS = [  # (n, k, p, s, d, output padding)
+    (3, 3, 1, 2, 1, 1),
+    (2, 3, 0, 2, 1, 1),
+    (4, 3, 1, 3, 1, 2),
+    (3, 3, 0, 1, 2, 1),
+    (3, 2, 0, 2, 1, 0),
+    (4, 3, 2, 1, 1, 0),
+    (3, 3, 3, 2, 1, 0),  # p > k - 1: the zero-inserted grid is cropped, not framed
+]
+
+
+@pytest.mark.parametrize(("n", "k", "p", "s", "d", "a"), TRANSPOSED_SETTINGS)
+def test_output_padding_adds_rows_and_columns_at_the_bottom_and_right(n, k, p, s, d, a):
+    rng = np.random.default_rng(n + 10 * k + a)
+    grid = rng.integers(0, 5, (n, n)).astype(float)
+    kernel = rng.integers(-1, 3, (k, k)).astype(float)
+    size = transposed_output_size(n, k, padding=p, stride=s, dilation=d, output_padding=a)
+    assert size == (n - 1) * s - 2 * p + d * (k - 1) + 1 + a
+    steps = transposed_steps(grid, kernel, padding=p, stride=s, dilation=d, output_padding=a)
+    expected = _loop_transposed_padded(grid, kernel, p, s, d, a)
+    np.testing.assert_allclose(assemble(steps, (size, size)), expected)
+
+
+@pytest.mark.parametrize(("n", "k", "p", "s", "d", "a"), TRANSPOSED_SETTINGS)
+def test_the_zero_inserted_convolution_gives_the_scatter_output(n, k, p, s, d, a):
+    rng = np.random.default_rng(7 * n + k)
+    grid = rng.integers(1, 6, (n, n)).astype(float)
+    kernel = rng.integers(-2, 3, (k, k)).astype(float)
+    settings = {"padding": p, "stride": s, "dilation": d, "output_padding": a}
+    size = transposed_output_size(n, k, **settings)
+    view = zero_inserted_view(grid, kernel, **settings)
+    scatter = assemble(transposed_steps(grid, kernel, **settings), (size, size))
+    assert len(view.steps) == size * size
+    np.testing.assert_allclose(assemble(list(view.steps), (size, size)), scatter)
+    np.testing.assert_array_equal(view.kernel, kernel[::-1, ::-1])
+    # every input value sits in the grid once, where ``sources`` says it came from
+    cells = view.kinds == INPUT_CELL
+    for (row, col), (source_row, source_col) in zip(np.argwhere(cells), view.sources[cells]):
+        assert view.grid[row, col] == grid[source_row, source_col]
+    assert (view.grid[view.kinds != INPUT_CELL] == 0).all()
+    assert (view.sources[view.kinds != INPUT_CELL] == -1).all()
+
+
+def test_the_zero_inserted_grid_spreads_the_input_and_frames_it():
+    grid = np.arange(1.0, 10.0).reshape(3, 3)
+    view = zero_inserted_view(grid, np.ones((3, 3)), padding=1, stride=2, output_padding=1)
+    # 3 cells spread 2 apart make 5; a frame of d(k-1) - p = 1 zero, one more at the end: 8
+    assert view.grid.shape == (8, 8) and view.frame == (1, 2)
+    assert (view.kinds[0] == PADDING_ZERO).all() and (view.kinds[-2:] == PADDING_ZERO).all()
+    assert view.kinds[1, 1] == INPUT_CELL and view.grid[1, 1] == 1
+    assert view.kinds[1, 2] == INSERTED_ZERO and view.kinds[2, 2] == INSERTED_ZERO
+    assert view.kinds[1, 3] == INPUT_CELL and view.grid[1, 3] == 2
+    assert view.grid[5, 5] == 9
+
+
+@pytest.mark.parametrize("name", list(GUIDE_TRANSPOSED))
+def test_the_seven_transposed_cases_of_the_convolution_arithmetic_guide(name):
+    """Each transposes a convolution of an ``input`` x ``input`` image and gets its size back."""
+    n, k, p, s, a, size = GUIDE_TRANSPOSED[name]
+    assert transposed_output_size(n, k, padding=p, stride=s, dilation=1, output_padding=a) == size
+    assert gather_output_size(size, k, padding=p, stride=s, dilation=1) == n
+    # a convolution's input and its transposed output have the same size: the adjoint pairing
+    rng = np.random.default_rng(len(name))
+    x, kernel = rng.normal(size=(size, size)), rng.normal(size=(k, k))
+    y = rng.normal(size=(n, n))
+    conv = assemble(convolution_steps(x, kernel, padding=p, stride=s), (n, n))
+    back = assemble(
+        transposed_steps(y, kernel, padding=p, stride=s, output_padding=a), (size, size)
+    )
+    assert np.isclose((conv * y).sum(), (x * back).sum())
+
+
+def test_the_odd_case_needs_its_output_padding():
+    assert transposed_output_size(3, 3, padding=1, stride=2, dilation=1) == 5
+    assert transposed_output_size(3, 3, padding=1, stride=2, dilation=1, output_padding=1) == 6
+    with pytest.raises(ConvlabError, match="smaller than the stride"):
+        transposed_output_size(3, 3, padding=1, stride=2, dilation=1, output_padding=2)
+    with pytest.raises(ConvlabError, match="smaller than the stride"):
+        transposed_steps(np.ones((2, 2)), np.ones((3, 3)), output_padding=1)
