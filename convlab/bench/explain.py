@@ -62,14 +62,14 @@ def run(args: list[str]) -> int:
         panel.resize(1200, 800)
         panel.show()
     state.set_inspected_pixel((0, 0))
-    lab.radius_slider.setValue(15)
-    lab.sigma_slider.setValue(5.0)
-    lab.zoom_slider.setValue(96)
+    lab.gaussian_page.radius_slider.setValue(15)
+    lab.gaussian_page.sigma_slider.setValue(5.0)
+    lab.borders_page.zoom_slider.setValue(96)
     arithmetic.set_config(mode="convolution", n=9, k=5, padding=3, stride=1, dilation=1)
 
     def wide_borders() -> None:
         lab.tabs.setCurrentIndex(2)
-        lab.refresh_borders()
+        lab.borders_page.refresh()
 
     # A live webcam: every refresh sees a new frame (a still image would skip the redraw).
     results_ab = [state.latest_result, state.pipeline.run(frame[::-1].copy())]
@@ -87,7 +87,7 @@ def run(args: list[str]) -> int:
 
     measurements: list[tuple[str, Callable[[], object]]] = [
         ("inspector, 15x15 kernel, R+G+B, new frame", inspect_new_frame),
-        ("Gaussian explorer, radius 15", lab.refresh_gaussian),
+        ("Gaussian explorer, radius 15", lab.gaussian_page.refresh),
         ("shuffle demo", why.refresh_demo),
         ("parameter counts + chart", why.update_counts),
         ("arithmetic step (9x9, k=5, p=3)", arithmetic_step),

@@ -2,16 +2,8 @@
 
 from convlab.engine.convolve import BORDERS, convolve, output_shape, plan
 from convlab.engine.explain import output_size, parameter_counts, pixel_breakdown
-from convlab.engine.kernels import (
-    Kernel,
-    KernelAnalysis,
-    analyze,
-    frequency_response,
-    gabor_kernel,
-    gaussian_kernel,
-    log_kernel,
-    presets,
-)
+from convlab.engine.kernel_analysis import KernelAnalysis, analyze, frequency_response
+from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel, presets
 from convlab.engine.layer import conv_layer
 
 __all__ = [

@@ -17,6 +17,7 @@ from convlab.errors import ConvlabError
 
 OPERATIONS = ("convolution", "max_pool", "avg_pool", "transposed")
 """What the arithmetic panel can animate; the first three gather, ``transposed`` scatters."""
+KERNEL_PATTERNS = ("random", "ones", "identity", "edge")
 
 
 @dataclass(frozen=True)
@@ -355,3 +356,70 @@ def shuffle_pixels(image: np.ndarray, seed: int = 0) -> np.ndarray:
     height, width = array.shape[:2]
     flat = array.reshape(height * width, *array.shape[2:])
     return np.ascontiguousarray(flat[pixel_permutation(height * width, seed)].reshape(array.shape))
+
+
+def kernel_pattern(name: str, size: int, seed: int) -> np.ndarray:
+    """Small integer kernels that are easy to multiply in your head."""
+    if name == "ones":
+        return np.ones((size, size))
+    if name == "identity":
+        weights = np.zeros((size, size))
+        weights[(size - 1) // 2, (size - 1) // 2] = 1
+        return weights
+    if name == "edge":
+        row = np.sign(np.arange(size) - (size - 1) / 2.0)
+        return np.tile(row, (size, 1))
+    if name == "random":
+        return np.random.default_rng(seed + 1000).integers(-1, 3, (size, size)).astype(float)
+    raise ConvlabError(f"unknown kernel pattern {name!r}; use one of {', '.join(KERNEL_PATTERNS)}")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything the canvas draws: settings, numbers, the steps and how many are done."""
+
+    mode: str
+    grid: np.ndarray
+    kernel: np.ndarray
+    padding: int
+    stride: int
+    dilation: int
+    steps: tuple
+    output_shape: tuple[int, int]
+    done: int  # steps already taken; the step drawn as "current" is done - 1
+    error: str | None
+
+    @property
+    def current(self) -> WindowStep | ScatterStep | None:
+        return self.steps[self.done - 1] if self.done > 0 else None
+
+    def output(self) -> np.ndarray:
+        return assemble(list(self.steps[: self.done]), self.output_shape)
+
+
+def build_scene(
+    mode: str, grid: np.ndarray, kernel: np.ndarray, *, padding: int, stride: int, dilation: int
+) -> Scene:
+    """Run the engine for these settings; an impossible combination becomes ``error``."""
+    n, k = grid.shape[0], kernel.shape[0]
+    try:
+        if mode == "convolution":
+            steps = convolution_steps(
+                grid, kernel, padding=padding, stride=stride, dilation=dilation
+            )
+            size = gather_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+        elif mode in ("max_pool", "avg_pool"):
+            steps = pooling_steps(
+                grid, k, kind=mode[:3], padding=padding, stride=stride, dilation=dilation
+            )
+            size = gather_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+        elif mode == "transposed":
+            steps = transposed_steps(
+                grid, kernel, padding=padding, stride=stride, dilation=dilation
+            )
+            size = transposed_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+        else:
+            raise ConvlabError(f"unknown mode {mode!r}")
+    except ConvlabError as error:
+        return Scene(mode, grid, kernel, padding, stride, dilation, (), (0, 0), 0, str(error))
+    return Scene(mode, grid, kernel, padding, stride, dilation, tuple(steps), (size, size), 0, None)

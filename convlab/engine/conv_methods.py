@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from convlab.engine.kernels import separable_terms
+from convlab.engine.kernel_analysis import separable_terms
 from convlab.errors import KernelError
 
 _CV_BORDER = {

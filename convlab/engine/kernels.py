@@ -1,8 +1,8 @@
-"""Kernels: the immutable value object the whole app passes around, presets, generators, analysis.
+"""Kernels: the immutable value object the whole app passes around, presets and generators.
 
 A ``Kernel`` is frozen so that a pipeline snapshot handed to the filter worker can never change
-under it; every edit makes a new one. Analysis (rank, separable factors, symmetry, frequency
-response) lives here because both the UI and ``convolve`` (to pick a fast method) need it.
+under it; every edit makes a new one. What a kernel does (rank, separable factors, symmetry,
+frequency response) is in ``kernel_analysis``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ MAX_KERNEL_SIZE = 31
 
 ZERO_SUM_TOLERANCE = 1e-9
 """A sum below this fraction of the weights' total magnitude counts as zero (zero-mean kernels)."""
-
-RANK_TOLERANCE = 1e-9
-"""Singular values below this fraction of the largest one count as zero when finding the rank."""
 
 DISPLAY_OFFSET = 128.0
 """Mid-grey added to zero-sum kernels' output so that negative responses stay visible (GIMP)."""
@@ -564,125 +561,3 @@ class _Presets:
 
 
 presets = _Presets()
-
-
-# -- analysis -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KernelAnalysis:
-    """What a kernel does, in numbers the UI can show next to the grid.
-
-    ``total`` is the DC gain (how much a flat area's brightness is multiplied by). ``symmetric``
-    means unchanged by a 180° rotation, which is exactly when convolution equals correlation;
-    ``symmetries`` names every mirror/rotation the weights have. ``factors`` is (column, row)
-    with ``outer(column, row) == effective`` when the kernel is separable.
-    """
-
-    total: float
-    zero_mean: bool
-    symmetric: bool
-    symmetries: tuple[str, ...]
-    rank: int
-    separable: bool
-    factors: tuple[np.ndarray, np.ndarray] | None
-    singular_values: np.ndarray = field(repr=False)
-
-
-def _symmetries(weights: np.ndarray) -> tuple[str, ...]:
-    scale = float(np.abs(weights).max()) or 1.0
-    tol = 1e-12 * scale
-
-    def same(other: np.ndarray) -> bool:
-        return other.shape == weights.shape and bool(np.allclose(weights, other, rtol=0, atol=tol))
-
-    checks = [
-        ("180° rotation", weights[::-1, ::-1]),
-        ("left-right mirror", weights[:, ::-1]),
-        ("up-down mirror", weights[::-1, :]),
-        ("diagonal mirror", weights.T),
-        ("90° rotation", np.rot90(weights)),
-    ]
-    found = [name for name, other in checks if same(other)]
-    if not np.all(np.abs(weights) <= tol):
-        found += [f"{name} (sign flips)" for name, other in checks[:3] if same(-other)]
-    return tuple(found)
-
-
-def separable_terms(
-    weights: np.ndarray, tolerance: float = RANK_TOLERANCE
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The SVD as a sum of rank-1 terms: ``weights == sum(outer(col, row))``.
-
-    Terms whose singular value is below ``tolerance`` times the largest are dropped; their
-    contribution is below floating-point noise.
-    """
-    u, s, vt = np.linalg.svd(np.asarray(weights, dtype=np.float64))
-    if s.size == 0 or s[0] == 0.0:
-        return []
-    terms = []
-    for index in range(int(np.sum(s > tolerance * s[0]))):
-        root = math.sqrt(s[index])
-        column, row = u[:, index] * root, vt[index] * root
-        if column[np.argmax(np.abs(column))] < 0:  # a readable sign: the column's peak > 0
-            column, row = -column, -row
-        terms.append((column, row))
-    return terms
-
-
-def analyze(kernel: Kernel | Any) -> KernelAnalysis:
-    """Sum, zero-mean flag, symmetry, rank and separable factors of the effective weights.
-
-    Separable factors are scaled for reading: the column sums to 1 when it can (a smoothing
-    profile, e.g. Sobel = [.25 .5 .25]^T x [-4 0 4]), otherwise its largest entry is 1.
-    """
-    kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
-    weights = kernel.effective
-    total = float(weights.sum())
-    scale = float(np.abs(weights).sum())
-    zero_mean = abs(total) <= ZERO_SUM_TOLERANCE * scale
-    singular_values = np.linalg.svd(weights, compute_uv=False)
-    terms = separable_terms(weights)
-    factors = None
-    if len(terms) <= 1:
-        rows, cols = kernel.shape
-        column, row = terms[0] if terms else (np.zeros(rows), np.zeros(cols))
-        column_sum = float(column.sum())
-        peak = float(np.abs(column).max())
-        if abs(column_sum) > 1e-9 * peak:
-            column, row = column / column_sum, row * column_sum
-        elif peak > 0:
-            column, row = column / peak, row * peak
-        column.setflags(write=False)
-        row.setflags(write=False)
-        factors = (column, row)
-    symmetries = _symmetries(weights)
-    return KernelAnalysis(
-        total=total,
-        zero_mean=zero_mean,
-        symmetric="180° rotation" in symmetries,
-        symmetries=symmetries,
-        rank=len(terms),
-        separable=len(terms) <= 1,
-        factors=factors,
-        singular_values=singular_values,
-    )
-
-
-def frequency_response(kernel: Kernel | Any, size: int = 64) -> np.ndarray:
-    """|FFT| of the kernel zero-padded to ``size`` x ``size``, DC in the centre (float32).
-
-    What the kernel passes (bright) and removes (dark) at each spatial frequency: a blur is
-    bright in the middle, an edge detector dark there.
-    """
-    kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise KernelError(f"frequency response size must be a whole number, got {size!r}")
-    rows, cols = kernel.shape
-    if not max(rows, cols) <= size <= 4096:
-        raise KernelError(
-            f"frequency response size must be between {max(rows, cols)} (the kernel size) "
-            f"and 4096, got {size}"
-        )
-    spectrum = np.fft.fft2(kernel.effective, s=(int(size), int(size)))
-    return np.fft.fftshift(np.abs(spectrum)).astype(np.float32)

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 from superqt.utils import qthrottled
 
 from convlab.engine.display import colormap_lut
+from convlab.engine.kernel_analysis import analyze, frequency_response
 from convlab.engine.kernel_ops import format_weight
-from convlab.engine.kernels import Kernel, analyze, frequency_response
+from convlab.engine.kernels import Kernel
 from convlab.ui.state import PlaygroundState
 
 RESPONSE_SIZE = 64  # FFT size; drawn at RESPONSE_PIXELS on screen

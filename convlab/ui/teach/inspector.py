@@ -30,20 +30,7 @@ from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import ConvSettings, PipelineResult
 from convlab.ui.help import help_button
 from convlab.ui.state import PlaygroundState
-
-# The window imports every explain panel from here; each lives in its own module.
-from convlab.ui.teach.arithmetic import ArithmeticPanel
-from convlab.ui.teach.kernel_lab import KernelLabPanel
-from convlab.ui.teach.why_cnn import WhyCnnPanel
 from convlab.ui.widgets.number_grid import NumberGrid, format_number
-
-__all__ = [
-    "ArithmeticPanel",
-    "KernelLabPanel",
-    "PixelInspectorPanel",
-    "WhyCnnPanel",
-    "explain_pixel",
-]
 
 CHANNEL_CHOICES = ("R", "G", "B", "All")
 LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a second

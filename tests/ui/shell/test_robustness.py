@@ -322,7 +322,7 @@ def test_an_odd_but_readable_file_is_shown_and_filtered(win, folder, case):
         assert banner_level(win) == "info"
     else:
         assert np.abs(frame.astype(int) - expected.astype(int)).max() <= 1
-    assert path.name in win.source_label.text()
+    assert path.name in win.status.source_label.text()
     np.testing.assert_allclose(win.last_result.output, expected_output(win), atol=1e-4)
 
 
@@ -366,7 +366,7 @@ def test_tens_of_megapixels_are_previewed_live_with_a_notice(win, folder):
     assert abs(info.width / info.height - width / height) < 0.01
     assert wait_until(lambda: "preview" in win.banner.text(), 3.0)
     assert "5000x4000" in win.banner.text() and "full resolution" in win.banner.text()
-    assert "preview of 5000x4000" in win.source_label.text()
+    assert "preview of 5000x4000" in win.status.source_label.text()
     assert wait_until(lambda: shown_frame(win).shape == (info.height, info.width, 3), 5.0)
     assert win.worker.full_frame().shape == (height, width, 3)  # exports use every pixel
 

@@ -125,7 +125,7 @@ def test_click_inspects_the_pixel_and_outlines_its_receptive_field(window, qtbot
 
 def test_hover_readout_names_source_and_output_values(window):
     window.compare.hovered.emit((2, 3))
-    text = window.hover_label.text()
+    text = window.status.hover_label.text()
     frame = window.last_result.frame
     assert "row 2" in text and "col 3" in text
     assert str(int(frame[2, 3, 0])) in text

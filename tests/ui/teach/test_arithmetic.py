@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from convlab.engine.arithmetic import kernel_pattern
 from convlab.engine.convolve import convolve
 from convlab.engine.kernels import Kernel, presets
 from convlab.ui.state import PlaygroundState
-from convlab.ui.teach.arithmetic import ArithmeticPanel, formula_html, kernel_pattern, step_html
+from convlab.ui.teach.arithmetic import ArithmeticPanel, formula_html, step_html
 
 
 @pytest.fixture

@@ -6,20 +6,14 @@ import numpy as np
 import pytest
 
 from convlab.engine.convolve import BORDERS, convolve
-from convlab.engine.kernels import Kernel, frequency_response, gaussian_kernel, presets
+from convlab.engine.kernel_analysis import frequency_response
+from convlab.engine.kernels import Kernel, gaussian_kernel, presets
+from convlab.engine.pipeline import shrink
 from convlab.ui.state import PlaygroundState
-from convlab.ui.teach.kernel_lab import (
-    BORDER_CHOICES,
-    CORNERS,
-    GAUSSIAN_VIEWS,
-    KernelLabPanel,
-    compose_view,
-    describe_response,
-    extended_corner,
-    filtered_corner,
-    gaussian_profile,
-    shrink,
-)
+from convlab.ui.teach.borders import BORDER_CHOICES, CORNERS, extended_corner, filtered_corner
+from convlab.ui.teach.gaussian import GAUSSIAN_VIEWS, compose_view, gaussian_profile
+from convlab.ui.teach.kernel_lab import KernelLabPanel
+from convlab.ui.teach.kernel_view import describe_response
 from tests.engine.test_convolve import NUMPY_BORDER as NUMPY_PAD  # border -> np.pad mode
 
 
@@ -45,37 +39,37 @@ def panel(qtbot, state):
 
 
 def test_gaussian_explorer_follows_the_sliders(panel, frame):
-    panel.radius_slider.setValue(4)
-    panel.sigma_slider.setValue(2.0)
-    panel.refresh_gaussian()
+    panel.gaussian_page.radius_slider.setValue(4)
+    panel.gaussian_page.sigma_slider.setValue(2.0)
+    panel.gaussian_page.refresh()
     expected = gaussian_kernel(4, 2.0)
-    np.testing.assert_allclose(panel.gaussian().weights, expected.weights)
+    np.testing.assert_allclose(panel.gaussian_page.gaussian().weights, expected.weights)
     profile = gaussian_profile(expected)
     np.testing.assert_allclose(np.outer(profile, profile), expected.weights, atol=1e-12)
-    x, y = panel.profile_points.getData()
+    x, y = panel.gaussian_page.profile_points.getData()
     np.testing.assert_allclose(x, np.arange(-4, 5))
     np.testing.assert_allclose(y, profile)
-    panel.view_box.setCurrentText(GAUSSIAN_VIEWS[0])
-    shown = panel.gaussian_picture.image_data(0)
+    panel.gaussian_page.view_box.setCurrentText(GAUSSIAN_VIEWS[0])
+    shown = panel.gaussian_page.gaussian_picture.image_data(0)
     blurred = np.clip(convolve(frame, expected) + 0.5, 0, 255).astype(np.uint8)
     np.testing.assert_array_equal(shown, blurred)
-    panel.view_box.setCurrentText(GAUSSIAN_VIEWS[2])
-    side = panel.gaussian_picture.image_data(0)
+    panel.gaussian_page.view_box.setCurrentText(GAUSSIAN_VIEWS[2])
+    side = panel.gaussian_page.gaussian_picture.image_data(0)
     assert side.shape == (60, 80 * 2 + 6, 3)
     np.testing.assert_array_equal(side[:, :80], frame)
 
 
 def test_sliders_update_the_explorer_and_point_out_truncation(qtbot, panel):
-    panel.radius_slider.setValue(1)
-    panel.sigma_slider.setValue(4.0)
-    qtbot.waitUntil(lambda: "cut off" in panel.gaussian_note.text(), timeout=2000)
-    assert panel.kernel_picture.image_data(0).shape == (3, 3, 3)
+    panel.gaussian_page.radius_slider.setValue(1)
+    panel.gaussian_page.sigma_slider.setValue(4.0)
+    qtbot.waitUntil(lambda: "cut off" in panel.gaussian_page.gaussian_note.text(), timeout=2000)
+    assert panel.gaussian_page.kernel_picture.image_data(0).shape == (3, 3, 3)
 
 
 def test_use_in_editor_sets_the_kernel_undoably(panel, state):
-    panel.radius_slider.setValue(2)
-    panel.sigma_slider.setValue(1.0)
-    panel.use_button.click()
+    panel.gaussian_page.radius_slider.setValue(2)
+    panel.gaussian_page.sigma_slider.setValue(1.0)
+    panel.gaussian_page.use_button.click()
     np.testing.assert_allclose(state.kernel.weights, gaussian_kernel(2, 1.0).weights)
     state.undo_stack.undo()
     assert state.kernel.name == "identity"
@@ -93,26 +87,28 @@ def test_compose_view_thumbnail_and_shrink():
 def test_convolution_toggle_flips_and_drives_the_state(panel, state):
     state.set_kernel(presets.get("emboss"))
     panel.tabs.setCurrentIndex(1)
-    np.testing.assert_array_equal(panel.applied_grid.values, presets.get("emboss").weights)
-    panel.convolve_button.setChecked(True)
+    np.testing.assert_array_equal(
+        panel.kernel_page.applied_grid.values, presets.get("emboss").weights
+    )
+    panel.kernel_page.convolve_button.setChecked(True)
     assert state.pipeline.conv.mode == "convolve"
     np.testing.assert_array_equal(
-        panel.applied_grid.values, presets.get("emboss").weights[::-1, ::-1]
+        panel.kernel_page.applied_grid.values, presets.get("emboss").weights[::-1, ::-1]
     )
     state.update_conv(mode="correlate")
-    assert panel.correlate_button.isChecked()
+    assert panel.kernel_page.correlate_button.isChecked()
 
 
 def test_separable_factors_and_frequency_response(panel, state):
     panel.tabs.setCurrentIndex(1)
     state.set_kernel(presets.get("sobel_x"))
-    column, row = panel.column_grid.values[:, 0], panel.row_grid.values[0]
+    column, row = panel.kernel_page.column_grid.values[:, 0], panel.kernel_page.row_grid.values[0]
     np.testing.assert_allclose(np.outer(column, row), presets.get("sobel_x").effective)
-    assert panel.column_grid.isVisibleTo(panel.tabs.widget(1))
+    assert panel.kernel_page.column_grid.isVisibleTo(panel.tabs.widget(1))
     state.set_kernel(Kernel([[1, 2, 0], [0, 1, 3], [4, 0, 1]]))
-    assert "No" in panel.separable_note.text()
-    assert not panel.column_grid.isVisibleTo(panel.tabs.widget(1))
-    assert panel.frequency_picture.image_data(0).shape == (64, 64, 3)
+    assert "No" in panel.kernel_page.separable_note.text()
+    assert not panel.kernel_page.column_grid.isVisibleTo(panel.tabs.widget(1))
+    assert panel.kernel_page.frequency_picture.image_data(0).shape == (64, 64, 3)
 
 
 @pytest.mark.parametrize(
@@ -147,14 +143,14 @@ def test_extended_corner_matches_numpy_padding(frame, border, corner):
 def test_border_tab_shows_four_rules(panel, state):
     state.set_kernel(presets.get("box"))
     panel.tabs.setCurrentIndex(2)
-    panel.zoom_slider.setValue(16)
-    images = [panel.border_pictures.image_data(i) for i in range(len(BORDER_CHOICES))]
+    panel.borders_page.zoom_slider.setValue(16)
+    images = [panel.borders_page.border_pictures.image_data(i) for i in range(len(BORDER_CHOICES))]
     assert all(image.shape == (16, 16, 3) for image in images)
     assert not np.array_equal(images[0], images[1])  # zeros darken the edge, mirrors do not
     np.testing.assert_array_equal(images[0][1:, 1:], images[1][1:, 1:])  # the inside agrees
-    panel.border_view_box.setCurrentIndex(1)
-    assert panel.border_pictures.image_data(0).shape == (17, 17, 3)
-    assert (panel.border_pictures.image_data(0)[0] == 0).all()  # the zero border
+    panel.borders_page.border_view_box.setCurrentIndex(1)
+    assert panel.borders_page.border_pictures.image_data(0).shape == (17, 17, 3)
+    assert (panel.borders_page.border_pictures.image_data(0)[0] == 0).all()  # the zero border
 
 
 def test_help_and_no_image(qtbot):
@@ -162,7 +158,7 @@ def test_help_and_no_image(qtbot):
     qtbot.addWidget(panel)
     panel.show()
     panel.tabs.setCurrentIndex(2)
-    assert "No image" in panel.border_note.text()
+    assert "No image" in panel.borders_page.border_note.text()
     assert "<p>" in KernelLabPanel.HELP_HTML and KernelLabPanel.HELP_TITLE
 
 
@@ -171,9 +167,11 @@ def test_hidden_lab_does_no_work_and_catches_up_when_shown(qtbot, state):
     qtbot.addWidget(lab)
     lab.tabs.setCurrentIndex(1)
     state.set_kernel(presets.get("sharpen"))
-    assert lab.written_grid.values.size == 0  # never shown: nothing computed
+    assert lab.kernel_page.written_grid.values.size == 0  # never shown: nothing computed
     lab.show()
-    np.testing.assert_array_equal(lab.written_grid.values, presets.get("sharpen").weights)
+    np.testing.assert_array_equal(
+        lab.kernel_page.written_grid.values, presets.get("sharpen").weights
+    )
 
 
 def test_a_click_on_a_label_focuses_the_lab_so_f1_finds_its_help(qtbot, panel):
@@ -184,14 +182,16 @@ def test_a_click_on_a_label_focuses_the_lab_so_f1_finds_its_help(qtbot, panel):
     qtbot.waitUntil(lambda: panel.isActiveWindow(), timeout=2000)
     if QApplication.focusWidget() is not None:  # activation focused the first control
         QApplication.focusWidget().clearFocus()
-    qtbot.mouseClick(panel.gaussian_note, Qt.MouseButton.LeftButton)  # a label takes no focus
+    qtbot.mouseClick(
+        panel.gaussian_page.gaussian_note, Qt.MouseButton.LeftButton
+    )  # a label takes no focus
     focused = QApplication.focusWidget()
     assert focused is not None and (focused is panel or panel.isAncestorOf(focused))
 
 
 def test_pictures_are_shown_as_is_without_per_paint_levels(panel):
     """uint8 pictures take pyqtgraph's zero-copy path: no levels, so no rescale on every paint."""
-    panel.refresh_gaussian()
-    image = panel.gaussian_picture.images[0]
+    panel.gaussian_page.refresh()
+    image = panel.gaussian_page.gaussian_picture.images[0]
     assert image.image is not None and image.image.dtype == np.uint8
     assert image.levels is None

@@ -1,0 +1,124 @@
+"""The main window's docks: kernel, pixel inspector and feature maps, and how they share room.
+
+The side panels' natural heights add up to more than a 768-pixel laptop screen, so each dock's
+panel scrolls when squeezed; the teaching tabs borrow the room of the playground-only docks.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
+
+
+class SqueezableDockPanel(QScrollArea):
+    """A side panel that scrolls up and down when its dock is shorter than the panel's
+    minimum height, so the docks' minimums never set the window's (the kernel editor and the
+    pixel inspector together need more than a 768-pixel laptop screen has).
+
+    QScrollArea's own resizing follows the height-for-width of wrapped labels, which is the
+    panel's *preferred* height: it would scroll even with room to spare. Here the panel gets
+    exactly the viewport, or its minimum where the viewport is smaller.
+    """
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setObjectName(f"{panel.objectName() or type(panel).__name__}Scroll")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(panel)
+        panel.installEventFilter(self)
+        self.setMinimumWidth(panel.minimumSizeHint().width() + self._bar_width())
+
+    def _bar_width(self) -> int:
+        return self.verticalScrollBar().sizeHint().width()
+
+    def sizeHint(self) -> QSize:
+        hint = self.widget().sizeHint()
+        return QSize(hint.width() + self._bar_width(), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.minimumWidth(), 60)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit)  # after the panel's layout has settled
+        return super().eventFilter(watched, event)
+
+    def _fit(self) -> None:
+        panel = self.widget()
+        if panel is None:
+            return
+        minimum = panel.minimumSizeHint().expandedTo(panel.minimumSize())
+        if self.minimumWidth() != minimum.width() + self._bar_width():  # e.g. a wider kernel
+            self.setMinimumWidth(minimum.width() + self._bar_width())
+        needs_bar = self.height() < minimum.height()
+        width = self.width() - (self._bar_width() if needs_bar else 0)
+        panel.resize(max(width, minimum.width()), max(self.height(), minimum.height()))
+
+
+class PanelDocks:
+    """The kernel and inspector docks on the right, the feature maps below.
+
+    The kernel dock stays on every tab; the other two belong to the playground and make room
+    for the teaching tabs (and come back as they were when the playground returns).
+    """
+
+    def __init__(
+        self, window: QMainWindow, kernel: QWidget, inspector: QWidget, maps: QWidget
+    ) -> None:
+        self.window = window
+        self.kernel_panel = kernel
+        right, bottom = (
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.docks = [
+            self._dock("Kernel", kernel, right),
+            self._dock("Pixel inspector", inspector, right),
+            self._dock("Feature maps", maps, bottom),
+        ]
+        window.setCorner(Qt.Corner.BottomRightCorner, right)
+        self._put_away: list[QDockWidget] | None = None
+
+    def _dock(self, title: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """A dock whose panel scrolls when squeezed: the side panels' natural heights add up
+        to more than a 768-pixel laptop screen, and a dock's minimum would set the window's."""
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(title.replace(" ", "") + "Dock")
+        dock.setWidget(SqueezableDockPanel(panel))
+        self.window.addDockWidget(area, dock)
+        return dock
+
+    def size_for(self, window_height: int) -> None:
+        """Starting split of the right column: the kernel editor whole when the window is
+        tall enough, otherwise as much of it as leaves the inspector its header and a few
+        lines (its panel scrolls); the feature maps get one row of tiles."""
+        kernel_height = self.kernel_panel.minimumSizeHint().height() + 8
+        column = window_height - 140  # less menu bar, toolbar, status bar and dock titles
+        inspector_height = max(180, min(330, column - kernel_height))
+        self.window.resizeDocks(
+            self.docks[:2], [max(kernel_height, 470), inspector_height], Qt.Orientation.Vertical
+        )
+        maps_height = max(230, int(0.3 * window_height))  # a row of tiles, more when tall
+        self.window.resizeDocks([self.docks[2]], [maps_height], Qt.Orientation.Vertical)
+
+    def show_all(self) -> None:
+        for dock in self.docks:
+            dock.show()
+
+    def playground_shown(self, shown: bool) -> None:
+        """The teaching tabs get the room of the playground-only docks; the Kernel stays."""
+        playground_only = self.docks[1:]  # pixel inspector, feature maps
+        if not shown and self._put_away is None:
+            self._put_away = [dock for dock in playground_only if not dock.isHidden()]
+            for dock in self._put_away:
+                dock.hide()
+        elif shown and self._put_away is not None:
+            for dock in self._put_away:
+                dock.show()
+            self._put_away = None

@@ -1,0 +1,61 @@
+"""On quit: a trained network nobody saved is saved where the person says, or kept aside."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+
+from convlab.errors import ConvlabError
+from convlab.ui.training.tab import TrainingTab
+
+RECOVERY_NAME = "recovered-network.npz"  # next to the settings file
+
+
+def keep_unsaved_network(
+    window: QMainWindow, tab: TrainingTab, settings_path: Path, report: Callable[[str], None]
+) -> bool:
+    """A trained network nobody saved: ask where to save it, or keep a recovery copy.
+
+    Headless runs (tests, scripted checks) and a hidden window are never asked: the
+    network goes to ``recovered-network.npz`` next to the settings, so nothing is lost
+    and nothing blocks. False means the person cancelled the quit.
+    """
+    if not getattr(tab, "has_unsaved_model", lambda: False)():
+        return True
+    tab.stop()
+    interactive = window.isVisible() and QGuiApplication.platformName() not in (
+        "offscreen",
+        "minimal",
+    )
+    target = settings_path.with_name(RECOVERY_NAME)
+    if interactive:
+        buttons = (
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        answer = QMessageBox.question(
+            window, "Quit ConvLab", "The network you trained is not saved. Save it first?",
+            buttons, QMessageBox.StandardButton.Save,
+        )  # fmt: skip
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Discard:
+            return True
+        path, _ = QFileDialog.getSaveFileName(
+            window, "Save the trained network", str(Path.home() / "convlab-network.npz"),
+            "Networks (*.npz)",
+        )  # fmt: skip
+        if not path:
+            return False
+        target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tab.save_model(target)
+    except ConvlabError as error:
+        report(str(error))
+        return not interactive
+    return True
