@@ -1,6 +1,6 @@
 """``python -m convlab.bench explain``: GUI-thread cost of the explain panels' updates.
 
-Goal (issue 4 / UI contract): every update an explain panel does on the GUI thread takes
+Goal: every update an explain panel does on the GUI thread takes
 < 25 ms, on a 1280x720 frame, for the worst cases a person can pick: the pixel inspector with a
 15x15 kernel on all three channels, the Gaussian explorer at radius 15, the border comparison
 with a 31x31 kernel at the largest zoom, the shuffle demo, and one animation step of the
@@ -14,7 +14,7 @@ import argparse
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 BUDGET_MS = 25.0
 
@@ -39,97 +39,93 @@ def run(args: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from convlab.engine.kernels import gaussian_kernel, presets
-    from convlab.engine.patterns import draw_test_card
-    from convlab.ui.state import PlaygroundState
-    from convlab.ui.teach.arithmetic import ArithmeticPanel
-    from convlab.ui.teach.inspector import PixelInspectorPanel
-    from convlab.ui.teach.kernel_lab import KernelLabPanel
-    from convlab.ui.teach.why_cnn import WhyCnnPanel
-
     app = QApplication.instance() or QApplication([])
-    frame = draw_test_card(1280, 720)
-    state = PlaygroundState()
-    big = gaussian_kernel(7, 2.5)
-    state.set_kernel(big)
-    state.publish_result(state.pipeline.run(frame))
+    bench = _ExplainBench()
+    results = [
+        (name, _median_ms(action, app.processEvents, options.repeat))
+        for name, action in bench.measurements()
+    ]
+    worst = max(ms for _, ms in results)
+    for name, ms in results:
+        print(f"{name:42s} {ms:7.1f} ms  {'ok' if ms < BUDGET_MS else 'OVER BUDGET'}")
+    print(f"worst {worst:.1f} ms (budget {BUDGET_MS:.0f} ms per GUI-thread update)")
+    bench.close()
+    return 0 if worst < BUDGET_MS else 1
 
-    inspector = PixelInspectorPanel(state)
-    why = WhyCnnPanel(state)
-    lab = KernelLabPanel(state)
-    arithmetic = ArithmeticPanel(state)
-    for panel in (inspector, why, lab, arithmetic):
-        panel.resize(1200, 800)
-        panel.show()
-    state.set_inspected_pixel((0, 0))
-    lab.gaussian_page.radius_slider.setValue(15)
-    lab.gaussian_page.sigma_slider.setValue(5.0)
-    lab.borders_page.zoom_slider.setValue(96)
-    arithmetic.set_config(mode="convolution", n=9, k=5, padding=3, stride=1, dilation=1)
 
-    def wide_borders() -> None:
-        lab.tabs.setCurrentIndex(2)
-        lab.borders_page.refresh()
+class _ExplainBench:
+    """The four explain panels on one 1280x720 test card, set to their slowest choices."""
 
-    # A live webcam: every refresh sees a new frame (a still image would skip the redraw).
-    results_ab = [state.latest_result, state.pipeline.run(frame[::-1].copy())]
+    def __init__(self) -> None:
+        from convlab.engine.kernels import gaussian_kernel
+        from convlab.engine.patterns import draw_test_card
+        from convlab.ui.state import PlaygroundState
+        from convlab.ui.teach.arithmetic import ArithmeticPanel
+        from convlab.ui.teach.inspector import PixelInspectorPanel
+        from convlab.ui.teach.kernel_lab import KernelLabPanel
+        from convlab.ui.teach.why_cnn import WhyCnnPanel
 
-    def inspect_new_frame() -> None:
-        results_ab.reverse()
-        state.latest_result = results_ab[0]
-        inspector.refresh()
+        self.frame = frame = draw_test_card(1280, 720)
+        self.state = state = PlaygroundState()
+        state.set_kernel(gaussian_kernel(7, 2.5))
+        state.publish_result(state.pipeline.run(frame))
+        self.inspector = PixelInspectorPanel(state)
+        self.why = WhyCnnPanel(state)
+        self.lab = KernelLabPanel(state)
+        self.arithmetic = ArithmeticPanel(state)
+        self.panels = (self.inspector, self.why, self.lab, self.arithmetic)
+        for panel in self.panels:
+            panel.resize(1200, 800)
+            panel.show()
+        state.set_inspected_pixel((0, 0))
+        self.lab.gaussian_page.radius_slider.setValue(15)
+        self.lab.gaussian_page.sigma_slider.setValue(5.0)
+        self.lab.borders_page.zoom_slider.setValue(96)
+        self.arithmetic.set_config(mode="convolution", n=9, k=5, padding=3, stride=1, dilation=1)
+        # A live webcam: every refresh sees a new frame (a still image would skip the redraw).
+        self.results_ab = [state.latest_result, state.pipeline.run(frame[::-1].copy())]
 
-    def arithmetic_step() -> None:
+    def inspect_new_frame(self) -> None:
+        self.results_ab.reverse()
+        self.state.latest_result = self.results_ab[0]
+        self.inspector.refresh()
+
+    def arithmetic_step(self) -> None:
+        arithmetic = self.arithmetic
         if arithmetic.scene.done >= len(arithmetic.scene.steps):
             arithmetic.go_to(0)
         arithmetic.step_forward()
         arithmetic.canvas.repaint()
 
-    measurements: list[tuple[str, Callable[[], object]]] = [
-        ("inspector, 15x15 kernel, R+G+B, new frame", inspect_new_frame),
-        ("Gaussian explorer, radius 15", lab.gaussian_page.refresh),
-        ("shuffle demo", why.refresh_demo),
-        ("parameter counts + chart", why.update_counts),
-        ("arithmetic step (9x9, k=5, p=3)", arithmetic_step),
-    ]
-    results = [
-        (name, _median_ms(action, app.processEvents, options.repeat))
-        for name, action in measurements
-    ]
-    state.set_kernel(presets.get("sobel_x"))
-    results_ab[:] = [state.pipeline.run(frame), state.pipeline.run(frame[::-1].copy())]
-    results.append(
-        (
-            "inspector, 3x3 kernel, R+G+B, new frame",
-            _median_ms(inspect_new_frame, app.processEvents, options.repeat),
-        )
-    )
-    state.set_kernel(gaussian_kernel(15, 5.0))
-    results.append(
-        (
-            "border comparison, 31x31 kernel, 96 px",
-            _median_ms(wide_borders, app.processEvents, options.repeat),
-        )
-    )
-    lab.tabs.setCurrentIndex(1)
-    inspector.hide()  # measured above; here only the lab answers the kernel change
-    kernels = [gaussian_kernel(15, 5.0), gaussian_kernel(15, 4.0)]
+    def wide_borders(self) -> None:
+        self.lab.tabs.setCurrentIndex(2)
+        self.lab.borders_page.refresh()
 
-    def analyse_new_kernel() -> None:
-        kernels.reverse()
-        state.set_kernel(kernels[0])  # the lab refreshes from kernelChanged
+    def measurements(self) -> Iterator[tuple[str, Callable[[], object]]]:
+        """(name, action) pairs; the settings between them change as each is reached."""
+        from convlab.engine.kernels import gaussian_kernel, presets
 
-    results.append(
-        (
-            "kernel lab analysis, 31x31, new kernel",
-            _median_ms(analyse_new_kernel, app.processEvents, options.repeat),
-        )
-    )
+        state, frame = self.state, self.frame
+        yield "inspector, 15x15 kernel, R+G+B, new frame", self.inspect_new_frame
+        yield "Gaussian explorer, radius 15", self.lab.gaussian_page.refresh
+        yield "shuffle demo", self.why.refresh_demo
+        yield "parameter counts + chart", self.why.update_counts
+        yield "arithmetic step (9x9, k=5, p=3)", self.arithmetic_step
+        state.set_kernel(presets.get("sobel_x"))
+        self.results_ab[:] = [state.pipeline.run(frame), state.pipeline.run(frame[::-1].copy())]
+        yield "inspector, 3x3 kernel, R+G+B, new frame", self.inspect_new_frame
+        state.set_kernel(gaussian_kernel(15, 5.0))
+        yield "border comparison, 31x31 kernel, 96 px", self.wide_borders
+        self.lab.tabs.setCurrentIndex(1)
+        self.inspector.hide()  # measured above; here only the lab answers the kernel change
+        kernels = [gaussian_kernel(15, 5.0), gaussian_kernel(15, 4.0)]
 
-    worst = max(ms for _, ms in results)
-    for name, ms in results:
-        print(f"{name:42s} {ms:7.1f} ms  {'ok' if ms < BUDGET_MS else 'OVER BUDGET'}")
-    print(f"worst {worst:.1f} ms (budget {BUDGET_MS:.0f} ms per GUI-thread update)")
-    for panel in (inspector, why, lab, arithmetic):
-        panel.close()
-    return 0 if worst < BUDGET_MS else 1
+        def analyse_new_kernel() -> None:
+            kernels.reverse()
+            state.set_kernel(kernels[0])  # the lab refreshes from kernelChanged
+
+        yield "kernel lab analysis, 31x31, new kernel", analyse_new_kernel
+
+    def close(self) -> None:
+        for panel in self.panels:
+            panel.close()

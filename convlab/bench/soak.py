@@ -1,6 +1,6 @@
 """``python -m convlab.bench soak``: a long run through the whole window, looking for leaks.
 
-Issue 7's goals: >= 20,000 frames of live video through the real window (offscreen) without a
+Goals: >= 20,000 frames of live video through the real window (offscreen) without a
 crash; resident memory grows < 30 MB after warm-up; the number of live Qt objects does not
 grow; and a camera-style ``VideoSource`` opened and closed 100 times leaks neither memory nor
 file handles. Prints and saves frames, memory growth, object counts and the worst GUI stall.
@@ -101,16 +101,8 @@ def _window_soak(options: argparse.Namespace, width: int, height: int) -> list[s
             stalls.append(now - last_tick[0] - 0.005)
         last_tick[0] = now
 
-    gc_pauses: list[float] = []
-    gc_started = [0.0]
-
-    def gc_watch(phase: str, _info: dict) -> None:
-        if phase == "start":
-            gc_started[0] = time.perf_counter()
-        else:
-            gc_pauses.append(time.perf_counter() - gc_started[0])
-
-    gc.callbacks.append(gc_watch)
+    gc_pauses = _GcPauses()
+    gc.callbacks.append(gc_pauses.watch)
 
     timer = QTimer(interval=5, timerType=Qt.TimerType.PreciseTimer, timeout=tick)
     timer.start()
@@ -132,29 +124,54 @@ def _window_soak(options: argparse.Namespace, width: int, height: int) -> list[s
     loop.exec()
     elapsed = time.perf_counter() - started
     timer.stop()
-    gc.callbacks.remove(gc_watch)
+    gc.callbacks.remove(gc_pauses.watch)
     frames = window.displayed_frames
-    stall_ms = np.array(stalls) * 1000.0
     errors_shown = window.banner.isVisible()
     window.close()
+    rate = f"{frames} in {elapsed:.0f} s ({frames / elapsed:.1f} fps)"
+    return [
+        f"frames displayed: {rate}, worker read {window.worker.frames_read}",
+        *_growth_lines(samples, options.warmup),
+        *_stall_lines(np.array(stalls) * 1000.0, gc_pauses.pauses),
+        f"error banner shown during the run: {errors_shown}",
+        "",
+    ]
 
+
+class _GcPauses:
+    """How long each garbage-collector pass takes (``watch`` goes in ``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+
+    def watch(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+
+def _growth_lines(samples: list[tuple[int, float, int]], warmup: int) -> list[str]:
+    """Memory and Qt-object counts from the first sample after warm-up to the last."""
     (_, rss_start, objects_start), (_, rss_end, objects_end) = samples[0], samples[-1]
     trend = ", ".join(f"{f}: {r:.0f} MB" for f, r, _ in samples)
     return [
-        f"frames displayed: {frames} in {elapsed:.0f} s ({frames / elapsed:.1f} fps), "
-        f"worker read {window.worker.frames_read}",
-        f"resident memory after warm-up ({options.warmup} frames): {rss_start:.1f} MB -> "
+        f"resident memory after warm-up ({warmup} frames): {rss_start:.1f} MB -> "
         f"{rss_end:.1f} MB at the end: growth {rss_end - rss_start:+.1f} MB (goal < 30 MB)",
         f"  trend: {trend}",
         f"live Qt objects (window children + widgets + scene items): {objects_start} -> "
         f"{objects_end} ({objects_end - objects_start:+d})",
+    ]
+
+
+def _stall_lines(stall_ms: np.ndarray, gc_pauses: list[float]) -> list[str]:
+    return [
         f"GUI-thread stalls after warm-up (5 ms timer lateness): worst {stall_ms.max():.1f} ms, "
         f"99.9th percentile {np.percentile(stall_ms, 99.9):.1f} ms, "
         f"{int((stall_ms > 25).sum())} of {len(stall_ms)} ticks late by > 25 ms",
         f"garbage-collector pauses: {len(gc_pauses)}, longest "
         f"{max(gc_pauses, default=0.0) * 1000:.1f} ms",
-        f"error banner shown during the run: {errors_shown}",
-        "",
     ]
 
 

@@ -85,6 +85,19 @@ padding, stride and dilation, with the output size worked out.</p>
         self.description.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.undo_action, self.redo_action = self._undo_actions()
 
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addLayout(self._header())
+        layout.addWidget(self.description)
+        layout.addWidget(self.grid_area, 1)
+        layout.addLayout(self._formula_row())
+        layout.addWidget(self._tool_tabs())
+
+        state.kernelChanged.connect(self._on_kernel_changed)
+        self._on_kernel_changed(state.kernel)
+
+    def _header(self) -> QHBoxLayout:
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(4)
@@ -93,7 +106,10 @@ padding, stride and dilation, with the output size worked out.</p>
         header.addWidget(self._history_button(redo=False))
         header.addWidget(self._history_button(redo=True))
         header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+        return header
 
+    def _tool_tabs(self) -> QTabWidget:
+        """Tools (actions and readouts), generators and the convolution settings."""
         tools = QWidget()
         tools_layout = QVBoxLayout(tools)
         tools_layout.setContentsMargins(4, 4, 4, 4)
@@ -108,7 +124,10 @@ padding, stride and dilation, with the output size worked out.</p>
         self.tabs.addTab(self.generators, "Generate")
         self.tabs.addTab(self.conv, "Convolution")
         self.tabs.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        return self.tabs
 
+    def _formula_row(self) -> QHBoxLayout:
+        """out = Σ w·x, the divisor and offset fields, and the kernel's shape."""
         formula_row = QHBoxLayout()
         formula_row.setContentsMargins(0, 0, 0, 0)
         formula_row.addWidget(QLabel("out = Σ w·x"))
@@ -117,18 +136,7 @@ padding, stride and dilation, with the output size worked out.</p>
         self.shape_label = QLabel()
         self.shape_label.setObjectName("kernelShape")
         formula_row.addWidget(self.shape_label)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(4)
-        layout.addLayout(header)
-        layout.addWidget(self.description)
-        layout.addWidget(self.grid_area, 1)
-        layout.addLayout(formula_row)
-        layout.addWidget(self.tabs)
-
-        state.kernelChanged.connect(self._on_kernel_changed)
-        self._on_kernel_changed(state.kernel)
+        return formula_row
 
     @property
     def model(self) -> KernelTableModel:

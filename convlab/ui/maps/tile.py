@@ -155,7 +155,19 @@ class MapTile(QFrame):
         self.range_label.setFont(small)
         self._name = ""
         self.set_kernel_name(kernel)
+        header = self._build_header(index, count)
+        self._build_view()
 
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 3, 4, 3)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.range_label)
+        self.set_selected(False)
+
+    def _build_header(self, index: int, count: int) -> QHBoxLayout:
+        """Thumbnail, name and the move/remove buttons (shown on hover)."""
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(4)
@@ -173,7 +185,10 @@ class MapTile(QFrame):
             button.setVisible(False)
         self.left_button.setEnabled(index > 0)
         self.right_button.setEnabled(0 <= index < count - 1)
+        return header
 
+    def _build_view(self) -> None:
+        """The map itself: an aspect-locked pyqtgraph image that lets clicks through."""
         self.view = pg.GraphicsView(self, background=None)
         self.view.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.view.setFrameShape(QFrame.Shape.NoFrame)
@@ -185,14 +200,6 @@ class MapTile(QFrame):
         self.view.setCentralItem(self.view_box)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 3, 4, 3)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.range_label)
-        self.set_selected(False)
 
     # ------------------------------------------------------------------------------ content
     def set_kernel_name(self, kernel: Kernel | None) -> None:

@@ -276,7 +276,34 @@ class PixelInspectorPanel(QWidget):
         self.explanation: PixelExplanation | None = None
         self._frozen_frame: np.ndarray | None = None
         self._frozen_result: PipelineResult | None = None
+        header = self._build_header()
+        self.result_label = QLabel()
+        self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.scroll = self._build_numbers()
 
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.scroll, 1)
+        # Room for a 3x3 kernel and one channel's patch, products and sum: a dock squeezed
+        # smaller than this shows only the header, which teaches nothing.
+        self.setMinimumHeight(230)
+
+        self._refresh_live = qthrottled(self.refresh, timeout=LIVE_UPDATE_MS, parent=self)
+        state.inspectedPixelChanged.connect(lambda _pos: self.refresh())
+        state.kernelChanged.connect(lambda _k: self.refresh())
+        state.settingsChanged.connect(self.refresh)
+        state.resultReady.connect(self._on_result)
+        self.channel_box.currentTextChanged.connect(lambda _t: self.refresh())
+        self.live_box.toggled.connect(self._on_live_toggled)
+        self.refresh()
+
+    def _build_header(self) -> QHBoxLayout:
+        """Which pixel, which channel, live or frozen, and the help button."""
         self.title = QLabel("Click a pixel in the source or output view.")
         self.title.setWordWrap(True)
         self.channel_box = QComboBox()
@@ -292,11 +319,10 @@ class PixelInspectorPanel(QWidget):
         header.addWidget(self.channel_box)
         header.addWidget(self.live_box)
         header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
-        self.result_label = QLabel()
-        self.result_label.setTextFormat(Qt.TextFormat.RichText)
-        self.result_label.setWordWrap(True)
-        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return header
 
+    def _build_numbers(self) -> QScrollArea:
+        """The kernel with its settings, then one row of numbers per channel, scrolling."""
         self.kernel_grid = NumberGrid("Kernel")
         self.kernel_info = QLabel()
         self.kernel_info.setWordWrap(True)
@@ -320,29 +346,11 @@ class PixelInspectorPanel(QWidget):
         for row in self.rows:
             column.addWidget(row)
         column.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(content)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.result_label)
-        layout.addWidget(self.scroll, 1)
-        # Room for a 3x3 kernel and one channel's patch, products and sum: a dock squeezed
-        # smaller than this shows only the header, which teaches nothing.
-        self.setMinimumHeight(230)
-
-        self._refresh_live = qthrottled(self.refresh, timeout=LIVE_UPDATE_MS, parent=self)
-        state.inspectedPixelChanged.connect(lambda _pos: self.refresh())
-        state.kernelChanged.connect(lambda _k: self.refresh())
-        state.settingsChanged.connect(self.refresh)
-        state.resultReady.connect(self._on_result)
-        self.channel_box.currentTextChanged.connect(lambda _t: self.refresh())
-        self.live_box.toggled.connect(self._on_live_toggled)
-        self.refresh()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        return scroll
 
     def sizeHint(self) -> QSize:
         return QSize(380, 520)

@@ -217,7 +217,24 @@ class WhyCnnPanel(QWidget):
         self.error_label.setStyleSheet("color: #c03030")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
+        self._build_table()
+        self._build_plot()
+        self.ratio_label = QLabel()
+        self.ratio_label.setWordWrap(True)
+        self.ratio_label.setTextFormat(Qt.TextFormat.RichText)
 
+        layout = QVBoxLayout(group)
+        layout.addLayout(editors)
+        layout.addWidget(self.inputs_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.table)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.ratio_label)
+        self.preset_box.currentTextChanged.connect(self.apply_preset)
+        return group
+
+    def _build_table(self) -> None:
+        """Weights per layer kind: the rule, the count and the memory they take."""
         self.table = QTableWidget(len(LAYERS), 4)
         self.table.setHorizontalHeaderLabels(["Layer and rule", "Weights", "Count", "Memory"])
         self.table.horizontalHeaderItem(3).setToolTip("float32: 4 bytes per weight")
@@ -235,6 +252,8 @@ class WhyCnnPanel(QWidget):
             self.table.horizontalHeader().sizeHint().height() + len(LAYERS) * row_height + 4
         )
 
+    def _build_plot(self) -> None:
+        """The same counts as bars on a log scale, labelled inside their tops."""
         self.plot = pg.PlotWidget()
         self.plot.setBackground(None)
         self.plot.setMenuEnabled(False)
@@ -252,20 +271,6 @@ class WhyCnnPanel(QWidget):
             [[(i, short) for i, (_, _, _, short, _) in enumerate(LAYERS)]]
         )
         self.plot.setMinimumHeight(110)
-
-        self.ratio_label = QLabel()
-        self.ratio_label.setWordWrap(True)
-        self.ratio_label.setTextFormat(Qt.TextFormat.RichText)
-
-        layout = QVBoxLayout(group)
-        layout.addLayout(editors)
-        layout.addWidget(self.inputs_label)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.table)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.ratio_label)
-        self.preset_box.currentTextChanged.connect(self.apply_preset)
-        return group
 
     def sizes(self) -> LayerSizes:
         return LayerSizes(**{key: spin.value() for key, spin in self.spins.items()})
