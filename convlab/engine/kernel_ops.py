@@ -20,6 +20,7 @@ import numpy as np
 
 from convlab.engine.kernels import MAX_KERNEL_SIZE, Kernel
 from convlab.errors import KernelError
+from convlab.files import read_file
 
 EDITOR_MAX_SIDE = 15
 """Largest size the size controls offer: 15 x 15 cells still fit a dock side by side."""
@@ -261,23 +262,18 @@ def save_kernel_file(kernel: Kernel, path: str | os.PathLike) -> None:
 def load_kernel_file(path: str | os.PathLike) -> Kernel:
     """Read a kernel JSON file; KernelError names the file and what is wrong with it."""
     source = Path(path)
+    label = f"Load kernel {source}"
+    raw = read_file(source, label, max_bytes=MAX_KERNEL_FILE_BYTES, error=KernelError)
     try:
-        if source.is_dir():
-            raise KernelError(f"Load kernel {source}: is a folder, not a kernel file")
-        size = source.stat().st_size
-        if size > MAX_KERNEL_FILE_BYTES:
-            raise KernelError(
-                f"Load kernel {source}: {size:,} bytes is too large for a kernel file"
-            )
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise KernelError(f"Load kernel {source}: {error.strerror or error}") from None
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise KernelError(f"Load kernel {source}: not a text (JSON) file") from None
+        raise KernelError(f"{label}: not a text (JSON) file") from None
     except json.JSONDecodeError as error:
-        raise KernelError(
-            f"Load kernel {source}: not valid JSON (line {error.lineno}: {error.msg})"
-        ) from None
+        raise KernelError(f"{label}: not valid JSON (line {error.lineno}: {error.msg})") from None
+    except RecursionError:
+        raise KernelError(f"{label}: its JSON is nested too deeply to be a kernel") from None
+    except ValueError as error:  # e.g. a number of thousands of digits
+        raise KernelError(f"{label}: not a kernel file ({error})") from None
     try:
         kernel = Kernel.from_dict(data)
     except KernelError as error:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from convlab.engine.kernels import Kernel
+from convlab.ui import text as ui_text
 from convlab.ui.help import help_button
 from convlab.ui.kernel.conv_controls import ConvControls
 from convlab.ui.kernel.generators import GeneratorPanel
@@ -76,9 +77,10 @@ padding, stride and dilation, with the output size worked out.</p>
         self.actions_bar = KernelActions(state)
         self.generators = GeneratorPanel(state)
         self.conv = ConvControls(state)
-        self.description = QLabel()
+        self.description = ui_text.make_plain(QLabel())  # a kernel file's name is not markup
         self.description.setObjectName("kernelDescription")
         self.description.setWordWrap(True)
+        self.description.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.description.setStyleSheet("color: palette(placeholder-text);")
         # Two lines reserved, so the grid does not jump when a shorter description arrives.
         self.description.setMinimumHeight(2 * self.description.fontMetrics().lineSpacing())
@@ -206,7 +208,7 @@ padding, stride and dilation, with the output size worked out.</p>
         return button
 
     def _on_kernel_changed(self, kernel: Kernel) -> None:
-        self.description.setText(describe_kernel(kernel))
+        self.description.setText(ui_text.wrappable(describe_kernel(kernel), 400))
         rows, cols = kernel.shape
         self.shape_label.setText(f"{rows}×{cols}")
 
@@ -222,4 +224,4 @@ class _HistoryButton(QToolButton):
 
     def show_step(self, step: str) -> None:
         what = f" {step}" if step else ""
-        self.setToolTip(f"{self._verb}{what} ({self._shortcut})")
+        self.setToolTip(ui_text.tooltip(f"{self._verb}{what} ({self._shortcut})"))

@@ -6,11 +6,13 @@ undo step each); refusals go to ``state.report`` and leave the kernel as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -231,11 +233,20 @@ class DivisorOffsetFields(QWidget):
 
 
 class KernelActions(QWidget):
-    """Buttons for whole-kernel edits, clipboard text and JSON files."""
+    """Buttons for whole-kernel edits, clipboard text and JSON files.
+
+    Kernel files are read and written on a helper thread: a file on a slow network share, or
+    a "kernel" that is really a pipe, never freezes the window. ``fileFinished`` says how it
+    went (True: loaded or saved).
+    """
+
+    fileFinished = Signal(bool)
+    _fileOutcome = Signal(object, object, object)  # (what was done, result, KernelError)
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
+        self._fileOutcome.connect(self._file_done, Qt.ConnectionType.QueuedConnection)
         self._rng = np.random.default_rng()
         self.buttons: dict[str, QToolButton] = {}
         grid = QGridLayout(self)
@@ -361,23 +372,35 @@ class KernelActions(QWidget):
         return True
 
     # ------------------------------------------------------------------------- files
-    def save_to(self, path: str | os.PathLike) -> bool:
-        try:
-            save_kernel_file(self._state.kernel, path)
-        except KernelError as error:
-            self._state.report(error)
-            return False
-        self._state.report(f"Kernel saved to {path}.", "info")
-        return True
+    def save_to(self, path: str | os.PathLike) -> None:
+        """Write the kernel to ``path`` (on a helper thread; then ``fileFinished``)."""
+        kernel = self._state.kernel
+        self._file_job(lambda: save_kernel_file(kernel, path), ("saved", path))
 
-    def load_from(self, path: str | os.PathLike) -> bool:
-        try:
-            kernel = load_kernel_file(path)
-        except KernelError as error:
+    def load_from(self, path: str | os.PathLike) -> None:
+        """Read a kernel from ``path`` (on a helper thread; then ``fileFinished``)."""
+        self._file_job(lambda: load_kernel_file(path), ("loaded", path))
+
+    def _file_job(self, work: Callable[[], object], what: tuple[str, object]) -> None:
+        def run() -> None:
+            try:
+                outcome = (what, work(), None)
+            except KernelError as error:
+                outcome = (what, None, error)
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                self._fileOutcome.emit(*outcome)
+
+        threading.Thread(target=run, name="convlab-kernel-file", daemon=True).start()
+
+    def _file_done(self, what: tuple[str, object], result: object, error: object) -> None:
+        action, path = what
+        if error is not None:
             self._state.report(error)
-            return False
-        self._edit(kernel, f"Load kernel {os.path.basename(path)}")
-        return True
+        elif action == "saved":
+            self._state.report(f"Kernel saved to {path}.", "info")
+        else:
+            self._edit(result, f"Load kernel {os.path.basename(path)}")
+        self.fileFinished.emit(error is None)
 
     def save_dialog(self) -> None:
         name = (self._state.kernel.name or "kernel").replace(" ", "_").replace("/", "_")

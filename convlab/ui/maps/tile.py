@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from convlab.engine.display import colormap_lut
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import FeatureMap
+from convlab.ui import text as ui_text
 from convlab.ui.widgets.image_view import DISPLAY_READY
 
 BANK_INDEX_MIME = "application/x-convlab-bank-index"
@@ -97,9 +98,10 @@ class ElidedLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full_text = ""
+        ui_text.make_plain(self)  # kernel names come from files: never markup
 
     def set_full_text(self, text: str) -> None:
-        self._full_text = text
+        self._full_text = ui_text.clean(text, 300)
         self._elide()
 
     def full_text(self) -> str:
@@ -219,9 +221,9 @@ class MapTile(QFrame):
                 "Double-click: load its kernel into the editor.\n"
                 "Drag onto another map to reorder; right-click for more."
             )
-        self.title.setToolTip(self._name)
+        self.title.setToolTip(ui_text.tooltip(self._name))
         self.title.set_full_text(self._name)
-        self.setToolTip(tip)
+        self.setToolTip(ui_text.tooltip(tip))
 
     def chrome_height(self) -> int:
         """Pixels of a tile that are not the map: header, range line, margins and frame."""

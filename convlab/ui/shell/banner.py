@@ -7,7 +7,20 @@ import time
 from typing import ClassVar
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
+
+from convlab.ui import text as ui_text
+
+MAX_BANNER_CHARS = 3000
+"""A banner shows at most this much (six messages of a few lines): a flood is cut."""
 
 
 class MessageBanner(QFrame):
@@ -33,6 +46,9 @@ class MessageBanner(QFrame):
         self._label = QLabel(self)
         self._label.setWordWrap(True)
         self._label.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
+        # the window's width never follows a message: a long URL wraps instead
+        self._label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self._label.setMinimumWidth(100)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._action_button = QPushButton(self)
         self._action_button.setVisible(False)
@@ -76,7 +92,7 @@ class MessageBanner(QFrame):
             f"#messageBanner {{ background: {self._COLOURS[worst]}; border-bottom: 1px solid"
             " #999; } QLabel { color: #202020; }"
         )
-        self._label.setText(self.text())
+        self._label.setText(ui_text.wrappable(self.text(), MAX_BANNER_CHARS))
         self._action_button.setVisible(self._action is not None)
         if self._action is not None:
             self._action_button.setText(self._action[0])

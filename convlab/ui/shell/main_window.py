@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from convlab.engine.convolve import output_shape, padding_amounts
 from convlab.engine.explain import nearest_output_pixel, window_taps
 from convlab.engine.pipeline import Pipeline, PipelineResult
+from convlab.ui import text as ui_text
 from convlab.ui.help import show_help
 from convlab.ui.kernel.panel import KernelEditorPanel
 from convlab.ui.maps.panel import FeatureMapsPanel
@@ -214,7 +215,7 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str, level: str = "info") -> None:
         """Routine messages go to the banner and the status bar; never a modal dialog."""
         self.banner.show_message(text, level)
-        self.statusBar().showMessage(text, 8000)
+        self.statusBar().showMessage(ui_text.clean(text, 300), 8000)
 
     def show_context_help(self) -> None:
         """F1: the help of the panel that has the focus, else of the tab on show, else the
@@ -318,7 +319,7 @@ class MainWindow(QMainWindow):
         ):
             self.state.set_inspected_pixel(None)  # that pixel is not in the new picture
         self.status.source_opened(info)
-        self.statusBar().showMessage(f"Opened {info.name}", 4000)
+        self.statusBar().showMessage(ui_text.clean(f"Opened {info.name}", 300), 4000)
         # Stale now: the lost source's warning, or "could not be opened" about this very
         # source (a camera reconnected too early, then plugged back in and opened).
         if self._lost_text is not None:
@@ -339,7 +340,7 @@ class MainWindow(QMainWindow):
             "warning",
             action=("Reconnect", self.worker.reconnect),
         )
-        self.statusBar().showMessage(text, 8000)
+        self.statusBar().showMessage(ui_text.clean(text, 300), 8000)
 
     def _hover(self, position: tuple[int, int] | None) -> None:
         self._hovered = position
@@ -410,6 +411,9 @@ def _same_source(a: object, b: object) -> bool:
     """Camera indices compare as numbers, files as resolved paths."""
     if isinstance(a, (int, str)) and isinstance(b, (int, str)) and type(a) is type(b):
         if isinstance(a, str):
-            return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+            try:
+                return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+            except (OSError, RuntimeError, ValueError):  # a link loop, a name too long
+                return a == b
         return a == b
     return False

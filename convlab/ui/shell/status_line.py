@@ -11,6 +11,7 @@ from collections import deque
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from convlab.ui import text as ui_text
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo
 
 HOVER_HINT = "Hover to read pixel values · click or Shift+move to inspect"
@@ -22,11 +23,12 @@ class StatusLine(QObject):
     def __init__(self, bar: QStatusBar, worker: FilterWorker) -> None:
         super().__init__(bar)
         self.worker = worker
-        self.source_label = QLabel("No source")
+        self.source_label = ui_text.plain_label("No source")  # file names and URLs: elided
         self.rate_label = QLabel("")
         self.timing_label = QLabel("")
         self.hover_label = QLabel(HOVER_HINT)
         for label in (self.source_label, self.rate_label, self.timing_label, self.hover_label):
+            ui_text.make_plain(label)
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
         self.source_label.setFixedWidth(250)
@@ -48,8 +50,8 @@ class StatusLine(QObject):
         size = f"{info.width}x{info.height}"
         if info.preview_of is not None:
             size += f" (preview of {info.preview_of[1]}x{info.preview_of[0]})"
-        self.source_label.setText(f"{info.name} · {size} · {kind}")
-        self.source_label.setToolTip(f"{info.spec}")
+        self.source_label.setText(ui_text.clean(f"{info.name} · {size} · {kind}", 500))
+        self.source_label.setToolTip(ui_text.tooltip(info.spec))
 
     def frame_displayed(self, filter_ms: float, display_ms: float) -> None:
         self._display_times.append(time.perf_counter())

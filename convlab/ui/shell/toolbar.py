@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QUndoStack
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QWidget
 
+from convlab.ui import text as ui_text
 from convlab.ui.playground.compare_view import COMPARE_MODES
 
 
@@ -27,7 +28,8 @@ class HistoryAction(QAction):
         self.show_step(stack.redoText() if redo else stack.undoText())
 
     def show_step(self, step: str) -> None:
-        self.setToolTip(f"{self._verb} {step} ({self._keys})" if step else self._verb)
+        text = f"{self._verb} {step} ({self._keys})" if step else self._verb
+        self.setToolTip(ui_text.tooltip(text))
 
 
 def build_toolbar(

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.ui import text as ui_text
 from convlab.ui.training.curves import OTHER_PENS, TRAIN_PEN
 from convlab.ui.training.filters import FilterGrid
 
@@ -130,7 +131,8 @@ class ExperimentsTab(QWidget):
         self.grid_row.setVisible(show_filters)
         for grid, label, name in zip(self.grids, self.grid_labels, names):
             grid.set_tiles([])
-            label.setText(f"<b>{name}</b>")
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setText(f"<b>{ui_text.escaped(name, 200)}</b>")
 
     def update_runs(self, reports: list[dict]) -> None:
         for row, report in enumerate(reports[: len(self.curves)]):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from convlab.cnn import Sequential
 from convlab.cnn.functional import softmax
+from convlab.ui import text as ui_text
 from convlab.ui.threads.training_thread import Dataset
 from convlab.ui.training.pictures import TopPredictions, grey_pixmap, image_to_uint8, map_mosaic
 from convlab.ui.training.recipe import layer_names
@@ -126,6 +127,7 @@ class SampleTab(QWidget):
         self.image_label.setFixedSize(84, 84)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.truth_label = QLabel()
+        self.truth_label.setTextFormat(Qt.TextFormat.RichText)  # class names escaped
         self.top = TopPredictions()
         self.maps = LayerMaps()
         scroll = QScrollArea()
@@ -175,7 +177,8 @@ class SampleTab(QWidget):
         image = self.dataset.val_images[index]
         self.image_label.setPixmap(grey_pixmap(image_to_uint8(image), 84))
         names = self.dataset.class_names
-        self.truth_label.setText(f"True class: <b>{names[int(self.dataset.val_labels[index])]}</b>")
+        truth = ui_text.escaped(names[int(self.dataset.val_labels[index])], 200)
+        self.truth_label.setText(f"True class: <b>{truth}</b>")
         maps, probabilities = activations(self.model, image)
         self.top.show_probabilities(probabilities, names)
         self.maps.show_maps(maps)

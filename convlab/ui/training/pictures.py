@@ -7,8 +7,11 @@ so they are drawn as enlarged QPixmaps rather than pyqtgraph items.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
+
+from convlab.ui import text as ui_text
 
 
 def grey_pixmap(image: np.ndarray, side: int) -> QPixmap:
@@ -65,9 +68,11 @@ class TopPredictions(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setVerticalSpacing(2)
         self.names: list[QLabel] = []
+        self._top = ""
         self.bars: list[QProgressBar] = []
         for row in range(count):
             name = QLabel("–")
+            name.setTextFormat(Qt.TextFormat.RichText)  # class names are escaped into it
             name.setMinimumWidth(64)
             bar = QProgressBar()
             bar.setRange(0, 1000)
@@ -99,9 +104,12 @@ class TopPredictions(QWidget):
                 continue
             index = int(order[rank])
             label = class_names[index] if index < len(class_names) else str(index)
-            name.setText(f"<b>{label}</b>" if rank == 0 else label)
+            shown = ui_text.escaped(label, 200)
+            name.setText(f"<b>{shown}</b>" if rank == 0 else shown)
+            if rank == 0:
+                self._top = label
             bar.setValue(round(float(probabilities[index]) * 1000))
             bar.setFormat(f"{probabilities[index]:.1%}")
 
     def top(self) -> str:
-        return self.names[0].text().replace("<b>", "").replace("</b>", "")
+        return self._top

@@ -33,6 +33,7 @@ from convlab.cnn.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from convlab.cnn.optim import Optimizer
 from convlab.engine.kernels import Kernel, gabor_kernel, presets
 from convlab.errors import ConvlabError
+from convlab.ui import text as ui_text
 from convlab.ui.threads.training_thread import TrainingSettings
 
 MLP_HIDDEN = 128
@@ -324,7 +325,9 @@ class ModelSettings(QWidget):
         try:
             model = self.recipe().build(self._input_shape, self._num_classes, first_layer="random")
         except ConvlabError as error:
-            self.parameter_label.setText(f"<span style='color:#b00'>{error}</span>")
+            self.parameter_label.setText(
+                f"<span style='color:#b00'>{ui_text.escaped(error)}</span>"
+            )
             return
         rows = []
         shapes = model.output_shapes(self._input_shape)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolButton,
@@ -41,6 +42,7 @@ from convlab.cnn.functional import softmax
 from convlab.cnn.layers import Conv2D
 from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError, TrainingError
+from convlab.ui import text as ui_text
 from convlab.ui.help import help_button
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.training_thread import (
@@ -238,6 +240,8 @@ class TrainingTab(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("ready")
         self.status = QLabel("Press Train: the default data (synthetic digits) is ready.")
+        self.status.setTextFormat(Qt.TextFormat.RichText)  # set only via _set_status
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.status.setObjectName("trainingStatus")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setWordWrap(True)  # a long status wraps instead of widening the tab
@@ -399,7 +403,7 @@ class TrainingTab(QWidget):
         self._clear_evaluation()
         self.progress.setRange(0, 0)  # busy until the data is ready
         self.progress.setFormat("preparing data…")
-        self.status.setText(f"Preparing {spec.describe()}…")
+        self._set_status(f"Preparing {spec.describe()}…")
         self._set_running(True)
         thread.start(QThread.Priority.LowPriority)  # the GUI and the camera come first
 
@@ -550,11 +554,16 @@ class TrainingTab(QWidget):
         if sender is self._thread:
             self._set_running(True)
 
+    def _set_status(self, text: str) -> None:
+        """Plain text in the status line (it holds file and class names)."""
+        self.status.setText(ui_text.escaped(text, 600))
+
     def _on_failed(self, sender: TrainingThread, message: str) -> None:
         if sender is not self._thread and not self._owns_stopped(sender):
             return
         self.state.report(TrainingError(message), "error")
-        self.status.setText(f"<span style='color:#b00000'>{message}</span>")
+        # our colour around the message; the message itself (paths, names) stays literal
+        self.status.setText(f"<span style='color:#b00000'>{ui_text.escaped(message)}</span>")
 
     def _on_completed(self, sender: TrainingThread, outcome: str) -> None:
         if sender is self._thread:
@@ -619,7 +628,7 @@ class TrainingTab(QWidget):
             f"validation {val:.1%}" if val is not None else "validation after epoch 1",
             f"{speed:,.0f} images/s" if speed else "",
         ]
-        self.status.setText("  ·  ".join(p for p in parts if p))
+        self._set_status("  ·  ".join(p for p in parts if p))
 
     def _show_model_layers(self) -> None:
         model = self._view_model
@@ -853,7 +862,7 @@ class TrainingTab(QWidget):
         self._show_evaluation(result)
         change = f"{before:.1%} → " if before is not None else ""
         text = f"Validation accuracy {why}: {change}{result['accuracy']:.1%}"
-        self.status.setText(text)
+        self._set_status(text)
         self.state.report(text, "info")
 
     # ================================================================== files
@@ -893,7 +902,7 @@ class TrainingTab(QWidget):
         self.filters.reset_history()
         self._show_model_layers()
         self._set_insight_context()
-        self.status.setText(f"Loaded {Path(path).name}: {model.num_parameters:,} parameters")
+        self._set_status(f"Loaded {Path(path).name}: {model.num_parameters:,} parameters")
         self._remeasure("of the loaded model")
 
     def _save_model_dialog(self) -> None:

@@ -541,17 +541,25 @@ def test_divisor_and_offset_fields(panel, state, messages):
     assert len(messages) == 2
 
 
-def test_json_save_and_load(panel, state, messages, tmp_path):
+def file_io(qtbot, actions, call, path) -> bool:
+    """Run a kernel file load or save (on its helper thread) and wait for the outcome."""
+    with qtbot.waitSignal(actions.fileFinished, timeout=5000) as outcome:
+        call(path)
+    return outcome.args[0]
+
+
+def test_json_save_and_load(qtbot, panel, state, messages, tmp_path):
     kernel = Kernel([[1, 2], [3, 4.5]], divisor=2, offset=-1, name="mine")
     state.set_kernel(kernel)
     path = tmp_path / "ü kernel.json"
-    assert panel.actions_bar.save_to(path)
+    actions = panel.actions_bar
+    assert file_io(qtbot, actions, actions.save_to, path)
     state.set_kernel(presets.get("box"))
-    assert panel.actions_bar.load_from(path)
+    assert file_io(qtbot, actions, actions.load_from, path)
     assert state.kernel == kernel
     (tmp_path / "bad.json").write_text("not json")
     before = state.kernel
-    assert not panel.actions_bar.load_from(tmp_path / "bad.json")
+    assert not file_io(qtbot, actions, actions.load_from, tmp_path / "bad.json")
     assert state.kernel is before
     assert "bad.json" in messages[-1][0] and messages[-1][1] == "error"
 

@@ -654,12 +654,14 @@ def test_a_kernel_larger_than_the_image(win, folder):
     assert wait_until(lambda: win.last_result.generation >= wanted)
 
 
-def test_huge_kernel_sizes_are_refused_everywhere_a_person_can_ask(win, folder):
+def test_huge_kernel_sizes_are_refused_everywhere_a_person_can_ask(win, folder, qtbot):
     panel = win.kernel_panel
     assert panel.size_controls.rows.maximum() == 15  # the spin boxes stop at 15
     kernel = win.state.kernel
     path = folder / "enormous.json"
     path.write_text('{"weights": ' + str(np.ones((40, 40)).tolist()) + "}")
-    assert not panel.actions_bar.load_from(path)
+    with qtbot.waitSignal(panel.actions_bar.fileFinished, timeout=5000) as outcome:
+        panel.actions_bar.load_from(path)
+    assert outcome.args == [False]
     assert win.state.kernel == kernel
     assert "enormous.json" in win.banner.text() and "31x31" in win.banner.text()
