@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import numpy as np
 from PySide6.QtCore import QMimeData, QObject, QThreadPool, QUrl, Signal
@@ -228,12 +229,12 @@ class SourceMenu(QObject):
         """Open what was dropped or pasted: a local file, a URL, or raw image data."""
         if mime.hasUrls() and mime.urls():
             url: QUrl = mime.urls()[0]
-            self.open_spec(url.toLocalFile() if url.isLocalFile() else url.toString())
+            self.open_spec(local_path(url) if url.isLocalFile() else url.toString())
             return True
         if mime.hasImage():
             return self._open_qimage(QImage(mime.imageData()))
         text = mime.text().strip() if mime.hasText() else ""
-        if text and Path(text).exists():
+        if text and os.path.exists(text):  # never raises, even for 100,000 characters
             self.open_spec(text)
             return True
         return False
@@ -386,3 +387,10 @@ def _describe(error: BaseException, path: str) -> str:
         return str(error)
     log.error("export to %s failed: %r", path, error)
     return f"Export to {path} failed: {error}"
+
+
+def local_path(url: QUrl) -> str:
+    """The file a file:// URL names, byte for byte: a name that is not valid UTF-8 (an old
+    camera's Latin-1 name) keeps its bytes instead of becoming U+FFFD and "not found"."""
+    encoded = url.path(QUrl.ComponentFormattingOption.FullyEncoded)
+    return os.fsdecode(unquote_to_bytes(encoded))

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
+from convlab.cnn.data import LoadingStopped
 from convlab.cnn.model import Sequential
 from convlab.cnn.optim import Optimizer
 from convlab.cnn.train import train
@@ -147,7 +148,7 @@ class TrainingThread(QThread):
 
     def __init__(
         self,
-        load_data: Callable[[], Dataset],
+        load_data: Callable[[Callable[[], bool]], Dataset],
         build_runs: Callable[[Dataset], list[RunSpec]],
         settings: TrainingSettings,
         *,
@@ -211,6 +212,8 @@ class TrainingThread(QThread):
         try:
             with _short_gil_turns():
                 self.outcome = self._train_all()
+        except LoadingStopped:
+            self.outcome = "stopped"
         except ConvlabError as error:
             self.outcome = "failed"
             self.failed.emit(self, str(error))
@@ -221,7 +224,7 @@ class TrainingThread(QThread):
         self.completed.emit(self, self.outcome)
 
     def _train_all(self) -> str:
-        dataset = self._load_data()
+        dataset = self._load_data(lambda: self._abort)  # Stop interrupts loading too
         if self._abort:
             return "stopped"
         self.dataset = dataset

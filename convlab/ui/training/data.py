@@ -8,8 +8,10 @@ Generated sets are cached: pressing Train twice does not draw the same digits tw
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -46,6 +48,10 @@ VALIDATION_FRACTION = 0.15
 #: the largest validation set evaluated after each epoch (keeps Stop and epoch ends quick)
 MAX_VALIDATION = 2000
 
+Loaded: TypeAlias = "tuple[np.ndarray, np.ndarray, tuple[str, ...], str]"
+"""images, labels, class names, a note for the person"""
+Cancel: TypeAlias = "Callable[[], bool] | None"
+
 _cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 _cache_lock = threading.Lock()
 
@@ -68,9 +74,10 @@ class DataSpec:
         size = WEBCAM_SIZE if self.kind == "webcam" else 28
         return (1, size, size)
 
-    def load(self) -> Dataset:
-        """Generate or read the images, then hold out a validation set."""
-        images, labels, names, notes = self._images()
+    def load(self, cancel: Callable[[], bool] | None = None) -> Dataset:
+        """Generate or read the images, then hold out a validation set. Reading files asks
+        ``cancel`` between chunks and files (True: ``LoadingStopped``)."""
+        images, labels, names, notes = self._images(cancel)
         if len(np.unique(labels)) < 2:
             raise DataError(f"{self.describe()}: training needs at least two classes with images")
         train_x, train_y, val_x, val_y = cnn_data.train_val_split(
@@ -93,7 +100,9 @@ class DataSpec:
             return f"image folder {self.folder}"
         return KIND_LABELS[self.kind]
 
-    def _images(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
+    def _images(
+        self, cancel: Callable[[], bool] | None
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
         if self.kind in ("digits", "shapes"):
             key = (self.kind, self.count, self.seed)
             with _cache_lock:
@@ -106,15 +115,17 @@ class DataSpec:
                     _cache[key] = cached
             return (*cached, cnn_data.class_names(self.kind), "")
         if self.kind == "idx":
-            return self._idx()
+            return self._idx(cancel)
         if self.kind == "folder":
-            return self._folder()
+            return self._folder(cancel)
         return self._webcam()
 
-    def _idx(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
+    def _idx(
+        self, cancel: Callable[[], bool] | None
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
         if not self.images_path or not self.labels_path:
             raise DataError("MNIST files: choose both the images file and the labels file")
-        images, labels = cnn_data.load_idx(self.images_path, self.labels_path)
+        images, labels = cnn_data.load_idx(self.images_path, self.labels_path, cancel=cancel)
         if len(images) == 0:
             raise DataError(f"{Path(self.images_path).name} holds no images")
         if labels.max() >= 10 or labels.min() < 0:
@@ -129,10 +140,12 @@ class DataSpec:
         names = cnn_data.class_names("fashion-mnist" if fashion else "mnist")
         return images, labels, names, ""
 
-    def _folder(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
+    def _folder(
+        self, cancel: Callable[[], bool] | None
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
         if not self.folder:
             raise DataError("Image folder: choose a folder with one sub-folder of images per class")
-        found = cnn_data.image_folder(self.folder, size=28, grayscale=True)
+        found = cnn_data.image_folder(self.folder, size=28, grayscale=True, cancel=cancel)
         present = np.unique(found.labels)
         if len(present) < 2:
             raise DataError(
@@ -146,7 +159,7 @@ class DataSpec:
             more = f" and {len(found.skipped) - 3} more" if len(found.skipped) > 3 else ""
             notes = (
                 f"image folder {self.folder}: skipped {len(found.skipped)} unreadable "
-                f"file(s): {shown}{more}"
+                f"file(s): {shown}{more} (first: {found.reasons[0]})"
             )
         return found.images, found.labels, found.class_names, notes
 

@@ -37,7 +37,7 @@ def build_runs(dataset: Dataset) -> list[RunSpec]:
 def test_a_pause_before_the_first_batch_is_reported_as_paused(qtbot):
     loading = threading.Event()
 
-    def load() -> Dataset:
+    def load(cancel) -> Dataset:
         loading.wait(5)
         return small_dataset()
 
@@ -63,7 +63,7 @@ def test_the_training_thread_runs_niced_with_short_gil_turns(qtbot):
     switch: list[float] = []
     before = sys.getswitchinterval()
 
-    def load() -> Dataset:
+    def load(cancel) -> Dataset:
         seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         switch.append(sys.getswitchinterval())
         return small_dataset()
