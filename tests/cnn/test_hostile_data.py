@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
+from convlab.bench import bombs
 from convlab.cnn.data import MAX_IDX_BYTES, LoadingStopped, image_folder, load_idx
 from convlab.errors import DataError
-from tests import bombs
 
 
 def idx_header(*shape: int) -> bytes:

@@ -19,13 +19,13 @@ import cv2
 import numpy as np
 import pytest
 
+from convlab.bench import bombs
 from convlab.engine import Kernel
 from convlab.engine.image_files import MAX_IMAGE_PIXELS, read_image
 from convlab.engine.image_header import read_header
 from convlab.engine.sources import ImageSource, VideoSource, open_source
 from convlab.errors import ConvlabError, KernelError, SourceError
 from convlab.files import check_file, describe_os_error, read_file
-from tests import bombs
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -49,7 +49,8 @@ class MessageBanner(QFrame):
         # the window's width never follows a message: a long URL wraps instead
         self._label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self._label.setMinimumWidth(100)
-        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # not mouse-selectable: that makes Qt lay out a text document, and a wrapped flood of
+        # words then took 100-200 ms per message (the log and the status bar hold the text)
         self._action_button = QPushButton(self)
         self._action_button.setVisible(False)
         close = QToolButton(self)

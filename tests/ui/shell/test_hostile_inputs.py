@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QTimer, QUrl
 from PySide6.QtWidgets import QPushButton
 
-from tests import bombs
+from convlab.bench import bombs
 from tests.ui.conftest import wait_for_result
 
 

@@ -1,4 +1,4 @@
-"""Small files that declare huge images (decompression bombs), made on the fly for tests.
+"""Small files that declare huge images (decompression bombs), for the hostile bench and tests.
 
 Each starts from a tiny image OpenCV encodes and rewrites the size in its header, so the
 file stays a few hundred bytes while a decoder would allocate width x height pixels.

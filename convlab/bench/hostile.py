@@ -1,0 +1,223 @@
+"""Hostile inputs against the real window: ``python -m convlab.bench hostile [CASE ...]``.
+
+Each case runs in a fresh process (peak memory is per process): the window opens on a small
+picture, a 5 ms GUI timer measures the longest stall, the input is thrown at the window the
+way a person would, and the bench waits for the window's answer (its banner, or the new
+picture). Then a valid picture is opened, to show the window still works. It prints, per
+case: the seconds until the answer, the worst GUI stall, the peak resident memory (VmHWM),
+whether the next valid open worked, and the start of the message shown. Goals: stall
+<= 100 ms, peak <= 1.5 GB, answer within 5 s. Scratch files go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from convlab.bench import bombs
+
+MARK = '<b style="font-size:90px">BIG</b>'
+
+
+def _image(path: Path, height: int = 60, width: int = 80) -> Path:
+    cv2.imwrite(str(path), np.full((height, width, 3), 120, np.uint8))
+    return path
+
+
+def _prepare(case: str, folder: Path) -> tuple[str, object]:
+    """(kind of action, its argument) for ``case``; files are made in ``folder``."""
+    if case in bombs.BOMBS or case == "jpeg_baseline":
+        suffix, make = bombs.BOMBS.get(case, (".jpg", bombs.jpeg))
+        path = folder / f"bomb{suffix}"
+        path.write_bytes(make(16384, 16384) if case == "webp" else make(30000, 30000))
+        return "open", str(path)
+    if case == "fifo":
+        os.mkfifo(folder / "pipe.png")
+        return "open", str(folder / "pipe.png")
+    if case == "dev_zero":
+        (folder / "x.png").symlink_to("/dev/zero")
+        return "open", str(folder / "x.png")
+    if case == "sparse_6gb":
+        with (folder / "giant.png").open("wb") as handle:
+            handle.write(bombs.png(16, 16))
+            handle.truncate(6 * 1024**3)
+        return "open", str(folder / "giant.png")
+    if case == "symlink_loop":
+        (folder / "loop.png").symlink_to(folder / "loop.png")
+        return "open", str(folder / "loop.png")
+    if case == "long_markup_file_name":
+        name = ("<b>BIG<u>" + "f" * 255)[:245] + ".png"
+        return "open", str(_image(folder / "t.png").rename(folder / name))
+    if case == "url_20k":
+        return "open", "http://" + MARK + "u" * 20_000
+    if case == "photo_100mp":
+        path = folder / "photo.jpg"
+        rng = np.random.default_rng(0)
+        tile = rng.integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
+        cv2.imwrite(str(path), np.tile(tile, (10, 10, 1)))
+        return "open", str(path)
+    if case == "kernel_name_100k":
+        return "kernel_name", MARK + "k" * 100_000
+    if case == "kernel_fifo":
+        os.mkfifo(folder / "kernel.json")
+        return "kernel_file", str(folder / "kernel.json")
+    if case == "kernel_deep_json":
+        (folder / "deep.json").write_text('{"weights": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        return "kernel_file", str(folder / "deep.json")
+    if case == "idx_gzip_billion_labels":
+        sizes = b"".join(side.to_bytes(4, "big") for side in (2, 28, 28))
+        (folder / "images").write_bytes(bytes([0, 0, 8, 3]) + sizes + bytes(2 * 784))
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip: 64 MB of zeros in ~64 kB
+        parts = [packer.compress(bytes([0, 0, 8, 1]) + (10**9).to_bytes(4, "big"))]
+        parts += [packer.compress(bytes(1 << 20)) for _ in range(64)]
+        (folder / "labels.gz").write_bytes(b"".join([*parts, packer.flush()]))
+        return "train_idx", (str(folder / "images"), str(folder / "labels.gz"))
+    if case == "folder_with_jpeg_bomb":
+        for name, value in (("dark", 20), ("light", 230)):
+            (folder / "classes" / name).mkdir(parents=True)
+            for index in range(5):
+                _image(folder / "classes" / name / f"{index}.png").write_bytes(
+                    cv2.imencode(".png", np.full((28, 28), value, np.uint8))[1].tobytes()
+                )
+        (folder / "classes" / "dark" / "bomb.jpg").write_bytes(bombs.jpeg(30000, 30000))
+        (folder / "classes" / "light" / "bomb.png").write_bytes(bombs.png(30000, 30000))
+        return "train_folder", str(folder / "classes")
+    raise SystemExit(f"unknown case {case!r}")
+
+
+CASES = (
+    *sorted(bombs.BOMBS), "jpeg_baseline", "fifo", "dev_zero", "sparse_6gb", "symlink_loop",
+    "long_markup_file_name", "url_20k", "photo_100mp", "kernel_name_100k", "kernel_fifo",
+    "kernel_deep_json", "idx_gzip_billion_labels", "folder_with_jpeg_bomb",
+)  # fmt: skip
+
+
+def _peak_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+
+
+def _child(case: str) -> dict:
+    """Runs in the child process: one case against a fresh window."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from convlab.app import build_window
+    from convlab.engine.kernels import Kernel
+
+    app = QApplication.instance() or QApplication([])
+    folder = Path(tempfile.mkdtemp(prefix="convlab-hostile-"))
+    os.environ["CONVLAB_SETTINGS"] = str(folder / "settings.ini")
+    start_picture = _image(folder / "start.png")
+    window = build_window([str(start_picture)])
+    window.resize(1200, 800)
+    window.show()
+
+    def spin_until(test, timeout: float) -> float | None:
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            app.processEvents()
+            if test():
+                return time.perf_counter() - started
+            time.sleep(0.002)
+        return None
+
+    spin_until(lambda: window.last_result is not None, 10)
+    kind, argument = _prepare(case, folder)
+    width = window.width()
+    worst = [0.0]
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        worst[0] = max(worst[0], now - last[0])
+        last[0] = now
+
+    probe = QTimer(interval=5, timeout=tick)
+    probe.start()
+    banner_before = window.banner.text()
+    answered = lambda: window.banner.text() not in ("", banner_before)  # noqa: E731
+    if kind == "open":
+        name = Path(argument).name if "://" not in argument else ""
+        window.source_menu.open_spec(argument)
+        opened = lambda: window.source_info is not None and window.source_info.name == name  # noqa: E731
+        seconds = spin_until(lambda: answered() or (name and opened()), 30)
+    elif kind == "kernel_name":
+        window.state.set_kernel(Kernel([[0, 1, 0], [1, -4, 1], [0, 1, 0]], name=argument))
+        seconds = spin_until(lambda: window.last_result.generation
+                             >= window.state.pipeline.generation, 30)  # fmt: skip
+    elif kind == "kernel_file":
+        window.kernel_panel.actions_bar.load_from(argument)
+        seconds = spin_until(answered, 30)
+    else:
+        tab = window.training_tab
+        tab.data.set_kind("idx" if kind == "train_idx" else "folder")
+        if kind == "train_idx":
+            tab.data.images_edit.setText(argument[0])
+            tab.data.labels_edit.setText(argument[1])
+        else:
+            tab.data.folder_edit.setText(argument)
+        tab.train_button.click()
+        seconds = spin_until(answered, 60)
+        tab.stop_button.click()
+        spin_until(lambda: not tab.is_training(), 10)
+    spin_until(lambda: False, 0.3)
+    stall = worst[0]
+    probe.stop()
+    after = _image(folder / "after.png", 50, 70)
+    window.source_menu.open_spec(str(after))
+    next_ok = spin_until(lambda: window.source_info is not None
+                         and window.source_info.name == "after.png", 10) is not None  # fmt: skip
+    message = window.banner.text().replace("\n", " ")
+    window.close()
+    return {
+        "case": case,
+        "answer_s": seconds,
+        "stall_ms": stall * 1000,
+        "peak_mb": _peak_mb(),
+        "width_kept": window.width() == width,
+        "next_open": next_ok,
+        "message": message,
+    }
+
+
+def run(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m convlab.bench hostile",
+                                     description=__doc__.splitlines()[0])  # fmt: skip
+    parser.add_argument("cases", nargs="*", choices=[[], *CASES], default=[])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    options = parser.parse_args(args)
+    if options.child:
+        print(json.dumps(_child(options.child)))
+        return 0
+    if not sys.platform.startswith("linux"):
+        print("the hostile-input bench uses named pipes, /dev/zero and /proc: Linux only")
+        return 0
+    print(f"{'case':<26} {'answer':>7} {'stall':>8} {'peak':>8} {'width':>6} {'next':>5}  message")
+    for case in options.cases or CASES:
+        child = subprocess.run(
+            [sys.executable, "-m", "convlab.bench", "hostile", "--child", case],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+        if not lines:
+            print(f"{case:<26} failed: {child.stderr.strip().splitlines()[-1:]}")
+            continue
+        row = json.loads(lines[-1])
+        answer = "-" if row["answer_s"] is None else f"{row['answer_s']:.2f} s"
+        print(f"{case:<26} {answer:>7} {row['stall_ms']:>5.0f} ms {row['peak_mb']:>5.0f} MB "
+              f"{'kept' if row['width_kept'] else 'GREW':>6} {'ok' if row['next_open'] else 'NO':>5}"
+              f"  {row['message'][:90]}")  # fmt: skip
+    return 0
