@@ -217,7 +217,8 @@ def run(args: list[str]) -> int:
             continue
         row = json.loads(lines[-1])
         answer = "-" if row["answer_s"] is None else f"{row['answer_s']:.2f} s"
+        width = "kept" if row["width_kept"] else "GREW"
+        next_open = "ok" if row["next_open"] else "NO"
         print(f"{case:<26} {answer:>7} {row['stall_ms']:>5.0f} ms {row['peak_mb']:>5.0f} MB "
-              f"{'kept' if row['width_kept'] else 'GREW':>6} {'ok' if row['next_open'] else 'NO':>5}"
-              f"  {row['message'][:90]}")  # fmt: skip
+              f"{width:>6} {next_open:>5}  {row['message'][:90]}")  # fmt: skip
     return 0
