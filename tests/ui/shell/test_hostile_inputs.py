@@ -88,7 +88,7 @@ def test_a_dropped_file_whose_name_is_not_utf8_opens(window, qtbot, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromEncoded(b"file://" + quote_from_bytes(raw).encode())])
     assert window.source_menu.open_mime(mime)
-    qtbot.waitUntil(lambda: "photo.png" in window.source_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "photo.png" in window.status.source_label.text(), timeout=5000)
     assert window.source_info.width == 30
     assert "not found" not in window.banner.text()
 

@@ -103,7 +103,7 @@ def test_a_hostile_url_and_file_name_are_plain_and_never_widen_the_window(
     cv2.imwrite(str(tmp_path / "t.png"), np.full((20, 30, 3), 90, np.uint8))
     (tmp_path / "t.png").rename(path)
     window.source_menu.open_spec(str(path))
-    qtbot.waitUntil(lambda: "<b>BIG" in window.source_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "<b>BIG" in window.status.source_label.text(), timeout=5000)
     spin(0.3)
     assert leaks(window) == [], "\n".join(leaks(window))
     assert window.width() == width
