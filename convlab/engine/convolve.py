@@ -35,7 +35,7 @@ BORDERS = ("reflect101", "reflect", "replicate", "constant", "wrap")
 constant (zeros), wrap."""
 
 MODES = ("correlate", "convolve")
-CHANNEL_MODES = ("per_channel", "gray")
+CHANNEL_MODES = ("per_channel", "gray", "sum")
 METHODS = ("auto", *METHOD_NAMES)
 
 
@@ -152,6 +152,11 @@ def _prepare_image(image: Any, channels: str) -> tuple[np.ndarray, bool]:
                 f"channels='gray' needs 1 to 4 channels (gray, gray+alpha, RGB, RGBA), got {count}"
             )
         keep_channel_axis = False
+    elif channels == "sum" and image.ndim == 3:
+        # a CNN layer's filter: the kernel on every channel, the results added (the same as
+        # filtering the sum of the channels once, since convolution is linear)
+        image = image.sum(axis=2, dtype=np.float32)
+        keep_channel_axis = False
     elif image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     return image, keep_channel_axis
@@ -230,7 +235,9 @@ def convolve(
 
     ``image`` is HxW or HxWxC (uint8, uint16 or float); ``kernel`` a Kernel or a 2-D array.
     ``channels="per_channel"`` filters every channel with the same kernel and keeps the channel
-    axis; ``"gray"`` converts RGB(A) to luma first and returns HxW. ``method`` forces one
+    axis; ``"gray"`` converts RGB(A) to luma first and returns HxW; ``"sum"`` adds the
+    channels' results into one HxW map, as a CNN layer's k x k x C filter does when its C
+    slices are this kernel (divisor and offset, the bias, applied once). ``method`` forces one
     computation (for tests and benchmarks); ``"auto"`` picks the fastest by measured costs.
     """
     _choice(method, METHODS, "method")

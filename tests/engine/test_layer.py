@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convlab.cnn.functional import conv2d_forward
-from convlab.engine import conv_layer, convolve, parameter_counts
+from convlab.engine import Kernel, conv_layer, convolve, output_shape, parameter_counts
 from convlab.engine.layer import layer_breakdown, layer_parameter_count, slides_layer_demo
 from convlab.errors import ConvlabError
 
@@ -151,3 +151,23 @@ def test_bad_settings_and_pixels_are_explained():
         layer_breakdown(image, weights, bias, 3, 0, padding=1, stride=2)
     with pytest.raises(ConvlabError, match="filter 2"):
         layer_breakdown(image, weights, bias, 0, 0, filter_index=2)
+
+
+@pytest.mark.parametrize("border", ["constant", "reflect101", "wrap"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_convolve_sum_mode_is_a_layer_filter_with_equal_slices(border, stride):
+    """channels="sum": the kernel on every channel, the results added, divisor and offset
+    (the bias) once: what conv_layer computes for one filter whose slices are all the kernel."""
+    rng = np.random.default_rng(stride)
+    image = rng.integers(0, 256, (9, 11, 3)).astype(np.uint8)
+    weights = rng.normal(size=(3, 3))
+    kernel = Kernel(weights, divisor=2.0, offset=5.0)
+    out = convolve(image, kernel, channels="sum", border=border, stride=stride)
+    assert out.shape == output_shape(image.shape, (3, 3), stride=stride, channels="sum")
+    assert out.ndim == 2
+    if border == "constant":
+        filters = np.stack([weights / 2.0] * 3)[None]
+        layer = conv_layer(image, filters, [5.0], padding=1, stride=stride)[:, :, 0]
+        np.testing.assert_allclose(out, layer, rtol=1e-5, atol=1e-3)
+    parts = [convolve(image[:, :, c], weights, border=border, stride=stride) for c in range(3)]
+    np.testing.assert_allclose(out, sum(parts) / 2.0 + 5.0, rtol=1e-5, atol=1e-3)

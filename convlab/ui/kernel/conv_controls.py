@@ -47,6 +47,11 @@ MODES = {
 CHANNELS = {
     "per_channel": ("Per channel (RGB)", "The same kernel on red, green and blue"),
     "gray": ("Gray", "Convert to gray first, then one channel"),
+    "sum": (
+        "Sum channels (CNN layer)",
+        "One k×k×3 filter, as in a CNN layer: the kernel on red, green and blue, the three "
+        "results added into one map (the offset is the bias)",
+    ),
 }
 
 

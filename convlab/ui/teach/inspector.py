@@ -52,6 +52,17 @@ class PixelExplanation:
     kernel: Kernel  # as applied (flipped when the mode is "convolve")
     channels: tuple[str, ...]  # "R", "G", "B" or "gray"
     parts: tuple[dict, ...]  # window_breakdown dicts, one per channel
+    summed: bool = False  # channels="sum": the parts are partial sums of ONE output value
+
+    @property
+    def result(self) -> float:
+        """The output value: per channel its own; summed, (sum of the partial sums) / divisor
+        + offset, as a CNN layer adds its filter's channels and then its bias."""
+        if not self.summed:
+            return float(self.parts[0]["result"])
+        first = self.parts[0]
+        total = sum(float(parts["total"]) for parts in self.parts)
+        return total / float(first["divisor"]) + float(first["offset"])
 
 
 def explain_pixel(
@@ -85,10 +96,11 @@ def explain_pixel(
         image = frame[:, :, :3].astype(np.float32) @ GRAY_WEIGHTS
     else:
         image = frame
+    summed = conv.channels == "sum" and image.ndim == 3
     if image.ndim == 2:
         names: tuple[str, ...] = ("gray",)
         planes = [image]
-    elif channel_choice == "All":
+    elif channel_choice == "All" or summed:
         names, planes = ("R", "G", "B"), [image[:, :, index] for index in range(3)]
     else:
         names, planes = (channel_choice,), [image[:, :, "RGB".index(channel_choice)]]
@@ -104,7 +116,7 @@ def explain_pixel(
         )
         for plane in planes
     )
-    return PixelExplanation(pixel, output_pixel, applied, names, parts)
+    return PixelExplanation(pixel, output_pixel, applied, names, parts, summed)
 
 
 def output_value(
@@ -139,6 +151,8 @@ def result_summary(explanation: PixelExplanation, outputs: list[float | None], f
     Stays at the top of the panel, so a short dock still shows the answer; the grids below
     show how it came about.
     """
+    if explanation.summed:
+        return summed_result(explanation, outputs[0], fresh)
     named = len(explanation.parts) > 1 or explanation.channels[0] != "gray"
     values = " · ".join(
         f"<b>{format_number(float(parts['result']), 6)}</b>" + (f" ({name})" if named else "")
@@ -151,6 +165,25 @@ def result_summary(explanation: PixelExplanation, outputs: list[float | None], f
         matches_output(float(parts["result"]), output)
         for parts, output in zip(explanation.parts, outputs)
     ):
+        return text + " &nbsp;<span style='color:#2a8a2a'>✓ matches the output</span>"
+    return text + " &nbsp;<span style='color:#c03030'>✗ differs from the output</span>"
+
+
+def summed_result(explanation: PixelExplanation, output: float | None, fresh: bool) -> str:
+    """The sum of the channels' partial sums, the divisor and the offset (the layer's bias)."""
+    first = explanation.parts[0]
+    partials = " + ".join(
+        f"{format_number(float(parts['total']), 6)} ({name})"
+        for name, parts in zip(explanation.channels, explanation.parts)
+    )
+    text = (
+        f"Result = ({partials}) ÷ {format_number(float(first['divisor']), 6)} + bias "
+        f"{format_number(float(first['offset']), 6)} = "
+        f"<b>{format_number(explanation.result, 6)}</b>"
+    )
+    if output is None or not fresh:
+        return text
+    if matches_output(explanation.result, output):
         return text + " &nbsp;<span style='color:#2a8a2a'>✓ matches the output</span>"
     return text + " &nbsp;<span style='color:#c03030'>✗ differs from the output</span>"
 
@@ -205,7 +238,13 @@ class _ChannelRow(QWidget):
         layout.addWidget(self.sum_label)
 
     def show_parts(
-        self, name: str, parts: dict, pixel: tuple[int, int], output: float | None, fresh: bool
+        self,
+        name: str,
+        parts: dict,
+        pixel: tuple[int, int],
+        output: float | None,
+        fresh: bool,
+        partial: bool = False,
     ) -> None:
         marked = ~np.asarray(parts["in_bounds"], dtype=bool)
         centre = np.outer(
@@ -221,6 +260,11 @@ class _ChannelRow(QWidget):
         self.patch.set_describer(describe)
         self.products.set_describer(describe)
         total = float(parts["total"])
+        if partial:
+            self.sum_label.setText(
+                f"partial sum ({name}) = Σ products = <b>{format_number(total, 6)}</b>"
+            )
+            return
         divisor = float(parts["divisor"])
         offset = float(parts["offset"])
         result = float(parts["result"])
@@ -262,7 +306,10 @@ class PixelInspectorPanel(QWidget):
         "blue negative).</li>"
         "<li>The products are summed, divided by the divisor and shifted by the offset. The "
         "result is the very number stored in the output image.</li></ul>"
-        "<p>Colour images are filtered per channel: pick R, G, B or all three. With "
+        "<p>Colour images are filtered per channel: pick R, G, B or all three. With the "
+        "channels set to <i>Sum channels (CNN layer)</i>, the kernel is one k × k × 3 filter "
+        "as in a CNN layer: each channel gives a partial sum, and the three partial sums "
+        "(divided by the divisor, plus the offset as the bias) make ONE output value. With "
         "<i>Live</i> on, the numbers follow a webcam (ten times a second); turn it off to "
         "freeze them and read at leisure.</p>"
     )
@@ -387,7 +434,9 @@ class PixelInspectorPanel(QWidget):
         frame, result = self._source()
         pixel = self.state.inspected_pixel
         self.channel_box.setEnabled(
-            frame is not None and frame.ndim == 3 and self.state.pipeline.conv.channels != "gray"
+            frame is not None
+            and frame.ndim == 3
+            and self.state.pipeline.conv.channels not in ("gray", "sum")
         )
         if pixel is None or frame is None:
             self._show_message(
@@ -464,7 +513,8 @@ class PixelInspectorPanel(QWidget):
         self.kernel_grid.show()
         self.kernel_info.show()
         outputs = [
-            output_value(result, explanation.output_pixel, name) for name in explanation.channels
+            output_value(result, explanation.output_pixel, "gray" if explanation.summed else name)
+            for name in explanation.channels
         ]
         self.result_label.setText(result_summary(explanation, outputs, fresh))
         self.result_label.show()
@@ -477,6 +527,7 @@ class PixelInspectorPanel(QWidget):
                     explanation.pixel,
                     outputs[index],
                     fresh,
+                    partial=explanation.summed,
                 )
                 widget.show()
             else:

@@ -342,3 +342,33 @@ def test_a_float32_output_is_shown_to_the_digits_it_has(qtbot, state, frame):
     row.show_parts("R", parts, (2, 3), float(np.float32(-7.9999952)), fresh=True)
     text = row.sum_label.text()
     assert "output image holds -8 " in text and "✓" in text
+
+
+@pytest.mark.parametrize("border", ["reflect101", "constant"])
+def test_sum_channels_shows_three_partial_sums_that_make_one_output_value(
+    qtbot, state, frame, border
+):
+    """A CNN layer's k x k x 3 filter: R, G and B partial sums, one result, plus the bias."""
+    panel = PixelInspectorPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    state.update_conv(channels="sum", border=border)
+    _publish(state, frame)
+    output = convolve(frame, KERNEL, channels="sum", border=border)
+    assert state.latest_result.output.ndim == 2
+    for pixel in _corners_and_middle(frame):
+        state.set_inspected_pixel(pixel)
+        explanation = panel.explanation
+        assert explanation.summed and explanation.channels == ("R", "G", "B")
+        partials = []
+        for channel, parts in enumerate(explanation.parts):
+            reference = pixel_breakdown(frame, KERNEL, *pixel, border=border, channel=channel)
+            assert parts["total"] == reference["total"]
+            partials.append(reference["total"])
+            assert "partial sum" in panel.rows[channel].sum_label.text()
+        expected = sum(partials) / KERNEL.divisor + KERNEL.offset
+        assert explanation.result == pytest.approx(expected)
+        assert np.isclose(explanation.result, output[pixel], rtol=1e-5, atol=1e-3)
+        assert "✓ matches the output" in panel.result_label.text()
+        assert "bias" in panel.result_label.text()
+    assert not panel.channel_box.isEnabled()  # all three channels always take part
