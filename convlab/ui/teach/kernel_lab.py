@@ -1,9 +1,9 @@
-"""Kernel lab: a Gaussian explorer, what the current kernel does to frequencies, and borders.
+"""Kernel lab: a Gaussian explorer, the current kernel's frequencies, borders, and learning.
 
-Three experiments from the slides that need more room than the kernel editor has, one page each
-(gaussian.py, kernel_view.py, borders.py); this panel puts them in tabs, shares one help text,
-and redraws only the page in front. Everything works on a reduced copy of the current frame (or
-a small corner of it), so it stays interactive on a live webcam.
+Experiments from the slides that need more room than the kernel editor has, one page each
+(gaussian.py, kernel_view.py, borders.py, learn_kernel.py); this panel puts them in tabs,
+shares one help text, and redraws only the page in front. Everything works on a reduced copy of
+the current frame (or a small corner of it), so it stays interactive on a live webcam.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.borders import BordersPage
 from convlab.ui.teach.gaussian import GaussianPage
 from convlab.ui.teach.kernel_view import KernelViewPage
+from convlab.ui.teach.learn_kernel import LEARN_HELP, LearnKernelTab
 
 LIVE_UPDATE_MS = 250  # at most four refreshes a second from a live source
 
@@ -41,7 +42,7 @@ class KernelLabPanel(QWidget):
         "<p><b>Borders.</b> Near the edge the kernel reaches outside the image and a border "
         "rule must invent the missing pixels: zeros, a mirror image, the repeated edge pixel, "
         "or the opposite side of the image. The four views zoom into one corner so the "
-        "difference is visible.</p>"
+        "difference is visible.</p>" + LEARN_HELP
     )
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
@@ -57,6 +58,8 @@ class KernelLabPanel(QWidget):
         self.tabs.addTab(self.gaussian_page, "Gaussian explorer")
         self.tabs.addTab(self.kernel_page, "Current kernel")
         self.tabs.addTab(self.borders_page, "Borders")
+        self.learner = LearnKernelTab(state)
+        self.tabs.addTab(self.learner, "Kernel that learns itself")
         self.tabs.setCornerWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -104,3 +107,6 @@ class KernelLabPanel(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
+
+    def shutdown(self) -> None:
+        self.learner.shutdown()

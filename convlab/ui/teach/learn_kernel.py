@@ -1,0 +1,354 @@
+"""The Kernel lab's "kernel that learns itself": gradient descent you can watch.
+
+A hidden kernel (Sobel, a Gaussian, or the one in the editor) filters the live image; a kernel
+that starts at zeros (or noise) follows the gradient of the mean squared error between its
+output and that target, and its grid moves towards the hidden one while the loss falls. Learning
+a CNN filter is exactly this: finding kernel weights. The lesson itself is
+``convlab.cnn.kernel_fit.learn_hidden_kernel``; it runs on a superqt worker, paced to about 30
+reports a second so the first steps can be watched, and the GUI only draws what it yields.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+from superqt.utils import create_worker
+
+from convlab.cnn.kernel_fit import LessonReport, learn_hidden_kernel
+from convlab.engine.convolve import convolve
+from convlab.engine.display import to_rgb
+from convlab.engine.kernels import Kernel, gaussian_kernel, presets
+from convlab.engine.pipeline import PipelineResult
+from convlab.errors import ConvlabError
+from convlab.ui.state import PlaygroundState
+from convlab.ui.widgets.number_grid import NumberGrid, format_number
+from convlab.ui.widgets.picture_grid import PictureGrid
+
+#: hidden kernels to learn: key -> (label, kernel maker); "editor" takes the editor's kernel
+TARGETS = {
+    "sobel_x": ("Sobel x (3×3)", lambda: presets.get("sobel_x")),
+    "sobel_y": ("Sobel y (3×3)", lambda: presets.get("sobel_y")),
+    "gaussian": ("Gaussian 5×5, σ 1", lambda: gaussian_kernel(2, 1.0)),
+    "sharpen": ("Sharpen (3×3)", lambda: presets.get("sharpen")),
+    "laplacian": ("Laplacian (3×3)", lambda: presets.get("laplacian")),
+    "emboss": ("Emboss (3×3)", lambda: presets.get("emboss")),
+    "editor": ("The kernel in the editor", None),
+}
+STARTS = {"zeros": "Zeros", "random": "Random numbers"}
+LARGEST_LEARNED = 7  # (k*k)^2 numbers per step: a 7x7 kernel is still instant
+REPORT_INTERVAL_S = 1 / 30
+#: the plot's floor: below this the loss is float64 rounding, not learning
+PLOT_FLOOR = 1e-14
+LEARN_HELP = (
+    "<p><b>Kernel that learns itself.</b> A hidden kernel filters the image; a second kernel "
+    "starts at zeros and takes gradient-descent steps on its weights (nothing else) to make "
+    "its output match. The loss is the mean squared difference of the two outputs; its "
+    "gradient says how to nudge every weight at once. Watch the grid move towards the hidden "
+    "kernel and the loss fall on a logarithmic scale. This is what training a CNN's first "
+    "layer does: finding kernel weights. With <i>noise</i> on the target, each look at the "
+    "image gives a slightly wrong answer: the loss stops at the noise level and the weights "
+    "need more looks (fresh noise each time) to settle, but they still get there.</p>"
+)
+
+
+class _FrameFeed:
+    """The newest frame, handed from the GUI thread to the worker by swapping one reference."""
+
+    def __init__(self) -> None:
+        self.frame: np.ndarray | None = None
+
+    def newest(self) -> np.ndarray | None:
+        return self.frame
+
+
+def _pictures(image: np.ndarray, hidden: np.ndarray, weights: np.ndarray) -> tuple:
+    """The target and the learned output as pictures drawn on the same scale."""
+    target = convolve(image, hidden)
+    learned = convolve(image, weights)
+    low, high = float(target.min()), float(target.max())
+    if low < 0:
+        reach = max(abs(low), abs(high), 1e-6)
+        options = {"value_range": (-reach, reach)}
+        return to_rgb(target, "signed", **options), to_rgb(learned, "signed", **options)
+    options = {"value_range": (low, max(high, low + 1e-6))}
+    return to_rgb(target, "minmax", **options), to_rgb(learned, "minmax", **options)
+
+
+def run_lesson(feed: _FrameFeed, hidden: np.ndarray, start: str, noise: float):
+    """The worker's generator: the lesson's reports, paced, with the two pictures."""
+    last = 0.0
+    pictures_at = 0.0
+    pictures: tuple = ()
+    for report in learn_hidden_kernel(feed.newest, hidden, start=start, seed=0, noise=noise):
+        pause = REPORT_INTERVAL_S - (time.perf_counter() - last)
+        if pause > 0:
+            time.sleep(pause)
+        last = time.perf_counter()
+        if report.step and (last - pictures_at > 0.12 or report.done):
+            pictures = _pictures(report.image, hidden, report.weights)
+            pictures_at = last
+        yield report, pictures
+
+
+class LearnKernelTab(QWidget):
+    """Target, start and noise; Learn / Stop; the learned grid, the loss curve, two pictures."""
+
+    follows_frame = False  # the lesson reads frames itself (``feed``), on its worker
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.feed = _FrameFeed()
+        self.job = None
+        self.hidden: np.ndarray | None = None
+        self.last: LessonReport | None = None
+        self._started = 0.0
+        self._history: list[tuple[int, float, float]] = []
+
+        self.target_box = QComboBox()
+        for key, (label, _make) in TARGETS.items():
+            self.target_box.addItem(label, key)
+        self.target_box.setToolTip("The kernel the learner must find (hidden while it learns)")
+        self.start_box = QComboBox()
+        for key, label in STARTS.items():
+            self.start_box.addItem(label, key)
+        self.noise_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.noise_slider.setRange(0.0, 20.0)
+        self.noise_slider.setValue(0.0)
+        self.noise_slider.setToolTip(
+            "Noise added to the target output (standard deviation, in pixel levels 0-255)"
+        )
+        self.learn_button = QPushButton("Learn")
+        self.learn_button.setObjectName("learnKernelButton")
+        self.learn_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        self.reveal_box = QCheckBox("Show the hidden kernel")
+        self.reveal_box.toggled.connect(lambda _on: self._show_hidden())
+        self.target_box.currentIndexChanged.connect(lambda _i: self._target_changed())
+        self.send_button = QPushButton("Send to editor")
+        self.send_button.setToolTip("Put the learned weights into the kernel editor")
+        self.send_button.clicked.connect(self.send_to_editor)
+        self.send_button.setEnabled(False)
+
+        form = QFormLayout()
+        form.addRow("Target", self.target_box)
+        form.addRow("Start", self.start_box)
+        form.addRow("Noise σ", self.noise_slider)
+        buttons = QHBoxLayout()
+        for button in (self.learn_button, self.stop_button, self.send_button):
+            buttons.addWidget(button)
+        controls = QVBoxLayout()
+        controls.addLayout(form)
+        controls.addLayout(buttons)
+        controls.addWidget(self.reveal_box)
+        self.status = QLabel("Press Learn: a kernel starts from zeros and finds the hidden one.")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        controls.addWidget(self.status)
+        controls.addStretch(1)
+
+        self.learned_grid = NumberGrid("Learned kernel")
+        self.hidden_grid = NumberGrid("Hidden kernel")
+        grids = QVBoxLayout()
+        grids.addWidget(self.learned_grid)
+        grids.addWidget(self.hidden_grid)
+        grids.addStretch(1)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground(self.palette().base().color())
+        self.plot.setLogMode(y=True)
+        self.plot.setLabel("bottom", "step")
+        self.plot.addLegend(offset=(-4, 4))
+        self.plot.setMinimumSize(220, 160)
+        self.loss_curve = self.plot.plot(
+            name="loss (mean squared error)", pen=pg.mkPen("#2060c0", width=2)
+        )
+        self.error_curve = self.plot.plot(
+            name="largest |learned - hidden| weight", pen=pg.mkPen("#d08000", width=2)
+        )
+        self.pictures = PictureGrid(
+            1, 2, ["Hidden kernel's output (target)", "Learned kernel's output"]
+        )
+        self.pictures.setMinimumHeight(140)
+
+        top = QHBoxLayout()
+        top.addLayout(controls, 2)
+        top.addLayout(grids, 0)
+        top.addWidget(self.plot, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 3)
+        layout.addWidget(self.pictures, 2)
+
+        state.resultReady.connect(self._on_result)
+        self._show_hidden()
+
+    # -- running -------------------------------------------------------------------------------
+    def hidden_kernel(self) -> np.ndarray:
+        """The weights to find: the chosen preset's, or the editor's (weights / divisor)."""
+        key = self.target_box.currentData()
+        make = TARGETS[key][1]
+        weights = self.state.kernel.effective if make is None else make().effective
+        if max(weights.shape) > LARGEST_LEARNED:
+            raise ConvlabError(
+                f"the learner finds kernels up to {LARGEST_LEARNED}×{LARGEST_LEARNED}; the "
+                f"editor's is {weights.shape[0]}×{weights.shape[1]}"
+            )
+        return np.array(weights, dtype=np.float64)
+
+    def start(self) -> None:
+        """Learn the chosen target from the chosen start on the live image (restarting)."""
+        self.stop()
+        try:
+            self.hidden = self.hidden_kernel()
+        except ConvlabError as error:
+            self.state.report(error)
+            self.status.setText(str(error))
+            return
+        result = self.state.latest_result
+        self.feed.frame = None if result is None else result.frame
+        self._history = []
+        self.last = None
+        self.job = create_worker(
+            run_lesson,
+            self.feed,
+            self.hidden,
+            self.start_box.currentData(),
+            self.noise_slider.value(),
+            _start_thread=False,
+        )
+        self.job.yielded.connect(lambda item, job=self.job: self._on_report(job, item))
+        self.job.finished.connect(lambda job=self.job: self._on_finished(job))
+        self.job.errored.connect(lambda error: self.state.report(f"Kernel learner: {error}"))
+        self._started = time.perf_counter()
+        self.learn_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.status.setText("Learning…" if self.feed.frame is not None else "Waiting for an image…")
+        self._show_hidden()
+        self.job.start()
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.quit()
+        self.learn_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def shutdown(self) -> None:
+        """Stop the worker (the window waits for the thread pool on close)."""
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.learn_button.isEnabled()
+
+    def _target_changed(self) -> None:
+        """A new target: start over if a lesson runs, else just show the new hidden kernel."""
+        self.hidden = None
+        self.last = None
+        if self.running:
+            self.start()
+        else:
+            self._show_hidden()
+
+    def send_to_editor(self) -> None:
+        if self.last is None:
+            return
+        name = f"learned ({self.target_box.currentText()})"
+        self.state.set_kernel(Kernel(self.last.weights, name=name), text="Learned kernel")
+        self.state.report(
+            f"The learned weights ({self.last.weights.shape[0]}×{self.last.weights.shape[1]}) "
+            "are in the editor.",
+            "info",
+        )
+
+    # -- showing -------------------------------------------------------------------------------
+    def _on_result(self, result: PipelineResult) -> None:
+        self.feed.frame = result.frame
+
+    def _on_report(self, job, item: tuple) -> None:
+        if job is not self.job:  # a stopped lesson's last report: not ours any more
+            return
+        report, pictures = item
+        self.last = report
+        if not report.step:
+            return
+        self._history.append(
+            (report.step, max(report.loss, PLOT_FLOOR), max(report.error, PLOT_FLOOR))
+        )
+        steps, losses, errors = (np.array(column) for column in zip(*self._history))
+        self.loss_curve.setData(steps, losses)
+        self.error_curve.setData(steps, errors)
+        self.learned_grid.set_values(report.weights, scale="signed")
+        if pictures:
+            self.pictures.set_image(0, pictures[0])
+            self.pictures.set_image(1, pictures[1])
+        self.send_button.setEnabled(True)
+        seconds = time.perf_counter() - self._started
+        looks = f"{report.rounds} look{'s' if report.rounds != 1 else ''} at the image"
+        numbers = (
+            f"loss {format_number(report.loss, 3)} · largest weight error "
+            f"{format_number(report.error, 2)} · {looks}"
+        )
+        if report.done:
+            text = f"Found it in {report.step:,} steps ({seconds:.1f} s): {numbers}."
+        else:
+            text = f"Step {report.step:,} · {numbers} · {seconds:.1f} s"
+        if not report.identifiable:
+            text += (
+                "\nThis picture cannot pin every weight down (it is too flat): many kernels "
+                "give the same output. Show it something with edges."
+            )
+        self.status.setText(text)
+        if report.done:
+            self._show_hidden()
+
+    def _on_finished(self, job) -> None:
+        if job is not self.job:  # a lesson replaced by a newer one
+            return
+        self.learn_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self._show_hidden()
+
+    def _show_hidden(self) -> None:
+        finished = self.last is not None and self.last.done
+        reveal = self.reveal_box.isChecked() or finished
+        if self.hidden is None:
+            try:
+                shown = self.hidden_kernel()
+            except ConvlabError:
+                shown = None
+        else:
+            shown = self.hidden
+        self.hidden_grid.setVisible(reveal and shown is not None)
+        if reveal and shown is not None:
+            self.hidden_grid.set_values(shown, scale="signed")
+
+    def refresh(self) -> None:
+        """The lab's redraw request: only the hidden grid depends on the editor's kernel."""
+        self._show_hidden()
+
+    def hideEvent(self, event) -> None:
+        """Pause while nobody watches; ``showEvent`` carries on."""
+        if self.running and not self.job.is_paused:
+            self.job.pause()
+        super().hideEvent(event)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.job is not None and self.job.is_paused:
+            self.job.resume()
