@@ -28,10 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-
-def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
-    """Spatial size after a convolution or pooling window slides over ``size`` pixels."""
-    return (size + 2 * padding - kernel_size) // stride + 1
+from convlab.engine.sizes import output_size
 
 
 def batch_innermost(x: np.ndarray) -> np.ndarray:
@@ -88,8 +85,8 @@ def col2im(
     Returns (N, C, H, W) stored batch-innermost (see the module docstring).
     """
     n, c, h, w = input_shape
-    out_h = output_size(h, kernel_size, stride, padding)
-    out_w = output_size(w, kernel_size, stride, padding)
+    out_h = output_size(h, kernel_size, padding=padding, stride=stride)
+    out_w = output_size(w, kernel_size, padding=padding, stride=stride)
     cols = cols.reshape(c, kernel_size, kernel_size, out_h, out_w, n)
     padded = np.zeros((c, h + 2 * padding, w + 2 * padding, n), dtype=cols.dtype)
     for u in range(kernel_size):
@@ -109,8 +106,8 @@ def conv2d_forward(
     """
     n, _, h, w = x.shape
     out_channels, _, kernel_size, _ = weight.shape
-    out_h = output_size(h, kernel_size, stride, padding)
-    out_w = output_size(w, kernel_size, stride, padding)
+    out_h = output_size(h, kernel_size, padding=padding, stride=stride)
+    out_w = output_size(w, kernel_size, padding=padding, stride=stride)
     cols = im2col(x, kernel_size, stride, padding)
     out = weight.reshape(out_channels, -1) @ cols  # (O, Ho*Wo*N): one BLAS call for the batch
     out += bias[:, None]
@@ -156,8 +153,8 @@ def _window_offsets(
     Pooling loops over the k*k offsets instead of the pixels: for a fixed offset, the pixels of
     all windows form one strided slice, so each step is a whole-array numpy operation.
     """
-    out_h = output_size(x_shape[2], kernel_size, stride)
-    out_w = output_size(x_shape[3], kernel_size, stride)
+    out_h = output_size(x_shape[2], kernel_size, stride=stride)
+    out_w = output_size(x_shape[3], kernel_size, stride=stride)
     return [
         (slice(u, u + stride * out_h, stride), slice(v, v + stride * out_w, stride))
         for u in range(kernel_size)

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from convlab.cnn import functional
+from convlab.engine.sizes import output_size
 from convlab.errors import ConvlabError
 
 RandomSource = np.random.Generator | int | None
@@ -127,7 +128,7 @@ class Conv2D(Layer):
             raise ConvlabError(
                 f"Conv2D expects a batch shaped (N, {self.in_channels}, H, W), got {x.shape}"
             )
-        if min(self.output_shape(x.shape[1:])[1:]) < 1:
+        if min(x.shape[2], x.shape[3]) + 2 * self.padding < self.kernel_size:
             raise ConvlabError(
                 f"Conv2D: a {self.kernel_size}x{self.kernel_size} kernel with padding "
                 f"{self.padding} does not fit a {x.shape[2]}x{x.shape[3]} input"
@@ -161,8 +162,8 @@ class Conv2D(Layer):
         _, h, w = input_shape
         return (
             self.out_channels,
-            functional.output_size(h, self.kernel_size, self.stride, self.padding),
-            functional.output_size(w, self.kernel_size, self.stride, self.padding),
+            output_size(h, self.kernel_size, padding=self.padding, stride=self.stride),
+            output_size(w, self.kernel_size, padding=self.padding, stride=self.stride),
         )
 
 
@@ -203,8 +204,8 @@ class _Pool2D(Layer):
         c, h, w = input_shape
         return (
             c,
-            functional.output_size(h, self.kernel_size, self.stride),
-            functional.output_size(w, self.kernel_size, self.stride),
+            output_size(h, self.kernel_size, stride=self.stride),
+            output_size(w, self.kernel_size, stride=self.stride),
         )
 
 

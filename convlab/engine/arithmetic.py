@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convlab.engine.sizes import output_size, whole_number
 from convlab.errors import ConvlabError
 
 OPERATIONS = ("convolution", "max_pool", "avg_pool", "transposed")
@@ -55,36 +56,11 @@ class ScatterStep:
     in_bounds: np.ndarray
 
 
-def _whole(value: object, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConvlabError(f"{what} must be a whole number, got {value!r}")
-    if int(value) < minimum:
-        raise ConvlabError(f"{what} must be at least {minimum}, got {value}")
-    return int(value)
-
-
 def _grid(image: np.ndarray) -> np.ndarray:
     grid = np.asarray(image, dtype=np.float64)
     if grid.ndim != 2 or grid.size == 0:
         raise ConvlabError(f"the input grid must be a non-empty 2-D array, got shape {grid.shape}")
     return grid
-
-
-def gather_output_size(n: int, k: int, *, padding: int, stride: int, dilation: int) -> int:
-    """floor((n + 2p - d(k-1) - 1) / s) + 1, or a ConvlabError that says why it cannot be."""
-    n = _whole(n, "input size", 1)
-    k = _whole(k, "kernel size", 1)
-    padding = _whole(padding, "padding", 0)
-    stride = _whole(stride, "stride", 1)
-    dilation = _whole(dilation, "dilation", 1)
-    span = dilation * (k - 1) + 1
-    if span > n + 2 * padding:
-        raise ConvlabError(
-            f"the kernel does not fit: with dilation {dilation} a {k}-wide kernel spans "
-            f"{dilation}·({k}-1)+1 = {span} cells, but the padded input is only "
-            f"{n}+2·{padding} = {n + 2 * padding} cells wide"
-        )
-    return (n + 2 * padding - span) // stride + 1
 
 
 def transposed_output_size(
@@ -97,12 +73,12 @@ def transposed_output_size(
     (0 <= a < max(s, d), as in PyTorch) adds a rows and columns at the bottom and right.
     Raises ConvlabError when the padding crops away everything.
     """
-    n = _whole(n, "input size", 1)
-    k = _whole(k, "kernel size", 1)
-    padding = _whole(padding, "padding", 0)
-    stride = _whole(stride, "stride", 1)
-    dilation = _whole(dilation, "dilation", 1)
-    output_padding = _whole(output_padding, "output padding", 0)
+    n = whole_number(n, "input size", minimum=1)
+    k = whole_number(k, "kernel size", minimum=1)
+    padding = whole_number(padding, "padding", minimum=0)
+    stride = whole_number(stride, "stride", minimum=1)
+    dilation = whole_number(dilation, "dilation", minimum=1)
+    output_padding = whole_number(output_padding, "output padding", minimum=0)
     if output_padding >= max(stride, dilation):
         raise ConvlabError(
             f"output padding {output_padding} must be smaller than the stride ({stride}) or the "
@@ -161,8 +137,8 @@ def pooling_steps(
     """
     if kind not in ("max", "avg"):
         raise ConvlabError(f"pooling kind must be 'max' or 'avg', got {kind!r}")
-    size = _whole(size, "pooling window", 1)
-    padding = _whole(padding, "padding", 0)
+    size = whole_number(size, "pooling window", minimum=1)
+    padding = whole_number(padding, "padding", minimum=0)
     if padding > size // 2:
         raise ConvlabError(
             f"pooling padding {padding} is more than half the {size}-wide window "
@@ -318,8 +294,8 @@ def _windows(
 ):
     """Yield (i, j, rows, cols, patch, in_bounds) for every window of a zero-padded grid."""
     kh, kw = kernel_shape
-    out_h = gather_output_size(grid.shape[0], kh, padding=padding, stride=stride, dilation=dilation)
-    out_w = gather_output_size(grid.shape[1], kw, padding=padding, stride=stride, dilation=dilation)
+    out_h = output_size(grid.shape[0], kh, padding=padding, stride=stride, dilation=dilation)
+    out_w = output_size(grid.shape[1], kw, padding=padding, stride=stride, dilation=dilation)
     height, width = grid.shape
     for i in range(out_h):
         rows = tuple(i * stride + u * dilation - padding for u in range(kh))
@@ -340,7 +316,7 @@ def _windows(
 
 def pixel_permutation(count: int, seed: int = 0) -> np.ndarray:
     """A fixed shuffle of ``count`` pixel positions (the same ``seed`` gives the same order)."""
-    return np.random.default_rng(seed).permutation(_whole(count, "pixel count", 1))
+    return np.random.default_rng(seed).permutation(whole_number(count, "pixel count", minimum=1))
 
 
 def shuffle_pixels(image: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -407,12 +383,12 @@ def build_scene(
             steps = convolution_steps(
                 grid, kernel, padding=padding, stride=stride, dilation=dilation
             )
-            size = gather_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+            size = output_size(n, k, padding=padding, stride=stride, dilation=dilation)
         elif mode in ("max_pool", "avg_pool"):
             steps = pooling_steps(
                 grid, k, kind=mode[:3], padding=padding, stride=stride, dilation=dilation
             )
-            size = gather_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+            size = output_size(n, k, padding=padding, stride=stride, dilation=dilation)
         elif mode == "transposed":
             steps = transposed_steps(
                 grid, kernel, padding=padding, stride=stride, dilation=dilation

@@ -28,6 +28,7 @@ import numpy as np
 from convlab.engine import dispatch
 from convlab.engine.conv_methods import METHOD_NAMES, Geometry, Job, run_method
 from convlab.engine.kernels import Kernel
+from convlab.engine.sizes import output_size, whole_number
 from convlab.errors import ConvlabError, KernelError
 
 BORDERS = ("reflect101", "reflect", "replicate", "constant", "wrap")
@@ -46,9 +47,7 @@ def _choice(value: Any, allowed: Sequence[str], what: str) -> str:
 
 
 def _positive_int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise KernelError(f"{what} must be a whole number >= 1, got {value!r}")
-    return int(value)
+    return whole_number(value, what, minimum=1, error=KernelError)
 
 
 def as_kernel(kernel: Kernel | Any) -> Kernel:
@@ -100,15 +99,10 @@ def output_shape(
     sizes = []
     for axis, name in ((0, "height"), (1, "width")):
         n, k = int(image_shape[axis]), int(kernel_shape[axis])
-        span = dilation * (k - 1) + 1
-        padded = n + pads[axis][0] + pads[axis][1]
-        if padded < span:
-            raise ConvlabError(
-                f"the kernel covers {span} pixels ({k} taps, dilation {dilation}) but the padded "
-                f"image {name} is only {padded} ({n} + padding {pads[axis][0]}+{pads[axis][1]}): "
-                "no output pixel fits; use padding='same' or a smaller kernel"
-            )
-        sizes.append((padded - span) // stride + 1)
+        try:
+            sizes.append(output_size(n, k, padding=pads[axis], stride=stride, dilation=dilation))
+        except ConvlabError as error:
+            raise ConvlabError(f"image {name}: {error}") from None
     if len(image_shape) == 3 and channels == "per_channel":
         return (sizes[0], sizes[1], int(image_shape[2]))
     return (sizes[0], sizes[1])

@@ -121,6 +121,27 @@ def colormap_lut(name: str) -> np.ndarray:
     return COLORMAPS[key]
 
 
+def weight_colours(weights: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """RGB uint8 per weight (shape + (3,)) on the one diverging palette every weight display
+    shares: the kernel grid, kernel thumbnails, number grids and learned filters.
+
+    Zero is the palette's neutral middle, the sign is the hue and ``limit`` (by default the
+    largest magnitude, so each grid uses its full range) saturates, as ``signed`` maps do.
+    """
+    values = np.asarray(weights, dtype=np.float64)
+    if limit is None:
+        limit = float(np.abs(values).max()) if values.size else 0.0
+    scaled = values / limit if limit > 0 else np.zeros_like(values)
+    index = np.rint(128.0 + 127.0 * np.clip(np.nan_to_num(scaled), -1.0, 1.0)).astype(np.intp)
+    return COLORMAPS[DEFAULT_DIVERGING][index]
+
+
+def dark_text_reads_better(colours: np.ndarray) -> np.ndarray:
+    """True where dark text contrasts better than light text with the RGB background."""
+    rgb = np.asarray(colours, dtype=np.float64)
+    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2] >= 128
+
+
 def _check_mode(mode: str) -> None:
     if mode not in DISPLAY_MODES:
         raise ConvlabError(f"Display mode {mode!r}: unknown; choose one of {DISPLAY_MODES}")

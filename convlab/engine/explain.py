@@ -14,6 +14,7 @@ import numpy as np
 
 from convlab.engine.convolve import BORDERS, output_shape, padding_amounts
 from convlab.engine.kernels import Kernel
+from convlab.engine.sizes import whole_number
 from convlab.errors import ConvlabError
 
 
@@ -44,12 +45,6 @@ def source_index(position: np.ndarray, length: int, border: str) -> np.ndarray:
     raise ConvlabError(f"border must be one of {', '.join(BORDERS)}; got {border!r}")
 
 
-def _whole(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConvlabError(f"{what} must be a whole number, got {value!r}")
-    return int(value)
-
-
 def pixel_breakdown(
     image: Any,
     kernel: Kernel | Any,
@@ -72,8 +67,8 @@ def pixel_breakdown(
         raise ConvlabError(f"image must be a non-empty HxW or HxWxC array, got shape {array.shape}")
     height, width = array.shape[:2]
     channels = 1 if array.ndim == 2 else array.shape[2]
-    row, col = _whole(row, "row"), _whole(col, "col")
-    channel = _whole(channel, "channel")
+    row, col = whole_number(row, "row"), whole_number(col, "col")
+    channel = whole_number(channel, "channel")
     if not (0 <= row < height and 0 <= col < width):
         raise ConvlabError(f"pixel ({row}, {col}) is outside the {height}x{width} image")
     if not 0 <= channel < channels:
@@ -189,35 +184,6 @@ def window_breakdown(
     }
 
 
-def output_size(n: int, k: int, *, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
-    """floor((n + 2*padding - dilation*(k-1) - 1) / stride) + 1, with every step explained.
-
-    Raises ConvlabError saying which number is wrong, or why no output pixel fits.
-    """
-    n, k = _whole(n, "input size"), _whole(k, "kernel size")
-    padding, stride = _whole(padding, "padding"), _whole(stride, "stride")
-    dilation = _whole(dilation, "dilation")
-    for value, what in (
-        (n, "input size"),
-        (k, "kernel size"),
-        (stride, "stride"),
-        (dilation, "dilation"),
-    ):
-        if value < 1:
-            raise ConvlabError(f"{what} must be at least 1, got {value}")
-    if padding < 0:
-        raise ConvlabError(f"padding cannot be negative, got {padding}")
-    span = dilation * (k - 1) + 1
-    padded = n + 2 * padding
-    if span > padded:
-        raise ConvlabError(
-            f"the kernel spans {span} pixels (size {k}, dilation {dilation}) but the padded input "
-            f"is only {padded} ({n} + 2x{padding}): it does not fit even once; add padding or "
-            "use a smaller kernel or dilation"
-        )
-    return (padded - span) // stride + 1
-
-
 def parameter_counts(
     height: int,
     width: int,
@@ -248,11 +214,9 @@ def parameter_counts(
         "filters": filters,
         "kernel": kernel,
     }
-    for what, value in values.items():
-        if _whole(value, what) < 1:
-            raise ConvlabError(f"{what} must be at least 1, got {value}")
-    height, width, hidden = int(height), int(width), int(hidden)
-    channels, filters, kernel = int(channels), int(filters), int(kernel)
+    height, width, hidden, channels, filters, kernel = (
+        whole_number(value, what, minimum=1) for what, value in values.items()
+    )
     if kernel > min(height, width):
         raise ConvlabError(f"a {kernel}x{kernel} kernel does not fit in a {height}x{width} image")
     return {

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from convlab.engine.kernels import ZERO_SUM_TOLERANCE, Kernel
+from convlab.engine.sizes import whole_number
 from convlab.errors import KernelError
 
 RANK_TOLERANCE = 1e-9
@@ -126,13 +127,9 @@ def frequency_response(kernel: Kernel | Any, size: int = 64) -> np.ndarray:
     bright in the middle, an edge detector dark there.
     """
     kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise KernelError(f"frequency response size must be a whole number, got {size!r}")
     rows, cols = kernel.shape
-    if not max(rows, cols) <= size <= 4096:
-        raise KernelError(
-            f"frequency response size must be between {max(rows, cols)} (the kernel size) "
-            f"and 4096, got {size}"
-        )
+    size = whole_number(
+        size, "frequency response size", minimum=max(rows, cols), maximum=4096, error=KernelError
+    )
     spectrum = np.fft.fft2(kernel.effective, s=(int(size), int(size)))
     return np.fft.fftshift(np.abs(spectrum)).astype(np.float32)

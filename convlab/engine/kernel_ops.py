@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from convlab.engine.kernels import MAX_KERNEL_SIZE, Kernel
+from convlab.engine.sizes import whole_number
 from convlab.errors import KernelError
 from convlab.files import read_file
 
@@ -166,13 +167,7 @@ def resized(weights: np.ndarray, rows: int, cols: int) -> np.ndarray:
     (k - 1) // 2 along each axis, so a 3x3 kernel grown to 5x5 acts exactly as before.
     """
     for side, what in ((rows, "rows"), (cols, "columns")):
-        if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
-            raise KernelError(f"kernel {what} must be a whole number, got {side!r}")
-        if not 1 <= side <= MAX_KERNEL_SIZE:
-            raise KernelError(
-                f"kernel {what}: {side} is outside 1..{MAX_KERNEL_SIZE} (the largest kernel "
-                f"is {MAX_KERNEL_SIZE}x{MAX_KERNEL_SIZE})"
-            )
+        whole_number(side, f"kernel {what}", minimum=1, maximum=MAX_KERNEL_SIZE, error=KernelError)
     old = np.asarray(weights, dtype=np.float64)
     new = np.zeros((rows, cols), dtype=np.float64)
     shift_r = (rows - 1) // 2 - (old.shape[0] - 1) // 2

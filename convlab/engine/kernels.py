@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from convlab.engine.sizes import whole_number
 from convlab.errors import KernelError
 
 MAX_KERNEL_SIZE = 31
@@ -346,13 +347,8 @@ def parse_weights(text: str) -> list[list[float]]:
 
 
 def _check_radius(radius: Any) -> int:
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)):
-        raise KernelError(f"radius must be a whole number, got {radius!r}")
-    radius = int(radius)
     limit = (MAX_KERNEL_SIZE - 1) // 2
-    if not 0 <= radius <= limit:
-        raise KernelError(f"radius must be between 0 and {limit}, got {radius}")
-    return radius
+    return whole_number(radius, "radius", minimum=0, maximum=limit, error=KernelError)
 
 
 def _check_positive(value: Any, what: str) -> float:
@@ -405,11 +401,7 @@ def gabor_kernel(
     is zero-mean (flat areas give 0), and the kernel is scaled so that its positive weights sum
     to 1, which keeps responses in pixel units.
     """
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise KernelError(f"Gabor size must be a whole number, got {size!r}")
-    size = int(size)
-    if not 1 <= size <= MAX_KERNEL_SIZE:
-        raise KernelError(f"Gabor size must be between 1 and {MAX_KERNEL_SIZE}, got {size}")
+    size = whole_number(size, "Gabor size", minimum=1, maximum=MAX_KERNEL_SIZE, error=KernelError)
     sigma = _check_positive(sigma, "sigma")
     wavelength = _check_positive(wavelength, "wavelength")
     aspect = _check_positive(aspect, "aspect")

@@ -22,15 +22,8 @@ from typing import Any
 import numpy as np
 
 from convlab.engine.convolve import convolve, output_shape
+from convlab.engine.sizes import whole_number
 from convlab.errors import ConvlabError
-
-
-def _whole(value: Any, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConvlabError(f"{what} must be a whole number, got {value!r}")
-    if int(value) < minimum:
-        raise ConvlabError(f"{what} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 def _layer_arrays(image: Any, weights: Any, bias: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,9 +68,9 @@ def conv_layer(
     every side; H' = floor((H + 2p - d(kh-1) - 1) / s) + 1 (and W' likewise).
     """
     array, filters, biases = _layer_arrays(image, weights, bias)
-    padding = _whole(padding, "padding", 0)
-    stride = _whole(stride, "stride", 1)
-    dilation = _whole(dilation, "dilation", 1)
+    padding = whole_number(padding, "padding", minimum=0)
+    stride = whole_number(stride, "stride", minimum=1)
+    dilation = whole_number(dilation, "dilation", minimum=1)
     count, channels, kh, kw = filters.shape
     out_h, out_w = output_shape(
         array.shape[:2], (kh, kw), padding=padding, stride=stride, dilation=dilation
@@ -122,10 +115,10 @@ def layer_breakdown(
     ``in_bounds`` (kh, kw: the taps that read real pixels).
     """
     array, filters, biases = _layer_arrays(image, weights, bias)
-    padding = _whole(padding, "padding", 0)
-    stride = _whole(stride, "stride", 1)
-    dilation = _whole(dilation, "dilation", 1)
-    filter_index = _whole(filter_index, "filter", 0)
+    padding = whole_number(padding, "padding", minimum=0)
+    stride = whole_number(stride, "stride", minimum=1)
+    dilation = whole_number(dilation, "dilation", minimum=1)
+    filter_index = whole_number(filter_index, "filter", minimum=0)
     if filter_index >= filters.shape[0]:
         raise ConvlabError(
             f"filter {filter_index} does not exist; the layer has {filters.shape[0]}"
@@ -134,7 +127,9 @@ def layer_breakdown(
     out_h, out_w = output_shape(
         array.shape[:2], (kh, kw), padding=padding, stride=stride, dilation=dilation
     )
-    if not (0 <= _whole(out_row, "row", 0) < out_h and 0 <= _whole(out_col, "col", 0) < out_w):
+    out_row = whole_number(out_row, "row", minimum=0)
+    out_col = whole_number(out_col, "col", minimum=0)
+    if not (out_row < out_h and out_col < out_w):
         raise ConvlabError(
             f"output pixel ({out_row}, {out_col}) is outside the {out_h}x{out_w} output"
         )
@@ -165,9 +160,9 @@ def layer_breakdown(
 
 def layer_parameter_count(kernel: int, channels: int, filters: int) -> int:
     """K * (k*k*D + 1): each of K filters has k*k weights per input channel and one bias."""
-    kernel = _whole(kernel, "kernel size", 1)
-    channels = _whole(channels, "channels", 1)
-    filters = _whole(filters, "filters", 1)
+    kernel = whole_number(kernel, "kernel size", minimum=1)
+    channels = whole_number(channels, "channels", minimum=1)
+    filters = whole_number(filters, "filters", minimum=1)
     return filters * (kernel * kernel * channels + 1)
 
 

@@ -106,6 +106,6 @@ def test_layout_trick_keeps_float32_and_logical_nchw(rng):
 
 
 def test_output_size():
-    assert fn.output_size(28, 5, 1, 2) == 28
-    assert fn.output_size(28, 2, 2) == 14
-    assert fn.output_size(7, 3, 2, 0) == 3
+    assert fn.output_size(28, 5, padding=2) == 28
+    assert fn.output_size(28, 2, stride=2) == 14
+    assert fn.output_size(7, 3, stride=2, padding=0) == 3

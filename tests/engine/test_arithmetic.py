@@ -12,7 +12,6 @@ from convlab.engine.arithmetic import (
     PADDING_ZERO,
     assemble,
     convolution_steps,
-    gather_output_size,
     pixel_permutation,
     pooling_steps,
     shuffle_pixels,
@@ -21,6 +20,7 @@ from convlab.engine.arithmetic import (
     zero_inserted_view,
 )
 from convlab.engine.convolve import convolve
+from convlab.engine.sizes import output_size
 from convlab.errors import ConvlabError
 
 SETTINGS = [  # (n, k, padding, stride, dilation)
@@ -89,7 +89,7 @@ def test_convolution_steps_match_loops(n, k, p, s, d):
     grid = rng.integers(0, 10, (n, n)).astype(float)
     kernel = rng.integers(-2, 3, (k, k)).astype(float)
     steps = convolution_steps(grid, kernel, padding=p, stride=s, dilation=d)
-    out_n = gather_output_size(n, k, padding=p, stride=s, dilation=d)
+    out_n = output_size(n, k, padding=p, stride=s, dilation=d)
     assert len(steps) == out_n * out_n
     np.testing.assert_allclose(
         assemble(steps, (out_n, out_n)), _loop_correlate(grid, kernel, p, s, d)
@@ -112,7 +112,7 @@ def test_window_step_marks_padding_cells():
 def test_pooling_steps_match_loops(kind, n, k, p, s, d):
     grid = np.random.default_rng(7).integers(-5, 10, (n, n)).astype(float)
     steps = pooling_steps(grid, k, kind=kind, padding=p, stride=s, dilation=d)
-    out_n = gather_output_size(n, k, padding=p, stride=s, dilation=d)
+    out_n = output_size(n, k, padding=p, stride=s, dilation=d)
     np.testing.assert_allclose(assemble(steps, (out_n, out_n)), _loop_pool(grid, k, p, s, d, kind))
 
 
@@ -150,13 +150,13 @@ def test_transposed_is_the_adjoint_of_the_correlation():
 
 
 def test_output_sizes_follow_the_formula_and_explain_impossible_settings():
-    assert gather_output_size(5, 3, padding=0, stride=1, dilation=1) == 3
-    assert gather_output_size(7, 3, padding=1, stride=2, dilation=1) == 4
-    assert gather_output_size(7, 3, padding=0, stride=1, dilation=3) == 1
+    assert output_size(5, 3, padding=0, stride=1, dilation=1) == 3
+    assert output_size(7, 3, padding=1, stride=2, dilation=1) == 4
+    assert output_size(7, 3, padding=0, stride=1, dilation=3) == 1
     with pytest.raises(ConvlabError, match="does not fit"):
-        gather_output_size(4, 5, padding=0, stride=1, dilation=1)
+        output_size(4, 5, padding=0, stride=1, dilation=1)
     with pytest.raises(ConvlabError, match="stride"):
-        gather_output_size(4, 3, padding=0, stride=0, dilation=1)
+        output_size(4, 3, padding=0, stride=0, dilation=1)
     assert transposed_output_size(3, 3, padding=1, stride=2, dilation=1) == 5
     with pytest.raises(ConvlabError, match="crops"):
         transposed_output_size(1, 1, padding=1, stride=1, dilation=1)
@@ -181,7 +181,7 @@ def test_convolution_steps_match_convolve_with_zero_padding(n, k, p, s, d):
     grid = rng.integers(0, 10, (n, n)).astype(np.float32)
     kernel = rng.integers(-2, 3, (k, k)).astype(float)
     kernel[0, 0] = 3.0  # never all zeros
-    out_n = gather_output_size(n, k, padding=p, stride=s, dilation=d)
+    out_n = output_size(n, k, padding=p, stride=s, dilation=d)
     steps = convolution_steps(grid, kernel, padding=p, stride=s, dilation=d)
     expected = convolve(grid, kernel, border="constant", padding=p, stride=s, dilation=d)
     np.testing.assert_allclose(assemble(steps, (out_n, out_n)), expected, atol=1e-4)
@@ -261,7 +261,7 @@ def test_the_seven_transposed_cases_of_the_convolution_arithmetic_guide(name):
     """Each transposes a convolution of an ``input`` x ``input`` image and gets its size back."""
     n, k, p, s, a, size = GUIDE_TRANSPOSED[name]
     assert transposed_output_size(n, k, padding=p, stride=s, dilation=1, output_padding=a) == size
-    assert gather_output_size(size, k, padding=p, stride=s, dilation=1) == n
+    assert output_size(size, k, padding=p, stride=s, dilation=1) == n
     # a convolution's input and its transposed output have the same size: the adjoint pairing
     rng = np.random.default_rng(len(name))
     x, kernel = rng.normal(size=(size, size)), rng.normal(size=(k, k))

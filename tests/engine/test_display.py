@@ -234,3 +234,28 @@ def test_histogram_subsamples_big_maps() -> None:
     counts, _ = display.histogram(values, bins=2)
     assert counts.sum() <= 300_000
     assert abs(counts[0] - counts[1]) <= counts.sum() * 0.01  # still half and half
+
+
+def test_weight_colours_are_the_signed_display_of_the_weights() -> None:
+    """Every weight display uses one palette: the same colours a signed map of them shows."""
+    weights = np.array([[-2.0, -0.5, 0.0], [0.25, 1.0, 2.0]])
+    expected = display.to_rgb(weights, "signed", value_range=(-2.0, 2.0))
+    np.testing.assert_array_equal(display.weight_colours(weights), expected)
+    neutral = display.colormap_lut("coolwarm")[128]
+    np.testing.assert_array_equal(display.weight_colours(weights)[0, 2], neutral)
+
+
+def test_weight_colours_limit_saturates_and_odd_inputs_stay_neutral() -> None:
+    lut = display.colormap_lut("coolwarm")
+    shared = display.weight_colours(np.array([0.5, 3.0, -3.0]), limit=1.0)
+    np.testing.assert_array_equal(shared, lut[[192, 255, 1]])  # 128 + 127 * 0.5 rounds to 192
+    np.testing.assert_array_equal(
+        display.weight_colours(np.zeros((2, 2))), np.tile(lut[128], (2, 2, 1))
+    )
+    np.testing.assert_array_equal(display.weight_colours(np.array([np.nan]), limit=1.0), lut[[128]])
+    assert display.weight_colours(np.zeros((0, 3))).shape == (0, 3, 3)
+
+
+def test_dark_text_on_light_cells_light_text_on_dark_ones() -> None:
+    colours = np.array([[255, 255, 255], [0, 0, 0], [59, 76, 192], [221, 221, 221]])
+    assert display.dark_text_reads_better(colours).tolist() == [True, False, False, True]

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled, signals_blocked
 
-from convlab.engine.explain import output_size
 from convlab.engine.pipeline import ConvSettings, PipelineResult
+from convlab.engine.sizes import output_size
 from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState
 
@@ -73,7 +73,8 @@ def explain_axis(n: int, k: int, *, padding: str | int, stride: int, dilation: i
     reach = f"{dilation}·({k}−1)" if dilation != 1 else f"({k}−1)"
     if padding == "same":
         total = dilation * (k - 1)
-        size = -(-n // stride)
+        pads = (total // 2, total - total // 2)
+        size = output_size(n, k, padding=pads, stride=stride, dilation=dilation)
         formula = f"⌊({n} + {total} − {reach} − 1) / {stride}⌋ + 1 = {size}"
         return AxisSize(formula, size)
     pad = 0 if padding == "valid" else int(padding)

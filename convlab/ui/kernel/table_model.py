@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from convlab.engine.display import colormap_lut
+from convlab.engine.display import dark_text_reads_better, weight_colours
 from convlab.engine.kernel_ops import (
     format_weight,
     full_precision,
@@ -26,22 +26,17 @@ from convlab.errors import KernelError
 from convlab.ui.state import PlaygroundState
 
 CUSTOM_NAME = "custom"
-_DIVERGING = colormap_lut("coolwarm")  # the same scale the feature maps use: zero is grey
 _Index = QModelIndex | QPersistentModelIndex
 
 
 def cell_colours(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Background RGB per cell on a diverging scale (zero neutral), and legible text RGB.
+    """Background RGB per cell on the weight palette (zero neutral), and legible text RGB.
 
     The scale is symmetric around zero (-max|w| .. +max|w|) so the sign is the hue and the
     size is the saturation; the text is black or white, whichever contrasts with the fill.
     """
-    array = np.asarray(weights, dtype=np.float64)
-    largest = float(np.max(np.abs(array))) if array.size else 0.0
-    scaled = array / largest if largest > 0 else np.zeros_like(array)
-    background = _DIVERGING[np.rint(128.0 + 127.0 * scaled).astype(np.intp)]
-    luminance = background.astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
-    text = np.where(luminance[..., None] > 140.0, 0, 255) * np.ones(3, dtype=np.intp)
+    background = weight_colours(weights)
+    text = np.where(dark_text_reads_better(background)[..., None], 0, 255) * np.ones(3, np.intp)
     return background, text.astype(np.uint8)
 
 

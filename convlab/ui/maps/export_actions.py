@@ -7,39 +7,29 @@ comes back as a message (and a signal, which the tests wait on).
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
+from superqt.utils import WorkerBase, create_worker
 
 from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState
 
 
 class ExportRunner(QObject):
-    """Runs one export at a time; ``finished`` carries the list of written paths.
-
-    A plain Python thread is enough: the job is one function call, and its outcome comes back
-    through the private ``_outcome`` signal, which Qt queues onto the GUI thread.
-    """
+    """Runs one export at a time; ``finished`` carries the list of written paths."""
 
     finished = Signal(list)
     failed = Signal(str)
-    _outcome = Signal(str, object, object)  # (what, paths or None, error or None)
 
     def __init__(self, state: PlaygroundState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._thread: threading.Thread | None = None
-        self._outcome.connect(self._deliver)
+        self._job: WorkerBase | None = None
+        self._what = ""
         self.last_folder: Path | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self._thread is not None
 
     def choose_folder(self, parent: QWidget, title: str) -> Path | None:
         start = str(self.last_folder or Path.home())
@@ -50,42 +40,33 @@ class ExportRunner(QObject):
         return self.last_folder
 
     def start(self, job: Callable[[], list[Path]], what: str) -> None:
-        """Run ``job`` on a worker thread; report success or the ConvlabError it raised."""
-        if self._thread is not None:
+        """Run ``job`` on a worker thread; report success or the error it raised."""
+        if self._job is not None:
             self._state.report(
                 f"{what}: an export is still running, try again in a moment", "warning"
             )
             return
+        self._what = what
+        # our slots report the failure; superqt must not re-raise it in the GUI thread
+        self._job = create_worker(job, _start_thread=False, _ignore_errors=True)
+        # Bound methods of this QObject: Qt runs them on the GUI thread, and drops them if the
+        # panel is closed while writing (the files are there, nobody is left to tell).
+        self._job.returned.connect(self._written)
+        self._job.errored.connect(self._failed)
+        self._job.start()
 
-        def work() -> None:
-            try:
-                outcome = (what, job(), None)
-            except Exception as error:  # reported to the person, never swallowed
-                outcome = (what, None, error)
-            # RuntimeError: the panel was closed while writing; the files are there, nobody
-            # is left to tell.
-            with contextlib.suppress(RuntimeError):
-                self._outcome.emit(*outcome)
+    def _written(self, paths: list[Path] | None) -> None:
+        self._job = None
+        paths = list(paths or [])
+        folders = sorted({str(Path(p).parent) for p in paths})
+        self._state.report(
+            f"{self._what}: wrote {len(paths)} file(s) to {', '.join(folders)}", "info"
+        )
+        self.finished.emit(paths)
 
-        self._thread = threading.Thread(target=work, name="convlab-export", daemon=True)
-        self._thread.start()
-
-    def wait(self, timeout_s: float = 10.0) -> None:
-        """Block until the running export (if any) has finished writing: for close and tests."""
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _deliver(self, what: str, paths: list[Path] | None, error: Exception | None) -> None:
-        if self._thread is not None:
-            self._thread.join()
-        self._thread = None
-        if error is None:
-            folders = sorted({str(Path(p).parent) for p in paths or []})
-            self._state.report(
-                f"{what}: wrote {len(paths or [])} file(s) to {', '.join(folders)}", "info"
-            )
-            self.finished.emit(list(paths or []))
-            return
+    def _failed(self, error: BaseException) -> None:
+        self._job = None
+        what = self._what
         text = str(error) if isinstance(error, ConvlabError) else f"{what} failed: {error!r}"
         self._state.report(text, "error")
         self.failed.emit(text)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from convlab.engine.display import colormap_lut
+from convlab.engine.display import dark_text_reads_better, weight_colours
 
 _DARK_TEXT = QColor(20, 20, 20)
 _LIGHT_TEXT = QColor(245, 245, 245)
@@ -47,25 +47,14 @@ def cell_colours(values: np.ndarray, scale: str) -> np.ndarray:
     """Background RGB (uint8, shape + (3,)) per cell: grey for pixels, blue/red for weights.
 
     ``gray`` squeezes 0..255 into 50..250 so that no cell is pure black or white (the text stays
-    readable and the patch still looks like the image it came from); ``signed`` puts zero at
-    the diverging map's neutral middle and the largest magnitude at its ends.
+    readable and the patch still looks like the image it came from); ``signed`` is the weight
+    palette: zero at its neutral middle, the largest magnitude at its ends.
     """
     values = np.asarray(values, dtype=np.float64)
     if scale == "gray":
         level = (50 + 200 * np.clip(values, 0, 255) / 255).astype(np.uint8)
         return np.stack([level, level, level], axis=-1)
-    magnitude = float(np.abs(values).max()) if values.size else 0.0
-    if magnitude > 0:
-        index = np.clip(np.rint(128 + 127 * values / magnitude), 0, 255).astype(np.intp)
-    else:
-        index = np.full(values.shape, 128, dtype=np.intp)
-    return colormap_lut("coolwarm")[index]
-
-
-def text_is_dark(colours: np.ndarray) -> np.ndarray:
-    """True where dark text reads better than light text on the background colour."""
-    rgb = colours.astype(np.float64)
-    return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2] >= 128
+    return weight_colours(values)
 
 
 class NumberGrid(QWidget):
@@ -140,7 +129,7 @@ class NumberGrid(QWidget):
         self._text_index = which.reshape(array.shape).tolist()
         colours = cell_colours(array, scale)
         self._fills = colours.tolist()
-        self._dark = text_is_dark(colours).tolist()
+        self._dark = dark_text_reads_better(colours).tolist()
         self.setToolTip(PADDING_TOOLTIP if self._marked is not None and self._marked.any() else "")
         self._relayout()
 
