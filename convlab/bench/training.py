@@ -89,14 +89,14 @@ def run(args: list[str]) -> int:
     window.worker.open(TestPatternSource(640, 480, 30.0))
 
     update_ms: list[float] = []
-    original = tab._on_progress
+    original = tab.session._on_progress
 
     def timed(thread, reports) -> None:
         began = time.perf_counter()
         original(thread, reports)
         update_ms.append((time.perf_counter() - began) * 1000)
 
-    tab._on_progress = timed  # connected when a run starts, so wrapping here is enough
+    tab.session._on_progress = timed  # connected when a run starts, so wrapping here is enough
 
     ticks: list[float] = []
     timer = QTimer(interval=5, timerType=Qt.TimerType.PreciseTimer)

@@ -17,7 +17,9 @@ import re
 
 MASK = "***"
 
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+# A scheme starts where a word starts: without the look-behind, every letter of a 20,000-letter
+# address began a new try, and masking it took seconds (quadratic backtracking).
+_SCHEME = r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://"
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%\-]+)(?::\d*)?"
 _AFTER_HOST = r"(?=[/?#\s\"'<>),;:!]|$)"
 # In free text a URL ends at white space; userinfo is the longest run before an '@host'.

@@ -278,3 +278,13 @@ def test_kernel_data_refuses_text_divisors_and_names_that_are_not_text() -> None
         Kernel.from_dict({"weights": [[1]], "name": {"html": "<b>"}})
     kernel = Kernel.from_dict(json.loads('{"weights": [[1, 2.5]], "divisor": 2, "name": "ok"}'))
     assert kernel.weights.tolist() == [[1.0, 2.5]] and kernel.divisor == 2.0
+
+
+@pytest.mark.parametrize("url", ["http://" + "u" * 50_000, "x" * 50_000 + "://", "a" * 50_000])
+def test_masking_a_huge_address_takes_no_time(url: str) -> None:
+    from convlab.engine.masking import mask_credentials, mask_url
+
+    started = time.perf_counter()
+    mask_url(url)
+    mask_credentials(url + " " + url)
+    assert time.perf_counter() - started < 0.2

@@ -11,7 +11,6 @@ hands each tile its new pixels (``resultReady``).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -39,13 +38,11 @@ from convlab.engine.pipeline import COMBINED_MAP, MAX_BANK_SIZE, PipelineResult
 from convlab.ui.help import help_button
 from convlab.ui.maps.export_actions import ExportRunner
 from convlab.ui.maps.tile import COMBINED_INDEX, MapTile
+from convlab.ui.maps.tile_plan import TILE_SPACING, TilePlan, plan_tiles
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.display_controls import DisplayControls
 from convlab.ui.widgets.flow_layout import FlowLayout, flow_group
 
-TILE_MIN_WIDTH = 150
-TILE_MAX_WIDTH = 420
-TILE_SPACING = 6
 DEFAULT_ASPECT = 0.75  # height / width of a map before the first frame arrives
 
 EMPTY_TEXT = (
@@ -64,34 +61,8 @@ def stage_sizes(height: int, width: int, *, relu: bool, pool: bool) -> str:
     return " → ".join(parts)
 
 
-def choose_columns(
-    count: int, width: float, height: float, aspect: float, chrome: float
-) -> tuple[int, float]:
-    """(columns, tile width) that show ``count`` tiles as large as possible.
-
-    Prefer a layout where every tile fits in the visible area (a short wide bottom dock gets
-    one long row, a tall side dock a column); when even the smallest useful tiles do not fit,
-    fill the width with tiles of at least TILE_MIN_WIDTH and let the area scroll.
-    """
-    if count <= 0 or width <= 0:
-        return 1, float(TILE_MIN_WIDTH)
-    best_columns, best_width = 1, 0.0
-    for columns in range(1, count + 1):
-        rows = math.ceil(count / columns)
-        by_width = (width - TILE_SPACING * (columns - 1)) / columns
-        by_height = ((height - TILE_SPACING * (rows - 1)) / rows - chrome) / aspect
-        tile = min(by_width, by_height, TILE_MAX_WIDTH)
-        if tile > best_width:
-            best_columns, best_width = columns, tile
-    if best_width >= TILE_MIN_WIDTH:
-        return best_columns, best_width
-    columns = max(1, min(count, int((width + TILE_SPACING) // (TILE_MIN_WIDTH + TILE_SPACING))))
-    tile = min((width - TILE_SPACING * (columns - 1)) / columns, TILE_MAX_WIDTH)
-    return columns, max(float(TILE_MIN_WIDTH) * 0.6, tile)
-
-
 class _TileGrid(QWidget):
-    """The tiles in a grid whose column count follows the visible area."""
+    """The tiles in a centred grid whose column count and tile size follow the visible area."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,31 +70,38 @@ class _TileGrid(QWidget):
         self._layout = QGridLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(TILE_SPACING)
-        self._layout.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.columns = 0
-        self.tile_width = 0.0
+        # Room the tiles do not need is shared out around the grid, never stretched into it.
+        self._layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.plan: TilePlan | None = None
+
+    @property
+    def columns(self) -> int:
+        return self.plan.columns if self.plan is not None else 0
 
     def set_tiles(self, tiles: list[MapTile]) -> None:
         for tile in self.tiles:
             self._layout.removeWidget(tile)
             tile.deleteLater()
         self.tiles = tiles
-        self.columns = 0
+        self.plan = None
 
-    def arrange(self, width: int, height: int, aspect: float) -> None:
+    def arrange(self, width: int, height: int, aspect: float, scrollbar: int) -> TilePlan | None:
+        """Size and place the tiles for an area of width x height (only when that changes)."""
         if not self.tiles:
-            return
-        chrome = self.tiles[0].chrome_height()
-        columns, tile_width = choose_columns(len(self.tiles), width, height, aspect, chrome)
-        tile_height = round(tile_width * aspect + chrome)
+            return None
+        plan = plan_tiles(len(self.tiles), width, height, aspect, self.tiles[0].chrome(), scrollbar)
+        if plan == self.plan:
+            return plan
         for tile in self.tiles:
-            tile.setFixedSize(int(tile_width), tile_height)
-        if columns != self.columns:
-            self.columns = columns
-            for index, tile in enumerate(self.tiles):
+            tile.set_compact(plan.compact)
+            tile.setFixedSize(plan.tile_width, plan.tile_height)
+        if self.plan is None or plan.columns != self.plan.columns:
+            for tile in self.tiles:
                 self._layout.removeWidget(tile)
-                self._layout.addWidget(tile, index // columns, index % columns)
-        self.tile_width = tile_width
+            for index, tile in enumerate(self.tiles):
+                self._layout.addWidget(tile, index // plan.columns, index % plan.columns)
+        self.plan = plan
+        return plan
 
 
 class FeatureMapsPanel(QWidget):
@@ -168,6 +146,7 @@ class FeatureMapsPanel(QWidget):
         status_row = QHBoxLayout()
         status_row.setContentsMargins(0, 0, 0, 0)
         status_row.addWidget(self.stage_label, 1)
+        status_row.addWidget(self.display_controls.range_group)
         # On the status line, not the wrapping toolbar: it costs no extra line of the dock.
         status_row.addWidget(
             flow_group(self, self.main_output_button, self.export_button, self._help_button)
@@ -180,7 +159,7 @@ class FeatureMapsPanel(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.grid)
-        self.scroll.viewport().installEventFilter(self)
+        self.scroll.installEventFilter(self)
         self.empty_label = QLabel(EMPTY_TEXT, self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
@@ -261,7 +240,6 @@ class FeatureMapsPanel(QWidget):
         self._toolbar.addWidget(
             flow_group(self, QLabel("Show as", self), self.display_controls.mapping_group)
         )
-        self._toolbar.addWidget(self.display_controls.range_group)
 
     def _button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
@@ -295,11 +273,22 @@ class FeatureMapsPanel(QWidget):
             self.show_result(result)
 
     def _reflow(self) -> None:
-        viewport = self.scroll.viewport()
-        self.grid.arrange(viewport.width(), viewport.height(), self._aspect)
+        """Lay the tiles out for the scroll area's whole room (not the viewport, which a
+        scroll bar narrows): the scroll bar is switched on only when the plan scrolls, so
+        showing it can never change the plan that asked for it."""
+        room = self.scroll.maximumViewportSize()
+        scrollbar = self.scroll.verticalScrollBar().sizeHint().width()
+        plan = self.grid.arrange(room.width(), room.height(), self._aspect, scrollbar)
+        policy = (
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+            if plan is not None and plan.scrolls
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        if self.scroll.verticalScrollBarPolicy() != policy:
+            self.scroll.setVerticalScrollBarPolicy(policy)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+        if watched is self.scroll and event.type() == QEvent.Type.Resize:
             self._reflow()
         return super().eventFilter(watched, event)
 
@@ -354,7 +343,7 @@ class FeatureMapsPanel(QWidget):
         shape = result.frame.shape[:2]
         if shape != self._frame_shape:
             self._frame_shape = (int(shape[0]), int(shape[1]))
-            self._aspect = min(2.0, max(0.3, shape[0] / max(1, shape[1])))
+            self._aspect = min(3.0, max(1 / 3, shape[0] / max(1, shape[1])))
             self._update_stage_label()
             self._reflow()
         tiles = self.grid.tiles

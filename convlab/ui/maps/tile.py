@@ -39,11 +39,14 @@ from convlab.engine.display import weight_colours
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import FeatureMap
 from convlab.ui import text as ui_text
+from convlab.ui.maps.tile_plan import Chrome
 from convlab.ui.widgets.image_view import DISPLAY_READY
 
 BANK_INDEX_MIME = "application/x-convlab-bank-index"
 COMBINED_INDEX = -1  # the tile that shows sqrt(map0^2 + map1^2) has no place in the bank
 THUMBNAIL_SIZE = 30
+COMPACT_THUMBNAIL_SIZE = 18  # small tiles: a smaller kernel picture leaves the map more room
+SELECTED_BORDER = 2  # pixels of the frame around the map the output view shows
 
 
 def kernel_colors(weights: np.ndarray) -> np.ndarray:
@@ -129,6 +132,7 @@ class MapTile(QFrame):
         self._ignore_release = False
         self._shape: tuple[int, ...] = ()
         self._selected = False
+        self._compact = False
         self.setObjectName("mapTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAcceptDrops(index != COMBINED_INDEX)
@@ -216,22 +220,40 @@ class MapTile(QFrame):
                 "Drag onto another map to reorder; right-click for more."
             )
         self.title.setToolTip(ui_text.tooltip(self._name))
-        self.title.set_full_text(self._name)
+        self.title.set_full_text(self.short_name() if self._compact else self._name)
+        self._tip = tip
         self.setToolTip(ui_text.tooltip(tip))
 
-    def chrome_height(self) -> int:
-        """Pixels of a tile that are not the map: header, range line, margins and frame."""
+    def chrome(self) -> Chrome:
+        """Pixels of a tile that are not map, (width, height), in its full and compact forms:
+        header, value-range line (full only), margins and border. The border is counted at
+        its selected width, so selecting a tile never pushes its map past its planned room."""
         layout = self.layout()
         margins = layout.contentsMargins()
-        header = max(THUMBNAIL_SIZE, self.title.sizeHint().height())
-        return (
-            header
-            + self.range_label.sizeHint().height()
-            + margins.top()
-            + margins.bottom()
-            + 2 * layout.spacing()
-            + 2 * self.frameWidth()
-        )
+        border = 2 * SELECTED_BORDER
+        width = margins.left() + margins.right() + border
+        title = self.title.sizeHint().height()
+        base = margins.top() + margins.bottom() + layout.spacing() + border
+        full = base + max(THUMBNAIL_SIZE, title) + layout.spacing()
+        full += self.range_label.sizeHint().height()
+        compact = base + max(COMPACT_THUMBNAIL_SIZE, title)
+        return Chrome(full=(width, full), compact=(width, compact))
+
+    def set_compact(self, compact: bool) -> None:
+        """Small tiles: no value-range line (it stays in the tooltip), a smaller kernel
+        picture, and no ◀ ▶ ✕ (the right-click menu and dragging still do their work)."""
+        if compact == self._compact:
+            return
+        self._compact = compact
+        side = COMPACT_THUMBNAIL_SIZE if compact else THUMBNAIL_SIZE
+        self.thumbnail.setFixedSize(side, side)
+        self.range_label.setVisible(not compact)
+        self.title.set_full_text(self.short_name() if compact else self._name)
+        self._show_buttons(self._selected or self.underMouse())
+
+    def short_name(self) -> str:
+        """What a compact tile writes beside its kernel picture: the map's number."""
+        return "|∇|" if self.index == COMBINED_INDEX else str(self.index + 1)
 
     @property
     def name(self) -> str:
@@ -256,15 +278,22 @@ class MapTile(QFrame):
         self._selected = selected
         self._show_buttons(selected or self.underMouse())
         colour = "palette(highlight)" if selected else "palette(mid)"
-        width = 2 if selected else 1
+        width = SELECTED_BORDER if selected else 1
         self.setStyleSheet(f"#mapTile {{ border: {width}px solid {colour}; border-radius: 3px; }}")
 
     def _show_buttons(self, visible: bool) -> None:
         """◀ ▶ ✕ appear on hover (and on the selected tile), so small tiles keep their names."""
-        visible = visible and self.index != COMBINED_INDEX
+        visible = visible and self.index != COMBINED_INDEX and not self._compact
         if any(button.isVisible() != visible for button in self._buttons):
             for button in self._buttons:
                 button.setVisible(visible)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # the value range, hidden on compact tiles
+            values = self.range_label.text()
+            tip = f"{self._tip}\nValues: {values}" if values else self._tip
+            self.setToolTip(ui_text.tooltip(tip))
+        return super().event(event)
 
     def enterEvent(self, event: QEnterEvent) -> None:
         self._show_buttons(True)

@@ -29,6 +29,7 @@ from convlab.engine import sources
 from convlab.engine.export import write_npy, write_png
 from convlab.engine.pipeline import Pipeline
 from convlab.errors import ConvlabError
+from convlab.ui import text as ui_text
 from convlab.ui.settings import CAMERA_RESOLUTIONS, Settings
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
@@ -149,7 +150,9 @@ class SourceMenu(QObject):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in self._settings.get("source/recent"):
-            self.recent_menu.addAction(path, lambda p=path: self.open_recent(p))
+            # "&" would be read as a keyboard mnemonic; a long path is cut in the middle
+            shown = ui_text.clean(path, 120).replace("&", "&&")
+            self.recent_menu.addAction(shown, lambda p=path: self.open_recent(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(nothing opened yet)").setEnabled(False)
 
@@ -178,11 +181,11 @@ class SourceMenu(QObject):
             if resolution != "default":
                 width, height = (int(v) for v in resolution.split("x"))
                 options.update(width=width, height=height)
-        self._window.statusBar().showMessage(f"Opening {spec}…")
+        self._window.statusBar().showMessage(ui_text.clean(f"Opening {spec}…", 300))
         self._worker.open(spec, fallback=fallback, **options)
 
     def open_recent(self, path: str) -> None:
-        if not Path(path).exists():
+        if not os.path.exists(path):  # never raises (a link loop, a name too long: False)
             self._settings.remove_recent(path)
             self._state.report(f"{path}: no longer exists; removed from the recent files.")
             return

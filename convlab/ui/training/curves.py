@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from convlab.cnn.progress import TrainingProgress
 from convlab.errors import ConvlabError
 
 TRAIN_PEN = pg.mkPen("#1f77b4", width=2)
@@ -78,22 +79,20 @@ class TrainingCurves(QWidget):
         self.accuracy_curve.setData([], [])
         self.val_curve.setData([], [])
 
-    def add(self, report: dict) -> None:
+    def add(self, report: TrainingProgress) -> None:
         """Append one progress report (ignored when it neither trained nor validated).
 
         Validation accuracy is recorded only on the report that measured it (epoch ends), so
         the red curve has one point per epoch even when the value does not change.
         """
-        validated = bool(report.get("validated"))
-        if report.get("fresh_batches", 0) == 0 and not validated:
+        if report.fresh_batches == 0 and not report.validated:
             return
-        loss = report["loss"]
         row = {
-            "step": int(report["step"]),
-            "epoch": int(report["epoch"]),
-            "loss": None if loss is None or math.isnan(loss) else float(loss),
-            "accuracy": None if math.isnan(report["accuracy"]) else float(report["accuracy"]),
-            "val_accuracy": report.get("val_accuracy") if validated else None,
+            "step": int(report.step),
+            "epoch": int(report.epoch),
+            "loss": None if math.isnan(report.loss) else float(report.loss),
+            "accuracy": None if math.isnan(report.accuracy) else float(report.accuracy),
+            "val_accuracy": report.val_accuracy if report.validated else None,
         }
         if self.rows and self.rows[-1]["step"] == row["step"]:
             self.rows[-1] = {**self.rows[-1], **{k: v for k, v in row.items() if v is not None}}

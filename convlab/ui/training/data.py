@@ -1,17 +1,12 @@
-"""What to train on: the data choices of the training tab and how each becomes a ``Dataset``.
+"""What to train on: the data choices of the Train tab.
 
-The widget only records choices; ``DataSpec.load`` does the slow part (generating, reading
-files) and runs on the training thread, so picking 60,000 MNIST images never freezes the window.
-Generated sets are cached: pressing Train twice does not draw the same digits twice.
+The widget only records choices and hands them out as a ``DataSpec`` (``convlab.cnn.dataset``),
+which loads on the training thread: picking 60,000 MNIST images never freezes the window.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -31,153 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from convlab.cnn import data as cnn_data
-from convlab.errors import DataError
+from convlab.cnn.dataset import KIND_LABELS, VALIDATION_FRACTION, DataSpec
 from convlab.ui.state import PlaygroundState
-from convlab.ui.threads.training_thread import Dataset
-from convlab.ui.training.webcam import WEBCAM_SIZE, WebcamCapturePanel, WebcamClasses
-
-#: data choices as shown, in order; the first is the default
-KIND_LABELS = {
-    "digits": "Synthetic digits (built in)",
-    "shapes": "Shapes (built in)",
-    "idx": "MNIST / Fashion-MNIST files",
-    "folder": "Image folder (one sub-folder per class)",
-    "webcam": "Capture from webcam",
-}
-VALIDATION_FRACTION = 0.15
-#: the largest validation set evaluated after each epoch (keeps Stop and epoch ends quick)
-MAX_VALIDATION = 2000
-
-Loaded: TypeAlias = "tuple[np.ndarray, np.ndarray, tuple[str, ...], str]"
-"""images, labels, class names, a note for the person"""
-Cancel: TypeAlias = "Callable[[], bool] | None"
-
-_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-_cache_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """A data choice made in the GUI, loadable on any thread."""
-
-    kind: str = "digits"
-    count: int = 3000
-    seed: int = 0
-    images_path: str = ""
-    labels_path: str = ""
-    folder: str = ""
-    webcam_names: tuple[str, ...] = ()
-    webcam_samples: tuple[np.ndarray, ...] = field(default=(), compare=False)
-
-    def input_shape(self) -> tuple[int, int, int]:
-        """The image shape this choice will give (used for live parameter counts)."""
-        size = WEBCAM_SIZE if self.kind == "webcam" else 28
-        return (1, size, size)
-
-    def load(self, cancel: Callable[[], bool] | None = None) -> Dataset:
-        """Generate or read the images, then hold out a validation set. Reading files asks
-        ``cancel`` between chunks and files (True: ``LoadingStopped``)."""
-        images, labels, names, notes = self._images(cancel)
-        if len(np.unique(labels)) < 2:
-            raise DataError(f"{self.describe()}: training needs at least two classes with images")
-        train_x, train_y, val_x, val_y = cnn_data.train_val_split(
-            images, labels, fraction=VALIDATION_FRACTION, seed=self.seed
-        )
-        return Dataset(
-            name=self.kind,
-            train_images=train_x,
-            train_labels=train_y,
-            val_images=val_x[:MAX_VALIDATION],
-            val_labels=val_y[:MAX_VALIDATION],
-            class_names=list(names),
-            notes=notes,
-        )
-
-    def describe(self) -> str:
-        if self.kind == "idx":
-            return f"IDX files {Path(self.images_path).name} / {Path(self.labels_path).name}"
-        if self.kind == "folder":
-            return f"image folder {self.folder}"
-        return KIND_LABELS[self.kind]
-
-    def _images(
-        self, cancel: Callable[[], bool] | None
-    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
-        if self.kind in ("digits", "shapes"):
-            key = (self.kind, self.count, self.seed)
-            with _cache_lock:
-                cached = _cache.get(key)
-            if cached is None:
-                make = cnn_data.synthetic_digits if self.kind == "digits" else cnn_data.shapes
-                cached = make(self.count, seed=self.seed)
-                with _cache_lock:
-                    _cache.clear()  # one set at a time is plenty
-                    _cache[key] = cached
-            return (*cached, cnn_data.class_names(self.kind), "")
-        if self.kind == "idx":
-            return self._idx(cancel)
-        if self.kind == "folder":
-            return self._folder(cancel)
-        return self._webcam()
-
-    def _idx(
-        self, cancel: Callable[[], bool] | None
-    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
-        if not self.images_path or not self.labels_path:
-            raise DataError("MNIST files: choose both the images file and the labels file")
-        images, labels = cnn_data.load_idx(self.images_path, self.labels_path, cancel=cancel)
-        if len(images) == 0:
-            raise DataError(f"{Path(self.images_path).name} holds no images")
-        if labels.max() >= 10 or labels.min() < 0:
-            raise DataError(
-                f"{Path(self.labels_path).name}: labels must be 0-9, found {labels.min()} to "
-                f"{labels.max()}"
-            )
-        if self.count < len(images):  # a random subset keeps every class
-            chosen = np.random.default_rng(self.seed).permutation(len(images))[: self.count]
-            images, labels = images[chosen], labels[chosen]
-        fashion = "fashion" in (self.images_path + self.labels_path).lower()
-        names = cnn_data.class_names("fashion-mnist" if fashion else "mnist")
-        return images, labels, names, ""
-
-    def _folder(
-        self, cancel: Callable[[], bool] | None
-    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
-        if not self.folder:
-            raise DataError("Image folder: choose a folder with one sub-folder of images per class")
-        found = cnn_data.image_folder(self.folder, size=28, grayscale=True, cancel=cancel)
-        present = np.unique(found.labels)
-        if len(present) < 2:
-            raise DataError(
-                f"image folder {self.folder}: only the class "
-                f"'{found.class_names[int(present[0])]}' has readable images; "
-                "training needs at least two"
-            )
-        notes = ""
-        if found.skipped:
-            shown = ", ".join(path.name for path in found.skipped[:3])
-            more = f" and {len(found.skipped) - 3} more" if len(found.skipped) > 3 else ""
-            notes = (
-                f"image folder {self.folder}: skipped {len(found.skipped)} unreadable "
-                f"file(s): {shown}{more} (first: {found.reasons[0]})"
-            )
-        return found.images, found.labels, found.class_names, notes
-
-    def _webcam(self) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], str]:
-        counts = [len(samples) for samples in self.webcam_samples]
-        empty = [name for name, count in zip(self.webcam_names, counts) if count == 0]
-        if empty or len(counts) < 2:
-            raise DataError(
-                "Webcam classes: capture some frames for every class first "
-                f"(empty: {', '.join(empty) or 'need at least two classes'})"
-            )
-        if min(counts) < 3:
-            raise DataError("Webcam classes: capture at least 3 frames per class")
-        images = np.concatenate([np.asarray(s) for s in self.webcam_samples])
-        labels = np.concatenate(
-            [np.full(count, index, dtype=np.int64) for index, count in enumerate(counts)]
-        )
-        return images, labels, tuple(self.webcam_names), ""
+from convlab.ui.training.webcam import WebcamCapturePanel, WebcamClasses
 
 
 class DataChooser(QWidget):
@@ -200,14 +51,7 @@ class DataChooser(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.kind_box.setMinimumContentsLength(18)
-        self.count_box = QSpinBox()
-        self.count_box.setRange(100, 60000)
-        self.count_box.setSingleStep(500)
-        self.count_box.setValue(3000)
-        self.count_box.setToolTip(
-            "How many images to generate (or, for MNIST files, the most to use). "
-            f"{round(VALIDATION_FRACTION * 100)}% are held out for validation."
-        )
+        self.count_box = _image_count_box()
 
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
@@ -332,3 +176,15 @@ def _with_browse(edit: QLineEdit, browse) -> QWidget:
     button.clicked.connect(browse)
     layout.addWidget(button)
     return row
+
+
+def _image_count_box() -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(100, 60000)
+    box.setSingleStep(500)
+    box.setValue(3000)
+    box.setToolTip(
+        "How many images to generate (or, for MNIST files, the most to use). "
+        f"{round(VALIDATION_FRACTION * 100)}% are held out for validation."
+    )
+    return box

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.cnn.progress import TrainingProgress
 from convlab.ui import text as ui_text
 from convlab.ui.training.curves import OTHER_PENS, TRAIN_PEN
 from convlab.ui.training.filters import FilterGrid
@@ -56,24 +57,8 @@ class ExperimentsTab(QWidget):
         versus = QPushButton("MLP vs CNN")
         versus.setObjectName("mlpExperimentButton")
         versus.clicked.connect(lambda: self.experimentRequested.emit("mlp"))
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("experimentTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setLabel("left", "train accuracy")
-        self.plot.setLabel("bottom", "step")
-        self.plot.setYRange(0, 1.02, padding=0)
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-10, -10))
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setMenuEnabled(False)
+        self.table = _results_table()
+        self.plot = _accuracy_plot()
         self.grids = [FilterGrid(), FilterGrid()]
         for grid in self.grids:
             grid.setObjectName("experimentFilters")
@@ -134,35 +119,63 @@ class ExperimentsTab(QWidget):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setText(f"<b>{ui_text.escaped(name, 200)}</b>")
 
-    def update_runs(self, reports: list[dict]) -> None:
+    def update_runs(self, reports: list[TrainingProgress]) -> None:
         for row, report in enumerate(reports[: len(self.curves)]):
-            accuracy = report["accuracy"]
-            if report.get("fresh_batches") and not math.isnan(accuracy):
+            accuracy = report.accuracy
+            if report.fresh_batches and not math.isnan(accuracy):
                 steps, values = self.points[row]
-                steps.append(report["step"])
+                steps.append(report.step)
                 values.append(accuracy)
                 self.curves[row].setData(steps, values)
                 self.last_accuracy[row] = f"{accuracy:.1%}"
-            val = report["val_accuracy"]
+            val = report.val_accuracy
             cells = [
-                f"{report['parameters']:,}",
+                f"{report.parameters:,}",
                 self.last_accuracy[row],
                 "–" if val is None else f"{val:.1%}",
-                f"{report['step']} / {report['total_steps']}",
+                f"{report.step} / {report.total_steps}",
             ]
             for column, text in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
             if row < len(self.grids) and not self.grid_row.isHidden():
-                weights = _first_conv(report["state"])
+                weights = _first_conv(report.state)
                 if weights is not None:
                     self.grids[row].set_tiles(
                         [(f"#{i + 1}", weights[i, 0]) for i in range(weights.shape[0])]
                     )
 
 
-def _first_conv(state: list[dict[str, np.ndarray]]) -> np.ndarray | None:
+def _results_table() -> QTableWidget:
+    """One row per run, read-only, as tall as its rows (no scroll bars)."""
+    table = QTableWidget(0, len(COLUMNS))
+    table.setObjectName("experimentTable")
+    table.setHorizontalHeaderLabels(COLUMNS)
+    table.verticalHeader().setVisible(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    return table
+
+
+def _accuracy_plot() -> pg.PlotWidget:
+    """Training accuracy against step, one curve per run, fixed 0-1 range."""
+    plot = pg.PlotWidget(background="w")
+    plot.setLabel("left", "train accuracy")
+    plot.setLabel("bottom", "step")
+    plot.setYRange(0, 1.02, padding=0)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.addLegend(offset=(-10, -10))
+    plot.setMouseEnabled(x=False, y=False)
+    plot.setMenuEnabled(False)
+    return plot
+
+
+def _first_conv(state: tuple[dict[str, np.ndarray], ...]) -> np.ndarray | None:
     for params in state:
         weight = params.get("weight")
         if weight is not None and weight.ndim == 4:

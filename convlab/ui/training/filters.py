@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from convlab.ui.help import help_button
 
@@ -283,6 +284,35 @@ class LearnedFiltersPanel(QWidget):
         self.layers: list[tuple[str, np.ndarray]] = []  # (name, weights out x in x k x k)
         self.history: list[tuple[int, np.ndarray]] = []
 
+        self.grid = FilterGrid()
+        box = QGroupBox("Learned filters")  # a title that costs no width in the rows below
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(box)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(4, 2, 4, 4)
+        layout.setSpacing(3)
+        layout.addLayout(self._header_row())
+        layout.addWidget(self.grid, 1)
+        layout.addLayout(self._history_row())
+        layout.addLayout(self._action_row())
+
+        self.layer_box.currentIndexChanged.connect(self._layer_changed)
+        self.channel_box.currentIndexChanged.connect(self._redraw)
+        self.own_scale_box.toggled.connect(self._own_scale)
+        self.delta_box.toggled.connect(self._redraw)
+        self.history_slider.valueChanged.connect(self._redraw)
+        self.send_button.clicked.connect(self.sendRequested)
+        self.bank_button.clicked.connect(self.sendBankRequested)
+        self.write_button.clicked.connect(self.writeBackRequested)
+        self.undo_button.clicked.connect(self.undoWriteBackRequested)
+        self.grid.sendRequested.connect(self.sendRequested)
+        self.grid.sendBankRequested.connect(self.sendBankRequested)
+        self.grid.writeBackRequested.connect(self.writeBackRequested)
+        self._update_buttons()
+
+    def _header_row(self) -> QHBoxLayout:
+        """Which layer and input channel, the colour scale, and the help."""
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which convolution layer to show")
         self.layer_box.setSizeAdjustPolicy(
@@ -302,7 +332,17 @@ class LearnedFiltersPanel(QWidget):
             "Show what training added to each first-layer filter (weights now minus the "
             "random weights it started from)"
         )
-        self.grid = FilterGrid()
+        header = QHBoxLayout()
+        header.addWidget(self.layer_box)
+        header.addWidget(self.channel_box)
+        header.addWidget(self.own_scale_box)
+        header.addWidget(self.delta_box)
+        header.addStretch(1)
+        header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+        return header
+
+    def _history_row(self) -> QHBoxLayout:
+        """The scrubber through the first layer's snapshots, and how often to take them."""
         self.history_slider = QSlider(Qt.Orientation.Horizontal)
         self.history_slider.setObjectName("filterHistory")
         self.history_slider.setRange(0, 0)
@@ -315,6 +355,15 @@ class LearnedFiltersPanel(QWidget):
         self.snapshot_box.setToolTip("How often to keep a snapshot of the first layer (next run)")
         self.history_label = QLabel("live")
         self.history_label.setMinimumWidth(90)
+        history = QHBoxLayout()
+        history.addWidget(QLabel("History"))
+        history.addWidget(self.history_slider, 1)
+        history.addWidget(self.history_label)
+        history.addWidget(self.snapshot_box)
+        return history
+
+    def _action_row(self) -> QHBoxLayout:
+        """Send to the editor or the bank, write the editor's kernel back, undo that."""
         self.send_button = QPushButton("Send to editor")
         self.send_button.setObjectName("sendToEditorButton")
         self.send_button.setToolTip(
@@ -333,50 +382,13 @@ class LearnedFiltersPanel(QWidget):
         self.undo_button.setToolTip("Undo the last write-back (the filter gets its weights back)")
         self.undo_button.setObjectName("undoWriteBackButton")
         self.undo_button.setEnabled(False)
-
-        header = QHBoxLayout()
-        header.addWidget(self.layer_box)
-        header.addWidget(self.channel_box)
-        header.addWidget(self.own_scale_box)
-        header.addWidget(self.delta_box)
-        header.addStretch(1)
-        header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
-        history = QHBoxLayout()
-        history.addWidget(QLabel("History"))
-        history.addWidget(self.history_slider, 1)
-        history.addWidget(self.history_label)
-        history.addWidget(self.snapshot_box)
         actions = QHBoxLayout()
         actions.setSpacing(4)
         for button in (self.send_button, self.bank_button, self.write_button, self.undo_button):
             button.setStyleSheet("QPushButton { padding: 3px 9px; }")  # no 80 px minimum
             actions.addWidget(button)
         actions.addStretch(1)
-        box = QGroupBox("Learned filters")  # a title that costs no width in the rows below
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(box)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(4, 2, 4, 4)
-        layout.setSpacing(3)
-        layout.addLayout(header)
-        layout.addWidget(self.grid, 1)
-        layout.addLayout(history)
-        layout.addLayout(actions)
-
-        self.layer_box.currentIndexChanged.connect(self._layer_changed)
-        self.channel_box.currentIndexChanged.connect(self._redraw)
-        self.own_scale_box.toggled.connect(self._own_scale)
-        self.delta_box.toggled.connect(self._redraw)
-        self.history_slider.valueChanged.connect(self._redraw)
-        self.send_button.clicked.connect(self.sendRequested)
-        self.bank_button.clicked.connect(self.sendBankRequested)
-        self.write_button.clicked.connect(self.writeBackRequested)
-        self.undo_button.clicked.connect(self.undoWriteBackRequested)
-        self.grid.sendRequested.connect(self.sendRequested)
-        self.grid.sendBankRequested.connect(self.sendBankRequested)
-        self.grid.writeBackRequested.connect(self.writeBackRequested)
-        self._update_buttons()
+        return actions
 
     # ------------------------------------------------------------------ data in
     def set_layers(self, layers: list[tuple[str, np.ndarray]]) -> None:
@@ -385,7 +397,7 @@ class LearnedFiltersPanel(QWidget):
         self.layers = layers
         if names_changed:
             current = self.layer_box.currentIndex()
-            with _Blocked(self.layer_box):
+            with signals_blocked(self.layer_box):
                 self.layer_box.clear()
                 for name, weights in layers:
                     self.layer_box.addItem(f"{name} ({weights.shape[0]} × {weights.shape[2]}²)")
@@ -396,7 +408,7 @@ class LearnedFiltersPanel(QWidget):
 
     def reset_history(self) -> None:
         self.history = []
-        with _Blocked(self.history_slider):
+        with signals_blocked(self.history_slider):
             self.history_slider.setRange(0, 0)
         self._redraw()
 
@@ -407,7 +419,7 @@ class LearnedFiltersPanel(QWidget):
         self.history.extend(snapshots)
         if len(self.history) > MAX_SNAPSHOTS:  # thin out, keeping the first and the newest
             self.history = [*self.history[:-1:2], self.history[-1]]
-        with _Blocked(self.history_slider):
+        with signals_blocked(self.history_slider):
             self.history_slider.setRange(0, max(0, len(self.history) - 1))
             if following:
                 self.history_slider.setValue(self.history_slider.maximum())
@@ -452,7 +464,7 @@ class LearnedFiltersPanel(QWidget):
     # ------------------------------------------------------------------ internals
     def _layer_changed(self) -> None:
         layer = self.layer_box.currentIndex()
-        with _Blocked(self.channel_box):
+        with signals_blocked(self.channel_box):
             self.channel_box.clear()
             if self.layers and layer >= 0:
                 in_channels = self.layers[layer][1].shape[1]
@@ -528,16 +540,3 @@ def enlarged_tile(rgb: np.ndarray, cell: int) -> np.ndarray:
         big[cell::cell] = (big[cell::cell] * GRID_SHADE).astype(np.uint8)
         big[:, cell::cell] = (big[:, cell::cell] * GRID_SHADE).astype(np.uint8)
     return np.ascontiguousarray(big)
-
-
-class _Blocked:
-    """Block a widget's signals for a ``with`` block (superqt's signals_blocked, typed here)."""
-
-    def __init__(self, widget: QWidget) -> None:
-        self.widget = widget
-
-    def __enter__(self) -> None:
-        self._old = self.widget.blockSignals(True)
-
-    def __exit__(self, *exc: object) -> None:
-        self.widget.blockSignals(self._old)

@@ -2,8 +2,8 @@
 
 Everything here reads the GUI's own copy of the network (``view_model``), never the one the
 training thread is updating. One sample's forward pass takes about a millisecond, so the sample
-tab runs on the GUI thread (throttled by the tab); the confusion matrix and the mistakes come
-from predictions the training thread computed at the end of each epoch.
+tab runs on the GUI thread (throttled by ``InsightSection``); the confusion matrix and the
+mistakes come from predictions the training thread computed at the end of each epoch.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from convlab.cnn import Sequential
+from convlab.cnn.dataset import Dataset
 from convlab.cnn.functional import softmax
+from convlab.cnn.recipe import layer_names
 from convlab.ui import text as ui_text
-from convlab.ui.threads.training_thread import Dataset
 from convlab.ui.training.pictures import TopPredictions, grey_pixmap, image_to_uint8, map_mosaic
-from convlab.ui.training.recipe import layer_names
 
 MAX_MISTAKES = 60
 

@@ -1,18 +1,12 @@
 """Model and optimiser settings, with the parameter count of every layer shown as you change them.
 
-The counts come from building the actual network (``build_cnn``) for the current data's image
-size, so what the table says is what will train. Hand-made first layers (Sobel/Prewitt/
-Laplacian, Gabor) are built here too, scaled to the size of a random (He) initialisation so
-the comparison with free learning is fair.
+The counts come from building the actual network (``ModelRecipe.build``) for the current data's
+image size, so what the table says is what will train. The settings leave this widget as plain
+values (``ModelRecipe``, ``OptimizerRecipe``, ``TrainingSettings``) that training builds from.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -28,126 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convlab.cnn import SGD, Adam, Sequential, build_cnn, mlp
-from convlab.cnn.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
-from convlab.cnn.optim import Optimizer
-from convlab.engine.kernels import Kernel, gabor_kernel, presets
+from convlab.cnn.layers import Conv2D, Dense
+from convlab.cnn.plan import TrainingSettings
+from convlab.cnn.recipe import ModelRecipe, OptimizerRecipe, layer_names
 from convlab.errors import ConvlabError
 from convlab.ui import text as ui_text
-from convlab.ui.threads.training_thread import TrainingSettings
 
-MLP_HIDDEN = 128
 FIRST_LAYER_CHOICES = {
     "random": "Random (learn freely)",
     "edges": "Sobel / Prewitt / Laplacian",
     "gabor": "Gabor bank",
 }
-
-
-def layer_names(model: Sequential) -> list[str]:
-    """Short names a student can read: conv1, relu1, pool1, …, flatten, dense."""
-    names, counters = [], {"conv": 0, "relu": 0, "pool": 0, "dense": 0}
-    kinds = {Conv2D: "conv", ReLU: "relu", MaxPool2D: "pool", Dense: "dense"}
-    for layer in model.layers:
-        kind = kinds.get(type(layer))
-        if kind is None:
-            names.append("flatten" if isinstance(layer, Flatten) else type(layer).__name__.lower())
-            continue
-        counters[kind] += 1
-        names.append(f"{kind}{counters[kind]}")
-    return names
-
-
-def hand_made_bank(kind: str, size: int) -> list[Kernel]:
-    """Eight size x size kernels: edge detectors of both signs, or Gabors at four angles."""
-    if kind == "edges":
-        base = [presets.get(name) for name in ("sobel_x", "sobel_y", "prewitt_x", "prewitt_y")]
-        laplacian = presets.get("laplacian")
-        kernels = [
-            *base,
-            *(Kernel(-k.weights, name=f"-{k.name}") for k in base[:2]),
-            laplacian,
-            Kernel(-laplacian.weights, name="-laplacian"),
-        ]
-        return [_centre_in(kernel, size) for kernel in kernels]
-    if kind == "gabor":
-        return [
-            gabor_kernel(
-                size,
-                sigma=max(size / 4.0, 0.8),
-                theta=theta,
-                wavelength=max(size / 1.5, 2.5),
-                phase=phase,
-            )
-            for theta in (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4)
-            for phase in (0.0, math.pi / 2)
-        ]
-    raise ConvlabError(f"unknown hand-made bank {kind!r}")
-
-
-def _centre_in(kernel: Kernel, size: int) -> Kernel:
-    """Pad a small kernel with zeros to size x size (or crop its centre when it is larger)."""
-    weights = kernel.effective
-    k = weights.shape[0]
-    if k == size:
-        return kernel
-    if k < size:
-        pad = (size - k) // 2
-        return Kernel(np.pad(weights, pad), name=kernel.name)
-    cut = (k - size) // 2
-    return Kernel(weights[cut : cut + size, cut : cut + size], name=kernel.name)
-
-
-def install_first_layer(model: Sequential, bank: list[Kernel], freeze: bool) -> None:
-    """Put ``bank`` into the first convolution (cycling if it has more filters) and maybe freeze it.
-
-    Each kernel is scaled to the weight norm of a He-initialised filter, sqrt(2), so a
-    hand-made start and a random one begin with signals of the same size.
-    """
-    conv = next(layer for layer in model.layers if isinstance(layer, Conv2D))
-    weight = conv.params["weight"]
-    for index in range(weight.shape[0]):
-        kernel = np.asarray(bank[index % len(bank)].effective, dtype=np.float64)
-        norm = np.linalg.norm(kernel)
-        scaled = kernel * (math.sqrt(2.0 / weight.shape[1]) / norm) if norm else kernel
-        weight[index] = scaled[None].astype(weight.dtype)
-    conv.params["bias"][:] = 0
-    conv.frozen = freeze
-
-
-@dataclass(frozen=True)
-class ModelRecipe:
-    """The model settings as plain values: the training thread builds networks from this."""
-
-    conv_layers: int = 2
-    filters: tuple[int, ...] = (8, 16, 32)
-    kernel_size: int = 5
-    pool: bool = True
-    first_layer: str = "random"
-    freeze: bool = False
-    seed: int = 0
-
-    def build(
-        self, input_shape: tuple[int, int, int], num_classes: int, *, first_layer: str | None = None
-    ) -> Sequential:
-        """The CNN described; ``first_layer`` ("random", "edges", "gabor") overrides the choice."""
-        model = build_cnn(
-            conv_layers=self.conv_layers,
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            pool=self.pool,
-            input_shape=input_shape,
-            num_classes=num_classes,
-            seed=self.seed,
-        )
-        kind = self.first_layer if first_layer is None else first_layer
-        if kind != "random":
-            install_first_layer(model, hand_made_bank(kind, self.kernel_size), self.freeze)
-        return model
-
-    def build_mlp(self, input_shape: tuple[int, int, int], num_classes: int) -> Sequential:
-        """The "no convolution" baseline: one hidden layer of MLP_HIDDEN units."""
-        return mlp(input_shape, hidden=(MLP_HIDDEN,), num_classes=num_classes, seed=self.seed)
 
 
 class ModelSettings(QWidget):
@@ -160,7 +45,21 @@ class ModelSettings(QWidget):
         super().__init__(parent)
         self._input_shape: tuple[int, int, int] = (1, 28, 28)
         self._num_classes = 10
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._model_group())
+        layout.addWidget(self._optimiser_group())
+        for box in (self.layers_box, *self.filter_boxes):
+            box.valueChanged.connect(self._architecture_changed)
+        self.kernel_box.currentIndexChanged.connect(self._architecture_changed)
+        self.pool_box.toggled.connect(self._architecture_changed)
+        self.first_layer_box.currentIndexChanged.connect(self._architecture_changed)
+        self.optimizer_box.currentIndexChanged.connect(self._optimizer_changed)
+        self._optimizer_changed()
+        self._architecture_changed()
 
+    def _model_group(self) -> QGroupBox:
+        """Layers, filters, kernel size, pooling, first layer, and the parameter table."""
         model_box = QGroupBox("Model")
         model_form = QFormLayout(model_box)
         _compact(model_form)
@@ -200,7 +99,10 @@ class ModelSettings(QWidget):
             "ReLU, pooling and flatten have none."
         )
         model_form.addRow(self.parameter_label)
+        return model_box
 
+    def _optimiser_group(self) -> QGroupBox:
+        """Kind, learning rate (and momentum for SGD), batch, epochs, weight decay, seed."""
         optim_box = QGroupBox("Optimiser")
         optim_form = QFormLayout(optim_box)
         _compact(optim_form)
@@ -250,20 +152,7 @@ class ModelSettings(QWidget):
         decay_row.addWidget(self.seed_box, 1)
         optim_form.addRow("Wt. decay", decay_row)
         optim_form.addRow("", self.augment_box)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(model_box)
-        layout.addWidget(optim_box)
-
-        for box in (self.layers_box, *self.filter_boxes):
-            box.valueChanged.connect(self._architecture_changed)
-        self.kernel_box.currentIndexChanged.connect(self._architecture_changed)
-        self.pool_box.toggled.connect(self._architecture_changed)
-        self.first_layer_box.currentIndexChanged.connect(self._architecture_changed)
-        self.optimizer_box.currentIndexChanged.connect(self._optimizer_changed)
-        self._optimizer_changed()
-        self._architecture_changed()
+        return optim_box
 
     # ------------------------------------------------------------------ reading the settings
     def set_data_shape(self, input_shape: tuple[int, int, int], num_classes: int) -> None:
@@ -289,13 +178,14 @@ class ModelSettings(QWidget):
             seed=self.seed_box.value(),
         )
 
-    def optimizer_factory(self) -> Callable[[Sequential], Optimizer]:
-        """A function that builds the chosen optimiser for a model (called on the worker)."""
-        lr, decay = self.lr_box.value(), self.decay_box.value()
-        if self.optimizer_box.currentData() == "adam":
-            return lambda model: Adam(model, lr=lr, weight_decay=decay)
-        momentum = self.momentum_box.value()
-        return lambda model: SGD(model, lr=lr, momentum=momentum, weight_decay=decay)
+    def optimizer_recipe(self) -> OptimizerRecipe:
+        """The chosen optimiser; training calls it to build the optimiser for each network."""
+        return OptimizerRecipe(
+            kind=str(self.optimizer_box.currentData()),
+            lr=self.lr_box.value(),
+            momentum=self.momentum_box.value(),
+            weight_decay=self.decay_box.value(),
+        )
 
     def training_settings(self, snapshot_every: int = 10) -> TrainingSettings:
         return TrainingSettings(

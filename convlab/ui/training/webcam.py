@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.cnn.dataset import WEBCAM_SIZE
 from convlab.ui.state import PlaygroundState
 
-WEBCAM_SIZE = 32  # side of the grey image the network sees
 THUMB_SIZE = 64  # side of the colour crop kept for thumbnails
 MIN_CLASSES, MAX_CLASSES = 2, 5
 CAPTURE_INTERVAL_MS = 100  # holding the button or key captures ten frames a second
@@ -198,13 +198,7 @@ class WebcamCapturePanel(QWidget):
         less.clicked.connect(classes.remove_class)
 
         self.thumb_label = QLabel()
-        self.thumbnails = QListWidget()
-        self.thumbnails.setObjectName("webcamThumbnails")
-        self.thumbnails.setViewMode(QListWidget.ViewMode.IconMode)
-        self.thumbnails.setIconSize(QSize(40, 40))
-        self.thumbnails.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.thumbnails.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.thumbnails.setFixedHeight(100)
+        self.thumbnails = _thumbnail_list()
         delete = QToolButton(text="Delete selected")
         delete.setToolTip("Remove the selected thumbnails (bad captures) from this class")
         delete.clicked.connect(self._delete_selected)
@@ -339,3 +333,15 @@ class WebcamCapturePanel(QWidget):
         """Show the thumbnails of class ``index``."""
         self.current = index
         self._show_thumbnails()
+
+
+def _thumbnail_list() -> QListWidget:
+    """The captures of one class as small icons; several can be selected for deleting."""
+    thumbnails = QListWidget()
+    thumbnails.setObjectName("webcamThumbnails")
+    thumbnails.setViewMode(QListWidget.ViewMode.IconMode)
+    thumbnails.setIconSize(QSize(40, 40))
+    thumbnails.setResizeMode(QListWidget.ResizeMode.Adjust)
+    thumbnails.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    thumbnails.setFixedHeight(100)
+    return thumbnails

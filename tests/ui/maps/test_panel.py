@@ -10,14 +10,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QHelpEvent
 
 from convlab.engine.bank_presets import BANK_PRESETS, blur_ladder, edge_bank, gabor_bank
 from convlab.engine.display import histogram, to_rgb
 from convlab.engine.export import write_atomic
 from convlab.engine.kernels import Kernel, presets
 from convlab.engine.pipeline import COMBINED_MAP, robust_range
-from convlab.ui.maps.panel import FeatureMapsPanel, choose_columns, stage_sizes
+from convlab.ui.maps.panel import FeatureMapsPanel, stage_sizes
 from convlab.ui.maps.tile import COMBINED_INDEX, kernel_colors
 from convlab.ui.playground.output_controls import OutputDisplayControls
 from convlab.ui.state import PlaygroundState
@@ -429,8 +430,67 @@ def test_tiles_reflow_with_the_dock_shape(panel, state, qtbot):
     qtbot.waitUntil(lambda: panel.grid.columns == 4)
     panel.resize(300, 1000)  # a tall, narrow side dock: one column
     qtbot.waitUntil(lambda: panel.grid.columns == 1)
-    assert choose_columns(16, 900, 300, 0.75, 50)[0] >= 5
-    assert choose_columns(4, 800, 800, 0.75, 50) == (2, pytest.approx(397.0))
+
+
+def visible_whole(panel: FeatureMapsPanel, tile) -> bool:
+    """The tile lies entirely inside the scroll area's viewport."""
+    viewport = panel.scroll.viewport()
+    corner = tile.mapTo(viewport, tile.rect().topLeft())
+    placed = tile.rect().translated(corner)
+    return viewport.rect().contains(placed)
+
+
+@pytest.mark.parametrize("count", [5, 8, 16])
+def test_every_map_of_the_bank_is_whole_in_a_short_laptop_dock(panel, state, qtbot, count):
+    """A 1366x768 screen leaves the bottom dock about 960 x 230 pixels."""
+    bank = [presets.get(name) for name in presets.names()][:count]
+    state.set_bank(bank)
+    publish(state, test_frame(64, 64))
+    panel.resize(966, 230)
+    qtbot.waitUntil(lambda: panel.grid.plan is not None and len(panel.grid.tiles) == count)
+    qtbot.wait(50)
+    plan = panel.grid.plan
+    assert not plan.scrolls
+    assert not panel.scroll.verticalScrollBar().isVisible()
+    assert all(visible_whole(panel, tile) for tile in panel.grid.tiles)
+    assert plan.map_side >= 40
+    # each map's picture gets the room planned for it
+    for tile in panel.grid.tiles:
+        assert tile.view.width() >= plan.map_width - 1
+        assert tile.view.height() >= plan.map_height - 1
+    assert all(tile.range_label.isVisible() != plan.compact for tile in panel.grid.tiles)
+
+
+def test_small_tiles_show_their_number_and_keep_the_values_in_the_tooltip(panel, state, qtbot):
+    state.set_bank([presets.get(name) for name in presets.names()][:16])
+    publish(state, test_frame(64, 64))
+    panel.resize(966, 230)
+    qtbot.waitUntil(lambda: panel.grid.plan is not None and panel.grid.plan.compact)
+    tile = panel.grid.tiles[2]
+    assert tile.title.full_text() == "3"
+    low, high = (float(v) for v in tile.range_label.text().split(" … "))
+    assert low <= high
+    tile.event(QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), QPoint(5, 5)))
+    assert tile.range_label.text() in tile.toolTip()
+    panel.resize(1800, 900)  # room again: names come back
+    qtbot.waitUntil(lambda: not panel.grid.plan.compact)
+    assert tile.title.full_text().startswith("3. ")
+
+
+def test_a_bank_that_cannot_fit_scrolls_and_the_scroll_bar_does_not_change_the_plan(
+    panel, state, qtbot
+):
+    state.set_bank([presets.get(name) for name in presets.names()][:16])
+    publish(state, test_frame(64, 64))
+    panel.resize(260, 300)  # a narrow floating dock
+    qtbot.waitUntil(lambda: panel.grid.plan is not None and panel.grid.plan.scrolls)
+    plan = panel.grid.plan
+    assert panel.scroll.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+    qtbot.wait(50)
+    assert panel.grid.plan == plan
+    viewport = panel.scroll.viewport().width()
+    columns = plan.columns
+    assert columns * plan.tile_width + (columns - 1) * 6 <= viewport
 
 
 def test_kernel_thumbnail_colours_are_diverging_with_zero_neutral():

@@ -110,8 +110,8 @@ def test_unreadable_images_in_a_folder_are_skipped_and_named_and_training_runs(
     text = window.banner.text()
     assert "skipped 2" in text and "broken.jpg" in text and "empty.png" in text, text
     assert banner_level(window) == "warning"
-    assert tab.model() is not None and tab.steps_done() > 0  # it trained on the good ones
-    assert tab._dataset.class_names == ["circles", "squares"]
+    assert tab.current_model() is not None and tab.steps_done() > 0  # it trained on the good ones
+    assert tab.session.dataset.class_names == ["circles", "squares"]
 
 
 def test_a_diverging_network_stops_with_a_message_and_keeps_good_weights(window, qtbot):
@@ -125,7 +125,7 @@ def test_a_diverging_network_stops_with_a_message_and_keeps_good_weights(window,
     text = window.banner.text()
     assert "diverged" in text and "learning rate" in text, text
     assert banner_level(window) == "error"
-    for layer in tab.model().layers:
+    for layer in tab.current_model().layers:
         for values in layer.params.values():
             assert np.isfinite(values).all()
     window.state.set_kernel(presets.get("box"))  # the playground goes on

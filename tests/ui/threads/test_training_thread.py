@@ -11,14 +11,10 @@ import pytest
 
 from convlab.cnn import Adam, build_cnn
 from convlab.cnn.data import synthetic_digits
-from convlab.ui.threads.training_thread import (
-    GIL_SWITCH_S,
-    TRAINING_NICE,
-    Dataset,
-    RunSpec,
-    TrainingSettings,
-    TrainingThread,
-)
+from convlab.cnn.dataset import Dataset
+from convlab.cnn.plan import RunSpec, TrainingSettings
+from convlab.cnn.progress import TrainingProgress
+from convlab.ui.threads.training_thread import GIL_SWITCH_S, TRAINING_NICE, TrainingThread
 
 
 def small_dataset() -> Dataset:
@@ -42,17 +38,17 @@ def test_a_pause_before_the_first_batch_is_reported_as_paused(qtbot):
         return small_dataset()
 
     thread = TrainingThread(load, build_runs, TrainingSettings(epochs=50, batch_size=8))
-    reports: list[dict] = []
+    reports: list[TrainingProgress] = []
     thread.progress.connect(lambda _thread, runs: reports.append(runs[0]))
     thread.start()
     thread.pause()  # lands while the data loads: no batch ever runs before the loop parks
     loading.set()
     try:
-        qtbot.waitUntil(lambda: any(report["paused"] for report in reports), timeout=5000)
-        assert all(report["step"] == 0 for report in reports)  # parked before any batch
+        qtbot.waitUntil(lambda: any(report.paused for report in reports), timeout=5000)
+        assert all(report.step == 0 for report in reports)  # parked before any batch
         thread.step()
-        qtbot.waitUntil(lambda: reports[-1]["step"] == 1, timeout=5000)
-        assert reports[-1]["paused"]
+        qtbot.waitUntil(lambda: reports[-1].step == 1, timeout=5000)
+        assert reports[-1].paused
     finally:
         assert thread.join(2000)
 

@@ -1,28 +1,19 @@
-"""Training data choices: bad files give clear messages, webcam classes survive a restart and
-drive live classification, drawings are prepared like the training digits, hand-made first
-layers hold the designed kernels."""
+"""Training data in the Train tab: a bad choice reaches the window as a message, webcam classes
+survive a restart and drive live classification, drawings are prepared like the training
+digits, MNIST files and image folders train (see tests/cnn/test_dataset.py for the loading)."""
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from convlab.cnn import Adam
-from convlab.cnn.train import train
-from convlab.engine.kernels import presets
 from convlab.engine.pipeline import PipelineResult
-from convlab.errors import DataError
 from convlab.ui.state import PlaygroundState
-from convlab.ui.training.data import DataSpec
 from convlab.ui.training.draw import prepare_drawing
 from convlab.ui.training.live_overlay import LiveClassificationOverlay
-from convlab.ui.training.recipe import ModelRecipe, hand_made_bank
-from convlab.ui.training.tab import TrainingTab, conv_layers
+from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import WebcamCapturePanel, WebcamClasses, frame_to_sample
 
 
@@ -49,58 +40,6 @@ def webcam_frame(kind: int, seed: int) -> np.ndarray:
 def write_idx(path, magic: int, dims: list[int], payload: bytes) -> None:
     header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
     path.write_bytes(header + payload)
-
-
-def test_idx_file_with_a_wrong_magic_number_names_the_file(tmp_path):
-    images, labels = tmp_path / "imgs-idx3-ubyte", tmp_path / "labels-idx1-ubyte"
-    write_idx(images, 0x0803, [2, 28, 28], bytes(2 * 28 * 28))
-    write_idx(labels, 0x0999, [2], bytes(2))
-    with pytest.raises(DataError, match="labels-idx1-ubyte"):
-        DataSpec(kind="idx", images_path=str(images), labels_path=str(labels)).load()
-
-
-def test_idx_files_whose_counts_differ_are_refused(tmp_path):
-    images, labels = tmp_path / "imgs-idx3-ubyte", tmp_path / "labels-idx1-ubyte"
-    write_idx(images, 0x0803, [3, 28, 28], bytes(3 * 28 * 28))
-    write_idx(labels, 0x0801, [2], bytes([0, 1]))
-    with pytest.raises(DataError, match=r"3 images.*2 labels"):
-        DataSpec(kind="idx", images_path=str(images), labels_path=str(labels)).load()
-
-
-def test_idx_without_files_chosen_says_what_is_missing():
-    with pytest.raises(DataError, match="choose both"):
-        DataSpec(kind="idx").load()
-
-
-def test_image_folder_with_one_class_is_refused(tmp_path):
-    (tmp_path / "cats").mkdir()
-    cv2.imwrite(str(tmp_path / "cats" / "a.png"), np.zeros((8, 8), np.uint8))
-    with pytest.raises(DataError, match="two"):
-        DataSpec(kind="folder", folder=str(tmp_path)).load()
-
-
-def test_image_folder_whose_second_class_is_unreadable_names_the_class(tmp_path):
-    for name in ("cats", "dogs"):
-        (tmp_path / name).mkdir()
-    for index in range(3):
-        cv2.imwrite(str(tmp_path / "cats" / f"{index}.png"), np.full((8, 8), index, np.uint8))
-        (tmp_path / "dogs" / f"{index}.png").write_bytes(b"not a png at all")
-    with pytest.raises(DataError, match="only the class 'cats'"):
-        DataSpec(kind="folder", folder=str(tmp_path)).load()
-
-
-def test_unreadable_images_in_a_folder_are_skipped_and_reported(tmp_path):
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        for index in range(4):
-            cv2.imwrite(
-                str(tmp_path / name / f"{index}.png"), np.full((9, 9), 50 * index, np.uint8)
-            )
-    (tmp_path / "a" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
-    dataset = DataSpec(kind="folder", folder=str(tmp_path)).load()
-    assert len(dataset.train_labels) + len(dataset.val_labels) == 8
-    assert dataset.class_names == ["a", "b"]
-    assert "broken.jpg" in dataset.notes and "skipped 1" in dataset.notes
 
 
 def test_a_bad_data_choice_reaches_the_window_as_a_message(qtbot, tmp_path):
@@ -207,24 +146,6 @@ def test_a_digit_drawn_in_a_corner_is_centred_like_mnist():
     assert rows.max() - rows.min() + 1 <= 21  # fitted into the 20 x 20 box (+ antialiasing)
 
 
-def test_hand_made_first_layer_holds_the_designed_kernels_and_stays_frozen():
-    recipe = ModelRecipe(kernel_size=3, first_layer="edges", freeze=True)
-    model = recipe.build((1, 28, 28), 10)
-    conv1, conv2 = conv_layers(model)[:2]
-    sobel = presets.get("sobel_x").weights
-    first = conv1.params["weight"][0, 0].astype(np.float64)
-    assert np.allclose(first / np.linalg.norm(first), sobel / np.linalg.norm(sobel), atol=1e-6)
-    assert math.isclose(np.linalg.norm(first), math.sqrt(2.0), rel_tol=1e-5)
-    assert len(hand_made_bank("gabor", 5)) == 8
-    before1, before2 = conv1.params["weight"].copy(), conv2.params["weight"].copy()
-    images = np.random.default_rng(0).integers(0, 255, (32, 28, 28), dtype=np.uint8)
-    labels = np.arange(32) % 10
-    for _ in train(model, Adam(model, 1e-2), images, labels, epochs=1, batch_size=8):
-        pass
-    assert np.array_equal(conv1.params["weight"], before1)
-    assert not np.array_equal(conv2.params["weight"], before2)
-
-
 def test_live_overlay_shows_the_prediction_over_a_view_and_hides_when_empty(qtbot):
     from PySide6.QtCore import QObject, Signal
 
@@ -266,7 +187,7 @@ def test_mnist_files_train_through_the_tab_with_fashion_names(qtbot, tmp_path):
     tab.settings.epochs_box.setValue(1)
     tab.train_button.click()
     qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=15000)
-    dataset = tab._dataset
+    dataset = tab.session.dataset
     assert dataset.class_names[0] == "T-shirt/top" and len(dataset.class_names) == 10
     assert len(dataset.train_labels) + len(dataset.val_labels) == count
     assert tab.steps_done() == -(-len(dataset.train_labels) // 32)
@@ -294,7 +215,7 @@ def test_skipped_folder_files_are_reported_when_training_starts(qtbot, tmp_path)
     qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=15000)
     warnings = [text for text, level in messages if level == "warning"]
     assert any("notes.txt" in text and "skipped 1" in text for text in warnings)
-    assert tab._dataset.class_names == ["a", "b"]
+    assert tab.session.dataset.class_names == ["a", "b"]
     tab.shutdown()
 
 

@@ -12,13 +12,13 @@ from PySide6.QtWidgets import QLabel, QTableView
 
 from convlab.cnn import Adam
 from convlab.cnn.data import class_names, synthetic_digits
+from convlab.cnn.dataset import Dataset
+from convlab.cnn.recipe import ModelRecipe, conv_layers, hand_made_bank
 from convlab.cnn.train import train
 from convlab.engine.convolve import convolve
 from convlab.ui.state import PlaygroundState
-from convlab.ui.threads.training_thread import Dataset
 from convlab.ui.training.draw import PAD_SIDE, DrawTab
-from convlab.ui.training.recipe import ModelRecipe, hand_made_bank
-from convlab.ui.training.tab import TrainingTab, conv_layers
+from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import WebcamClasses
 from tests.ui.conftest import wait_for_result
 from tests.ui.training.test_data import result_for, webcam_frame
@@ -28,7 +28,7 @@ def test_a_sent_filter_fills_the_grid_and_runs_on_the_shown_image(window, qtbot)
     tab = window.training_tab
     tab.filters.grid.select(3)
     tab.filters.send_button.click()
-    expected = conv_layers(tab.model())[0].params["weight"][3, 0].astype(np.float64)
+    expected = conv_layers(tab.current_model())[0].params["weight"][3, 0].astype(np.float64)
     grid = window.findChild(QTableView, "kernelEditor").model()
     assert (grid.rowCount(), grid.columnCount()) == expected.shape
     shown = np.array(
@@ -47,7 +47,7 @@ def test_deeper_layers_show_every_filter_per_input_channel(qtbot, tmp_path):
     qtbot.addWidget(tab)
     panel = tab.filters
     panel.layer_box.setCurrentIndex(1)  # conv2: 16 filters over 8 input channels
-    weights = conv_layers(tab.model())[1].params["weight"]
+    weights = conv_layers(tab.current_model())[1].params["weight"]
     assert panel.channel_box.isVisibleTo(panel)
     panel.channel_box.setCurrentIndex(0)  # all channels: rows are channels, columns filters
     assert panel.grid.weights().shape == (16 * 8, 5, 5)

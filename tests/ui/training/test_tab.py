@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QWidget
 
 from convlab.cnn import Sequential
 from convlab.cnn.data import synthetic_digits
+from convlab.cnn.recipe import conv_layers
 from convlab.engine.kernels import Kernel
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.training_thread import TrainingThread
-from convlab.ui.training.tab import TrainingTab, conv_layers
+from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import WebcamClasses
 
 
@@ -111,7 +112,7 @@ def test_stop_ends_the_worker_promptly_and_keeps_the_weights(qtbot, tab):
     qtbot.waitUntil(lambda: tab.running_threads() == [], timeout=1000)
     assert time.monotonic() - started < 1.0
     assert tab.train_button.isEnabled()
-    model = tab.model()
+    model = tab.current_model()
     assert model is not None and model.num_parameters > 0
 
 
@@ -130,7 +131,7 @@ def test_send_to_editor_puts_exactly_the_filter_weights_in_the_state(qtbot, tab,
     wait_idle(qtbot, tab)
     tab.filters.grid.select(2)
     tab.filters.send_button.click()
-    expected = conv_layers(tab.model())[0].params["weight"][2, 0]
+    expected = conv_layers(tab.current_model())[0].params["weight"][2, 0]
     assert state.kernel.shape == expected.shape
     assert np.array_equal(state.kernel.weights, expected.astype(np.float64))
     assert state.kernel.name == "learned conv1 #3"
@@ -138,7 +139,7 @@ def test_send_to_editor_puts_exactly_the_filter_weights_in_the_state(qtbot, tab,
 
 def test_send_bank_puts_all_first_layer_filters_in_the_bank(qtbot, tab, state):
     tab.send_bank()
-    weights = conv_layers(tab.model())[0].params["weight"]
+    weights = conv_layers(tab.current_model())[0].params["weight"]
     assert len(state.bank) == weights.shape[0]
     for index, kernel in enumerate(state.bank):
         assert np.array_equal(kernel.weights, weights[index, 0].astype(np.float64))
@@ -147,7 +148,7 @@ def test_send_bank_puts_all_first_layer_filters_in_the_bank(qtbot, tab, state):
 def test_write_back_changes_the_network_and_undo_restores_it(qtbot, tab, state, messages):
     tab.train_button.click()
     wait_idle(qtbot, tab)
-    weights = conv_layers(tab.model())[0].params["weight"]
+    weights = conv_layers(tab.current_model())[0].params["weight"]
     original = weights.copy()
     hand_made = np.arange(25, dtype=np.float64).reshape(5, 5) / 10 - 1.2
     state.set_kernel(Kernel(hand_made, divisor=2.0, name="mine"))
@@ -166,7 +167,7 @@ def test_write_back_changes_the_network_and_undo_restores_it(qtbot, tab, state, 
 def test_write_back_of_a_kernel_of_the_wrong_size_is_refused_with_a_message(
     qtbot, tab, state, messages
 ):
-    weights = conv_layers(tab.model())[0].params["weight"]
+    weights = conv_layers(tab.current_model())[0].params["weight"]
     original = weights.copy()
     state.set_kernel(Kernel(np.ones((3, 3))))
     tab.write_back()
@@ -184,7 +185,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_weights(qtbot, ta
     wait_idle(qtbot, tab, timeout=3000)
     text = next(text for text, level in messages if level == "error")
     assert "diverged" in text and "learning rate" in text
-    model = tab.model()
+    model = tab.current_model()
     for layer in model.layers:
         for value in layer.params.values():
             assert np.isfinite(value).all()
@@ -202,7 +203,7 @@ def test_start_and_stop_fifty_times_leaves_no_thread_running(qtbot, tab):
         qtbot.wait(5)
         tab.stop_button.click()
     qtbot.waitUntil(lambda: tab.running_threads() == [], timeout=10000)
-    qtbot.waitUntil(lambda: tab._retiring == [], timeout=3000)
+    qtbot.waitUntil(lambda: tab.session._retiring == [], timeout=3000)
     assert tab.train_button.isEnabled() and not tab.stop_button.isEnabled()
     qtbot.wait(50)  # let deleteLater run
     gc.collect()
@@ -221,10 +222,10 @@ def test_saved_model_loads_back_and_clears_the_unsaved_flag(qtbot, tab, tmp_path
     path = tmp_path / "model.npz"
     tab.save_model(path)
     assert not tab.has_unsaved_model()
-    saved = [layer.params["weight"].copy() for layer in conv_layers(tab.model())]
+    saved = [layer.params["weight"].copy() for layer in conv_layers(tab.current_model())]
     tab.reset()
     tab.load_model(path)
-    loaded = [layer.params["weight"] for layer in conv_layers(tab.model())]
+    loaded = [layer.params["weight"] for layer in conv_layers(tab.current_model())]
     assert all(np.array_equal(a, b) for a, b in zip(saved, loaded))
     assert isinstance(Sequential.load(path), Sequential)
     qtbot.waitUntil(lambda: tab.running_threads() == [], timeout=5000)
@@ -267,7 +268,7 @@ def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
     assert [row["step"] for row in validated] == [11, 22]  # one point per epoch end
     panel = tab.filters
     assert len(panel.history) >= 5 and panel.history[0][0] == 0
-    live = conv_layers(tab.model())[0].params["weight"].copy()
+    live = conv_layers(tab.current_model())[0].params["weight"].copy()
     panel.history_slider.setValue(0)  # back to the random start
     start = panel.history[0][1]
     assert np.array_equal(panel.grid.weights(), start[:, 0])
@@ -284,11 +285,11 @@ def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
 
 
 def test_a_file_that_is_not_a_model_is_refused_and_the_network_kept(tab, tmp_path, messages):
-    model = tab.model()
+    model = tab.current_model()
     path = tmp_path / "not a model.npz"
     path.write_bytes(b"PK\x03\x04 this is not really a zip")
     tab._guard(tab.load_model, path)
-    assert tab.model() is model
+    assert tab.current_model() is model
     assert messages[-1][1] == "error" and "not a model.npz" in messages[-1][0]
 
 
@@ -302,7 +303,8 @@ def test_write_back_while_training_runs_asks_to_pause_first(qtbot, tab, state, m
     tab.pause_button.click()
     qtbot.waitUntil(lambda: "paused" in tab.progress.text(), timeout=5000)
     tab.write_back()  # paused: the network holds still, so this works
-    assert np.array_equal(conv_layers(tab.model())[0].params["weight"][0, 0], np.ones((5, 5)))
+    first = conv_layers(tab.current_model())[0].params["weight"][0, 0]
+    assert np.array_equal(first, np.ones((5, 5)))
     tab.stop_button.click()
     wait_idle(qtbot, tab, timeout=5000)
 
@@ -310,7 +312,7 @@ def test_write_back_while_training_runs_asks_to_pause_first(qtbot, tab, state, m
 def test_confusion_matrix_and_mistakes_match_the_networks_predictions(qtbot, tab):
     tab.train_button.click()
     wait_idle(qtbot, tab)
-    dataset, model = tab._dataset, tab.model()
+    dataset, model = tab.session.dataset, tab.current_model()
     predicted = model.predict(dataset.val_images)
     matrix = tab.confusion.matrix
     for true_class in range(10):

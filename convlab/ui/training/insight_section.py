@@ -1,0 +1,106 @@
+"""The Train tab's right column: what the network does with an image, in six pages.
+
+Inside (one image through every layer), Confusion, Mistakes, Draw, Experiments and Live. Only
+the page on show is recomputed, and while training runs at most twice a second: one forward
+pass is about a millisecond, but progress arrives five times a second.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from convlab.cnn.dataset import Dataset
+from convlab.cnn.evaluate import Evaluation
+from convlab.cnn.model import Sequential
+from convlab.ui.help import help_button
+from convlab.ui.training.draw import DrawTab
+from convlab.ui.training.experiments import ExperimentsTab
+from convlab.ui.training.insight import ConfusionMatrix, MistakesGallery, SampleTab
+from convlab.ui.training.live_page import LivePage
+
+INSIGHT_HELP = (
+    "<p><b>Inside</b>: one validation image going through the network. Each row is a layer's "
+    "output: convolution maps (one per filter), after ReLU (negatives cut to black), after "
+    "pooling (half the size). The bars are the network's three best guesses.</p>"
+    "<p><b>Confusion</b>: rows are the true classes, columns what the network said; the green "
+    "diagonal is right, red cells are mix-ups (e.g. 4 taken for 9).</p>"
+    "<p><b>Mistakes</b>: the validation images it got wrong, most confident first; click one "
+    "to look inside.</p>"
+    "<p><b>Draw</b>: draw with the mouse; your drawing is centred and shrunk like the training "
+    "digits, and the network guesses live.</p>"
+    "<p><b>Experiments</b>: hand-made first-layer filters against learned ones, and a fully "
+    "connected network (MLP) against the CNN, trained side by side on the same images.</p>"
+    "<p><b>Live</b>: after training on your own webcam classes, the predicted class is shown "
+    "on the live view.</p>"
+)
+#: seconds between insight refreshes while training runs
+INSIGHT_INTERVAL = 0.5
+
+
+class InsightSection(QTabWidget):
+    """The insight pages; ``throttled`` (set while training runs) slows the refreshes down."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingInsight")
+        self.sample_tab = SampleTab()
+        self.confusion = ConfusionMatrix()
+        self.mistakes = MistakesGallery()
+        self.draw_tab = DrawTab()
+        self.experiments = ExperimentsTab()
+        self.live = LivePage()
+        self.addTab(self.sample_tab, "Inside")
+        self.addTab(self.confusion, "Confusion")
+        self.addTab(self.mistakes, "Mistakes")
+        self.addTab(self.draw_tab, "Draw")
+        self.addTab(self.experiments, "Experiments")
+        self.addTab(self.live, "Live")
+        self.setUsesScrollButtons(True)
+        self.setCornerWidget(help_button(self, "Looking inside", INSIGHT_HELP))
+        self.throttled = False
+        self._last_refresh = 0.0
+        # the forward pass and pictures after a progress report get their own event-loop
+        # turn: the GUI thread is never busy with a whole progress report in one go
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.mistakes.sampleChosen.connect(self._inspect_sample)
+        self.currentChanged.connect(lambda _: self.refresh())
+
+    def set_context(self, model: Sequential | None, dataset: Dataset | None) -> None:
+        """The network the pages ask, and its data (None when the network does not fit it)."""
+        self.sample_tab.set_context(model, dataset)
+        self.draw_tab.set_context(model, dataset)
+
+    def show_evaluation(self, dataset: Dataset | None, evaluation: Evaluation) -> None:
+        if dataset is None or len(evaluation.predictions) != len(dataset.val_labels):
+            return
+        self.confusion.set_counts(dataset.val_labels, evaluation.predictions, dataset.class_names)
+        self.mistakes.show_mistakes(dataset, evaluation.predictions, evaluation.probabilities)
+
+    def clear_evaluation(self) -> None:
+        self.confusion.clear()
+        self.mistakes.clear()
+
+    def refresh_soon(self) -> None:
+        self._refresh_timer.start()
+
+    def refresh(self) -> None:
+        """Recompute only the visible page (one forward pass: about a millisecond)."""
+        now = time.monotonic()
+        if self.throttled and now - self._last_refresh < INSIGHT_INTERVAL:
+            return  # while training, twice a second is plenty for the eye
+        self._last_refresh = now
+        current = self.currentWidget()
+        if current is self.sample_tab:
+            self.sample_tab.refresh()
+        elif current is self.draw_tab:
+            self.draw_tab.refresh()
+
+    def _inspect_sample(self, index: int) -> None:
+        self.setCurrentWidget(self.sample_tab)
+        self.sample_tab.show_index(index)

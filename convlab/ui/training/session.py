@@ -1,0 +1,422 @@
+"""The Train tab's session: one training run after another, and the network they leave behind.
+
+The session holds what the tab shows but draws none of it: the runner that trains, the network
+being trained and the GUI's own copy of it (``view_model``, the only one the GUI runs forward
+passes on), the data of the last run, whether the network is saved, write-backs of the kernel
+editor's kernel into a filter (undoable, through a QUndoStack) and re-measuring the validation
+accuracy off the GUI thread. The tab and its sections listen to its signals.
+
+The runner is anything shaped like ``TrainingRunner`` (a ``TrainingThread`` today): the session
+starts, pauses, steps and stops it and receives ``TrainingProgress`` objects from it, so running
+training somewhere else changes ``make_runner`` and nothing here.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import zipfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from convlab.cnn.dataset import Dataset
+from convlab.cnn.evaluate import Evaluation, evaluate, fits
+from convlab.cnn.model import Sequential
+from convlab.cnn.plan import TrainingPlan
+from convlab.cnn.progress import TrainingProgress
+from convlab.cnn.recipe import conv_layers
+from convlab.engine.kernels import Kernel
+from convlab.errors import ConvlabError, TrainingError
+from convlab.ui.threads.training_thread import JOIN_TIMEOUT_MS, BackgroundJobs, TrainingThread
+
+#: how long shutdown waits for a runner still loading data before giving up on it
+LATE_JOIN_MS = 5000
+
+
+class TrainingRunner(Protocol):
+    """What the session needs from whatever trains. Signals carry the runner first:
+    ``prepared(runner, Dataset, [run names], [model copies])``, ``progress(runner,
+    [TrainingProgress])``, ``failed(runner, message)``, ``completed(runner, outcome)``."""
+
+    prepared: SignalInstance
+    progress: SignalInstance
+    failed: SignalInstance
+    completed: SignalInstance
+
+    @property
+    def is_paused(self) -> bool: ...
+    def start(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def step(self) -> None: ...
+    def stop(self) -> None: ...
+    def wait(self, timeout_ms: int) -> bool: ...
+    def isRunning(self) -> bool: ...
+    def models(self) -> list[Sequential]: ...
+    def deleteLater(self) -> None: ...
+
+
+def thread_runner(plan: TrainingPlan, start_paused: bool) -> TrainingThread:
+    """Training on a QThread of this process."""
+    return TrainingThread(plan.load_data, plan.build_runs, plan.settings, start_paused=start_paused)
+
+
+class TrainingSession(QObject):
+    """Run lifecycle, the networks, save / load, write-backs and re-measuring."""
+
+    runStarting = Signal(str)  # what data is being prepared
+    prepared = Signal(object)  # [run names]: the data is loaded, the networks exist
+    progressed = Signal(object)  # [TrainingProgress], the shown network's first
+    failed = Signal(str)
+    ended = Signal(str)  # the shown run ended: "done", "stopped" or "failed"
+    stopped = Signal()  # Stop was pressed during a run
+    networkReset = Signal()  # Reset: no run, no curves, no history
+    networkLoaded = Signal(str)  # what was loaded
+    freshNetwork = Signal()  # an untrained network from the settings is shown
+    modelReplaced = Signal()  # the shown network is another one
+    weightsEdited = Signal()  # a write-back (or its undo) changed the shown network
+    evaluated = Signal(object)  # Evaluation of the shown network on the validation set
+    remeasured = Signal(str)  # "Validation accuracy after …: a → b"
+    runningChanged = Signal()
+    message = Signal(object, str)  # (text or ConvlabError, level) for the window
+
+    def __init__(
+        self,
+        fresh_network: Callable[[], Sequential],
+        make_runner: Callable[[TrainingPlan, bool], TrainingRunner] = thread_runner,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._fresh_network = fresh_network
+        self._make_runner = make_runner
+        self._runner: TrainingRunner | None = None
+        self._retiring: list[TrainingRunner] = []
+        self._jobs = BackgroundJobs()
+        self.undo_stack = QUndoStack(self)
+        self._model: Sequential | None = None  # the network being / last trained
+        self._view_model: Sequential | None = None  # the GUI's own copy for forward passes
+        self.dataset: Dataset | None = None
+        self.evaluation: Evaluation | None = None
+        self.experiment: str | None = None
+        self.unsaved = False
+        self._steps_done = 0
+
+    # ================================================================== what the tab reads
+    def is_training(self) -> bool:
+        return self._runner is not None
+
+    def is_paused(self) -> bool:
+        return self._runner is not None and self._runner.is_paused
+
+    def steps_done(self) -> int:
+        """Batches trained in the current (or last) run, as last reported."""
+        return self._steps_done
+
+    def current_model(self) -> Sequential | None:
+        """The network being (or last) trained; do not run it while training is running."""
+        return self._model
+
+    @property
+    def view_model(self) -> Sequential | None:
+        return self._view_model
+
+    def view(self) -> tuple[Sequential | None, Dataset | None]:
+        """The GUI's copy of the network, and the data when that network fits it."""
+        model, dataset = self._view_model, self.dataset
+        if model is not None and dataset is not None and not fits(model, dataset):
+            dataset = None
+        return model, dataset
+
+    def has_unsaved_model(self) -> bool:
+        """True when a network was trained (or edited) and not saved since: ask before quitting."""
+        return self.unsaved or (self._runner is not None and self._steps_done > 0)
+
+    def running(self) -> list:
+        """Runners and background jobs that have not finished (for tests and closing)."""
+        runners = [r for r in (self._runner, *self._retiring) if r is not None and r.isRunning()]
+        return [*runners, *self._jobs.running()]
+
+    # ================================================================== run lifecycle
+    def start(self, plan: TrainingPlan, *, start_paused: bool = False) -> None:
+        """Train new network(s) as ``plan`` says; a run in progress is stopped first."""
+        self._retire()
+        runner = self._make_runner(plan, start_paused)
+        runner.prepared.connect(self._on_prepared)
+        runner.progress.connect(self._on_progress)
+        runner.failed.connect(self._on_failed)
+        runner.completed.connect(self._on_completed)
+        self._runner = runner
+        self.experiment = plan.experiment
+        self._steps_done = 0
+        self.undo_stack.clear()
+        self.evaluation = None
+        self.runStarting.emit(plan.describe())
+        self.runningChanged.emit()
+        runner.start()
+
+    def pause(self) -> None:
+        if self._runner is not None:
+            self._runner.pause()
+            self.runningChanged.emit()
+
+    def resume(self) -> None:
+        if self._runner is not None:
+            self._runner.resume()
+            self.runningChanged.emit()
+
+    def step(self) -> None:
+        """One more batch of the run, which then stays paused."""
+        if self._runner is not None:
+            self._runner.step()
+            self.runningChanged.emit()
+
+    def stop(self) -> None:
+        """End training after the current batch; the weights learned so far are kept."""
+        if self._runner is not None:
+            self._retire()
+            self.stopped.emit()
+            self.runningChanged.emit()
+
+    def reset(self) -> None:
+        """Forget the network: a fresh random one from the settings, no curves, no history."""
+        self._retire()
+        self.undo_stack.clear()
+        self.evaluation = None
+        self.networkReset.emit()
+        self.show_fresh_network()
+        self.runningChanged.emit()
+
+    def show_fresh_network(self) -> None:
+        """A fresh random network for the current settings: the filters start as noise."""
+        try:
+            model = self._fresh_network()
+        except ConvlabError as error:
+            self.message.emit(error, "error")
+            return
+        self._adopt(model, model)
+        self.unsaved = False
+        self.evaluation = None
+        self.freshNetwork.emit()
+
+    def shutdown(self) -> None:
+        """Stop every runner and background job and wait for them (closing the window)."""
+        self._retire()
+        for runner in self._retiring:
+            runner.stop()
+            if not runner.wait(JOIN_TIMEOUT_MS):
+                runner.wait(LATE_JOIN_MS)
+        self._retiring = [r for r in self._retiring if r.isRunning()]
+        if not self._jobs.join(JOIN_TIMEOUT_MS):
+            self._jobs.join(LATE_JOIN_MS)
+
+    def _retire(self) -> None:
+        """Ask the current runner to stop; it is cleaned up when it has finished."""
+        runner = self._runner
+        if runner is None:
+            return
+        runner.stop()
+        self._retiring.append(runner)
+        self._runner = None
+        if runner.models():
+            # the network stays ours; its final weights arrive with the runner's last report
+            self._model = runner.models()[0]
+        self.unsaved = self.unsaved or self._steps_done > 0
+
+    def _wait_for_stopped_owner(self) -> None:
+        """Right after Stop the old runner may still be finishing its batch on our network:
+        wait for it (a batch takes milliseconds) so a save never catches half an update."""
+        for runner in self._retiring:
+            if runner.models() and runner.models()[0] is self._model:
+                runner.wait(JOIN_TIMEOUT_MS)
+
+    def _owns_stopped(self, runner: TrainingRunner) -> bool:
+        """Whether a stopped runner's network is still the one shown (no new run since)."""
+        return (
+            self._runner is None
+            and runner in self._retiring
+            and bool(runner.models())
+            and runner.models()[0] is self._model
+        )
+
+    def _adopt(self, model: Sequential, view_model: Sequential) -> None:
+        """Show ``model`` (trained by the runner) through ``view_model`` (the GUI's copy)."""
+        if model is not self._model:
+            self.undo_stack.clear()  # the edits were made to another network
+        self._model, self._view_model = model, view_model
+        self.modelReplaced.emit()
+
+    # ================================================================== runner signals
+    def _on_prepared(
+        self, runner: TrainingRunner, dataset: Dataset, names: list[str], models: list
+    ) -> None:
+        if runner is not self._runner:
+            return
+        self.dataset = dataset
+        if dataset.notes:
+            self.message.emit(dataset.notes, "warning")
+        self.evaluation = None
+        self.prepared.emit(names)
+        self._adopt(runner.models()[0], models[0])
+
+    def _on_progress(self, runner: TrainingRunner, reports: list[TrainingProgress]) -> None:
+        if runner is not self._runner and not self._owns_stopped(runner):
+            return
+        report = reports[0]
+        self._steps_done = report.step
+        if self._view_model is not None:
+            self._view_model.set_state(report.state)
+        self.progressed.emit(reports)
+        if report.evaluation is not None:
+            self.evaluation = report.evaluation
+            self.evaluated.emit(report.evaluation)
+        if runner is self._runner:
+            self.runningChanged.emit()
+
+    def _on_failed(self, runner: TrainingRunner, message: str) -> None:
+        if runner is not self._runner and not self._owns_stopped(runner):
+            return
+        self.message.emit(TrainingError(message), "error")
+        self.failed.emit(message)
+
+    def _on_completed(self, runner: TrainingRunner, outcome: str) -> None:
+        if runner is self._runner:
+            self._retire()
+            self.runningChanged.emit()
+            if not runner.models():  # ended before any network existed (e.g. unreadable data)
+                self.ended.emit(outcome)
+        if self._owns_stopped(runner):
+            # the runner has ended: its network is ours now, use it directly for the views
+            self._adopt(self._model, self._model)
+            self.ended.emit(outcome)
+            if outcome == "stopped":
+                self._remeasure("after stopping")
+        if runner in self._retiring:
+            self._retiring.remove(runner)
+        runner.wait(JOIN_TIMEOUT_MS)  # run() has returned, so the wait is immediate
+        runner.deleteLater()
+
+    # ================================================================== write-back
+    def write_back(self, kernel: Kernel, layer: int, index: int, channel: int, name: str) -> None:
+        """``kernel`` replaces filter ``index`` (input ``channel``) of convolution ``layer``,
+        called ``name`` in messages; validation accuracy is re-measured. Undoable."""
+        if self._runner is not None and not self._runner.is_paused:
+            raise TrainingError(
+                "Write back: pause or stop training first (the filter is changing under your hands)"
+            )
+        if self._model is None or not conv_layers(self._model):
+            raise TrainingError("Write back: there is no network with convolution filters")
+        self._wait_for_stopped_owner()
+        conv = conv_layers(self._model)[layer]
+        size = conv.kernel_size
+        if kernel.shape != (size, size):
+            raise TrainingError(
+                f"Write back: the editor's kernel is {kernel.shape[0]}×{kernel.shape[1]} but "
+                f"{name} is {size}×{size}; make a {size}×{size} kernel (or train with "
+                f"{kernel.shape[0]}×{kernel.shape[0]} kernels)"
+            )
+        self.unsaved = True
+        old = conv.params["weight"][index, channel].copy()
+        self.undo_stack.push(_WriteBack(self, kernel, old, (layer, index, channel), name))
+
+    def _set_filter(self, where: tuple[int, int, int], weights: np.ndarray) -> None:
+        layer, index, channel = where
+        targets = {id(m): m for m in (self._model, self._view_model) if m is not None}
+        for model in targets.values():
+            conv_layers(model)[layer].params["weight"][index, channel] = weights
+        self.weightsEdited.emit()
+
+    # ================================================================== re-measuring
+    def _remeasure(self, why: str) -> None:
+        """Validation accuracy of the current network, measured off the GUI thread."""
+        model, dataset = self.view()
+        if model is None or dataset is None:
+            return
+        copied = copy.deepcopy(model)
+        before = self.evaluation.accuracy if self.evaluation else None
+        self._jobs.run(
+            partial(evaluate, copied, dataset.val_images, dataset.val_labels),
+            partial(self._measured, why, before),
+            self._job_failed,
+        )
+
+    def _measured(self, why: str, before: float | None, result: Evaluation) -> None:
+        if self._view_model is None:
+            return
+        self.evaluation = result
+        self.evaluated.emit(result)
+        change = f"{before:.1%} → " if before is not None else ""
+        text = f"Validation accuracy {why}: {change}{result.accuracy:.1%}"
+        self.remeasured.emit(text)
+        self.message.emit(text, "info")
+
+    def _job_failed(self, error: Exception) -> None:
+        if isinstance(error, ConvlabError):
+            self.message.emit(error, "error")
+        else:
+            self.message.emit(f"Measuring failed: {type(error).__name__}: {error}", "error")
+
+    # ================================================================== files
+    def save_model(self, path: str | Path) -> None:
+        """Write the network to ``path`` (.npz) atomically."""
+        if self._model is None:
+            raise ConvlabError("Save model: there is no network yet")
+        if self._runner is not None and not self._runner.is_paused:
+            raise ConvlabError("Save model: pause or stop training first")
+        self._wait_for_stopped_owner()
+        path = Path(path)
+        temporary = path.with_name(path.stem + ".part.npz")
+        try:
+            self._model.save(temporary)
+            os.replace(temporary, path)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise ConvlabError(f"cannot save the model to {path}: {error.strerror}") from error
+        self.unsaved = False
+        self.message.emit(f"Model saved to {path}", "info")
+
+    def load_model(self, path: str | Path) -> None:
+        """Replace the network with one from a .npz file (training stops first)."""
+        try:
+            model = Sequential.load(path)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+            # what Sequential.load itself does not translate (e.g. a damaged zip archive)
+            raise ConvlabError(f"{path} is not a ConvLab model file ({error})") from error
+        self._retire()
+        self.runningChanged.emit()
+        self._adopt(model, model)
+        self.unsaved = False
+        self.networkLoaded.emit(f"Loaded {Path(path).name}: {model.num_parameters:,} parameters")
+        self._remeasure("of the loaded model")
+
+
+class _WriteBack(QUndoCommand):
+    """A kernel written into one filter; undo puts the filter's old weights back."""
+
+    def __init__(
+        self,
+        session: TrainingSession,
+        kernel: Kernel,
+        old: np.ndarray,
+        where: tuple[int, int, int],
+        name: str,
+    ) -> None:
+        super().__init__(f"Write {kernel.name or 'the kernel'} into {name}")
+        self._session = session
+        self._where = where
+        self._old = old
+        self._new = kernel.effective
+        self._why = f"after writing {kernel.name or 'the kernel'} into {name}"
+
+    def redo(self) -> None:
+        self._session._set_filter(self._where, self._new)
+        self._session._remeasure(self._why)
+
+    def undo(self) -> None:
+        self._session._set_filter(self._where, self._old)
+        self._session._remeasure("after undoing the write-back")

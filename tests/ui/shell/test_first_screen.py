@@ -1,0 +1,83 @@
+"""The first screen on a laptop, as a newcomer meets it: the real window at 1366x768's size."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from convlab.app import build_window
+from convlab.engine import presets
+from convlab.engine.bank_presets import BANK_PRESETS
+from tests.ui.conftest import wait_for_result
+
+# What a 1366x768 screen leaves the window (less the panel and title bar), as main.py sizes it
+LAPTOP = (1326, 708)
+FULL_HD = (1500, 920)
+
+
+@pytest.fixture
+def laptop_window(qtbot):
+    """The window on its bundled sample picture, shown at a laptop screen's size."""
+    window = build_window([])
+    qtbot.addWidget(window)
+    window.resize(*LAPTOP)
+    window.panel_docks.size_for(LAPTOP[1])
+    window.show()
+    qtbot.waitExposed(window)
+    wait_for_result(qtbot, window)
+    yield window
+    window.close()
+
+
+def whole_tiles(window) -> list[bool]:
+    panel = window.maps_panel
+    viewport = panel.scroll.viewport()
+    shown = []
+    for tile in panel.grid.tiles:
+        corner = tile.mapTo(viewport, tile.rect().topLeft())
+        shown.append(viewport.rect().contains(tile.rect().translated(corner)))
+    return shown
+
+
+def settle(qtbot, window, count: int) -> None:
+    wait_for_result(qtbot, window)
+    panel = window.maps_panel
+    qtbot.waitUntil(lambda: panel.grid.plan is not None and len(panel.grid.tiles) == count)
+    QApplication.processEvents()
+    qtbot.wait(100)
+
+
+@pytest.mark.parametrize(
+    "bank",
+    [
+        [presets.get(name) for name in presets.names()][:16],
+        BANK_PRESETS["Gabor bank"][0](),
+        BANK_PRESETS["Edge bank"][0](),
+    ],
+    ids=["16 maps", "Gabor bank", "Edge bank"],
+)
+def test_every_feature_map_is_whole_on_the_first_laptop_screen(laptop_window, qtbot, bank):
+    window = laptop_window
+    window.state.set_bank(bank)
+    settle(qtbot, window, len(bank))
+    panel = window.maps_panel
+    assert window.docks[2].isVisible()
+    assert not panel.scroll.verticalScrollBar().isVisible()
+    assert all(whole_tiles(window)), panel.grid.plan
+    assert panel.grid.plan.map_side >= 40
+    # and the dock itself does not hide its panel behind a scroll bar
+    dock_scroll = window.docks[2].widget()
+    assert not dock_scroll.verticalScrollBar().isVisible()
+
+
+def test_a_click_on_a_small_tile_still_shows_its_map_large(laptop_window, qtbot):
+    window = laptop_window
+    window.state.set_bank([presets.get(name) for name in presets.names()][:16])
+    settle(qtbot, window, 16)
+    tile = window.maps_panel.grid.tiles[12]
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
+    assert window.state.pipeline.selected_map == 12
+    result = wait_for_result(qtbot, window)
+    assert result.selected is not None
+    assert result.selected.values.shape == result.frame.shape[:2]  # full resolution
