@@ -13,8 +13,7 @@ Per-sample costs carry over from the calibration frame to larger ones for direct
 sample depends on how much of the last tile is wasted: a 640x360 frame wastes 38 % of its rows
 and measured 2x dearer per sample than 1280x720. The calibration frame, 452x452, wastes 7-10 %
 in both directions for kernels from 9x9 to 31x31, about as much as 640x480, 1280x720 and
-1920x1080 frames do. ConvLab's own whole-frame DFT is the opposite: it gets dearer per sample as
-the frame outgrows the caches, so ``dispatch`` only uses it beyond the calibrated kernel sizes.
+1920x1080 frames do; ConvLab's own DFT works in the same tiles (``tiled_dft``).
 
 The cache file is only a hint: anything odd about it (not a regular file, too large, not JSON,
 wrong versions, a value that is not a positive number) makes ConvLab calibrate again, and a
@@ -44,11 +43,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from convlab.engine.conv_methods import correlate_planes, dft_size, forward_dft
+from convlab.engine.tiled_dft import TiledSpectrum
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1  # bump when the table's meaning changes: old cache files are then ignored
+SCHEMA = 2  # bump when the table's meaning changes: old cache files are then ignored
 CALIBRATION_SHAPE = (452, 452)
 # Square kernels: 7/8 and 11/12 bracket OpenCV 5's switches to its DFT (50 and 130 taps).
 FILTER_SIZES = (3, 5, 7, 8, 9, 11, 12, 15, 31)
@@ -79,8 +78,8 @@ class CostTable:
     pad: float  # cv2.copyMakeBorder
     subsample: float  # cv2.resize nearest, per input sample
     phase_copy: float  # de-interleaving copy of a strided view
-    dft_forward: float  # a plane into its zero-extended DFT (conv_methods.forward_dft)
-    dft_correlate: float  # product with a kernel spectrum, inverse DFT, crop (correlate_planes)
+    dft_forward: float  # the tiles' DFTs of a plane (tiled_dft.TiledSpectrum)
+    dft_correlate: float  # spectrum products and inverse DFTs of the tiles, for one kernel
     call: float  # per call, not per sample
     source: str = "measured"
 
@@ -201,12 +200,12 @@ def _cases(shape: tuple[int, int]) -> dict[tuple[str, ...], tuple[Callable[[], o
         lambda: [np.ascontiguousarray(work[r::2, c::2]) for r in (0, 1) for c in (0, 1)],
         samples,
     )
-    # the DFT method's two steps, per sample of the frame, with a 7x7 kernel's padding
-    size = dft_size(shape[0] + 6, shape[1] + 6)
-    spectrum = forward_dft(work, size)
-    dft_kernel = rng.uniform(-1.0, 1.0, (7, 7)).astype(np.float32)
-    cases[("dft_forward",)] = (lambda: forward_dft(work, size), samples)
-    cases[("dft_correlate",)] = (lambda: correlate_planes(spectrum, dft_kernel, shape), samples)
+    # the tiled DFT's two steps, per sample of the frame, with a 15x15 kernel's apron
+    apron = cv2.copyMakeBorder(work, 7, 7, 7, 7, cv2.BORDER_REFLECT_101)
+    spectrum = TiledSpectrum(apron, (15, 15))
+    dft_kernel = rng.uniform(-1.0, 1.0, (15, 15)).astype(np.float32)
+    cases[("dft_forward",)] = (lambda: TiledSpectrum(apron, (15, 15)), samples)
+    cases[("dft_correlate",)] = (lambda: spectrum.correlate(dft_kernel), samples)
     tiny, tiny_kernel = np.zeros((4, 4), np.float32), np.ones((3, 3), np.float32)
     calls = 20  # one call is too short to time on its own
 

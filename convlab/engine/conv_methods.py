@@ -11,8 +11,8 @@ definition they all compute and ``dispatch`` for how one is chosen).
     a rank-r kernel as the sum of r separable passes (SVD), when r*(kh+kw) beats kh*kw or the
     DFT (LoG, unsharp mask, difference of Gaussians).
 ``dft``
-    one whole-image FFT per channel, times the kernel's spectrum (kept for the next frame),
-    and one inverse FFT.
+    per channel, the DFTs of cache-sized tiles times the kernel's spectrum (kept for the next
+    frame), and their inverses (``tiled_dft``).
 ``strided``
     computes only the output rows that are kept: kernel rows ``u, u+s, ...`` only ever meet
     padded rows ``i*s + u, ...``, a row-strided *view* that OpenCV filters without a copy.
@@ -44,9 +44,10 @@ import cv2
 import numpy as np
 
 from convlab.engine.kernel_analysis import separable_terms
+from convlab.engine.tiled_dft import TiledSpectrum
 from convlab.errors import KernelError
 
-_CV_BORDER = {
+BORDER_CODES = {
     "reflect101": cv2.BORDER_REFLECT_101,
     "reflect": cv2.BORDER_REFLECT,
     "replicate": cv2.BORDER_REPLICATE,
@@ -135,6 +136,30 @@ def _band_limits(rows: int, input_elements: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
+def run_side_by_side(tasks: Sequence[Callable[[], np.ndarray]]) -> list[np.ndarray]:
+    """Every task's result, in order, computed on the calling thread and the band pool.
+
+    Each thread takes the next task not yet taken, so a pool thread that gets no CPU (a busy
+    machine) leaves its share to the caller instead of making it wait.
+    """
+    results: list[np.ndarray | None] = [None] * len(tasks)
+    taken = itertools.count()  # next() on it is atomic: each index goes to one thread
+
+    def drain() -> None:
+        for index in taken:
+            if index >= len(tasks):
+                return
+            results[index] = tasks[index]()
+
+    helpers = min(_band_threads(), len(tasks)) - 1
+    futures = [_band_pool().submit(drain) for _ in range(max(helpers, 0))]
+    drain()
+    for future in futures:
+        if not future.cancel():  # started: it finishes the one task it took, or raises
+            future.result()
+    return results  # type: ignore[return-value]  (every slot is filled by now)
+
+
 # -- the methods ----------------------------------------------------------------------------
 
 
@@ -168,7 +193,9 @@ def _padded(job: Job) -> np.ndarray:
     (top, bottom), (left, right) = job.geometry.pads
     if top == bottom == left == right == 0:
         return job.image
-    return cv2.copyMakeBorder(job.image, top, bottom, left, right, _CV_BORDER[job.border], value=0)
+    return cv2.copyMakeBorder(
+        job.image, top, bottom, left, right, BORDER_CODES[job.border], value=0
+    )
 
 
 def _subsample(
@@ -233,7 +260,7 @@ def _filter_full(
     """
     if use_anchor:
         (top, _), (left, _) = job.geometry.pads
-        anchor, border = (left, top), _CV_BORDER[job.border]
+        anchor, border = (left, top), BORDER_CODES[job.border]
     else:
         anchor, border = (0, 0), cv2.BORDER_CONSTANT
     if column_kernel is None:
@@ -289,56 +316,15 @@ def _method_multi_separable(job: Job) -> np.ndarray:
     return _sum_of_separable(job, kernel_terms(job.weights))
 
 
-@functools.lru_cache(maxsize=24)  # a 16-map bank and the main kernel; ~4 MB each at 720p
-def _kernel_spectrum(key: bytes, shape: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """The DFT of the kernel placed at the origin of a ``size`` plane, kept for later frames
-    (the worker applies the same kernel to every frame)."""
-    plane = np.zeros(size, dtype=np.float32)
-    plane[: shape[0], : shape[1]] = np.frombuffer(key, dtype=np.float32).reshape(shape)
-    return cv2.dft(plane)
-
-
-def kernel_spectrum(kernel: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The DFT of ``kernel`` at the origin of a ``size`` plane (cached)."""
-    kernel = _cv_kernel(kernel)
-    return _kernel_spectrum(kernel.tobytes(), kernel.shape, size)
-
-
-def correlate_planes(spectrum: np.ndarray, kernel: np.ndarray, full: tuple[int, int]) -> np.ndarray:
-    """The valid correlation of the plane whose DFT is ``spectrum`` with ``kernel``: the
-    product with the kernel spectrum's conjugate, transformed back, cropped to ``full``.
-
-    Whole transforms, not ``nonzeroRows`` ones: OpenCV runs those on one thread, and they were
-    measured 1.3-1.6x slower at 720p.
-    """
-    product = cv2.mulSpectrums(spectrum, kernel_spectrum(kernel, spectrum.shape), 0, conjB=True)
-    plane = cv2.idft(product, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
-    return plane[: full[0], : full[1]]
-
-
-def dft_size(height: int, width: int) -> tuple[int, int]:
-    """The transform size for a padded plane: OpenCV's fast sizes (products of 2, 3 and 5)."""
-    return (cv2.getOptimalDFTSize(height), cv2.getOptimalDFTSize(width))
-
-
-def forward_dft(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The DFT of a 2-D plane zero-extended to ``size`` (float32, OpenCV's packed layout)."""
-    buffer = np.zeros(size, dtype=np.float32)
-    buffer[: plane.shape[0], : plane.shape[1]] = plane
-    return cv2.dft(buffer)
-
-
 def _method_dft(job: Job) -> np.ndarray:
     padded = _padded(job)
-    kernel = dilate(job.weights, job.geometry.dilation)
-    height, width = padded.shape[:2]
-    full = (height - kernel.shape[0] + 1, width - kernel.shape[1] + 1)
-    size = dft_size(height, width)
+    kernel = np.ascontiguousarray(dilate(job.weights, job.geometry.dilation), dtype=np.float32)
     planes = padded[:, :, None] if padded.ndim == 2 else padded
+    full = (padded.shape[0] - kernel.shape[0] + 1, padded.shape[1] - kernel.shape[1] + 1)
     result = np.empty((*full, planes.shape[2]), dtype=np.float32)
     for channel in range(planes.shape[2]):
-        spectrum = forward_dft(planes[:, :, channel], size)
-        result[:, :, channel] = correlate_planes(spectrum, kernel, full)
+        spectrum = TiledSpectrum(planes[:, :, channel], kernel.shape)
+        result[:, :, channel] = spectrum.correlate(kernel)
     if job.offset:
         result += np.float32(job.offset)
     if padded.ndim == 2:

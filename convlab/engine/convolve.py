@@ -159,7 +159,7 @@ def _prepare_image(image: Any, channels: str) -> tuple[np.ndarray, bool]:
 # -- public entry points --------------------------------------------------------------------
 
 
-def _make_job(
+def make_job(
     image: Any,
     kernel: Kernel | Any,
     border: str,
@@ -169,7 +169,8 @@ def _make_job(
     mode: str,
     channels: str,
 ) -> tuple[Job, bool]:
-    """Validate every argument (naming the bad one) and gather what the methods need."""
+    """Validate every argument (naming the bad one) and gather what the methods need; the
+    job and whether the result keeps a channel axis."""
     kernel = as_kernel(kernel)
     _choice(border, BORDERS, "border")
     _choice(mode, MODES, "mode")
@@ -209,7 +210,7 @@ def plan(
     """The method ``convolve`` would pick for an image of this shape and dtype (for the status
     bar and the benchmark)."""
     probe = np.broadcast_to(np.zeros((), dtype=dtype), tuple(int(n) for n in image_shape))
-    job, _ = _make_job(probe, kernel, border, padding, stride, dilation, mode, "per_channel")
+    job, _ = make_job(probe, kernel, border, padding, stride, dilation, mode, "per_channel")
     return dispatch.choose(job)
 
 
@@ -235,7 +236,7 @@ def convolve(
     computation (for tests and benchmarks); ``"auto"`` picks the fastest by measured costs.
     """
     _choice(method, METHODS, "method")
-    job, keep_axis = _make_job(image, kernel, border, padding, stride, dilation, mode, channels)
+    job, keep_axis = make_job(image, kernel, border, padding, stride, dilation, mode, channels)
     chosen = dispatch.choose(job) if method == "auto" else method
     result = run_method(chosen, job)
     if keep_axis and result.ndim == 2:

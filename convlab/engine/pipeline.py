@@ -13,13 +13,24 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from convlab.engine.convolve import convolve
+from convlab.engine import calibration, dispatch
+from convlab.engine.bank import bank_responses, plan_bank
+from convlab.engine.convolve import convolve, make_job
 from convlab.engine.display import DIVERGING_COLORMAPS, histogram, to_rgb
 from convlab.engine.kernels import Kernel, presets
 
 MAX_BANK_SIZE = 16
-# Feature maps are shown as thumbnails: computing them on a reduced copy of the frame keeps a
-# 16-map bank cheap on a 720p webcam. The selected map is always computed at full resolution.
+# Where the bank's maps are computed. "full": on the frame itself, so a 3x3 edge kernel acts at
+# the output's scale and a map loaded into the grid looks the same in the output view (the
+# tiles show it reduced). "preview": on a copy shrunk to the tile size, cheaper. "auto": full
+# wherever the whole frame (main kernel and bank) is predicted to keep FULL_SCALE_MIN_FPS.
+MAP_SCALES = ("auto", "full", "preview")
+FULL_SCALE_MIN_FPS = 20.0
+# Per map and sample at full scale, beyond the convolution: stages, range, reduction for the
+# tile, in units of one float32 pass (``CostTable.accumulate``).
+_MAP_PASSES = 4.0
+# Tiles are thumbnails: at most this long a side (previews are computed at this size; full-scale
+# maps are reduced to it for display). The selected map is always shown at full resolution.
 DEFAULT_MAP_MAX_SIDE = 480
 # The more maps share the panel, the smaller each tile: a 16-map bank is previewed at a longer
 # side of 320 (half the pixels of 480), which keeps it near 10 ms per 720p frame on 2 cores.
@@ -68,10 +79,15 @@ class DisplaySettings:
     # robust_range); only "minmax" and "signed" use a range at all.
     robust: bool = False
 
-    def render(self, values: np.ndarray) -> np.ndarray:
+    def render(self, values: np.ndarray, range_of: np.ndarray | None = None) -> np.ndarray:
+        """``values`` as RGB; ``range_of`` (default: ``values``) gives the per-frame range,
+        e.g. the full-scale map of which ``values`` is the reduced picture."""
         value_range = self.fixed_range
+        source = values if range_of is None else range_of
         if value_range is None and self.robust:
-            value_range = robust_range(values, self.mode)
+            value_range = robust_range(source, self.mode)
+        elif value_range is None and range_of is not None:
+            value_range = plain_range(source, self.mode)
         return to_rgb(values, self.mode, colormap=self.colormap, value_range=value_range)
 
 
@@ -104,6 +120,18 @@ class PipelineResult:
     selected: FeatureMap | None = None
     # (counts, edges) of ``output`` in HISTOGRAM_BINS bins, for the response histogram.
     histogram: tuple[np.ndarray, np.ndarray] | None = None
+    # (height, width) of the gray frame the bank's maps were computed on: the frame's own
+    # size at full scale, smaller for a preview. None without a bank.
+    maps_size: tuple[int, int] | None = None
+
+    @property
+    def maps_full_scale(self) -> bool:
+        return self.maps_size is not None and self.maps_size == tuple(self.frame.shape[:2])
+
+
+_BankOutput = tuple[
+    tuple[FeatureMap, ...], FeatureMap | None, FeatureMap | None, tuple[int, int] | None
+]
 
 
 @dataclass(frozen=True)
@@ -123,6 +151,7 @@ class Pipeline:
     # The map computed at full resolution for the big view: a bank index or COMBINED_MAP.
     selected_map: int | None = None
     map_max_side: int = DEFAULT_MAP_MAX_SIDE
+    map_scale: str = "auto"  # one of MAP_SCALES
     generation: int = 0
 
     def evolve(self, **changes) -> Pipeline:
@@ -134,7 +163,10 @@ class Pipeline:
         started = time.perf_counter()
         output = convolve(frame, self.kernel, **self.conv.as_kwargs())
         output_image = self.display.render(output)
-        maps, combined, selected = self._bank(frame, self.preview_side())
+        full = self.map_scale_for(frame.shape) == "full"
+        maps, combined, selected, size = self._bank(
+            frame, None if full else self.preview_side(), display_side=self.preview_side()
+        )
         return PipelineResult(
             frame=frame,
             output=output,
@@ -145,13 +177,31 @@ class Pipeline:
             filter_ms=(time.perf_counter() - started) * 1000.0,
             selected=selected,
             histogram=histogram(output, HISTOGRAM_BINS),
+            maps_size=size,
         )
 
     def preview_side(self) -> int:
-        """Longer side, in pixels, of the reduced frame the bank's tiles are computed on."""
+        """Longer side, in pixels, of the tiles' pictures (and of a preview's frame)."""
         count = len(self.bank)
         side = next((s for limit, s in _PREVIEW_SIDE_BY_COUNT if count <= limit), 320)
         return min(self.map_max_side, side)
+
+    def map_scale_for(self, frame_shape: tuple[int, ...]) -> str:
+        """ "full" or "preview" for a frame of this shape: ``map_scale``, with "auto" resolved
+        by the costs measured on this machine (one thread, as on a busy machine)."""
+        if self.map_scale != "auto":
+            return self.map_scale
+        if not self.bank:
+            return "full"
+        table = calibration.cost_table(wait=False)
+        height, width = int(frame_shape[0]), int(frame_shape[1])
+        probe = np.broadcast_to(np.uint8(0), tuple(int(n) for n in frame_shape))
+        job, _ = make_job(probe, self.kernel, **self.conv.as_kwargs())
+        main = dispatch.ranked(job, table)[0][1]
+        bank = plan_bank((height, width), self.bank, border=self.conv.border, table=table)
+        stages = len(self.bank) * _MAP_PASSES * table.accumulate * height * width
+        frame_ns = main + bank.predicted_ns + stages
+        return "full" if frame_ns <= 1e9 / FULL_SCALE_MIN_FPS else "preview"
 
     def feature_maps(
         self, frame: np.ndarray, *, max_side: int | None = None
@@ -159,62 +209,80 @@ class Pipeline:
         """The bank's maps and the combined magnitude (None when off) for ``frame``.
 
         The bank works on the gray frame, shrunk so its longer side is at most ``max_side``
-        (None: full resolution, what export uses).
+        (None: full resolution, every map at full size: what export uses).
         """
-        maps, combined, _ = self._bank(frame, max_side)
+        maps, combined, _, _ = self._bank(frame, max_side, display_side=None)
         return maps, combined
 
     def _bank(
-        self, frame: np.ndarray, max_side: int | None
-    ) -> tuple[tuple[FeatureMap, ...], FeatureMap | None, FeatureMap | None]:
-        """Maps and combined map at preview size, and the selected one at full resolution.
+        self, frame: np.ndarray, max_side: int | None, *, display_side: int | None
+    ) -> tuple[
+        tuple[FeatureMap, ...], FeatureMap | None, FeatureMap | None, tuple[int, int] | None
+    ]:
+        """Maps, combined map, the selected one at full resolution, and the size computed at.
 
-        The selected map replaces its preview in ``maps`` (the output view shows it large);
-        a selected combined map is recomputed at full resolution from full-size inputs.
+        ``max_side`` None computes at the frame's own scale; the maps are then reduced to
+        ``display_side`` for the tiles (None keeps them full size). The selected map is always
+        full size: a preview's is recomputed from the full frame.
         """
         if not self.bank:
-            return (), None, None
+            return (), None, None, None
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
-        # One float conversion shared by every kernel instead of one per convolve() call.
-        gray = gray.astype(np.float32)
         small = gray if max_side is None else shrink(gray, max_side)
-        responses = [convolve(small, kernel, border=self.conv.border) for kernel in self.bank]
-        maps = [self._feature_map(k, r) for k, r in zip(self.bank, responses)]
+        if small is not gray:  # a preview: averaged, so in float32 like the full frame's maps
+            small = shrink(gray.astype(np.float32), max_side)
+        responses = bank_responses(small, self.bank, border=self.conv.border)
+        reduce_to = display_side if small is gray else None
+        maps = [self._feature_map(k, r, reduce_to) for k, r in zip(self.bank, responses)]
         combined = None
         if self.combine and len(responses) >= 2:
-            combined = self._combined_map(responses[0], responses[1])
+            combined = self._combined_map(responses[0], responses[1], reduce_to)
         selected = None
         index = self.selected_map
         if index is not None and 0 <= index < len(maps):
+            response = responses[index]
             if small is not gray:
                 response = convolve(gray, self.bank[index], border=self.conv.border)
-                maps[index] = self._feature_map(self.bank[index], response)
-            selected = maps[index]
+            selected = maps[index] = self._feature_map(self.bank[index], response, None)
         elif index == COMBINED_MAP and combined is not None:
+            first, second = responses[0], responses[1]
             if small is not gray:
                 first, second = (convolve(gray, k, border=self.conv.border) for k in self.bank[:2])
-                combined = self._combined_map(first, second)
-            selected = combined
-        return tuple(maps), combined, selected
+            selected = combined = self._combined_map(first, second, None)
+        size = (int(small.shape[0]), int(small.shape[1]))
+        return tuple(maps), combined, selected, size
 
-    def _feature_map(self, kernel: Kernel, response: np.ndarray) -> FeatureMap:
+    def _feature_map(
+        self, kernel: Kernel, response: np.ndarray, reduce_to: int | None
+    ) -> FeatureMap:
+        """The map after the stages; with ``reduce_to``, its values and picture reduced for a
+        tile, coloured by the range of the full map and labelled with its full range."""
         values = apply_stages(response, relu=self.relu, pool=self.pool)
-        return FeatureMap(kernel, values, self.bank_display.render(values), _value_range(values))
+        value_range = _value_range(values)
+        if reduce_to is None:
+            return FeatureMap(kernel, values, self.bank_display.render(values), value_range)
+        small = shrink(values, reduce_to)
+        image = self.bank_display.render(small, range_of=values)
+        return FeatureMap(kernel, small, image, value_range)
 
-    def _combined_map(self, first: np.ndarray, second: np.ndarray) -> FeatureMap:
+    def _combined_map(
+        self, first: np.ndarray, second: np.ndarray, reduce_to: int | None
+    ) -> FeatureMap:
         """sqrt(first^2 + second^2) of the responses BEFORE ReLU, then pooled like the maps.
 
         ReLU would throw away the negative half of each gradient and with it half the edges;
         the magnitude is never negative, so ReLU after it changes nothing anyway.
         """
         magnitude = apply_stages(cv2.magnitude(first, second), relu=False, pool=self.pool)
+        value_range = _value_range(magnitude)
+        shown = magnitude if reduce_to is None else shrink(magnitude, reduce_to)
         colormap = self.bank_display.colormap
         if colormap in DIVERGING_COLORMAPS or colormap == "diverging":
             colormap = "magma"  # a magnitude has no sign: a sequential map reads better
-        image = to_rgb(magnitude, "minmax", colormap=colormap)
+        image = to_rgb(shown, "minmax", colormap=colormap, value_range=value_range)
         name = f"|∇| of {self.bank[0].name or 'map 0'} and {self.bank[1].name or 'map 1'}"
         kernel = self.bank[0].replace(name=name)
-        return FeatureMap(kernel, magnitude, image, _value_range(magnitude))
+        return FeatureMap(kernel, shown, image, value_range)
 
 
 def apply_stages(values: np.ndarray, *, relu: bool, pool: bool) -> np.ndarray:
@@ -255,6 +323,18 @@ def robust_range(values: np.ndarray, mode: str) -> tuple[float, float] | None:
     low, high = (float(q) for q in np.quantile(sample, (ROBUST_TAIL, 1.0 - ROBUST_TAIL)))
     if high <= low:
         low, high = float(sample.min()), float(sample.max())
+    return None if high <= low else (low, high)
+
+
+def plain_range(values: np.ndarray, mode: str) -> tuple[float, float] | None:
+    """The whole per-frame range of ``values`` as "minmax" and "signed" use it (None: the
+    mode uses none, or the values are flat)."""
+    if mode not in ("signed", "minmax") or values.size == 0:
+        return None
+    low, high = _value_range(values)
+    if mode == "signed":
+        magnitude = max(abs(low), abs(high))
+        return None if magnitude <= 0.0 else (-magnitude, magnitude)
     return None if high <= low else (low, high)
 
 

@@ -99,7 +99,7 @@ def test_stride_takes_the_strided_method_when_it_is_cheaper() -> None:
 def test_the_ranking_lists_every_candidate_cheapest_first() -> None:
     calibration.use_table(table(uint8_per_tap=3.0))
     image = np.zeros((60, 80, 3), np.uint8)
-    job, _ = convolve_module._make_job(
+    job, _ = convolve_module.make_job(
         image, RANDOM7, "reflect101", "same", 1, 1, "correlate", "per_channel"
     )
     ranking = dispatch.ranked(job)

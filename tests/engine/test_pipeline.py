@@ -161,3 +161,70 @@ def test_shrink_averages_blocks_and_leaves_small_images_alone():
     np.testing.assert_allclose(small, block_means, rtol=1e-5, atol=1e-6)
     assert shrink(image, 100) is image
     assert shrink(np.zeros((1000, 500, 3), np.uint8), 480).shape == (480, 240, 3)
+
+
+def test_full_scale_maps_are_computed_on_the_frame_and_reduced_for_the_tiles():
+    """A 3x3 edge kernel acts at the frame's own scale; the tile shows that map shrunk, and
+    its range label is the full map's."""
+    from convlab.engine.pipeline import shrink
+
+    frame = frame_of(240, 640)
+    pipeline = Pipeline(bank=SOBELS, map_scale="full", relu=True)
+    result = pipeline.run(frame)
+    assert result.maps_size == (240, 640) and result.maps_full_scale
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    for feature_map, kernel in zip(result.maps, SOBELS):
+        full = np.maximum(correlate_loop(gray, kernel.weights), 0).astype(np.float32)
+        assert feature_map.values.shape == (180, 480)  # the tile's picture
+        np.testing.assert_allclose(feature_map.values, shrink(full, 480), rtol=1e-5, atol=1e-3)
+        assert feature_map.value_range == pytest.approx((full.min(), full.max()), abs=1e-3)
+        expected = pipeline.bank_display.render(feature_map.values, range_of=full)
+        # the range is a quantile of the full map, which float32 rounding may move a hair
+        np.testing.assert_allclose(feature_map.image, expected, rtol=0, atol=3)
+
+
+def test_a_preview_is_computed_on_a_shrunk_frame_and_says_so():
+    frame = frame_of(240, 640)
+    result = Pipeline(bank=SOBELS, map_scale="preview").run(frame)
+    assert result.maps_size == (180, 480) and not result.maps_full_scale
+    assert result.maps[0].values.shape == (180, 480)
+
+
+def test_full_scale_selected_map_reuses_the_full_response():
+    frame = frame_of(120, 700)
+    result = Pipeline(bank=SOBELS, map_scale="full", selected_map=0).run(frame)
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    assert result.selected is result.maps[0]
+    assert result.selected.values.shape == (120, 700)
+    np.testing.assert_allclose(
+        result.selected.values, correlate_loop(gray, SOBELS[0].weights), rtol=1e-5, atol=1e-3
+    )
+    assert result.maps[1].values.shape == (82, 480)  # the other tiles: reduced
+
+
+def test_auto_scale_is_full_where_the_measured_costs_keep_twenty_fps():
+    from convlab.engine import calibration
+    from tests.engine.test_dispatch import table
+
+    pipeline = Pipeline(bank=SOBELS * 8)
+    try:
+        calibration.use_table(table(uint8_per_tap=0.001, float32_per_tap=0.001,
+                                    separable_per_tap=0.001, to_float=0.001))  # fmt: skip
+        assert pipeline.map_scale_for((720, 1280, 3)) == "full"
+        assert pipeline.run(frame_of(72, 128)).maps_full_scale
+        calibration.use_table(table(uint8_per_tap=5, float32_per_tap=5, separable_per_tap=5))
+        assert pipeline.map_scale_for((720, 1280, 3)) == "preview"
+        assert pipeline.map_scale_for((60, 80, 3)) == "full"  # a small frame stays cheap
+        assert Pipeline(bank=SOBELS * 8, map_scale="full").map_scale_for((720, 1280)) == "full"
+    finally:
+        calibration.use_table(None)
+
+
+def test_the_whole_range_colours_a_reduced_picture():
+    from convlab.engine.pipeline import plain_range
+
+    values = np.array([[-4.0, 1.0], [2.0, 3.0]], np.float32)
+    assert plain_range(values, "signed") == (-4.0, 4.0)
+    assert plain_range(values, "minmax") == (-4.0, 3.0)
+    assert plain_range(values, "clip") is None
+    assert plain_range(np.zeros((2, 2), np.float32), "minmax") is None

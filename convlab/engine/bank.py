@@ -1,0 +1,171 @@
+"""A bank of kernels on one gray frame, sharing the work a kernel-by-kernel loop repeats.
+
+``bank_responses(gray, kernels)`` equals ``[convolve(gray, k, border=border) for k in kernels]``
+(same-size output, correlation, each kernel's own divisor and offset) and shares:
+
+- one float32 copy of the frame and one padded copy, extended by the border rule as far as the
+  largest kernel needs; each kernel reads its own window of it and pads nothing itself;
+- for large kernels, one forward DFT of the padded frame: each such kernel then costs a
+  spectrum product and an inverse transform, where OpenCV would transform the frame again;
+- the cores: OpenCV filters a frame with one kernel on one thread, so the kernels run side by
+  side (``run_side_by_side``: a task no pool thread has taken is done by the caller).
+
+Each kernel takes whichever is predicted cheapest by the measured costs (``calibration``): a
+method ``convolve`` knows, run on the float32 or on the uint8 frame (OpenCV's own DFT is faster
+on uint8), or the shared transform when what it saves pays for the forward transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from convlab.engine import calibration, dispatch
+from convlab.engine.calibration import CostTable
+from convlab.engine.conv_methods import BORDER_CODES, run_side_by_side
+from convlab.engine.convolve import convolve, make_job, padding_amounts
+from convlab.engine.kernels import Kernel
+from convlab.engine.tiled_dft import TiledSpectrum
+
+Pads = tuple[tuple[int, int], tuple[int, int]]
+SHARED_DFT = "shared_dft"
+
+
+@dataclass(frozen=True)
+class BankPlan:
+    """How each kernel is computed: (frame, method) with frame ``"float32"`` (its window of the
+    shared padded float frame), ``"uint8"`` (the frame as given) or ``SHARED_DFT``."""
+
+    steps: tuple[tuple[str, str], ...]
+    predicted_ns: float  # all of it on one thread
+
+    @property
+    def shared_dft(self) -> bool:
+        return any(frame == SHARED_DFT for frame, _ in self.steps)
+
+    @property
+    def needs_float(self) -> bool:
+        return any(frame != "uint8" for frame, _ in self.steps)
+
+
+def common_pads(kernels: Sequence[Kernel]) -> Pads:
+    """The padding that serves every kernel: the most any of them needs on each side."""
+    pads = [padding_amounts(kernel.shape, "same") for kernel in kernels]
+    return (
+        (max(p[0][0] for p in pads), max(p[0][1] for p in pads)),
+        (max(p[1][0] for p in pads), max(p[1][1] for p in pads)),
+    )
+
+
+def window(padded: np.ndarray, kernel: Kernel, pads: Pads) -> np.ndarray:
+    """The part of the shared padded frame that is ``kernel``'s own "same"-padded frame (a
+    view: rows and columns the border rule gives the same values for any padding width)."""
+    (top, bottom), (left, right) = pads
+    (own_top, own_bottom), (own_left, own_right) = padding_amounts(kernel.shape, "same")
+    rows, cols = padded.shape[0] - top - bottom, padded.shape[1] - left - right
+    first_row, first_col = top - own_top, left - own_left
+    return padded[
+        first_row : first_row + rows + own_top + own_bottom,
+        first_col : first_col + cols + own_left + own_right,
+    ]
+
+
+def plan_bank(
+    shape: tuple[int, int],
+    kernels: Sequence[Kernel],
+    *,
+    border: str = "reflect101",
+    uint8_frame: bool = True,
+    table: CostTable | None = None,
+) -> BankPlan:
+    """The cheapest way to compute each kernel on an HxW gray frame, and the predicted total."""
+    table = calibration.cost_table(wait=False) if table is None else table
+    pads = common_pads(kernels)
+    (top, bottom), (left, right) = pads
+    padded_shape = (shape[0] + top + bottom, shape[1] + left + right)
+    padded_samples = padded_shape[0] * padded_shape[1]
+    float_frame = np.broadcast_to(np.float32(0), padded_shape)
+    byte_frame = np.broadcast_to(np.uint8(0), shape)
+    # Measured on a smaller frame than it runs on (see calibration), so it needs the margin too.
+    dft_cost = (table.dft_correlate * padded_samples + 3 * table.call) * (1.0 + dispatch.MARGIN)
+    best: list[tuple[str, str, float]] = []
+    for kernel in kernels:
+        job, _ = make_job(window(float_frame, kernel, pads), kernel, border, "valid", 1, 1,
+                          "correlate", "per_channel")  # fmt: skip
+        options = [("float32", *dispatch.ranked(job, table)[0])]
+        if uint8_frame:
+            job, _ = make_job(byte_frame, kernel, border, "same", 1, 1, "correlate", "per_channel")
+            options.append(("uint8", *dispatch.ranked(job, table)[0]))
+        best.append(min(options, key=lambda option: option[2]))
+    forward = table.dft_forward * padded_samples * (1.0 + dispatch.MARGIN)
+    savings = sum(max(cost - dft_cost, 0.0) for _, _, cost in best)
+    use_dft = savings > forward  # the shared transform must pay for itself
+    steps: list[tuple[str, str]] = []
+    total = forward if use_dft else 0.0
+    for frame, method, cost in best:
+        if use_dft and dft_cost < cost:
+            frame, method, cost = SHARED_DFT, SHARED_DFT, dft_cost
+        steps.append((frame, method))
+        total += cost
+    if any(frame != "uint8" for frame, _ in steps):
+        total += (table.to_float + table.pad) * padded_samples
+    return BankPlan(tuple(steps), total)
+
+
+def bank_responses(
+    gray: np.ndarray,
+    kernels: Sequence[Kernel],
+    *,
+    border: str = "reflect101",
+    plan: BankPlan | None = None,
+) -> list[np.ndarray]:
+    """Each kernel's float32 HxW response to the 2-D ``gray`` frame (uint8 or float32)."""
+    if not kernels:
+        return []
+    if gray.ndim != 2:
+        raise ValueError(f"bank_responses needs a 2-D gray frame, got shape {gray.shape}")
+    shape = (int(gray.shape[0]), int(gray.shape[1]))
+    if plan is None:
+        plan = plan_bank(shape, kernels, border=border, uint8_frame=gray.dtype == np.uint8)
+    pads = common_pads(kernels)
+    padded = _shared_padded(gray, pads, border) if plan.needs_float else None
+    spectrum = None
+    if plan.shared_dft:
+        extent = tuple(max(k.shape[axis] for k, (frame, _) in zip(kernels, plan.steps)
+                           if frame == SHARED_DFT) for axis in (0, 1))  # fmt: skip
+        spectrum = TiledSpectrum(padded, extent)
+    tasks: list[Callable[[], np.ndarray]] = []
+    for kernel, (frame, method) in zip(kernels, plan.steps):
+        if frame == SHARED_DFT:
+            tasks.append(lambda k=kernel: _from_spectrum(spectrum, k, pads, shape))
+        elif frame == "float32":
+            tasks.append(lambda k=kernel, m=method: convolve(
+                window(padded, k, pads), k, padding="valid", method=m))  # fmt: skip
+        else:
+            tasks.append(lambda k=kernel, m=method: convolve(gray, k, border=border, method=m))
+    return run_side_by_side(tasks)
+
+
+def _shared_padded(gray: np.ndarray, pads: Pads, border: str) -> np.ndarray:
+    (top, bottom), (left, right) = pads
+    image = gray if gray.dtype == np.float32 else gray.astype(np.float32)
+    if top == bottom == left == right == 0:
+        return image
+    return cv2.copyMakeBorder(image, top, bottom, left, right, BORDER_CODES[border], value=0)
+
+
+def _from_spectrum(
+    spectrum: TiledSpectrum, kernel: Kernel, pads: Pads, shape: tuple[int, int]
+) -> np.ndarray:
+    """A kernel's response from the shared tile spectra: correlate, crop its own window."""
+    (top, _), (left, _) = pads
+    (own_top, _), (own_left, _) = padding_amounts(kernel.shape, "same")
+    plane = spectrum.correlate(np.asarray(kernel.effective, dtype=np.float32))
+    first_row, first_col = top - own_top, left - own_left
+    result = plane[first_row : first_row + shape[0], first_col : first_col + shape[1]]
+    if kernel.offset:
+        return np.add(result, np.float32(kernel.offset), dtype=np.float32)
+    return np.ascontiguousarray(result)
