@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -208,8 +210,8 @@ def test_auto_scale_is_full_where_the_measured_costs_keep_twenty_fps():
 
     pipeline = Pipeline(bank=SOBELS * 8)
     try:
-        calibration.use_table(table(uint8_per_tap=0.001, float32_per_tap=0.001,
-                                    separable_per_tap=0.001, to_float=0.001))  # fmt: skip
+        cheap = table(uint8_per_tap=1e-3, float32_per_tap=1e-3, separable_per_tap=1e-3)
+        calibration.use_table(dataclasses.replace(cheap, to_float=1e-3, accumulate=1e-3))
         assert pipeline.map_scale_for((720, 1280, 3)) == "full"
         assert pipeline.run(frame_of(72, 128)).maps_full_scale
         calibration.use_table(table(uint8_per_tap=5, float32_per_tap=5, separable_per_tap=5))
