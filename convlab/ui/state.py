@@ -18,6 +18,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import (
+    MAP_SCALES,
     MAX_BANK_SIZE,
     ConvSettings,
     DisplaySettings,
@@ -121,6 +122,13 @@ class PlaygroundState(QObject):
             raise ValueError(f"unknown stages: {sorted(unknown)}")
         self._apply(changes)
 
+    def set_map_scale(self, scale: str) -> None:
+        """Where the bank's maps are computed: "auto", "full" (the frame's own scale) or
+        "preview" (a shrunk copy); a view setting, so not undoable."""
+        if scale not in MAP_SCALES:
+            raise ValueError(f"map scale must be one of {', '.join(MAP_SCALES)}, got {scale!r}")
+        self._apply({"map_scale": scale})
+
     def set_bank(self, kernels: list[Kernel] | tuple[Kernel, ...], *, text: str = "Set bank"):
         """Replace the whole feature-map bank (undoable)."""
         kernels = tuple(kernels)
@@ -185,6 +193,7 @@ class PlaygroundState(QObject):
             "display": {"mode": p.display.mode, "colormap": p.display.colormap},
             "bank": [k.to_dict() for k in p.bank],
             "stages": {"relu": p.relu, "pool": p.pool, "combine": p.combine},
+            "map_scale": p.map_scale,
         }
 
     def restore(self, data: dict) -> set[str]:
@@ -211,6 +220,8 @@ class PlaygroundState(QObject):
             changes.update(
                 {k: bool(v) for k, v in stages.items() if k in ("relu", "pool", "combine")}
             )
+        if data.get("map_scale") in MAP_SCALES:
+            changes["map_scale"] = data["map_scale"]
         self._apply(changes)
         return set(changes)
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -49,6 +50,33 @@ EMPTY_TEXT = (
     "<b>No feature maps yet.</b><br>Press <b>＋ Add kernel</b> (the editor's kernel), or pick a "
     "<b>Preset bank</b> (try the Edge bank) to see how several kernels see the same frame."
 )
+
+
+# (value, label) of the map-scale choice; the values are Pipeline.map_scale's.
+MAP_SCALE_CHOICES = (
+    ("auto", "Auto"),
+    ("full", "Full frame"),
+    ("preview", "Preview"),
+)
+MAP_SCALE_TIP = (
+    "Where the maps are computed.\n"
+    "Full frame: on the frame itself, so each kernel acts at the same scale as in the output "
+    "view (the tiles show the map reduced).\n"
+    "Preview: on a copy shrunk to the tile size: cheaper, but a small kernel then acts on "
+    "coarser detail than in the output view.\n"
+    "Auto: full frame wherever the whole frame still runs at 20 fps or more on this computer."
+)
+
+
+def scale_text(result: PipelineResult) -> str:
+    """What the tiles show, e.g. ``maps at full scale (1280×720)`` or ``maps on a 480×270
+    preview``."""
+    if result.maps_size is None:
+        return ""
+    height, width = result.maps_size
+    if result.maps_full_scale:
+        return f"maps at full scale ({width}×{height})"
+    return f"maps on a {width}×{height} preview"
 
 
 def stage_sizes(height: int, width: int, *, relu: bool, pool: bool) -> str:
@@ -120,8 +148,14 @@ class FeatureMapsPanel(QWidget):
         "ReLU): with Sobel x and Sobel y first, that is the edge strength in any direction.</p>"
         "<p>Click a map to see it large in the output view (click again, or <i>Show main "
         "output</i>, to go back). Double-click loads its kernel into the editor. Drag a tile "
-        "onto another, or use ◀ ▶, to reorder; ✕ removes it. Tiles are previews computed on a "
-        "reduced copy; export writes full-resolution maps (PNG as shown, .npy raw floats).</p>"
+        "onto another, or use ◀ ▶, to reorder; ✕ removes it.</p>"
+        "<p><b>Scale</b>: at <i>Full frame</i> the maps are computed on the frame itself, so "
+        "a kernel acts at the same scale as in the output view, and the tiles show each map "
+        "reduced; a <i>Preview</i> computes them on a copy shrunk to the tile size (cheaper, "
+        "but a 3×3 edge kernel then sees coarser detail). <i>Auto</i> uses the full frame "
+        "wherever everything still runs at 20 frames a second on this computer. The line above "
+        "the tiles says which one you see. Export always writes full-resolution maps (PNG as "
+        "shown, .npy raw floats).</p>"
     )
 
     exportFinished = Signal(list)  # the paths written by the last export
@@ -133,6 +167,7 @@ class FeatureMapsPanel(QWidget):
         self._bank: tuple[Kernel, ...] = ()
         self._combined_tile: MapTile | None = None
         self._frame_shape: tuple[int, int] | None = None
+        self._scale_text = ""
         self._aspect = DEFAULT_ASPECT
         self.exporter = ExportRunner(state, self)
         self.exporter.finished.connect(self.exportFinished)
@@ -140,7 +175,10 @@ class FeatureMapsPanel(QWidget):
         self._build_toolbar()
         self.stage_label = QLabel(self)
         self.stage_label.setObjectName("stageSizes")
-        self.stage_label.setToolTip("Map size after each stage, at the source's full resolution")
+        self.stage_label.setToolTip(
+            "The scale the tiles show, and the map size after each stage at the source's "
+            "full resolution"
+        )
         self.stage_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.count_label = QLabel(self)
         status_row = QHBoxLayout()
@@ -208,6 +246,14 @@ class FeatureMapsPanel(QWidget):
         self.pool_check.setToolTip("Keep the largest value of each 2×2 block: half the size")
         self.combine_check = QCheckBox("Combine |∇|", self)
         self.combine_check.setToolTip("Add √(map1² + map2²): gradient magnitude of the first two")
+        self.scale_combo = QComboBox(self)
+        self.scale_combo.setObjectName("mapScale")
+        for value, label in MAP_SCALE_CHOICES:
+            self.scale_combo.addItem(label, value)
+        self.scale_combo.setToolTip(MAP_SCALE_TIP)
+        self.scale_combo.currentIndexChanged.connect(
+            lambda index: self._state.set_map_scale(self.scale_combo.itemData(index))
+        )
         self.relu_check.toggled.connect(lambda on: self._state.set_stages(relu=on))
         self.pool_check.toggled.connect(lambda on: self._state.set_stages(pool=on))
         self.combine_check.toggled.connect(lambda on: self._state.set_stages(combine=on))
@@ -236,6 +282,7 @@ class FeatureMapsPanel(QWidget):
                 self, QLabel("Stages:", self), self.relu_check, self.pool_check, self.combine_check
             )
         )
+        self._toolbar.addWidget(flow_group(self, QLabel("Scale", self), self.scale_combo))
         self.display_controls = DisplayControls(self._state, "bank", self)
         self._toolbar.addWidget(
             flow_group(self, QLabel("Show as", self), self.display_controls.mapping_group)
@@ -308,6 +355,8 @@ class FeatureMapsPanel(QWidget):
         ):
             with signals_blocked(box):
                 box.setChecked(on)
+        with signals_blocked(self.scale_combo):
+            self.scale_combo.setCurrentIndex(self.scale_combo.findData(pipeline.map_scale))
         wants_combined = pipeline.combine and len(self._bank) >= 2
         if wants_combined != (self._combined_tile is not None):
             self._rebuild()
@@ -331,6 +380,8 @@ class FeatureMapsPanel(QWidget):
             return
         height, width = self._frame_shape
         text = stage_sizes(height, width, relu=pipeline.relu, pool=pipeline.pool)
+        if self._scale_text:
+            text = f"{self._scale_text} · {text}"
         self.stage_label.setText(text)
 
     @staticmethod
@@ -341,8 +392,10 @@ class FeatureMapsPanel(QWidget):
     def show_result(self, result: PipelineResult) -> None:
         """New pixels for the existing tiles; maps of an older bank are skipped."""
         shape = result.frame.shape[:2]
-        if shape != self._frame_shape:
+        scale = scale_text(result)
+        if shape != self._frame_shape or scale != self._scale_text:
             self._frame_shape = (int(shape[0]), int(shape[1]))
+            self._scale_text = scale
             self._aspect = min(3.0, max(1 / 3, shape[0] / max(1, shape[1])))
             self._update_stage_label()
             self._reflow()

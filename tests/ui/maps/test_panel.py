@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QComboBox
 
 from convlab.engine.bank_presets import BANK_PRESETS, blur_ladder, edge_bank, gabor_bank
 from convlab.engine.display import histogram, to_rgb
@@ -168,7 +169,9 @@ def test_stage_label_gives_the_size_after_each_stage(panel, state):
     state.set_bank(edge_bank()[:2])
     state.set_stages(relu=True, pool=True)
     publish(state, test_frame(61, 83))
-    assert panel.stage_label.text() == "conv 83×61 → ReLU 83×61 → max-pool 2×2 41×30"
+    assert panel.stage_label.text() == (
+        "maps at full scale (83×61) · conv 83×61 → ReLU 83×61 → max-pool 2×2 41×30"
+    )
     assert stage_sizes(720, 1280, relu=False, pool=True) == "conv 1280×720 → max-pool 2×2 640×360"
     assert state.latest_result.maps[0].values.shape == (30, 41)
 
@@ -573,3 +576,40 @@ def test_bank_maps_ignore_a_few_outliers_by_default(panel, state):
     )
     saturated = np.mean(np.abs(values) > high)
     assert saturated <= 0.02
+
+
+def test_the_scale_choice_computes_the_maps_there_and_the_line_says_which(panel, state, qtbot):
+    """Full frame: each map is the kernel on the frame itself, reduced for the tile; preview:
+    the kernel on a shrunk frame. The stage line names the scale; the choice is saved."""
+    from convlab.engine.pipeline import shrink
+
+    state.set_bank(edge_bank()[:2])
+    frame = test_frame(300, 840)
+    gray = gray_of(frame)
+    combo = panel.findChild(QComboBox, "mapScale")
+    assert combo is not None and combo.currentData() == "auto"
+
+    combo.setCurrentIndex(combo.findData("full"))
+    assert state.pipeline.map_scale == "full"
+    publish(state, frame)
+    assert panel.stage_label.text().startswith("maps at full scale (840×300) · conv 840×300")
+    full = map_reference(gray, state.bank[0], relu=False, pool=False).astype(np.float32)
+    shown = state.latest_result.maps[0]
+    np.testing.assert_allclose(shown.values, shrink(full, 480), rtol=0, atol=1e-3)
+    assert shown.value_range == pytest.approx((full.min(), full.max()), abs=1e-3)
+
+    combo.setCurrentIndex(combo.findData("preview"))
+    publish(state, frame)
+    assert panel.stage_label.text().startswith("maps on a 480×171 preview · conv 840×300")
+    small = shrink(gray.astype(np.float32), 480)
+    preview = map_reference(small, state.bank[0], relu=False, pool=False)
+    np.testing.assert_allclose(state.latest_result.maps[0].values, preview, rtol=0, atol=1e-3)
+    assert not np.allclose(preview, shrink(full, 480), atol=1.0)  # the two scales differ
+
+    restored = PlaygroundState()
+    restored.restore(state.to_dict())
+    assert restored.pipeline.map_scale == "preview"
+    state.set_map_scale("full")
+    assert combo.currentData() == "full"  # the combo follows the state
+    with pytest.raises(ValueError, match="map scale"):
+        state.set_map_scale("huge")
