@@ -79,15 +79,10 @@ class DisplaySettings:
     # robust_range); only "minmax" and "signed" use a range at all.
     robust: bool = False
 
-    def render(self, values: np.ndarray, range_of: np.ndarray | None = None) -> np.ndarray:
-        """``values`` as RGB; ``range_of`` (default: ``values``) gives the per-frame range,
-        e.g. the full-scale map of which ``values`` is the reduced picture."""
+    def render(self, values: np.ndarray) -> np.ndarray:
         value_range = self.fixed_range
-        source = values if range_of is None else range_of
         if value_range is None and self.robust:
-            value_range = robust_range(source, self.mode)
-        elif value_range is None and range_of is not None:
-            value_range = plain_range(source, self.mode)
+            value_range = robust_range(values, self.mode)
         return to_rgb(values, self.mode, colormap=self.colormap, value_range=value_range)
 
 
@@ -255,15 +250,14 @@ class Pipeline:
     def _feature_map(
         self, kernel: Kernel, response: np.ndarray, reduce_to: int | None
     ) -> FeatureMap:
-        """The map after the stages; with ``reduce_to``, its values and picture reduced for a
-        tile, coloured by the range of the full map and labelled with its full range."""
+        """The map after the stages; with ``reduce_to``, reduced for a tile (averaged, as an
+        image viewer shrinks a picture) and coloured by its own range, so thin full-scale
+        detail stays visible; the range label is the full map's."""
         values = apply_stages(response, relu=self.relu, pool=self.pool)
         value_range = _value_range(values)
-        if reduce_to is None:
-            return FeatureMap(kernel, values, self.bank_display.render(values), value_range)
-        small = shrink(values, reduce_to)
-        image = self.bank_display.render(small, range_of=values)
-        return FeatureMap(kernel, small, image, value_range)
+        if reduce_to is not None:
+            values = shrink(values, reduce_to)
+        return FeatureMap(kernel, values, self.bank_display.render(values), value_range)
 
     def _combined_map(
         self, first: np.ndarray, second: np.ndarray, reduce_to: int | None
@@ -279,7 +273,7 @@ class Pipeline:
         colormap = self.bank_display.colormap
         if colormap in DIVERGING_COLORMAPS or colormap == "diverging":
             colormap = "magma"  # a magnitude has no sign: a sequential map reads better
-        image = to_rgb(shown, "minmax", colormap=colormap, value_range=value_range)
+        image = to_rgb(shown, "minmax", colormap=colormap)
         name = f"|∇| of {self.bank[0].name or 'map 0'} and {self.bank[1].name or 'map 1'}"
         kernel = self.bank[0].replace(name=name)
         return FeatureMap(kernel, shown, image, value_range)
@@ -323,18 +317,6 @@ def robust_range(values: np.ndarray, mode: str) -> tuple[float, float] | None:
     low, high = (float(q) for q in np.quantile(sample, (ROBUST_TAIL, 1.0 - ROBUST_TAIL)))
     if high <= low:
         low, high = float(sample.min()), float(sample.max())
-    return None if high <= low else (low, high)
-
-
-def plain_range(values: np.ndarray, mode: str) -> tuple[float, float] | None:
-    """The whole per-frame range of ``values`` as "minmax" and "signed" use it (None: the
-    mode uses none, or the values are flat)."""
-    if mode not in ("signed", "minmax") or values.size == 0:
-        return None
-    low, high = _value_range(values)
-    if mode == "signed":
-        magnitude = max(abs(low), abs(high))
-        return None if magnitude <= 0.0 else (-magnitude, magnitude)
     return None if high <= low else (low, high)
 
 
