@@ -35,7 +35,7 @@ from convlab.engine.sources import default_image_path
 
 app = QApplication([])
 window = build_window(["--settings", str(Path("settings.ini").resolve())])
-deadline = time.monotonic() + 20
+deadline = time.monotonic() + 90
 while window.source_info is None and time.monotonic() < deadline:
     app.processEvents()
     time.sleep(0.01)
@@ -50,7 +50,7 @@ window.close()
 
 
 def _run(
-    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 120
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
@@ -91,7 +91,7 @@ def _build_wheel(work: Path, env: dict[str, str]) -> Path:
         ],
         work,
         env,
-        timeout=240,
+        timeout=600,
     )
     (wheel,) = (work / "dist").glob("convlab-*.whl")
     return wheel
