@@ -1,23 +1,25 @@
-"""The filter worker: owns the frame source and turns frames into results off the GUI thread.
+"""The filter worker: turns the newest frame into a result off the GUI thread.
 
 Why a QThread subclass with its own loop rather than superqt's ``thread_worker``: the filter
-loop is long-lived and event-driven in three directions at once (a new pipeline snapshot, a
-new frame due, the GUI having consumed the last result), it must sleep on one condition that
-all three can wake, and ``stop()`` must *join* it within a second. A ``GeneratorWorker`` runs on
-the shared QThreadPool (it cannot be joined on its own) and only sees an abort between yields,
-which may be a whole blocking camera read apart. One-shot jobs (probing cameras, exporting)
-do use superqt's ``create_worker``; see ``source_menu.py``.
+loop is long-lived and woken from four directions (a new pipeline snapshot, a new frame from
+the capture thread, an open that finished, the GUI having consumed the last result); it sleeps
+on one condition all of them can wake, and ``stop()`` must *join* it within a second. One-shot
+jobs (probing cameras, exporting) do use superqt's ``create_worker``; see ``source_menu.py``.
 
-Flow control, so that frames never queue:
+Nothing here ever waits for a device:
 
-- the GUI calls ``set_pipeline`` with each new immutable ``Pipeline``: a reference swap;
-- the worker computes one result, parks it in a one-slot mailbox and emits
-  ``resultAvailable``; it computes nothing more until the GUI ``take_result()``s it, so a slow
-  GUI sees fewer, newer frames (latest frame wins), never a backlog;
-- a result whose pipeline was replaced while it was being computed is dropped and recomputed
-  (unless that would leave the screen unchanged for more than ``_MAX_STALE_S``);
-- a still image (or a frozen camera) is recomputed only when the pipeline changes; a video
-  file is paced at its own frame rate; a camera or stream runs as fast as it delivers.
+- frames are read by the source's own capture thread (``engine.capture``): a camera or stream
+  gives its newest frame, a video file its next one when due; a source that stops is said to
+  be lost within a second;
+- an open runs beside the playing source (``engine.opening``): the picture keeps playing and
+  edits keep applying until the new source is there; a newer open cancels a pending one; a
+  failed open leaves the current source playing;
+- the GUI calls ``set_pipeline`` with each new immutable ``Pipeline`` (a reference swap); one
+  result at a time waits in a mailbox until the GUI ``take_result()``s it, so a slow GUI sees
+  fewer, newer frames, never a backlog; a result whose pipeline was replaced meanwhile is
+  recomputed (unless the screen would stay unchanged for more than ``_MAX_STALE_S``);
+- when nothing on screen shows the result (``set_demand``), nothing is filtered: a video file
+  waits where it is, a camera is only drained; ``max_fps`` caps the rate (e.g. while training).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
+from convlab.engine.capture import Capture
+from convlab.engine.masking import mask_credentials
+from convlab.engine.opening import PendingOpen
 from convlab.engine.pipeline import Pipeline, PipelineResult
 from convlab.engine.sources import FrameSource, SourceLost, open_source
 from convlab.errors import ConvlabError
@@ -43,6 +48,7 @@ log = logging.getLogger(__name__)
 
 _MAX_STALE_S = 0.15
 _IDLE_WAIT_S = 0.25
+_RELEASE_WAIT_S = 3.0  # reopening a camera: how long to wait for the old capture to let go
 
 # Threads that did not stop in time (stuck in a camera driver call): kept referenced so Qt does
 # not destroy a running QThread; ``wait_for_stragglers`` gives them a last chance at exit.
@@ -61,6 +67,7 @@ class SourceInfo:
     is_live: bool
     is_still: bool
     preview_of: tuple[int, int] | None = None  # (height, width) of the full image if reduced
+    detail: str = ""  # what a camera's driver agreed to, e.g. "1280x720 MJPG 30 fps"
 
 
 def is_camera(spec: Any) -> bool:
@@ -68,7 +75,7 @@ def is_camera(spec: Any) -> bool:
 
 
 class FilterWorker(QThread):
-    """Reads frames from one ``FrameSource`` and runs the current pipeline on them."""
+    """Runs the current pipeline on the newest frame of one source at a time."""
 
     resultAvailable = Signal()  # call take_result(); at most one is ever outstanding
     sourceOpened = Signal(object)  # SourceInfo
@@ -88,16 +95,21 @@ class FilterWorker(QThread):
         self._outstanding = False
         self._frozen = False
         self._mirror = False
-        # Worker-thread state (only the worker touches these, except reads of frames).
+        self._wanted = True
+        self._max_fps: float | None = None
+        self._capture_signalled = False
+        # Worker-thread state (set under the lock where the GUI side reads it).
         self._source: FrameSource | None = None
+        self._capture: Capture | None = None
+        self._pending: PendingOpen | None = None
+        self._pending_fallback: Any = None
         self._spec: Any = None
-        self._paced = False
-        self._lost = False
         self._frame: np.ndarray | None = None  # the frame being filtered (maybe a preview)
         self._full_frame: np.ndarray | None = None  # full resolution, for exports
         self._computed_generation = -1
         self._failed_generation = -1
-        self._next_due = 0.0
+        self._capture_due = float("inf")
+        self._next_allowed = 0.0
         self._last_emit = 0.0
         self.frames_read = 0
         self.results_emitted = 0
@@ -109,10 +121,9 @@ class FilterWorker(QThread):
             self._cond.notify_all()
 
     def open(self, spec: Any, *, fallback: Any = None, **options: Any) -> None:
-        """Open ``spec`` on the worker thread; on failure try ``fallback`` (if any).
-
-        ``options`` go to ``open_source`` (e.g. a camera resolution).
-        """
+        """Open ``spec`` beside the current source; on failure try ``fallback`` if nothing
+        plays yet. A newer call replaces an older one that has not finished (last wins).
+        ``options`` go to ``open_source`` (e.g. a camera resolution)."""
         with self._cond:
             if self._stopping:  # the window is closing: open nothing more
                 return
@@ -136,12 +147,27 @@ class FilterWorker(QThread):
 
     def set_frozen(self, frozen: bool) -> None:
         with self._cond:
-            self._frozen = frozen
-            self._cond.notify_all()
+            self._frozen = bool(frozen)
+            self._apply_draining()
 
     @property
     def frozen(self) -> bool:
         return self._frozen
+
+    def set_demand(self, wanted: bool, max_fps: float | None = None) -> None:
+        """Whether anything on screen shows the results, and at most how many a second."""
+        with self._cond:
+            self._wanted = bool(wanted)
+            self._max_fps = max_fps if max_fps and max_fps > 0 else None
+            self._apply_draining()
+
+    @property
+    def wanted(self) -> bool:
+        return self._wanted
+
+    @property
+    def max_fps(self) -> float | None:
+        return self._max_fps
 
     def set_mirror(self, mirror: bool) -> None:
         """Mirror camera frames (a selfie view); files and patterns are never flipped."""
@@ -153,9 +179,24 @@ class FilterWorker(QThread):
     def spec(self) -> Any:
         return self._spec
 
+    @property
+    def opening(self) -> Any:
+        """The spec of the open still under way (None when none is)."""
+        with self._cond:
+            request = self._open_request
+            pending = self._pending
+        if request is not None:
+            return request[0]
+        return None if pending is None else pending.spec
+
     def full_frame(self) -> np.ndarray | None:
         """The current frame at full resolution (a still's original, not its preview)."""
         return self._full_frame
+
+    def measured_fps(self) -> float | None:
+        """Frames per second the live source has actually delivered lately."""
+        capture = self._capture
+        return None if capture is None else capture.frame_rate()
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the loop, close the source, and join; True when the thread has ended."""
@@ -183,23 +224,32 @@ class FilterWorker(QThread):
                     request, self._open_request = self._open_request, None
                     pipeline = self._pipeline
                 try:
-                    if request is not None:
-                        self._open_source(*request)
-                        continue
-                    frame = self._next_frame()
-                    if frame is not None:
-                        self._filter(frame, pipeline)
+                    self._step(request, pipeline)
                 except Exception as error:  # a bug must not end the thread: say so, go on
                     log.error("filter worker:\n%s", traceback.format_exc())
                     self.pipelineFailed.emit(f"Unexpected error in the filter worker: {error!r}")
                     time.sleep(0.2)
         finally:
-            self._close_source()
+            if self._pending is not None:
+                self._pending.cancel()
+            self._detach(timeout=0.3)
+
+    def _step(self, request: tuple | None, pipeline: Pipeline) -> None:
+        if request is not None:
+            self._begin_open(*request)
+        elif self._pending is not None and self._pending.done.is_set():
+            self._finish_open()
+        else:
+            frame = self._next_frame(pipeline)
+            if frame is not None:
+                self._filter(frame, pipeline)
 
     def _has_work(self) -> bool:
         if self._open_request is not None:
             return True
-        if self._outstanding:
+        if self._pending is not None and self._pending.done.is_set():
+            return True
+        if self._outstanding or not self._wanted:
             return False
         generation = self._pipeline.generation
         if (
@@ -208,55 +258,70 @@ class FilterWorker(QThread):
             and generation != self._failed_generation
         ):
             return True
-        return self._wants_new_frame() and time.perf_counter() >= self._next_due
+        if not self._takes_frames():
+            return False
+        now = time.perf_counter()
+        return now >= self._next_allowed and (self._capture_signalled or now >= self._capture_due)
 
-    def _wants_new_frame(self) -> bool:
-        return (
-            self._source is not None
-            and not self._source.is_still
-            and not self._lost
-            and not self._frozen
-        )
+    def _takes_frames(self) -> bool:
+        return self._capture is not None and not self._frozen and self._wanted
 
     def _wait_time(self) -> float:
-        if self._wants_new_frame() and not self._outstanding:
-            return max(0.0005, min(_IDLE_WAIT_S, self._next_due - time.perf_counter()))
+        if self._takes_frames() and not self._outstanding:
+            due = max(self._capture_due, self._next_allowed)
+            return max(0.0005, min(_IDLE_WAIT_S, due - time.perf_counter()))
         return _IDLE_WAIT_S
 
-    def _next_frame(self) -> np.ndarray | None:
-        """A new frame from a running source, or the current one when only the pipeline changed."""
-        if not self._wants_new_frame() or time.perf_counter() < self._next_due:
+    def _capture_woke(self) -> None:
+        """Called by the capture thread: a frame, the end of a file, or the source lost."""
+        with self._cond:
+            self._capture_signalled = True
+            self._cond.notify_all()
+
+    def _apply_draining(self) -> None:
+        """(Lock held.) A live source nobody takes frames from is only drained."""
+        if self._capture is not None:
+            self._capture.set_draining(self._frozen or not self._wanted)
+        self._cond.notify_all()
+
+    def _next_frame(self, pipeline: Pipeline) -> np.ndarray | None:
+        """A new frame when one is due, else the current one if only the pipeline changed."""
+        frame = self._take_frame() if self._takes_frames() else None
+        if frame is not None:
+            return frame
+        if self._frame is not None and pipeline.generation != self._computed_generation:
             return self._frame
-        source = self._source
-        assert source is not None
-        started = time.perf_counter()
-        try:
-            frame = source.read()
-        except SourceLost as lost:
-            self._lost = True
-            self.sourceLost.emit(str(lost))
-            return self._frame
-        except ConvlabError as error:
-            self._lost = True
-            self.sourceLost.emit(str(error))
-            return self._frame
-        except Exception as error:  # a driver or decoder failing in a way nobody foresaw
-            log.error("reading %s failed:\n%s", source.name, traceback.format_exc())
-            self._lost = True
-            self.sourceLost.emit(f"{source.name}: stopped with an error ({error!r})")
-            return self._frame
-        if frame is None:  # nothing new yet (a camera skipped a beat): try again shortly
-            self._next_due = time.perf_counter() + 0.005
+        return None
+
+    def _take_frame(self) -> np.ndarray | None:
+        capture = self._capture
+        assert capture is not None
+        with self._cond:
+            self._capture_signalled = False
+        if time.perf_counter() < self._next_allowed:
             return None
-        if self._paced:
-            period = 1.0 / float(source.fps or 30.0)
-            # stay on the video's clock, but never try to catch up on a backlog of frames
-            self._next_due = max(self._next_due + period, started)
+        try:
+            taken = capture.take()
+        except SourceLost as lost:
+            self._lose(str(lost))
+            return None
+        # when to look again without being woken: a paced file's next frame is due, or a
+        # silent live source may have to be declared lost
+        now, wait = time.perf_counter(), capture.wait_time()
+        self._capture_due = float("inf") if wait is None else now + wait
+        if taken is None:
+            return None
+        self._next_allowed = now + 1.0 / self._max_fps if self._max_fps else 0.0
         self.frames_read += 1
-        frame = self._prepare(frame)
+        frame = self._prepare(taken.image)
         self._frame = self._full_frame = frame
         self._computed_generation = -1
         return frame
+
+    def _lose(self, message: str) -> None:
+        """The live source stopped: the last frame stays (edits still apply to it)."""
+        self._detach(timeout=0.0)
+        self.sourceLost.emit(mask_credentials(message))
 
     def _prepare(self, frame: np.ndarray) -> np.ndarray:
         if self._mirror and is_camera(self._spec):
@@ -293,42 +358,61 @@ class FilterWorker(QThread):
         if first_time:
             self.pipelineFailed.emit(message)
 
-    def _open_source(self, spec: Any, fallback: Any, options: dict) -> None:
-        if _same_spec(spec, self._spec) or is_camera(spec):
-            self._close_source()  # a camera cannot be opened twice: release it first
+    # ----------------------------------------------------------------------------- opening
+    def _begin_open(self, spec: Any, fallback: Any, options: dict) -> None:
+        """Start opening beside the current source; a pending older open is abandoned."""
+        if self._pending is not None:
+            self._pending.cancel()
+        before = None
+        if _same_spec(spec, self._spec):
+            # the same camera (or source object) cannot be open twice: let go of it first;
+            # the last frame stays, and edits apply to it meanwhile
+            released = self._detach(timeout=0.0)
+            if released is not None:
+                before = lambda: released.join(_RELEASE_WAIT_S)  # noqa: E731
+        self._pending_fallback = fallback
+        self._pending = PendingOpen(
+            spec, options, wake=self._capture_woke, opener=open_source, before=before
+        )
+
+    def _finish_open(self) -> None:
+        pending, self._pending = self._pending, None
+        assert pending is not None
+        spec, fallback = pending.spec, self._pending_fallback
         try:
-            source = self._open_abandonable(spec, options)
-            if source is None:  # stopping while a slow device was still opening
-                return
+            source = pending.result()
         except ConvlabError as error:
-            self.sourceFailed.emit(spec, str(error))
-            if fallback is not None and self._source is None:
-                self._open_source(fallback, None, {})
+            self.sourceFailed.emit(spec, mask_credentials(str(error)))
+            if fallback is not None and self._source is None and self._frame is None:
+                self._begin_open(fallback, None, {})
             return
         except Exception as error:
             log.error("opening %r failed:\n%s", spec, traceback.format_exc())
-            self.sourceFailed.emit(spec, f"{spec}: could not be opened ({error!r})")
+            text = mask_credentials(f"{spec}: could not be opened ({error!r})")
+            self.sourceFailed.emit(spec, text)
             return
-        self._close_source()
-        self._source, self._spec, self._lost = source, spec, False
-        # Files and patterns are paced at their own rate; cameras and streams wait in read().
-        self._paced = not source.is_live and not source.is_still
-        self._next_due = 0.0
+        self._install(spec, source)
+
+    def _install(self, spec: Any, source: FrameSource) -> None:
+        self._detach(timeout=0.0)
         preview_of = None
+        frame = full = None
         if source.is_still:
             # ImageSource filters a reduced preview of a huge picture and keeps the original.
             frame = np.ascontiguousarray(source.read())
             full = getattr(source, "full_image", frame)
-            if full.shape != frame.shape:
-                preview_of = full.shape[:2]
+            preview_of = full.shape[:2] if full.shape != frame.shape else None
+        with self._cond:
+            self._source, self._spec = source, spec
             self._frame, self._full_frame = frame, full
-        else:
-            self._frame = self._full_frame = None
-        self._computed_generation = -1
-        if self._frame is not None:
-            height, width = self._frame.shape[:2]
-        else:
-            width, height = source.size or (0, 0)
+            self._computed_generation = -1
+            self._capture_due, self._next_allowed = float("inf"), 0.0
+            if not source.is_still:
+                self._capture = Capture(source, wake=self._capture_woke)
+                self._apply_draining()
+        width, height = (
+            (frame.shape[1], frame.shape[0]) if frame is not None else source.size or (0, 0)
+        )
         self.sourceOpened.emit(
             SourceInfo(
                 spec=spec,
@@ -339,74 +423,26 @@ class FilterWorker(QThread):
                 is_live=bool(source.is_live),
                 is_still=bool(source.is_still),
                 preview_of=preview_of,
+                detail=getattr(source, "negotiated", None) or "",
             )
         )
         for warning in source.warnings:
             self.notice.emit(f"{source.name}: {warning}")
 
-    def _open_abandonable(self, spec: Any, options: dict) -> FrameSource | None:
-        """``open_source`` on a helper thread, so ``stop()`` need not wait for a slow device.
-
-        A camera or stream may take seconds to answer (or to time out). The worker waits for
-        the helper but gives up when asked to stop; the helper then closes whatever it opened.
-        It is a daemon thread holding no Qt object, so it can outlive the window harmlessly.
-        """
-        pending = _PendingOpen(spec, options)
-        pending.start()
-        while not pending.done.wait(0.05):
-            with self._cond:
-                stopping = self._stopping
-            if stopping and pending.abandon():
-                return None
-        return pending.result()
-
-    def _close_source(self) -> None:
-        source, self._source = self._source, None
-        if source is not None:
+    def _detach(self, timeout: float) -> Capture | None:
+        """Stop using the current source (its capture thread closes it); the last frame
+        stays. Returns the capture being closed, to wait for its release if need be."""
+        with self._cond:
+            source, self._source = self._source, None
+            capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.close(timeout=timeout)
+        elif source is not None:
             try:
                 source.close()
             except Exception:
                 log.warning("closing the source failed:\n%s", traceback.format_exc())
-
-
-class _PendingOpen(threading.Thread):
-    """One ``open_source`` call on a daemon thread, which the worker may abandon."""
-
-    def __init__(self, spec: Any, options: dict) -> None:
-        super().__init__(name="convlab-open", daemon=True)
-        self._spec, self._options = spec, options
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-        self._abandoned = False
-        self._source: FrameSource | None = None
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            source = open_source(self._spec, **self._options)
-        except BaseException as error:  # handed to the worker, which reports it
-            self._error = error
-            source = None
-        with self._lock:
-            abandoned = self._abandoned
-            self._source = source
-            self.done.set()
-        if abandoned and source is not None:
-            source.close()  # nobody wants it any more: release the device
-
-    def abandon(self) -> bool:
-        """Give up on the result; False if it arrived meanwhile (then take ``result()``)."""
-        with self._lock:
-            if self.done.is_set():
-                return False
-            self._abandoned = True
-            return True
-
-    def result(self) -> FrameSource:
-        if self._error is not None:
-            raise self._error
-        assert self._source is not None
-        return self._source
+        return capture
 
 
 def _lower_this_threads_priority() -> None:
@@ -426,10 +462,10 @@ def _lower_this_threads_priority() -> None:
 
 
 def _same_spec(a: Any, b: Any) -> bool:
-    """Equality for names and numbers; identity for arrays and source objects."""
-    if isinstance(a, (int, str)) and isinstance(b, (int, str)):
+    """Equality for camera numbers; identity for source objects and arrays."""
+    if is_camera(a) and is_camera(b):
         return a == b
-    return a is b
+    return a is b and a is not None and not isinstance(a, str)
 
 
 def wait_for_stragglers(timeout: float = 3.0) -> bool:
