@@ -111,7 +111,9 @@ class MjpegServer:
         self._port = self._httpd.server_address[1]
         self._running, self._hanging = True, False
         self._threads = [
-            threading.Thread(target=self._httpd.serve_forever, name="mjpeg-http", daemon=True),
+            threading.Thread(
+                target=self._httpd.serve_forever, args=(0.05,), name="mjpeg-http", daemon=True
+            ),
             threading.Thread(target=self._produce, name="mjpeg-frames", daemon=True),
         ]
         for thread in self._threads:

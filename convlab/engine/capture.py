@@ -142,8 +142,10 @@ class Capture:
         """While nobody looks, a live source is only drained (frames grabbed, not decoded):
         its queues stay empty, its CPU cost small, and the first frame taken afterwards is a
         fresh one. Files and patterns simply wait: nothing is taken from them."""
+        if not self.newest_first:
+            return
         with self._cond:
-            if draining and not self._draining and self.newest_first:
+            if draining and not self._draining:
                 self._frame = None  # old by the time anyone looks again
             self._draining = bool(draining)
             self._cond.notify_all()

@@ -294,7 +294,9 @@ def test_a_file_does_not_skip_ahead_while_nobody_takes_frames() -> None:
     capture = Capture(source)
     try:
         assert number(take_next(capture)) == 0
+        capture.set_draining(True)  # nobody looks: a file is not drained, it waits
         time.sleep(0.3)  # 30 frame times unseen
+        capture.set_draining(False)
         assert number(take_next(capture)) == 1
         assert source.reads <= 3  # decoded one ahead, no more
         wait_for(lambda: capture.wait_time() is not None)  # the next one is decoded
