@@ -29,6 +29,7 @@ from convlab import __version__
 from convlab.engine import calibration, presets
 from convlab.engine.assets import resource_path
 from convlab.engine.bank_presets import BANK_PRESETS
+from convlab.engine.masking import CredentialFilter
 from convlab.engine.sources import default_image_path
 from convlab.errors import ConvlabError
 from convlab.ui.settings import Settings
@@ -259,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:  # stream passwords never reach a log
+        handler.addFilter(CredentialFilter())
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ConvLab")
     app.setOrganizationName("ConvLab")

@@ -13,6 +13,7 @@ more than its credentials; showing too little is the safe side of the trade.
 
 from __future__ import annotations
 
+import logging
 import re
 
 MASK = "***"
@@ -75,3 +76,19 @@ def _mask_userinfo(match: re.Match[str]) -> str:
 
 def _mask_query(text: str) -> str:
     return _SECRET_QUERY.sub(lambda m: f"{m['lead']}{MASK}" if m["value"] else m[0], text)
+
+
+class CredentialFilter(logging.Filter):
+    """A logging filter that masks credentials in every record's message (and traceback)
+    before any handler writes it: install it on the handlers of the application's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_credentials(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_credentials(record.exc_text)
+        return True

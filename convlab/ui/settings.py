@@ -31,7 +31,6 @@ SETTINGS_VERSION = 1
 MAX_SETTINGS_BYTES = 10 * MB
 """A settings file holds a few kB; one larger than this is not read."""
 MAX_RECENT = 10
-CAMERA_RESOLUTIONS: tuple[str, ...] = ("default", "640x480", "1280x720", "1920x1080")
 COMPARE_MODE_NAMES: tuple[str, ...] = ("side_by_side", "wipe", "output", "thumbnail")
 
 
@@ -61,7 +60,8 @@ KEYS: dict[str, Key] = {
         Key("playground/state", dict, {}, max_chars=4_000_000),
         Key("view/compare_mode", str, "side_by_side", COMPARE_MODE_NAMES),
         Key("camera/index", int, 0),
-        Key("camera/resolution", str, "default", CAMERA_RESOLUTIONS),
+        Key("camera/name", str, "", max_chars=200),  # found again by name when renumbered
+        Key("camera/resolution", str, "default", max_chars=16),  # "default" or "1280x720"
         Key("camera/mirror", bool, True),
     )
 }

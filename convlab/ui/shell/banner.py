@@ -1,9 +1,10 @@
-"""The message banner above the views: never modal, closable, with an optional action."""
+"""The message banner above the views: never modal, closable, with optional actions."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from PySide6.QtCore import Qt, QTimer
@@ -17,18 +18,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.engine.masking import mask_credentials
 from convlab.ui import text as ui_text
 
 MAX_BANNER_CHARS = 3000
 """A banner shows at most this much (six messages of a few lines): a flood is cut."""
 
+Action = tuple[str, Callable[[], object]]
+
 
 class MessageBanner(QFrame):
-    """Messages above the views: never modal, closable, with an optional action.
+    """Messages above the views: never modal, closable, with optional action buttons.
 
     Messages that arrive in a burst (each within ``BURST_SECONDS`` of the one before, while
     the banner is up) are listed together, newest last, so several startup problems are all
     readable instead of each overwriting the last. A quiet moment starts a fresh banner.
+    Stream addresses in a message are shown without their credentials.
     """
 
     _COLOURS: ClassVar[dict[str, str]] = {
@@ -51,39 +56,46 @@ class MessageBanner(QFrame):
         self._label.setMinimumWidth(100)
         # not mouse-selectable: that makes Qt lay out a text document, and a wrapped flood of
         # words then took 100-200 ms per message (the log and the status bar hold the text)
-        self._action_button = QPushButton(self)
-        self._action_button.setVisible(False)
+        self._buttons: list[QPushButton] = []
         close = QToolButton(self)
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
+        self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 3, 4, 3)
         layout.addWidget(self._label, 1)
-        layout.addWidget(self._action_button)
         layout.addWidget(close)
         self._hide_timer = QTimer(self, singleShot=True, timeout=self.hide)
-        self._action = None
+        self._actions: list[Action] = []
         self._entries: list[tuple[str, str]] = []  # (text, level), oldest first
         self._dropped = 0  # older messages of this burst no longer listed
         self._last_time = -math.inf
-        self._action_button.clicked.connect(self._run_action)
         self.hide()
 
-    def show_message(self, text: str, level: str = "info", action=None) -> None:
-        """``action``: optional (button text, callable), e.g. ("Reconnect", worker.reconnect)."""
+    def show_message(
+        self,
+        text: str,
+        level: str = "info",
+        action: Action | None = None,
+        *,
+        actions: Sequence[Action] = (),
+    ) -> None:
+        """``action``/``actions``: (button text, callable) pairs offered beside the message,
+        e.g. ("Reconnect", worker.reconnect); they replace those of earlier messages."""
+        text = mask_credentials(text)
         now = time.monotonic()
         if self.isHidden() or now - self._last_time > self.BURST_SECONDS:
-            self._entries, self._dropped, self._action = [], 0, None
+            self._entries, self._dropped, self._actions = [], 0, []
         self._last_time = now
         self._entries = [entry for entry in self._entries if entry[0] != text]
         self._entries.append((text, level if level in self._COLOURS else "info"))
         if len(self._entries) > self.MAX_LISTED:
             self._dropped += len(self._entries) - self.MAX_LISTED
             self._entries = self._entries[-self.MAX_LISTED :]
-        if action is not None:
-            self._action = action
+        offered = ([action] if action is not None else []) + list(actions)
+        if offered:
+            self._actions = offered
         self._render()
 
     def _render(self) -> None:
@@ -94,11 +106,9 @@ class MessageBanner(QFrame):
             " #999; } QLabel { color: #202020; }"
         )
         self._label.setText(ui_text.wrappable(self.text(), MAX_BANNER_CHARS))
-        self._action_button.setVisible(self._action is not None)
-        if self._action is not None:
-            self._action_button.setText(self._action[0])
+        self._show_buttons()
         self.show()
-        if worst == "info" and self._action is None:
+        if worst == "info" and not self._actions:
             self._hide_timer.start(6000)
         else:
             self._hide_timer.stop()
@@ -129,12 +139,36 @@ class MessageBanner(QFrame):
         else:
             self._render()
 
+    def action_texts(self) -> list[str]:
+        """The texts of the action buttons on show."""
+        return [button.text() for button in self._buttons if button.isVisibleTo(self)]
+
+    def trigger(self, text: str) -> None:
+        """Press the action button called ``text`` (as a click would)."""
+        for button in self._buttons:
+            if button.isVisibleTo(self) and button.text() == text:
+                button.click()
+                return
+        raise LookupError(f"no action {text!r} on the banner")
+
+    def _show_buttons(self) -> None:
+        while len(self._buttons) < len(self._actions):
+            button = QPushButton(self)
+            index = len(self._buttons)
+            button.clicked.connect(lambda _=False, i=index: self._run_action(i))
+            self._layout.insertWidget(1 + index, button)
+            self._buttons.append(button)
+        for index, button in enumerate(self._buttons):
+            button.setVisible(index < len(self._actions))
+            if index < len(self._actions):
+                button.setText(self._actions[index][0])
+
     def hide(self) -> None:  # also the ✕ button and the info timer: a dismissed list is done
         super().hide()
-        self._entries, self._dropped, self._action = [], 0, None
+        self._entries, self._dropped, self._actions = [], 0, []
 
-    def _run_action(self) -> None:
-        action, self._action = self._action, None
+    def _run_action(self, index: int) -> None:
+        action = self._actions[index] if index < len(self._actions) else None
         self.hide()
         if action is not None:
             action[1]()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRectF
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
 from convlab.engine.convolve import output_shape, padding_amounts
 from convlab.engine.explain import nearest_output_pixel, window_taps
 from convlab.engine.pipeline import Pipeline, PipelineResult
-from convlab.ui import text as ui_text
 from convlab.ui.help import show_help
 from convlab.ui.kernel.panel import KernelEditorPanel
 from convlab.ui.maps.panel import FeatureMapsPanel
@@ -36,8 +34,10 @@ from convlab.ui.playground.output_controls import OutputDisplayControls
 from convlab.ui.settings import Settings
 from convlab.ui.shell.banner import MessageBanner
 from convlab.ui.shell.docks import PanelDocks
+from convlab.ui.shell.live_demand import LiveDemand
 from convlab.ui.shell.menus import build_menus
 from convlab.ui.shell.source_menu import SourceMenu
+from convlab.ui.shell.source_messages import SourceMessages
 from convlab.ui.shell.status_line import StatusLine
 from convlab.ui.shell.toolbar import build_toolbar
 from convlab.ui.shell.unsaved_network import keep_unsaved_network
@@ -82,7 +82,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(WINDOW_TITLE)
         self.setAcceptDrops(True)
         self._fit_to_screen()
-        self.source_info: SourceInfo | None = None
         self.last_result: PipelineResult | None = None
         self.displayed_frames = 0
         self._display_ms = 0.0
@@ -107,14 +106,20 @@ class MainWindow(QMainWindow):
         self.docks = self.panel_docks.docks
         self.panel_docks.size_for(self.height())
         LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
-        self._lost_text: str | None = None
-        self._failures: dict[str, object] = {}  # open-failure message -> the source it names
 
         self.source_menu = SourceMenu(self, state, worker, settings)
         self._build_menus_and_toolbar()
         self.status = StatusLine(self.statusBar(), worker)
+        self.source_menu.show_status = self.status.show_message
+        self.source_messages = SourceMessages(worker, self.banner, self.status, self.source_menu)
         self._connect()
         self._restore_layout()
+        self.live_demand = LiveDemand(self)
+
+    @property
+    def source_info(self) -> SourceInfo | None:
+        """What is known about the source on show (None before the first one opened)."""
+        return self.status.info
 
     # ----------------------------------------------------------------------------- building
     def _fit_to_screen(self) -> None:
@@ -182,8 +187,6 @@ class MainWindow(QMainWindow):
         state.inspectedPixelChanged.connect(lambda _pos: self._update_overlays())
         worker.resultAvailable.connect(self._display_next_result)
         worker.sourceOpened.connect(self._source_opened)
-        worker.sourceFailed.connect(self._source_failed)
-        worker.sourceLost.connect(self._source_lost)
         worker.pipelineFailed.connect(lambda text: self.show_message(text, "error"))
         worker.notice.connect(lambda text: self.show_message(text, "info"))
         self.compare.pixelClicked.connect(lambda r, c: state.set_inspected_pixel((r, c)))
@@ -215,7 +218,7 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str, level: str = "info") -> None:
         """Routine messages go to the banner and the status bar; never a modal dialog."""
         self.banner.show_message(text, level)
-        self.statusBar().showMessage(ui_text.clean(text, 300), 8000)
+        self.status.show_message(text)
 
     def show_context_help(self) -> None:
         """F1: the help of the panel that has the focus, else of the tab on show, else the
@@ -312,35 +315,11 @@ class MainWindow(QMainWindow):
         )
 
     def _source_opened(self, info: SourceInfo) -> None:
-        self.source_info = info
         inspected = self.state.inspected_pixel
         if inspected is not None and not (
             0 <= inspected[0] < info.height and 0 <= inspected[1] < info.width
         ):
             self.state.set_inspected_pixel(None)  # that pixel is not in the new picture
-        self.status.source_opened(info)
-        self.statusBar().showMessage(ui_text.clean(f"Opened {info.name}", 300), 4000)
-        # Stale now: the lost source's warning, or "could not be opened" about this very
-        # source (a camera reconnected too early, then plugged back in and opened).
-        if self._lost_text is not None:
-            self.banner.discard(self._lost_text)
-        for text, spec in self._failures.items():
-            if _same_source(spec, info.spec):
-                self.banner.discard(text)
-        self._failures.clear()
-
-    def _source_failed(self, spec: object, text: str) -> None:
-        self._failures[text] = spec
-        self.show_message(text, "error")
-
-    def _source_lost(self, text: str) -> None:
-        self._lost_text = f"{text} — the last frame stays on screen."
-        self.banner.show_message(
-            self._lost_text,
-            "warning",
-            action=("Reconnect", self.worker.reconnect),
-        )
-        self.statusBar().showMessage(ui_text.clean(text, 300), 8000)
 
     def _hover(self, position: tuple[int, int] | None) -> None:
         self._hovered = position
@@ -381,6 +360,7 @@ class MainWindow(QMainWindow):
                 shutdown()
         self.source_menu.shutdown()
         self.status.stop()
+        self.live_demand.timer.stop()
         self.worker.stop(timeout=1.0)
         super().closeEvent(event)
 
@@ -405,15 +385,3 @@ def _scrollable(panel: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(panel)
     return area
-
-
-def _same_source(a: object, b: object) -> bool:
-    """Camera indices compare as numbers, files as resolved paths."""
-    if isinstance(a, (int, str)) and isinstance(b, (int, str)) and type(a) is type(b):
-        if isinstance(a, str):
-            try:
-                return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
-            except (OSError, RuntimeError, ValueError):  # a link loop, a name too long
-                return a == b
-        return a == b
-    return False

@@ -21,16 +21,19 @@ from urllib.parse import unquote_to_bytes
 
 import numpy as np
 from PySide6.QtCore import QMimeData, QObject, QThreadPool, QUrl, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QImage, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
 from superqt.utils import create_worker
 
 from convlab.engine import sources
 from convlab.engine.export import write_npy, write_png
+from convlab.engine.masking import MASK, mask_url
 from convlab.engine.pipeline import Pipeline
 from convlab.errors import ConvlabError
 from convlab.ui import text as ui_text
-from convlab.ui.settings import CAMERA_RESOLUTIONS, Settings
+from convlab.ui.settings import Settings
+from convlab.ui.shell.camera_menu import CameraMenu
+from convlab.ui.shell.status_line import shown_text
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
 
@@ -58,11 +61,13 @@ class SourceMenu(QObject):
         self._window, self._state, self._worker, self._settings = window, state, worker, settings
         self._jobs: list[Any] = []  # running superqt workers, kept alive until they finish
         self._paste_dir: str | None = None  # made on the first paste, removed at shutdown
-        self.cameras: list[int] | None = None
+        self._streams: dict[str, str] = {}  # masked address -> as typed (this session only)
+        self.show_status: Callable[[str, int], None] = lambda text, ms: (
+            window.statusBar().showMessage(shown_text(text), ms)
+        )
         self.menu = QMenu("&File", window)
         self._build()
         worker.sourceOpened.connect(self._source_opened)
-        worker.sourceFailed.connect(self._source_failed)
 
     # ----------------------------------------------------------------------------- menu
     def _build(self) -> None:
@@ -82,26 +87,17 @@ class SourceMenu(QObject):
         menu.addAction(self.pattern_action)
         menu.addSeparator()
 
-        self.camera_menu = menu.addMenu("&Camera")
-        self.camera_menu.aboutToShow.connect(self._fill_cameras)
-        self.camera_action = self._action("&Camera", self.open_camera, "Ctrl+K")
-        self.camera_action.setToolTip("Use the webcam (File ▸ Camera to choose one)")
-        resolution_menu = menu.addMenu("Camera &resolution")
-        group = QActionGroup(self)
-        current = self._settings.get("camera/resolution")
-        for resolution in CAMERA_RESOLUTIONS:
-            action = resolution_menu.addAction(
-                "Camera default" if resolution == "default" else resolution
-            )
-            action.setCheckable(True)
-            action.setChecked(resolution == current)
-            action.triggered.connect(lambda _=False, r=resolution: self.set_resolution(r))
-            group.addAction(action)
-        self.mirror_action = self._action("&Mirror camera", self.set_mirror)
-        self.mirror_action.setCheckable(True)
-        self.mirror_action.setChecked(self._settings.get("camera/mirror"))
-        self._worker.set_mirror(self.mirror_action.isChecked())
-        menu.addAction(self.mirror_action)
+        cameras = self.cameras_menu = CameraMenu(
+            self._window, self._state, self._worker, self._settings, self._run
+        )
+        cameras.openRequested.connect(lambda spec, options: self.open_spec(spec, options=options))
+        self.camera_menu, self.camera_action = cameras.menu, cameras.action
+        self.camerasProbed, self.mirror_action = cameras.camerasProbed, cameras.mirror_action
+        self.open_camera, self.probe_cameras = cameras.open_camera, cameras.probe_cameras
+        self.set_mirror, self._fill_cameras = cameras.set_mirror, cameras._fill_cameras
+        menu.addMenu(cameras.menu)
+        menu.addMenu(cameras.resolution_menu)
+        menu.addAction(cameras.mirror_action)
         self.freeze_action = self._action("&Freeze", self.set_frozen, "Space")
         self.freeze_action.setCheckable(True)
         self.freeze_action.setToolTip("Freeze the live picture (Space); edits still apply")
@@ -156,45 +152,39 @@ class SourceMenu(QObject):
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(nothing opened yet)").setEnabled(False)
 
-    def _fill_cameras(self) -> None:
-        menu = self.camera_menu
-        menu.clear()
-        if self.cameras is None:
-            menu.addAction("Looking for cameras…").setEnabled(False)
-            self.probe_cameras()
-            return
-        for index in self.cameras:
-            action = menu.addAction(f"Camera {index}", lambda i=index: self.open_camera(i))
-            action.setCheckable(True)
-            action.setChecked(self._worker.spec == index)
-        if not self.cameras:
-            menu.addAction("(no camera found)").setEnabled(False)
-        menu.addSeparator()
-        menu.addAction("Look for cameras again", self.probe_cameras)
-
     # ----------------------------------------------------------------------------- opening
-    def open_spec(self, spec: Any, *, fallback: Any = None) -> None:
-        """Ask the worker to open ``spec`` (path, URL, "pattern" or camera index)."""
-        options: dict[str, Any] = {}
-        if is_camera(spec):
-            resolution = self._settings.get("camera/resolution")
-            if resolution != "default":
-                width, height = (int(v) for v in resolution.split("x"))
-                options.update(width=width, height=height)
-        self._window.statusBar().showMessage(ui_text.clean(f"Opening {spec}…", 300))
+    def open_spec(
+        self, spec: Any, *, fallback: Any = None, options: dict[str, Any] | None = None
+    ) -> None:
+        """Ask the worker to open ``spec`` (path, URL, "pattern" or camera index) beside what
+        plays now; ``options`` go to ``open_source`` (cameras: the remembered mode)."""
+        if options is None:
+            options = self.cameras_menu.options_for(spec) if is_camera(spec) else {}
+        name = options.get("camera_name") or (f"camera {spec}" if is_camera(spec) else spec)
+        self.show_status(f"Opening {shown_text(name)}…", 10000)
         self._worker.open(spec, fallback=fallback, **options)
 
-    def open_recent(self, path: str) -> None:
-        if not os.path.exists(path):  # never raises (a link loop, a name too long: False)
-            self._settings.remove_recent(path)
-            self._state.report(f"{path}: no longer exists; removed from the recent files.")
+    def open_recent(self, entry: str) -> None:
+        if _is_url(entry):
+            self._open_recent_stream(entry)
             return
-        self.open_spec(path)
+        if not os.path.exists(entry):  # never raises (a link loop, a name too long: False)
+            self._settings.remove_recent(entry)
+            self._state.report(f"{entry}: no longer exists; removed from the recent files.")
+            return
+        self.open_spec(entry)
 
-    def open_camera(self, index: int | None = None) -> None:
-        if index is None:
-            index = self._settings.get("camera/index")
-        self.open_spec(int(index))
+    def _open_recent_stream(self, masked: str) -> None:
+        """A stream from the Recent list: its password was never saved, so unless it was
+        opened in this session it is asked for again (the address is filled in)."""
+        address = self._streams.get(masked)
+        if address is None and MASK not in masked:
+            address = masked  # nothing was masked: open it as it is
+        if address is None:
+            address = self._ask_url(masked, "Type the user name and password again (they are "
+                                    "never saved):")  # fmt: skip
+        if address:
+            self.open_spec(address)
 
     def open_pattern(self) -> None:
         self.open_spec("pattern")
@@ -215,11 +205,13 @@ class SourceMenu(QObject):
             self.open_spec(path)
 
     def choose_url(self) -> None:
-        url, ok = QInputDialog.getText(
-            self._window, "Open stream", "Stream URL (rtsp://, http://…):"
-        )
-        if ok and url.strip():
-            self.open_spec(url.strip())
+        url = self._ask_url("", "Stream URL (rtsp://, http://…):")
+        if url:
+            self.open_spec(url)
+
+    def _ask_url(self, text: str, label: str) -> str:
+        url, ok = QInputDialog.getText(self._window, "Open stream", label, text=text)
+        return url.strip() if ok else ""
 
     def _start_folder(self) -> str:
         last = self._settings.get("source/last")
@@ -265,48 +257,22 @@ class SourceMenu(QObject):
     def _source_opened(self, info: SourceInfo) -> None:
         spec = info.spec
         if is_camera(spec):
-            self._settings.set("camera/index", spec)
             self.freeze_action.setChecked(False)
             self._worker.set_frozen(False)
             return
-        if isinstance(spec, str) and Path(spec).is_file() and _PASTE_PREFIX not in spec:
+        if isinstance(spec, str) and _is_url(spec):
+            # listed without its password; this session remembers the whole address
+            masked = mask_url(spec)
+            self._streams[masked] = spec
+            self._settings.add_recent(masked)
+        elif isinstance(spec, str) and Path(spec).is_file() and _PASTE_PREFIX not in spec:
             path = str(Path(spec).resolve())
             self._settings.set("source/last", path)
             self._settings.add_recent(path)
 
-    def _source_failed(self, spec: Any, _message: str) -> None:
-        if is_camera(spec) and self.cameras is not None and spec in self.cameras:
-            self.cameras = None  # the list is out of date; probe again next time
-
-    # ----------------------------------------------------------------------------- cameras
-    def probe_cameras(self) -> None:
-        """List the cameras that open, off the GUI thread (a missing device can take seconds)."""
-        job = create_worker(sources.list_cameras, _start_thread=False, _ignore_errors=True)
-        job.returned.connect(self._cameras_found)
-        job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
-        self._run(job)
-
-    def _cameras_found(self, cameras: list[int]) -> None:
-        self.cameras = [int(c) for c in cameras]
-        self.camerasProbed.emit(self.cameras)
-        if self.camera_menu.isVisible():
-            self._fill_cameras()
-        if not self.cameras:
-            self._state.report("No camera found. Images, videos and the test pattern still work.",
-                               "info")  # fmt: skip
-
-    def set_resolution(self, resolution: str) -> None:
-        self._settings.set("camera/resolution", resolution)
-        if is_camera(self._worker.spec):
-            self.open_camera(self._worker.spec)
-
-    def set_mirror(self, mirror: bool) -> None:
-        self._settings.set("camera/mirror", bool(mirror))
-        self._worker.set_mirror(bool(mirror))
-
     def set_frozen(self, frozen: bool) -> None:
         self._worker.set_frozen(bool(frozen))
-        self._window.statusBar().showMessage(
+        self.show_status(
             "Frozen: edits apply to this frame (Space to go live)" if frozen else "Live", 4000
         )
 
@@ -397,3 +363,8 @@ def local_path(url: QUrl) -> str:
     camera's Latin-1 name) keeps its bytes instead of becoming U+FFFD and "not found"."""
     encoded = url.path(QUrl.ComponentFormattingOption.FullyEncoded)
     return os.fsdecode(unquote_to_bytes(encoded))
+
+
+def _is_url(text: str) -> bool:
+    scheme, separator, _ = text.partition("://")
+    return bool(separator) and scheme.lower() in sources.STREAM_SCHEMES

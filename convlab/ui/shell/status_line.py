@@ -1,20 +1,51 @@
 """The main window's status bar: the source, the frame rate, the timings and the hovered pixel.
 
-Every label has a fixed width: a long file name or value is cut, it never widens the window.
+Every label has a fixed width, so a long file name or value never widens the window. Labels
+whose texts have known shapes (a frame rate, two timings, the hover hint) are made wide enough
+for the longest of them, so none is ever cut off mid-word; names and pixel values of any
+length are elided with "…" and shown whole in the tooltip, and so are passing messages. Every
+text that may quote a stream address goes through ``mask_credentials`` first.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from convlab.engine.masking import mask_credentials, mask_url
 from convlab.ui import text as ui_text
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo
 
 HOVER_HINT = "Hover to read pixel values · click or Shift+move to inspect"
+# every text the rate label can show, in its widest form: the label is made to fit them all
+RATE_TEXTS = (
+    "still image",
+    "frozen (Space: live)",
+    "waiting for frames",
+    "paused: not on screen",
+    "lost: last frame",
+    "999.9 fps (at most 15)",
+)
+TIMING_TEMPLATE = "filter 9999.9 ms · display 999.9 ms"
+_MARGIN = 6
+
+
+def fit_label(label: QLabel, texts: tuple[str, ...]) -> None:
+    """Make ``label`` exactly wide enough for the widest of ``texts`` in its own font."""
+    widest = max(label.fontMetrics().horizontalAdvance(text) for text in texts)
+    margins = label.contentsMargins()
+    label.setFixedWidth(widest + margins.left() + margins.right() + 4)
+
+
+def shown_text(text: Any) -> str:
+    """A spec or a message as it may be shown: stream credentials masked."""
+    if isinstance(text, str) and "\n" not in text:
+        return mask_url(text)
+    return mask_credentials(str(text))
 
 
 class StatusLine(QObject):
@@ -22,36 +53,57 @@ class StatusLine(QObject):
 
     def __init__(self, bar: QStatusBar, worker: FilterWorker) -> None:
         super().__init__(bar)
-        self.worker = worker
+        self.bar, self.worker = bar, worker
         self.source_label = ui_text.plain_label("No source")  # file names and URLs: elided
         self.rate_label = QLabel("")
         self.timing_label = QLabel("")
-        self.hover_label = QLabel(HOVER_HINT)
-        for label in (self.source_label, self.rate_label, self.timing_label, self.hover_label):
+        self.hover_label = ui_text.plain_label(HOVER_HINT)
+        self.hover_label.setElideMode(Qt.TextElideMode.ElideRight)
+        self.labels = (self.source_label, self.rate_label, self.timing_label, self.hover_label)
+        for label in self.labels:
             ui_text.make_plain(label)
-            label.setContentsMargins(6, 0, 6, 0)
+            label.setContentsMargins(_MARGIN, 0, _MARGIN, 0)
             bar.addPermanentWidget(label)
-        self.source_label.setFixedWidth(250)
-        self.rate_label.setFixedWidth(100)
-        self.timing_label.setFixedWidth(210)
-        self.hover_label.setFixedWidth(380)
+        self.source_label.setFixedWidth(240)
+        fit_label(self.rate_label, RATE_TEXTS)
+        fit_label(self.timing_label, (TIMING_TEMPLATE,))
+        fit_label(self.hover_label, (HOVER_HINT,))  # longer readouts are elided
         self.source_label.setToolTip("The source: name, size (width x height), kind")
         self.timing_label.setToolTip("Milliseconds per frame: filtering (worker), display (GUI)")
         self.hover_label.setToolTip("The pixel under the mouse: its value in the input and output")
-        self._info: SourceInfo | None = None
+        self.info: SourceInfo | None = None
+        self.lost = False
         self._display_times: deque[float] = deque(maxlen=30)
         self._timings: tuple[float, float] | None = None  # (filter ms, display ms)
         self.timer = QTimer(self, interval=500, timeout=self.update_rates)
         self.timer.start()
 
+    def show_message(self, text: str, milliseconds: int = 8000) -> None:
+        """A passing message, elided in the middle to the room it has (the name at its start
+        and the reason at its end stay readable); the whole text is in the tooltip."""
+        text = ui_text.clean(shown_text(text).replace("\n", " "), 2000)
+        shown = text
+        if self.bar.isVisible():
+            room = self.bar.width() - sum(w.width() for w in self.labels if w.isVisible())
+            metrics = self.bar.fontMetrics()
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(room - 30, 200))
+        self.bar.setToolTip(text if shown != text else "")
+        self.bar.showMessage(shown, milliseconds)
+
     def source_opened(self, info: SourceInfo) -> None:
-        self._info = info
+        self.info, self.lost = info, False
         kind = "live" if info.is_live else "still" if info.is_still else "video"
         size = f"{info.width}x{info.height}"
         if info.preview_of is not None:
             size += f" (preview of {info.preview_of[1]}x{info.preview_of[0]})"
-        self.source_label.setText(ui_text.clean(f"{info.name} · {size} · {kind}", 500))
-        self.source_label.setToolTip(ui_text.tooltip(info.spec))
+        text = ui_text.clean(" · ".join([shown_text(info.name), info.detail or size, kind]), 500)
+        self.source_label.setText(text)
+        self.source_label.setToolTip(ui_text.tooltip(f"{text}\n{shown_text(info.spec)}"))
+        self.update_rates()
+
+    def source_lost(self) -> None:
+        self.lost = True
+        self.update_rates()
 
     def frame_displayed(self, filter_ms: float, display_ms: float) -> None:
         self._display_times.append(time.perf_counter())
@@ -61,18 +113,26 @@ class StatusLine(QObject):
         """The hovered pixel's values, or the hint when the mouse is elsewhere."""
         self.hover_label.setText(HOVER_HINT if text is None else text)
 
-    def update_rates(self) -> None:
-        times = self._display_times
-        info = self._info
-        if info is not None and info.is_still:
-            self.rate_label.setText("still image")
-        elif self.worker.frozen:
-            self.rate_label.setText("frozen (Space: live)")
-        elif len(times) >= 2 and time.perf_counter() - times[-1] < 1.0:
+    def rate_text(self) -> str:
+        times, info, worker = self._display_times, self.info, self.worker
+        if info is None:
+            return ""
+        if info.is_still:
+            return "still image"
+        if self.lost:
+            return "lost: last frame"
+        if worker.frozen:
+            return "frozen (Space: live)"
+        if not worker.wanted:
+            return "paused: not on screen"
+        if len(times) >= 2 and time.perf_counter() - times[-1] < 1.0:
             fps = (len(times) - 1) / (times[-1] - times[0])
-            self.rate_label.setText(f"{fps:5.1f} fps")
-        else:
-            self.rate_label.setText("waiting for frames" if info else "")
+            cap = worker.max_fps
+            return f"{fps:.1f} fps" + (f" (at most {cap:g})" if cap else "")
+        return "waiting for frames"
+
+    def update_rates(self) -> None:
+        self.rate_label.setText(self.rate_text())
         if self._timings is not None:
             filter_ms, display_ms = self._timings
             self.timing_label.setText(f"filter {filter_ms:.1f} ms · display {display_ms:.1f} ms")

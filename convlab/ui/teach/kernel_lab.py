@@ -104,6 +104,10 @@ class KernelLabPanel(QWidget):
             return
         self.tabs.currentWidget().refresh()
 
+    def wants_live_frames(self) -> bool:
+        """Its pictures follow the live source while the tab is on show."""
+        return True
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()

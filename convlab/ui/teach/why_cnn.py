@@ -394,6 +394,10 @@ class WhyCnnPanel(QWidget):
         self.seed += 1
         self.refresh_demo()
 
+    def wants_live_frames(self) -> bool:
+        """The weight-sharing demo runs on the live source while the tab is on show."""
+        return True
+
     def _on_result(self, result: PipelineResult) -> None:
         if not self.isVisible():
             return

@@ -168,6 +168,10 @@ class TrainingTab(QWidget):
     def is_training(self) -> bool:
         return self.session.is_training()
 
+    def wants_live_frames(self) -> bool:
+        """Capturing webcam classes takes the live picture while this tab is on show."""
+        return self.data.kind() == "webcam"
+
     def steps_done(self) -> int:
         """Batches trained in the current (or last) run, as last reported."""
         return self.session.steps_done()

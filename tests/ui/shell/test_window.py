@@ -19,7 +19,7 @@ from convlab.app import (
     handle_exception,
     parse_args,
 )
-from convlab.engine import presets, sources
+from convlab.engine import cameras, presets, sources
 from convlab.engine.convolve import convolve
 from convlab.engine.sources import FrameSource, SourceLost
 from convlab.errors import ConvlabError
@@ -224,7 +224,7 @@ def test_lost_camera_keeps_the_last_frame_and_offers_reconnect(window, qtbot):
         window.worker.open(camera)
     wait_for_result(qtbot, window)
     assert window.last_result.frame.shape == (48, 64, 3)
-    assert not window.banner.isHidden() and "Reconnect" in window.banner._action_button.text()
+    assert not window.banner.isHidden() and window.banner.action_texts() == ["Reconnect"]
     window.state.set_kernel(presets.get("sharpen"))  # edits still apply to the last frame
     result = wait_for_result(qtbot, window)
     np.testing.assert_allclose(result.output, _reference(result, window.state), atol=1e-4)
@@ -436,7 +436,7 @@ def test_sample_images_and_recent_files_menus(window, qtbot):
 
 
 def test_no_camera_is_found_without_blocking(window, qtbot, monkeypatch):
-    monkeypatch.setattr(sources, "list_cameras", lambda: [])
+    monkeypatch.setattr(cameras, "find_cameras", lambda: [])
     with qtbot.waitSignal(window.source_menu.camerasProbed, timeout=5000) as probed:
         window.source_menu.probe_cameras()
     assert probed.args == [[]]

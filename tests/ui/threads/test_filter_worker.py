@@ -127,7 +127,7 @@ def test_results_never_queue_when_the_gui_is_busy(qtbot, worker):
     # the capture thread keeps the source's queue empty, but nothing more is filtered
     assert source.reads > 50 and worker.frames_read == filtered <= 2
     assert worker.results_emitted == 1
-    first = worker.take_result()
+    assert worker.take_result() is not None
     assert worker.take_result() is None  # one result at a time, never a backlog
     reads_before = source.reads
     second = _take(qtbot, worker)

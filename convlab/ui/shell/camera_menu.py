@@ -1,0 +1,210 @@
+"""The cameras: which there are (by name), which size and rate, and the toolbar's Camera button.
+
+Cameras are listed by the name their driver gives ("HD Webcam C270 (camera 0)") with the
+sizes and frame rates they report, found off the GUI thread. The camera chosen is remembered
+by name as well as index, so it is found again after cameras were plugged in another order.
+At each size the mode that reaches 30 fps is asked for (MJPG where uncompressed video is too
+slow), and the status bar shows what the driver agreed to.
+
+The Camera button (``cameraAction``) is checked exactly while a camera is what plays. It
+opens the camera beside the current picture, which keeps playing until the camera delivers
+(or fails: then a banner offers the test pattern and a video instead); pressed while the
+camera plays, it goes back to the picture shown before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+from superqt.utils import create_worker
+
+from convlab.engine import cameras as camera_list
+from convlab.engine.cameras import Camera, pick_camera
+from convlab.ui.settings import Settings
+from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
+
+DEFAULT_SIZES = ((640, 480), (1280, 720), (1920, 1080))  # where a camera does not say
+WANTED_FPS = 30.0
+
+
+class CameraMenu(QObject):
+    """The File menu's camera entries and the toolbar's Camera button, for one window."""
+
+    camerasProbed = Signal(list)  # list[Camera]
+    openRequested = Signal(object, dict)  # (spec, options): the source menu opens it
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        state: PlaygroundState,
+        worker: FilterWorker,
+        settings: Settings,
+        run_job,
+    ) -> None:
+        super().__init__(window)
+        self._window, self._state, self._worker, self._settings = window, state, worker, settings
+        self._run_job = run_job
+        self.cameras: list[Camera] | None = None
+        self._playing = False  # a camera is what the worker plays (and it is not lost)
+        self._before_camera: Any = None  # what played before the camera, to go back to
+        self.menu = QMenu("&Camera", window)
+        self.menu.aboutToShow.connect(self._fill_cameras)
+        self.resolution_menu = QMenu("Camera &resolution", window)
+        self.resolution_menu.aboutToShow.connect(self._fill_resolutions)
+        self.action = QAction("&Camera", window)
+        self.action.setObjectName("cameraAction")
+        self.action.setCheckable(True)
+        self.action.setShortcut(QKeySequence("Ctrl+K"))
+        self.action.setToolTip("Use the webcam (File ▸ Camera to choose one); again to stop")
+        self.action.triggered.connect(self._toggled)
+        window.addAction(self.action)
+        self.mirror_action = QAction("&Mirror camera", window)
+        self.mirror_action.setCheckable(True)
+        self.mirror_action.setChecked(settings.get("camera/mirror"))
+        self.mirror_action.toggled.connect(self.set_mirror)
+        worker.set_mirror(self.mirror_action.isChecked())
+        worker.sourceOpened.connect(self._source_opened)
+        worker.sourceFailed.connect(self._source_failed)
+        worker.sourceLost.connect(lambda _text: self._show_playing(False))
+
+    # ----------------------------------------------------------------------------- state
+    def _show_playing(self, playing: bool) -> None:
+        self._playing = playing
+        self.action.setChecked(playing)
+
+    def _toggled(self, _checked: bool = False) -> None:
+        if self._playing:
+            self._show_playing(True)  # until the picture before it is back
+            self.stop_camera()
+        else:
+            self._show_playing(False)  # checked once the camera really delivers
+            self.open_camera()
+
+    def stop_camera(self) -> None:
+        """Back to what played before the camera (else the test pattern)."""
+        before = self._before_camera if self._before_camera is not None else "pattern"
+        self.openRequested.emit(before, {})
+
+    def _source_opened(self, info: SourceInfo) -> None:
+        if not is_camera(info.spec):
+            self._before_camera = info.spec
+            self._show_playing(False)
+            return
+        self._show_playing(True)
+        self._settings.set("camera/index", info.spec)
+        camera = self._known(info.spec)
+        if camera is not None:
+            self._settings.set("camera/name", camera.name)
+
+    def _source_failed(self, spec: Any, _message: str) -> None:
+        if is_camera(spec):
+            self._show_playing(is_camera(self._worker.spec) and self._playing)
+            if self.cameras is not None and self._known(spec) is not None:
+                self.cameras = None  # the list is out of date; look again next time
+
+    def _known(self, index: int) -> Camera | None:
+        return next((c for c in self.cameras or () if c.index == index), None)
+
+    # ----------------------------------------------------------------------------- opening
+    def open_camera(self, index: int | None = None) -> None:
+        """Open camera ``index`` (None: the one chosen last time, found by its name)."""
+        if index is None:
+            chosen = pick_camera(
+                self.cameras or [],
+                self._settings.get("camera/name") or None,
+                self._settings.get("camera/index"),
+            )
+            index = chosen.index if chosen is not None else self._settings.get("camera/index")
+        self.openRequested.emit(int(index), self.options_for(int(index)))
+
+    def options_for(self, index: int) -> dict[str, Any]:
+        """``open_source`` options for camera ``index``: size, pixel format, display name."""
+        options: dict[str, Any] = {}
+        camera = self._known(index)
+        if camera is not None and camera.name != f"Camera {index}":
+            options["camera_name"] = camera.name
+        size = parse_size(self._settings.get("camera/resolution"))
+        if size is not None:
+            options.update(width=size[0], height=size[1])
+            mode = camera.best_mode(*size, fps=WANTED_FPS) if camera is not None else None
+            if mode is not None:
+                options["fourcc"] = mode.fourcc
+        return options
+
+    def set_resolution(self, resolution: str) -> None:
+        self._settings.set("camera/resolution", resolution)
+        if is_camera(self._worker.spec) and self._playing:
+            self.open_camera(self._worker.spec)
+
+    def set_mirror(self, mirror: bool) -> None:
+        self._settings.set("camera/mirror", bool(mirror))
+        self._worker.set_mirror(bool(mirror))
+        if self.mirror_action.isChecked() != bool(mirror):
+            self.mirror_action.setChecked(bool(mirror))
+
+    # ----------------------------------------------------------------------------- menus
+    def _fill_cameras(self) -> None:
+        menu = self.menu
+        menu.clear()
+        if self.cameras is None:
+            menu.addAction("Looking for cameras…").setEnabled(False)
+            self.probe_cameras()
+            return
+        for camera in self.cameras:
+            action = menu.addAction(camera.label, lambda i=camera.index: self.open_camera(i))
+            action.setCheckable(True)
+            action.setChecked(self._playing and self._worker.spec == camera.index)
+        if not self.cameras:
+            menu.addAction("(no camera found)").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Look for cameras again", self.probe_cameras)
+
+    def _fill_resolutions(self) -> None:
+        """The sizes the camera reports, each with its frame rate; the usual ones otherwise."""
+        menu = self.resolution_menu
+        menu.clear()
+        group = QActionGroup(menu)
+        current = self._settings.get("camera/resolution")
+        index = self._worker.spec if is_camera(self._worker.spec) else None
+        camera = self._known(index if index is not None else self._settings.get("camera/index"))
+        choices = [("default", "Camera default")]
+        for width, height in camera.sizes() if camera and camera.modes else DEFAULT_SIZES:
+            mode = camera.best_mode(width, height, WANTED_FPS) if camera else None
+            label = f"{width}x{height}" if mode is None else mode.label
+            choices.append((f"{width}x{height}", label))
+        for value, label in choices:
+            action = menu.addAction(label, lambda v=value: self.set_resolution(v))
+            action.setCheckable(True)
+            action.setChecked(value == current)
+            group.addAction(action)
+
+    # ----------------------------------------------------------------------------- probing
+    def probe_cameras(self) -> None:
+        """List the cameras, off the GUI thread (elsewhere than Linux this opens each one)."""
+        job = create_worker(camera_list.find_cameras, _start_thread=False, _ignore_errors=True)
+        job.returned.connect(self._cameras_found)
+        job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
+        self._run_job(job)
+
+    def _cameras_found(self, cameras: list[Camera]) -> None:
+        self.cameras = list(cameras)
+        self.camerasProbed.emit(self.cameras)
+        if self.menu.isVisible():
+            self._fill_cameras()
+        if not self.cameras:
+            self._state.report(
+                "No camera found. Images, videos and the test pattern still work.", "info"
+            )
+
+
+def parse_size(text: str) -> tuple[int, int] | None:
+    """ "1280x720" -> (1280, 720); anything else (e.g. "default") -> None."""
+    width, separator, height = str(text).partition("x")
+    if not separator or not (width.isdigit() and height.isdigit()):
+        return None
+    size = int(width), int(height)
+    return size if all(16 <= side <= 16384 for side in size) else None
