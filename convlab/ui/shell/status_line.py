@@ -87,7 +87,7 @@ class StatusLine(QObject):
             room = self.bar.width() - sum(w.width() for w in self.labels if w.isVisible())
             metrics = self.bar.fontMetrics()
             shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(room - 30, 200))
-        self.bar.setToolTip(text if shown != text else "")
+        self.bar.setToolTip(ui_text.tooltip(text) if shown != text else "")
         self.bar.showMessage(shown, milliseconds)
 
     def source_opened(self, info: SourceInfo) -> None:
