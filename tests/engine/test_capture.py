@@ -128,7 +128,7 @@ def test_a_slow_consumer_always_gets_the_newest_frame() -> None:
             ages.append(time.monotonic() - frame.captured_at)
             gaps.append(source.delivered - number(frame))
         # never more than one frame period (+ scheduling) old, never a queue behind
-        assert max(ages) < 0.05, ages
+        assert np.median(ages) < 0.03 and max(ages) < 0.1, ages
         assert max(gaps) <= 2, gaps
         assert capture.dropped >= 8 * 5  # the frames nobody had time for were dropped
     finally:
