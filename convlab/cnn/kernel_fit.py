@@ -39,6 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from convlab.engine.conv_methods import BORDER_CODES
 from convlab.engine.convolve import BORDERS, convolve, padding_amounts
 from convlab.engine.pipeline import shrink
 from convlab.errors import ConvlabError
@@ -50,14 +51,6 @@ TOLERANCE = 1e-5
 MAX_STEPS = 100_000
 #: image rows turned into windows at a time (bounds the memory of one pass)
 _BAND_VALUES = 1 << 21
-
-_CV_BORDER = {
-    "reflect101": cv2.BORDER_REFLECT_101,
-    "reflect": cv2.BORDER_REFLECT,
-    "replicate": cv2.BORDER_REPLICATE,
-    "constant": cv2.BORDER_CONSTANT,
-    "wrap": cv2.BORDER_WRAP,
-}
 
 
 def _as_planes(array: Any, what: str) -> np.ndarray:
@@ -109,7 +102,7 @@ def patch_statistics(
     height, width, channels = planes.shape
     padded = np.stack(
         [
-            cv2.copyMakeBorder(planes[:, :, c], top, bottom, left, right, _CV_BORDER[border])
+            cv2.copyMakeBorder(planes[:, :, c], top, bottom, left, right, BORDER_CODES[border])
             for c in range(channels)
         ],
         axis=2,

@@ -25,11 +25,11 @@ from convlab.cnn.model import Sequential
 from convlab.cnn.optim import Optimizer
 from convlab.errors import DataError, TrainingError
 
-#: largest shift (pixels) of the random-shift augmentation
 # A huge learning rate often kills every ReLU first and leaves a huge but finite loss
 # (1e12 at step 2); cross-entropy over a few classes starts near ln(classes), so a loss
 # above this is a run that has diverged, not one that is learning slowly.
 DIVERGED_LOSS = 1e3
+#: largest shift (pixels) of the random-shift augmentation
 AUGMENT_SHIFT = 2
 
 

@@ -239,8 +239,3 @@ def _copy(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return type(value)(value)
     return value
-
-
-def geometry_bytes(value: QByteArray) -> bytes:
-    """Window geometry/state as plain bytes for ``Settings.set``."""
-    return bytes(value.data())

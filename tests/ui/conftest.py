@@ -8,13 +8,14 @@ its own settings file, so tests never read or write a person's real settings.
 
 from __future__ import annotations
 
+import time
 import weakref
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread, QThreadPool
+from PySide6.QtCore import QThread, QThreadPool, QTimer
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +70,14 @@ def scene_path(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture
+def messages(state):
+    """Every (text, level) the ``state`` fixture of the test module reported."""
+    received: list[tuple[str, str]] = []
+    state.message.connect(lambda text, level: received.append((text, level)))
+    return received
+
+
 def wait_for_result(qtbot, window, *, generation: int | None = None, timeout: int = 5000):
     """Wait until the window has displayed a result of at least ``generation``."""
     wanted = window.state.pipeline.generation if generation is None else generation
@@ -92,3 +101,23 @@ def window(qtbot, scene_path):
     wait_for_result(qtbot, win)
     yield win
     win.close()
+
+
+class StallProbe:
+    """The longest gap between ticks of a 5 ms GUI timer: how long the window froze."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._last = time.perf_counter()
+        self._timer = QTimer(interval=5)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self._last)
+        self._last = now
+
+    def stop(self) -> float:
+        self._timer.stop()
+        return self.worst

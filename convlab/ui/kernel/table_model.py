@@ -152,10 +152,6 @@ class KernelTableModel(QAbstractTableModel):
     def end_gesture(self) -> None:
         self._gesture = None
 
-    @property
-    def in_gesture(self) -> bool:
-        return self._gesture is not None
-
     def kernel(self) -> Kernel:
         return self._kernel
 

@@ -21,7 +21,6 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -89,32 +88,6 @@ class KernelThumbnail(QWidget):
         painter.end()
 
 
-class ElidedLabel(QLabel):
-    """A one-line label that ends long text in … instead of cutting it mid-letter."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._full_text = ""
-        ui_text.make_plain(self)  # kernel names come from files: never markup
-
-    def set_full_text(self, text: str) -> None:
-        self._full_text = ui_text.clean(text, 300)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full_text
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        metrics = self.fontMetrics()
-        self.setText(
-            metrics.elidedText(self._full_text, Qt.TextElideMode.ElideRight, max(10, self.width()))
-        )
-
-
 class MapTile(QFrame):
     """Shows one FeatureMap; emits what the person did with it, by bank index."""
 
@@ -142,7 +115,8 @@ class MapTile(QFrame):
         self.thumbnail = KernelThumbnail(self)
         self.thumbnail.set_kernel(kernel if index != COMBINED_INDEX else None)
         self.thumbnail.setVisible(index != COMBINED_INDEX)
-        self.title = ElidedLabel(self)
+        self.title = ui_text.plain_label(parent=self)  # kernel names come from files
+        self.title.setElideMode(Qt.TextElideMode.ElideRight)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.range_label = QLabel(self)
         self.range_label.setObjectName("mapRange")
@@ -220,7 +194,7 @@ class MapTile(QFrame):
                 "Drag onto another map to reorder; right-click for more."
             )
         self.title.setToolTip(ui_text.tooltip(self._name))
-        self.title.set_full_text(self.short_name() if self._compact else self._name)
+        self.title.setText(ui_text.clean(self.short_name() if self._compact else self._name, 300))
         self._tip = tip
         self.setToolTip(ui_text.tooltip(tip))
 
@@ -248,7 +222,7 @@ class MapTile(QFrame):
         side = COMPACT_THUMBNAIL_SIZE if compact else THUMBNAIL_SIZE
         self.thumbnail.setFixedSize(side, side)
         self.range_label.setVisible(not compact)
-        self.title.set_full_text(self.short_name() if compact else self._name)
+        self.title.setText(ui_text.clean(self.short_name() if compact else self._name, 300))
         self._show_buttons(self._selected or self.underMouse())
 
     def short_name(self) -> str:

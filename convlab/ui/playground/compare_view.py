@@ -145,9 +145,6 @@ class CompareView(QWidget):
         else:
             self.output_view.set_title(self._output_name)
 
-    def divider_position(self) -> float:
-        return float(self._divider.value())
-
     def set_divider_position(self, x: float) -> None:
         self._divider.setValue(x)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import os
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from convlab.cnn.model import Sequential
 from convlab.cnn.plan import RunSpec, TrainingSettings
 from convlab.cnn.progress import RunTally
 from convlab.errors import ConvlabError
+from convlab.ui.threads.priority import run_below_the_gui
 
 #: seconds between progress reports sent to the GUI
 EMIT_INTERVAL = 0.2
@@ -115,10 +115,6 @@ class TrainingThread(QThread):
     def is_paused(self) -> bool:
         return self._paused
 
-    @property
-    def stop_requested(self) -> bool:
-        return self._abort
-
     def models(self) -> list[Sequential]:
         """The networks being trained (empty until the data is loaded). They are this
         thread's: change them only while it is paused or after it has ended."""
@@ -131,7 +127,7 @@ class TrainingThread(QThread):
 
     # ------------------------------------------------------------------ the loop (worker thread)
     def run(self) -> None:
-        _yield_the_cores()
+        run_below_the_gui(TRAINING_NICE)
         try:
             with _short_gil_turns():
                 self.outcome = self._train_all()
@@ -219,21 +215,6 @@ class TrainingThread(QThread):
         ]
         self._reported_paused = paused_now
         self.progress.emit(self, reports)
-
-
-def _yield_the_cores() -> None:
-    """Let the GUI and the camera thread go first when the cores are busy (Linux: nice).
-
-    QThread.LowPriority does nothing under Linux's default scheduler, and on two cores the
-    camera's filter thread, the GUI and training compete: without this, the GUI thread waits
-    for a time slice behind training and stalls for tens of milliseconds. A niced thread still
-    gets every cycle nobody else wants, so training on an idle machine is as fast as before.
-    On Linux, setpriority on a thread id changes that thread only.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError):  # not allowed here: training keeps the normal priority
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICE)
 
 
 _gil_lock = threading.Lock()

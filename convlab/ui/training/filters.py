@@ -1,7 +1,8 @@
 """The learned filters: every filter of a convolution layer as a tile, and their history.
 
-Tiles use a diverging scale (blue negative, white zero, red positive) with a symmetric range,
-so a tile reads like the kernel editor's grid: red pulls the output up, blue pushes it down.
+Tiles use the weight palette of the kernel editor's grid (blue negative, neutral zero, red
+positive) with a symmetric range, so a tile reads like the grid: red pulls the output up, blue
+pushes it down.
 By default all tiles share one range (compare filters with each other); "own scale" stretches
 each tile to its own largest weight (see the shape of weak filters). Hovering shows the numbers.
 The history scrubber keeps a snapshot of the first layer every N steps: slide back to watch the
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import signals_blocked
 
+from convlab.engine.display import weight_colours
 from convlab.ui.help import help_button
 
 MAX_SNAPSHOTS = 400
@@ -49,17 +51,6 @@ MIN_CELL_FOR_LINES = 6
 GRID_SHADE = 0.8
 _LABEL_HEIGHT = 13
 _GAP = 6
-
-
-def diverging_rgb(values: np.ndarray) -> np.ndarray:
-    """-1 → blue, 0 → white, +1 → red (beyond is clipped), for a whole array at once:
-    (...) floats -> (..., 3) uint8. Vectorised because a deep layer shows thousands of cells."""
-    values = np.clip(np.asarray(values, dtype=np.float32), -1.0, 1.0)
-    positive, negative = np.maximum(values, 0.0), np.maximum(-values, 0.0)
-    red = 1.0 - negative
-    green = 1.0 - 0.85 * positive - 0.7 * negative
-    blue = 1.0 - positive
-    return np.rint(np.stack([red, green, blue], axis=-1) * 255.0).astype(np.uint8)
 
 
 class FilterGrid(QWidget):
@@ -166,7 +157,7 @@ class FilterGrid(QWidget):
         pictures = []
         for _, weights in self.tiles:
             limit = (float(np.abs(weights).max()) or 1.0) if self.own_scale else shared
-            pictures.append(np.ascontiguousarray(diverging_rgb(weights / limit)))
+            pictures.append(np.ascontiguousarray(weight_colours(weights, limit)))
         return pictures
 
     def paintEvent(self, event: QPaintEvent) -> None:

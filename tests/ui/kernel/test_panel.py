@@ -32,13 +32,6 @@ def state(qtbot):
 
 
 @pytest.fixture
-def messages(state):
-    received: list[tuple[str, str]] = []
-    state.message.connect(lambda text, level: received.append((text, level)))
-    return received
-
-
-@pytest.fixture
 def panel(qtbot, state):
     panel = KernelEditorPanel(state)
     qtbot.addWidget(panel)

@@ -12,31 +12,11 @@ from urllib.parse import quote_from_bytes
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtWidgets import QPushButton
 
 from convlab.bench import bombs
-from tests.ui.conftest import wait_for_result
-
-
-class StallProbe:
-    """The longest gap between ticks of a 5 ms GUI timer: how long the window froze."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._last = time.perf_counter()
-        self._timer = QTimer(interval=5)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.worst = max(self.worst, now - self._last)
-        self._last = now
-
-    def stop(self) -> float:
-        self._timer.stop()
-        return self.worst
+from tests.ui.conftest import StallProbe, wait_for_result
 
 
 def load_kernel(qtbot, window, path) -> bool:

@@ -23,7 +23,6 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTableView
 
@@ -33,7 +32,7 @@ from convlab.engine.convolve import convolve
 from convlab.engine.kernels import Kernel
 from convlab.ui.shell.banner import MessageBanner
 from tests.engine.test_sources import CMYK_JPEG, encoded_noise, make_video, png_bytes
-from tests.ui.conftest import make_scene
+from tests.ui.conftest import StallProbe, make_scene
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -372,29 +371,11 @@ def test_tens_of_megapixels_are_previewed_live_with_a_notice(win, folder):
 
 
 # ----------------------------------------------------------------------------- cameras
-class _GapProbe:
-    """A 5 ms GUI timer: the longest gap between its ticks is the worst GUI stall."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._last = time.perf_counter()
-        self._timer = QTimer(interval=5)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.worst = max(self.worst, now - self._last)
-        self._last = now
-
-    def stop(self) -> float:
-        self._timer.stop()
-        return self.worst
 
 
 def test_a_camera_that_does_not_exist_fails_in_seconds_without_blocking(win):
     before, spec_before = shown_frame(win).copy(), win.source_info.spec
-    probe = _GapProbe()
+    probe = StallProbe()
     started = time.perf_counter()
     failures: list[str] = []
     connection = win.worker.sourceFailed.connect(lambda _spec, text: failures.append(text))
@@ -422,7 +403,7 @@ def test_a_camera_driver_that_hangs_is_given_up_without_blocking(win, monkeypatc
         lambda spec, **_: VideoSource(spec, open_timeout=0.8, capture_factory=hanging_driver),
     )
     before = shown_frame(win).copy()
-    probe = _GapProbe()
+    probe = StallProbe()
     started = time.perf_counter()
     kind, message = open_and_wait(win, 3)
     took, worst = time.perf_counter() - started, probe.stop()

@@ -68,7 +68,7 @@ def test_the_training_thread_runs_niced_with_short_gil_turns(qtbot):
     thread.start()
     assert thread.wait(10000)
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert seen == [max(own, TRAINING_NICE)]  # absolute nice; never raised above own
+    assert seen == [min(19, own + TRAINING_NICE)]  # TRAINING_NICE steps below the GUI
     assert own == os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # GUI unchanged
     # short GIL turns while training runs, Python's own setting back afterwards
     assert switch == [GIL_SWITCH_S] and sys.getswitchinterval() == before

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QFrame, QScrollArea
 
+from convlab.engine.display import colormap_lut
 from convlab.ui.state import PlaygroundState
 from convlab.ui.training.filters import FilterGrid
 from convlab.ui.training.tab import TrainingTab
@@ -59,11 +60,9 @@ def test_wide_tab_shows_the_settings_column(qtbot, area):
 
 
 def reference_colour(value: float) -> tuple[int, int, int]:
-    """The diverging scale written out per case: red for positive, blue for negative."""
+    """The kernel grid's palette: coolwarm, zero at entry 128, -1 and +1 at entries 1 and 255."""
     value = max(-1.0, min(1.0, value))
-    if value >= 0:
-        return 255, round(255 * (1 - 0.85 * value)), round(255 * (1 - value))
-    return round(255 * (1 + value)), round(255 * (1 + 0.7 * value)), 255
+    return tuple(int(c) for c in colormap_lut("coolwarm")[int(np.rint(128 + 127 * value))])
 
 
 def test_filter_tiles_grow_with_the_room_and_paint_one_cell_per_weight(qtbot):

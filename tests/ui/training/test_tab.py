@@ -27,13 +27,6 @@ def state():
 
 
 @pytest.fixture
-def messages(state):
-    received: list[tuple[str, str]] = []
-    state.message.connect(lambda text, level: received.append((text, level)))
-    return received
-
-
-@pytest.fixture
 def tab(qtbot, state, tmp_path):
     classes = WebcamClasses(autosave_path=tmp_path / "webcam.npz")
     widget = TrainingTab(state, webcam_classes=classes)

@@ -1,0 +1,35 @@
+"""Worker threads run below the GUI thread, which keeps its own priority."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+from convlab.ui.threads.priority import MAX_NICE, run_below_the_gui
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="per-thread nice is Linux's"
+)
+
+
+def _nice_after(steps: int) -> int:
+    seen: list[int] = []
+
+    def work() -> None:
+        run_below_the_gui(steps)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(5)
+    return seen[0]
+
+
+def test_a_worker_runs_the_given_steps_below_its_creator_and_the_creator_is_untouched():
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert _nice_after(3) == min(MAX_NICE, own + 3)
+    assert _nice_after(100) == MAX_NICE  # capped at the lowest priority there is
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
