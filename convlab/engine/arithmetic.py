@@ -17,6 +17,8 @@ from convlab.engine.sizes import output_size, whole_number
 from convlab.errors import ConvlabError
 
 OPERATIONS = ("convolution", "max_pool", "avg_pool", "transposed")
+#: the transposed convolution drawn as the guide's GIFs draw it (see ZeroInsertedView)
+ZERO_INSERTED = "transposed_as_convolution"
 """What the arithmetic panel can animate; the first three gather, ``transposed`` scatters."""
 KERNEL_PATTERNS = ("random", "ones", "identity", "edge")
 
@@ -352,7 +354,13 @@ def kernel_pattern(name: str, size: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Scene:
-    """Everything the canvas draws: settings, numbers, the steps and how many are done."""
+    """Everything the canvas draws: settings, numbers, the steps and how many are done.
+
+    ``mode`` is one of OPERATIONS or ZERO_INSERTED; for ZERO_INSERTED ``grid`` is the
+    zero-inserted, framed input, ``kernel`` the turned kernel, ``kinds`` marks each grid cell
+    (INPUT_CELL, INSERTED_ZERO, PADDING_ZERO) and ``padding``/``stride`` are the transposed
+    convolution's (the steps themselves slide with stride 1 and no padding).
+    """
 
     mode: str
     grid: np.ndarray
@@ -364,6 +372,9 @@ class Scene:
     output_shape: tuple[int, int]
     done: int  # steps already taken; the step drawn as "current" is done - 1
     error: str | None
+    output_padding: int = 0
+    kinds: np.ndarray | None = None
+    source_size: int = 0  # the transposed convolution's input size n (ZERO_INSERTED only)
 
     @property
     def current(self) -> WindowStep | ScatterStep | None:
@@ -374,28 +385,52 @@ class Scene:
 
 
 def build_scene(
-    mode: str, grid: np.ndarray, kernel: np.ndarray, *, padding: int, stride: int, dilation: int
+    mode: str,
+    grid: np.ndarray,
+    kernel: np.ndarray,
+    *,
+    padding: int,
+    stride: int,
+    dilation: int,
+    output_padding: int = 0,
 ) -> Scene:
     """Run the engine for these settings; an impossible combination becomes ``error``."""
     n, k = grid.shape[0], kernel.shape[0]
+    settings = {"padding": padding, "stride": stride, "dilation": dilation}
+    extra: dict = {}
     try:
         if mode == "convolution":
-            steps = convolution_steps(
-                grid, kernel, padding=padding, stride=stride, dilation=dilation
-            )
-            size = output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+            steps = convolution_steps(grid, kernel, **settings)
+            size = output_size(n, k, **settings)
         elif mode in ("max_pool", "avg_pool"):
-            steps = pooling_steps(
-                grid, k, kind=mode[:3], padding=padding, stride=stride, dilation=dilation
-            )
-            size = output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+            steps = pooling_steps(grid, k, kind=mode[:3], **settings)
+            size = output_size(n, k, **settings)
         elif mode == "transposed":
-            steps = transposed_steps(
-                grid, kernel, padding=padding, stride=stride, dilation=dilation
-            )
-            size = transposed_output_size(n, k, padding=padding, stride=stride, dilation=dilation)
+            steps = transposed_steps(grid, kernel, output_padding=output_padding, **settings)
+            size = transposed_output_size(n, k, output_padding=output_padding, **settings)
+        elif mode == ZERO_INSERTED:
+            view = zero_inserted_view(grid, kernel, output_padding=output_padding, **settings)
+            steps = list(view.steps)
+            size = transposed_output_size(n, k, output_padding=output_padding, **settings)
+            grid, kernel = view.grid, view.kernel
+            extra = {"kinds": view.kinds, "source_size": n}
         else:
             raise ConvlabError(f"unknown mode {mode!r}")
     except ConvlabError as error:
-        return Scene(mode, grid, kernel, padding, stride, dilation, (), (0, 0), 0, str(error))
-    return Scene(mode, grid, kernel, padding, stride, dilation, tuple(steps), (size, size), 0, None)
+        return Scene(
+            mode, grid, kernel, padding, stride, dilation, (), (0, 0), 0, str(error), output_padding
+        )
+    return Scene(
+        mode,
+        grid,
+        kernel,
+        padding,
+        stride,
+        dilation,
+        tuple(steps),
+        (size, size),
+        0,
+        None,
+        output_padding,
+        **extra,
+    )

@@ -29,9 +29,10 @@ from superqt import QLabeledDoubleSlider
 from superqt.utils import signals_blocked
 
 from convlab.engine.arithmetic import (
+    GUIDE_TRANSPOSED,
     KERNEL_PATTERNS,
     OPERATIONS,
-    ScatterStep,
+    ZERO_INSERTED,
     Scene,
     build_scene,
     kernel_pattern,
@@ -39,7 +40,7 @@ from convlab.engine.arithmetic import (
 from convlab.ui.help import help_button
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.arithmetic_canvas import ArithmeticCanvas
-from convlab.ui.widgets.number_grid import format_number
+from convlab.ui.teach.arithmetic_text import formula_html, step_html
 
 MODES = dict(
     zip(
@@ -48,86 +49,12 @@ MODES = dict(
         strict=True,
     )
 )
+TRANSPOSED_VIEWS = {
+    "transposed": "Scatter: each input cell spreads the kernel",
+    ZERO_INSERTED: "Convolution over the zero-inserted input",
+}
 FROM_EDITOR = "editor kernel"  # the playground's kernel, when it is square and at most 5x5
 MAX_ANIMATED_KERNEL = 5
-
-
-def formula_html(scene: Scene) -> str:
-    """The output-size formula with this scene's numbers plugged in."""
-    n, k = scene.grid.shape[0], scene.kernel.shape[0]
-    p, s, d = scene.padding, scene.stride, scene.dilation
-    if scene.mode == "transposed":
-        value = (n - 1) * s - 2 * p + d * (k - 1) + 1
-        text = (
-            f"output size = (n − 1)·s − 2p + d(k − 1) + 1 = ({n} − 1)·{s} − 2·{p} + "
-            f"{d}·({k} − 1) + 1 = <b>{value}</b>"
-        )
-        if value < 1:
-            text += " &nbsp;<span style='color:#c03030'>(nothing left)</span>"
-        return text
-    numerator = n + 2 * p - d * (k - 1) - 1
-    text = (
-        f"output size = ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1 = ⌊({n} + 2·{p} − {d}·({k} − 1)"
-        f" − 1) / {s}⌋ + 1 = ⌊{numerator} / {s}⌋ + 1"
-    )
-    if numerator < 0:
-        return text + (
-            " &nbsp;<span style='color:#c03030'>(negative: the kernel does not fit)</span>"
-        )
-    text += f" = <b>{numerator // s + 1}</b>"
-    if numerator % s:
-        text += (
-            f"<br><span style='color:#8a6d00'>{numerator} is not a multiple of the stride "
-            f"{s}: the last {numerator % s} row(s)/column(s) of the padded input are never "
-            "covered by the window.</span>"
-        )
-    return text
-
-
-def step_html(scene: Scene) -> str:
-    """The arithmetic of the current step, written out."""
-    step = scene.current
-    if scene.error:
-        return ""
-    if step is None:
-        return "Press <b>Step</b> or <b>Play</b> to move the window."
-    if isinstance(step, ScatterStep):
-        rows = [r for r, ok in zip(step.rows, step.in_bounds.any(axis=1)) if ok]
-        cols = [c for c, ok in zip(step.cols, step.in_bounds.any(axis=0)) if ok]
-        where = (
-            f"rows {rows[0]}–{rows[-1]}, columns {cols[0]}–{cols[-1]}"
-            if rows and cols
-            else "cells cropped away by the padding"
-        )
-        return (
-            f"input[{step.in_row}, {step.in_col}] = <b>{format_number(step.value)}</b> "
-            f"adds {format_number(step.value)} × kernel to output {where}; overlapping "
-            "windows add up."
-        )
-    values = [format_number(v) for v in step.patch[step.in_bounds]]
-    target = f"output[{step.out_row}, {step.out_col}]"
-    if scene.mode == "max_pool":
-        return f"{target} = max({', '.join(values)}) = <b>{format_number(step.value)}</b>"
-    if scene.mode == "avg_pool":
-        terms = " + ".join(format_number(v) for v in step.patch.ravel())
-        text = f"{target} = ({terms}) / {step.patch.size} = <b>{format_number(step.value)}</b>"
-        if (~step.in_bounds).any():
-            text += "<br><i>padding counts as 0 in the average</i>"
-        return text
-    terms = []
-    for (u, v), ok in np.ndenumerate(step.in_bounds):
-        if ok and scene.kernel[u, v] != 0:
-            weight = format_number(scene.kernel[u, v])
-            weight = f"({weight})" if scene.kernel[u, v] < 0 else weight
-            terms.append(f"{format_number(step.patch[u, v])}·{weight}")
-    skipped = int(step.in_bounds.size - len(terms))
-    text = f"{target} = {' + '.join(terms) if terms else '0'} = <b>{format_number(step.value)}</b>"
-    if skipped:
-        text += (
-            f"<br><i>{skipped} term(s) left out: a zero weight or a padding cell (which "
-            "holds 0)</i>"
-        )
-    return text
 
 
 def _transport_button(text: str) -> QToolButton:
@@ -158,7 +85,12 @@ class ArithmeticPanel(QWidget):
         "(average) instead of a weighted sum.</li>"
         "<li><b>Transposed convolution</b> runs the other way: every input cell spreads a "
         "copy of the kernel, scaled by its value, into a larger output; overlaps add up. "
-        "It is how networks learn to upsample.</li></ul>"
+        "It is how networks learn to upsample. <i>Show as</i> draws the same numbers the way "
+        "the convolution arithmetic guide's animations do: the input spread apart with zeros "
+        "in between, framed with zeros, and an ordinary convolution (kernel turned 180°) over "
+        "it. With a stride, several input sizes shrink to the same output size, so going back "
+        "needs the <i>output padding</i> a to say which (the guide's odd case: 3 → 6, not "
+        "5).</li></ul>"
         "<p>The formula under the picture counts how many positions the window fits: that is "
         "the output size.</p>"
         "<p>Click an output cell to jump to the step that computes it. Then ← and → step, "
@@ -186,6 +118,8 @@ class ArithmeticPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(self._settings_row())
+        self.transposed_row = self._transposed_row()
+        layout.addWidget(self.transposed_row)
         layout.addLayout(self._transport_row())
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.formula)
@@ -216,6 +150,23 @@ class ArithmeticPanel(QWidget):
         self.pattern_box.setToolTip(
             "The kernel's weights; 'editor kernel' animates the "
             "playground's kernel (square, up to 5×5)"
+        )
+        self.output_padding_spin = self._spin(
+            0, 2, 0, "Output padding a: rows and columns added at the bottom and right"
+        )
+        self.view_box = QComboBox()
+        for key, label in TRANSPOSED_VIEWS.items():
+            self.view_box.addItem(label, key)
+        self.view_box.setToolTip(
+            "Two pictures of the same numbers: the scatter, or the convolution the guide's "
+            "animations show"
+        )
+        self.guide_box = QComboBox()
+        self.guide_box.addItem("Guide cases…", "")
+        for name in GUIDE_TRANSPOSED:
+            self.guide_box.addItem(name, name)
+        self.guide_box.setToolTip(
+            "The seven transposed convolutions of Dumoulin & Visin's convolution arithmetic guide"
         )
         self.new_button = QPushButton("New numbers")
         self.new_button.setToolTip("Draw new random input numbers")
@@ -250,6 +201,21 @@ class ArithmeticPanel(QWidget):
         settings.setColumnStretch(len(labelled), 1)
         settings.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML), 1, len(labelled) + 1)
         return settings
+
+    def _transposed_row(self) -> QWidget:
+        """Output padding, the view and the guide's cases: only for the transposed mode."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Output padding a"))
+        layout.addWidget(self.output_padding_spin)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("Show as"))
+        layout.addWidget(self.view_box)
+        layout.addSpacing(12)
+        layout.addWidget(self.guide_box)
+        layout.addStretch(1)
+        return row
 
     def _transport_row(self) -> QHBoxLayout:
         transport = QHBoxLayout()
@@ -286,8 +252,11 @@ class ArithmeticPanel(QWidget):
             self.padding_spin,
             self.stride_spin,
             self.dilation_spin,
+            self.output_padding_spin,
         ):
             spin.valueChanged.connect(self.rebuild)
+        self.view_box.currentIndexChanged.connect(self.rebuild)
+        self.guide_box.activated.connect(self._guide_case)
         self.pattern_box.currentTextChanged.connect(self.rebuild)
         self.mode_box.currentIndexChanged.connect(self._on_mode)
         self.new_button.clicked.connect(self._new_numbers)
@@ -330,6 +299,8 @@ class ArithmeticPanel(QWidget):
         stride: int | None = None,
         dilation: int | None = None,
         pattern: str | None = None,
+        output_padding: int | None = None,
+        view: str | None = None,
     ) -> None:
         """Set several controls at once and rebuild once (also what tests use)."""
         widgets = [
@@ -355,10 +326,31 @@ class ArithmeticPanel(QWidget):
             if value is not None:
                 with signals_blocked(spin):
                     spin.setValue(value)
+        with signals_blocked(self.output_padding_spin):
+            self.output_padding_spin.setMaximum(self._largest_output_padding())
+            if output_padding is not None:
+                self.output_padding_spin.setValue(output_padding)
         if pattern is not None:
             with signals_blocked(self.pattern_box):
                 self.pattern_box.setCurrentText(pattern)
+        if view is not None:
+            with signals_blocked(self.view_box):
+                self.view_box.setCurrentIndex(self.view_box.findData(view))
         self.rebuild()
+
+    def _largest_output_padding(self) -> int:
+        """Output padding only picks among the max(s, d) sizes that shrink alike."""
+        return max(self.stride_spin.value(), self.dilation_spin.value()) - 1
+
+    def _guide_case(self) -> None:
+        """Set up one of the guide's seven transposed convolutions."""
+        name = self.guide_box.currentData()
+        if not name:
+            return
+        n, k, p, s, a, _size = GUIDE_TRANSPOSED[name]
+        self.set_config(
+            mode="transposed", n=n, k=k, padding=p, stride=s, dilation=1, output_padding=a
+        )
 
     def _on_mode(self) -> None:
         """Pooling usually jumps by its window; the other modes start at stride 1."""
@@ -366,7 +358,7 @@ class ArithmeticPanel(QWidget):
         if self.mode in ("max_pool", "avg_pool"):
             self.set_config(k=2, padding=0, stride=2, dilation=1)
         elif self.mode == "transposed":
-            self.set_config(n=3, k=3, padding=0, stride=2, dilation=1)
+            self.set_config(n=3, k=3, padding=0, stride=2, dilation=1, output_padding=0)
         else:
             self.set_config(n=5, k=3, padding=1, stride=1, dilation=1)
 
@@ -374,6 +366,8 @@ class ArithmeticPanel(QWidget):
         # A transposed convolution grows its input, so small inputs (2, 3) are the useful ones.
         with signals_blocked(self.size_spin):
             self.size_spin.setMinimum(2 if self.mode == "transposed" else 4)
+            self.size_spin.setMaximum(7 if self.mode == "transposed" else 9)
+        self.transposed_row.setVisible(self.mode == "transposed")
 
     def _new_numbers(self) -> None:
         self._seed += 1
@@ -412,9 +406,10 @@ class ArithmeticPanel(QWidget):
     def rebuild(self) -> None:
         """New settings: recompute every step and start the animation from the beginning."""
         self.pattern_box.setEnabled(self.mode in ("convolution", "transposed"))
+        scatter = self.mode == "transposed" and self.view_box.currentData() == "transposed"
         self.canvas.setToolTip(
             "Click an input cell to see the step that spreads it"
-            if self.mode == "transposed"
+            if scatter
             else "Click an output cell to see the step that computes it"
         )
         editor = self.pattern_box.currentText() == FROM_EDITOR
@@ -423,13 +418,17 @@ class ArithmeticPanel(QWidget):
         if editor_weights is not None:
             with signals_blocked(self.kernel_spin):
                 self.kernel_spin.setValue(editor_weights.shape[0])
+        transposed = self.mode == "transposed"
+        with signals_blocked(self.output_padding_spin):
+            self.output_padding_spin.setMaximum(self._largest_output_padding())
         self.scene = build_scene(
-            self.mode,
+            self.view_box.currentData() if transposed else self.mode,
             self.input_grid(),
             self.kernel_weights(),
             padding=self.padding_spin.value(),
             stride=self.stride_spin.value(),
             dilation=self.dilation_spin.value(),
+            output_padding=self.output_padding_spin.value() if transposed else 0,
         )
         if self.scene.error:
             self.play_button.setChecked(False)

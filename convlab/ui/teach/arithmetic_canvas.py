@@ -12,7 +12,14 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from convlab.engine.arithmetic import ScatterStep, Scene, WindowStep
+from convlab.engine.arithmetic import (
+    INPUT_CELL,
+    INSERTED_ZERO,
+    ZERO_INSERTED,
+    ScatterStep,
+    Scene,
+    WindowStep,
+)
 from convlab.ui.widgets.number_grid import format_number
 
 INPUT_COLOUR = QColor(40, 100, 200)
@@ -54,7 +61,9 @@ class ArithmeticCanvas(QWidget):
         n, k = scene.grid.shape[0], scene.kernel.shape[0]
         if scene.mode == "transposed":
             full = (n - 1) * scene.stride + scene.dilation * (k - 1) + 1
-            return n, k, max(full, 1)
+            return n, k, max(full, scene.output_shape[0] + scene.padding, 1)
+        if scene.mode == ZERO_INSERTED:
+            return n, k, max(scene.output_shape[0], 1)
         return n + 2 * scene.padding, k, max(scene.output_shape[0], 1)
 
     def paintEvent(self, event) -> None:
@@ -182,10 +191,22 @@ class ArithmeticCanvas(QWidget):
 
     def _draw_input(self, painter: QPainter, scene: Scene, rect: QRectF, cell: float) -> None:
         n = scene.grid.shape[0]
-        p = 0 if scene.mode == "transposed" else scene.padding
-        ring = "zeros" if scene.mode != "max_pool" else "cells the max ignores"
-        sub = f"{n}×{n}" + (f", padding {p} (ring of {ring})" if p else ", no padding")
-        self._title(painter, rect, "INPUT", sub, INPUT_COLOUR)
+        p = 0 if scene.mode in ("transposed", ZERO_INSERTED) else scene.padding
+        if scene.mode == ZERO_INSERTED:
+            frame = scene.dilation * (scene.kernel.shape[0] - 1) - scene.padding
+            self._title(
+                painter,
+                rect,
+                "ZERO-INSERTED INPUT",
+                f"{scene.source_size}×{scene.source_size} spread {scene.stride} apart, "
+                f"framed by {frame} zero(s)"
+                + (f" + {scene.output_padding} (output padding)" if scene.output_padding else ""),
+                INPUT_COLOUR,
+            )
+        else:
+            ring = "zeros" if scene.mode != "max_pool" else "cells the max ignores"
+            sub = f"{n}×{n}" + (f", padding {p} (ring of {ring})" if p else ", no padding")
+            self._title(painter, rect, "INPUT", sub, INPUT_COLOUR)
         step = scene.current
         sampled: dict[tuple[int, int], float] = {}
         if isinstance(step, WindowStep):
@@ -195,30 +216,10 @@ class ArithmeticCanvas(QWidget):
         for r in range(-p, n + p):
             for c in range(-p, n + p):
                 box = QRectF(rect.left() + (c + p) * cell, rect.top() + (r + p) * cell, cell, cell)
-                inside = 0 <= r < n and 0 <= c < n
-                if inside:
-                    fill = QColor(235, 243, 255)
-                    if isinstance(step, ScatterStep) and (r, c) == (step.in_row, step.in_col):
-                        fill = QColor(255, 214, 160)
-                    self._cell(
-                        painter,
-                        box,
-                        format_number(scene.grid[r, c]),
-                        fill,
-                        INPUT_COLOUR.lighter(130),
-                    )
-                else:
-                    self._cell(
-                        painter,
-                        box,
-                        "" if scene.mode == "max_pool" else "0",
-                        PAD_COLOUR,
-                        QColor(190, 190, 190),
-                        hatched=True,
-                    )
+                self._input_cell(painter, scene, step, box, r, c)
                 if (r, c) in sampled:
                     painter.fillRect(box, QColor(240, 130, 0, 70))
-                    if scene.mode == "convolution" and cell >= 26:
+                    if scene.mode in ("convolution", ZERO_INSERTED) and cell >= 26:
                         self._weight_tag(painter, box, sampled[(r, c)])
         if p:
             painter.setPen(QPen(INPUT_COLOUR, 2))
@@ -229,6 +230,27 @@ class ArithmeticCanvas(QWidget):
             self._draw_window(
                 painter, scene, step, QPointF(rect.left() + p * cell, rect.top() + p * cell), cell
             )
+
+    def _input_cell(
+        self, painter: QPainter, scene: Scene, step, box: QRectF, r: int, c: int
+    ) -> None:
+        """One input cell: a number, a padding zero (hatched) or an inserted zero (grey)."""
+        n = scene.grid.shape[0]
+        if not (0 <= r < n and 0 <= c < n):
+            text = "" if scene.mode == "max_pool" else "0"
+            self._cell(painter, box, text, PAD_COLOUR, QColor(190, 190, 190), hatched=True)
+            return
+        kind = INPUT_CELL if scene.kinds is None else int(scene.kinds[r, c])
+        if kind == INSERTED_ZERO:
+            self._cell(painter, box, "0", QColor(244, 244, 244), QColor(200, 200, 200))
+            return
+        if kind != INPUT_CELL:
+            self._cell(painter, box, "0", PAD_COLOUR, QColor(190, 190, 190), hatched=True)
+            return
+        fill = QColor(235, 243, 255)
+        if isinstance(step, ScatterStep) and (r, c) == (step.in_row, step.in_col):
+            fill = QColor(255, 214, 160)
+        self._cell(painter, box, format_number(scene.grid[r, c]), fill, INPUT_COLOUR.lighter(130))
 
     def _weight_tag(self, painter: QPainter, box: QRectF, weight: float) -> None:
         """The kernel weight that multiplies this input cell, small in its corner."""
@@ -276,8 +298,13 @@ class ArithmeticCanvas(QWidget):
                     box = QRectF(rect.left() + v * cell, rect.top() + u * cell, cell, cell)
                     self._cell(painter, box, kind, QColor(255, 238, 214), WINDOW_COLOUR)
         else:
+            turned = ", turned 180°" if scene.mode == ZERO_INSERTED else ""
             self._title(
-                painter, rect, "KERNEL", f"{k}×{k}, dilation {scene.dilation}", WINDOW_COLOUR
+                painter,
+                rect,
+                "KERNEL",
+                f"{k}×{k}, dilation {scene.dilation}{turned}",
+                WINDOW_COLOUR,
             )
             for u in range(k):
                 for v in range(k):
@@ -327,12 +354,16 @@ class ArithmeticCanvas(QWidget):
         step = scene.current
         size = scene.output_shape[0]
         p = scene.padding
-        full = size + 2 * p
+        n, k = scene.grid.shape[0], scene.kernel.shape[0]
+        extent = (n - 1) * scene.stride + scene.dilation * (k - 1) + 1  # before any cropping
+        full = max(extent, size + p)
         self._title(
             painter,
             rect,
             "OUTPUT",
-            f"{size}×{size}" + (f" (hatched ring: cropped by padding {p})" if p else ""),
+            f"{size}×{size}"
+            + (f" (hatched ring: cropped by padding {p})" if p else "")
+            + (f", {scene.output_padding} added by output padding" if scene.output_padding else ""),
             OUTPUT_COLOUR,
         )
         touched = set()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from convlab.engine.arithmetic import kernel_pattern
+from convlab.engine.arithmetic import GUIDE_TRANSPOSED, ZERO_INSERTED, kernel_pattern
 from convlab.engine.convolve import convolve
 from convlab.engine.kernels import Kernel, presets
 from convlab.ui.state import PlaygroundState
@@ -197,3 +197,51 @@ def test_keyboard_steps(qtbot, panel):
     assert panel.scene.done == len(panel.scene.steps)
     qtbot.keyClick(panel.canvas, Qt.Key.Key_Home)
     assert panel.scene.done == 0
+
+
+def _scatter_loop(grid, kernel, p, s, a):
+    n, k = grid.shape[0], kernel.shape[0]
+    full = (n - 1) * s + k
+    out = np.zeros((full + a + p, full + a + p))
+    for i in range(n):
+        for j in range(n):
+            out[i * s : i * s + k, j * s : j * s + k] += grid[i, j] * kernel
+    size = full - 2 * p + a
+    return out[p : p + size, p : p + size]
+
+
+@pytest.mark.parametrize("name", list(GUIDE_TRANSPOSED))
+def test_the_guides_transposed_cases_come_out_right_in_both_views(panel, name):
+    panel.set_config(mode="transposed")
+    panel.guide_box.setCurrentIndex(panel.guide_box.findData(name))
+    panel.guide_box.activated.emit(panel.guide_box.currentIndex())
+    n, k, p, s, a, size = GUIDE_TRANSPOSED[name]
+    assert panel.scene.error is None and panel.scene.output_shape == (size, size)
+    assert f"<b>{size}</b>" in panel.formula.text()
+    panel.run_to_end()
+    scatter = panel.output_grid()
+    expected = _scatter_loop(panel.input_grid(), panel.kernel_weights(), p, s, a)
+    np.testing.assert_allclose(scatter, expected)
+    panel.set_config(view=ZERO_INSERTED)
+    assert panel.scene.mode == ZERO_INSERTED and panel.scene.kinds is not None
+    spread = (n - 1) * s + 1
+    assert panel.scene.grid.shape[0] == spread + 2 * (k - 1 - p) + a
+    panel.run_to_end()
+    np.testing.assert_allclose(panel.output_grid(), scatter)
+    assert "turned 180°" in panel.formula.text()
+    panel.canvas.grab()  # paints without error
+
+
+def test_output_padding_is_offered_only_below_the_stride(panel):
+    panel.set_config(mode="transposed", n=3, k=3, padding=1, stride=2)
+    assert panel.transposed_row.isVisibleTo(panel)
+    assert panel.output_padding_spin.maximum() == 1
+    panel.set_config(output_padding=1)
+    assert panel.scene.output_shape == (6, 6)
+    assert "picks which one" not in panel.formula.text()
+    panel.set_config(output_padding=0)
+    assert panel.scene.output_shape == (5, 5) and "picks which one" in panel.formula.text()
+    panel.set_config(stride=1)
+    assert panel.output_padding_spin.maximum() == 0
+    panel.set_config(mode="convolution")
+    assert not panel.transposed_row.isVisibleTo(panel)
