@@ -17,6 +17,7 @@ independent check.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -166,13 +167,132 @@ def layer_parameter_count(kernel: int, channels: int, filters: int) -> int:
     return filters * (kernel * kernel * channels + 1)
 
 
+def layer_demo(
+    size: int = 5, channels: int = 3, filters: int = 2, kernel: int = 3, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Small integers to multiply in your head: (size x size x channels input 0-2,
+    (filters, channels, kernel, kernel) weights -1..1, biases 1, 0, 1, ...)."""
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 3, (size, size, channels)).astype(np.float32)
+    weights = rng.integers(-1, 2, (filters, channels, kernel, kernel)).astype(np.float64)
+    return image, weights, (np.arange(filters) % 2 == 0).astype(np.float64)
+
+
 def slides_layer_demo(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The lecture slides' convolution demo: (5x5x3 input, (2, 3, 3, 3) weights, (2,) biases).
 
     Small integers as on the slides (inputs 0-2, weights -1..1, biases 1 and 0). With
     ``padding=1, stride=2`` ``conv_layer`` turns it into a 3x3x2 output.
     """
-    rng = np.random.default_rng(seed)
-    image = rng.integers(0, 3, (5, 5, 3)).astype(np.float32)
-    weights = rng.integers(-1, 2, (2, 3, 3, 3)).astype(np.float64)
-    return image, weights, np.array([1.0, 0.0])
+    return layer_demo(5, 3, 2, 3, seed)
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """One output value of a CNN layer: filter ``filter_index`` at (out_row, out_col).
+
+    ``rows``/``cols`` are the input coordinates under the window (outside on the padding),
+    ``partial_sums`` one per input channel, ``value`` their sum plus ``bias``.
+    """
+
+    filter_index: int
+    out_row: int
+    out_col: int
+    rows: tuple[int, ...]
+    cols: tuple[int, ...]
+    in_bounds: np.ndarray
+    patches: np.ndarray
+    partial_sums: np.ndarray
+    bias: float
+    value: float
+
+
+def layer_steps(
+    image: Any, weights: Any, bias: Any, *, padding: int = 0, stride: int = 1, dilation: int = 1
+) -> list[LayerStep]:
+    """Every output value of ``conv_layer``, filter by filter, each row-major (the order the
+    slides' animation takes), worked out channel by channel by ``layer_breakdown``."""
+    array, filters, _ = _layer_arrays(image, weights, bias)
+    _, _, kh, kw = filters.shape
+    out_h, out_w = output_shape(
+        array.shape[:2],
+        (kh, kw),
+        padding=whole_number(padding, "padding", minimum=0),
+        stride=whole_number(stride, "stride", minimum=1),
+        dilation=whole_number(dilation, "dilation", minimum=1),
+    )
+    steps = []
+    for index in range(filters.shape[0]):
+        for row in range(out_h):
+            for col in range(out_w):
+                parts = layer_breakdown(
+                    image,
+                    weights,
+                    bias,
+                    row,
+                    col,
+                    filter_index=index,
+                    padding=padding,
+                    stride=stride,
+                    dilation=dilation,
+                )
+                steps.append(
+                    LayerStep(
+                        index,
+                        row,
+                        col,
+                        tuple(int(r) for r in parts["rows"]),
+                        tuple(int(c) for c in parts["cols"]),
+                        parts["in_bounds"],
+                        parts["patches"],
+                        parts["partial_sums"],
+                        parts["bias"],
+                        parts["total"],
+                    )
+                )
+    return steps
+
+
+@dataclass(frozen=True)
+class LayerScene:
+    """What the arithmetic panel's CNN-layer mode draws: the layer, its steps, how many done."""
+
+    image: np.ndarray  # n x n x D
+    weights: np.ndarray  # K x D x k x k
+    bias: np.ndarray  # K
+    padding: int
+    stride: int
+    dilation: int
+    steps: tuple[LayerStep, ...]
+    output_shape: tuple[int, int]
+    done: int
+    error: str | None
+
+    @property
+    def current(self) -> LayerStep | None:
+        return self.steps[self.done - 1] if self.done > 0 else None
+
+    def output(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values m x m x K, filled m x m x K): the output as written so far."""
+        rows, cols = self.output_shape
+        values = np.zeros((rows, cols, len(self.bias)))
+        filled = np.zeros(values.shape, dtype=bool)
+        for step in self.steps[: self.done]:
+            values[step.out_row, step.out_col, step.filter_index] = step.value
+            filled[step.out_row, step.out_col, step.filter_index] = True
+        return values, filled
+
+
+def build_layer_scene(
+    image: Any, weights: Any, bias: Any, *, padding: int, stride: int, dilation: int
+) -> LayerScene:
+    """All the steps of one layer; settings that cannot work become ``error``."""
+    settings = {"padding": padding, "stride": stride, "dilation": dilation}
+    biases = np.asarray(bias, dtype=np.float64)
+    try:
+        steps = layer_steps(image, weights, biases, **settings)
+        kh, kw = np.shape(weights)[2:]
+        shape = output_shape(np.shape(image)[:2], (kh, kw), **settings)
+    except ConvlabError as error:
+        return LayerScene(image, weights, biases, *settings.values(), (), (0, 0), 0, str(error))
+    return LayerScene(image, weights, biases, *settings.values(), tuple(steps), shape, 0, None)

@@ -7,7 +7,13 @@ import pytest
 
 from convlab.cnn.functional import conv2d_forward
 from convlab.engine import Kernel, conv_layer, convolve, output_shape, parameter_counts
-from convlab.engine.layer import layer_breakdown, layer_parameter_count, slides_layer_demo
+from convlab.engine.layer import (
+    layer_breakdown,
+    layer_demo,
+    layer_parameter_count,
+    layer_steps,
+    slides_layer_demo,
+)
 from convlab.errors import ConvlabError
 
 
@@ -171,3 +177,20 @@ def test_convolve_sum_mode_is_a_layer_filter_with_equal_slices(border, stride):
         np.testing.assert_allclose(out, layer, rtol=1e-5, atol=1e-3)
     parts = [convolve(image[:, :, c], weights, border=border, stride=stride) for c in range(3)]
     np.testing.assert_allclose(out, sum(parts) / 2.0 + 5.0, rtol=1e-5, atol=1e-3)
+
+
+def test_layer_steps_go_filter_by_filter_and_assemble_the_layers_output():
+    image, weights, bias = slides_layer_demo(seed=5)
+    steps = layer_steps(image, weights, bias, padding=1, stride=2)
+    assert len(steps) == 2 * 3 * 3
+    assert [step.filter_index for step in steps] == [0] * 9 + [1] * 9
+    assert [(step.out_row, step.out_col) for step in steps[:3]] == [(0, 0), (0, 1), (0, 2)]
+    out = conv_layer(image, weights, bias, padding=1, stride=2)
+    for step in steps:
+        assert step.value == pytest.approx(out[step.out_row, step.out_col, step.filter_index])
+        assert step.value == pytest.approx(step.partial_sums.sum() + step.bias)
+        assert step.patches.shape == (3, 3, 3)
+    assert steps[0].rows == (-1, 0, 1) and steps[-1].rows == (3, 4, 5)
+    image, weights, bias = layer_demo(6, 2, 3, 3, seed=1)
+    assert image.shape == (6, 6, 2) and weights.shape == (3, 2, 3, 3)
+    assert list(bias) == [1.0, 0.0, 1.0]

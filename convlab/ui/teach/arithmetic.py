@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -37,18 +38,29 @@ from convlab.engine.arithmetic import (
     build_scene,
     kernel_pattern,
 )
+from convlab.engine.layer import LayerScene, build_layer_scene, layer_demo
 from convlab.ui.help import help_button
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.arithmetic_canvas import ArithmeticCanvas
-from convlab.ui.teach.arithmetic_text import formula_html, step_html
-
-MODES = dict(
-    zip(
-        OPERATIONS,
-        ("Convolution", "Max pooling", "Average pooling", "Transposed convolution"),
-        strict=True,
-    )
+from convlab.ui.teach.arithmetic_text import (
+    formula_html,
+    layer_formula_html,
+    layer_step_html,
+    step_html,
 )
+from convlab.ui.teach.layer_canvas import LayerCanvas
+
+LAYER = "layer"
+MODES = {
+    **dict(
+        zip(
+            OPERATIONS,
+            ("Convolution", "Max pooling", "Average pooling", "Transposed convolution"),
+            strict=True,
+        )
+    ),
+    LAYER: "CNN layer (channels, filters, biases)",
+}
 TRANSPOSED_VIEWS = {
     "transposed": "Scatter: each input cell spreads the kernel",
     ZERO_INSERTED: "Convolution over the zero-inserted input",
@@ -91,6 +103,11 @@ class ArithmeticPanel(QWidget):
         "it. With a stride, several input sizes shrink to the same output size, so going back "
         "needs the <i>output padding</i> a to say which (the guide's odd case: 3 → 6, not "
         "5).</li></ul>"
+        "<p><b>CNN layer</b> is the slides' demo: an input with D channels, K filters that "
+        "each hold one k×k slice per input channel plus a bias. One output value is the sum "
+        "over the channels of each slice's products (the partial sums written into the "
+        "output cell), plus the bias; each filter makes one output map. Its parameters: "
+        "K·(k·k·D + 1).</p>"
         "<p>The formula under the picture counts how many positions the window fits: that is "
         "the output size.</p>"
         "<p>Click an output cell to jump to the step that computes it. Then ← and → step, "
@@ -107,6 +124,10 @@ class ArithmeticPanel(QWidget):
         self.scene: Scene | None = None
         self._build_controls()
         self.canvas = ArithmeticCanvas()
+        self.layer_canvas = LayerCanvas()
+        self.canvases = QStackedWidget()
+        self.canvases.addWidget(self.canvas)
+        self.canvases.addWidget(self.layer_canvas)
         self.formula = QLabel()
         self.formula.setTextFormat(Qt.TextFormat.RichText)
         self.formula.setWordWrap(True)
@@ -120,8 +141,10 @@ class ArithmeticPanel(QWidget):
         layout.addLayout(self._settings_row())
         self.transposed_row = self._transposed_row()
         layout.addWidget(self.transposed_row)
+        self.layer_row = self._layer_row()
+        layout.addWidget(self.layer_row)
         layout.addLayout(self._transport_row())
-        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.canvases, 1)
         layout.addWidget(self.formula)
         layout.addWidget(self.step_text)
         readable = QFont(self.font())
@@ -167,6 +190,12 @@ class ArithmeticPanel(QWidget):
             self.guide_box.addItem(name, name)
         self.guide_box.setToolTip(
             "The seven transposed convolutions of Dumoulin & Visin's convolution arithmetic guide"
+        )
+        self.channels_spin = self._spin(1, 3, 3, "Input channels D (3 for an RGB image)")
+        self.filters_spin = self._spin(1, 3, 2, "Filters K: one output map each")
+        self.slides_button = QPushButton("Slides' demo")
+        self.slides_button.setToolTip(
+            "5×5×3 input padded by 1, two 3×3×3 filters with biases, stride 2: a 3×3×2 output"
         )
         self.new_button = QPushButton("New numbers")
         self.new_button.setToolTip("Draw new random input numbers")
@@ -217,6 +246,19 @@ class ArithmeticPanel(QWidget):
         layout.addStretch(1)
         return row
 
+    def _layer_row(self) -> QWidget:
+        """Channels, filters and the slides' demo: only for the CNN-layer mode."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for text, widget in (("Channels D", self.channels_spin), ("Filters K", self.filters_spin)):
+            layout.addWidget(QLabel(text))
+            layout.addWidget(widget)
+            layout.addSpacing(12)
+        layout.addWidget(self.slides_button)
+        layout.addStretch(1)
+        return row
+
     def _transport_row(self) -> QHBoxLayout:
         transport = QHBoxLayout()
         transport.addWidget(self.new_button)
@@ -239,7 +281,8 @@ class ArithmeticPanel(QWidget):
 
     def _connect(self) -> None:
         self.canvas.stepRequested.connect(self._jump)
-        self.canvas.key_actions = {
+        self.layer_canvas.stepRequested.connect(self._jump)
+        self.canvas.key_actions = self.layer_canvas.key_actions = {
             Qt.Key.Key_Space: self.play_button.toggle,
             Qt.Key.Key_Right: self.step_forward,
             Qt.Key.Key_Left: lambda: self.go_to(self.scene.done - 1),
@@ -253,8 +296,11 @@ class ArithmeticPanel(QWidget):
             self.stride_spin,
             self.dilation_spin,
             self.output_padding_spin,
+            self.channels_spin,
+            self.filters_spin,
         ):
             spin.valueChanged.connect(self.rebuild)
+        self.slides_button.clicked.connect(self.slides_demo)
         self.view_box.currentIndexChanged.connect(self.rebuild)
         self.guide_box.activated.connect(self._guide_case)
         self.pattern_box.currentTextChanged.connect(self.rebuild)
@@ -338,6 +384,14 @@ class ArithmeticPanel(QWidget):
                 self.view_box.setCurrentIndex(self.view_box.findData(view))
         self.rebuild()
 
+    def slides_demo(self) -> None:
+        """The slides' demo: 5x5x3 padded by 1, two 3x3x3 filters with biases, stride 2."""
+        for spin, value in ((self.channels_spin, 3), (self.filters_spin, 2)):
+            with signals_blocked(spin):
+                spin.setValue(value)
+        self._seed = 0
+        self.set_config(mode=LAYER, n=5, k=3, padding=1, stride=2, dilation=1)
+
     def _largest_output_padding(self) -> int:
         """Output padding only picks among the max(s, d) sizes that shrink alike."""
         return max(self.stride_spin.value(), self.dilation_spin.value()) - 1
@@ -359,6 +413,8 @@ class ArithmeticPanel(QWidget):
             self.set_config(k=2, padding=0, stride=2, dilation=1)
         elif self.mode == "transposed":
             self.set_config(n=3, k=3, padding=0, stride=2, dilation=1, output_padding=0)
+        elif self.mode == LAYER:
+            self.slides_demo()
         else:
             self.set_config(n=5, k=3, padding=1, stride=1, dilation=1)
 
@@ -368,6 +424,8 @@ class ArithmeticPanel(QWidget):
             self.size_spin.setMinimum(2 if self.mode == "transposed" else 4)
             self.size_spin.setMaximum(7 if self.mode == "transposed" else 9)
         self.transposed_row.setVisible(self.mode == "transposed")
+        self.layer_row.setVisible(self.mode == LAYER)
+        self.canvases.setCurrentWidget(self.layer_canvas if self.mode == LAYER else self.canvas)
 
     def _new_numbers(self) -> None:
         self._seed += 1
@@ -418,18 +476,7 @@ class ArithmeticPanel(QWidget):
         if editor_weights is not None:
             with signals_blocked(self.kernel_spin):
                 self.kernel_spin.setValue(editor_weights.shape[0])
-        transposed = self.mode == "transposed"
-        with signals_blocked(self.output_padding_spin):
-            self.output_padding_spin.setMaximum(self._largest_output_padding())
-        self.scene = build_scene(
-            self.view_box.currentData() if transposed else self.mode,
-            self.input_grid(),
-            self.kernel_weights(),
-            padding=self.padding_spin.value(),
-            stride=self.stride_spin.value(),
-            dilation=self.dilation_spin.value(),
-            output_padding=self.output_padding_spin.value() if transposed else 0,
-        )
+        self.scene = self._build_scene()
         if self.scene.error:
             self.play_button.setChecked(False)
         for button in (
@@ -453,8 +500,36 @@ class ArithmeticPanel(QWidget):
                 f"animation shows square kernels up to {MAX_ANIMATED_KERNEL}×"
                 f"{MAX_ANIMATED_KERNEL}, so random weights are used instead.</span>"
             )
-        self.formula.setText(formula_html(self.scene) + note)
+        layer = isinstance(self.scene, LayerScene)
+        self.formula.setText(layer_formula_html(self.scene) if layer else formula_html(self.scene))
+        self.formula.setText(self.formula.text() + note)
         self._show()
+
+    def _build_scene(self) -> Scene | LayerScene:
+        settings = {
+            "padding": self.padding_spin.value(),
+            "stride": self.stride_spin.value(),
+            "dilation": self.dilation_spin.value(),
+        }
+        if self.mode == LAYER:
+            image, weights, bias = layer_demo(
+                self.size_spin.value(),
+                self.channels_spin.value(),
+                self.filters_spin.value(),
+                self.kernel_spin.value(),
+                self._seed,
+            )
+            return build_layer_scene(image, weights, bias, **settings)
+        transposed = self.mode == "transposed"
+        with signals_blocked(self.output_padding_spin):
+            self.output_padding_spin.setMaximum(self._largest_output_padding())
+        return build_scene(
+            self.view_box.currentData() if transposed else self.mode,
+            self.input_grid(),
+            self.kernel_weights(),
+            output_padding=self.output_padding_spin.value() if transposed else 0,
+            **settings,
+        )
 
     # -- animation ----------------------------------------------------------------------------
     def go_to(self, done: int) -> None:
@@ -498,8 +573,12 @@ class ArithmeticPanel(QWidget):
         self.timer.setInterval(int(1000 / max(steps_per_second, 0.1)))
 
     def _show(self) -> None:
-        self.canvas.set_scene(self.scene)
-        self.step_text.setText(step_html(self.scene))
+        if isinstance(self.scene, LayerScene):
+            self.layer_canvas.set_scene(self.scene)
+            self.step_text.setText(layer_step_html(self.scene))
+        else:
+            self.canvas.set_scene(self.scene)
+            self.step_text.setText(step_html(self.scene))
         total = len(self.scene.steps)
         self.progress.setText("" if self.scene.error else f"step {self.scene.done} / {total}")
 

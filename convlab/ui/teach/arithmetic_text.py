@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from convlab.engine.arithmetic import INPUT_CELL, ZERO_INSERTED, ScatterStep, Scene
+from convlab.engine.layer import LayerScene, layer_parameter_count
 from convlab.ui.widgets.number_grid import format_number
 
 
@@ -115,3 +116,39 @@ def step_html(scene: Scene) -> str:
             "(which holds 0)</i>"
         )
     return text
+
+
+def layer_formula_html(scene: LayerScene) -> str:
+    """The CNN layer's output size and parameter count, with its numbers."""
+    n, _, channels = scene.image.shape
+    filters, _, k, _ = scene.weights.shape
+    p, s, d = scene.padding, scene.stride, scene.dilation
+    numerator = n + 2 * p - d * (k - 1) - 1
+    count = layer_parameter_count(k, channels, filters)
+    size = f"⌊({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}⌋ + 1"
+    size += f" = <b>{numerator // s + 1}</b>" if numerator >= 0 else " (the kernel does not fit)"
+    return (
+        f"output = {size} per side, × {filters} filter(s): one output map per filter, "
+        f"whatever the {channels} input channel(s).<br>"
+        f"parameters = K·(k·k·D + 1) = {filters}·({k}·{k}·{channels} + 1) = <b>{count}</b>: "
+        f"each filter has a {k}×{k} slice per input channel and one bias (Why CNNs? counts "
+        f"the {filters * k * k * channels} weights without the biases)."
+    )
+
+
+def layer_step_html(scene: LayerScene) -> str:
+    """One output value of the layer, channel by channel."""
+    step = scene.current
+    if scene.error:
+        return ""
+    if step is None:
+        return "Press <b>Step</b> or <b>Play</b>: every output value is one filter on one window."
+    parts = " + ".join(
+        f"{format_number(float(value))} (x[:, :, {channel}] ⊙ w{step.filter_index}[:, :, "
+        f"{channel}])"
+        for channel, value in enumerate(step.partial_sums)
+    )
+    return (
+        f"o[{step.out_row}, {step.out_col}, {step.filter_index}] = {parts} + bias "
+        f"{format_number(step.bias)} = <b>{format_number(step.value)}</b>"
+    )

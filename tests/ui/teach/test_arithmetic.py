@@ -9,8 +9,10 @@ from PySide6.QtCore import QPoint, Qt
 from convlab.engine.arithmetic import GUIDE_TRANSPOSED, ZERO_INSERTED, kernel_pattern
 from convlab.engine.convolve import convolve
 from convlab.engine.kernels import Kernel, presets
+from convlab.engine.layer import LayerScene, conv_layer
 from convlab.ui.state import PlaygroundState
-from convlab.ui.teach.arithmetic import ArithmeticPanel, formula_html, step_html
+from convlab.ui.teach.arithmetic import LAYER, MODES, ArithmeticPanel, formula_html, step_html
+from convlab.ui.widgets.number_grid import format_number
 
 
 @pytest.fixture
@@ -245,3 +247,52 @@ def test_output_padding_is_offered_only_below_the_stride(panel):
     assert panel.output_padding_spin.maximum() == 0
     panel.set_config(mode="convolution")
     assert not panel.transposed_row.isVisibleTo(panel)
+
+
+def test_the_cnn_layer_mode_is_the_slides_demo_summed_over_channels(panel):
+    panel.mode_box.setCurrentIndex(list(MODES).index(LAYER))
+    scene = panel.scene
+    assert isinstance(scene, LayerScene) and scene.error is None
+    assert scene.image.shape == (5, 5, 3) and scene.weights.shape == (2, 3, 3, 3)
+    assert (scene.padding, scene.stride) == (1, 2) and scene.output_shape == (3, 3)
+    assert panel.canvases.currentWidget() is panel.layer_canvas
+    assert "= <b>56</b>" in panel.formula.text()  # K(k·k·D + 1) = 2·(27 + 1)
+    panel.run_to_end()
+    values, filled = panel.scene.output()
+    assert filled.all()
+    expected = conv_layer(scene.image, scene.weights, scene.bias, padding=1, stride=2)
+    np.testing.assert_allclose(values, expected)
+    panel.go_to(10)  # filter 1, first position
+    text = panel.step_text.text()
+    assert text.startswith("o[0, 0, 1] =") and text.count("x[:, :,") == 3 and "bias" in text
+    step = panel.scene.current
+    assert f"<b>{format_number(step.value)}</b>" in text
+    panel.layer_canvas.grab()
+
+
+def test_layer_channels_and_filters_change_the_volumes_and_the_count(panel):
+    panel.slides_demo()
+    panel.channels_spin.setValue(1)
+    panel.filters_spin.setValue(3)
+    scene = panel.scene
+    assert scene.image.shape[2] == 1 and scene.weights.shape == (3, 1, 3, 3)
+    assert "= <b>30</b>" in panel.formula.text()  # 3·(9 + 1)
+    assert len(scene.steps) == 3 * 9
+    panel.set_config(padding=0, n=4, k=5)
+    assert panel.scene.error is not None and not panel.play_button.isEnabled()
+    panel.layer_canvas.grab()
+    panel.set_config(mode="convolution")
+    assert panel.canvases.currentWidget() is panel.canvas
+
+
+def test_clicking_a_layer_output_cell_jumps_to_its_step(qtbot, panel):
+    panel.slides_demo()
+    panel.resize(1000, 600)
+    panel.show()
+    panel.layer_canvas.grab()
+    rect = panel.layer_canvas._outputs[1]
+    cell = rect.width() / 3
+    point = QPoint(int(rect.left() + 2.5 * cell), int(rect.top() + 1.5 * cell))
+    qtbot.mouseClick(panel.layer_canvas, Qt.MouseButton.LeftButton, pos=point)
+    step = panel.scene.current
+    assert (step.filter_index, step.out_row, step.out_col) == (1, 1, 2)
