@@ -38,10 +38,12 @@ from convlab.engine.convolve import convolve
 from convlab.engine.display import to_rgb
 from convlab.engine.explain import parameter_counts
 from convlab.engine.kernels import presets
+from convlab.engine.layer import layer_parameter_count
 from convlab.engine.pipeline import PipelineResult, shrink
 from convlab.errors import ConvlabError
 from convlab.ui.help import help_button
 from convlab.ui.state import PlaygroundState
+from convlab.ui.teach.flatten_view import FlattenStrip, as_32x32
 from convlab.ui.widgets.picture_grid import PictureGrid
 
 DEMO_MAX_SIDE = 160  # the shuffle demo works on a small copy: it is about structure, not detail
@@ -103,7 +105,8 @@ def formulas(sizes: LayerSizes) -> dict[str, str]:
     return {
         "fully_connected": f"{s.hidden:,} × {s.height:,} × {s.width:,} × {s.channels}",
         "locally_connected": f"{s.height:,} × {s.width:,} × {s.kernel} × {s.kernel} × {s.channels}",
-        "convolutional": f"{s.filters:,} × {s.kernel} × {s.kernel} × {s.channels}",
+        "convolutional": f"{s.filters:,} × {s.kernel} × {s.kernel} × {s.channels}"
+        f"  (+{s.filters:,} biases: {layer_parameter_count(s.kernel, s.channels, s.filters):,})",
     }
 
 
@@ -169,7 +172,10 @@ class WhyCnnPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         body = QHBoxLayout()
-        body.addWidget(self._build_counts(), 3)
+        left = QVBoxLayout()
+        left.addWidget(self._build_counts(), 3)
+        left.addWidget(self._build_flatten(), 2)
+        body.addLayout(left, 3)
         body.addWidget(self._build_shuffle(), 2)
         layout.addLayout(body, 1)
 
@@ -249,7 +255,10 @@ class WhyCnnPanel(QWidget):
         row_height = 2 * self.fontMetrics().height() + 8  # name, and the rule under it
         self.table.verticalHeader().setDefaultSectionSize(row_height)
         self.table.setFixedHeight(
-            self.table.horizontalHeader().sizeHint().height() + len(LAYERS) * row_height + 4
+            self.table.horizontalHeader().sizeHint().height()
+            + len(LAYERS) * row_height
+            + 2 * self.table.frameWidth()
+            + 6
         )
 
     def _build_plot(self) -> None:
@@ -323,6 +332,7 @@ class WhyCnnPanel(QWidget):
             f"{sizes.height:,} × {sizes.width:,} × {sizes.channels} = "
             f"<b>{counts['inputs']:,}</b> inputs"
         )
+        self._show_matrix_shape(sizes, counts["inputs"])
         texts = formulas(sizes)
         heights = []
         for row, (key, name, rule, _short, colour) in enumerate(LAYERS):
@@ -358,6 +368,34 @@ class WhyCnnPanel(QWidget):
             f"Local connectivity saves a factor {_ratio(fc / local)}; sharing the weights saves "
             f"another {_ratio(local / conv)}. The convolutional layer needs "
             f"{_ratio(fc / conv)}× fewer weights than the MLP's first layer."
+        )
+
+    # -- flattening -----------------------------------------------------------------------
+    def _build_flatten(self) -> QGroupBox:
+        group = QGroupBox("Flatten: what an MLP's first layer sees")
+        self.matrix_label = QLabel()
+        self.matrix_label.setTextFormat(Qt.TextFormat.RichText)
+        self.matrix_label.setWordWrap(True)
+        self.strip = FlattenStrip()
+        note = QLabel(
+            "Left and right neighbours stay side by side, but the pixels above and below land "
+            "32 places away: after flattening, nothing says they were neighbours (the MLP "
+            "“loses spatial orientation” and must learn it from data). A convolution's window "
+            "keeps them together. Click the image to follow another pixel."
+        )
+        note.setWordWrap(True)
+        layout = QVBoxLayout(group)
+        layout.addWidget(self.matrix_label)
+        layout.addWidget(self.strip, 1)
+        layout.addWidget(note)
+        return group
+
+    def _show_matrix_shape(self, sizes: LayerSizes, inputs: int) -> None:
+        """The slide's h = W·x with this layer's shapes: W has one column per input value."""
+        self.matrix_label.setText(
+            f"h = W·x: &nbsp;({sizes.hidden:,} × 1) = <b>W ({sizes.hidden:,} × {inputs:,})</b>"
+            f" · ({inputs:,} × 1) &nbsp;— one row of weights per hidden unit, one column per "
+            "input value"
         )
 
     # -- spatial orientation ---------------------------------------------------------------
@@ -419,6 +457,7 @@ class WhyCnnPanel(QWidget):
         if result is None:
             self.mlp_label.setText("No image yet: open an image or a camera.")
             return
+        self.strip.set_image(as_32x32(result.frame))
         small = shrink(result.frame, DEMO_MAX_SIDE)
         shuffled = shuffle_pixels(small, self.seed)
         gray = _gray(small)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from convlab.ui.state import PlaygroundState
+from convlab.ui.teach.flatten_view import as_32x32
 from convlab.ui.teach.why_cnn import (
     CURRENT_SOURCE,
     WhyCnnPanel,
@@ -106,3 +108,39 @@ def test_current_source_follows_a_new_frame_size(panel):
     panel.state.publish_result(panel.state.pipeline.run(np.zeros((20, 30, 3), np.uint8)))
     assert (panel.spins["height"].value(), panel.spins["width"].value()) == (20, 30)
     assert panel.counts["inputs"] == 20 * 30 * 3
+
+
+def test_the_weight_matrix_shape_and_the_flatten_strip(panel, qtbot):
+    panel.show()
+    panel.apply_preset("Slide: 32×32 image, 1000 hidden units")
+    assert "W (1,000 × 1,024)" in panel.matrix_label.text()
+    panel.apply_preset("Slide: 720×960 image, 1000 hidden units")
+    assert "W (1,000 × 691,200)" in panel.matrix_label.text()
+    panel.refresh_demo()
+    strip = panel.strip
+    assert strip.image.shape == (32, 32)
+    frame = panel.state.latest_result.frame
+    np.testing.assert_array_equal(strip.image, as_32x32(frame))
+    strip.choose(10, 7)
+    assert strip.index == 10 * 32 + 7
+    flat = strip.image.ravel()
+    # the pixel below is 32 places further along the vector, the one to the right 1
+    assert flat[strip.index + 32] == strip.image[11, 7]
+    assert flat[strip.index + 1] == strip.image[10, 8]
+    chosen = []
+    strip.pixelChosen.connect(lambda r, c: chosen.append((r, c)))
+    strip.resize(620, 190)
+    strip.grab()  # lays the picture out
+    rect = strip._image_rect
+    cell = rect.width() / 32
+    qtbot.mouseClick(
+        strip,
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(int(rect.left() + 5.5 * cell), int(rect.top() + 20.5 * cell)),
+    )
+    assert chosen == [(20, 5)] and strip.index == 20 * 32 + 5
+
+
+def test_the_convolutional_row_names_its_biases(panel):
+    panel.apply_preset("Slide: 1000×1000 image, 1M hidden units")
+    assert "(+100 biases: 10,100)" in _table(panel)[2][1]
