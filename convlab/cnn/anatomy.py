@@ -1,0 +1,109 @@
+"""A network described the way the slides draw it: blocks, shapes, parameters, receptive fields.
+
+The slides split a CNN into a *feature extractor* (convolutions, non-linearities, pooling: maps
+that keep their layout) and a *classifier* (flatten, then fully connected layers). ``blocks``
+lists every layer with the shape after it and its parameter count, tagged with its part;
+``receptive_field`` says which input pixels one unit of a layer depends on, the window that
+grows with every convolution and pooling until, after flatten, a unit sees the whole image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convlab.cnn.layers import Conv2D, Dense, Dropout, Flatten, Layer, ReLU, _Pool2D
+from convlab.cnn.model import Sequential
+from convlab.errors import ConvlabError
+
+FEATURES = "feature extractor"
+CLASSIFIER = "classifier"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One layer as drawn: short name, what it does, the shape after it, its parameters."""
+
+    index: int
+    name: str  # conv1, relu1, pool1, ..., flatten, dense1
+    kind: str
+    detail: str  # "6 filters 5×5, pad 0" and the like
+    shape: tuple[int, ...]  # after this layer, one sample: (C, H, W) or (features,)
+    parameters: int
+    part: str  # FEATURES or CLASSIFIER
+
+
+def _kind_and_detail(layer: Layer) -> tuple[str, str]:
+    if isinstance(layer, Conv2D):
+        k = layer.kernel_size
+        return "conv", (
+            f"{layer.out_channels} filter(s) {k}×{k}×{layer.in_channels}, pad {layer.padding}"
+            + (f", stride {layer.stride}" if layer.stride != 1 else "")
+        )
+    if isinstance(layer, _Pool2D):
+        kind = "max" if type(layer).__name__.startswith("Max") else "average"
+        return "pool", f"{kind} {layer.kernel_size}×{layer.kernel_size}, stride {layer.stride}"
+    if isinstance(layer, ReLU):
+        return "relu", "max(x, 0)"
+    if isinstance(layer, Flatten):
+        return "flatten", "maps → one vector"
+    if isinstance(layer, Dense):
+        return "dense", f"{layer.in_features} → {layer.out_features}, fully connected"
+    if isinstance(layer, Dropout):
+        return "dropout", f"drops {layer.p:.0%} while training"
+    return type(layer).__name__.lower(), ""
+
+
+def blocks(model: Sequential, input_shape: tuple[int, int, int]) -> list[Block]:
+    """Every layer of ``model`` for one input of ``input_shape`` (C, H, W), in order."""
+    shapes = model.output_shapes(tuple(input_shape))
+    counters: dict[str, int] = {}
+    part = FEATURES
+    described = []
+    for index, (layer, shape) in enumerate(zip(model.layers, shapes, strict=True)):
+        kind, detail = _kind_and_detail(layer)
+        if kind in ("flatten", "dense"):
+            part = CLASSIFIER
+        counters[kind] = counters.get(kind, 0) + 1
+        name = kind if kind == "flatten" else f"{kind}{counters[kind]}"
+        described.append(
+            Block(index, name, kind, detail, tuple(shape), layer.parameter_count(), part)
+        )
+    return described
+
+
+def part_parameters(described: list[Block]) -> dict[str, int]:
+    """Parameters of the feature extractor and of the classifier."""
+    totals = {FEATURES: 0, CLASSIFIER: 0}
+    for block in described:
+        totals[block.part] += block.parameters
+    return totals
+
+
+def receptive_field(
+    model: Sequential,
+    input_shape: tuple[int, int, int],
+    layer_index: int,
+    row: int = 0,
+    col: int = 0,
+) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right), inclusive, of the input pixels that unit (row, col) of
+    layer ``layer_index``'s output depends on (clipped to the image). A unit after flatten
+    depends on every pixel."""
+    if not 0 <= layer_index < len(model.layers):
+        raise ConvlabError(f"layer {layer_index} does not exist; the model has {len(model.layers)}")
+    _, height, width = input_shape
+    rows, cols = (row, row), (col, col)
+    for layer in reversed(model.layers[: layer_index + 1]):
+        if isinstance(layer, (Flatten, Dense)):
+            return 0, 0, height - 1, width - 1
+        if isinstance(layer, (Conv2D, _Pool2D)):
+            k, s = layer.kernel_size, layer.stride
+            p = getattr(layer, "padding", 0)
+            rows = (rows[0] * s - p, rows[1] * s - p + k - 1)
+            cols = (cols[0] * s - p, cols[1] * s - p + k - 1)
+    return (
+        max(rows[0], 0),
+        max(cols[0], 0),
+        min(rows[1], height - 1),
+        min(cols[1], width - 1),
+    )

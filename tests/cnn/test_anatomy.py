@@ -1,0 +1,82 @@
+"""The network as the slides draw it: parts, shapes, parameters and receptive fields."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convlab.cnn import AvgPool2D, Conv2D, Dense, Flatten, ReLU, Sequential, lenet5, small_cnn
+from convlab.cnn.anatomy import CLASSIFIER, FEATURES, blocks, part_parameters, receptive_field
+from convlab.errors import ConvlabError
+
+
+def test_lenet5_blocks_shapes_parameters_and_parts():
+    described = blocks(lenet5(), (1, 32, 32))
+    names = [block.name for block in described]
+    assert names == [
+        "conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3", "flatten",
+        "dense1", "relu4", "dense2",
+    ]  # fmt: skip
+    assert [block.shape for block in described][:9] == [
+        (6, 28, 28), (6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 10, 10), (16, 5, 5),
+        (120, 1, 1), (120, 1, 1), (120,),
+    ]  # fmt: skip
+    assert [block.part for block in described] == [FEATURES] * 8 + [CLASSIFIER] * 4
+    totals = part_parameters(described)
+    assert totals == {FEATURES: 156 + 2416 + 48120, CLASSIFIER: 10164 + 850}
+    assert sum(totals.values()) == 61_706
+    assert described[0].detail == "6 filter(s) 5×5×1, pad 0"
+    assert described[2].detail == "average 2×2, stride 2"
+
+
+def brute_force_field(model, shape, layer_index, row, col):
+    """The input pixels whose change moves unit (row, col): found by poking every pixel."""
+    base = np.random.default_rng(0).random((1, *shape)).astype(np.float64)
+    model = model.copy().astype(np.float64)
+    for layer in model.layers:  # positive weights: no cancellation, ReLU never fully off
+        for key, value in layer.params.items():
+            value[...] = np.abs(value) + 0.01 if key == "weight" else 1.0
+
+    def unit(x):
+        for layer in model.layers[: layer_index + 1]:
+            x = layer.forward(x)
+        return x[0, 0, row, col] if x.ndim == 4 else x[0, 0]
+
+    reference = unit(base)
+    touched = np.zeros(shape[1:], dtype=bool)
+    for r in range(shape[1]):
+        for c in range(shape[2]):
+            poked = base.copy()
+            poked[0, 0, r, c] += 1.0
+            touched[r, c] = unit(poked) != reference
+    rows, cols = np.nonzero(touched)
+    return rows.min(), cols.min(), rows.max(), cols.max()
+
+
+@pytest.mark.parametrize(
+    ("layer_index", "row", "col"),
+    [(0, 0, 0), (0, 3, 5), (2, 6, 6), (3, 2, 3), (5, 1, 4), (7, 0, 0)],
+)
+def test_receptive_fields_match_the_pixels_that_move_the_unit(layer_index, row, col):
+    # the small CNN's geometry with average pooling: a max only listens to its winner, but every
+    # pixel of an average's window moves it, so poking finds the whole receptive field
+    model = Sequential(
+        Conv2D(1, 2, 5, padding=2, rng=1), ReLU(), AvgPool2D(2),
+        Conv2D(2, 2, 5, padding=2, rng=2), ReLU(), AvgPool2D(2), Flatten(), Dense(98, 3, rng=3),
+    )  # fmt: skip
+    shape = (1, 28, 28)
+    plain = small_cnn(filters=(2, 2))
+    assert receptive_field(plain, shape, layer_index, row, col) == receptive_field(
+        model, shape, layer_index, row, col
+    )
+    expected = brute_force_field(model, shape, layer_index, row, col)
+    assert receptive_field(model, shape, layer_index, row, col) == tuple(int(v) for v in expected)
+
+
+def test_a_unit_after_flatten_sees_the_whole_image_and_bad_layers_are_explained():
+    model = lenet5()
+    assert receptive_field(model, (1, 32, 32), 9, 0, 0) == (0, 0, 31, 31)
+    assert receptive_field(model, (1, 32, 32), 6) == (0, 0, 31, 31)  # C5: 5x5 on 5x5 maps
+    assert receptive_field(model, (1, 32, 32), 3, 0, 0) == (0, 0, 13, 13)
+    with pytest.raises(ConvlabError, match="does not exist"):
+        receptive_field(model, (1, 32, 32), 12)
