@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from convlab.cnn.layers import Conv2D, Dense, Dropout, Flatten, Layer, ReLU, _Pool2D
 from convlab.cnn.model import Sequential
 from convlab.errors import ConvlabError
@@ -107,3 +109,23 @@ def receptive_field(
         min(rows[1], height - 1),
         min(cols[1], width - 1),
     )
+
+
+def spatial_autocorrelation(weights: np.ndarray) -> float:
+    """How smooth first-layer filters are: the mean lag-1 spatial autocorrelation.
+
+    For each k x k filter slice, the correlation between every weight and its right and lower
+    neighbours (all such pairs pooled), averaged over the slices. Random numbers give about 0;
+    strokes and edges, where neighbouring weights agree, give 0.5 and more. Slices with no
+    variation (all equal) are left out.
+    """
+    array = np.asarray(weights, dtype=np.float64)
+    if array.ndim < 2 or min(array.shape[-2:]) < 2:
+        raise ConvlabError(f"filters must be at least 2x2, got shape {array.shape}")
+    values = []
+    for kernel in array.reshape(-1, *array.shape[-2:]):
+        first = np.concatenate([kernel[:, :-1].ravel(), kernel[:-1, :].ravel()])
+        second = np.concatenate([kernel[:, 1:].ravel(), kernel[1:, :].ravel()])
+        if first.std() > 0 and second.std() > 0:
+            values.append(float(np.corrcoef(first, second)[0, 1]))
+    return float(np.mean(values)) if values else 0.0

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from convlab.cnn import AvgPool2D, Conv2D, Dense, Flatten, ReLU, Sequential, lenet5, small_cnn
-from convlab.cnn.anatomy import CLASSIFIER, FEATURES, blocks, part_parameters, receptive_field
+from convlab.cnn.anatomy import (
+    CLASSIFIER,
+    FEATURES,
+    blocks,
+    part_parameters,
+    receptive_field,
+    spatial_autocorrelation,
+)
 from convlab.errors import ConvlabError
 
 
@@ -80,3 +87,19 @@ def test_a_unit_after_flatten_sees_the_whole_image_and_bad_layers_are_explained(
     assert receptive_field(model, (1, 32, 32), 3, 0, 0) == (0, 0, 13, 13)
     with pytest.raises(ConvlabError, match="does not exist"):
         receptive_field(model, (1, 32, 32), 12)
+
+
+def test_spatial_autocorrelation_tells_noise_from_strokes():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(64, 1, 5, 5))
+    assert abs(spatial_autocorrelation(noise)) < 0.1
+    ramp = np.tile(np.arange(5.0), (5, 1))
+    edges = np.stack([ramp, ramp.T, -ramp, np.outer(np.hanning(5), np.hanning(5))])[:, None]
+    assert spatial_autocorrelation(edges) > 0.5
+    # by hand: a 2x2 [[1, 2], [3, 4]] pairs (1,2), (3,4) across and (1,3), (2,4) down
+    pairs = np.array([[1, 2], [3, 4], [1, 3], [2, 4]], dtype=float)
+    expected = np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1]
+    assert spatial_autocorrelation(np.array([[1.0, 2.0], [3.0, 4.0]])) == pytest.approx(expected)
+    assert spatial_autocorrelation(np.ones((2, 1, 3, 3))) == 0.0  # flat: left out
+    with pytest.raises(ConvlabError, match="2x2"):
+        spatial_autocorrelation(np.ones((3, 1)))
