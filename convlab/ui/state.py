@@ -31,13 +31,18 @@ _KERNEL_FIELDS = {"kernel"}
 _BANK_FIELDS = {"bank", "selected_map"}
 
 
+MAX_EDIT_TEXT = 120
+
+
 class _PipelineEdit(QUndoCommand):
     """Swap some fields of the pipeline; undo swaps the old values back."""
 
     def __init__(
         self, state: PlaygroundState, old: dict, new: dict, text: str, merge_key: str | None
     ) -> None:
-        super().__init__(text)
+        # the text names the edit in menus and tooltips; a kernel file's 100,000-character
+        # name in it cost Qt ~150 ms of layout per edit
+        super().__init__(text if len(text) <= MAX_EDIT_TEXT else text[: MAX_EDIT_TEXT - 1] + "…")
         self._state = state
         self._old = old
         self._new = new

@@ -45,6 +45,7 @@ from convlab.engine.kernel_ops import (
 )
 from convlab.engine.kernels import Kernel, presets
 from convlab.errors import KernelError
+from convlab.ui import text as ui_text
 from convlab.ui.kernel.table_model import CUSTOM_NAME
 from convlab.ui.state import PlaygroundState
 
@@ -109,8 +110,9 @@ class PresetPicker(QComboBox):
             if index > 0 and kernel == presets.get(kernel.name):
                 self.setCurrentIndex(index)
             else:
-                self.setItemText(0, kernel.name or CUSTOM_NAME)
-                self.setItemData(0, describe_kernel(kernel), Qt.ItemDataRole.ToolTipRole)
+                self.setItemText(0, ui_text.clean(kernel.name or CUSTOM_NAME, 60))
+                tip = ui_text.tooltip(describe_kernel(kernel))
+                self.setItemData(0, tip, Qt.ItemDataRole.ToolTipRole)
                 self.setCurrentIndex(0)
 
     def load(self, name: str) -> None:

@@ -14,7 +14,14 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QPushButton,
+    QWidget,
+)
 
 from convlab.app import build_window
 from convlab.engine.kernels import Kernel
@@ -37,6 +44,11 @@ def leaks(window: QWidget) -> list[str]:
                 found.append(f"tooltip of {name}: {widget.toolTip()[:80]!r}")
             if tag in widget.windowTitle() and widget.isWindow() and widget is not window:
                 found.append(f"title of {name}")
+        if isinstance(widget, QComboBox):
+            for index in range(widget.count()):
+                tip = widget.itemData(index, Qt.ItemDataRole.ToolTipRole) or ""
+                if MARK in str(tip) or len(widget.itemText(index)) > 2000:
+                    found.append(f"item {index} of {name}: {widget.itemText(index)[:60]!r}")
         if isinstance(widget, QLabel):
             text = widget.text()
             outside = any(tag in text for tag in (MARK, RAW_TAG, "<b>BIG"))
