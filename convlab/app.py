@@ -191,7 +191,7 @@ def install_exception_hook(window: MainWindow) -> None:
     """Route uncaught exceptions (slots, threads) to the log and to ``window``'s banner.
 
     Each new window becomes the target. The hook that was in place before is still called
-    unless it is Python's default printer (under pytest-qt that is its capture hook, so a bug
+    unless it is Python's default printer (a test runner's capture hook, for one, so a bug
     in a slot keeps failing its test).
     """
     relay = _ErrorRelay(window)

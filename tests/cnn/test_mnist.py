@@ -1,8 +1,8 @@
 """Real handwritten digits: the MNIST test set kept beside the repository in shared/data.
 
-Skipped when the folder is absent (it is not part of the project). The target is the one in
-the issue: lenet() trained on the first 8,000 digits reaches >= 97.5% on the last 2,000
-within 8 epochs. Training uses one BLAS thread (conftest), which is steadier under load.
+Skipped when the folder is absent (it is not part of the project). The target: lenet()
+trained on the first 8,000 digits reaches >= 97.5% on the last 2,000 within 8 epochs.
+Training uses one BLAS thread (conftest), which is steadier under load.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_load_idx_reads_the_real_mnist_test_set():
 
 
 def test_lenet_learns_real_digits():
-    """Stops at the first epoch that reaches the target, as the issue's "within 8 epochs"
+    """Stops at the first epoch that reaches the target, as "within 8 epochs"
     allows (typically epoch 1-4: a few seconds instead of ~15 s for all 8 on a quiet machine).
     Stopping is just not asking the generator for more."""
     images, labels = load_idx(IMAGES, LABELS)

@@ -47,6 +47,18 @@ def _no_threads_left(monkeypatch, request):
 
 
 @pytest.fixture(autouse=True)
+def _no_modal_questions(monkeypatch):
+    """A modal question would wait for a person forever: a test that raises one fails instead
+    (tests that mean to answer one patch ``QMessageBox.question`` themselves)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def unanswerable(_parent, title, text, *args, **kwargs):
+        raise AssertionError(f"a modal question was asked: {title}: {text}")
+
+    monkeypatch.setattr(QMessageBox, "question", unanswerable)
+
+
+@pytest.fixture(autouse=True)
 def _private_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVLAB_SETTINGS", str(tmp_path / "convlab-settings.ini"))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from convlab.errors import ConvlabError
@@ -19,17 +18,14 @@ def keep_unsaved_network(
 ) -> bool:
     """A trained network nobody saved: ask where to save it, or keep a recovery copy.
 
-    Headless runs (tests, scripted checks) and a hidden window are never asked: the
-    network goes to ``recovered-network.npz`` next to the settings, so nothing is lost
-    and nothing blocks. False means the person cancelled the quit.
+    A window nobody sees (a script that built it without showing it) asks nobody: the
+    network goes to ``recovered-network.npz`` next to the settings, so nothing is lost and
+    nothing blocks. False means the person cancelled the quit.
     """
     if not getattr(tab, "has_unsaved_model", lambda: False)():
         return True
     tab.stop()
-    interactive = window.isVisible() and QGuiApplication.platformName() not in (
-        "offscreen",
-        "minimal",
-    )
+    interactive = window.isVisible()
     target = settings_path.with_name(RECOVERY_NAME)
     if interactive:
         buttons = (

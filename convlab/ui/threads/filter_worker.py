@@ -25,8 +25,6 @@ Nothing here ever waits for a device:
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 import time
 import traceback
@@ -43,12 +41,14 @@ from convlab.engine.opening import PendingOpen
 from convlab.engine.pipeline import Pipeline, PipelineResult
 from convlab.engine.sources import FrameSource, SourceLost, open_source
 from convlab.errors import ConvlabError
+from convlab.ui.threads.priority import run_below_the_gui
 
 log = logging.getLogger(__name__)
 
 _MAX_STALE_S = 0.15
 _IDLE_WAIT_S = 0.25
 _RELEASE_WAIT_S = 3.0  # reopening a camera: how long to wait for the old capture to let go
+FILTER_NICE = 5  # nice levels below the GUI thread (Linux): the GUI wins a busy machine
 
 # Threads that did not stop in time (stuck in a camera driver call): kept referenced so Qt does
 # not destroy a running QThread; ``wait_for_stragglers`` gives them a last chance at exit.
@@ -213,7 +213,7 @@ class FilterWorker(QThread):
 
     # ----------------------------------------------------------------------------- worker
     def run(self) -> None:
-        _lower_this_threads_priority()
+        run_below_the_gui(FILTER_NICE)
         try:
             while True:
                 with self._cond:
@@ -443,22 +443,6 @@ class FilterWorker(QThread):
             except Exception:
                 log.warning("closing the source failed:\n%s", traceback.format_exc())
         return capture
-
-
-def _lower_this_threads_priority() -> None:
-    """Let the GUI thread win the CPU when the machine is busy (Linux: per-thread nice).
-
-    Qt's QThread priorities do nothing under Linux's default scheduler, but ``nice`` applies
-    to a single thread there: a worker at +5 still gets the idle core, while the GUI thread
-    is not held up behind it (it stayed late by up to half a second under load without this).
-    """
-    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
-        return
-    try:
-        thread_id = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread_id, os.getpriority(os.PRIO_PROCESS, thread_id) + 5)
-    except OSError:
-        pass
 
 
 def _same_spec(a: Any, b: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Issue 7 end to end, the session-long half: bad training data, a diverging network, broken
+"""Robustness end to end, the session-long half: bad training data, a diverging network, broken
 settings, stray exceptions, quitting mid-work, and nothing lost across a restart or a failed
 export. Everything goes through the real window (``build_window`` or ``main.py``) and is judged
 by what the person sees in it; see ``test_robustness.py`` for files, cameras and kernels.
@@ -195,7 +195,7 @@ def test_stray_exceptions_are_logged_shown_and_survived(window, qtbot, caplog):
 # ----------------------------------------------------------------------------- quitting mid-work
 _QUIT_WHILE_BUSY = textwrap.dedent(
     """
-    import sys, time
+    import os, sys, time
     import numpy as np
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QPushButton
@@ -218,6 +218,12 @@ _QUIT_WHILE_BUSY = textwrap.dedent(
 
     real_open = workers.open_source
     workers.open_source = lambda spec, **o: Camera() if spec == 0 else real_open(spec, **o)
+    # The person answers the quit question: save the network, here.
+    from pathlib import Path
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    QMessageBox.question = lambda *a, **k: QMessageBox.StandardButton.Save
+    kept = str(Path(os.environ["CONVLAB_SETTINGS"]).with_name("saved-network.npz"))
+    QFileDialog.getSaveFileName = lambda *a, **k: (kept, "")
     qapp = QApplication(sys.argv[:1])
 
     def watch():
@@ -260,7 +266,7 @@ def test_quitting_while_the_camera_and_training_run_stops_both_and_exits_zero(tm
     took = float(closed[0].split()[1])
     assert took < 1.0 and "worker=False" in closed[0] and "training=0" in closed[0]
     assert "QThread" not in process.stderr and "Traceback" not in process.stderr
-    assert (tmp_path / "recovered-network.npz").is_file()  # the unsaved network was kept
+    assert (tmp_path / "saved-network.npz").is_file()  # the network went where the person said
 
 
 # ----------------------------------------------------------------------------- nothing lost
