@@ -1,15 +1,16 @@
 """Benchmark of the numpy CNN: ``python -m convlab.bench cnn [options]``.
 
 Measures lenet() training (forward + backward + Adam step) and inference throughput at a
-batch of 64, next to the same model in PyTorch in the same run when torch is importable (with
-as many torch threads as BLAS threads), and prints the ratio. With ``--synthetic`` it also
-trains lenet() only on generated digits and scores it on the 10,000 real MNIST test digits.
+batch of 64, next to the same model in PyTorch in the same run when torch is importable, and
+prints the ratios: with one thread each, two threads each, each library's defaults, and the
+defaults while another process keeps one core busy (goal: >= 0.5x PyTorch's training there
+too). With ``--synthetic`` it also trains lenet() only on generated digits and scores it on the
+10,000 real MNIST test digits (``--mnist DIR``).
 
 Options:
   --batch N          batch size (default 64)
-  --seconds S        time per measurement round (default 1.5); the best of 3 rounds is kept
-  --threads LIST     BLAS thread counts to try, e.g. "1,2" (default: 1 and the BLAS default;
-                     needs threadpoolctl to change anything)
+  --seconds S        time per measurement round (default 1.0)
+  --rounds N         interleaved rounds per case, the median is kept (default 5)
   --synthetic        also run the synthetic-digits -> real-MNIST experiment
   --synthetic-count  number of generated training digits (default 30000)
   --epochs N         epochs for that experiment (default 5)
@@ -21,18 +22,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import platform
+import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from convlab.bench.report import environment_lines, load_average
 from convlab.cnn import Adam, cross_entropy, lenet
+from convlab.cnn.blas import DEFAULT_THREADS
 from convlab.cnn.data import load_idx, synthetic_digits
-from convlab.cnn.train import blas_threads, train
+from convlab.cnn.train import train
 
 ROUNDS = 3
 
@@ -40,8 +43,8 @@ ROUNDS = 3
 def _parse(args: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m convlab.bench cnn")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=1.5)
-    parser.add_argument("--threads", default="")
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--synthetic", action="store_true")
     parser.add_argument("--synthetic-count", type=int, default=30_000)
     parser.add_argument("--epochs", type=int, default=5)
@@ -50,24 +53,51 @@ def _parse(args: list[str]) -> argparse.Namespace:
     return parser.parse_args(args)
 
 
-def _images_per_second(step: Callable[[], None], batch: int, seconds: float) -> float:
-    """Best of a few timed rounds: the machine is shared, the best round is the least disturbed."""
-    step()  # warm up caches and allocators
-    best = 0.0
-    for _ in range(ROUNDS):
-        count, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds:
-            step()
-            count += 1
-        best = max(best, count * batch / (time.perf_counter() - started))
-    return best
+def _images_per_second(
+    steps: list[Callable[[], None]], batch: int, seconds: float, rounds: int
+) -> list[float]:
+    """Median images/s of each step function over interleaved timed rounds (a busy spell on
+    the shared machine then hits every side alike)."""
+    for step in steps:
+        step()  # warm up caches and allocators
+    rates: list[list[float]] = [[] for _ in steps]
+    for _ in range(rounds):
+        for index, step in enumerate(steps):
+            count, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                step()
+                count += 1
+            rates[index].append(count * batch / (time.perf_counter() - started))
+    return [statistics.median(values) for values in rates]
 
 
-def _numpy_steps(batch: int) -> tuple[Callable[[], None], Callable[[], None]]:
+@contextlib.contextmanager
+def busy_core(on: bool) -> Iterator[None]:
+    """Another process spinning on one core while the context is open (as a video call, a
+    browser or a compiler does on a student's laptop)."""
+    if not on:
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # let it start spinning
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def _numpy_steps(
+    batch: int, threads: int | str | None
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Train and inference steps of lenet(); ``threads`` is the model's BLAS threads
+    ("default": what Sequential does by itself, None: BLAS's own setting)."""
     rng = np.random.default_rng(0)
     x = rng.random((batch, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, batch)
     model = lenet()
+    if threads != "default":
+        model.threads = threads
     optimizer = Adam(model)
 
     def train_step() -> None:
@@ -102,19 +132,14 @@ def _torch_steps(batch: int, torch) -> tuple[Callable[[], None], Callable[[], No
     return train_step, infer
 
 
-def _blas_description() -> tuple[str, int | None]:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed: BLAS details unknown", None
-    for library in threadpool_info():  # OpenCV may bring its own OpenBLAS: report numpy's
-        if library.get("user_api") == "blas" and "numpy" in library.get("filepath", ""):
-            return (
-                f"{library.get('internal_api')} {library.get('version')} "
-                f"(kernel {library.get('architecture')}, {library.get('num_threads')} threads)",
-                int(library.get("num_threads", 1)),
-            )
-    return "no BLAS library found by threadpoolctl", None
+# (label, numpy threads, torch threads, one core busy); "default" = the library's own choice
+CASES = (
+    ("1 thread each", 1, 1, False),
+    ("2 threads each", 2, 2, False),
+    ("defaults", "default", "default", False),
+    ("defaults, 1 core busy", "default", "default", True),
+    ("2 threads each, 1 core busy", 2, 2, True),
+)
 
 
 def _throughput(options: argparse.Namespace, report: Callable[[str], None]) -> None:
@@ -122,47 +147,38 @@ def _throughput(options: argparse.Namespace, report: Callable[[str], None]) -> N
         import torch
     except ImportError:
         torch = None
-    description, default_threads = _blas_description()
-    report(f"numpy {np.__version__}, BLAS: {description}")
     report(
-        "OPENBLAS_CORETYPE="
-        f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
-        f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}; "
-        f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}"
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads by default)"
+        if torch
+        else "torch not installed: numpy figures only"
     )
-    report(f"torch {torch.__version__}" if torch else "torch not installed: numpy figures only")
-    counts: list[int | None]
-    if default_threads is None:  # threadpoolctl missing: thread counts cannot be changed
-        counts = [None]
-    elif options.threads:
-        counts = [int(value) for value in options.threads.split(",")]
-    else:
-        counts = sorted({1, default_threads})
     batch = options.batch
-    report(f"\nlenet() at batch {batch}, images/s (best of {ROUNDS} x {options.seconds:.1f} s):")
-    header = f"{'threads':>7}  {'':9}  {'numpy':>8}  {'torch':>8}  {'numpy/torch':>11}"
+    report(
+        f"\nlenet() at batch {batch}, images/s, median of {options.rounds} interleaved rounds of "
+        f"{options.seconds:.1f} s; numpy's default: Sequential.threads = {DEFAULT_THREADS}"
+    )
+    header = (
+        f"{'case':28}  {'numpy train':>11}  {'torch train':>11}  {'ratio':>6}  "
+        f"{'numpy infer':>11}  {'torch infer':>11}  {'ratio':>6}"
+    )
     report(header)
-    for count in counts:
-        with blas_threads(count):
-            numpy_train, numpy_infer = _numpy_steps(batch)
-            results = {
-                "train": [_images_per_second(numpy_train, batch, options.seconds)],
-                "inference": [_images_per_second(numpy_infer, batch, options.seconds)],
-            }
+    torch_default = torch.get_num_threads() if torch else None
+    for label, numpy_threads, torch_threads, busy in CASES:
+        steps = list(_numpy_steps(batch, numpy_threads))
         if torch is not None:
-            previous = torch.get_num_threads()
-            torch.set_num_threads(count or previous)
-            torch_train, torch_infer = _torch_steps(batch, torch)
-            results["train"].append(_images_per_second(torch_train, batch, options.seconds))
-            results["inference"].append(_images_per_second(torch_infer, batch, options.seconds))
-            torch.set_num_threads(previous)
-        label = "default" if count is None else str(count)
-        for name, values in results.items():
-            if len(values) == 2:
-                ratio = f"{values[0] / values[1]:10.2f}x"
-                report(f"{label:>7}  {name:9}  {values[0]:8.0f}  {values[1]:8.0f}  {ratio:>11}")
-            else:
-                report(f"{label:>7}  {name:9}  {values[0]:8.0f}  {'-':>8}  {'-':>11}")
+            torch.set_num_threads(torch_default if torch_threads == "default" else torch_threads)
+            steps += list(_torch_steps(batch, torch))
+        with busy_core(busy):
+            rates = _images_per_second(steps, batch, options.seconds, options.rounds)
+        if torch is not None:
+            torch.set_num_threads(torch_default)
+            train, infer = rates[0] / rates[2], rates[1] / rates[3]
+            report(
+                f"{label:28}  {rates[0]:11.0f}  {rates[2]:11.0f}  {train:5.2f}x  "
+                f"{rates[1]:11.0f}  {rates[3]:11.0f}  {infer:5.2f}x"
+            )
+        else:
+            report(f"{label:28}  {rates[0]:11.0f}  {'-':>11}  {'-':>6}  {rates[1]:11.0f}")
 
 
 def _synthetic_to_real(options: argparse.Namespace, report: Callable[[str], None]) -> None:

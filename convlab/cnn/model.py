@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from convlab.cnn.blas import DEFAULT_THREADS, blas_threads
 from convlab.cnn.functional import cross_entropy
 from convlab.cnn.layers import (
     LAYER_TYPES,
@@ -40,15 +41,22 @@ FIRST_LAYER_START = 0.1
 
 
 class Sequential:
-    """Layers applied one after another; backward walks them in reverse (the chain rule)."""
+    """Layers applied one after another; backward walks them in reverse (the chain rule).
+
+    ``threads``: BLAS threads for the matrix products inside forward and backward (see
+    ``convlab.cnn.blas``: one keeps a busy machine from stalling them; None leaves BLAS alone).
+    """
+
+    threads: int | None = DEFAULT_THREADS
 
     def __init__(self, *layers: Layer) -> None:
         self.layers: list[Layer] = list(layers)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Logits for a float batch (N, C, H, W). ``training`` switches Dropout on."""
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
+        with blas_threads(self.threads):
+            for layer in self.layers:
+                x = layer.forward(x, training=training)
         return x
 
     __call__ = forward
@@ -60,9 +68,10 @@ class Sequential:
         which nobody needs there, and returns None.
         """
         grad: np.ndarray | None = dlogits
-        for index in range(len(self.layers) - 1, -1, -1):
-            needs_input_grad = input_grad or index > 0
-            grad = self.layers[index].backward(grad, input_grad=needs_input_grad)
+        with blas_threads(self.threads):
+            for index in range(len(self.layers) - 1, -1, -1):
+                needs_input_grad = input_grad or index > 0
+                grad = self.layers[index].backward(grad, input_grad=needs_input_grad)
         return grad
 
     # ------------------------------------------------------------------ inference helpers

@@ -11,7 +11,6 @@ Images may be uint8 (N, H, W) or (N, C, H, W); they are scaled to float32 in [0,
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from convlab.cnn.blas import blas_threads
 from convlab.cnn.data import normalize_images, random_shift
 from convlab.cnn.functional import cross_entropy
 from convlab.cnn.model import Sequential
@@ -31,24 +31,6 @@ from convlab.errors import DataError, TrainingError
 DIVERGED_LOSS = 1e3
 #: largest shift (pixels) of the random-shift augmentation
 AUGMENT_SHIFT = 2
-
-
-def blas_threads(count: int | None) -> contextlib.AbstractContextManager[object]:
-    """Limit the BLAS library's threads (process-wide) while the context is open.
-
-    Why: a LeNet step is a dozen small matrix products. With two BLAS threads on a two-core
-    machine, any other busy thread (the GUI, the camera filter, another program) makes each
-    product wait for a descheduled helper thread, and training gets 5-10x *slower*. One thread
-    is steady under load. Uses threadpoolctl when it is installed; otherwise changes nothing.
-    ``count=None`` leaves BLAS alone.
-    """
-    if count is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=count, user_api="blas")
 
 
 def train(
@@ -75,7 +57,7 @@ def train(
     The same seed, model and data give the same run. A NaN, infinite or absurd loss (above
     ``DIVERGED_LOSS``) raises TrainingError after putting back the last weights that gave a
     sensible loss. ``threads``
-    limits BLAS threads until the generator finishes (see ``blas_threads``).
+    limits BLAS threads until the generator finishes (see ``convlab.cnn.blas``).
     """
     x = normalize_images(images)
     y = np.asarray(labels, dtype=np.int64)

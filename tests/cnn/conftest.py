@@ -1,6 +1,6 @@
 """One BLAS thread for the CNN tests: steady timings on a shared two-core machine.
 
-(See ``convlab.cnn.train.blas_threads``; without threadpoolctl this changes nothing.)
+(See ``convlab.cnn.blas.blas_threads``; without threadpoolctl this changes nothing.)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from convlab.cnn.train import blas_threads
+from convlab.cnn.blas import blas_threads
 
 
 @pytest.fixture(autouse=True)
