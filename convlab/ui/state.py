@@ -212,7 +212,8 @@ class PlaygroundState(QObject):
             "kernel": lambda d: Kernel.from_dict(d),
             "conv": lambda d: ConvSettings(**d),
             "display": lambda d: DisplaySettings(mode=d["mode"], colormap=d["colormap"]),
-            "bank": lambda d: tuple(Kernel.from_dict(k) for k in d)[:MAX_BANK_SIZE],
+            # only as many kernels as a bank holds are read: a saved list of 100,000 is not
+            "bank": lambda d: tuple(Kernel.from_dict(k) for k in d[:MAX_BANK_SIZE]),
         }
         for key, read in readers.items():
             if key in data:

@@ -99,3 +99,14 @@ def test_deeply_nested_or_giant_number_values_read_as_defaults(tmp_path):
     text = " | ".join(settings.problems)
     assert "'playground/state' was unreadable (nested too deeply)" in text
     assert "'camera/index' was unreadable" in text
+
+
+def test_a_saved_bank_of_100000_kernels_reads_only_what_a_bank_holds(qtbot):
+    from convlab.ui.state import MAX_BANK_SIZE, PlaygroundState
+
+    state = PlaygroundState()
+    saved = {"bank": [{"weights": [[1.0]], "name": "x"}] * 100_000}
+    started = time.perf_counter()
+    assert "bank" in state.restore(saved)
+    assert time.perf_counter() - started < 0.5
+    assert len(state.pipeline.bank) == MAX_BANK_SIZE
