@@ -80,7 +80,8 @@ def describe_kernel(kernel: Kernel) -> str:
         return "Your own weights. Pick a preset or a generator to start from a known kernel."
     if kernel.name == "pasted":
         return "Weights pasted from the clipboard."
-    return f"{kernel.name or 'Unnamed kernel'}: edit any cell to make it your own."
+    name = ui_text.clean(kernel.name or "Unnamed kernel", 80)  # a file's name may be huge
+    return f"{name}: edit any cell to make it your own."
 
 
 class PresetPicker(QComboBox):
