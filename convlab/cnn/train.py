@@ -114,25 +114,12 @@ def _train_loop(
             if augment:
                 batch = random_shift(batch, AUGMENT_SHIFT, rng)
 
-            with np.errstate(over="ignore", invalid="ignore"):  # checked just below instead
-                logits = model.forward(batch, training=True)
-                loss, dlogits = cross_entropy(logits, batch_labels)
-            if not math.isfinite(loss) or loss > DIVERGED_LOSS:
-                model.set_state(last_good)
-                raise TrainingError(
-                    f"training diverged: the loss became {loss} at step {step + 1} "
-                    f"(epoch {epoch}); the weights from before that step were kept. "
-                    "Try a smaller learning rate."
-                )
-            for saved, layer in zip(last_good, model.layers, strict=True):
-                for key, value in saved.items():
-                    np.copyto(value, layer.params[key])
-            model.backward(dlogits, input_grad=False)
-            optimizer.step()
-
+            loss, correct = _train_step(
+                model, optimizer, batch, batch_labels, last_good, step=step + 1, epoch=epoch
+            )
             step += 1
             window_loss += loss
-            window_correct += int((logits.argmax(axis=1) == batch_labels).sum())
+            window_correct += correct
             window_images += len(batch_labels)
             window_batches += 1
             now = time.perf_counter()
@@ -158,6 +145,39 @@ def _train_loop(
             window_loss, window_correct, window_images, window_batches = 0.0, 0, 0, 0
             compute_time = 0.0
             last_report = time.perf_counter()
+
+
+def _train_step(
+    model: Sequential,
+    optimizer: Optimizer,
+    batch: np.ndarray,
+    labels: np.ndarray,
+    last_good: list[dict[str, np.ndarray]],
+    *,
+    step: int,
+    epoch: int,
+) -> tuple[float, int]:
+    """One batch: forward, loss, backward, update. Returns the loss and how many were right.
+
+    ``last_good`` holds the weights from before this step: a diverged loss puts them back and
+    raises TrainingError; otherwise they are overwritten with the weights about to be updated.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below instead
+        logits = model.forward(batch, training=True)
+        loss, dlogits = cross_entropy(logits, labels)
+    if not math.isfinite(loss) or loss > DIVERGED_LOSS:
+        model.set_state(last_good)
+        raise TrainingError(
+            f"training diverged: the loss became {loss} at step {step} "
+            f"(epoch {epoch}); the weights from before that step were kept. "
+            "Try a smaller learning rate."
+        )
+    for saved, layer in zip(last_good, model.layers, strict=True):
+        for key, value in saved.items():
+            np.copyto(value, layer.params[key])
+    model.backward(dlogits, input_grad=False)
+    optimizer.step()
+    return loss, int((logits.argmax(axis=1) == labels).sum())
 
 
 def _check_arguments(x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int) -> None:

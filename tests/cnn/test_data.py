@@ -14,13 +14,13 @@ from convlab.cnn.data import (
     class_names,
     image_folder,
     load_idx,
-    mnist_normalize,
     normalize_images,
     random_shift,
     shapes,
     synthetic_digits,
     train_val_split,
 )
+from convlab.cnn.handwriting import mnist_normalize
 from convlab.errors import DataError
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,11 +22,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider
 from superqt.utils import signals_blocked
 
 from convlab.engine.arithmetic import (
@@ -49,6 +47,7 @@ from convlab.ui.teach.arithmetic_text import (
     step_html,
 )
 from convlab.ui.teach.layer_canvas import LayerCanvas
+from convlab.ui.teach.step_player import StepPlayer
 
 LAYER = "layer"
 MODES = {
@@ -69,13 +68,67 @@ FROM_EDITOR = "editor kernel"  # the playground's kernel, when it is square and 
 MAX_ANIMATED_KERNEL = 5
 
 
-def _transport_button(text: str) -> QToolButton:
-    """Compact text buttons: five of them must fit next to the speed slider."""
-    button = QToolButton()
-    button.setText(text)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    button.setMinimumWidth(56)
-    return button
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    return spin
+
+
+class TransposedOptions(QWidget):
+    """Output padding, the view and the guide's cases: only for the transposed mode."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.output_padding_spin = _spin(
+            0, 2, 0, "Output padding a: rows and columns added at the bottom and right"
+        )
+        self.view_box = QComboBox()
+        for key, label in TRANSPOSED_VIEWS.items():
+            self.view_box.addItem(label, key)
+        self.view_box.setToolTip(
+            "Two pictures of the same numbers: the scatter, or the convolution the guide's "
+            "animations show"
+        )
+        self.guide_box = QComboBox()
+        self.guide_box.addItem("Guide cases…", "")
+        for name in GUIDE_TRANSPOSED:
+            self.guide_box.addItem(name, name)
+        self.guide_box.setToolTip(
+            "The seven transposed convolutions of Dumoulin & Visin's convolution arithmetic guide"
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Output padding a"))
+        layout.addWidget(self.output_padding_spin)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("Show as"))
+        layout.addWidget(self.view_box)
+        layout.addSpacing(12)
+        layout.addWidget(self.guide_box)
+        layout.addStretch(1)
+
+
+class LayerOptions(QWidget):
+    """Channels, filters and the slides' demo: only for the CNN-layer mode."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.channels_spin = _spin(1, 3, 3, "Input channels D (3 for an RGB image)")
+        self.filters_spin = _spin(1, 3, 2, "Filters K: one output map each")
+        self.slides_button = QPushButton("Slides' demo")
+        self.slides_button.setToolTip(
+            "5×5×3 input padded by 1, two 3×3×3 filters with biases, stride 2: a 3×3×2 output"
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for text, widget in (("Channels D", self.channels_spin), ("Filters K", self.filters_spin)):
+            layout.addWidget(QLabel(text))
+            layout.addWidget(widget)
+            layout.addSpacing(12)
+        layout.addWidget(self.slides_button)
+        layout.addStretch(1)
 
 
 class ArithmeticPanel(QWidget):
@@ -135,13 +188,10 @@ class ArithmeticPanel(QWidget):
         self.step_text.setTextFormat(Qt.TextFormat.RichText)
         self.step_text.setWordWrap(True)
         self.step_text.setMinimumHeight(QFontMetrics(self.font()).height() * 2)
-        self.progress = QLabel()
 
         layout = QVBoxLayout(self)
         layout.addLayout(self._settings_row())
-        self.transposed_row = self._transposed_row()
         layout.addWidget(self.transposed_row)
-        self.layer_row = self._layer_row()
         layout.addWidget(self.layer_row)
         layout.addLayout(self._transport_row())
         layout.addWidget(self.canvases, 1)
@@ -154,8 +204,6 @@ class ArithmeticPanel(QWidget):
 
         if state is not None:
             state.kernelChanged.connect(lambda _k: self._on_kernel_changed())
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self._tick)
         self._connect()
         self.rebuild()
 
@@ -163,54 +211,22 @@ class ArithmeticPanel(QWidget):
         self.mode_box = QComboBox()
         for key, label in MODES.items():
             self.mode_box.addItem(label, key)
-        self.size_spin = self._spin(4, 9, 5, "Input size n (the input is n×n)")
-        self.kernel_spin = self._spin(1, 5, 3, "Kernel (or pooling window) size k")
-        self.padding_spin = self._spin(0, 3, 1, "Padding p: cells added on every side")
-        self.stride_spin = self._spin(1, 4, 1, "Stride s: how far the window jumps")
-        self.dilation_spin = self._spin(1, 3, 1, "Dilation d: spacing between kernel taps")
+        self.size_spin = _spin(4, 9, 5, "Input size n (the input is n×n)")
+        self.kernel_spin = _spin(1, 5, 3, "Kernel (or pooling window) size k")
+        self.padding_spin = _spin(0, 3, 1, "Padding p: cells added on every side")
+        self.stride_spin = _spin(1, 4, 1, "Stride s: how far the window jumps")
+        self.dilation_spin = _spin(1, 3, 1, "Dilation d: spacing between kernel taps")
         self.pattern_box = QComboBox()
         self.pattern_box.addItems([*KERNEL_PATTERNS, FROM_EDITOR])
         self.pattern_box.setToolTip(
             "The kernel's weights; 'editor kernel' animates the "
             "playground's kernel (square, up to 5×5)"
         )
-        self.output_padding_spin = self._spin(
-            0, 2, 0, "Output padding a: rows and columns added at the bottom and right"
-        )
-        self.view_box = QComboBox()
-        for key, label in TRANSPOSED_VIEWS.items():
-            self.view_box.addItem(label, key)
-        self.view_box.setToolTip(
-            "Two pictures of the same numbers: the scatter, or the convolution the guide's "
-            "animations show"
-        )
-        self.guide_box = QComboBox()
-        self.guide_box.addItem("Guide cases…", "")
-        for name in GUIDE_TRANSPOSED:
-            self.guide_box.addItem(name, name)
-        self.guide_box.setToolTip(
-            "The seven transposed convolutions of Dumoulin & Visin's convolution arithmetic guide"
-        )
-        self.channels_spin = self._spin(1, 3, 3, "Input channels D (3 for an RGB image)")
-        self.filters_spin = self._spin(1, 3, 2, "Filters K: one output map each")
-        self.slides_button = QPushButton("Slides' demo")
-        self.slides_button.setToolTip(
-            "5×5×3 input padded by 1, two 3×3×3 filters with biases, stride 2: a 3×3×2 output"
-        )
         self.new_button = QPushButton("New numbers")
         self.new_button.setToolTip("Draw new random input numbers")
-
-        self.reset_button = _transport_button("Reset")
-        self.back_button = _transport_button("◀ Back")
-        self.play_button = _transport_button("▶ Play")
-        self.play_button.setCheckable(True)
-        self.step_button = _transport_button("Step ▶")
-        self.end_button = _transport_button("Finish")
-        self.speed = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-        self.speed.setRange(0.5, 10.0)
-        self.speed.setValue(2.0)
-        self.speed.setToolTip("Steps per second")
-        self.speed.setMinimumWidth(120)
+        self.player = StepPlayer()
+        self.transposed_row = TransposedOptions()
+        self.layer_row = LayerOptions()
 
     def _settings_row(self) -> QGridLayout:
         settings = QGridLayout()
@@ -231,51 +247,11 @@ class ArithmeticPanel(QWidget):
         settings.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML), 1, len(labelled) + 1)
         return settings
 
-    def _transposed_row(self) -> QWidget:
-        """Output padding, the view and the guide's cases: only for the transposed mode."""
-        row = QWidget()
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Output padding a"))
-        layout.addWidget(self.output_padding_spin)
-        layout.addSpacing(12)
-        layout.addWidget(QLabel("Show as"))
-        layout.addWidget(self.view_box)
-        layout.addSpacing(12)
-        layout.addWidget(self.guide_box)
-        layout.addStretch(1)
-        return row
-
-    def _layer_row(self) -> QWidget:
-        """Channels, filters and the slides' demo: only for the CNN-layer mode."""
-        row = QWidget()
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for text, widget in (("Channels D", self.channels_spin), ("Filters K", self.filters_spin)):
-            layout.addWidget(QLabel(text))
-            layout.addWidget(widget)
-            layout.addSpacing(12)
-        layout.addWidget(self.slides_button)
-        layout.addStretch(1)
-        return row
-
     def _transport_row(self) -> QHBoxLayout:
         transport = QHBoxLayout()
         transport.addWidget(self.new_button)
         transport.addSpacing(12)
-        for button in (
-            self.reset_button,
-            self.back_button,
-            self.play_button,
-            self.step_button,
-            self.end_button,
-        ):
-            transport.addWidget(button)
-        transport.addSpacing(12)
-        transport.addWidget(QLabel("Speed"))
-        transport.addWidget(self.speed)
-        transport.addSpacing(12)
-        transport.addWidget(self.progress)
+        transport.addWidget(self.player)
         transport.addStretch(1)
         return transport
 
@@ -283,9 +259,9 @@ class ArithmeticPanel(QWidget):
         self.canvas.stepRequested.connect(self._jump)
         self.layer_canvas.stepRequested.connect(self._jump)
         self.canvas.key_actions = self.layer_canvas.key_actions = {
-            Qt.Key.Key_Space: self.play_button.toggle,
+            Qt.Key.Key_Space: self.player.play_button.toggle,
             Qt.Key.Key_Right: self.step_forward,
-            Qt.Key.Key_Left: lambda: self.go_to(self.scene.done - 1),
+            Qt.Key.Key_Left: self.player.step_back,
             Qt.Key.Key_Home: lambda: self.go_to(0),
             Qt.Key.Key_End: self.run_to_end,
         }
@@ -295,23 +271,18 @@ class ArithmeticPanel(QWidget):
             self.padding_spin,
             self.stride_spin,
             self.dilation_spin,
-            self.output_padding_spin,
-            self.channels_spin,
-            self.filters_spin,
+            self.transposed_row.output_padding_spin,
+            self.layer_row.channels_spin,
+            self.layer_row.filters_spin,
         ):
             spin.valueChanged.connect(self.rebuild)
-        self.slides_button.clicked.connect(self.slides_demo)
-        self.view_box.currentIndexChanged.connect(self.rebuild)
-        self.guide_box.activated.connect(self._guide_case)
+        self.layer_row.slides_button.clicked.connect(self.slides_demo)
+        self.transposed_row.view_box.currentIndexChanged.connect(self.rebuild)
+        self.transposed_row.guide_box.activated.connect(self._guide_case)
         self.pattern_box.currentTextChanged.connect(self.rebuild)
         self.mode_box.currentIndexChanged.connect(self._on_mode)
         self.new_button.clicked.connect(self._new_numbers)
-        self.reset_button.clicked.connect(lambda: self.go_to(0))
-        self.back_button.clicked.connect(lambda: self.go_to(self.scene.done - 1))
-        self.step_button.clicked.connect(self.step_forward)
-        self.end_button.clicked.connect(self.run_to_end)
-        self.play_button.toggled.connect(self._on_play)
-        self.speed.valueChanged.connect(self._on_speed)
+        self.player.seek.connect(self.go_to)
 
     def heightForWidth(self, width: int) -> int:
         """Fill a scroll area's height instead of asking for the preferred one.
@@ -321,14 +292,6 @@ class ArithmeticPanel(QWidget):
         width is enough: the pictures and the canvas stretch into whatever is left.
         """
         return self.layout().totalMinimumHeightForWidth(width)
-
-    @staticmethod
-    def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(low, high)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        return spin
 
     # -- settings -----------------------------------------------------------------------------
     @property
@@ -372,21 +335,23 @@ class ArithmeticPanel(QWidget):
             if value is not None:
                 with signals_blocked(spin):
                     spin.setValue(value)
-        with signals_blocked(self.output_padding_spin):
-            self.output_padding_spin.setMaximum(self._largest_output_padding())
+        with signals_blocked(self.transposed_row.output_padding_spin):
+            self.transposed_row.output_padding_spin.setMaximum(self._largest_output_padding())
             if output_padding is not None:
-                self.output_padding_spin.setValue(output_padding)
+                self.transposed_row.output_padding_spin.setValue(output_padding)
         if pattern is not None:
             with signals_blocked(self.pattern_box):
                 self.pattern_box.setCurrentText(pattern)
         if view is not None:
-            with signals_blocked(self.view_box):
-                self.view_box.setCurrentIndex(self.view_box.findData(view))
+            with signals_blocked(self.transposed_row.view_box):
+                self.transposed_row.view_box.setCurrentIndex(
+                    self.transposed_row.view_box.findData(view)
+                )
         self.rebuild()
 
     def slides_demo(self) -> None:
         """The slides' demo: 5x5x3 padded by 1, two 3x3x3 filters with biases, stride 2."""
-        for spin, value in ((self.channels_spin, 3), (self.filters_spin, 2)):
+        for spin, value in ((self.layer_row.channels_spin, 3), (self.layer_row.filters_spin, 2)):
             with signals_blocked(spin):
                 spin.setValue(value)
         self._seed = 0
@@ -398,7 +363,7 @@ class ArithmeticPanel(QWidget):
 
     def _guide_case(self) -> None:
         """Set up one of the guide's seven transposed convolutions."""
-        name = self.guide_box.currentData()
+        name = self.transposed_row.guide_box.currentData()
         if not name:
             return
         n, k, p, s, a, _size = GUIDE_TRANSPOSED[name]
@@ -464,7 +429,9 @@ class ArithmeticPanel(QWidget):
     def rebuild(self) -> None:
         """New settings: recompute every step and start the animation from the beginning."""
         self.pattern_box.setEnabled(self.mode in ("convolution", "transposed"))
-        scatter = self.mode == "transposed" and self.view_box.currentData() == "transposed"
+        scatter = (
+            self.mode == "transposed" and self.transposed_row.view_box.currentData() == "transposed"
+        )
         self.canvas.setToolTip(
             "Click an input cell to see the step that spreads it"
             if scatter
@@ -477,16 +444,6 @@ class ArithmeticPanel(QWidget):
             with signals_blocked(self.kernel_spin):
                 self.kernel_spin.setValue(editor_weights.shape[0])
         self.scene = self._build_scene()
-        if self.scene.error:
-            self.play_button.setChecked(False)
-        for button in (
-            self.play_button,
-            self.step_button,
-            self.end_button,
-            self.back_button,
-            self.reset_button,
-        ):
-            button.setEnabled(self.scene.error is None)
         note = ""
         if (
             editor
@@ -514,20 +471,20 @@ class ArithmeticPanel(QWidget):
         if self.mode == LAYER:
             image, weights, bias = layer_demo(
                 self.size_spin.value(),
-                self.channels_spin.value(),
-                self.filters_spin.value(),
+                self.layer_row.channels_spin.value(),
+                self.layer_row.filters_spin.value(),
                 self.kernel_spin.value(),
                 self._seed,
             )
             return build_layer_scene(image, weights, bias, **settings)
         transposed = self.mode == "transposed"
-        with signals_blocked(self.output_padding_spin):
-            self.output_padding_spin.setMaximum(self._largest_output_padding())
+        with signals_blocked(self.transposed_row.output_padding_spin):
+            self.transposed_row.output_padding_spin.setMaximum(self._largest_output_padding())
         return build_scene(
-            self.view_box.currentData() if transposed else self.mode,
+            self.transposed_row.view_box.currentData() if transposed else self.mode,
             self.input_grid(),
             self.kernel_weights(),
-            output_padding=self.output_padding_spin.value() if transposed else 0,
+            output_padding=self.transposed_row.output_padding_spin.value() if transposed else 0,
             **settings,
         )
 
@@ -541,36 +498,19 @@ class ArithmeticPanel(QWidget):
         self._show()
 
     def _jump(self, done: int) -> None:
-        self.play_button.setChecked(False)
+        self.player.stop()
         self.go_to(done)
 
     def step_forward(self) -> None:
         self.go_to(self.scene.done + 1)
 
     def run_to_end(self) -> None:
-        self.play_button.setChecked(False)
+        self.player.stop()
         self.go_to(len(self.scene.steps))
 
     def output_grid(self) -> np.ndarray:
         """The output as filled so far (all of it after ``run_to_end``)."""
         return self.scene.output()
-
-    def _tick(self) -> None:
-        if self.scene.done >= len(self.scene.steps):
-            self.go_to(0)  # loop: a classroom demo keeps running
-        else:
-            self.step_forward()
-
-    def _on_play(self, playing: bool) -> None:
-        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
-        if playing:
-            self._on_speed(self.speed.value())
-            self.timer.start()
-        else:
-            self.timer.stop()
-
-    def _on_speed(self, steps_per_second: float) -> None:
-        self.timer.setInterval(int(1000 / max(steps_per_second, 0.1)))
 
     def _show(self) -> None:
         if isinstance(self.scene, LayerScene):
@@ -579,10 +519,10 @@ class ArithmeticPanel(QWidget):
         else:
             self.canvas.set_scene(self.scene)
             self.step_text.setText(step_html(self.scene))
-        total = len(self.scene.steps)
-        self.progress.setText("" if self.scene.error else f"step {self.scene.done} / {total}")
+        usable = self.scene.error is None
+        self.player.show_position(self.scene.done, len(self.scene.steps), usable=usable)
 
     def hideEvent(self, event) -> None:
         """An animation nobody sees should not keep the GUI thread busy."""
-        self.play_button.setChecked(False)
+        self.player.stop()
         super().hideEvent(event)

@@ -470,19 +470,8 @@ class PixelInspectorPanel(QWidget):
         for row in self.rows:
             row.hide()
 
-    def _show(
-        self, explanation: PixelExplanation, result: PipelineResult | None, fresh: bool
-    ) -> None:
-        row, col = explanation.pixel
-        out_row, out_col = explanation.output_pixel
-        where = f"Row {row}, col {col}"
-        if (out_row, out_col) != (row, col):
-            where += f" → output ({out_row}, {out_col})"
-        self.title.setText(f"<b>{where}</b>")
-        self.title.setToolTip(
-            f"Input pixel (row {row}, col {col}); its output pixel is "
-            f"(row {out_row}, col {out_col}) of the output image."
-        )
+    def _show_kernel(self, explanation: PixelExplanation, result: PipelineResult | None) -> None:
+        """The kernel as applied, and the settings that decide which pixels it reads."""
         conv = self.state.pipeline.conv
         kernel = explanation.kernel
         flipped = conv.mode == "convolve"
@@ -512,6 +501,22 @@ class PixelInspectorPanel(QWidget):
         )
         self.kernel_grid.show()
         self.kernel_info.show()
+
+    def _show(
+        self, explanation: PixelExplanation, result: PipelineResult | None, fresh: bool
+    ) -> None:
+        row, col = explanation.pixel
+        out_row, out_col = explanation.output_pixel
+        where = f"Row {row}, col {col}"
+        if (out_row, out_col) != (row, col):
+            where += f" → output ({out_row}, {out_col})"
+        self.title.setText(f"<b>{where}</b>")
+        self.title.setToolTip(
+            f"Input pixel (row {row}, col {col}); its output pixel is "
+            f"(row {out_row}, col {out_col}) of the output image."
+        )
+        conv = self.state.pipeline.conv
+        self._show_kernel(explanation, result)
         outputs = [
             output_value(result, explanation.output_pixel, "gray" if explanation.summed else name)
             for name in explanation.channels

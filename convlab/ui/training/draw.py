@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from convlab.cnn import Sequential
-from convlab.cnn.data import mnist_normalize
 from convlab.cnn.dataset import Dataset
+from convlab.cnn.handwriting import mnist_normalize
 from convlab.ui.training.insight import LayerMaps, activations
 from convlab.ui.training.pictures import TopPredictions, grey_pixmap
 

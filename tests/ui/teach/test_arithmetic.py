@@ -108,11 +108,11 @@ def test_transposed_grid_equals_a_loop(panel, n, k, p, s):
 def test_impossible_settings_are_explained_not_crashed(panel):
     panel.set_config(mode="convolution", n=4, k=5, padding=0, stride=1, dilation=1)
     assert "does not fit" in panel.scene.error
-    assert not panel.step_button.isEnabled() and not panel.play_button.isEnabled()
+    assert not panel.player.step_button.isEnabled() and not panel.player.play_button.isEnabled()
     assert "negative" in panel.formula.text()
     panel.grab()  # paints the explanation instead of an output grid
     panel.set_config(padding=1)
-    assert panel.scene.error is None and panel.step_button.isEnabled()
+    assert panel.scene.error is None and panel.player.step_button.isEnabled()
     panel.set_config(mode="max_pool", n=6, k=2, padding=2, stride=2)
     assert "half" in panel.scene.error
 
@@ -124,13 +124,13 @@ def test_uneven_stride_is_pointed_out(panel):
 
 def test_play_advances_and_pause_stops(qtbot, panel):
     panel.set_config(mode="convolution", n=5, k=3, padding=1, stride=1, dilation=1)
-    panel.speed.setValue(10.0)
-    panel.play_button.setChecked(True)
+    panel.player.speed.setValue(10.0)
+    panel.player.play_button.setChecked(True)
     qtbot.waitUntil(lambda: panel.scene.done >= 2, timeout=3000)
-    panel.play_button.setChecked(False)
+    panel.player.play_button.setChecked(False)
     done = panel.scene.done
     qtbot.wait(300)
-    assert panel.scene.done == done and not panel.timer.isActive()
+    assert panel.scene.done == done and not panel.player.timer.isActive()
 
 
 def test_every_mode_paints(panel):
@@ -215,8 +215,8 @@ def _scatter_loop(grid, kernel, p, s, a):
 @pytest.mark.parametrize("name", list(GUIDE_TRANSPOSED))
 def test_the_guides_transposed_cases_come_out_right_in_both_views(panel, name):
     panel.set_config(mode="transposed")
-    panel.guide_box.setCurrentIndex(panel.guide_box.findData(name))
-    panel.guide_box.activated.emit(panel.guide_box.currentIndex())
+    panel.transposed_row.guide_box.setCurrentIndex(panel.transposed_row.guide_box.findData(name))
+    panel.transposed_row.guide_box.activated.emit(panel.transposed_row.guide_box.currentIndex())
     n, k, p, s, a, size = GUIDE_TRANSPOSED[name]
     assert panel.scene.error is None and panel.scene.output_shape == (size, size)
     assert f"<b>{size}</b>" in panel.formula.text()
@@ -237,14 +237,14 @@ def test_the_guides_transposed_cases_come_out_right_in_both_views(panel, name):
 def test_output_padding_is_offered_only_below_the_stride(panel):
     panel.set_config(mode="transposed", n=3, k=3, padding=1, stride=2)
     assert panel.transposed_row.isVisibleTo(panel)
-    assert panel.output_padding_spin.maximum() == 1
+    assert panel.transposed_row.output_padding_spin.maximum() == 1
     panel.set_config(output_padding=1)
     assert panel.scene.output_shape == (6, 6)
     assert "picks which one" not in panel.formula.text()
     panel.set_config(output_padding=0)
     assert panel.scene.output_shape == (5, 5) and "picks which one" in panel.formula.text()
     panel.set_config(stride=1)
-    assert panel.output_padding_spin.maximum() == 0
+    assert panel.transposed_row.output_padding_spin.maximum() == 0
     panel.set_config(mode="convolution")
     assert not panel.transposed_row.isVisibleTo(panel)
 
@@ -272,14 +272,14 @@ def test_the_cnn_layer_mode_is_the_slides_demo_summed_over_channels(panel):
 
 def test_layer_channels_and_filters_change_the_volumes_and_the_count(panel):
     panel.slides_demo()
-    panel.channels_spin.setValue(1)
-    panel.filters_spin.setValue(3)
+    panel.layer_row.channels_spin.setValue(1)
+    panel.layer_row.filters_spin.setValue(3)
     scene = panel.scene
     assert scene.image.shape[2] == 1 and scene.weights.shape == (3, 1, 3, 3)
     assert "= <b>30</b>" in panel.formula.text()  # 3·(9 + 1)
     assert len(scene.steps) == 3 * 9
     panel.set_config(padding=0, n=4, k=5)
-    assert panel.scene.error is not None and not panel.play_button.isEnabled()
+    assert panel.scene.error is not None and not panel.player.play_button.isEnabled()
     panel.layer_canvas.grab()
     panel.set_config(mode="convolution")
     assert panel.canvases.currentWidget() is panel.canvas
