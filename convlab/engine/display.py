@@ -18,6 +18,7 @@ nearest integer, ties to even. NaN is shown as a response of 0; +inf and -inf sa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -373,3 +374,159 @@ def histogram(
         low, high = low - 0.5, high + 0.5
     counts, edges = np.histogram(sample, bins=int(bins), range=(low, high))
     return counts, edges
+
+
+# ----------------------------------------------------------------------------- Auto
+AUTO = "auto"
+"""A display setting, not a mapping: pick one of DISPLAY_MODES from the kernel and response."""
+SETTING_MODES: tuple[str, ...] = (AUTO, *DISPLAY_MODES)
+MODE_NAMES: dict[str, str] = {
+    "clip": "Clip 0–255",
+    "abs": "Absolute |v|",
+    "offset": "Offset +128",
+    "minmax": "Min–max stretch",
+    "signed": "Signed (diverging)",
+    AUTO: "Auto",
+}
+# Colormaps whose middle is a neutral zero only make sense where 0 maps to the middle; the
+# other modes put 0 at black, so a diverging map there would show zero as "very negative".
+_ZERO_AT_MIDDLE = ("signed", "offset")
+MOSTLY_NEGATIVE = 0.25
+"""Auto shows negatives when at least this share of the response is below zero."""
+WEAK_RESPONSE = 24.0
+"""A zero-sum response whose strong values stay under this is stretched (``signed``) rather
+than drawn around mid-grey, where it would be a nearly flat grey."""
+_STATS_SAMPLES = 20_000
+
+
+@dataclass(frozen=True)
+class ResponseStats:
+    """What the display choice needs to know about a response, from a sample of it."""
+
+    below: float = 0.0  # share of the finite values below zero (rounding to 0 excluded)
+    above: float = 0.0  # share above 255
+    strong: float = 0.0  # |v| that 99.5 % of the values stay under
+
+
+@dataclass(frozen=True)
+class DisplayChoice:
+    """The mapping actually used for a picture and the one line that explains it."""
+
+    mode: str  # one of DISPLAY_MODES: never AUTO
+    colormap: str  # the lookup table used, so a colormap box can show exactly this
+    reason: str  # why Auto chose it, or what this explicit mode hides
+    auto: bool = False  # chosen by Auto
+    value_range: tuple[float, float] | None = None  # the range spread over 0..255, if any
+
+    def line(self) -> str:
+        """E.g. "Auto: Offset +128 — this kernel sums to 0, so negatives matter"."""
+        name = MODE_NAMES[self.mode]
+        return f"Auto: {name} — {self.reason}" if self.auto else f"{name} — {self.reason}"
+
+
+def response_stats(values: np.ndarray, *, strong: bool = True) -> ResponseStats:
+    """Shares below 0 and above 255 and (with ``strong``) the strong-response level, from
+    about 20,000 evenly spread samples: cheap enough for every frame."""
+    flat = np.asarray(values).reshape(-1)
+    if flat.size == 0:
+        return ResponseStats()
+    sample = flat[:: max(1, flat.size // _STATS_SAMPLES)].astype(np.float64)
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        return ResponseStats()
+    return ResponseStats(
+        below=float(np.mean(sample < -0.5)),
+        above=float(np.mean(sample > 255.5)),
+        strong=float(np.quantile(np.abs(sample), 0.995)) if strong else 0.0,
+    )
+
+
+def is_zero_sum(weights: np.ndarray) -> bool:
+    """The weights cancel (a flat area gives 0): an edge, derivative or blob detector."""
+    array = np.asarray(weights, dtype=np.float64)
+    scale = float(np.abs(array).sum())
+    return scale > 0.0 and abs(float(array.sum())) <= 1e-3 * scale
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f}%" if share < 0.995 else "all"
+
+
+def _sum_text(total: float) -> str:
+    return f"{total:.3g}".replace("-", "−")
+
+
+def auto_mode(weights: np.ndarray, offset: float, stats: ResponseStats) -> tuple[str, str]:
+    """(mode, reason) that show what a kernel with these effective weights does.
+
+    Zero-sum kernels (edges, derivatives) answer with both signs around 0: Offset +128, or
+    Signed when the responses are too weak to see around mid-grey. A response mostly below
+    zero would be black under Clip: Signed. Blurs and sharpening stay near 0..255: Clip, as
+    an image editor shows them.
+    """
+    array = np.asarray(weights, dtype=np.float64)
+    total = float(array.sum())
+    if is_zero_sum(array) and abs(offset) < 0.5:
+        if stats.strong < WEAK_RESPONSE:
+            return (
+                "signed",
+                "this kernel sums to 0; its weak responses are stretched",
+            )
+        return "offset", "this kernel sums to 0, so negatives matter"
+    if stats.below >= MOSTLY_NEGATIVE:
+        return (
+            "signed",
+            f"{_percent(stats.below)} of the output is below 0 (weights sum to {_sum_text(total)})",
+        )
+    if stats.above >= MOSTLY_NEGATIVE and total > 1.05:
+        return (
+            "clip",
+            f"weights sum to {_sum_text(total)}: {_percent(stats.above)} is above 255 "
+            "(try Normalize)",
+        )
+    if array.size and float(array.min()) >= 0.0:
+        return "clip", "a blur: no negative weights, the output stays in 0–255"
+    if abs(total - 1.0) <= 1e-3:
+        return "clip", "weights sum to 1: brightness is kept, overshoots clip"
+    return "clip", f"weights sum to {_sum_text(total)}; most of the output is within 0–255"
+
+
+def mode_note(mode: str, stats: ResponseStats) -> str:
+    """What a mode chosen by hand does to this response, warning where it hides much."""
+    if mode == "clip":
+        if stats.below >= MOSTLY_NEGATIVE:
+            return f"{_percent(stats.below)} of the output is below 0 and shows black"
+        if stats.above >= MOSTLY_NEGATIVE:
+            return f"{_percent(stats.above)} of the output is above 255 and shows white"
+        return "values below 0 show black, above 255 white"
+    if mode == "abs":
+        return "negative and positive responses look the same"
+    if mode == "offset":
+        if stats.strong > 127.0:
+            return "0 is mid-grey; values beyond ±127 saturate"
+        return "0 is mid-grey, negative darker, positive lighter"
+    if mode == "minmax":
+        return "the lowest value is black, the highest white"
+    return "0 is neutral, negative blue, positive red"
+
+
+def colormap_for(mode: str, colormap: str) -> str:
+    """The colormap ``mode`` really draws with when ``colormap`` is asked for.
+
+    ``signed`` needs a diverging map (coolwarm unless bwr is asked for); clip, abs and
+    min-max put 0 at black, where a diverging map would lie, so they fall back to gray.
+    """
+    name = _ALIASES.get(colormap, colormap)
+    if name not in COLORMAPS:
+        name = "gray"
+    diverging = name in DIVERGING_COLORMAPS
+    if mode == "signed" and not diverging:
+        return DEFAULT_DIVERGING
+    if diverging and mode not in _ZERO_AT_MIDDLE:
+        return "gray"
+    return name
+
+
+def colormaps_for(mode: str) -> list[str]:
+    """The colormaps that make sense for ``mode``, for a colormap box to offer."""
+    return [name for name in COLORMAPS if colormap_for(mode, name) == name]

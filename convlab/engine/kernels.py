@@ -507,7 +507,7 @@ _PRESETS: dict[str, tuple[Callable[[], Kernel], str]] = {
     ),
     "outline": (
         lambda: Kernel(_grid([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]), name="outline"),
-        "Outline: the pixel minus its eight neighbours; bright on edges, black on flat areas.",
+        "Outline: the pixel minus its eight neighbours; strong on edges, 0 on flat areas.",
     ),
     "motion_blur": (
         lambda: Kernel(np.eye(9), divisor=9.0, name="motion_blur"),

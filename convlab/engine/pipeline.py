@@ -16,7 +16,18 @@ import numpy as np
 from convlab.engine import calibration, dispatch
 from convlab.engine.bank import bank_responses, plan_bank
 from convlab.engine.convolve import convolve, make_job
-from convlab.engine.display import DIVERGING_COLORMAPS, histogram, to_rgb
+from convlab.engine.display import (
+    AUTO,
+    DIVERGING_COLORMAPS,
+    DisplayChoice,
+    auto_mode,
+    colormap_for,
+    histogram,
+    is_zero_sum,
+    mode_note,
+    response_stats,
+    to_rgb,
+)
 from convlab.engine.kernels import Kernel, presets
 
 MAX_BANK_SIZE = 16
@@ -70,20 +81,62 @@ class ConvSettings:
 
 @dataclass(frozen=True)
 class DisplaySettings:
-    """How a float response becomes pixels (``convlab.engine.display``)."""
+    """How a float response becomes pixels (``convlab.engine.display``).
 
-    mode: str = "clip"
+    ``mode`` is one of ``display.SETTING_MODES``: a mapping, or "auto", which picks one for
+    each frame from the kernel and its response and says why (``choose``).
+    """
+
+    mode: str = AUTO
     colormap: str = "gray"
     fixed_range: tuple[float, float] | None = None  # None: each frame uses its own range
     # With no fixed range, take each frame's range without its strongest 0.5 % (see
     # robust_range); only "minmax" and "signed" use a range at all.
     robust: bool = False
 
-    def render(self, values: np.ndarray) -> np.ndarray:
+    def choose(self, values: np.ndarray, kernel: Kernel | None = None) -> DisplayChoice:
+        """The mapping for ``values``, the response of ``kernel``, and the line explaining it."""
+        stats = response_stats(values)
+        if self.mode == AUTO:
+            weights = kernel.effective if kernel is not None else np.ones((1, 1))
+            mode, reason = auto_mode(weights, kernel.offset if kernel is not None else 0.0, stats)
+        else:
+            mode, reason = self.mode, mode_note(self.mode, stats)
+        choice = DisplayChoice(mode, colormap_for(mode, self.colormap), reason, self.mode == AUTO)
+        return self.ranged(choice, values)
+
+    def choose_for_bank(self, kernels: tuple[Kernel, ...], maps: list[np.ndarray]) -> DisplayChoice:
+        """One mapping for every map of a bank, so the tiles compare like with like.
+
+        Auto: Signed when any kernel sums to 0 or any map is mostly negative (the bank's
+        maps are then signed activations, as CNN Explainer draws them), else Clip.
+        """
+        if self.mode != AUTO:
+            stats = response_stats(maps[0]) if maps else response_stats(np.zeros((1, 1)))
+            return DisplayChoice(
+                self.mode, colormap_for(self.mode, self.colormap), mode_note(self.mode, stats)
+            )
+        zero_sum = sum(is_zero_sum(kernel.effective) for kernel in kernels)
+        negative = sum(response_stats(m, strong=False).below >= 0.25 for m in maps)
+        if zero_sum:
+            mode, reason = "signed", f"{zero_sum} of {len(kernels)} kernels sum to 0"
+        elif negative:
+            mode, reason = "signed", f"{negative} of {len(maps)} maps are mostly below 0"
+        else:
+            mode, reason = "clip", "no map has negatives to show"
+        return DisplayChoice(mode, colormap_for(mode, self.colormap), reason, auto=True)
+
+    def ranged(self, choice: DisplayChoice, values: np.ndarray) -> DisplayChoice:
+        """``choice`` with the value range it spreads over 0..255 for ``values`` (if any)."""
         value_range = self.fixed_range
         if value_range is None and self.robust:
-            value_range = robust_range(values, self.mode)
-        return to_rgb(values, self.mode, colormap=self.colormap, value_range=value_range)
+            value_range = robust_range(values, choice.mode)
+        return replace(choice, value_range=value_range)
+
+    def render(self, values: np.ndarray, choice: DisplayChoice | None = None) -> np.ndarray:
+        """``values`` as RGB pixels, with ``choice`` (default: ``choose`` without a kernel)."""
+        choice = choice if choice is not None else self.choose(values)
+        return to_rgb(values, choice.mode, colormap=choice.colormap, value_range=choice.value_range)
 
 
 @dataclass(frozen=True)
@@ -118,14 +171,22 @@ class PipelineResult:
     # (height, width) of the gray frame the bank's maps were computed on: the frame's own
     # size at full scale, smaller for a preview. None without a bank.
     maps_size: tuple[int, int] | None = None
+    # The mappings really used for the output and the bank, with the line that explains them.
+    display: DisplayChoice | None = None
+    bank_display: DisplayChoice | None = None
 
     @property
     def maps_full_scale(self) -> bool:
         return self.maps_size is not None and self.maps_size == tuple(self.frame.shape[:2])
 
 
+# maps, combined map, selected map, the size they were computed at, the mapping they share
 _BankOutput = tuple[
-    tuple[FeatureMap, ...], FeatureMap | None, FeatureMap | None, tuple[int, int] | None
+    tuple[FeatureMap, ...],
+    FeatureMap | None,
+    FeatureMap | None,
+    tuple[int, int] | None,
+    DisplayChoice | None,
 ]
 
 
@@ -135,10 +196,10 @@ class Pipeline:
 
     kernel: Kernel = field(default_factory=lambda: presets.get("identity"))
     conv: ConvSettings = field(default_factory=ConvSettings)
-    display: DisplaySettings = field(default_factory=DisplaySettings)
+    display: DisplaySettings = field(default_factory=lambda: DisplaySettings(robust=True))
     bank: tuple[Kernel, ...] = ()
     bank_display: DisplaySettings = field(
-        default_factory=lambda: DisplaySettings(mode="signed", colormap="diverging", robust=True)
+        default_factory=lambda: DisplaySettings(colormap="coolwarm", robust=True)
     )
     relu: bool = False  # the CNN stages after the convolution, applied to every bank map
     pool: bool = False  # 2x2 max-pool, stride 2
@@ -157,9 +218,10 @@ class Pipeline:
         """Filter one frame: the main kernel on the full frame, the bank on a gray copy."""
         started = time.perf_counter()
         output = convolve(frame, self.kernel, **self.conv.as_kwargs())
-        output_image = self.display.render(output)
+        display = self.display.choose(output, self.kernel)
+        output_image = self.display.render(output, display)
         full = self.map_scale_for(frame.shape) == "full"
-        maps, combined, selected, size = self._bank(
+        maps, combined, selected, size, bank_display = self._bank(
             frame, None if full else self.preview_side(), display_side=self.preview_side()
         )
         return PipelineResult(
@@ -173,6 +235,8 @@ class Pipeline:
             selected=selected,
             histogram=histogram(output, HISTOGRAM_BINS),
             maps_size=size,
+            display=display,
+            bank_display=bank_display,
         )
 
     def preview_side(self) -> int:
@@ -206,58 +270,62 @@ class Pipeline:
         The bank works on the gray frame, shrunk so its longer side is at most ``max_side``
         (None: full resolution, every map at full size: what export uses).
         """
-        maps, combined, _, _ = self._bank(frame, max_side, display_side=None)
+        maps, combined, _, _, _ = self._bank(frame, max_side, display_side=None)
         return maps, combined
 
     def _bank(
         self, frame: np.ndarray, max_side: int | None, *, display_side: int | None
-    ) -> tuple[
-        tuple[FeatureMap, ...], FeatureMap | None, FeatureMap | None, tuple[int, int] | None
-    ]:
-        """Maps, combined map, the selected one at full resolution, and the size computed at.
+    ) -> _BankOutput:
+        """Maps, combined map, the selected one at full resolution, the size computed at, and
+        the display mapping the maps share.
 
         ``max_side`` None computes at the frame's own scale; the maps are then reduced to
         ``display_side`` for the tiles (None keeps them full size). The selected map is always
         full size: a preview's is recomputed from the full frame.
         """
         if not self.bank:
-            return (), None, None, None
+            return (), None, None, None, None
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
         small = gray if max_side is None else shrink(gray, max_side)
         if small is not gray:  # a preview: averaged, so in float32 like the full frame's maps
             small = shrink(gray.astype(np.float32), max_side)
         responses = bank_responses(small, self.bank, border=self.conv.border)
         reduce_to = display_side if small is gray else None
-        maps = [self._feature_map(k, r, reduce_to) for k, r in zip(self.bank, responses)]
+        staged = [apply_stages(r, relu=self.relu, pool=self.pool) for r in responses]
+        choice = self.bank_display.choose_for_bank(self.bank, staged)
+        maps = [
+            self._feature_map(k, values, reduce_to, choice) for k, values in zip(self.bank, staged)
+        ]
         combined = None
         if self.combine and len(responses) >= 2:
             combined = self._combined_map(responses[0], responses[1], reduce_to)
         selected = None
         index = self.selected_map
         if index is not None and 0 <= index < len(maps):
-            response = responses[index]
+            values = staged[index]
             if small is not gray:
                 response = convolve(gray, self.bank[index], border=self.conv.border)
-            selected = maps[index] = self._feature_map(self.bank[index], response, None)
+                values = apply_stages(response, relu=self.relu, pool=self.pool)
+            selected = maps[index] = self._feature_map(self.bank[index], values, None, choice)
         elif index == COMBINED_MAP and combined is not None:
             first, second = responses[0], responses[1]
             if small is not gray:
                 first, second = (convolve(gray, k, border=self.conv.border) for k in self.bank[:2])
             selected = combined = self._combined_map(first, second, None)
         size = (int(small.shape[0]), int(small.shape[1]))
-        return tuple(maps), combined, selected, size
+        return tuple(maps), combined, selected, size, choice
 
     def _feature_map(
-        self, kernel: Kernel, response: np.ndarray, reduce_to: int | None
+        self, kernel: Kernel, values: np.ndarray, reduce_to: int | None, choice: DisplayChoice
     ) -> FeatureMap:
-        """The map after the stages; with ``reduce_to``, reduced for a tile (averaged, as an
-        image viewer shrinks a picture) and coloured by its own range, so thin full-scale
-        detail stays visible; the range label is the full map's."""
-        values = apply_stages(response, relu=self.relu, pool=self.pool)
+        """A map after the stages, drawn with the bank's mapping; with ``reduce_to``, reduced
+        for a tile (averaged, as an image viewer shrinks a picture) and coloured by its own
+        range, so thin full-scale detail stays visible; the range label is the full map's."""
         value_range = _value_range(values)
         if reduce_to is not None:
             values = shrink(values, reduce_to)
-        return FeatureMap(kernel, values, self.bank_display.render(values), value_range)
+        image = self.bank_display.render(values, self.bank_display.ranged(choice, values))
+        return FeatureMap(kernel, values, image, value_range)
 
     def _combined_map(
         self, first: np.ndarray, second: np.ndarray, reduce_to: int | None

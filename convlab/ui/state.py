@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from convlab.engine.display import SETTING_MODES, colormap_names
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import (
     MAP_SCALES,
@@ -211,7 +212,7 @@ class PlaygroundState(QObject):
         readers = {
             "kernel": lambda d: Kernel.from_dict(d),
             "conv": lambda d: ConvSettings(**d),
-            "display": lambda d: DisplaySettings(mode=d["mode"], colormap=d["colormap"]),
+            "display": _read_display,
             # only as many kernels as a bank holds are read: a saved list of 100,000 is not
             "bank": lambda d: tuple(Kernel.from_dict(k) for k in d[:MAX_BANK_SIZE]),
         }
@@ -250,6 +251,17 @@ class PlaygroundState(QObject):
         if names - _KERNEL_FIELDS - _BANK_FIELDS:
             self.settingsChanged.emit()
         self.pipelineChanged.emit(self._pipeline)
+
+
+def _read_display(data: dict) -> DisplaySettings:
+    """A saved display mapping; a mode chosen by hand is kept as it was (Auto is only the
+    first run's default)."""
+    mode, colormap = data["mode"], data["colormap"]
+    if mode not in SETTING_MODES:
+        raise ValueError(f"unknown display mode {mode!r}")
+    if colormap not in colormap_names() and colormap not in ("diverging", "grey"):
+        raise ValueError(f"unknown colormap {colormap!r}")
+    return DisplaySettings(mode=mode, colormap=colormap, robust=True)
 
 
 def _replace(settings: DisplaySettings, changes: dict) -> DisplaySettings:

@@ -259,3 +259,107 @@ def test_weight_colours_limit_saturates_and_odd_inputs_stay_neutral() -> None:
 def test_dark_text_on_light_cells_light_text_on_dark_ones() -> None:
     colours = np.array([[255, 255, 255], [0, 0, 0], [59, 76, 192], [221, 221, 221]])
     assert display.dark_text_reads_better(colours).tolist() == [True, False, False, True]
+
+
+# ----------------------------------------------------------------------------- Auto
+def photo() -> np.ndarray:
+    """A picture with what photos have: smooth shading, edges both ways, texture, noise."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:96, 0:128]
+    image = 60 + 100 * xx / 128 + 40 * np.sin(yy / 9.0)
+    image[20:60, 30:70] += 70
+    image[50:80, 80:110] -= 40
+    image += rng.normal(0, 4, image.shape)
+    return np.clip(image, 0, 255).astype(np.float32)
+
+
+def auto_for(weights, offset: float = 0.0, image: np.ndarray | None = None):
+    from convlab.engine.convolve import convolve
+    from convlab.engine.kernels import Kernel
+
+    kernel = Kernel(np.asarray(weights, dtype=np.float64), offset=offset)
+    response = convolve(photo() if image is None else image, kernel)
+    return display.auto_mode(kernel.effective, kernel.offset, display.response_stats(response))
+
+
+def test_auto_shows_a_zero_sum_kernels_negatives_around_mid_grey() -> None:
+    outline = [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]
+    sobel = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    for weights in (outline, sobel):
+        mode, reason = auto_for(weights)
+        assert mode == "offset"
+        assert reason == "this kernel sums to 0, so negatives matter"
+
+
+def test_auto_stretches_a_zero_sum_kernels_weak_responses() -> None:
+    tiny = np.array([[-1, 0, 1]]) / 100.0  # a derivative scaled down: responses near 0
+    assert auto_for(tiny)[0] == "signed"
+
+
+def test_auto_shows_a_mostly_negative_output_signed_and_says_how_much() -> None:
+    centre_four = [[-1, -1, -1], [-1, 4, -1], [-1, -1, -1]]  # sums to -4: all goes negative
+    assert auto_for(centre_four) == (
+        "signed",
+        "all of the output is below 0 (weights sum to −4)",
+    )
+    image = photo()
+    share = np.mean(image - 150.0 < -0.5)  # the identity kernel, minus 150
+    assert 0.3 < share < 0.9
+    mode, reason = auto_for([[1.0]], offset=-150.0)
+    assert mode == "signed"
+    assert reason == f"{100 * share:.0f}% of the output is below 0 (weights sum to 1)"
+
+
+def test_auto_clips_blurs_and_sharpening_as_an_image_editor_does() -> None:
+    box = np.ones((3, 3)) / 9
+    sharpen = [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]
+    assert auto_for(box) == ("clip", "a blur: no negative weights, the output stays in 0–255")
+    assert auto_for(sharpen) == ("clip", "weights sum to 1: brightness is kept, overshoots clip")
+
+
+def test_auto_says_when_a_kernel_is_not_normalized() -> None:
+    mode, reason = auto_for(np.ones((3, 3)))  # box without its divisor: 9 times too bright
+    assert mode == "clip"
+    assert reason.startswith("weights sum to 9: ") and "above 255" in reason
+
+
+def test_auto_leaves_a_zero_sum_kernel_with_its_own_offset_alone() -> None:
+    sobel = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    assert auto_for(sobel, offset=128.0)[0] == "clip"  # Normalize's answer to zero-sum kernels
+
+
+def test_response_stats_count_against_the_whole_array() -> None:
+    values = np.linspace(-100, 400, 50_001).reshape(1, -1)
+    stats = display.response_stats(values)
+    assert stats.below == pytest.approx(np.mean(values < -0.5), abs=0.002)
+    assert stats.above == pytest.approx(np.mean(values > 255.5), abs=0.002)
+    assert stats.strong == pytest.approx(np.quantile(np.abs(values), 0.995), rel=0.01)
+    assert display.response_stats(np.full((3, 3), np.nan)) == display.ResponseStats()
+
+
+def test_zero_sum_allows_float_rounding_only() -> None:
+    assert display.is_zero_sum(np.array([[0.1, 0.2, -0.3]]))
+    assert not display.is_zero_sum(np.array([[1.0, -0.99]]))
+    assert not display.is_zero_sum(np.zeros((3, 3)))
+
+
+def test_the_colormap_used_always_suits_the_mode() -> None:
+    assert display.colormap_for("signed", "gray") == "coolwarm"
+    assert display.colormap_for("signed", "bwr") == "bwr"
+    assert display.colormap_for("clip", "coolwarm") == "gray"
+    assert display.colormap_for("offset", "coolwarm") == "coolwarm"
+    assert display.colormap_for("minmax", "viridis") == "viridis"
+    assert display.colormaps_for("signed") == ["coolwarm", "bwr"]
+    assert "coolwarm" not in display.colormaps_for("abs")
+    for mode in display.DISPLAY_MODES:
+        for name in display.colormap_names():
+            assert display.colormap_for(mode, name) in display.colormaps_for(mode)
+
+
+def test_the_choice_line_names_the_mode_and_the_reason() -> None:
+    choice = display.DisplayChoice("offset", "gray", "this kernel sums to 0", auto=True)
+    assert choice.line() == "Auto: Offset +128 — this kernel sums to 0"
+    by_hand = display.DisplayChoice(
+        "clip", "gray", display.mode_note("clip", display.ResponseStats(below=0.9))
+    )
+    assert by_hand.line() == "Clip 0–255 — 90% of the output is below 0 and shows black"

@@ -16,6 +16,7 @@ from convlab.engine.pipeline import (
     DisplaySettings,
     Pipeline,
     apply_stages,
+    robust_range,
 )
 
 
@@ -220,3 +221,57 @@ def test_auto_scale_is_full_where_the_measured_costs_keep_twenty_fps():
         assert Pipeline(bank=SOBELS * 8, map_scale="full").map_scale_for((720, 1280)) == "full"
     finally:
         calibration.use_table(None)
+
+
+# ----------------------------------------------------------------------------- display choice
+def test_auto_draws_the_output_with_the_mapping_it_names():
+    frame = frame_of(40, 50)
+    outline = presets.get("outline")
+    result = Pipeline(kernel=outline).run(frame)
+    assert result.display.auto and result.display.mode == "offset"
+    assert result.display.line() == "Auto: Offset +128 — this kernel sums to 0, so negatives matter"
+    np.testing.assert_array_equal(result.output_image, to_rgb(result.output, "offset"))
+
+
+def test_auto_draws_a_mostly_negative_colour_output_by_brightness_on_a_diverging_map():
+    frame = frame_of(40, 50)
+    weights = np.array(presets.get("outline").weights)
+    weights[1, 1] = 4.0
+    result = Pipeline(kernel=Kernel(weights)).run(frame)
+    choice = result.display
+    assert (choice.mode, choice.colormap) == ("signed", "coolwarm")
+    low, high = robust_range(result.output, "signed")
+    assert choice.value_range == (low, high)
+    expected = to_rgb(result.output, "signed", colormap="coolwarm", value_range=(low, high))
+    np.testing.assert_array_equal(result.output_image, expected)
+    # readable: not a pale wash, most pixels are clearly blue (negative)
+    blue = result.output_image[..., 2].astype(int) - result.output_image[..., 0]
+    assert np.mean(blue > 40) > 0.8
+
+
+def test_a_mode_chosen_by_hand_is_kept_and_says_what_it_hides():
+    weights = np.array(presets.get("outline").weights)
+    weights[1, 1] = 4.0
+    pipeline = Pipeline(kernel=Kernel(weights), display=DisplaySettings("clip", "gray"))
+    result = pipeline.run(frame_of(40, 50))
+    assert not result.display.auto and result.display.mode == "clip"
+    assert result.display.line().startswith("Clip 0–255 — ")
+    assert result.display.line().endswith("of the output is below 0 and shows black")
+    np.testing.assert_array_equal(result.output_image, to_rgb(result.output, "clip"))
+
+
+def test_auto_gives_the_bank_one_mapping():
+    frame = frame_of(40, 50)
+    edges = Pipeline(bank=SOBELS).run(frame)
+    assert edges.bank_display.mode == "signed"
+    assert edges.bank_display.line() == "Auto: Signed (diverging) — 2 of 2 kernels sum to 0"
+    for feature_map in edges.maps:
+        value_range = robust_range(feature_map.values, "signed")
+        expected = to_rgb(
+            feature_map.values, "signed", colormap="coolwarm", value_range=value_range
+        )
+        np.testing.assert_array_equal(feature_map.image, expected)
+    blurs = Pipeline(bank=(presets.get("box"), presets.get("gaussian"))).run(frame)
+    assert blurs.bank_display.mode == "clip"
+    for feature_map in blurs.maps:
+        np.testing.assert_array_equal(feature_map.image, to_rgb(feature_map.values, "clip"))

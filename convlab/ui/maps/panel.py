@@ -179,12 +179,13 @@ class FeatureMapsPanel(QWidget):
             "The scale the tiles show, and the map size after each stage at the source's "
             "full resolution"
         )
-        self.stage_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.stage_label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        self.stage_label.setMinimumWidth(20)
         self.count_label = QLabel(self)
         status_row = QHBoxLayout()
         status_row.setContentsMargins(0, 0, 0, 0)
-        status_row.addWidget(self.stage_label, 1)
-        status_row.addWidget(self.display_controls.range_group)
+        status_row.addWidget(self.stage_label)
+        status_row.addWidget(self.display_controls.choice_label, 1)
         # On the status line, not the wrapping toolbar: it costs no extra line of the dock.
         status_row.addWidget(
             flow_group(self, self.main_output_button, self.export_button, self._help_button)
@@ -283,10 +284,11 @@ class FeatureMapsPanel(QWidget):
             )
         )
         self._toolbar.addWidget(flow_group(self, QLabel("Scale", self), self.scale_combo))
-        self.display_controls = DisplayControls(self._state, "bank", self)
+        self.display_controls = DisplayControls(self._state, "bank", self, switch=False)
         self._toolbar.addWidget(
             flow_group(self, QLabel("Show as", self), self.display_controls.mapping_group)
         )
+        self._toolbar.addWidget(self.display_controls.range_group)
 
     def _button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)

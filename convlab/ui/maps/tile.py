@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -45,6 +45,7 @@ BANK_INDEX_MIME = "application/x-convlab-bank-index"
 COMBINED_INDEX = -1  # the tile that shows sqrt(map0^2 + map1^2) has no place in the bank
 THUMBNAIL_SIZE = 30
 COMPACT_THUMBNAIL_SIZE = 18  # small tiles: a smaller kernel picture leaves the map more room
+SHORTEST_ELISION = 8  # an elided name this short ("1. So…") says less than the map's number
 SELECTED_BORDER = 2  # pixels of the frame around the map the output view shows
 
 
@@ -118,6 +119,7 @@ class MapTile(QFrame):
         self.title = ui_text.plain_label(parent=self)  # kernel names come from files
         self.title.setElideMode(Qt.TextElideMode.ElideRight)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.installEventFilter(self)
         self.range_label = QLabel(self)
         self.range_label.setObjectName("mapRange")
         self.range_label.setToolTip(
@@ -194,7 +196,7 @@ class MapTile(QFrame):
                 "Drag onto another map to reorder; right-click for more."
             )
         self.title.setToolTip(ui_text.tooltip(self._name))
-        self.title.setText(ui_text.clean(self.short_name() if self._compact else self._name, 300))
+        self._fit_title()
         self._tip = tip
         self.setToolTip(ui_text.tooltip(tip))
 
@@ -222,11 +224,29 @@ class MapTile(QFrame):
         side = COMPACT_THUMBNAIL_SIZE if compact else THUMBNAIL_SIZE
         self.thumbnail.setFixedSize(side, side)
         self.range_label.setVisible(not compact)
-        self.title.setText(ui_text.clean(self.short_name() if compact else self._name, 300))
+        self._fit_title()
         self._show_buttons(self._selected or self.underMouse())
 
+    def _fit_title(self) -> None:
+        """The name, elided to the room; on a compact tile where so little of it fits that
+        it says nothing ("1. So…"), the map's number instead."""
+        name = ui_text.clean(self._name, 300)
+        if self._compact:
+            metrics = self.title.fontMetrics()
+            width = max(10, self.title.width())
+            elided = metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)
+            if elided != name and len(elided) <= SHORTEST_ELISION:
+                name = self.short_name()
+        if self.title.text() != name:
+            self.title.setText(name)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.title and event.type() == QEvent.Type.Resize:
+            self._fit_title()
+        return super().eventFilter(watched, event)
+
     def short_name(self) -> str:
-        """What a compact tile writes beside its kernel picture: the map's number."""
+        """What a compact tile too narrow for its name writes beside its kernel picture."""
         return "|∇|" if self.index == COMBINED_INDEX else str(self.index + 1)
 
     @property

@@ -12,14 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 from superqt.utils import qthrottled
 
-from convlab.engine.display import histogram
-from convlab.engine.pipeline import HISTOGRAM_BINS, DisplaySettings, PipelineResult
+from convlab.engine.display import DisplayChoice, histogram
+from convlab.engine.pipeline import HISTOGRAM_BINS, PipelineResult
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.display_controls import DisplayControls, shown_range
 from convlab.ui.widgets.flow_layout import FlowLayout
@@ -58,11 +59,12 @@ class ResponseHistogram(pg.PlotWidget):
         self.counts = np.zeros(0)
         self.edges = np.zeros(0)
 
-    def show_counts(self, counts: np.ndarray, edges: np.ndarray, settings: DisplaySettings) -> None:
-        """Draw counts the worker already made (PipelineResult.histogram)."""
+    def show_counts(self, counts: np.ndarray, edges: np.ndarray, choice: DisplayChoice) -> None:
+        """Draw counts the worker already made (PipelineResult.histogram), with the band
+        that ``choice`` (the mapping the output was really drawn with) spreads over 0..255."""
         self.counts, self.edges = counts, edges
         self.curve.setData(edges, np.log10(1.0 + counts))
-        low, high = shown_range(settings, float(edges[0]), float(edges[-1]))
+        low, high = shown_range(choice, float(edges[0]), float(edges[-1]))
         self.region.setRegion((low, high))
         self.setXRange(min(low, edges[0]), max(high, edges[-1]), padding=0.02)
 
@@ -83,6 +85,15 @@ class OutputDisplayControls(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
+        # The line saying what is shown and why sits right under the views, beside the boxes
+        # that change it; the one-click switch is at its end.
+        choice_row = QHBoxLayout()
+        choice_row.setContentsMargins(4, 0, 0, 0)
+        choice_row.setSpacing(4)
+        choice_row.addWidget(self.controls.choice_label, 100)  # up to its text width
+        choice_row.addWidget(self.controls.switch_button)
+        choice_row.addStretch(1)
+        layout.addLayout(choice_row)
         toolbar = FlowLayout(spacing=10)
         toolbar.addWidget(self.controls.mapping_group)
         toolbar.addWidget(self.controls.range_group)
@@ -104,4 +115,5 @@ class OutputDisplayControls(QWidget):
         if not self.isVisible():
             return  # nobody is looking: skip the work
         counts, edges = result.histogram or histogram(result.output, HISTOGRAM_BINS)
-        self.histogram.show_counts(counts, edges, self._state.pipeline.display)
+        choice = result.display or self._state.pipeline.display.choose(result.output)
+        self.histogram.show_counts(counts, edges, choice)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -81,3 +82,22 @@ def test_a_click_on_a_small_tile_still_shows_its_map_large(laptop_window, qtbot)
     result = wait_for_result(qtbot, window)
     assert result.selected is not None
     assert result.selected.values.shape == result.frame.shape[:2]  # full resolution
+
+
+def test_the_first_screen_shows_the_signed_result_and_says_why(laptop_window, qtbot):
+    window = laptop_window
+    assert window.state.pipeline.display.mode == "auto"
+    result = wait_for_result(qtbot, window)
+    assert result.display.mode == "offset"  # the first-run outline kernel sums to 0
+    line = window.output_controls.controls.choice_label
+    assert line.isVisible()
+    assert line.text() == "Auto: Offset +128 — this kernel sums to 0, so negatives matter"
+    # the line sits right under the output view
+    view = window.output_view
+    view_bottom = view.mapTo(window, view.rect().bottomLeft()).y()
+    line_top = line.mapTo(window, line.rect().topLeft()).y()
+    assert 0 <= line_top - view_bottom < 30
+    # negatives are visible: flat areas mid-grey, edges both darker and lighter
+    shown = window.output_view.image_item.image.astype(int).mean(axis=2)
+    assert np.mean(np.abs(shown - 128) < 28) > 0.5
+    assert np.mean(shown < 90) > 0.01 and np.mean(shown > 166) > 0.01
