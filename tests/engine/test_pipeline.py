@@ -181,8 +181,9 @@ def test_full_scale_maps_are_computed_on_the_frame_and_reduced_for_the_tiles():
         assert feature_map.values.shape == (180, 480)  # the tile's picture
         np.testing.assert_allclose(feature_map.values, shrink(full, 480), rtol=1e-5, atol=1e-3)
         assert feature_map.value_range == pytest.approx((full.min(), full.max()), abs=1e-3)
+        shown = pipeline.bank_display.ranged(result.bank_display, feature_map.values)
         np.testing.assert_array_equal(
-            feature_map.image, pipeline.bank_display.render(feature_map.values)
+            feature_map.image, pipeline.bank_display.render(feature_map.values, shown)
         )
 
 
