@@ -205,6 +205,7 @@ class ArithmeticPanel(QWidget):
         if state is not None:
             state.kernelChanged.connect(lambda _k: self._on_kernel_changed())
         self._connect()
+        self._apply_mode_limits()  # the options rows of the other modes start hidden
         self.rebuild()
 
     def _build_controls(self) -> None:

@@ -296,3 +296,12 @@ def test_clicking_a_layer_output_cell_jumps_to_its_step(qtbot, panel):
     qtbot.mouseClick(panel.layer_canvas, Qt.MouseButton.LeftButton, pos=point)
     step = panel.scene.current
     assert (step.filter_index, step.out_row, step.out_col) == (1, 1, 2)
+
+
+def test_a_new_panel_shows_only_the_options_of_its_mode(qtbot):
+    panel = ArithmeticPanel(PlaygroundState())
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.mode == "convolution"
+    assert not panel.transposed_row.isVisibleTo(panel)
+    assert not panel.layer_row.isVisibleTo(panel)
