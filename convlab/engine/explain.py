@@ -152,7 +152,7 @@ def window_breakdown(
     rule reads each from (-1: a constant zero) and ``in_bounds`` marks the taps inside the
     image.
     """
-    grid = np.asarray(plane, dtype=np.float64)
+    grid = np.asarray(plane)  # not converted whole: only the k x k taps are read
     if grid.ndim != 2:
         raise ConvlabError(f"window_breakdown needs one 2-D channel, got shape {grid.shape}")
     height, width = grid.shape
@@ -162,9 +162,8 @@ def window_breakdown(
     source_rows = source_index(rows, height, border)
     source_cols = source_index(cols, width, border)
     readable = np.outer(source_rows >= 0, source_cols >= 0)
-    patch = np.where(
-        readable, grid[np.ix_(np.maximum(source_rows, 0), np.maximum(source_cols, 0))], 0.0
-    )
+    taps = grid[np.ix_(np.maximum(source_rows, 0), np.maximum(source_cols, 0))]
+    patch = np.where(readable, taps.astype(np.float64), 0.0)
     weights = np.array(kernel.weights, dtype=np.float64)
     products = patch * weights
     total = float(products.sum())

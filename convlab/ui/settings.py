@@ -63,6 +63,7 @@ KEYS: dict[str, Key] = {
         Key("camera/name", str, "", max_chars=200),  # found again by name when renumbered
         Key("camera/resolution", str, "default", max_chars=16),  # "default" or "1280x720"
         Key("camera/mirror", bool, True),
+        Key("help/tour_seen", bool, False),  # the "Start here" tour was finished or closed
     )
 }
 

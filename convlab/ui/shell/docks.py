@@ -1,7 +1,10 @@
-"""The main window's docks: kernel, pixel inspector and feature maps, and how they share room.
+"""The main window's docks: the kernel on the right, the feature maps below, and how they
+share room.
 
-The side panels' natural heights add up to more than a 768-pixel laptop screen, so each dock's
-panel scrolls when squeezed; the teaching tabs borrow the room of the playground-only docks.
+A dock's panel scrolls when squeezed (a 15x15 kernel is taller than a laptop's 768 pixels);
+the Arithmetic tab and the teaching tabs borrow the room of the docks that do not act there.
+The pixel inspector is not a dock: it opens over the window beside the inspected pixel
+(``inspector_card``), with the room it needs for as long as a pixel is inspected.
 """
 
 from __future__ import annotations
@@ -62,15 +65,14 @@ class SqueezableDockPanel(QScrollArea):
 
 
 class PanelDocks:
-    """The kernel and inspector docks on the right, the feature maps below.
+    """The kernel dock on the right, the feature maps below.
 
-    The kernel dock stays on every tab; the other two belong to the playground and make room
-    for the teaching tabs (and come back as they were when the playground returns).
+    The kernel dock stays on the tabs where its kernel acts; the feature maps belong to the
+    playground and make room for the teaching tabs (and come back as they were when the
+    playground returns).
     """
 
-    def __init__(
-        self, window: QMainWindow, kernel: QWidget, inspector: QWidget, maps: QWidget
-    ) -> None:
+    def __init__(self, window: QMainWindow, kernel: QWidget, maps: QWidget) -> None:
         self.window = window
         self.kernel_panel = kernel
         right, bottom = (
@@ -79,15 +81,14 @@ class PanelDocks:
         )
         self.docks = [
             self._dock("Kernel", kernel, right),
-            self._dock("Pixel inspector", inspector, right),
             self._dock("Feature maps", maps, bottom),
         ]
+        self.kernel_dock, self.maps_dock = self.docks
         window.setCorner(Qt.Corner.BottomRightCorner, right)
         self._put_away: list[QDockWidget] | None = None
 
     def _dock(self, title: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        """A dock whose panel scrolls when squeezed: the side panels' natural heights add up
-        to more than a 768-pixel laptop screen, and a dock's minimum would set the window's."""
+        """A dock whose panel scrolls when squeezed: a dock's minimum would set the window's."""
         dock = QDockWidget(title, self.window)
         dock.setObjectName(title.replace(" ", "") + "Dock")
         dock.setWidget(SqueezableDockPanel(panel))
@@ -95,25 +96,18 @@ class PanelDocks:
         return dock
 
     def size_for(self, window_height: int) -> None:
-        """Starting split of the right column: the kernel editor whole when the window is
-        tall enough, otherwise as much of it as leaves the inspector its header and a few
-        lines (its panel scrolls); the feature maps get one row of tiles."""
-        kernel_height = self.kernel_panel.minimumSizeHint().height() + 8
-        column = window_height - 140  # less menu bar, toolbar, status bar and dock titles
-        inspector_height = max(180, min(330, column - kernel_height))
-        self.window.resizeDocks(
-            self.docks[:2], [max(kernel_height, 470), inspector_height], Qt.Orientation.Vertical
-        )
-        maps_height = max(230, int(0.3 * window_height))  # a row of tiles, more when tall
-        self.window.resizeDocks([self.docks[2]], [maps_height], Qt.Orientation.Vertical)
+        """Starting split: the feature maps get a row of tiles (more when the window is
+        tall); the kernel has the whole right column."""
+        maps_height = max(230, int(0.3 * window_height))
+        self.window.resizeDocks([self.docks[1]], [maps_height], Qt.Orientation.Vertical)
 
     def show_all(self) -> None:
         for dock in self.docks:
             dock.show()
 
     def playground_shown(self, shown: bool) -> None:
-        """The teaching tabs get the room of the playground-only docks; the Kernel stays."""
-        playground_only = self.docks[1:]  # pixel inspector, feature maps
+        """The teaching tabs get the room of the playground-only dock; the Kernel stays."""
+        playground_only = self.docks[1:]  # feature maps
         if not shown and self._put_away is None:
             self._put_away = [dock for dock in playground_only if not dock.isHidden()]
             for dock in self._put_away:

@@ -34,10 +34,14 @@ from convlab.ui.playground.output_controls import OutputDisplayControls
 from convlab.ui.settings import Settings
 from convlab.ui.shell.banner import MessageBanner
 from convlab.ui.shell.docks import PanelDocks
+from convlab.ui.shell.help_menu import build_help_menu
+from convlab.ui.shell.hover import HoverReadout
+from convlab.ui.shell.inspector_card import InspectorCard
 from convlab.ui.shell.live_demand import LiveDemand
 from convlab.ui.shell.menus import build_menus
 from convlab.ui.shell.source_menu import SourceMenu
 from convlab.ui.shell.source_messages import SourceMessages
+from convlab.ui.shell.start_tour import StartTour, tour_steps
 from convlab.ui.shell.status_line import StatusLine
 from convlab.ui.shell.toolbar import build_toolbar
 from convlab.ui.shell.unsaved_network import keep_unsaved_network
@@ -100,14 +104,21 @@ class MainWindow(QMainWindow):
         self.kernel_panel = KernelEditorPanel(state)
         self.inspector_panel = PixelInspectorPanel(state)
         self.maps_panel = FeatureMapsPanel(state)
-        self.panel_docks = PanelDocks(
-            self, self.kernel_panel, self.inspector_panel, self.maps_panel
-        )
+        self.panel_docks = PanelDocks(self, self.kernel_panel, self.maps_panel)
         self.docks = self.panel_docks.docks
         self.panel_docks.size_for(self.height())
+        self.inspector_card = InspectorCard(
+            self,
+            state,
+            self.inspector_panel,
+            (self.source_view, self.output_view),
+            avoid=[self.docks[0]],
+        )
         LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
+        self.hover_readout = HoverReadout(state, (self.source_view, self.output_view))
 
         self.source_menu = SourceMenu(self, state, worker, settings)
+        self.tour = StartTour(self, settings, lambda: tour_steps(self))
         self._build_menus_and_toolbar()
         self.status = StatusLine(self.statusBar(), worker)
         self.source_menu.show_status = self.status.show_message
@@ -168,7 +179,9 @@ class MainWindow(QMainWindow):
             set_compare_mode=self.set_compare_mode,
             fit_image=self.compare.source_view.fit,
             reset_layout=self.reset_layout,
-            context_help=self.show_context_help,
+        )
+        self.help_menu = build_help_menu(
+            self, start_tour=self.tour.start, context_help=self.show_context_help
         )
         self.mode_combo = build_toolbar(
             self,
@@ -185,6 +198,10 @@ class MainWindow(QMainWindow):
         state.pipelineChanged.connect(self._pipeline_changed)
         state.message.connect(self.show_message)
         state.inspectedPixelChanged.connect(lambda _pos: self._update_overlays())
+        state.inspectedPixelChanged.connect(
+            lambda pos: pos is not None and self.tour.happened("pixel_inspected")
+        )
+        state.kernelChanged.connect(lambda _kernel: self.tour.happened("kernel_edited"))
         worker.resultAvailable.connect(self._display_next_result)
         worker.sourceOpened.connect(self._source_opened)
         worker.pipelineFailed.connect(lambda text: self.show_message(text, "error"))
@@ -206,6 +223,10 @@ class MainWindow(QMainWindow):
         if layout:
             self.restoreState(QByteArray(layout))
         self.set_compare_mode(self.settings.get("view/compare_mode"))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.tour.start_if_first_run()
 
     # ----------------------------------------------------------------------------- behaviour
     def set_compare_mode(self, mode: str) -> None:
@@ -290,6 +311,7 @@ class MainWindow(QMainWindow):
         if position is None or frame_shape is None:
             self.source_view.show_receptive_field(position)
             self.output_view.mark_pixel(position)
+            self.inspector_card.show_window(None)
             return
         conv = self.state.pipeline.conv
         kernel_shape = self.state.pipeline.kernel.shape
@@ -298,8 +320,18 @@ class MainWindow(QMainWindow):
         if output_pixel is None:  # the kernel does not fit: no window to outline
             self.source_view.show_receptive_field(position, None)
             self.output_view.mark_pixel(position)
+            self.inspector_card.show_window(QRectF(position[1], position[0], 1, 1))
             return
         taps = window_taps(*output_pixel, kernel_shape, **geometry)
+        rows, cols = taps
+        self.inspector_card.show_window(
+            QRectF(
+                float(min(cols)),
+                float(min(rows)),
+                float(max(cols) - min(cols) + 1),
+                float(max(rows) - min(rows) + 1),
+            )
+        )
         ring = padding_amounts(kernel_shape, conv.padding, conv.dilation)
         self.source_view.show_receptive_field(position, taps, ring)
         extent = output_shape(frame_shape, kernel_shape, **geometry)
@@ -324,6 +356,7 @@ class MainWindow(QMainWindow):
     def _hover(self, position: tuple[int, int] | None) -> None:
         self._hovered = position
         result = self.last_result
+        self.hover_readout.hover(position, result)
         if position is None or result is None:
             self.status.show_hover(None)
             return
@@ -366,6 +399,7 @@ class MainWindow(QMainWindow):
 
     def _tab_changed(self, index: int) -> None:
         self.panel_docks.playground_shown(index == 0)
+        self.inspector_card.set_enabled(index == 0)
 
     def save_settings(self) -> None:
         self._tab_changed(0)  # the saved layout is the playground's

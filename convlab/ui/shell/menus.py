@@ -1,4 +1,5 @@
-"""The main window's menu bar: Source, Edit (undo/redo), View (compare modes, docks), Help."""
+"""The main window's menu bar: Source, Edit (undo/redo), View (compare modes, docks); the Help
+menu is ``help_menu``."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ def build_menus(
     set_compare_mode: Callable[[str], None],
     fit_image: Callable[[], None],
     reset_layout: Callable[[], None],
-    context_help: Callable[[], None],
 ) -> tuple[dict[str, QAction], QAction]:
-    """Fill the window's menu bar; returns the compare-mode actions and the Fit action."""
+    """Fill the window's menu bar up to Help (``help_menu``); returns the compare-mode actions
+    and the Fit action."""
     menus = window.menuBar()
     menus.addMenu(source_menu)
     edit = menus.addMenu("&Edit")
@@ -45,8 +46,4 @@ def build_menus(
     for dock in docks:
         view.addAction(dock.toggleViewAction())
     view.addAction("&Reset panel layout", reset_layout)
-
-    help_menu = menus.addMenu("&Help")
-    help_action = help_menu.addAction("&What am I looking at?", context_help)
-    help_action.setShortcut(QKeySequence.StandardKey.HelpContents)
     return mode_actions, fit

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QBoxLayout,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
+    QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +38,7 @@ LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a se
 # The output image is float32 (about 7 digits, and OpenCV sums in another order), so it is
 # shown to 5 digits: -7.99999 reads -8, like the exact sum it equals.
 OUTPUT_DIGITS = 5
-WIDEST_KERNEL_BESIDE_TEXT = 170  # px; a wider kernel grid puts the settings text above it
+INFO_WIDTH = 150  # px; the settings text under the weights wraps at this width (or theirs)
 # BT.601 luma in float, as convolve(channels="gray") computes it (no rounding to uint8), so the
 # inspector's gray patch holds exactly the numbers the convolution saw.
 GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -213,7 +214,11 @@ def cell_describer(parts: dict, border: str) -> Callable[[int, int], str]:
 
 
 class _ChannelRow(QWidget):
-    """patch ⊙ kernel = products, and the sum line, for one channel."""
+    """One channel: its input patch, "× weights =", the products, and the sum.
+
+    Stacked (patch above products) when the channels stand side by side; in a row when one
+    channel is shown alone and width is what the inspector has.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -224,18 +229,29 @@ class _ChannelRow(QWidget):
         self.sum_label.setTextFormat(Qt.TextFormat.RichText)
         self.sum_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sum_label.setWordWrap(True)
-        times = QLabel("⊙ kernel =")
-        times.setToolTip("Each input value is multiplied by the kernel weight on top of it.")
-        grids = QHBoxLayout()
-        grids.setSpacing(8)
-        grids.addWidget(self.patch, 0, Qt.AlignmentFlag.AlignTop)
-        grids.addWidget(times, 0, Qt.AlignmentFlag.AlignVCenter)
-        grids.addWidget(self.products, 0, Qt.AlignmentFlag.AlignTop)
-        grids.addStretch(1)
+        self.times = QLabel("× weights =")
+        self.times.setToolTip("Each input value is multiplied by the kernel weight on top of it.")
+        self.times.setStyleSheet("color: palette(placeholder-text);")
+        self.grids = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.grids.setSpacing(2)
+        self.grids.addWidget(self.patch, 0, Qt.AlignmentFlag.AlignLeft)
+        self.grids.addWidget(self.times, 0, Qt.AlignmentFlag.AlignLeft)
+        self.grids.addWidget(self.products, 0, Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 4)
-        layout.addLayout(grids)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(self.grids)
         layout.addWidget(self.sum_label)
+        layout.addStretch(1)
+
+    def set_across(self, across: bool) -> None:
+        """Patch, weights and products left to right (one channel) or stacked (several)."""
+        self.grids.setDirection(
+            QBoxLayout.Direction.LeftToRight if across else QBoxLayout.Direction.TopToBottom
+        )
+        self.grids.setSpacing(8 if across else 2)
+        self.grids.setAlignment(self.times, Qt.AlignmentFlag.AlignVCenter if across else
+                                Qt.AlignmentFlag.AlignLeft)  # fmt: skip
 
     def show_parts(
         self,
@@ -268,11 +284,15 @@ class _ChannelRow(QWidget):
         divisor = float(parts["divisor"])
         offset = float(parts["offset"])
         result = float(parts["result"])
-        text = (
-            f"Σ products = {format_number(total, 6)} &nbsp; ÷ divisor {format_number(divisor, 6)}"
-            f" &nbsp; + offset {format_number(offset, 6)} &nbsp; = "
-            f"<b>{format_number(result, 6)}</b>"
-        )
+        if divisor == 1.0 and offset == 0.0:
+            text = f"Σ products = <b>{format_number(result, 6)}</b>"
+        else:
+            text = f"Σ products = {format_number(total, 6)}"
+            if divisor != 1.0:
+                text += f" ÷ {format_number(divisor, 6)}"
+            if offset != 0.0:
+                text += f" + {format_number(offset, 6)}"
+            text += f" = <b>{format_number(result, 6)}</b>"
         if output is not None and fresh:
             same = matches_output(result, output)
             mark = (
@@ -280,7 +300,7 @@ class _ChannelRow(QWidget):
                 if same
                 else "<span style='color:#c03030'>✗ differs from the output pixel</span>"
             )
-            text += f"<br>output image holds {format_number(output, OUTPUT_DIGITS)} &nbsp; {mark}"
+            text += f"<br>output holds {format_number(output, OUTPUT_DIGITS)} {mark}"
         elif output is not None:
             text += (
                 "<br><i>the output image was made with other settings; it is compared "
@@ -328,17 +348,15 @@ class PixelInspectorPanel(QWidget):
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.scroll = self._build_numbers()
+        self.body = self._build_numbers()
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(2)
+        layout.setContentsMargins(6, 4, 6, 6)
+        layout.setSpacing(4)
         layout.addLayout(header)
         layout.addWidget(self.result_label)
-        layout.addWidget(self.scroll, 1)
-        # Room for a 3x3 kernel and one channel's patch, products and sum: a dock squeezed
-        # smaller than this shows only the header, which teaches nothing.
-        self.setMinimumHeight(230)
+        layout.addLayout(self.body)
+        layout.addStretch(1)
 
         self._refresh_live = qthrottled(self.refresh, timeout=LIVE_UPDATE_MS, parent=self)
         state.inspectedPixelChanged.connect(lambda _pos: self.refresh())
@@ -366,11 +384,22 @@ class PixelInspectorPanel(QWidget):
         header.addWidget(self.channel_box)
         header.addWidget(self.live_box)
         header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
+        self.close_button = QToolButton()
+        self.close_button.setObjectName("inspectorClose")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton)
+        )
+        self.close_button.setToolTip("Stop inspecting (Esc)")
+        self.close_button.clicked.connect(lambda: self.state.set_inspected_pixel(None))
+        header.addWidget(self.close_button)
         return header
 
-    def _build_numbers(self) -> QScrollArea:
-        """The kernel with its settings, then one row of numbers per channel, scrolling."""
-        self.kernel_grid = NumberGrid("Kernel")
+    def _build_numbers(self) -> QHBoxLayout:
+        """The weights with the settings under them, then one column per channel (patch,
+        products, sum): a 7x7 kernel's three channels fit a laptop screen side by side, none
+        below the fold."""
+        self.kernel_grid = NumberGrid("Weights")
         self.kernel_info = QLabel()
         self.kernel_info.setWordWrap(True)
         small = self.kernel_info.font()
@@ -378,29 +407,18 @@ class PixelInspectorPanel(QWidget):
         self.kernel_info.setFont(small)
         self.kernel_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.rows = [_ChannelRow() for _ in range(3)]
-
-        # The settings text sits beside a small kernel (a dock is short, width is cheaper than
-        # height) and above a wide one, which would squeeze it into a sliver.
-        self.kernel_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        self.kernel_row.setSpacing(10)
-        self.kernel_row.addWidget(self.kernel_grid, 0, Qt.AlignmentFlag.AlignTop)
-        self.kernel_row.addWidget(self.kernel_info, 1)
-        content = QWidget()
-        column = QVBoxLayout(content)
-        column.setContentsMargins(4, 2, 4, 4)
-        column.setSpacing(2)
-        column.addLayout(self.kernel_row)
+        weights = QVBoxLayout()
+        weights.setSpacing(4)
+        weights.addWidget(self.kernel_grid, 0, Qt.AlignmentFlag.AlignLeft)
+        weights.addWidget(self.kernel_info)
+        weights.addStretch(1)
+        body = QHBoxLayout()
+        body.setSpacing(14)
+        body.addLayout(weights)
         for row in self.rows:
-            column.addWidget(row)
-        column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(content)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        return scroll
-
-    def sizeHint(self) -> QSize:
-        return QSize(380, 520)
+            body.addWidget(row, 0, Qt.AlignmentFlag.AlignTop)
+        body.addStretch(1)
+        return body
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -475,7 +493,7 @@ class PixelInspectorPanel(QWidget):
         conv = self.state.pipeline.conv
         kernel = explanation.kernel
         flipped = conv.mode == "convolve"
-        self.kernel_grid.set_title("Kernel (flipped 180°)" if flipped else "Kernel")
+        self.kernel_grid.set_title("Weights (flipped 180°)" if flipped else "Weights")
         weights = explanation.parts[0]["weights"]
         self.kernel_grid.set_values(weights, scale="signed", digits=grid_digits(weights.shape))
         outside = int((~np.asarray(explanation.parts[0]["in_bounds"], dtype=bool)).sum())
@@ -495,10 +513,7 @@ class PixelInspectorPanel(QWidget):
                 f"image, filled in by the {conv.border} border.</span>"
             )
         self.kernel_info.setText("<br>".join(info))
-        wide = self.kernel_grid.sizeHint().width() > WIDEST_KERNEL_BESIDE_TEXT
-        self.kernel_row.setDirection(
-            QBoxLayout.Direction.TopToBottom if wide else QBoxLayout.Direction.LeftToRight
-        )
+        self.kernel_info.setFixedWidth(max(self.kernel_grid.sizeHint().width(), INFO_WIDTH))
         self.kernel_grid.show()
         self.kernel_info.show()
 
@@ -526,6 +541,7 @@ class PixelInspectorPanel(QWidget):
         for index, widget in enumerate(self.rows):
             if index < len(explanation.parts):
                 widget.border = conv.border
+                widget.set_across(len(explanation.parts) == 1)
                 widget.show_parts(
                     explanation.channels[index],
                     explanation.parts[index],

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QWidget
 
@@ -27,6 +27,9 @@ INSPECT_MODIFIER = Qt.KeyboardModifier.ShiftModifier  # held while moving: inspe
 _INSPECT_INTERVAL_MS = 50  # Shift-hover inspects at most 20 pixels a second
 _FOOTPRINT_COLOUR = QColor(0, 220, 255)
 _BORDER_COLOUR = QColor(255, 150, 0)
+_HOVER_COLOUR = QColor(255, 255, 255)
+_TIP_OFFSET = 18  # px from the mouse to the hover tip
+_MARKER_PX = 16  # a hovered window smaller than this on screen gets a square this size
 
 
 def place_output(
@@ -95,6 +98,30 @@ class ImageView(pg.GraphicsView):
         self._outside = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=11)
         self._padded = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=9, dashed=True)
         # a fixed-size crosshair: the inspected pixel stays findable at any zoom
+        # the window of the pixel under the mouse, and its sum beside the mouse
+        self._hover_window = _OverlayPath(
+            self.viewbox, _HOVER_COLOUR, z=8, dashed=True, fill=QColor(255, 255, 255, 45)
+        )
+        self._hover_marker = pg.TargetItem(
+            size=_MARKER_PX,
+            symbol="s",
+            pen=pg.mkPen(_HOVER_COLOUR, width=2, style=Qt.PenStyle.DashLine),
+            brush=None,
+            movable=False,
+        )
+        self._hover_marker.setZValue(8)
+        self._hover_marker.setVisible(False)
+        self.viewbox.addItem(self._hover_marker, ignoreBounds=True)
+        self._tip = QLabel(self)
+        self._tip.setObjectName("hoverTip")
+        self._tip.setTextFormat(Qt.TextFormat.PlainText)
+        self._tip.setStyleSheet(
+            "QLabel { color: white; background: rgba(0, 0, 0, 190); padding: 3px 6px;"
+            " border-radius: 3px; }"
+        )
+        self._tip.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._tip.hide()
+        self._mouse_pos: QPoint | None = None  # widget coordinates while over the picture
         self._target = pg.TargetItem(
             size=22, pen=pg.mkPen(_FOOTPRINT_COLOUR, width=2), movable=False
         )
@@ -194,6 +221,40 @@ class ImageView(pg.GraphicsView):
             padded.addRect(QRectF(0, 0, width, height))
             self._padded.set_path(padded)
 
+    def show_hover_window(self, area: QRectF | None) -> None:
+        """Outline ``area`` (source coordinates): the window of the pixel under the mouse.
+        A window drawn smaller than a fingertip also gets a fixed-size square around it."""
+        if area is None:
+            self._hover_window.set_path(None)
+            self._hover_marker.setVisible(False)
+            return
+        path = QPainterPath()
+        path.addRect(area)
+        self._hover_window.set_path(path)
+        on_screen = self.widget_rect(area)
+        self._hover_marker.setPos(area.center())
+        self._hover_marker.setVisible(max(on_screen.width(), on_screen.height()) < _MARKER_PX)
+
+    def show_tip(self, text: str | None) -> None:
+        """A few lines beside the mouse while it is over this view's picture."""
+        if not text or self._mouse_pos is None:
+            self._tip.hide()
+            return
+        self._tip.setText(text)
+        self._tip.adjustSize()
+        size = self._tip.size()
+        x, y = self._mouse_pos.x() + _TIP_OFFSET, self._mouse_pos.y() + _TIP_OFFSET
+        if x + size.width() > self.width():  # flip to the other side of the mouse
+            x = self._mouse_pos.x() - _TIP_OFFSET - size.width()
+        if y + size.height() > self.height():
+            y = self._mouse_pos.y() - _TIP_OFFSET - size.height()
+        self._tip.move(max(0, x), max(0, y))
+        self._tip.show()
+        self._tip.raise_()
+
+    def tip_text(self) -> str | None:
+        return self._tip.text() if self._tip.isVisible() else None
+
     def mark_pixel(self, center: tuple[int, int] | None, area: QRectF | None = None) -> None:
         """A square on the inspected pixel: ``area`` is where the output pixel it shows is
         drawn (``stride`` source pixels wide), by default the one source pixel ``center``."""
@@ -210,6 +271,11 @@ class ImageView(pg.GraphicsView):
         self._target.setPos(center[1] + 0.5, center[0] + 0.5)
         self._target.setVisible(True)
 
+    def widget_rect(self, area: QRectF) -> QRect:
+        """Where ``area`` (source coordinates) is drawn in this widget's coordinates."""
+        scene = self.viewbox.mapViewToScene(area).boundingRect()
+        return self.mapFromScene(scene).boundingRect()
+
     # ----------------------------------------------------------------------------- mouse
     def pixel_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
         if self._source_size is None:
@@ -222,7 +288,11 @@ class ImageView(pg.GraphicsView):
         return None
 
     def _mouse_moved(self, scene_pos: QPointF) -> None:
-        self.hovered.emit(self.pixel_at(scene_pos))
+        pixel = self.pixel_at(scene_pos)
+        self._mouse_pos = None if pixel is None else self.mapFromScene(scene_pos)
+        if pixel is None:
+            self._tip.hide()
+        self.hovered.emit(pixel)
 
     def _mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():
@@ -256,6 +326,8 @@ class ImageView(pg.GraphicsView):
             self._inspect_sent = None  # a pause: the next Shift-move inspects even the same pixel
 
     def leaveEvent(self, event) -> None:
+        self._mouse_pos = None
+        self._tip.hide()
         self.hovered.emit(None)
         super().leaveEvent(event)
 
@@ -263,13 +335,20 @@ class ImageView(pg.GraphicsView):
 class _OverlayPath:
     """A cosmetic-pen outline drawn over the image (stays 2 px wide at any zoom)."""
 
-    def __init__(self, viewbox: pg.ViewBox, colour: QColor, z: float, dashed: bool = False):
+    def __init__(
+        self,
+        viewbox: pg.ViewBox,
+        colour: QColor,
+        z: float,
+        dashed: bool = False,
+        fill: QColor | None = None,
+    ):
         self.item = QGraphicsPathItem()
         pen = QPen(colour, 2)
         pen.setCosmetic(True)
         if dashed:
             pen.setStyle(Qt.PenStyle.DashLine)
-            self.item.setBrush(QBrush(QColor(255, 150, 0, 40)))
+            self.item.setBrush(QBrush(fill if fill is not None else QColor(255, 150, 0, 40)))
         self.item.setPen(pen)
         self.item.setZValue(z)
         self.item.setVisible(False)

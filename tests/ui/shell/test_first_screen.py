@@ -63,12 +63,12 @@ def test_every_feature_map_is_whole_on_the_first_laptop_screen(laptop_window, qt
     window.state.set_bank(bank)
     settle(qtbot, window, len(bank))
     panel = window.maps_panel
-    assert window.docks[2].isVisible()
+    assert window.panel_docks.maps_dock.isVisible()
     assert not panel.scroll.verticalScrollBar().isVisible()
     assert all(whole_tiles(window)), panel.grid.plan
     assert panel.grid.plan.map_side >= 40
     # and the dock itself does not hide its panel behind a scroll bar
-    dock_scroll = window.docks[2].widget()
+    dock_scroll = window.panel_docks.maps_dock.widget()
     assert not dock_scroll.verticalScrollBar().isVisible()
 
 

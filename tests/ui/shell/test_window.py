@@ -271,7 +271,7 @@ def test_kernel_bank_and_view_survive_a_restart(qtbot, scene_path):
     win.set_compare_mode("wipe")
     win.state.update_display(mode="abs", colormap="viridis")
     win.state.update_conv(border="constant", stride=2)
-    win.docks[1].hide()  # a person closed the pixel inspector
+    win.docks[1].hide()  # a person closed the feature maps
     win.close()
     again = build_window([])
     qtbot.addWidget(again)
@@ -466,7 +466,7 @@ def test_the_kernel_and_bank_are_autosaved_without_closing(window, qtbot):
 
 
 def test_f1_shows_the_help_of_the_focused_panel(window, qtbot):
-    from PySide6.QtWidgets import QMessageBox
+    from convlab.ui.help import HelpWindow
 
     window.show()
     qtbot.waitExposed(window)
@@ -475,19 +475,25 @@ def test_f1_shows_the_help_of_the_focused_panel(window, qtbot):
     grid.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is grid, timeout=2000)
     window.show_context_help()
-    boxes = [b for b in window.findChildren(QMessageBox, "helpBox") if b.isVisible()]
-    assert [b.windowTitle() for b in boxes] == [window.kernel_panel.HELP_TITLE]
+    boxes = [b for b in window.findChildren(HelpWindow) if b.isVisible()]
+    assert [b.topic for b in boxes] == [window.kernel_panel.HELP_TITLE]
     assert QApplication.activeModalWidget() is None
 
 
-def test_teaching_tabs_borrow_the_playground_docks_and_give_them_back(window):
-    inspector, maps = window.docks[1], window.docks[2]
-    maps.hide()  # a person closed this one: it must stay closed
+def test_teaching_tabs_borrow_the_playground_docks_and_give_them_back(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    maps, card = window.docks[1], window.inspector_card.popover
+    window.state.set_inspected_pixel((10, 10))
+    assert card.isVisible()
     window.tabs.setCurrentIndex(4)
-    assert inspector.isHidden() and maps.isHidden()
+    assert maps.isHidden() and card.isHidden()
     assert not window.docks[0].isHidden()  # the kernel editor stays for the teaching tabs
     window.tabs.setCurrentIndex(0)
-    assert not inspector.isHidden()
+    assert not maps.isHidden() and card.isVisible()
+    maps.hide()  # a person closed this one: it must stay closed
+    window.tabs.setCurrentIndex(4)
+    window.tabs.setCurrentIndex(0)
     assert maps.isHidden()
 
 

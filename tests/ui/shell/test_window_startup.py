@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from convlab.app import FIRST_RUN_KERNEL, build_window
 from convlab.engine import presets
+from convlab.ui.help import HelpWindow
 from convlab.ui.settings import Settings
 from convlab.ui.shell.banner import MessageBanner
 from convlab.ui.training.webcam import AUTOSAVE_NAME
@@ -110,12 +111,12 @@ def test_f1_after_clicking_a_tab_shows_that_tabs_help(window, qtbot):
     wrapper.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is wrapper, timeout=2000)
     window.show_context_help()
-    boxes = [b for b in window.findChildren(QMessageBox, "helpBox") if b.isVisible()]
-    assert [b.windowTitle() for b in boxes] == [window.tab_panels[1].HELP_TITLE]
+    boxes = [b for b in window.findChildren(HelpWindow) if b.isVisible()]
+    assert [b.topic for b in boxes] == [window.tab_panels[1].HELP_TITLE]
     for box in boxes:
         box.close()
     window.tabs.setCurrentIndex(0)
     window.tabs.currentWidget().setFocus()
     window.show_context_help()  # the playground itself: the general help
-    boxes = [b for b in window.findChildren(QMessageBox, "helpBox") if b.isVisible()]
-    assert [b.windowTitle() for b in boxes] == ["ConvLab"]
+    boxes = [b for b in window.findChildren(HelpWindow) if b.isVisible()]
+    assert [b.topic for b in boxes] == ["ConvLab"]

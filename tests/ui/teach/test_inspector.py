@@ -341,7 +341,7 @@ def test_a_float32_output_is_shown_to_the_digits_it_has(qtbot, state, frame):
     parts = {**parts, "result": -8.0, "total": -8.0}
     row.show_parts("R", parts, (2, 3), float(np.float32(-7.9999952)), fresh=True)
     text = row.sum_label.text()
-    assert "output image holds -8 " in text and "✓" in text
+    assert "output holds -8 " in text and "✓" in text
 
 
 @pytest.mark.parametrize("border", ["reflect101", "constant"])

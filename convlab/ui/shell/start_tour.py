@@ -1,0 +1,164 @@
+"""The "Start here" tour: six coach marks on the real widgets, shown on the first run.
+
+Each step points at the widget it talks about. Steps that ask the person to do something
+(edit a cell, click a pixel) move on by themselves when it is done. Closing the tour, or
+finishing it, is remembered in the settings; Help ▸ Start here shows it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QRect, QTimer
+from PySide6.QtWidgets import QMainWindow, QTabWidget
+
+from convlab.ui.settings import Settings
+from convlab.ui.widgets.coach_mark import CoachMark, Target, widget_target
+
+SEEN_KEY = "help/tour_seen"
+FIRST_RUN_DELAY_MS = 800  # the first picture is on screen before the tour speaks
+
+
+@dataclass(frozen=True)
+class Step:
+    """One coach mark: where it points, what it says, and what moves it on by itself."""
+
+    title: str
+    text: str
+    target: Target
+    done_when: str | None = None  # "kernel_edited" | "pixel_inspected"
+
+
+def tab_target(tabs: QTabWidget, title: str) -> Target:
+    """The tab button called ``title`` in ``tabs``' tab bar."""
+
+    def rect() -> QRect | None:
+        bar = tabs.tabBar()
+        for index in range(tabs.count()):
+            if tabs.tabText(index) == title and bar.isVisible():
+                tab = bar.tabRect(index)
+                return QRect(bar.mapTo(bar.window(), tab.topLeft()), tab.size())
+        return None
+
+    return rect
+
+
+def tour_steps(window) -> list[Step]:
+    """The steps, pointing at ``window``'s widgets (a MainWindow)."""
+    grid = widget_target(lambda: window.kernel_panel.grid)
+    return [
+        Step(
+            "1. The kernel",
+            "These numbers are the <b>kernel</b>. Click a cell, type a number (try <b>4</b> "
+            "in the middle) and press Enter.",
+            grid,
+            "kernel_edited",
+        ),
+        Step(
+            "2. The output",
+            "Each output pixel is the input pixels under the kernel, multiplied by its "
+            "weights and added up. It changes as you type.",
+            widget_target(lambda: window.output_view),
+        ),
+        Step(
+            "3. One pixel, worked out",
+            "Point at the input or the output: the window of pixels the kernel reads lights "
+            "up. <b>Click</b> a pixel to see every multiplication and the sum.",
+            widget_target(lambda: window.source_view),
+            "pixel_inspected",
+        ),
+        Step(
+            "4. Feature maps",
+            "A CNN layer runs many kernels at once. Each tile is one kernel's map of the same "
+            "picture. Click a tile to see it large.",
+            widget_target(lambda: window.maps_panel),
+        ),
+        Step(
+            "5. Why CNNs?",
+            "Why not an ordinary neural network? This tab counts the weights each kind of "
+            "layer needs for your picture.",
+            tab_target(window.tabs, "Why CNNs?"),
+        ),
+        Step(
+            "6. Train",
+            "Train a tiny CNN and watch its first kernels form; send one back to the kernel "
+            "grid. <i>Help ▸ Start here</i> shows this tour again; <b>F1</b> or <b>?</b> "
+            "explains any panel.",
+            tab_target(window.tabs, "Train"),
+        ),
+    ]
+
+
+class StartTour(QObject):
+    """Runs the tour over ``window``; ``start()`` begins at step 1."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        settings: Settings,
+        steps: Callable[[], list[Step]],
+    ) -> None:
+        super().__init__(window)
+        self.window, self.settings, self._make_steps = window, settings, steps
+        self.mark = CoachMark(window)
+        self.steps: list[Step] = []
+        self.index = -1
+        self.mark.nextClicked.connect(self.next)
+        self.mark.backClicked.connect(self.back)
+        self.mark.closeClicked.connect(self.close)
+
+    @property
+    def active(self) -> bool:
+        return self.index >= 0
+
+    def start_if_first_run(self) -> None:
+        if not self.settings.get(SEEN_KEY):
+            QTimer.singleShot(FIRST_RUN_DELAY_MS, self._first_run)
+
+    def _first_run(self) -> None:
+        if not self.settings.get(SEEN_KEY) and not self.active and self.window.isVisible():
+            self.start()
+
+    def start(self) -> None:
+        self.steps = self._make_steps()
+        self.show_step(0)
+
+    def show_step(self, index: int) -> None:
+        self.index = index
+        step = self.steps[index]
+        self.mark.point_at(
+            step.target,
+            step.title,
+            step.text,
+            index + 1,
+            len(self.steps),
+            index == len(self.steps) - 1,
+        )
+
+    def next(self) -> None:
+        if not self.active:
+            return
+        if self.index + 1 < len(self.steps):
+            self.show_step(self.index + 1)
+        else:
+            self.close()
+
+    def back(self) -> None:
+        if self.index > 0:
+            self.show_step(self.index - 1)
+
+    def close(self) -> None:
+        """Finished or dismissed: either way, do not show it again by itself."""
+        self.index = -1
+        self.mark.dismiss()
+        self.settings.set(SEEN_KEY, True)
+
+    def happened(self, what: str) -> None:
+        """The person did something (``done_when``): move on if the step asked for it."""
+        if self.active and self.steps[self.index].done_when == what:
+            QTimer.singleShot(600, lambda: self._advance_from(self.index))
+
+    def _advance_from(self, index: int) -> None:
+        if self.index == index:  # the person has not moved on (or back) meanwhile
+            self.next()

@@ -1,0 +1,112 @@
+"""Help through the real window: one window per topic, the Help menu's items, the shortcuts
+sheet and About."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QToolButton
+
+from convlab import __version__
+from convlab.ui.help import HelpWindow
+from convlab.ui.shell.help_menu import guided_tour_path, menu_shortcuts
+
+
+def _help_windows(window, topic: str | None = None) -> list[HelpWindow]:
+    return [
+        w
+        for w in window.findChildren(HelpWindow)
+        if w.isVisible() and (topic is None or w.topic == topic)
+    ]
+
+
+def _menu_item(window, menu_title: str, text: str):
+    for action in window.menuBar().actions():
+        if action.text().replace("&", "") == menu_title:
+            for item in action.menu().actions():
+                if item.text().replace("&", "").startswith(text):
+                    return item
+    raise AssertionError(f"no {menu_title} ▸ {text}")
+
+
+def test_the_question_mark_and_f1_open_one_window_per_topic(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.kernel_panel
+    button = next(b for b in panel.findChildren(QToolButton, "helpButton"))
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # asked again: raised, not doubled
+    window.activateWindow()
+    panel.grid.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.grid, timeout=2000)
+    window.show_context_help()  # F1 in the kernel panel: the same topic, the same window
+    assert len(_help_windows(window, panel.HELP_TITLE)) == 1
+    assert len(window.findChildren(HelpWindow)) == 1
+    shown = _help_windows(window, panel.HELP_TITLE)[0]
+    shown.close()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # closed, then asked again: back
+    assert _help_windows(window, panel.HELP_TITLE) == [shown]
+    assert QApplication.activeModalWidget() is None  # never blocks the live view
+    # another topic is another window, beside the first
+    window.tabs.setCurrentIndex(2)
+    window.tabs.currentWidget().setFocus()
+    window.show_context_help()
+    assert {w.topic for w in _help_windows(window)} == {
+        panel.HELP_TITLE,
+        window.tab_panels[1].HELP_TITLE,
+    }
+
+
+def test_the_help_menu_offers_the_tour_the_guide_the_keys_and_about(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    texts = [
+        a.text().replace("&", "")
+        for a in next(
+            m.menu() for m in window.menuBar().actions() if m.text().replace("&", "") == "Help"
+        ).actions()
+        if not a.isSeparator()
+    ]
+    assert texts == [
+        "Start here: a short tour",
+        "What am I looking at?",
+        "Guided tour for teachers",
+        "Keyboard shortcuts",
+        "About ConvLab",
+    ]
+    _menu_item(window, "Help", "Start here").trigger()
+    assert window.tour.active and window.tour.mark.isVisible()
+    window.tour.close()
+
+    _menu_item(window, "Help", "Guided tour").trigger()
+    guide = _help_windows(window, "Guided tour")
+    assert len(guide) == 1
+    text = guide[0].browser.toPlainText()
+    assert guided_tour_path() is not None
+    assert "A guided tour for teachers" in text and "The sliding window" in text
+
+    _menu_item(window, "Help", "About").trigger()
+    about = _help_windows(window, "About ConvLab")[0].browser.toPlainText()
+    assert f"ConvLab {__version__}" in about
+    for licence in ("MIT", "LGPL-3.0", "BSD-3-Clause", "Apache-2.0"):
+        assert licence in about
+    for part in ("PySide6", "pyqtgraph", "superqt", "OpenCV", "NumPy"):
+        assert part in about
+    # the sample images' own licences, from resources/images/LICENSE.md
+    assert "astronaut.jpg" in about and "CC0" in about and "Public domain" in about
+    _menu_item(window, "Help", "About").trigger()
+    assert len(_help_windows(window, "About ConvLab")) == 1
+
+
+def test_the_shortcuts_sheet_lists_every_menu_key(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    _menu_item(window, "Help", "Keyboard shortcuts").trigger()
+    sheet = _help_windows(window, "Keyboard shortcuts")[0].browser.toPlainText()
+    listed = menu_shortcuts(window)
+    keys = {keys for keys, _ in listed}
+    for expected in ("Ctrl+O", "Space", "Ctrl+E", "Ctrl+Z", "Ctrl+0", "F1", "Ctrl+/", "Ctrl+K"):
+        assert any(expected in k for k in keys), expected
+    for keys_text, what in listed:
+        assert keys_text in sheet and what in sheet
+    for widget_key in ("Page Up", "Shift + move", "Esc", "double-click a feature map"):
+        assert widget_key in sheet

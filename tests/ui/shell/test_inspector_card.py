@@ -1,0 +1,184 @@
+"""The pixel inspector card and the hover readout through the real window on a laptop-sized
+screen: whole without scrolling, beside the pixel, never over its window; hover shows the
+window and its sum without a click."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt
+
+from convlab.app import build_window
+from convlab.engine.kernels import Kernel, gaussian_kernel
+from convlab.ui.widgets.number_grid import format_number
+from convlab.ui.widgets.popover import choose_place
+from tests.ui.conftest import wait_for_result
+
+LAPTOP = (1326, 708)  # a 1366x768 screen less a title bar and a desktop panel
+
+
+@pytest.fixture
+def laptop(qtbot, scene_path):
+    window = build_window([str(scene_path)])
+    qtbot.addWidget(window)
+    window.resize(*LAPTOP)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_for_result(qtbot, window)
+    window.tour.close()
+    yield window
+    window.close()
+
+
+def _view_point(view, row: int, col: int) -> QPoint:
+    """Where source pixel (row, col) is drawn in ``view``'s viewport."""
+    return view.mapFromScene(view.viewbox.mapViewToScene(QPointF(col + 0.5, row + 0.5)))
+
+
+def _hover_at(qtbot, window, view, row: int, col: int) -> None:
+    """Move the mouse over source pixel (row, col) of ``view`` (again, should the platform
+    drop a synthetic move) until the window has seen it."""
+
+    def seen() -> bool:
+        if window.hover_readout.position != (row, col):
+            qtbot.mouseMove(view.viewport(), _view_point(view, row, col))
+            return False
+        return True
+
+    qtbot.waitUntil(seen, timeout=3000)
+
+
+def _in_window(widget) -> QRect:
+    return QRect(widget.mapTo(widget.window(), QPoint(0, 0)), widget.size())
+
+
+def _window_of(frame: np.ndarray, row: int, col: int, k: int) -> np.ndarray:
+    r = k // 2
+    return frame[row - r : row + r + 1, col - r : col + r + 1].astype(np.float64)
+
+
+def test_a_7x7_kernel_on_three_channels_is_whole_at_1366x768(laptop, qtbot):
+    window = laptop
+    kernel = gaussian_kernel(3, 1.5)
+    window.state.set_kernel(Kernel(np.rint(kernel.weights * 1000), divisor=1000.0))
+    result = wait_for_result(qtbot, window)
+    row, col = 40, 60
+    qtbot.mouseClick(
+        window.source_view.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=_view_point(window.source_view, row, col),
+    )
+    card = window.inspector_card.popover
+    qtbot.waitUntil(
+        lambda: card.isVisible() and window.inspector_panel.explanation is not None, timeout=3000
+    )
+    qtbot.wait(100)  # the card refits to its content after the layout settles
+    panel = window.inspector_panel
+    assert window.state.inspected_pixel == (row, col)
+    assert window.rect().contains(card.geometry())
+    assert card.size().width() <= LAPTOP[0] and card.size().height() < LAPTOP[1]
+    # nothing scrolls: every grid and sum is inside the card
+    assert not card.scroll.verticalScrollBar().isVisible()
+    assert not card.scroll.horizontalScrollBar().isVisible()
+    shown = card.geometry()
+    for channel_row in panel.rows:
+        assert channel_row.isVisible()
+        for part in (channel_row.patch, channel_row.products, channel_row.sum_label):
+            assert shown.contains(_in_window(part)), part
+    assert shown.contains(_in_window(panel.kernel_grid))
+    # it does not cover the window it explains, in either view
+    for footprint in window.inspector_card.footprints():
+        assert not shown.intersects(footprint)
+    # the numbers, against an independent sum on the frame
+    frame = result.frame
+    weights = window.state.kernel.weights
+    for channel, channel_row in enumerate(panel.rows):
+        patch = _window_of(frame[..., channel], row, col, 7)
+        np.testing.assert_array_equal(channel_row.patch.values, patch)
+        np.testing.assert_allclose(channel_row.products.values, patch * weights)
+        expected = float((patch * weights).sum() / 1000.0)
+        assert format_number(expected, 6) in channel_row.sum_label.text()
+        assert "✓" in channel_row.sum_label.text()
+
+
+def test_esc_and_the_close_button_put_the_card_away(laptop, qtbot):
+    window = laptop
+    view = window.source_view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
+    card = window.inspector_card.popover
+    qtbot.waitUntil(card.isVisible, timeout=3000)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert window.state.inspected_pixel is None and card.isHidden()
+    assert not view._footprint.item.isVisible()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
+    qtbot.waitUntil(card.isVisible, timeout=3000)
+    qtbot.mouseClick(window.inspector_panel.close_button, Qt.MouseButton.LeftButton)
+    assert window.state.inspected_pixel is None and card.isHidden()
+
+
+def test_a_dragged_card_stays_where_it_was_put(laptop, qtbot):
+    window = laptop
+    view = window.source_view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
+    card = window.inspector_card.popover
+    qtbot.waitUntil(card.isVisible, timeout=3000)
+    start = card.pos()
+    grip = QPoint(card.width() // 2, 1)  # the frame: nothing there takes the mouse
+    qtbot.mousePress(card, Qt.MouseButton.LeftButton, pos=grip)
+    qtbot.mouseMove(card, grip + QPoint(-40, -30))
+    qtbot.mouseRelease(card, Qt.MouseButton.LeftButton, pos=grip + QPoint(-40, -30))
+    moved = card.pos()
+    assert moved != start and card.user_placed
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 60, 90))
+    qtbot.waitUntil(lambda: window.state.inspected_pixel == (60, 90), timeout=3000)
+    assert card.pos() == moved  # a new pixel, the card stays put
+    window.state.set_inspected_pixel(None)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
+    qtbot.waitUntil(card.isVisible, timeout=3000)
+    assert not card.user_placed  # closed and opened again: beside the pixel once more
+
+
+def test_hovering_the_output_outlines_the_window_on_the_input_and_gives_its_sum(laptop, qtbot):
+    window = laptop
+    window.state.set_kernel(Kernel([[0, 1, 0], [2, -3, 1], [0, 4, 0]], divisor=2, offset=5))
+    result = wait_for_result(qtbot, window)
+    row, col = 30, 50
+    output = window.output_view
+    _hover_at(qtbot, window, output, row, col)
+    hover = window.source_view._hover_window.item
+    qtbot.waitUntil(hover.isVisible, timeout=3000)
+    assert hover.path().boundingRect().getRect() == (col - 1.0, row - 1.0, 3.0, 3.0)
+    assert window.state.inspected_pixel is None  # no click needed
+    tip = output.tip_text()
+    weights = window.state.kernel.weights
+    sums = [
+        float((_window_of(result.frame[..., c], row, col, 3) * weights).sum()) for c in range(3)
+    ]
+    assert tip is not None and f"({row}, {col})" in tip
+    assert "Σ w·x = " + " · ".join(format_number(s, 5) for s in sums) in tip
+    assert " · ".join(format_number(s / 2 + 5, 5) for s in sums) in tip
+    # moving on moves the outline; leaving clears it
+    _hover_at(qtbot, window, output, row + 10, col)
+    qtbot.waitUntil(lambda: hover.path().boundingRect().top() == row + 9.0, timeout=3000)
+    output.leaveEvent(QEvent(QEvent.Type.Leave))
+    assert not hover.isVisible() and output.tip_text() is None
+
+
+def test_choose_place_never_covers_what_it_explains():
+    bounds = QRect(0, 60, 1326, 620)
+    anchor = QRect(200, 150, 12, 12)
+    kernel_dock = QRect(910, 60, 416, 620)
+    views = [QRect(0, 75, 450, 280), QRect(455, 75, 450, 280)]
+    for size in (QSize(660, 290), QSize(955, 450)):
+        placed = choose_place(
+            size, anchor, bounds, protect=[anchor], avoid=[kernel_dock], spare=views
+        )
+        assert bounds.contains(placed) and placed.size() == size
+        assert not placed.intersects(anchor.adjusted(-4, -4, 4, 4))
+    small = choose_place(
+        QSize(660, 290), anchor, bounds, protect=[anchor], avoid=[kernel_dock], spare=views
+    )
+    assert not small.intersects(kernel_dock)  # it fits beside the kernel, so it stays off it
+    huge = choose_place(QSize(3000, 3000), anchor, bounds)
+    assert huge == bounds  # never larger than the window: the content scrolls instead
