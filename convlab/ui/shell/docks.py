@@ -12,6 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
+KERNEL_COLUMN_MAX = 380  # px: a wider kernel column takes the room of the pictures
+
 
 class SqueezableDockPanel(QScrollArea):
     """A side panel that scrolls up and down when its dock is shorter than the panel's
@@ -95,11 +97,17 @@ class PanelDocks:
         self.window.addDockWidget(area, dock)
         return dock
 
-    def size_for(self, window_height: int) -> None:
+    def size_for(self, window_height: int, window_width: int | None = None) -> None:
         """Starting split: the feature maps get a row of tiles (more when the window is
-        tall); the kernel has the whole right column."""
+        tall); the kernel has the whole right column, a little over a quarter of the width
+        (the rest is the pictures' and the maps')."""
         maps_height = max(230, int(0.3 * window_height))
-        self.window.resizeDocks([self.docks[1]], [maps_height], Qt.Orientation.Vertical)
+        self.window.resizeDocks([self.maps_dock], [maps_height], Qt.Orientation.Vertical)
+        width = window_width if window_width is not None else self.window.width()
+        kernel_width = max(
+            self.kernel_dock.minimumSizeHint().width(), min(KERNEL_COLUMN_MAX, int(0.27 * width))
+        )
+        self.window.resizeDocks([self.kernel_dock], [kernel_width], Qt.Orientation.Horizontal)
 
     def show_all(self) -> None:
         for dock in self.docks:

@@ -44,7 +44,7 @@ class LiveDemand(QObject):
         window = self._window
         if window.isMinimized():
             return False
-        if window.tabs.currentIndex() == 0 or window.docks[2].isVisible():
+        if window.tabs.currentIndex() == 0 or window.panel_docks.maps_dock.isVisible():
             return True
         panel = window.tab_panels[window.tabs.currentIndex() - 1]
         wants = getattr(panel, "wants_live_frames", None)

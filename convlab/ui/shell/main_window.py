@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
             state,
             self.inspector_panel,
             (self.source_view, self.output_view),
-            avoid=[self.docks[0]],
+            avoid=[self.panel_docks.kernel_dock],
         )
         LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
         self.hover_readout = HoverReadout(state, (self.source_view, self.output_view))

@@ -271,7 +271,7 @@ def test_kernel_bank_and_view_survive_a_restart(qtbot, scene_path):
     win.set_compare_mode("wipe")
     win.state.update_display(mode="abs", colormap="viridis")
     win.state.update_conv(border="constant", stride=2)
-    win.docks[1].hide()  # a person closed the feature maps
+    win.panel_docks.maps_dock.hide()  # a person closed the feature maps
     win.close()
     again = build_window([])
     qtbot.addWidget(again)
@@ -281,7 +281,7 @@ def test_kernel_bank_and_view_survive_a_restart(qtbot, scene_path):
         "viridis",
     )
     assert (again.state.pipeline.conv.border, again.state.pipeline.conv.stride) == ("constant", 2)
-    assert again.docks[1].isHidden() and not again.docks[0].isHidden()
+    assert again.panel_docks.maps_dock.isHidden() and not again.panel_docks.kernel_dock.isHidden()
     assert [k.name for k in again.state.bank] == ["sobel_x", "sobel_y"]
     assert again.compare.mode == "wipe"
     qtbot.waitUntil(lambda: again.source_info is not None, timeout=5000)
@@ -483,12 +483,12 @@ def test_f1_shows_the_help_of_the_focused_panel(window, qtbot):
 def test_teaching_tabs_borrow_the_playground_docks_and_give_them_back(window, qtbot):
     window.show()
     qtbot.waitExposed(window)
-    maps, card = window.docks[1], window.inspector_card.popover
+    maps, card = window.panel_docks.maps_dock, window.inspector_card.popover
     window.state.set_inspected_pixel((10, 10))
     assert card.isVisible()
     window.tabs.setCurrentIndex(4)
     assert maps.isHidden() and card.isHidden()
-    assert not window.docks[0].isHidden()  # the kernel editor stays for the teaching tabs
+    assert not window.panel_docks.kernel_dock.isHidden()  # the kernel stays for the Train tab
     window.tabs.setCurrentIndex(0)
     assert not maps.isHidden() and card.isVisible()
     maps.hide()  # a person closed this one: it must stay closed
@@ -522,7 +522,7 @@ def test_the_window_fits_a_1366x768_laptop_screen(window, qtbot):
         assert window.height() == 688
     window.tabs.setCurrentIndex(0)
     QApplication.processEvents()
-    kernel_scroll = window.docks[0].widget()
+    kernel_scroll = window.panel_docks.kernel_dock.widget()
     assert kernel_scroll.widget() is window.kernel_panel
     assert window.kernel_panel.grid.isVisibleTo(window)
     # the panel keeps its full minimum layout; the dock scrolls over it
@@ -560,6 +560,6 @@ def test_a_big_kernel_in_a_short_window_shows_every_cell_and_the_dock_scrolls(wi
     last = grid.visualRect(grid.model().index(side - 1, side - 1))
     assert grid.viewport().rect().contains(last)  # no cell hidden behind the grid's scroll bars
     assert last.width() >= (22 if side == 15 else 9)
-    scroll = window.docks[0].widget()
+    scroll = window.panel_docks.kernel_dock.widget()
     assert scroll.height() < window.kernel_panel.height()  # the panel is taller: it scrolls
     assert scroll.verticalScrollBar().maximum() > 0
