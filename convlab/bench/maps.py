@@ -1,8 +1,14 @@
 """Feature-map costs at 1280x720: ``python -m convlab.bench maps [--frames N]``.
 
-Worker side: ``Pipeline.run`` with the main 3x3 kernel plus a 4-map and a 16-map bank (with
-and without the CNN stages, and with a map selected for the big view). GUI side: what one
-displayed frame costs the feature-map panel (16 tiles: setImage + repaint), headless.
+The bank against bare OpenCV: ``bank_responses`` on the gray frame beside one
+``cv2.filter2D(gray, CV_32F, k)`` per kernel, interleaved, for the 16-map bank below and for 16
+full-rank kernels of 11x11 to 15x15. Goals: the 16-map bank <= 1.05x the sum of the bare calls,
+the large kernels <= 0.5x (they share the tiles' forward DFTs).
+
+Worker side: ``Pipeline.run`` with the main 3x3 kernel plus a 4-map and a 16-map bank at full
+scale and on a preview (with and without the CNN stages, and with a map selected for the big
+view), and which scale "auto" picks. GUI side: what one displayed frame costs the feature-map
+panel (16 tiles: setImage + repaint), headless.
 """
 
 from __future__ import annotations
@@ -13,11 +19,18 @@ import statistics
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
+from convlab.bench.engine import median_ms
+from convlab.bench.report import environment_lines, load_average
+from convlab.engine.bank import bank_responses, plan_bank
 from convlab.engine.bank_presets import blur_ladder, edge_bank, gabor_bank
-from convlab.engine.kernels import presets
+from convlab.engine.kernels import Kernel, presets
 from convlab.engine.pipeline import COMBINED_MAP, Pipeline
+
+SIXTEEN_GOAL = 1.05
+LARGE_GOAL = 0.5
 
 FRAME_SHAPE = (720, 1280, 3)
 
@@ -41,21 +54,81 @@ def _timings(step: Callable[[], object], frames: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
+def sixteen_maps() -> list[Kernel]:
+    """8 Gabor 11x11, 4 edge 3x3 and 4 Gaussians (3x3 to 15x15)."""
+    return gabor_bank() + edge_bank()[:4] + blur_ladder()
+
+
+def large_kernels() -> list[Kernel]:
+    """16 random full-rank kernels from 11x11 to 15x15."""
+    rng = np.random.default_rng(0)
+    sizes = (11, 11, 11, 11, 11, 13, 13, 13, 13, 13, 15, 15, 15, 15, 15, 15)
+    return [Kernel(rng.uniform(-1.0, 1.0, (n, n)), name=f"random {n}") for n in sizes]
+
+
+def _bank_rows(repeats: int) -> list[str]:
+    """The bank beside one bare cv2.filter2D per kernel on the same gray frame."""
+    gray = cv2.cvtColor(_frame(0), cv2.COLOR_RGB2GRAY)
+    cases = (
+        ("16-map bank", sixteen_maps(), SIXTEEN_GOAL),
+        ("16 full-rank 11x11-15x15", large_kernels(), LARGE_GOAL),
+    )
+    return [_bank_row(gray, *case, repeats) for case in cases]
+
+
+def _bank_row(
+    gray: np.ndarray, label: str, kernels: list[Kernel], goal: float, repeats: int
+) -> str:
+    weights = [np.float32(k.effective) for k in kernels]
+    plan = plan_bank(gray.shape, kernels)
+    ours, bare = median_ms(
+        [
+            lambda: bank_responses(gray, kernels, plan=plan),
+            lambda: [cv2.filter2D(gray, cv2.CV_32F, w) for w in weights],
+        ],
+        repeats,
+    )
+    ratio = ours / bare
+    methods = ", ".join(sorted({f"{frame} {method}" for frame, method in plan.steps}))
+    verdict = "ok" if ratio <= goal else "MISS"
+    return (
+        f"{label:26s} bank {ours:7.1f} ms, bare filter2D sum {bare:7.1f} ms: {ratio:.2f}x "
+        f"(goal <= {goal}: {verdict}); methods: {methods}"
+    )
+
+
 def _worker_rows(frames: int) -> list[tuple[str, float, float]]:
     frame = _frame(0)
     base = Pipeline(kernel=presets.get("sharpen"))
-    sixteen = tuple(gabor_bank() + edge_bank()[:4] + blur_ladder())
-    cases = {
-        "main 3x3 only": base,
-        "main 3x3 + 4-map bank (edges)": base.evolve(bank=tuple(edge_bank()[:4])),
-        "main 3x3 + 16-map bank": base.evolve(bank=sixteen),
-        "  + ReLU + pool + combine": base.evolve(bank=sixteen, relu=True, pool=True, combine=True),
-        "  + map 1 selected (full res)": base.evolve(bank=sixteen, selected_map=0),
-        "  + combined selected (full res)": base.evolve(
-            bank=sixteen, combine=True, selected_map=COMBINED_MAP
-        ),
-    }
+    sixteen = tuple(sixteen_maps())
+    cases = {"main 3x3 only": base}
+    for scale in ("full", "preview"):
+        cases.update({
+            f"main 3x3 + 4-map bank (edges), {scale}": base.evolve(
+                bank=tuple(edge_bank()[:4]), map_scale=scale),
+            f"main 3x3 + 16-map bank, {scale}": base.evolve(bank=sixteen, map_scale=scale),
+            f"  + ReLU + pool + combine, {scale}": base.evolve(
+                bank=sixteen, relu=True, pool=True, combine=True, map_scale=scale),
+        })  # fmt: skip
+    cases["  + map 1 selected (full res), preview"] = base.evolve(
+        bank=sixteen, selected_map=0, map_scale="preview"
+    )
+    cases["  + combined selected (full res), preview"] = base.evolve(
+        bank=sixteen, combine=True, selected_map=COMBINED_MAP, map_scale="preview"
+    )
     return [(name, *_timings(lambda p=p: p.run(frame), frames)) for name, p in cases.items()]
+
+
+def _auto_lines() -> list[str]:
+    base = Pipeline(kernel=presets.get("sharpen"))
+    lines = []
+    for label, bank in (("4-map edge bank", edge_bank()[:4]), ("16-map bank", sixteen_maps()),
+                        ("16 large kernels", large_kernels())):  # fmt: skip
+        pipeline = base.evolve(bank=tuple(bank))
+        picks = [f"{w}x{h}: {pipeline.map_scale_for((h, w, 3))}"
+                 for w, h in ((640, 480), (1280, 720), (1920, 1080))]  # fmt: skip
+        lines.append(f"auto scale, {label}: " + ", ".join(picks))
+    return lines
 
 
 def _gui_rows(frames: int) -> list[tuple[str, float, float]]:
@@ -73,7 +146,7 @@ def _gui_rows(frames: int) -> list[tuple[str, float, float]]:
     rows = []
     for label, bank in (
         ("4 tiles", edge_bank()[:4]),
-        ("16 tiles", gabor_bank() + edge_bank()[:4] + blur_ladder()),
+        ("16 tiles", sixteen_maps()),
     ):
         state.set_bank(bank)
         results = [state.pipeline.run(_frame(seed)) for seed in range(2)]
@@ -92,9 +165,15 @@ def _gui_rows(frames: int) -> list[tuple[str, float, float]]:
 def run(args: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m convlab.bench maps")
     parser.add_argument("--frames", type=int, default=40, help="frames timed per case")
+    parser.add_argument("--repeats", type=int, default=9, help="repeats of the bank ratios")
     options = parser.parse_args(args)
-    print(f"feature maps, frame {FRAME_SHAPE[1]}x{FRAME_SHAPE[0]}, {os.cpu_count()} cores")
-    print(f"{'case':44s} {'median ms':>10s} {'min ms':>8s}")
+    for line in environment_lines():
+        print(line)
+    print(f"feature maps, frame {FRAME_SHAPE[1]}x{FRAME_SHAPE[0]}; medians of interleaved repeats")
+    for line in _bank_rows(options.repeats) + _auto_lines():
+        print(line, flush=True)
+    print(f"\n{'case':48s} {'median ms':>10s} {'min ms':>8s}")
     for name, median, best in _worker_rows(options.frames) + _gui_rows(options.frames):
-        print(f"{name:44s} {median:10.1f} {best:8.1f}")
+        print(f"{name:48s} {median:10.1f} {best:8.1f}", flush=True)
+    print(f"at the end: {load_average()}")
     return 0

@@ -160,12 +160,11 @@ def _shared_padded(gray: np.ndarray, pads: Pads, border: str) -> np.ndarray:
 def _from_spectrum(
     spectrum: TiledSpectrum, kernel: Kernel, pads: Pads, shape: tuple[int, int]
 ) -> np.ndarray:
-    """A kernel's response from the shared tile spectra: correlate, crop its own window."""
+    """A kernel's response from the shared tile spectra: only its own window is computed."""
     (top, _), (left, _) = pads
     (own_top, _), (own_left, _) = padding_amounts(kernel.shape, "same")
-    plane = spectrum.correlate(np.asarray(kernel.effective, dtype=np.float32))
-    first_row, first_col = top - own_top, left - own_left
-    result = plane[first_row : first_row + shape[0], first_col : first_col + shape[1]]
+    window = (top - own_top, left - own_left, shape[0], shape[1])
+    result = spectrum.correlate(np.asarray(kernel.effective, dtype=np.float32), window)
     if kernel.offset:
-        return np.add(result, np.float32(kernel.offset), dtype=np.float32)
-    return np.ascontiguousarray(result)
+        result += np.float32(kernel.offset)
+    return result
