@@ -87,35 +87,39 @@ def method_costs(
     kept_rows = geometry.out_size[0]
     stride, dilation = geometry.stride, geometry.dilation
     subsample = table.subsample * full if stride > 1 else 0.0
-    chunks = row_chunks(dilate(weights, dilation), stride)
+    chunks = row_chunks(dilate(weights, dilation), stride) if stride * dilation > 1 else []
     costs: dict[str, float] = {}
     depths = [(depth, "", 0.0)]
     if depth != "float32":
         depths.append(("float32", FLOAT_SUFFIX, table.to_float * height * width * channels))
     for source, suffix, convert in depths:
         pad = 0.0 if fits else table.pad * padded
-        one_pass = table.call + table.separable_cost(source, khe, kwe) * full
+        result = table.output * full  # every pass below writes one fresh float32 frame
+        one_pass = table.call + table.separable_cost(source, khe, kwe) * full + result
         costs["filter2d" + suffix] = (
-            convert + pad + table.call + table.filter_cost(source, khe * kwe) * full + subsample
-        )
+            convert + pad + table.call + table.filter_cost(source, khe * kwe) * full + result
+            + subsample
+        )  # fmt: skip
         if rank <= 1:
             costs["separable" + suffix] = convert + pad + one_pass + subsample
         else:
             costs["multi_separable" + suffix] = (
                 convert + pad + rank * one_pass + (rank - 1) * table.accumulate * full + subsample
             )
-        # strided: only the kept output rows, every column, then every s-th column
-        strided_rows = kept_rows * full_cols
-        costs["strided" + suffix] = (
-            convert
-            + table.pad * padded
-            + sum(
-                table.call + table.filter_cost(source, block.shape[0] * kwe) * strided_rows
-                for _, block in chunks
+        if stride > 1 or dilation > 1:  # what it is for: rows not kept, or zero rows skipped
+            strided_rows = kept_rows * full_cols  # the kept rows, every column
+            costs["strided" + suffix] = (
+                convert
+                + table.pad * padded
+                + sum(
+                    table.call
+                    + (table.filter_cost(source, block.shape[0] * kwe) + table.output)
+                    * strided_rows
+                    for _, block in chunks
+                )
+                + max(len(chunks) - 1, 0) * table.accumulate * strided_rows
+                + (table.subsample * strided_rows if stride > 1 else 0.0)
             )
-            + max(len(chunks) - 1, 0) * table.accumulate * strided_rows
-            + (table.subsample * strided_rows if stride > 1 else 0.0)
-        )
         if dilation > 1:
             kh, kw = weights.shape
             costs["dilated" + suffix] = (
@@ -124,6 +128,7 @@ def method_costs(
                 + table.phase_copy * (padded + full)
                 + dilation * dilation * table.call
                 + table.filter_cost(source, kh * kw) * full
+                + result
                 + subsample
             )
     if khe * kwe <= table.largest_filter():
