@@ -2,4 +2,5 @@
 
 from convlab.app import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a training process starts a fresh interpreter that imports this
+    raise SystemExit(main())

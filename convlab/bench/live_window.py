@@ -59,6 +59,7 @@ def window_run(server, seconds: float, slow_s: float, name: str) -> Run:
             original(frame, pipeline)
 
         worker._filter = slow_filter
+
     def record(_result) -> None:
         run.record(window.source_view.image_item.image, server)
 

@@ -6,9 +6,10 @@ passes on), the data of the last run, whether the network is saved, write-backs 
 editor's kernel into a filter (undoable, through a QUndoStack) and re-measuring the validation
 accuracy off the GUI thread. The tab and its sections listen to its signals.
 
-The runner is anything shaped like ``TrainingRunner`` (a ``TrainingThread`` today): the session
-starts, pauses, steps and stops it and receives ``TrainingProgress`` objects from it, so running
-training somewhere else changes ``make_runner`` and nothing here.
+The runner is anything shaped like ``TrainingRunner`` (a ``TrainingProcess``: training runs in a
+process of its own, so it never makes the window wait): the session starts, pauses, steps and
+stops it, receives ``TrainingProgress`` objects from it, and hands it the weights written into
+a filter while paused.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from convlab.cnn.progress import TrainingProgress
 from convlab.cnn.recipe import conv_layers
 from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError, TrainingError
-from convlab.ui.threads.training_thread import JOIN_TIMEOUT_MS, BackgroundJobs, TrainingThread
+from convlab.ui.threads.background_jobs import BackgroundJobs
+from convlab.ui.threads.training_process import JOIN_TIMEOUT_MS, process_runner
 
 #: how long shutdown waits for a runner still loading data before giving up on it
 LATE_JOIN_MS = 5000
@@ -56,15 +58,12 @@ class TrainingRunner(Protocol):
     def resume(self) -> None: ...
     def step(self) -> None: ...
     def stop(self) -> None: ...
+    def set_state(self, index: int, state: list[dict[str, np.ndarray]]) -> None: ...
     def wait(self, timeout_ms: int) -> bool: ...
+    def kill(self) -> None: ...
     def isRunning(self) -> bool: ...
     def models(self) -> list[Sequential]: ...
     def deleteLater(self) -> None: ...
-
-
-def thread_runner(plan: TrainingPlan, start_paused: bool) -> TrainingThread:
-    """Training on a QThread of this process."""
-    return TrainingThread(plan.load_data, plan.build_runs, plan.settings, start_paused=start_paused)
 
 
 class TrainingSession(QObject):
@@ -89,7 +88,7 @@ class TrainingSession(QObject):
     def __init__(
         self,
         fresh_network: Callable[[], Sequential],
-        make_runner: Callable[[TrainingPlan, bool], TrainingRunner] = thread_runner,
+        make_runner: Callable[[TrainingPlan, bool], TrainingRunner] = process_runner,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -209,8 +208,8 @@ class TrainingSession(QObject):
         self._retire()
         for runner in self._retiring:
             runner.stop()
-            if not runner.wait(JOIN_TIMEOUT_MS):
-                runner.wait(LATE_JOIN_MS)
+            if not runner.wait(JOIN_TIMEOUT_MS) and not runner.wait(LATE_JOIN_MS):
+                runner.kill()  # it did not stop when asked: no process is left behind
         self._retiring = [r for r in self._retiring if r.isRunning()]
         if not self._jobs.join(JOIN_TIMEOUT_MS):
             self._jobs.join(LATE_JOIN_MS)
@@ -329,6 +328,8 @@ class TrainingSession(QObject):
         targets = {id(m): m for m in (self._model, self._view_model) if m is not None}
         for model in targets.values():
             conv_layers(model)[layer].params["weight"][index, channel] = weights
+        if self._runner is not None and self._model is not None:  # paused: it goes on from here
+            self._runner.set_state(0, self._model.state())
         self.weightsEdited.emit()
 
     # ================================================================== re-measuring

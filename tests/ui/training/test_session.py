@@ -57,6 +57,15 @@ class ScriptedRunner(QObject):
     def stop(self) -> None:
         self.calls.append("stop")
 
+    def set_state(self, index: int, state) -> None:
+        """Weights written into a filter while paused: what training goes on from."""
+        self.calls.append("set_state")
+        self.sent_state = (index, state)
+
+    def kill(self) -> None:
+        self.calls.append("kill")
+        self.running = False
+
     def wait(self, timeout_ms: int) -> bool:
         return not self.running
 
@@ -178,6 +187,8 @@ def test_write_back_is_refused_while_running_and_undone_through_the_undo_stack(q
     assert np.array_equal(weights[1, 0], kernel.effective)
     view = conv_layers(session.view_model)[0].params["weight"]
     assert np.array_equal(view[1, 0], kernel.effective)  # the GUI's copy too
+    index, sent = runner.sent_state  # and training goes on from the written weights
+    assert index == 0 and np.array_equal(sent[0]["weight"][1, 0], kernel.effective)
     assert session.undo_stack.canUndo() and session.unsaved
     qtbot.waitUntil(lambda: bool(texts), timeout=5000)
     assert texts[-1].startswith("Validation accuracy after writing mine into conv1 #2")

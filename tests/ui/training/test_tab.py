@@ -16,7 +16,7 @@ from convlab.cnn.data import synthetic_digits
 from convlab.cnn.recipe import conv_layers
 from convlab.engine.kernels import Kernel
 from convlab.ui.state import PlaygroundState
-from convlab.ui.threads.training_thread import TrainingThread
+from convlab.ui.threads.training_process import TrainingProcess
 from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import WebcamClasses
 
@@ -200,7 +200,7 @@ def test_start_and_stop_fifty_times_leaves_no_thread_running(qtbot, tab):
     assert tab.train_button.isEnabled() and not tab.stop_button.isEnabled()
     qtbot.wait(50)  # let deleteLater run
     gc.collect()
-    assert sum(isinstance(o, TrainingThread) for o in gc.get_objects()) == 0  # no leak
+    assert sum(isinstance(o, TrainingProcess) for o in gc.get_objects()) == 0  # no leak
     # and the tab still trains afterwards
     tab.settings.epochs_box.setValue(1)
     tab.train_button.click()
