@@ -109,7 +109,8 @@ class MjpegServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._httpd.daemon_threads = True
         self._port = self._httpd.server_address[1]
-        self._running, self._hanging = True, False
+        with self._cond:  # a restarted server sends fresh frames only
+            self._running, self._hanging, self._jpeg = True, False, None
         self._threads = [
             threading.Thread(
                 target=self._httpd.serve_forever, args=(0.05,), name="mjpeg-http", daemon=True
