@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-from superqt.utils import signals_blocked
+from superqt.utils import create_worker, signals_blocked
 
 from convlab.engine.kernel_ops import (
     EDITOR_MAX_SIDE,
@@ -393,7 +392,8 @@ class KernelActions(QWidget):
             with contextlib.suppress(RuntimeError):  # the window closed meanwhile
                 self._fileOutcome.emit(*outcome)
 
-        threading.Thread(target=run, name="convlab-kernel-file", daemon=True).start()
+        # a pool worker: the window's close waits for it, so a save is never cut off
+        create_worker(run, _start_thread=True, _ignore_errors=True)
 
     def _file_done(self, what: tuple[str, object], result: object, error: object) -> None:
         action, path = what
