@@ -9,7 +9,7 @@ are cached: pressing Train twice does not draw the same digits twice.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,23 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    def padded_to(self, side: int) -> Dataset:
+        """The same images centred in ``side`` x ``side`` (LeNet-5 reads 32 x 32: MNIST's 28 x 28
+        digits centred in it, as LeCun et al. did); refused when they are larger."""
+        height, width = self.input_shape[1:]
+        if (height, width) == (side, side):
+            return self
+        if height > side or width > side:
+            raise DataError(
+                f"these images are {height}×{width}; LeNet-5 reads {side}×{side} images, so it "
+                "can only take smaller ones (centred with a black border): choose the small CNN"
+            )
+        return replace(
+            self,
+            train_images=cnn_data.pad_to(self.train_images, side),
+            val_images=cnn_data.pad_to(self.val_images, side),
+        )
 
 
 @dataclass(frozen=True)

@@ -261,11 +261,13 @@ def build_cnn(
     num_classes: int = 10,
     *,
     seed: RandomSource = 0,
+    first_layer_start: float = FIRST_LAYER_START,
 ) -> Sequential:
     """[Conv (same padding) -> ReLU -> MaxPool 2] x conv_layers -> Flatten -> Dense.
 
     ``filters[i]`` is the number of filters of the i-th convolution; pooling is skipped where
-    ``pool`` is False or the maps have shrunk below 2 pixels.
+    ``pool`` is False or the maps have shrunk below 2 pixels. The first convolution starts at
+    ``first_layer_start`` times the He scale (see ``start_small``; 1.0 is the plain He start).
     """
     if not 1 <= conv_layers <= len(filters):
         raise ConvlabError(f"{conv_layers} convolution layers need at least as many filter counts")
@@ -281,7 +283,7 @@ def build_cnn(
             layers.append(MaxPool2D(2))
             height, width = height // 2, width // 2
     layers += [Flatten(), Dense(channels * height * width, num_classes, rng=rng)]
-    return Sequential(*layers)
+    return start_small(Sequential(*layers), first_layer_start)
 
 
 def small_cnn(

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from convlab.cnn.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
-from convlab.cnn.model import Sequential, build_cnn, mlp
+from convlab.cnn.model import LENET5_INPUT, Sequential, build_cnn, lenet5, mlp
 from convlab.cnn.optim import SGD, Adam, Optimizer
 from convlab.engine.kernels import Kernel, gabor_kernel, presets
 from convlab.errors import ConvlabError
 
 #: hidden units of the "no convolution" baseline
 MLP_HIDDEN = 128
+#: the networks the app builds, as named on screen
+ARCHITECTURES = {
+    "small": "Small CNN (LeNet-style, the settings below)",
+    "lenet5": "LeNet-5 (32×32 input, 6-16-120-84-10)",
+}
 
 
 def layer_names(model: Sequential) -> list[str]:
@@ -110,23 +115,41 @@ class ModelRecipe:
     first_layer: str = "random"
     freeze: bool = False
     seed: int = 0
+    architecture: str = "small"  # a key of ARCHITECTURES; "lenet5" ignores the sizes above
+
+    def input_shape_for(self, data_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+        """What the network reads for images shaped ``data_shape``: LeNet-5 reads 32 x 32."""
+        if self.architecture == "lenet5":
+            return (data_shape[0], LENET5_INPUT, LENET5_INPUT)
+        return tuple(data_shape)  # type: ignore[return-value]
 
     def build(
         self, input_shape: tuple[int, int, int], num_classes: int, *, first_layer: str | None = None
     ) -> Sequential:
         """The CNN described; ``first_layer`` ("random", "edges", "gabor") overrides the choice."""
-        model = build_cnn(
-            conv_layers=self.conv_layers,
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            pool=self.pool,
-            input_shape=input_shape,
-            num_classes=num_classes,
-            seed=self.seed,
-        )
+        if self.architecture not in ARCHITECTURES:
+            raise ConvlabError(f"unknown network {self.architecture!r}")
+        if self.architecture == "lenet5":
+            if tuple(input_shape[1:]) != (LENET5_INPUT, LENET5_INPUT):
+                raise ConvlabError(
+                    f"LeNet-5 reads {LENET5_INPUT}×{LENET5_INPUT} images, not "
+                    f"{input_shape[1]}×{input_shape[2]}"
+                )
+            model, kernel_size = lenet5(input_shape[0], num_classes, seed=self.seed), 5
+        else:
+            model = build_cnn(
+                conv_layers=self.conv_layers,
+                filters=self.filters,
+                kernel_size=self.kernel_size,
+                pool=self.pool,
+                input_shape=input_shape,
+                num_classes=num_classes,
+                seed=self.seed,
+            )
+            kernel_size = self.kernel_size
         kind = self.first_layer if first_layer is None else first_layer
         if kind != "random":
-            install_first_layer(model, hand_made_bank(kind, self.kernel_size), self.freeze)
+            install_first_layer(model, hand_made_bank(kind, kernel_size), self.freeze)
         return model
 
     def build_mlp(self, input_shape: tuple[int, int, int], num_classes: int) -> Sequential:

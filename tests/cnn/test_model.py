@@ -23,6 +23,7 @@ from convlab.cnn import (
     small_cnn,
 )
 from convlab.cnn.data import pad_to, synthetic_digits
+from convlab.cnn.model import FIRST_LAYER_START
 from convlab.errors import ConvlabError
 
 
@@ -47,6 +48,18 @@ def test_he_initialisation_is_seeded_and_scaled():
     np.testing.assert_array_equal(w, second.layers[3].params["weight"])
     assert not np.array_equal(w, other.layers[3].params["weight"])
     assert np.std(w) == pytest.approx(np.sqrt(2 / (8 * 25)), rel=0.1)
+
+
+def test_the_first_convolution_starts_at_a_tenth_of_the_he_scale():
+    """Small first-layer filters at the start, so what training writes into them shows."""
+    small = build_cnn(filters=(32, 16), seed=4).layers[0].params["weight"]
+    plain = build_cnn(filters=(32, 16), seed=4, first_layer_start=1.0).layers[0].params["weight"]
+    assert FIRST_LAYER_START == 0.1
+    np.testing.assert_allclose(small, plain * np.float32(0.1), rtol=1e-6)
+    assert np.std(plain) == pytest.approx(np.sqrt(2 / 25), rel=0.1)
+    assert np.std(lenet5(seed=0).layers[0].params["weight"]) == pytest.approx(
+        0.1 * np.sqrt(2 / 25), rel=0.2
+    )
 
 
 def test_small_cnn_is_the_old_lenet_under_its_honest_name():

@@ -182,7 +182,7 @@ def _image_count_box() -> QSpinBox:
     box = QSpinBox()
     box.setRange(100, 60000)
     box.setSingleStep(500)
-    box.setValue(3000)
+    box.setValue(DataSpec().count)
     box.setToolTip(
         "How many images to generate (or, for MNIST files, the most to use). "
         f"{round(VALIDATION_FRACTION * 100)}% are held out for validation."

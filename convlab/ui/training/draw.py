@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from convlab.cnn import Sequential
+from convlab.cnn.data import pad_to
 from convlab.cnn.dataset import Dataset
 from convlab.cnn.handwriting import mnist_normalize
 from convlab.ui.training.insight import LayerMaps, activations
@@ -36,8 +37,9 @@ def prepare_drawing(
 ) -> np.ndarray:
     """A white-on-black uint8 drawing as one network input (uint8, C x H x W)."""
     channels, height, width = input_shape
-    if dataset_kind in ("digits", "idx") and (height, width) == (28, 28):
-        small = mnist_normalize(drawing, box=20, size=28)
+    if dataset_kind in ("digits", "idx") and height == width and height >= 28:
+        # as the digits were made: centred in 28 x 28 (then, for LeNet-5, in a black border)
+        small = pad_to(mnist_normalize(drawing, box=20, size=28)[None], height)[0]
     else:
         small = cv2.resize(drawing, (width, height), interpolation=cv2.INTER_AREA)
     return np.repeat(small[None], channels, axis=0)

@@ -1,6 +1,7 @@
-"""The Train tab's right column: what the network does with an image, in six pages.
+"""The Train tab's right column: the network and what it does with an image, in seven pages.
 
-Inside (one image through every layer), Confusion, Mistakes, Draw, Experiments and Live. Only
+Network (the layer diagram), Inside (one image through every layer), Confusion, Mistakes,
+Draw, Experiments and Live. Only
 the page on show is recomputed, and while training runs at most twice a second: one forward
 pass is about a millisecond, but progress arrives five times a second.
 """
@@ -16,12 +17,20 @@ from convlab.cnn.dataset import Dataset
 from convlab.cnn.evaluate import Evaluation
 from convlab.cnn.model import Sequential
 from convlab.ui.help import help_button
+from convlab.ui.training.diagram import NetworkDiagram
 from convlab.ui.training.draw import DrawTab
 from convlab.ui.training.experiments import ExperimentsTab
 from convlab.ui.training.insight import ConfusionMatrix, MistakesGallery, SampleTab
 from convlab.ui.training.live_page import LivePage
 
 INSIGHT_HELP = (
+    "<p><b>Network</b>: the network as the slides draw it. The <i>feature extractor</i> "
+    "(convolutions, ReLU, pooling) keeps the image's layout, in maps that shrink as they go; "
+    "flatten turns the last maps into one vector for the <i>classifier</i> (fully connected "
+    "layers). Each card gives the shape after that step and its parameters. Click a unit of "
+    "any map: the orange box on the input is its receptive field, the pixels it depends on. "
+    "It grows with every convolution and pooling; after flatten a unit sees the whole "
+    "image.</p>"
     "<p><b>Inside</b>: one validation image going through the network. Each row is a layer's "
     "output: convolution maps (one per filter), after ReLU (negatives cut to black), after "
     "pooling (half the size). The bars are the network's three best guesses.</p>"
@@ -46,6 +55,7 @@ class InsightSection(QTabWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingInsight")
+        self.network = NetworkDiagram()
         self.sample_tab = SampleTab()
         self.confusion = ConfusionMatrix()
         self.mistakes = MistakesGallery()
@@ -53,6 +63,7 @@ class InsightSection(QTabWidget):
         self.experiments = ExperimentsTab()
         self.live = LivePage()
         self.addTab(self.sample_tab, "Inside")
+        self.addTab(self.network, "Network")
         self.addTab(self.confusion, "Confusion")
         self.addTab(self.mistakes, "Mistakes")
         self.addTab(self.draw_tab, "Draw")
@@ -71,10 +82,22 @@ class InsightSection(QTabWidget):
         self.mistakes.sampleChosen.connect(self._inspect_sample)
         self.currentChanged.connect(lambda _: self.refresh())
 
-    def set_context(self, model: Sequential | None, dataset: Dataset | None) -> None:
-        """The network the pages ask, and its data (None when the network does not fit it)."""
+    def set_context(
+        self,
+        model: Sequential | None,
+        dataset: Dataset | None,
+        input_shape: tuple[int, int, int] | None = None,
+    ) -> None:
+        """The network the pages ask, and its data (None when the network does not fit it);
+        ``input_shape`` is what the network reads when there is no data to say it."""
         self.sample_tab.set_context(model, dataset)
         self.draw_tab.set_context(model, dataset)
+        shape = dataset.input_shape if dataset is not None else input_shape
+        if shape is not None:
+            sample = (
+                dataset.val_images[0] if dataset is not None and len(dataset.val_images) else None
+            )
+            self.network.set_network(model, shape, sample)
 
     def show_evaluation(self, dataset: Dataset | None, evaluation: Evaluation) -> None:
         if dataset is None or len(evaluation.predictions) != len(dataset.val_labels):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from convlab.cnn.layers import Conv2D, Dense
 from convlab.cnn.plan import TrainingSettings
-from convlab.cnn.recipe import ModelRecipe, OptimizerRecipe, layer_names
+from convlab.cnn.recipe import ARCHITECTURES, ModelRecipe, OptimizerRecipe, layer_names
 from convlab.errors import ConvlabError
 from convlab.ui import text as ui_text
 
@@ -52,6 +52,7 @@ class ModelSettings(QWidget):
         for box in (self.layers_box, *self.filter_boxes):
             box.valueChanged.connect(self._architecture_changed)
         self.kernel_box.currentIndexChanged.connect(self._architecture_changed)
+        self.network_box.currentIndexChanged.connect(self._architecture_changed)
         self.pool_box.toggled.connect(self._architecture_changed)
         self.first_layer_box.currentIndexChanged.connect(self._architecture_changed)
         self.optimizer_box.currentIndexChanged.connect(self._optimizer_changed)
@@ -59,14 +60,30 @@ class ModelSettings(QWidget):
         self._architecture_changed()
 
     def _model_group(self) -> QGroupBox:
-        """Layers, filters, kernel size, pooling, first layer, and the parameter table."""
+        """Network, layers, filters, kernel size, pooling, first layer, the parameter table."""
+        defaults = ModelRecipe()
         model_box = QGroupBox("Model")
         model_form = QFormLayout(model_box)
         _compact(model_form)
-        self.layers_box = _spin(1, 3, 2, "Convolution layers (each: conv → ReLU → pool)")
+        self.network_box = QComboBox()
+        self.network_box.setObjectName("networkChoice")
+        for key, label in ARCHITECTURES.items():
+            self.network_box.addItem(label, key)
+        self.network_box.setCurrentIndex(self.network_box.findData(defaults.architecture))
+        self.network_box.setToolTip(
+            "The small CNN trains in seconds; LeNet-5 is the classic network of LeCun et al. "
+            "(1998): 32×32 inputs (28×28 digits are centred in them), 61,706 parameters"
+        )
+        self.network_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.network_box.setMinimumContentsLength(10)
+        self.layers_box = _spin(
+            1, 3, defaults.conv_layers, "Convolution layers (each: conv → ReLU → pool)"
+        )
         self.filter_boxes = [
             _spin(1, 32, value, f"Filters in convolution layer {index + 1}")
-            for index, value in enumerate((8, 16, 32))
+            for index, value in enumerate(defaults.filters)
         ]
         filters_row = QHBoxLayout()
         filters_row.setSpacing(2)
@@ -75,9 +92,9 @@ class ModelSettings(QWidget):
         self.kernel_box = QComboBox()
         for size in (3, 5, 7):
             self.kernel_box.addItem(f"{size} × {size}", size)
-        self.kernel_box.setCurrentIndex(1)
+        self.kernel_box.setCurrentIndex(self.kernel_box.findData(defaults.kernel_size))
         self.pool_box = QCheckBox("2×2 max-pool after each")
-        self.pool_box.setChecked(True)
+        self.pool_box.setChecked(defaults.pool)
         self.first_layer_box = QComboBox()
         for key, label in FIRST_LAYER_CHOICES.items():
             self.first_layer_box.addItem(label, key)
@@ -85,6 +102,7 @@ class ModelSettings(QWidget):
             "Start the first layer from filters people designed, instead of random numbers"
         )
         self.freeze_box = QCheckBox("Freeze it (no learning)")
+        model_form.addRow("Network", self.network_box)
         model_form.addRow("Conv layers", self.layers_box)
         model_form.addRow("Filters", filters_row)
         model_form.addRow("Kernel", self.kernel_box)
@@ -103,6 +121,7 @@ class ModelSettings(QWidget):
 
     def _optimiser_group(self) -> QGroupBox:
         """Kind, learning rate (and momentum for SGD), batch, epochs, weight decay, seed."""
+        optimiser, loop = OptimizerRecipe(), TrainingSettings()
         optim_box = QGroupBox("Optimiser")
         optim_form = QFormLayout(optim_box)
         _compact(optim_form)
@@ -113,7 +132,7 @@ class ModelSettings(QWidget):
         self.lr_box.setDecimals(5)
         self.lr_box.setRange(0.00001, 10000.0)
         self.lr_box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.lr_box.setValue(0.002)
+        self.lr_box.setValue(optimiser.lr)
         self.lr_box.setToolTip(
             "Step size. Too big and the loss explodes (training stops and "
             "keeps the last good weights)."
@@ -121,16 +140,18 @@ class ModelSettings(QWidget):
         self.momentum_box = QDoubleSpinBox()
         self.momentum_box.setRange(0.0, 0.99)
         self.momentum_box.setSingleStep(0.05)
-        self.momentum_box.setValue(0.9)
-        self.batch_box = _spin(1, 1024, 32, "Images per step (one step = one batch)")
-        self.epochs_box = _spin(1, 100, 3, "Passes over the training images")
+        self.momentum_box.setValue(optimiser.momentum)
+        self.batch_box = _spin(1, 1024, loop.batch_size, "Images per step (one step = one batch)")
+        self.epochs_box = _spin(1, 100, loop.epochs, "Passes over the training images")
         self.decay_box = QDoubleSpinBox()
         self.decay_box.setDecimals(5)
         self.decay_box.setRange(0.0, 1.0)
         self.decay_box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.decay_box.setToolTip("L2 weight decay: pulls weights towards zero")
+        self.decay_box.setValue(optimiser.weight_decay)
         self.augment_box = QCheckBox("Augment (shift ±2 px)")
-        self.seed_box = _spin(0, 99999, 0, "Same seed, same settings: the same run")
+        self.augment_box.setChecked(loop.augment)
+        self.seed_box = _spin(0, 99999, loop.seed, "Same seed, same settings: the same run")
         lr_row = QHBoxLayout()
         lr_row.setSpacing(4)
         lr_row.addWidget(self.lr_box, 1)
@@ -176,6 +197,7 @@ class ModelSettings(QWidget):
             first_layer=self.first_layer(),
             freeze=self.freeze_box.isChecked(),
             seed=self.seed_box.value(),
+            architecture=str(self.network_box.currentData()),
         )
 
     def optimizer_recipe(self) -> OptimizerRecipe:
@@ -204,23 +226,28 @@ class ModelSettings(QWidget):
         if sgd and self.lr_box.value() < 0.005:
             self.lr_box.setValue(0.02)
         elif not sgd and self.lr_box.value() >= 0.02:
-            self.lr_box.setValue(0.002)
+            self.lr_box.setValue(OptimizerRecipe().lr)
         self.changed.emit()
 
     def _architecture_changed(self) -> None:
         count = self.layers_box.value()
+        small = self.network_box.currentData() == "small"
         for index, box in enumerate(self.filter_boxes):
-            box.setEnabled(index < count)
+            box.setEnabled(small and index < count)
+        for box in (self.layers_box, self.kernel_box, self.pool_box):
+            box.setEnabled(small)
         self.freeze_box.setEnabled(self.first_layer() != "random")
+        recipe = self.recipe()
+        shape = recipe.input_shape_for(self._input_shape)
         try:
-            model = self.recipe().build(self._input_shape, self._num_classes, first_layer="random")
+            model = recipe.build(shape, self._num_classes, first_layer="random")
         except ConvlabError as error:
             self.parameter_label.setText(
                 f"<span style='color:#b00'>{ui_text.escaped(error)}</span>"
             )
             return
         rows = []
-        shapes = model.output_shapes(self._input_shape)
+        shapes = model.output_shapes(shape)
         for name, layer, shape in zip(layer_names(model), model.layers, shapes):
             if isinstance(layer, (Conv2D, Dense)):
                 rows.append(

@@ -283,8 +283,9 @@ class TrainingTab(QWidget):
 
     def _untrained_network(self) -> Sequential:
         """What the settings describe, untrained, for the chosen data's images and classes."""
-        return self.settings.recipe().build(
-            self.settings_column.input_shape(), self.data.num_classes()
+        recipe = self.settings.recipe()
+        return recipe.build(
+            recipe.input_shape_for(self.settings_column.input_shape()), self.data.num_classes()
         )
 
     def _guard(self, action, *args) -> None:
@@ -356,7 +357,9 @@ class TrainingTab(QWidget):
 
     def _show_network(self) -> None:
         self._show_layers()
-        self.insight.set_context(*self.session.view())
+        recipe = self.settings.recipe()
+        shape = recipe.input_shape_for(self.settings_column.input_shape())
+        self.insight.set_context(*self.session.view(), input_shape=shape)
 
     def _show_edited_weights(self) -> None:
         self._show_layers()

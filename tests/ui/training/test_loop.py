@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QTableView
 from convlab.cnn import Adam
 from convlab.cnn.data import class_names, synthetic_digits
 from convlab.cnn.dataset import Dataset
+from convlab.cnn.plan import TrainingSettings
 from convlab.cnn.recipe import ModelRecipe, conv_layers, hand_made_bank
 from convlab.cnn.train import train
 from convlab.engine.convolve import convolve
@@ -78,9 +79,10 @@ def draw_on_pad(tab: DrawTab, digit: np.ndarray) -> None:
 def test_a_digit_drawn_on_the_pad_is_recognised_after_training(qtbot):
     images, labels = synthetic_digits(1500, seed=0)
     model = ModelRecipe().build((1, 28, 28), 10)
-    for _ in train(model, Adam(model, lr=0.002), images, labels, epochs=2, batch_size=32):
+    epochs = TrainingSettings().epochs  # as the Train button trains it
+    for _ in train(model, Adam(model, lr=0.002), images, labels, epochs=epochs, batch_size=32):
         pass
-    digits, truth = synthetic_digits(20, seed=123)  # digits it has never seen
+    digits, truth = synthetic_digits(50, seed=123)  # digits it has never seen
     dataset = Dataset("digits", images, labels, digits, truth, list(class_names("digits")))
     tab = DrawTab()
     qtbot.addWidget(tab)
@@ -90,7 +92,9 @@ def test_a_digit_drawn_on_the_pad_is_recognised_after_training(qtbot):
         tab.pad.clear()
         draw_on_pad(tab, digit)
         right += tab.top.top() == dataset.class_names[int(label)]
-    assert right >= 18  # of 20: the pad's preparation keeps digits recognisable
+    # the pad's preparation keeps digits recognisable: the network scores as it does on the
+    # generated digits themselves (about 95 %), give or take a few
+    assert right >= 44  # of 50
 
 
 def test_frozen_hand_made_filters_train_next_to_free_learning(qtbot, tmp_path):

@@ -1,0 +1,103 @@
+"""The Train tab's defaults are the plan the tests measure, LeNet-5 trains from the window, and
+the layer diagram shows parts, shapes, parameters and receptive fields."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from convlab.cnn.anatomy import CLASSIFIER, FEATURES
+from convlab.cnn.data import synthetic_digits
+from convlab.cnn.plan import TrainingPlan
+from convlab.cnn.recipe import conv_layers
+from convlab.ui.state import PlaygroundState
+from convlab.ui.training.draw import prepare_drawing
+from convlab.ui.training.tab import TrainingTab
+from convlab.ui.training.webcam import WebcamClasses
+from tests.ui.training.test_loop import draw_on_pad
+
+
+@pytest.fixture
+def tab(qtbot, tmp_path):
+    widget = TrainingTab(
+        PlaygroundState(), webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz")
+    )
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+def wait_idle(qtbot, tab, timeout=30000):
+    qtbot.waitUntil(lambda: not tab.is_training() and tab.running_threads() == [], timeout=timeout)
+
+
+def test_pressing_train_with_the_defaults_runs_the_default_plan(tab):
+    """tests/cnn/test_default_training.py measures TrainingPlan(): it is what Train starts."""
+    plan = tab._plan(None)
+    default = TrainingPlan()
+    # the webcam class names travel along but only matter when "Capture from webcam" is chosen
+    data = replace(plan.data, webcam_names=(), webcam_samples=())
+    assert data == replace(default.data, seed=plan.recipe.seed)
+    assert plan.recipe == default.recipe
+    assert plan.optimizer == default.optimizer
+    snapshots = plan.settings.snapshot_every
+    assert plan.settings == replace(default.settings, snapshot_every=snapshots)
+
+
+def test_lenet5_is_chosen_counted_and_trained_on_32x32_digits(qtbot, tab):
+    settings = tab.settings
+    settings.network_box.setCurrentIndex(settings.network_box.findData("lenet5"))
+    assert "61,706" in settings.parameter_label.text()
+    assert not settings.layers_box.isEnabled() and not settings.kernel_box.isEnabled()
+    tab.data.count_box.setValue(200)
+    settings.epochs_box.setValue(1)
+    tab.train_button.click()
+    wait_idle(qtbot, tab)
+    model = tab.current_model()
+    assert model.num_parameters == 61_706
+    assert tab.session.dataset.input_shape == (1, 32, 32)
+    assert [layer.out_channels for layer in conv_layers(model)] == [6, 16, 120]
+    assert tab.curves.rows and tab.curves.rows[-1]["val_accuracy"] is not None
+    # a drawn digit is centred in 28 x 28 and then in LeNet-5's 32 x 32, as the data was
+    draw = tab.insight.draw_tab
+    digit = synthetic_digits(1, seed=7)[0][0]
+    draw_on_pad(draw, digit)
+    assert draw.top.top()  # it answers with a class name
+    sample = prepare_drawing(digit, "digits", (1, 32, 32))
+    assert sample.shape == (1, 32, 32) and sample[0, :2].sum() == 0
+
+
+def test_the_diagram_marks_the_parts_and_outlines_receptive_fields(qtbot, tab):
+    diagram = tab.insight.network
+    tab.insight.setCurrentWidget(diagram)
+    tab.show()
+    blocks = diagram.blocks
+    assert [block.name for block in blocks][:3] == ["conv1", "relu1", "pool1"]
+    assert [block.shape for block in blocks][:3] == [(8, 28, 28), (8, 28, 28), (8, 14, 14)]
+    assert blocks[-1].part == CLASSIFIER and blocks[0].part == FEATURES
+    assert sum(block.parameters for block in blocks) == tab.current_model().num_parameters
+    diagram.resize(700, 420)
+    diagram.grab()
+    # a click on a conv1 unit: 5 x 5 pixels around it
+    card = diagram._cards[0]
+    grid = diagram._grid_rect(card, blocks[0])
+    cell = grid.width() / 28
+    point = QPoint(int(grid.left() + 10.5 * cell), int(grid.top() + 6.5 * cell))
+    qtbot.mouseClick(diagram, Qt.MouseButton.LeftButton, pos=point)
+    assert diagram.chosen == (0, 6, 10)
+    assert diagram.field == (4, 8, 8, 12)
+    # one unit of pool2 depends on a 16 x 16 patch: the field grows layer by layer
+    diagram.choose(5, 3, 3)
+    top, left, bottom, right = diagram.field
+    assert (bottom - top + 1, right - left + 1) == (16, 16)
+    flatten = next(i for i, block in enumerate(blocks) if block.name == "flatten")
+    diagram.choose(flatten)
+    assert diagram.field == (0, 0, 27, 27)
+    tab.data.count_box.setValue(200)
+    tab.settings.epochs_box.setValue(1)
+    tab.train_button.click()
+    wait_idle(qtbot, tab)
+    np.testing.assert_array_equal(diagram.sample, tab.session.dataset.val_images[0])
