@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from convlab.cnn.progress import TrainingProgress
 from convlab.ui import text as ui_text
 from convlab.ui.training.curves import OTHER_PENS, TRAIN_PEN
-from convlab.ui.training.filters import FilterGrid
+from convlab.ui.training.filter_grid import FilterGrid
 
 RUN_PENS = [TRAIN_PEN, *OTHER_PENS]
 COLUMNS = ["run", "parameters", "train acc.", "val. acc.", "steps"]

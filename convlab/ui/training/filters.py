@@ -5,248 +5,40 @@ positive) with a symmetric range, so a tile reads like the grid: red pulls the o
 pushes it down.
 By default all tiles share one range (compare filters with each other); "own scale" stretches
 each tile to its own largest weight (see the shape of weak filters). Hovering shows the numbers.
-The history scrubber keeps a snapshot of the first layer every N steps: slide back to watch the
-edge detectors form out of noise.
+The first layer is shown by default as it started (step 0) beside what it is now, so the
+noise-to-detector change is seen without looking for it; the history scrubber keeps a snapshot
+every N steps to slide back through. "Send to editor" sends exactly the tile shown and says
+which it is: the start, the weights now, or the change since the start.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QContextMenuEvent,
-    QImage,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QPen,
-)
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QSpinBox,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 from superqt.utils import signals_blocked
 
-from convlab.engine.display import weight_colours
 from convlab.ui.help import help_button
+from convlab.ui.training.filter_grid import FilterGrid
 
 MAX_SNAPSHOTS = 400
-#: the largest on-screen size of one weight (pixels): a 5x5 filter grows up to 240 px
-MAX_CELL = 48
-#: thin lines between the weights once cells are big enough to tell them apart
-MIN_CELL_FOR_LINES = 6
-#: how dark those lines are (a fraction of the cell's own colour)
-GRID_SHADE = 0.8
-_LABEL_HEIGHT = 13
-_GAP = 6
-
-
-class FilterGrid(QWidget):
-    """Paints tiles of 2-D weight grids; click selects, double-click or menu sends to the editor."""
-
-    selectionChanged = Signal(int)
-    sendRequested = Signal()
-    writeBackRequested = Signal()
-    sendBankRequested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("learnedFilters")
-        self.setMouseTracking(True)
-        self.setMinimumSize(200, 120)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.tiles: list[tuple[str, np.ndarray]] = []
-        self.columns_hint = 0  # 0: choose columns to fit; else a fixed count (channel grids)
-        self.own_scale = False
-        self.selected = 0
-        self.caption = ""
-
-    # ------------------------------------------------------------------ data
-    def set_tiles(self, tiles: list[tuple[str, np.ndarray]], columns: int = 0) -> None:
-        """Show ``tiles`` (label, 2-D weights); keeps the selection when it still exists."""
-        self.tiles = tiles
-        self.columns_hint = columns
-        if self.selected >= len(tiles):
-            self.selected = 0
-        self.update()
-
-    def weights(self) -> np.ndarray:
-        """Every tile's weights stacked (what the grid shows), for tests and exports."""
-        if not self.tiles:
-            return np.zeros((0, 0, 0))
-        return np.stack([weights for _, weights in self.tiles])
-
-    def select(self, index: int) -> None:
-        if 0 <= index < len(self.tiles) and index != self.selected:
-            self.selected = index
-            self.update()
-            self.selectionChanged.emit(index)
-
-    # ------------------------------------------------------------------ geometry
-    def _layout(self) -> tuple[int, int, int]:
-        """(columns, tile side in pixels, cell side in pixels): the column count that gives
-        the biggest tiles in the widget's current size, so tiles grow with the room."""
-        count = len(self.tiles)
-        if not count:
-            return 1, 0, 0
-        k = max(w.shape[0] for _, w in self.tiles)
-        gap, label = self._spacing()
-        width, height = self.width() - gap, self.height() - gap
-        best = (1, 0)
-        options = [self.columns_hint] if self.columns_hint else range(1, count + 1)
-        for columns in options:
-            rows = -(-count // columns)
-            side = min(width // columns - gap, height // rows - gap - label)
-            if side > best[1]:
-                best = (columns, side)
-        columns, side = best
-        cell = max(1, min(side // k, MAX_CELL))
-        return columns, cell * k, cell
-
-    def _spacing(self) -> tuple[int, int]:
-        """(gap between tiles, label height): a channel grid has many tiles and no labels."""
-        return (2, 0) if self.columns_hint else (_GAP, _LABEL_HEIGHT)
-
-    def _origin(self, columns: int, side: int) -> QPoint:
-        """Top-left of the tile block: centred in the widget, so spare room frames it evenly."""
-        gap, label = self._spacing()
-        rows = -(-len(self.tiles) // columns)
-        used_width = columns * (side + gap) + gap
-        used_height = rows * (side + gap + label) + gap
-        return QPoint(
-            max(0, (self.width() - used_width) // 2), max(0, (self.height() - used_height) // 2)
-        )
-
-    def _tile_rect(self, index: int, columns: int, side: int) -> QRect:
-        gap, label = self._spacing()
-        origin = self._origin(columns, side)
-        row, column = divmod(index, columns)
-        x = origin.x() + gap + column * (side + gap)
-        y = origin.y() + gap + row * (side + gap + label) + label
-        return QRect(x, y, side, side)
-
-    def _hit(self, pos: QPoint) -> tuple[int, int, int] | None:
-        """(tile, row, column) under ``pos``, or None."""
-        columns, side, cell = self._layout()
-        for index, (_, weights) in enumerate(self.tiles):
-            rect = self._tile_rect(index, columns, side)
-            if rect.contains(pos):
-                row = min((pos.y() - rect.y()) // cell, weights.shape[0] - 1)
-                column = min((pos.x() - rect.x()) // cell, weights.shape[1] - 1)
-                return index, row, column
-        return None
-
-    # ------------------------------------------------------------------ painting
-    def tile_colours(self) -> list[np.ndarray]:
-        """Every tile as k x k x 3 uint8 RGB, on the shared or its own symmetric scale."""
-        if not self.tiles:
-            return []
-        shared = max(float(np.abs(w).max()) for _, w in self.tiles) or 1.0
-        pictures = []
-        for _, weights in self.tiles:
-            limit = (float(np.abs(weights).max()) or 1.0) if self.own_scale else shared
-            pictures.append(np.ascontiguousarray(weight_colours(weights, limit)))
-        return pictures
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().base())
-        if not self.tiles:
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.rect(),
-                int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap),
-                "Press Train: the filters appear here as the network learns",
-            )
-            return
-        columns, side, cell = self._layout()
-        font = painter.font()
-        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
-        painter.setFont(font)
-        frame_pen = QPen(QColor(150, 150, 150), 1)
-        selected_pen = QPen(self.palette().highlight().color(), 3)
-        for index, ((label, _), rgb) in enumerate(zip(self.tiles, self.tile_colours())):
-            rect = self._tile_rect(index, columns, side)
-            pixels = enlarged_tile(rgb, cell)
-            height, width = pixels.shape[:2]
-            image = QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-            painter.drawImage(rect.x(), rect.y(), image)  # 1:1, nothing for Qt to scale
-            painter.setPen(selected_pen if index == self.selected else frame_pen)
-            painter.drawRect(rect.adjusted(-1, -1, 0, 0))
-            if self.columns_hint:
-                continue
-            painter.setPen(self.palette().text().color())
-            painter.drawText(
-                QRect(
-                    rect.x() - _GAP // 2,
-                    rect.y() - _LABEL_HEIGHT,
-                    rect.width() + _GAP,
-                    _LABEL_HEIGHT,
-                ),
-                Qt.AlignmentFlag.AlignCenter,
-                label,
-            )
-
-    # ------------------------------------------------------------------ interaction
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        hit = self._hit(event.position().toPoint())
-        if hit is None:
-            QToolTip.hideText()
-            return
-        index, row, column = hit
-        label, weights = self.tiles[index]
-        QToolTip.showText(
-            event.globalPosition().toPoint(), weights_html(label, weights, row, column), self
-        )
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        hit = self._hit(event.position().toPoint())
-        if hit is not None:
-            self.select(hit[0])
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        if self._hit(event.position().toPoint()) is not None:
-            self.sendRequested.emit()
-
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        hit = self._hit(event.pos())
-        if hit is None:
-            return
-        self.select(hit[0])
-        menu = QMenu(self)
-        menu.addAction("Send to kernel editor", self.sendRequested.emit)
-        menu.addAction("Write back the editor's kernel here", self.writeBackRequested.emit)
-        menu.addAction("Send all first-layer filters to the bank", self.sendBankRequested.emit)
-        menu.exec(event.globalPos())
-
-
-def weights_html(label: str, weights: np.ndarray, row: int, column: int) -> str:
-    """The tile's numbers as a small table, the hovered weight in bold."""
-    cells = []
-    for r in range(weights.shape[0]):
-        items = []
-        for c in range(weights.shape[1]):
-            text = f"{weights[r, c]:+.3f}"
-            if (r, c) == (row, column):
-                text = f"<b><u>{text}</u></b>"
-            items.append(f"<td align=right>{text}</td>")
-        cells.append("<tr>" + "".join(items) + "</tr>")
-    return (
-        f"<b>{label}</b> — row {row + 1}, column {column + 1}: {weights[row, column]:+.4f}"
-        f"<table cellspacing=4 style='font-family:monospace'>{''.join(cells)}</table>"
-    )
+#: how the first layer is shown; the first is the default
+FILTER_VIEWS = {
+    "beside": "Start | now",
+    "now": "Now",
+    "change": "Change since start",
+}
 
 
 class LearnedFiltersPanel(QWidget):
@@ -257,11 +49,19 @@ class LearnedFiltersPanel(QWidget):
         "<p>Each tile is one filter (kernel) of a convolution layer, the numbers the network "
         "learned. <span style='color:#c00'>Red</span> weights are positive, "
         "<span style='color:#00c'>blue</span> negative, white zero. Hover a tile to read its "
-        "numbers.</p><p>Watch the first layer during training: random noise turns into edge and "
-        "blob detectors, much like Sobel or Gabor kernels. Drag the <b>history</b> slider to go "
-        "back in time.</p><p><b>Send to kernel editor</b> runs the selected filter on your "
-        "webcam in the Playground. <b>Write back</b> does the opposite: the editor's kernel "
-        "replaces the selected filter and the validation accuracy is measured again.</p>"
+        "numbers.</p><p>Watch the first layer during training: <b>Start | now</b> shows the "
+        "filters as they began (random numbers) beside what they are now, smooth stroke and "
+        "edge detectors, much like Sobel or Gabor kernels. Drag the <b>history</b> slider to go "
+        "back in time; <b>Change since start</b> shows only what training added.</p>"
+        "<p><b>Why they form.</b> The gradient of a first-layer filter is a sum of image "
+        "patches, each weighted by how much its output mattered; strokes and edges are smooth, "
+        "so what learning writes into a filter is smooth too. ConvLab starts the first layer "
+        "small (a tenth of the usual random size), so the random start does not hide what the "
+        "data wrote, and trains four passes so the detectors have settled.</p>"
+        "<p><b>Send to editor</b> sends exactly the selected tile as shown (the start, the "
+        "weights now, or the change) to the Playground, which runs it on your webcam; the "
+        "message says which. <b>Write back</b> does the opposite: the editor's kernel replaces "
+        "the selected filter and the validation accuracy is measured again.</p>"
     )
 
     sendRequested = Signal()
@@ -276,6 +76,10 @@ class LearnedFiltersPanel(QWidget):
         self.history: list[tuple[int, np.ndarray]] = []
 
         self.grid = FilterGrid()
+        self.start_grid = FilterGrid()
+        self.start_grid.setObjectName("startFilters")
+        self.start_grid.setToolTip("The first-layer filters at step 0, before any learning")
+        self.active_grid = self.grid  # the grid whose selected tile the buttons act on
         box = QGroupBox("Learned filters")  # a title that costs no width in the rows below
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -284,22 +88,24 @@ class LearnedFiltersPanel(QWidget):
         layout.setContentsMargins(4, 2, 4, 4)
         layout.setSpacing(3)
         layout.addLayout(self._header_row())
-        layout.addWidget(self.grid, 1)
+        layout.addLayout(self._grids_row(), 1)
         layout.addLayout(self._history_row())
         layout.addLayout(self._action_row())
 
         self.layer_box.currentIndexChanged.connect(self._layer_changed)
         self.channel_box.currentIndexChanged.connect(self._redraw)
         self.own_scale_box.toggled.connect(self._own_scale)
-        self.delta_box.toggled.connect(self._redraw)
+        self.view_box.currentIndexChanged.connect(self._redraw)
         self.history_slider.valueChanged.connect(self._redraw)
         self.send_button.clicked.connect(self.sendRequested)
         self.bank_button.clicked.connect(self.sendBankRequested)
         self.write_button.clicked.connect(self.writeBackRequested)
         self.undo_button.clicked.connect(self.undoWriteBackRequested)
-        self.grid.sendRequested.connect(self.sendRequested)
-        self.grid.sendBankRequested.connect(self.sendBankRequested)
-        self.grid.writeBackRequested.connect(self.writeBackRequested)
+        for grid in (self.grid, self.start_grid):
+            grid.sendRequested.connect(self.sendRequested)
+            grid.sendBankRequested.connect(self.sendBankRequested)
+            grid.writeBackRequested.connect(self.writeBackRequested)
+            grid.tileClicked.connect(lambda index, grid=grid: self._selected(grid, index))
         self._update_buttons()
 
     def _header_row(self) -> QHBoxLayout:
@@ -317,20 +123,45 @@ class LearnedFiltersPanel(QWidget):
         )
         self.own_scale_box = QCheckBox("own scale")
         self.own_scale_box.setToolTip("Stretch every tile to its own largest weight")
-        self.delta_box = QCheckBox("Δ since start")
-        self.delta_box.setObjectName("filterDeltaBox")
-        self.delta_box.setToolTip(
-            "Show what training added to each first-layer filter (weights now minus the "
-            "random weights it started from)"
+        self.view_box = QComboBox()
+        self.view_box.setObjectName("filterViewBox")
+        for key, label in FILTER_VIEWS.items():
+            self.view_box.addItem(label, key)
+        self.view_box.setToolTip(
+            "First layer: the filters at the start beside the filters now, the filters now "
+            "only, or what training added (now minus start)"
         )
         header = QHBoxLayout()
         header.addWidget(self.layer_box)
         header.addWidget(self.channel_box)
         header.addWidget(self.own_scale_box)
-        header.addWidget(self.delta_box)
+        header.addWidget(self.view_box)
         header.addStretch(1)
         header.addWidget(help_button(self, self.HELP_TITLE, self.HELP_HTML))
         return header
+
+    def _grids_row(self) -> QHBoxLayout:
+        """The start (step 0) beside the filters now: the tiles that turn from noise into
+        detectors, side by side."""
+        self.start_label = QLabel("<b>Start</b> (step 0)")
+        self.now_label = QLabel("<b>Now</b>")
+        for label in (self.start_label, self.now_label):
+            label.setTextFormat(Qt.TextFormat.RichText)
+        self.start_column = QWidget()
+        start = QVBoxLayout(self.start_column)
+        start.setContentsMargins(0, 0, 0, 0)
+        start.setSpacing(0)
+        start.addWidget(self.start_label)
+        start.addWidget(self.start_grid, 1)
+        now = QVBoxLayout()
+        now.setSpacing(0)
+        now.addWidget(self.now_label)
+        now.addWidget(self.grid, 1)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        row.addWidget(self.start_column, 1)
+        row.addLayout(now, 1)
+        return row
 
     def _history_row(self) -> QHBoxLayout:
         """The scrubber through the first layer's snapshots, and how often to take them."""
@@ -434,13 +265,22 @@ class LearnedFiltersPanel(QWidget):
         return layer, tile, channel
 
     def selected_weights(self) -> np.ndarray | None:
-        """The selected filter's weights at the shown time (a history snapshot when scrubbed),
-        never the "change since start" picture."""
-        weights, _ = self._shown_weights()
-        if weights is None or not self.grid.tiles:
+        """The selected tile exactly as shown: the start, the weights now (a history snapshot
+        when scrubbed), or the change since the start."""
+        grid = self.start_grid if self._start_active() else self.grid
+        if not grid.tiles:
             return None
-        _, index, channel = self.selection()
-        return weights[index, channel]
+        return grid.tiles[grid.selected][1]
+
+    def selected_description(self) -> str:
+        """What ``selected_weights`` is, in words: which filter and which of the three."""
+        base = self.selected_name().replace("learned ", "")
+        if self._start_active():
+            return f"{base} at the start (step 0, before learning)"
+        _, when = self._shown_weights()
+        if self._showing_change():
+            return f"change of {base} since the start ({when} − step 0), not its weights"
+        return f"learned {base}, weights at {when}" if when != "live" else f"learned {base}"
 
     def selected_name(self) -> str:
         layer, index, channel = self.selection()
@@ -470,8 +310,9 @@ class LearnedFiltersPanel(QWidget):
         self._redraw()
 
     def _own_scale(self, on: bool) -> None:
-        self.grid.own_scale = on
-        self.grid.update()
+        for grid in (self.grid, self.start_grid):
+            grid.own_scale = on
+            grid.update()
 
     def _shown_weights(self) -> tuple[np.ndarray | None, str]:
         layer = max(0, self.layer_box.currentIndex())
@@ -482,52 +323,75 @@ class LearnedFiltersPanel(QWidget):
             return weights, f"step {step}"
         return self.layers[layer][1], "live"
 
+    def _start_active(self) -> bool:
+        """The last click was on a start tile, and the start is on show."""
+        return self.active_grid is self.start_grid and not self.start_column.isHidden()
+
+    def _showing_change(self) -> bool:
+        layer = max(0, self.layer_box.currentIndex())
+        return self.view_box.currentData() == "change" and layer == 0 and bool(self.history)
+
     def _redraw(self) -> None:
         weights, when = self._shown_weights()
         layer = max(0, self.layer_box.currentIndex())
-        delta = self.delta_box.isChecked() and layer == 0 and bool(self.history)
-        self.delta_box.setEnabled(layer == 0 and bool(self.history))
-        if delta and weights is not None and self.history[0][1].shape == weights.shape:
-            weights = weights - self.history[0][1]
+        first_with_history = layer == 0 and bool(self.history)
+        self.view_box.setEnabled(first_with_history)
+        start = self.history[0][1] if first_with_history else None
+        change = self._showing_change()
+        if change and weights is not None and start.shape == weights.shape:
+            weights = weights - start
             when += " − start"
+        beside = (
+            self.view_box.currentData() == "beside"
+            and first_with_history
+            and weights is not None
+            and start.shape == weights.shape
+        )
+        self.start_column.setVisible(beside)
+        self.now_label.setVisible(beside or change)
+        self.now_label.setText("<b>Change since start</b>" if change else f"<b>Now</b> ({when})")
+        if not beside and self.active_grid is self.start_grid:
+            self.active_grid = self.grid
         self.history_label.setText(when)
         self.history_slider.setToolTip(
             f"Slide back through training: {len(self.history)} snapshots of the first layer"
         )
         if weights is None:
             self.grid.set_tiles([])
+            self.start_grid.set_tiles([])
             self._update_buttons()
             return
+        self._set_tiles(self.grid, weights)
+        if beside:
+            self._set_tiles(self.start_grid, start)
+        self._update_buttons()
+        self.viewChanged.emit()
+
+    def _set_tiles(self, grid: FilterGrid, weights: np.ndarray) -> None:
         channel = self.channel_box.currentIndex() - 1
         if weights.shape[1] == 1:
             channel = 0
         if channel >= 0:
-            tiles = [(f"#{i + 1}", weights[i, channel]) for i in range(weights.shape[0])]
-            self.grid.set_tiles(tiles)
-        else:
-            # one column per filter, one row per input channel
-            tiles = [
-                (f"filter #{i + 1}, input ch {c + 1}", weights[i, c])
-                for c in range(weights.shape[1])
-                for i in range(weights.shape[0])
-            ]
-            self.grid.set_tiles(tiles, columns=weights.shape[0])
-        self._update_buttons()
-        self.viewChanged.emit()
+            grid.set_tiles([(f"#{i + 1}", weights[i, channel]) for i in range(weights.shape[0])])
+            return
+        # one column per filter, one row per input channel
+        tiles = [
+            (f"filter #{i + 1}, input ch {c + 1}", weights[i, c])
+            for c in range(weights.shape[1])
+            for i in range(weights.shape[0])
+        ]
+        grid.set_tiles(tiles, columns=weights.shape[0])
+
+    def _selected(self, grid: FilterGrid, index: int) -> None:
+        """A click in either grid: that grid's tile is what the buttons act on; the other
+        grid follows, so the same filter is framed in both."""
+        self.active_grid = grid
+        other = self.start_grid if grid is self.grid else self.grid
+        with signals_blocked(other):
+            other.select(index)
 
     def _update_buttons(self) -> None:
         has = bool(self.grid.tiles)
         for button in (self.send_button, self.write_button):
             button.setEnabled(has)
         self.bank_button.setEnabled(has)
-
-
-def enlarged_tile(rgb: np.ndarray, cell: int) -> np.ndarray:
-    """A k x k x 3 tile blown up to ``cell`` pixels per weight (nearest neighbour: every weight
-    a flat square), with the cell borders darkened into a thin grid once cells are big enough.
-    Done in numpy because Qt's blended line drawing cost ~1 ms per tile."""
-    big = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
-    if cell >= MIN_CELL_FOR_LINES:
-        big[cell::cell] = (big[cell::cell] * GRID_SHADE).astype(np.uint8)
-        big[:, cell::cell] = (big[:, cell::cell] * GRID_SHADE).astype(np.uint8)
-    return np.ascontiguousarray(big)

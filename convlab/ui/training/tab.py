@@ -236,16 +236,18 @@ class TrainingTab(QWidget):
         self.session.reset()
 
     def send_to_editor(self) -> None:
-        """The selected filter (as shown, history included) becomes the Playground's kernel."""
+        """The selected tile, exactly as shown (the start, the weights at the shown time, or the
+        change since the start), becomes the Playground's kernel; the message says which."""
         weights = self.filters.selected_weights()
         if weights is None:
             self.state.report(
                 "Train a network first: there is no learned filter to send.", "warning"
             )
             return
-        kernel = Kernel(np.array(weights, dtype=np.float64), name=self.filters.selected_name())
-        self.state.set_kernel(kernel, text=f"Send {kernel.name} to the editor")
-        self.state.report(f"{kernel.name} is now the kernel in the Playground.", "info")
+        what = self.filters.selected_description()
+        kernel = Kernel(np.array(weights, dtype=np.float64), name=what)
+        self.state.set_kernel(kernel, text=f"Send {what} to the editor")
+        self.state.report(f"In the Playground now: {what}.", "info")
 
     def send_bank(self) -> None:
         """All first-layer filters (first input channel) become the feature-map bank."""

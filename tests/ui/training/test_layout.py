@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea
 
 from convlab.engine.display import colormap_lut
 from convlab.ui.state import PlaygroundState
-from convlab.ui.training.filters import FilterGrid
+from convlab.ui.training.filter_grid import FilterGrid
 from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import WebcamClasses
 

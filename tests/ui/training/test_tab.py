@@ -262,6 +262,7 @@ def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
     panel = tab.filters
     assert len(panel.history) >= 5 and panel.history[0][0] == 0
     live = conv_layers(tab.current_model())[0].params["weight"].copy()
+    panel.view_box.setCurrentIndex(panel.view_box.findData("now"))
     panel.history_slider.setValue(0)  # back to the random start
     start = panel.history[0][1]
     assert np.array_equal(panel.grid.weights(), start[:, 0])
@@ -270,11 +271,14 @@ def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
     panel.grid.select(4)
     panel.send_button.click()
     assert np.array_equal(state.kernel.weights, start[4, 0].astype(np.float64))
+    assert "weights at step 0" in state.kernel.name
     panel.history_slider.setValue(panel.history_slider.maximum())
-    panel.delta_box.setChecked(True)  # what training added
+    panel.view_box.setCurrentIndex(panel.view_box.findData("change"))  # what training added
     assert np.allclose(panel.grid.weights(), live[:, 0] - start[:, 0])
-    panel.send_button.click()  # still sends the filter itself, not the difference
-    assert np.array_equal(state.kernel.weights, live[4, 0].astype(np.float64))
+    panel.send_button.click()  # sends what is shown: the change, and says so
+    assert np.allclose(state.kernel.weights, live[4, 0] - start[4, 0])
+    assert "change of conv1 #5 since the start" in state.kernel.name
+    assert "not its weights" in state.kernel.name
 
 
 def test_a_file_that_is_not_a_model_is_refused_and_the_network_kept(tab, tmp_path, messages):
@@ -335,3 +339,30 @@ def test_mlp_versus_cnn_trains_both_on_the_same_data_and_counts_parameters(qtbot
     for row in range(2):
         assert table.item(row, 3).text().endswith("%")  # validation accuracy measured
         assert table.item(row, 4).text() == "11 / 11"
+
+
+def test_the_start_filters_are_shown_beside_the_current_ones_by_default(qtbot, tab, state):
+    panel = tab.filters
+    assert panel.view_box.currentData() == "beside"
+    assert not panel.start_grid.isVisibleTo(panel)  # nothing to compare before training
+    tab.train_button.click()
+    wait_idle(qtbot, tab)
+    start = panel.history[0][1]
+    live = conv_layers(tab.current_model())[0].params["weight"]
+    assert panel.start_grid.isVisibleTo(panel) and panel.grid.isVisibleTo(panel)
+    assert np.array_equal(panel.start_grid.weights(), start[:, 0])
+    assert np.array_equal(panel.grid.weights(), live[:, 0])
+    # a click on a start tile: both grids frame filter 3, and the start is what gets sent
+    panel.start_grid.resize(300, 200)
+    panel.start_grid.grab()
+    columns, side, _cell = panel.start_grid._layout()
+    point = panel.start_grid._tile_rect(2, columns, side).center()
+    qtbot.mouseClick(panel.start_grid, Qt.MouseButton.LeftButton, pos=point)
+    assert panel.start_grid.selected == panel.grid.selected == 2
+    panel.send_button.click()
+    assert np.array_equal(state.kernel.weights, start[2, 0].astype(np.float64))
+    assert "at the start" in state.kernel.name
+    panel.grid.tileClicked.emit(2)  # the tile now, on the right
+    panel.send_button.click()
+    assert np.array_equal(state.kernel.weights, live[2, 0].astype(np.float64))
+    assert state.kernel.name == "learned conv1 #3"
