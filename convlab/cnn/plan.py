@@ -8,12 +8,13 @@ per network (two for the side-by-side experiments).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from convlab.cnn.data import Cancel
 from convlab.cnn.dataset import Dataset, DataSpec
 from convlab.cnn.model import Sequential
 from convlab.cnn.optim import Optimizer
+from convlab.cnn.probes import permute_first_dense, shuffle_images
 from convlab.cnn.recipe import ModelRecipe, OptimizerRecipe
 
 
@@ -33,11 +34,17 @@ class TrainingSettings:
 
 @dataclass
 class RunSpec:
-    """One network to train: its name on screen, the model, and how to build its optimiser."""
+    """One network to train: its name on screen, the model, and how to build its optimiser.
+
+    ``data`` is this run's own copy of the data (the pixels shuffled), None for the plan's;
+    ``shift_test`` measures it on validation digits moved 3 pixels after every epoch.
+    """
 
     name: str
     model: Sequential
     make_optimizer: Callable[[Sequential], Optimizer]
+    data: Dataset | None = None
+    shift_test: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ class TrainingPlan:
     settings: TrainingSettings = field(default_factory=TrainingSettings)
     experiment: str | None = None
     bank: str = "edges"
+    # MLP vs CNN: also race both on pixels shuffled by one fixed permutation, and measure
+    # both on validation digits moved 3 pixels (see convlab.cnn.probes)
+    shuffle_pixels: bool = False
+    shift_test: bool = False
 
     def describe(self) -> str:
         return self.data.describe()
@@ -79,8 +90,43 @@ class TrainingPlan:
                 ),
             ]
         if self.experiment == "mlp":
-            return [
-                RunSpec("CNN", recipe.build(shape, classes), self.optimizer),
-                RunSpec("MLP", recipe.build_mlp(shape, classes), self.optimizer),
-            ]
+            return self._race(dataset)
         return [RunSpec("CNN", recipe.build(shape, classes), self.optimizer)]
+
+    def _race(self, dataset: Dataset) -> list[RunSpec]:
+        """CNN and MLP; with ``shuffle_pixels`` the same two again on shuffled pixels, the MLP
+        started from the same function (its weights shuffled alike), so its curve repeats."""
+        shape, classes, recipe = dataset.input_shape, dataset.num_classes, self.recipe
+        shift = self.shift_test
+        runs = [
+            RunSpec("CNN", recipe.build(shape, classes), self.optimizer, shift_test=shift),
+            RunSpec("MLP", recipe.build_mlp(shape, classes), self.optimizer, shift_test=shift),
+        ]
+        if self.shuffle_pixels:
+            shuffled = shuffled_dataset(dataset, SHUFFLE_SEED)
+            mlp = recipe.build_mlp(shape, classes)
+            permute_first_dense(mlp, shape, SHUFFLE_SEED)
+            runs += [
+                RunSpec(
+                    "CNN, pixels shuffled",
+                    recipe.build(shape, classes),
+                    self.optimizer,
+                    data=shuffled,
+                ),
+                RunSpec("MLP, pixels shuffled", mlp, self.optimizer, data=shuffled),
+            ]
+        return runs
+
+
+#: the one permutation of the pixel-shuffle race
+SHUFFLE_SEED = 0
+
+
+def shuffled_dataset(dataset: Dataset, seed: int) -> Dataset:
+    """The same images (train and validation) with every pixel moved by one permutation."""
+    return replace(
+        dataset,
+        name=f"{dataset.name}, pixels shuffled",
+        train_images=shuffle_images(dataset.train_images, seed),
+        val_images=shuffle_images(dataset.val_images, seed),
+    )

@@ -19,6 +19,7 @@ import numpy as np
 from convlab.cnn.dataset import Dataset
 from convlab.cnn.evaluate import Evaluation, evaluate, first_conv_weights
 from convlab.cnn.plan import RunSpec, TrainingSettings
+from convlab.cnn.probes import shift_test
 from convlab.cnn.train import train
 from convlab.errors import ConvlabError
 
@@ -49,6 +50,7 @@ class TrainingProgress:
     state: tuple[dict[str, np.ndarray], ...] = ()
     snapshots: tuple[Snapshot, ...] = ()  # taken since the previous report
     evaluation: Evaluation | None = None  # measured since the previous report (epoch end)
+    shift_accuracy: float | None = None  # on validation digits moved 3 px (shift test runs)
 
     @property
     def validated(self) -> bool:
@@ -69,6 +71,7 @@ class RunTally:
     compute_seconds: float = 0.0
     last: dict[str, Any] = field(default_factory=dict)
     val_accuracy: float | None = None
+    shift_accuracy: float | None = None
     evaluation: Evaluation | None = None
     snapshots: list[Snapshot] = field(default_factory=list)
     last_snapshot_step: int = -(10**9)
@@ -77,6 +80,7 @@ class RunTally:
     @classmethod
     def start(cls, spec: RunSpec, dataset: Dataset, settings: TrainingSettings) -> RunTally:
         """A run ready for its first batch, with the snapshot of its starting filters."""
+        dataset = spec.data or dataset
         generator = train(
             spec.model,
             spec.make_optimizer(spec.model),
@@ -99,6 +103,7 @@ class RunTally:
 
     def advance(self, dataset: Dataset, settings: TrainingSettings) -> bool:
         """Train on one batch; returns True when that batch ended an epoch."""
+        dataset = self.spec.data or dataset
         began = time.perf_counter()
         try:
             report = next(self.generator)
@@ -124,6 +129,9 @@ class RunTally:
         if report["epoch_end"]:
             self.evaluation = evaluate(self.spec.model, dataset.val_images, dataset.val_labels)
             self.val_accuracy = self.evaluation.accuracy
+            if self.spec.shift_test:
+                moved = shift_test(self.spec.model, dataset.val_images, dataset.val_labels)
+                self.shift_accuracy = moved["mean"]
         return bool(report["epoch_end"])
 
     def snapshot(self, step: int) -> None:
@@ -157,6 +165,7 @@ class RunTally:
             state=tuple(self.spec.model.state()),
             snapshots=tuple(self.snapshots),
             evaluation=self.evaluation,
+            shift_accuracy=self.shift_accuracy,
         )
         self.loss_sum, self.correct_weighted, self.images, self.batches = 0.0, 0.0, 0, 0
         self.compute_seconds = 0.0

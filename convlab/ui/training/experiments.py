@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -30,8 +31,13 @@ from convlab.ui import text as ui_text
 from convlab.ui.training.curves import OTHER_PENS, TRAIN_PEN
 from convlab.ui.training.filter_grid import FilterGrid
 
-RUN_PENS = [TRAIN_PEN, *OTHER_PENS]
-COLUMNS = ["run", "parameters", "train acc.", "val. acc.", "steps"]
+RUN_PENS = [
+    TRAIN_PEN,
+    *OTHER_PENS,
+    pg.mkPen("#1f77b4", width=2, style=Qt.PenStyle.DashLine),
+    pg.mkPen("#2ca02c", width=2, style=Qt.PenStyle.DashLine),
+]
+COLUMNS = ["run", "parameters", "train acc.", "val. acc.", "moved 3 px", "steps"]
 
 
 class ExperimentsTab(QWidget):
@@ -45,7 +51,8 @@ class ExperimentsTab(QWidget):
             "<b>Hand-made vs learned:</b> start the first layer from designed filters (chosen "
             "below; frozen if <i>Freeze</i> is ticked in Model) and train it next to a random "
             "start.<br><b>MLP vs CNN:</b> a fully connected network and the CNN on the same "
-            "images: count the parameters, compare the accuracy."
+            "images: count the parameters, compare the accuracy. <i>Shuffle pixels</i> and "
+            "<i>Shift test</i> measure what “loses spatial orientation” means."
         )
         intro.setWordWrap(True)
         self.bank_box = QComboBox()
@@ -57,6 +64,26 @@ class ExperimentsTab(QWidget):
         versus = QPushButton("MLP vs CNN")
         versus.setObjectName("mlpExperimentButton")
         versus.clicked.connect(lambda: self.experimentRequested.emit("mlp"))
+        self.shuffle_box = QCheckBox("Shuffle pixels")
+        self.shuffle_box.setObjectName("shufflePixelsBox")
+        self.shuffle_box.setToolTip(
+            "Also race both networks on images whose pixels are moved by one fixed permutation "
+            "(the same for every image): the MLP's curve stays the same, the CNN's does not"
+        )
+        self.shift_box = QCheckBox("Shift test")
+        self.shift_box.setObjectName("shiftTestBox")
+        self.shift_box.setToolTip(
+            "Train both on digits jittered ±2 px, then test them on validation digits moved "
+            "3 px (right, left, up, down): the CNN holds, the MLP drops"
+        )
+        # one at a time: the shift test trains on jittered digits, and a jitter moves shuffled
+        # pixels to other places than it moves the digit's, so the MLP would not repeat itself
+        self.shuffle_box.toggled.connect(lambda on: on and self.shift_box.setChecked(False))
+        self.shift_box.toggled.connect(lambda on: on and self.shuffle_box.setChecked(False))
+        self.summary = QLabel()
+        self.summary.setObjectName("raceSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.table = _results_table()
         self.plot = _accuracy_plot()
         self.grids = [FilterGrid(), FilterGrid()]
@@ -69,6 +96,11 @@ class ExperimentsTab(QWidget):
         buttons.addWidget(self.bank_box, 0, 0)
         buttons.addWidget(handmade, 0, 1)
         buttons.addWidget(versus, 1, 1)
+        options = QHBoxLayout()
+        options.addWidget(self.shuffle_box)
+        options.addWidget(self.shift_box)
+        options.addStretch(1)
+        buttons.addLayout(options, 2, 0, 1, 3)
         buttons.setColumnStretch(2, 1)
         grids = QHBoxLayout()
         for label, grid in zip(self.grid_labels, self.grids):
@@ -81,6 +113,7 @@ class ExperimentsTab(QWidget):
         layout.addWidget(intro)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
+        layout.addWidget(self.summary)
         layout.addWidget(self.plot, 2)
         self.grid_row = QWidget()
         self.grid_row.setLayout(grids)
@@ -93,6 +126,10 @@ class ExperimentsTab(QWidget):
 
     def bank(self) -> str:
         return str(self.bank_box.currentData())
+
+    def race_options(self) -> tuple[bool, bool]:
+        """(shuffle pixels, shift test) for the next MLP vs CNN race."""
+        return self.shuffle_box.isChecked(), self.shift_box.isChecked()
 
     def begin(self, names: list[str], show_filters: bool) -> None:
         """Clear the table and curves for a new experiment with runs ``names``."""
@@ -109,6 +146,8 @@ class ExperimentsTab(QWidget):
             self.table.horizontalHeader().sizeHint().height() + rows_height + 4
         )
         self.last_accuracy = ["–"] * len(names)
+        self.final: dict[str, TrainingProgress] = {}
+        self.summary.setText("")
         for row, name in enumerate(names):
             self.table.setItem(row, 0, QTableWidgetItem(name))
             for column in range(1, len(COLUMNS)):
@@ -128,23 +167,48 @@ class ExperimentsTab(QWidget):
                 values.append(accuracy)
                 self.curves[row].setData(steps, values)
                 self.last_accuracy[row] = f"{accuracy:.1%}"
-            val = report.val_accuracy
+            val, moved = report.val_accuracy, report.shift_accuracy
             cells = [
                 f"{report.parameters:,}",
                 self.last_accuracy[row],
                 "–" if val is None else f"{val:.1%}",
+                "–" if moved is None else f"{moved:.1%}",
                 f"{report.step} / {report.total_steps}",
             ]
+            self.final[report.name] = report
             for column, text in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
+            self.summary.setText(race_summary(self.final))
             if row < len(self.grids) and not self.grid_row.isHidden():
                 weights = _first_conv(report.state)
                 if weights is not None:
                     self.grids[row].set_tiles(
                         [(f"#{i + 1}", weights[i, 0]) for i in range(weights.shape[0])]
                     )
+
+
+def race_summary(runs: dict[str, TrainingProgress]) -> str:
+    """The race's point in numbers, once they are measured: what shuffling and moving did."""
+    lines = []
+    for network in ("MLP", "CNN"):
+        plain, shuffled = runs.get(network), runs.get(f"{network}, pixels shuffled")
+        if plain and shuffled and plain.val_accuracy is not None and shuffled.val_accuracy:
+            change = shuffled.val_accuracy - plain.val_accuracy
+            lines.append(
+                f"<b>{network}</b>, pixels shuffled: validation {plain.val_accuracy:.1%} → "
+                f"{shuffled.val_accuracy:.1%} ({change:+.1%}"
+                + (", the same curve: it never used the layout)" if network == "MLP" else ")")
+            )
+    moved = [
+        f"<b>{name}</b> {report.val_accuracy:.1%} → {report.shift_accuracy:.1%}"
+        for name, report in runs.items()
+        if report.shift_accuracy is not None and report.val_accuracy is not None
+    ]
+    if moved:
+        lines.append("Digits moved 3 px (trained with ±2 px jitter): " + " · ".join(moved))
+    return "<br>".join(lines)
 
 
 def _results_table() -> QTableWidget:

@@ -127,6 +127,10 @@ class LearnedFiltersPanel(QWidget):
         self.view_box.setObjectName("filterViewBox")
         for key, label in FILTER_VIEWS.items():
             self.view_box.addItem(label, key)
+        self.view_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.view_box.setMinimumContentsLength(9)
         self.view_box.setToolTip(
             "First layer: the filters at the start beside the filters now, the filters now "
             "only, or what training added (now minus start)"

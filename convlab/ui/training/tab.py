@@ -8,6 +8,7 @@ its ``TrainingSession`` reports; the session runs training and owns the networks
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -272,15 +273,19 @@ class TrainingTab(QWidget):
 
     def _plan(self, experiment: str | None) -> TrainingPlan:
         recipe = self.settings.recipe()
+        settings = self.settings.training_settings(snapshot_every=self.filters.snapshot_box.value())
+        shuffle, shift = self.experiments.race_options() if experiment == "mlp" else (False, False)
+        if shift:  # the shift test trains on jittered digits: see the experiments page
+            settings = replace(settings, augment=True)
         return TrainingPlan(
             data=self.data.spec(seed=recipe.seed),
             recipe=recipe,
             optimizer=self.settings.optimizer_recipe(),
-            settings=self.settings.training_settings(
-                snapshot_every=self.filters.snapshot_box.value()
-            ),
+            settings=settings,
             experiment=experiment,
             bank=self.experiments.bank(),
+            shuffle_pixels=shuffle,
+            shift_test=shift,
         )
 
     def _untrained_network(self) -> Sequential:

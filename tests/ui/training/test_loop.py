@@ -19,6 +19,7 @@ from convlab.cnn.train import train
 from convlab.engine.convolve import convolve
 from convlab.ui.state import PlaygroundState
 from convlab.ui.training.draw import PAD_SIDE, DrawTab
+from convlab.ui.training.experiments import COLUMNS
 from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import WebcamClasses
 from tests.ui.conftest import wait_for_result
@@ -114,7 +115,8 @@ def test_frozen_hand_made_filters_train_next_to_free_learning(qtbot, tmp_path):
         "hand-made (edges)",
         "free (random start)",
     ]
-    assert all(table.item(r, 4).text() == "11 / 11" for r in range(2))
+    steps = COLUMNS.index("steps")
+    assert all(table.item(r, steps).text() == "11 / 11" for r in range(2))
     hand_made = tab.experiments.grids[0].weights()
     bank = hand_made_bank("edges", 3)
     for index in range(8):  # still the designed kernels (scaled), after training: frozen

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QWidget
 
 from convlab.cnn.anatomy import CLASSIFIER, FEATURES
 from convlab.cnn.data import synthetic_digits
@@ -101,3 +102,38 @@ def test_the_diagram_marks_the_parts_and_outlines_receptive_fields(qtbot, tab):
     tab.train_button.click()
     wait_idle(qtbot, tab)
     np.testing.assert_array_equal(diagram.sample, tab.session.dataset.val_images[0])
+
+
+def race(qtbot, tab, option: str) -> list[list[str]]:
+    tab.data.count_box.setValue(300)
+    tab.settings.epochs_box.setValue(1)
+    getattr(tab.experiments, option).setChecked(True)
+    qtbot.mouseClick(tab.findChild(QWidget, "mlpExperimentButton"), Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    table = tab.experiments.table
+    return [[table.item(r, c).text() for c in range(6)] for r in range(table.rowCount())]
+
+
+def test_the_race_on_shuffled_pixels_repeats_the_mlp_and_says_so(qtbot, tab):
+    rows = race(qtbot, tab, "shuffle_box")
+    names = [row[0] for row in rows]
+    assert names == ["CNN", "MLP", "CNN, pixels shuffled", "MLP, pixels shuffled"]
+    assert rows[1][3] == rows[3][3]  # the MLP: the same validation accuracy, shuffled or not
+    assert [row[4] for row in rows] == ["–"] * 4  # no shift test this time
+    text = tab.experiments.summary.text()
+    assert "MLP</b>, pixels shuffled" in text and "the same curve" in text
+    assert "CNN</b>, pixels shuffled" in text
+
+
+def test_the_shift_test_trains_with_jitter_and_shows_the_moved_accuracy(qtbot, tab):
+    experiments = tab.experiments
+    experiments.shuffle_box.setChecked(True)
+    experiments.shift_box.setChecked(True)  # one at a time
+    assert not experiments.shuffle_box.isChecked()
+    plan = tab._plan("mlp")
+    assert plan.shift_test and not plan.shuffle_pixels and plan.settings.augment
+    assert not tab._plan(None).settings.augment  # only the shift test jitters
+    rows = race(qtbot, tab, "shift_box")
+    assert [row[0] for row in rows] == ["CNN", "MLP"]
+    assert all(row[4].endswith("%") for row in rows)
+    assert "moved 3 px" in experiments.summary.text()

@@ -338,7 +338,7 @@ def test_mlp_versus_cnn_trains_both_on_the_same_data_and_counts_parameters(qtbot
     assert table.item(0, 1).text() == f"{cnn:,}" and table.item(1, 1).text() == f"{mlp:,}"
     for row in range(2):
         assert table.item(row, 3).text().endswith("%")  # validation accuracy measured
-        assert table.item(row, 4).text() == "11 / 11"
+        assert table.item(row, 5).text() == "11 / 11"  # steps (column 4: moved 3 px)
 
 
 def test_the_start_filters_are_shown_beside_the_current_ones_by_default(qtbot, tab, state):
