@@ -50,6 +50,7 @@ class Frame:
     image: np.ndarray
     number: int  # 1, 2, 3, ... (gaps are frames a live capture dropped for newer ones)
     captured_at: float  # time.monotonic() when the source handed it over
+    index: int | None = None  # its place in a seekable file (0 = the first frame)
 
 
 class Capture:
@@ -81,6 +82,8 @@ class Capture:
         self._stopping = False
         self._draining = False
         self._due = -float("inf")
+        self._seek_to: int | None = None  # a frame a person asked for, read next
+        self._seeks = 0  # a frame decoded before the latest seek is not shown
         self._last_arrival = clock()
         self._intervals: deque[float] = deque(maxlen=30)
         self.captured = 0
@@ -150,6 +153,16 @@ class Capture:
             self._draining = bool(draining)
             self._cond.notify_all()
 
+    def seek(self, index: int) -> None:
+        """Show frame ``index`` of a seekable file next, at once (the frame decoded ahead is
+        dropped; the file's clock starts again from there)."""
+        if not self.source.seekable:
+            return
+        with self._cond:
+            self._seek_to, self._seeks = int(index), self._seeks + 1
+            self._frame, self._due = None, -float("inf")
+            self._cond.notify_all()
+
     def frame_rate(self) -> float | None:
         """Frames per second the source has actually delivered lately (None: too few yet)."""
         with self._cond:
@@ -217,14 +230,22 @@ class Capture:
     def _wait_for_room(self) -> bool:
         """Paced sources decode one frame ahead, no more; False when the thread should end."""
         with self._cond:
-            while not self._stopping and not self.newest_first and self._frame is not None:
+            while (
+                not self._stopping
+                and not self.newest_first
+                and self._frame is not None
+                and self._seek_to is None
+            ):
                 self._cond.wait()
             return not self._stopping
 
     def _read_one(self) -> None:
         with self._cond:
-            draining = self._draining
+            draining, seek_to, self._seek_to = self._draining, self._seek_to, None
+            seeks = self._seeks
         try:
+            if seek_to is not None:
+                self.source.seek(seek_to)
             image = None if draining else self.source.read()
             arrived = self.source.skip() if draining else image is not None
         except ConvlabError as error:
@@ -243,13 +264,16 @@ class Capture:
                 self._stopping = True
             self._wake()
             return
-        self._store(image)
+        self._store(image, seeks)
 
-    def _store(self, image: np.ndarray | None) -> None:
+    def _store(self, image: np.ndarray | None, seeks: int = 0) -> None:
         now = self._clock()
+        index = self.source.next_index
         with self._cond:
             if self._stopping:
                 return  # closed or lost meanwhile: a late frame is never shown
+            if seeks != self._seeks:
+                return  # decoded before a seek: the frame asked for comes next
             self._intervals.append(now - self._last_arrival)
             self._last_arrival = now
             self.captured += 1
@@ -257,7 +281,7 @@ class Capture:
                 return  # drained (or decoded just before draining began): not to be shown
             if self._frame is not None:
                 self.dropped += 1
-            self._frame = Frame(image, self.captured, now)
+            self._frame = Frame(image, self.captured, now, None if index is None else index - 1)
         self._wake()
 
     def _end_with(self, message: str) -> None:

@@ -47,6 +47,12 @@ from convlab.engine.image_files import (
 )
 from convlab.engine.masking import mask_url
 from convlab.engine.patterns import MovingPattern
+from convlab.engine.video_frames import (
+    bgr_to_rgb,
+    opencv_capture,
+    plausible_fps,
+    to_uint8_frame,
+)
 from convlab.errors import SourceError
 
 __all__ = [
@@ -88,7 +94,6 @@ _DEFAULT_IMAGE_NAMES = ("astronaut.jpg", "test_card.png")
 DEFAULT_LOST_AFTER_S = 2.0
 DEFAULT_OPEN_TIMEOUT_S = 5.0
 _RETRY_INTERVAL_S = 0.02
-_PLAUSIBLE_FPS = (1.0, 240.0)
 _FILE_FALLBACK_FPS = 30.0
 
 
@@ -101,13 +106,17 @@ class FrameSource(abc.ABC):
 
     ``fps`` is the native rate (for pacing a file or pattern; None if unknown), ``is_live``
     means ``read()`` itself waits for the next frame (camera, stream), ``is_still`` means
-    every read returns the same picture (recompute only when the kernel changes).
+    every read returns the same picture (recompute only when the kernel changes). A
+    ``seekable`` file has ``frame_count`` frames; ``read()`` gives ``next_index`` next.
     """
 
     name: str = ""
     fps: float | None = None
     is_live: bool = False
     is_still: bool = False
+    seekable: bool = False
+    frame_count: int | None = None
+    next_index: int | None = None
     warnings: tuple[str, ...] = ()
 
     @abc.abstractmethod
@@ -127,6 +136,10 @@ class FrameSource(abc.ABC):
     def reconnect(self) -> None:
         """Try again after SourceLost (sources that cannot be lost need do nothing)."""
         return None
+
+    def seek(self, index: int) -> None:
+        """Make frame ``index`` the next one ``read()`` gives (seekable sources only)."""
+        raise SourceError(f"{self.name or 'this source'}: cannot jump to a frame (not a file)")
 
     def close(self) -> None:
         """Release the device or file. Safe to call twice."""
@@ -238,33 +251,6 @@ CaptureFactory = Callable[[Any, int, Sequence[int]], Any]
 """(target, api_preference, params) -> an object with cv2.VideoCapture's methods."""
 
 
-def _opencv_capture(target: Any, api: int, params: Sequence[int]) -> cv2.VideoCapture:
-    if params:
-        return cv2.VideoCapture(target, api, list(params))
-    return cv2.VideoCapture(target, api)
-
-
-def _plausible_fps(value: float) -> float | None:
-    low, high = _PLAUSIBLE_FPS
-    return float(value) if low <= value <= high else None
-
-
-def _bgr_to_rgb(frame: np.ndarray) -> np.ndarray:
-    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
-    if frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB)
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-
-def _to_uint8_frame(frame: np.ndarray) -> np.ndarray:
-    if frame.dtype == np.uint8:
-        return frame
-    if frame.dtype == np.uint16:
-        return cv2.convertScaleAbs(frame, alpha=255.0 / 65535.0)
-    return cv2.convertScaleAbs(frame.astype(np.float32))
-
-
 class VideoSource(FrameSource):
     """Webcam index, video file or stream URL, on one ``cv2.VideoCapture``.
 
@@ -299,7 +285,7 @@ class VideoSource(FrameSource):
         self.negotiated: str | None = None
         self._open_timeout = float(open_timeout)
         self._lost_after = float(lost_after)
-        self._factory = capture_factory or _opencv_capture
+        self._factory = capture_factory or opencv_capture
         self._lock = threading.Lock()
         self._capture: Any = None
         self._pending: np.ndarray | None = None
@@ -327,6 +313,8 @@ class VideoSource(FrameSource):
             self.path = Path(spec)
             self.name = self.path.name
             self.is_live = False
+            self.seekable = True
+            self.next_index = 0
             read_head(self.path, "Video")  # missing, folder, permission, empty: say so now
         self._label = f"Video '{self.path}'" if self.kind == "file" else self.name
         self._open()
@@ -363,7 +351,7 @@ class VideoSource(FrameSource):
     def _open(self) -> None:
         if (
             self.kind == "camera"
-            and self._factory is _opencv_capture
+            and self._factory is opencv_capture
             and camera_device_missing(int(self._spec))
         ):
             # Asking OpenCV would only print driver warnings and fail anyway, a little later.
@@ -394,7 +382,7 @@ class VideoSource(FrameSource):
         self._pending = first
         frame_height, frame_width = first.shape[:2]
         self._size = (frame_width, frame_height)
-        native = _plausible_fps(float(capture.get(cv2.CAP_PROP_FPS) or 0.0))
+        native = plausible_fps(float(capture.get(cv2.CAP_PROP_FPS) or 0.0))
         self.fps = native if native or self.kind != "file" else _FILE_FALLBACK_FPS
         if self.kind == "file":
             count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
@@ -438,11 +426,13 @@ class VideoSource(FrameSource):
                 raise SourceError(f"{self._label}: already closed")
             if self._pending is not None:
                 frame, self._pending = self._pending, None
+                self.next_index = None if self.next_index is None else self.next_index + 1
                 return self._deliver(frame, decode)
             if self._ended:
                 return None
             ok, frame = self._grab(decode)
             if ok:
+                self.next_index = None if self.next_index is None else self.next_index + 1
                 return self._deliver(frame, decode)
             if self.kind == "file":
                 return self._at_end_of_file()
@@ -462,7 +452,7 @@ class VideoSource(FrameSource):
         self._last_good = time.monotonic()
         if not decode:
             return True
-        rgb = _bgr_to_rgb(_to_uint8_frame(frame))
+        rgb = bgr_to_rgb(to_uint8_frame(frame))
         if self.mirror:
             rgb = cv2.flip(rgb, 1)
         self._size = (rgb.shape[1], rgb.shape[0])
@@ -481,7 +471,19 @@ class VideoSource(FrameSource):
             ok, frame = self._grab() if self._capture.isOpened() else (False, None)
         if not ok:
             raise SourceLost(f"{self._label}: could not restart from the beginning")
+        self.next_index = 1
         return self._deliver(frame)
+
+    def seek(self, index: int) -> None:
+        """Jump a file to frame ``index`` (clamped to the file): ``read()`` gives it next."""
+        if self.kind != "file":
+            super().seek(index)
+        with self._lock:
+            if self._closed or self._capture is None:
+                raise SourceError(f"{self._label}: already closed")
+            index = min(max(int(index), 0), max((self.frame_count or 1) - 1, 0))
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+            self._pending, self._ended, self.next_index = None, False, index
 
     def _missed_live_frame(self) -> None:
         self.failed_grabs += 1

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QSizePolicy,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -149,9 +150,16 @@ class MapTile(QFrame):
         header.setSpacing(4)
         header.addWidget(self.thumbnail)
         header.addWidget(self.title, 1)
-        self.left_button = self._tool_button("◀", "Move this map one place to the left")
-        self.right_button = self._tool_button("▶", "Move this map one place to the right")
-        self.remove_button = self._tool_button("✕", "Remove this kernel from the bank")
+        icons = QStyle.StandardPixmap
+        self.left_button = self._tool_button(
+            icons.SP_ArrowLeft, "Move this map one place to the left"
+        )
+        self.right_button = self._tool_button(
+            icons.SP_ArrowRight, "Move this map one place to the right"
+        )
+        self.remove_button = self._tool_button(
+            icons.SP_TitleBarCloseButton, "Remove this kernel from the bank"
+        )
         self.left_button.clicked.connect(lambda: self.moveRequested.emit(index, index - 1))
         self.right_button.clicked.connect(lambda: self.moveRequested.emit(index, index + 1))
         self.remove_button.clicked.connect(lambda: self.removeRequested.emit(index))
@@ -297,9 +305,10 @@ class MapTile(QFrame):
         self._show_buttons(self._selected)
         super().leaveEvent(event)
 
-    def _tool_button(self, text: str, tip: str) -> QToolButton:
+    def _tool_button(self, icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
+        """The style's arrows and cross: glyphs would depend on the fonts installed."""
         button = QToolButton(self)
-        button.setText(text)
+        button.setIcon(self.style().standardIcon(icon))
         button.setToolTip(tip)
         button.setAutoRaise(True)
         button.setFixedSize(QSize(20, 20))

@@ -133,6 +133,11 @@ class CompareView(QWidget):
         # the visible view changed size: show the whole picture once the layout has settled
         self._fit_timer.start()
 
+    def set_badge(self, text: str | None) -> None:
+        """A state both pictures are in (e.g. "Frozen"), marked on each view."""
+        for view in (self.source_view, self.output_view):
+            view.set_badge(text)
+
     def set_output_name(self, name: str) -> None:
         """What the output view is showing (the kernel's output, or one feature map)."""
         if name != self._output_name:
@@ -141,7 +146,7 @@ class CompareView(QWidget):
 
     def _refresh_output_title(self) -> None:
         if self._mode == "wipe":
-            self.output_view.set_title(f"◀ Input  |  {self._output_name} ▶")
+            self.output_view.set_title(f"← Input  |  {self._output_name} →")
         else:
             self.output_view.set_title(self._output_name)
 

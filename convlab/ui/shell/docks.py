@@ -69,9 +69,8 @@ class SqueezableDockPanel(QScrollArea):
 class PanelDocks:
     """The kernel dock on the right, the feature maps below.
 
-    The kernel dock stays on the tabs where its kernel acts; the feature maps belong to the
-    playground and make room for the teaching tabs (and come back as they were when the
-    playground returns).
+    The kernel dock shows on the tabs where its kernel acts; the feature maps belong to the
+    playground and make room for the teaching tabs (each comes back as it was).
     """
 
     def __init__(self, window: QMainWindow, kernel: QWidget, maps: QWidget) -> None:
@@ -87,7 +86,7 @@ class PanelDocks:
         ]
         self.kernel_dock, self.maps_dock = self.docks
         window.setCorner(Qt.Corner.BottomRightCorner, right)
-        self._put_away: list[QDockWidget] | None = None
+        self._put_away: dict[QDockWidget, bool] = {}  # dock -> it was on show
 
     def _dock(self, title: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """A dock whose panel scrolls when squeezed: a dock's minimum would set the window's."""
@@ -113,14 +112,20 @@ class PanelDocks:
         for dock in self.docks:
             dock.show()
 
+    def tab_shown(self, playground: bool, kernel_acts: bool) -> None:
+        """The feature maps belong to the playground; the kernel shows where its kernel acts
+        (not beside the Arithmetic tab's own kernel, nor on Why CNNs?). A dock put away comes
+        back as it was; one the person closed stays closed."""
+        self._lend(self.maps_dock, away=not playground)
+        self._lend(self.kernel_dock, away=not kernel_acts)
+
     def playground_shown(self, shown: bool) -> None:
-        """The teaching tabs get the room of the playground-only dock; the Kernel stays."""
-        playground_only = self.docks[1:]  # feature maps
-        if not shown and self._put_away is None:
-            self._put_away = [dock for dock in playground_only if not dock.isHidden()]
-            for dock in self._put_away:
-                dock.hide()
-        elif shown and self._put_away is not None:
-            for dock in self._put_away:
-                dock.show()
-            self._put_away = None
+        self.tab_shown(shown, kernel_acts=True)
+
+    def _lend(self, dock: QDockWidget, *, away: bool) -> None:
+        if away and dock not in self._put_away:
+            self._put_away[dock] = not dock.isHidden()  # was it on show?
+            dock.hide()
+        elif not away and dock in self._put_away:
+            was_shown = self._put_away.pop(dock)
+            dock.setVisible(was_shown or not dock.isHidden())

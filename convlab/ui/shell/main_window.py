@@ -31,6 +31,7 @@ from convlab.ui.kernel.panel import KernelEditorPanel
 from convlab.ui.maps.panel import FeatureMapsPanel
 from convlab.ui.playground.compare_view import CompareView, output_name
 from convlab.ui.playground.output_controls import OutputDisplayControls
+from convlab.ui.playground.video_controls import VideoControls
 from convlab.ui.settings import Settings
 from convlab.ui.shell.banner import MessageBanner
 from convlab.ui.shell.docks import PanelDocks
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.displayed_frames = 0
         self._display_ms = 0.0
         self._hovered: tuple[int, int] | None = None
+        self._pipeline_failure: str | None = None  # the banner's "cannot run" message
 
         self.banner = MessageBanner()
         self.compare = CompareView()
@@ -150,6 +152,8 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.banner)
         column.addWidget(self.compare, 1)
+        self.video_controls = VideoControls()
+        column.addWidget(self.video_controls)
         self.output_controls = OutputDisplayControls(self.state)
         self.output_controls.setMaximumHeight(150)
         column.addWidget(self.output_controls)
@@ -194,6 +198,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         state, worker = self.state, self.worker
         self.tabs.currentChanged.connect(self._tab_changed)
+        self.tab_panels[0].editorKernelUse.connect(
+            lambda _uses: self._tab_changed(self.tabs.currentIndex())
+        )
         state.pipelineChanged.connect(worker.set_pipeline)
         state.pipelineChanged.connect(self._pipeline_changed)
         state.message.connect(self.show_message)
@@ -204,7 +211,10 @@ class MainWindow(QMainWindow):
         state.kernelChanged.connect(lambda _kernel: self.tour.happened("kernel_edited"))
         worker.resultAvailable.connect(self._display_next_result)
         worker.sourceOpened.connect(self._source_opened)
-        worker.pipelineFailed.connect(lambda text: self.show_message(text, "error"))
+        self.source_menu.freeze_action.toggled.connect(self._show_frozen)
+        self.video_controls.playToggled.connect(self._play_video)
+        self.video_controls.seekRequested.connect(worker.seek)
+        worker.pipelineFailed.connect(self._pipeline_failed)
         worker.notice.connect(lambda text: self.show_message(text, "info"))
         self.compare.pixelClicked.connect(lambda r, c: state.set_inspected_pixel((r, c)))
         self.compare.hovered.connect(self._hover)
@@ -264,6 +274,11 @@ class MainWindow(QMainWindow):
                 return
         show_help(self, "ConvLab", _GENERAL_HELP)
 
+    def _pipeline_failed(self, text: str) -> None:
+        """The current settings cannot run (say why); taken back once a result comes."""
+        self._pipeline_failure = text
+        self.show_message(text, "error")
+
     def _display_next_result(self) -> None:
         result = self.worker.take_result()
         if result is None:
@@ -277,9 +292,14 @@ class MainWindow(QMainWindow):
         if resized:  # the outline is in this frame's coordinates
             self._update_overlays()
         self.state.publish_result(result)
+        if self._pipeline_failure is not None and result.generation == pipeline.generation:
+            self.banner.discard(self._pipeline_failure)  # the settings work again
+            self._pipeline_failure = None
         self.displayed_frames += 1
         self._display_ms = (time.perf_counter() - started) * 1000.0
         self.status.frame_displayed(result.filter_ms, self._display_ms)
+        if self.video_controls.isVisible():
+            self.video_controls.show_position(self.worker.frame_index)
         if self._hovered is not None:
             self._hover(self._hovered)
 
@@ -352,6 +372,23 @@ class MainWindow(QMainWindow):
             0 <= inspected[0] < info.height and 0 <= inspected[1] < info.width
         ):
             self.state.set_inspected_pixel(None)  # that pixel is not in the new picture
+        self._show_frozen(self.source_menu.freeze_action.isChecked())
+        seekable = not info.is_live and not info.is_still
+        self.video_controls.set_video(info.frame_count if seekable else 0, info.fps)
+
+    def _show_frozen(self, frozen: bool) -> None:
+        """Freeze is marked on the pictures themselves; a video file is paused."""
+        info = self.source_info
+        video = info is not None and not info.is_live and not info.is_still
+        text = ("Paused · Space: play" if video else "Frozen · Space: live") if frozen else None
+        self.compare.set_badge(text)
+        self.video_controls.set_playing(not frozen)
+
+    def _play_video(self, play: bool) -> None:
+        """Play / Pause under a video is the Freeze action (Space) by another name."""
+        freeze = self.source_menu.freeze_action
+        if freeze.isChecked() == play:
+            freeze.trigger()
 
     def _hover(self, position: tuple[int, int] | None) -> None:
         self._hovered = position
@@ -398,8 +435,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _tab_changed(self, index: int) -> None:
-        self.panel_docks.playground_shown(index == 0)
+        self.panel_docks.tab_shown(index == 0, self._kernel_acts(index))
         self.inspector_card.set_enabled(index == 0)
+
+    def _kernel_acts(self, index: int) -> bool:
+        """Whether the Kernel panel's kernel is what tab ``index`` works with."""
+        if index <= 0:
+            return True
+        uses = getattr(self.tab_panels[index - 1], "uses_editor_kernel", None)
+        return uses is None or bool(uses())
 
     def save_settings(self) -> None:
         self._tab_changed(0)  # the saved layout is the playground's

@@ -39,8 +39,17 @@ from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
 
 log = logging.getLogger(__name__)
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.pgm *.ppm)"
-VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.gif)"
+IMAGE_PATTERNS = "*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.pgm *.ppm"
+VIDEO_PATTERNS = "*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg"
+IMAGE_FILTER = f"Images ({IMAGE_PATTERNS})"
+VIDEO_FILTER = f"Videos ({VIDEO_PATTERNS} *.gif)"
+# "Open image or video…" lists both at first; the narrower filters stay one click away
+OPEN_FILTERS = (
+    f"Images and videos ({IMAGE_PATTERNS} {VIDEO_PATTERNS})",
+    IMAGE_FILTER,
+    VIDEO_FILTER,
+    "All files (*)",
+)
 _PASTE_PREFIX = "convlab-pasted-"
 
 
@@ -49,6 +58,7 @@ class SourceMenu(QObject):
 
     exportFinished = Signal(str)  # path written (tests wait on it)
     camerasProbed = Signal(list)  # camera indices that opened
+    openRequested = Signal(object)  # a spec a person (or the command line) asked to open
 
     def __init__(
         self,
@@ -162,6 +172,7 @@ class SourceMenu(QObject):
             options = self.cameras_menu.options_for(spec) if is_camera(spec) else {}
         name = options.get("camera_name") or (f"camera {spec}" if is_camera(spec) else spec)
         self.show_status(f"Opening {shown_text(name)}…", 10000)
+        self.openRequested.emit(spec)
         self._worker.open(spec, fallback=fallback, **options)
 
     def open_recent(self, entry: str) -> None:
@@ -192,7 +203,7 @@ class SourceMenu(QObject):
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self._window, "Open an image or a video", self._start_folder(),
-            f"{IMAGE_FILTER};;{VIDEO_FILTER};;All files (*)",
+            ";;".join(OPEN_FILTERS), OPEN_FILTERS[0],
         )  # fmt: skip
         if path:
             self.open_spec(path)

@@ -3,7 +3,9 @@
 A source that cannot be opened is named with the reason, and the picture on show stays; a
 camera that cannot be opened also gets the alternatives that need no camera (the moving test
 pattern, a video file). A live source that stops gets a Reconnect button. Messages that no
-longer hold (the camera came back, the same file opened after all) are taken back.
+longer hold are taken back: the camera came back, the same file opened after all, or what a
+person opened next (the test pattern instead of the missing camera, another file after a
+broken one) opened fine. A fallback the window opens by itself takes nothing back.
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ class SourceMessages(QObject):
         self._worker, self._banner, self._status = worker, banner, status
         self._source_menu = source_menu
         self._lost_text: str | None = None
-        self._failures: dict[str, object] = {}  # open-failure message -> the source it names
+        # open-failure message -> (the source it names, the request it answered)
+        self._failures: dict[str, tuple[object, int]] = {}
+        self._requests = 0  # opens asked for so far
+        self._requested: object = None  # the latest
+        source_menu.openRequested.connect(self.requested)
         worker.sourceOpened.connect(self.opened)
         worker.sourceFailed.connect(self.failed)
         worker.sourceLost.connect(self.lost)
+
+    def requested(self, spec: object) -> None:
+        self._requests += 1
+        self._requested = spec
 
     def opened(self, info: SourceInfo) -> None:
         self._status.source_opened(info)
@@ -40,14 +50,15 @@ class SourceMessages(QObject):
         # source (a camera reconnected too early, then plugged back in and opened).
         if self._lost_text is not None:
             self._banner.discard(self._lost_text)
-        for text, spec in self._failures.items():
-            if same_source(spec, info.spec):
+        asked_for = same_source(info.spec, self._requested)
+        for text, (spec, request) in self._failures.items():
+            if same_source(spec, info.spec) or (asked_for and request < self._requests):
                 self._banner.discard(text)
         self._failures.clear()
 
     def failed(self, spec: object, text: str) -> None:
         text = mask_credentials(text)
-        self._failures[text] = spec
+        self._failures[text] = (spec, self._requests)
         if is_camera(spec):  # the picture keeps playing; offer what works without a camera
             alternatives = [
                 ("Test pattern", self._source_menu.open_pattern),

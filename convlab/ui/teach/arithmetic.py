@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
@@ -134,6 +134,7 @@ class LayerOptions(QWidget):
 class ArithmeticPanel(QWidget):
     """Controls, the animated canvas, the output-size formula and the current step's sum."""
 
+    editorKernelUse = Signal(bool)  # whether the animation runs the Kernel panel's kernel
     HELP_TITLE = "Convolution arithmetic"
     HELP_HTML = (
         "<p>A small input grid (blue, left), a kernel (orange, middle) and the output grid "
@@ -410,6 +411,14 @@ class ArithmeticPanel(QWidget):
         pattern = "random" if pattern == FROM_EDITOR else pattern
         return kernel_pattern(pattern, self.kernel_spin.value(), self._seed)
 
+    def uses_editor_kernel(self) -> bool:
+        """True while the animation runs the Kernel panel's kernel (``editor kernel``): the
+        Kernel panel then acts here, otherwise a second, different kernel would be on screen."""
+        return self.pattern_box.currentText() == FROM_EDITOR and self.mode in (
+            "convolution",
+            "transposed",
+        )
+
     def _editor_kernel(self) -> np.ndarray | None:
         """The playground kernel's effective weights, when chosen and the grid can animate it."""
         if (
@@ -430,6 +439,7 @@ class ArithmeticPanel(QWidget):
     def rebuild(self) -> None:
         """New settings: recompute every step and start the animation from the beginning."""
         self.pattern_box.setEnabled(self.mode in ("convolution", "transposed"))
+        self.editorKernelUse.emit(self.uses_editor_kernel())
         scatter = (
             self.mode == "transposed" and self.transposed_row.view_box.currentData() == "transposed"
         )

@@ -9,16 +9,19 @@ running.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
 from superqt import QLabeledDoubleSlider
 
+_ICONS = QStyle.StandardPixmap
 
-def _transport_button(text: str) -> QToolButton:
-    """Compact text buttons: five of them must fit next to the speed slider."""
+
+def _transport_button(text: str, icon: QStyle.StandardPixmap) -> QToolButton:
+    """Compact buttons with the style's own media icons (a glyph such as a pause sign is
+    missing from many fonts and shows as an empty box)."""
     button = QToolButton()
     button.setText(text)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    button.setMinimumWidth(56)
+    button.setIcon(button.style().standardIcon(icon))
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     return button
 
 
@@ -30,12 +33,12 @@ class StepPlayer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.done, self.total = 0, 0
-        self.reset_button = _transport_button("Reset")
-        self.back_button = _transport_button("◀ Back")
-        self.play_button = _transport_button("▶ Play")
+        self.reset_button = _transport_button("Reset", _ICONS.SP_MediaSkipBackward)
+        self.back_button = _transport_button("Back", _ICONS.SP_MediaSeekBackward)
+        self.play_button = _transport_button("Play", _ICONS.SP_MediaPlay)
         self.play_button.setCheckable(True)
-        self.step_button = _transport_button("Step ▶")
-        self.end_button = _transport_button("Finish")
+        self.step_button = _transport_button("Step", _ICONS.SP_MediaSeekForward)
+        self.end_button = _transport_button("Finish", _ICONS.SP_MediaSkipForward)
         self.speed = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(0.5, 10.0)
         self.speed.setValue(2.0)
@@ -97,7 +100,10 @@ class StepPlayer(QWidget):
         self.seek.emit(0 if self.done >= self.total else self.done + 1)
 
     def _on_play(self, playing: bool) -> None:
-        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setIcon(
+            self.style().standardIcon(_ICONS.SP_MediaPause if playing else _ICONS.SP_MediaPlay)
+        )
         if playing:
             self._on_speed(self.speed.value())
             self.timer.start()

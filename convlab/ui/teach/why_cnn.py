@@ -152,6 +152,10 @@ class WhyCnnPanel(QWidget):
         "layout, which is why it needs so few weights.</p>"
     )
 
+    def uses_editor_kernel(self) -> bool:
+        """The Kernel panel does not act here (the shuffle demo uses Sobel kernels)."""
+        return False
+
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # A click anywhere in the panel (even on a picture or a label) focuses it, so F1 shows

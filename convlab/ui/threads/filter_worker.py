@@ -68,6 +68,7 @@ class SourceInfo:
     is_still: bool
     preview_of: tuple[int, int] | None = None  # (height, width) of the full image if reduced
     detail: str = ""  # what a camera's driver agreed to, e.g. "1280x720 MJPG 30 fps"
+    frame_count: int = 0  # frames of a video file a person can seek in (0: not seekable)
 
 
 def is_camera(spec: Any) -> bool:
@@ -94,6 +95,8 @@ class FilterWorker(QThread):
         self._mailbox: PipelineResult | None = None
         self._outstanding = False
         self._frozen = False
+        self._show_one = False  # frozen, but a seek asked for the frame it lands on
+        self._frame_index: int | None = None  # a seekable file's frame on show
         self._mirror = False
         self._wanted = True
         self._max_fps: float | None = None
@@ -153,6 +156,20 @@ class FilterWorker(QThread):
     @property
     def frozen(self) -> bool:
         return self._frozen
+
+    def seek(self, index: int) -> None:
+        """Show frame ``index`` of the video file on show (paused or playing)."""
+        with self._cond:
+            if self._capture is None:
+                return
+            self._capture.seek(index)
+            self._show_one = True
+            self._cond.notify_all()
+
+    @property
+    def frame_index(self) -> int | None:
+        """The frame of the video file on show (None for other sources)."""
+        return self._frame_index
 
     def set_demand(self, wanted: bool, max_fps: float | None = None) -> None:
         """Whether anything on screen shows the results, and at most how many a second."""
@@ -264,7 +281,7 @@ class FilterWorker(QThread):
         return now >= self._next_allowed and (self._capture_signalled or now >= self._capture_due)
 
     def _takes_frames(self) -> bool:
-        return self._capture is not None and not self._frozen and self._wanted
+        return self._capture is not None and self._wanted and (not self._frozen or self._show_one)
 
     def _wait_time(self) -> float:
         if self._takes_frames() and not self._outstanding:
@@ -313,6 +330,8 @@ class FilterWorker(QThread):
             return None
         self._next_allowed = now + 1.0 / self._max_fps if self._max_fps else 0.0
         self.frames_read += 1
+        self._show_one = False
+        self._frame_index = taken.index
         frame = self._prepare(taken.image)
         self._frame = self._full_frame = frame
         self._computed_generation = -1
@@ -404,6 +423,7 @@ class FilterWorker(QThread):
             preview_of = full.shape[:2] if full.shape != frame.shape else None
         with self._cond:
             self._source, self._spec = source, spec
+            self._frame_index, self._show_one = None, False
             self._frame, self._full_frame = frame, full
             self._computed_generation = -1
             self._capture_due, self._next_allowed = float("inf"), 0.0
@@ -424,6 +444,7 @@ class FilterWorker(QThread):
                 is_still=bool(source.is_still),
                 preview_of=preview_of,
                 detail=getattr(source, "negotiated", None) or "",
+                frame_count=int(source.frame_count or 0) if source.seekable else 0,
             )
         )
         for warning in source.warnings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStyle, QToolButton, QWidget
 
 from convlab.ui.help import help_button
 
@@ -29,7 +29,7 @@ class ControlsBar(QWidget):
             "the tab is narrow: the curves and filters get the room)"
         )
         self.train_button = self._button(
-            "▶ Train", "trainButton", "Build a new network from the settings and train it"
+            "Train", "trainButton", "Build a new network from the settings and train it"
         )
         self.train_button.setDefault(True)
         self.pause_button = self._button("Pause", "pauseButton")
@@ -42,6 +42,10 @@ class ControlsBar(QWidget):
         )
         self.reset_button = self._button(
             "Reset", "resetButton", "Forget the trained network and start from random weights"
+        )
+        # the style's play icon, not a glyph: many fonts lack the media signs
+        self.train_button.setIcon(
+            self.train_button.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
         )
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

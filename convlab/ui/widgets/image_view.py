@@ -94,6 +94,16 @@ class ImageView(pg.GraphicsView):
         )
         self._title.move(6, 6)
         self._title.adjustSize()
+        # a state the picture is in (frozen, paused), in its bottom-right corner
+        self._badge = QLabel(self)
+        self._badge.setObjectName("viewBadge")
+        self._badge.setTextFormat(Qt.TextFormat.PlainText)
+        self._badge.setStyleSheet(
+            "QLabel { color: white; background: rgba(25, 105, 210, 225); padding: 4px 10px;"
+            " border-radius: 4px; font-weight: bold; }"
+        )
+        self._badge.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._badge.hide()
         self._footprint = _OverlayPath(self.viewbox, _FOOTPRINT_COLOUR, z=10)
         self._outside = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=11)
         self._padded = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=9, dashed=True)
@@ -141,6 +151,32 @@ class ImageView(pg.GraphicsView):
     def set_title(self, text: str) -> None:
         self._title.setText(text)
         self._title.adjustSize()
+
+    def set_badge(self, text: str | None) -> None:
+        """A state the picture is in ("Frozen"), shown in the bottom-right corner; None: none."""
+        if not text:
+            self._badge.hide()
+            return
+        self._badge.setText(text)
+        self._badge.adjustSize()
+        self._place_badge()
+        self._badge.show()
+        self._badge.raise_()
+
+    def badge_text(self) -> str | None:
+        return self._badge.text() if not self._badge.isHidden() else None
+
+    def _place_badge(self) -> None:
+        # bottom-right: the top-left corner holds the view's title
+        self._badge.move(
+            max(6, self.width() - self._badge.width() - 6),
+            max(6, self.height() - self._badge.height() - 6),
+        )
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_badge"):  # pyqtgraph resizes the view while it is being built
+            self._place_badge()
 
     def set_image(self, image: np.ndarray, rect: QRectF | None = None) -> None:
         """Show a uint8 H x W x 3 image; ``rect`` places it in source coordinates."""
