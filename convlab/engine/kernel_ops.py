@@ -13,6 +13,7 @@ import math
 import os
 import re
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,15 @@ MAX_PASTE_CHARS = 100_000
 
 MAX_KERNEL_FILE_BYTES = 1_000_000
 """A 31 x 31 kernel in JSON is ~25 kB; anything much larger is not a kernel file."""
+
+EXACT_DIGITS = 4
+"""A weight with this many significant digits or fewer is always shown exactly."""
+
+HONEST_ERROR = 0.01
+"""A rounded weight in a cell may differ from the weight by at most this fraction of it."""
+
+MAX_DENOMINATOR = 10_000
+"""Largest common denominator the "integers / divisor" view writes under the grid."""
 
 TEXT_FORMATS = {"numpy": "NumPy literal", "csv": "CSV", "text": "Whitespace-separated"}
 
@@ -128,6 +138,58 @@ def format_weight(value: float, digits: int = 4) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
+
+
+def weight_texts(value: float) -> list[str]:
+    """Every honest way to write a weight in a cell, most precise first.
+
+    A weight with at most EXACT_DIGITS significant digits (-0.25, 0.0625, 0.125) has one
+    text, itself: no digit of it may be dropped. Others start at EXACT_DIGITS digits and add
+    shorter roundings while each stays within HONEST_ERROR of the value (1/3: 0.3333, 0.333,
+    0.33), never one that moves it further (no 0.3 for 1/3, no .062 for 0.0625).
+    """
+    value = float(value)
+    first = format_weight(value, EXACT_DIGITS)
+    texts = [first]
+    if value == 0.0 or float(first) == value:
+        return texts
+    for digits in range(EXACT_DIGITS - 1, 0, -1):
+        text = format_weight(value, digits)
+        if abs(float(text) - value) > HONEST_ERROR * abs(value):
+            break
+        if text != texts[-1]:
+            texts.append(text)
+    return texts
+
+
+def without_leading_zero(text: str) -> str:
+    """.25 for 0.25 and -.5 for -0.5: the same value in one character less."""
+    if text.startswith("0."):
+        return text[1:]
+    if text.startswith("-0."):
+        return "-" + text[2:]
+    return text
+
+
+def common_denominator(weights: np.ndarray, limit: int = MAX_DENOMINATOR) -> int | None:
+    """The smallest n for which every weight times n is a whole number (16 for the 3x3
+    Gaussian's 0.0625, 0.125, 0.25), or None when there is none up to ``limit``.
+
+    Found exactly: each weight must equal its fraction to float precision, so a Gaussian
+    of exp() values, whose weights have no small denominator, gets None rather than an
+    approximation.
+    """
+    denominator = 1
+    for value in np.unique(np.asarray(weights, dtype=np.float64)):
+        if not math.isfinite(value):
+            return None
+        fraction = Fraction(float(value)).limit_denominator(limit)
+        if abs(float(fraction) - value) > 1e-12 * max(1.0, abs(value)):
+            return None
+        denominator = math.lcm(denominator, fraction.denominator)
+        if denominator > limit:
+            return None
+    return denominator
 
 
 def full_precision(value: float) -> str:

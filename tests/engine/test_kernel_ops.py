@@ -13,6 +13,7 @@ from convlab.engine.kernel_ops import (
     EFFECTIVE_LIMIT,
     WEIGHT_LIMIT,
     check_kernel_range,
+    common_denominator,
     format_weight,
     kernel_from_clipboard,
     kernel_to_clipboard,
@@ -23,6 +24,8 @@ from convlab.engine.kernel_ops import (
     save_kernel_file,
     step_size,
     stepped,
+    weight_texts,
+    without_leading_zero,
 )
 from convlab.engine.kernels import Kernel, gaussian_kernel, presets
 from convlab.errors import KernelError
@@ -255,3 +258,37 @@ def test_kernels_from_outside_the_grid_obey_the_cell_limits():
             kernel_from_clipboard(pasted)
     with pytest.raises(KernelError, match="Paste: divisor"):
         kernel_from_clipboard("1 2\n3 4\n# divisor=1e-13 offset=0")
+
+
+# ----------------------------------------------------------------------------- cell text
+@pytest.mark.parametrize("value", [-0.25, 0.0625, 0.125, -0.0625, 1.0, -8.0, 0.5, 1234.0, 0.1])
+def test_a_weight_of_four_significant_digits_or_fewer_is_only_ever_shown_exactly(value):
+    texts = weight_texts(value)
+    assert texts == [format_weight(value)]
+    assert float(texts[0]) == value
+
+
+def test_longer_weights_round_honestly_and_never_by_more_than_one_percent():
+    assert weight_texts(1 / 3) == ["0.3333", "0.333", "0.33"]
+    assert weight_texts(2 / 3) == ["0.6667", "0.667", "0.67"]  # 0.7 would be 5% off
+    assert weight_texts(0.011343) == ["0.01134", "0.0113"]  # 0.011 would be 3% off
+    for value in np.random.default_rng(0).uniform(-50, 50, 2000):
+        for text in weight_texts(value):
+            assert abs(float(text) - value) <= 0.01 * abs(value)
+
+
+def test_the_leading_zero_may_go_but_no_digit():
+    assert without_leading_zero("0.0625") == ".0625"
+    assert without_leading_zero("-0.25") == "-.25"
+    assert without_leading_zero("12.5") == "12.5"
+
+
+def test_the_common_denominator_is_found_exactly_when_it_exists():
+    gaussian = presets.get("gaussian").weights  # 1 2 1 / 16
+    assert common_denominator(gaussian) == 16
+    assert np.array_equal(gaussian * 16, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    assert common_denominator(np.full((3, 3), 1 / 9)) == 9
+    assert common_denominator(presets.get("sobel_x").weights) == 1
+    assert common_denominator(np.array([[0.5, 0.25, 0.2]])) == 20
+    assert common_denominator(gaussian_kernel(5, 3.0).weights) is None  # exp() values
+    assert common_denominator(np.array([[1 / 10007]])) is None  # past the limit

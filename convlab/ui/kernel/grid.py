@@ -3,12 +3,13 @@
 Keyboard: type a number (Enter or Tab commits; a leading - types a negative number), arrows
 and Tab move, + (or =, Page Up) and keypad -/Page Down step the weight, Shift multiplies the
 step by 10, Delete sets 0. Mouse: the wheel steps the cell under the pointer, dragging up or
-down on a cell scrubs it. Cells are square and sized to fit the space.
+down on a cell scrubs it. The cells fill the dock's width; their numbers are exact when they
+have four significant digits or fewer, otherwise rounded by at most 1%, and never drawn
+smaller than 11 pixels: a kernel too large for the room scrolls, with its offsets as headers.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QContextMenuEvent,
@@ -34,15 +35,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convlab.engine.kernel_ops import EDITOR_MAX_SIDE, format_weight, stepped
-from convlab.engine.kernels import Kernel
+from convlab.engine.kernel_ops import stepped, without_leading_zero
 from convlab.ui.kernel.table_model import KernelTableModel
 from convlab.ui.state import PlaygroundState
 
-MIN_CELL = 22  # readable numbers; kernels up to 15x15 never go below it
-TINY_CELL = 9  # larger kernels (up to 31x31) shrink further and show colours only
-TEXT_MIN_CELL = 16  # below this a cell shows its colour; the tooltip still gives the number
-MAX_CELL = 72
+MIN_TEXT_PX = 11  # numbers are never drawn smaller: a 15x15 grid scrolls rather than shrinks
+MAX_TEXT_PX = 16
+TEXT_PADDING = 6  # pixels beside the widest number of the grid
+MAX_CELL_WIDTH = 140  # a 1x1 or 3x3 kernel fills the dock's width, up to this per cell
+MAX_CELL_HEIGHT = 72
+MIN_AREA_CELLS = 7  # the grid's area asks for 7 x 7 small cells whatever the kernel's size
 PIXELS_PER_STEP = 6  # scrubbing: one step per 6 px of vertical mouse travel
 WHEEL_BURST_MS = 700  # wheel notches closer together than this undo as one step
 
@@ -68,39 +70,28 @@ def step_for_key(key: int, modifiers: Qt.KeyboardModifier) -> float | None:
     return None
 
 
-DIGITS = (4, 3, 2, 1)  # significant digits, tried from the most precise down
-
-
-def styled_weight(weight: float, digits: int, short: bool) -> str:
-    """``weight`` with ``digits`` significant digits; ``short`` writes .25 for 0.25."""
-    text = format_weight(weight, digits)
-    if short and text.startswith("0."):
-        return text[1:]
-    if short and text.startswith("-0."):
-        return "-" + text[2:]
-    return text
-
-
-def cell_text(weight: float, short: bool, metrics: QFontMetrics, room: int) -> str | None:
-    """The most precise text for ``weight`` that fits ``room`` pixels, or None."""
-    for digits in DIGITS:
-        text = styled_weight(weight, digits, short)
-        if metrics.horizontalAdvance(text) <= room:
-            return text
+def cell_text(texts: list[str], short: bool, metrics: QFontMetrics, room: int) -> str | None:
+    """The most precise of a number's honest ``texts`` that fits ``room`` pixels (``short``:
+    written without the leading zero of a fraction), or None."""
+    for text in texts:
+        shown = without_leading_zero(text) if short else text
+        if metrics.horizontalAdvance(shown) <= room:
+            return shown
     return None
 
 
-def grid_uses_short_form(weights: np.ndarray, metrics: QFontMetrics, room: int) -> bool | None:
-    """Whether the grid writes .25 rather than 0.25 (None: some weight fits neither way).
+def narrowest(texts: list[str], metrics: QFontMetrics) -> int:
+    """Pixels the shortest honest way of writing a number needs."""
+    return min(metrics.horizontalAdvance(without_leading_zero(text)) for text in texts)
+
+
+def grid_uses_short_form(all_texts: list[list[str]], metrics: QFontMetrics, room: int) -> bool:
+    """Whether the grid writes .25 rather than 0.25: only when some number fits no other way.
 
     One choice for the whole grid keeps neighbouring cells comparable (no 0.02 next to .02);
     the number of digits may still differ from cell to cell.
     """
-    values = [float(v) for v in np.unique(weights)]
-    for short in (False, True):
-        if all(cell_text(v, short, metrics, room) is not None for v in values):
-            return short
-    return None
+    return not all(cell_text(texts, False, metrics, room) is not None for texts in all_texts)
 
 
 class _CellDelegate(QStyledItemDelegate):
@@ -113,26 +104,21 @@ class _CellDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._style_key: tuple | None = None
-        self._style: tuple[bool, QFont] = (False, QFont())
-        self._texts: dict[tuple[float, bool, int, int], str] = {}
+        self._short = False
         self._static: dict[tuple[str, int], QStaticText] = {}  # laid-out text, reused
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        """The cell's colour, its weight, and a selection outline (a filled highlight would
+        """The cell's colour, its number, and a selection outline (a filled highlight would
         hide the colour that shows the weight)."""
         model = index.model()
         if not isinstance(model, KernelTableModel):
             super().paint(painter, option, index)
             return
-        weight, background, foreground = model.cell(index.row(), index.column())
+        _weight, background, foreground = model.cell(index.row(), index.column())
         rect = option.rect
-        room = rect.width() - 3
-        short, font = self.text_style(model.kernel(), option.font, room)
+        font = option.font
         painter.fillRect(rect, background)
-        if rect.width() < TEXT_MIN_CELL:
-            self._outline_selection(painter, option)
-            return
-        text = self.text(weight, short, font, room)
+        text = self.cell_text_for(model, index, font, rect.width())
         static = self._static.get((text, font.pixelSize()))
         if static is None:
             static = QStaticText(text)
@@ -161,37 +147,28 @@ class _CellDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(option.rect.adjusted(1, 1, -1, -1))
 
-    def text(self, weight: float, short: bool, font: QFont, room: int) -> str:
-        key = (weight, short, room, font.pixelSize())
-        text = self._texts.get(key)
-        if text is None:
-            text = cell_text(weight, short, QFontMetrics(font), room)
-            text = text if text is not None else styled_weight(weight, 1, True)
-            if len(self._texts) > 4096:
-                self._texts.clear()
-            self._texts[key] = text
-        return text
+    def cell_text_for(
+        self, model: KernelTableModel, index: QModelIndex, font: QFont, width: int
+    ) -> str:
+        """The most precise honest text of the cell's number that fits a cell ``width`` wide."""
+        room = width - 2
+        metrics = QFontMetrics(font)
+        short = self.uses_short_form(model, metrics, room)
+        texts = model.texts(index.row(), index.column())
+        return cell_text(texts, short, metrics, room) or without_leading_zero(texts[-1])
 
-    def text_style(self, kernel: Kernel, font: QFont, room: int) -> tuple[bool, QFont]:
-        """Short form and font for this kernel at this cell size (cached: the same for every
-        cell of one repaint). Shrinks the font up to two pixels if a weight does not fit."""
-        key = (room, font.pixelSize())
+    def uses_short_form(self, model: KernelTableModel, metrics: QFontMetrics, room: int) -> bool:
+        """``grid_uses_short_form`` for this kernel at this cell width (cached: the same for
+        every cell of one repaint)."""
+        key = (model.kernel(), model.denominator(), room, metrics.height())
         if (
-            self._style_key is not None
-            and self._style_key[0] is kernel
-            and (self._style_key[1:] == key)
+            self._style_key is None
+            or self._style_key[0] is not key[0]
+            or (self._style_key[1:] != key[1:])
         ):
-            return self._style
-        font = QFont(font)
-        short = None
-        for _attempt in range(3):
-            short = grid_uses_short_form(kernel.weights, QFontMetrics(font), room)
-            if short is not None:
-                break
-            font.setPixelSize(max(7, font.pixelSize() - 1))
-        self._style_key = (kernel, *key)
-        self._style = (bool(short) if short is not None else True, font)
-        return self._style
+            self._style_key = key
+            self._short = grid_uses_short_form(model.all_texts(), metrics, room)
+        return self._short
 
     def createEditor(
         self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex
@@ -225,7 +202,11 @@ class KernelGrid(QTableView):
         self.verticalHeader().hide()
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-            header.setMinimumSectionSize(TINY_CELL)
+            header.setMinimumSectionSize(1)
+            header_font = header.font()
+            header_font.setPixelSize(MIN_TEXT_PX)
+            header.setFont(header_font)
+            header.setToolTip("Offset from the anchor cell, the one placed on the output pixel")
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -237,6 +218,7 @@ class KernelGrid(QTableView):
         self.setWordWrap(False)
         self.setCornerButtonEnabled(False)
         self._cell = 40
+        self._cell_width = 40
         self._scrub_origin: QPoint | None = None
         self._scrub_index = QModelIndex()
         self._scrub_start = 0.0
@@ -252,26 +234,67 @@ class KernelGrid(QTableView):
         return self._model
 
     def cell_size(self) -> int:
+        """Height of a cell (its width is ``cell_width``)."""
         return self._cell
 
+    def cell_width(self) -> int:
+        return self._cell_width
+
     def fit_cells(self, room: QSize) -> QSize:
-        """Choose the square cell size that fits ``room``; return the size the grid needs."""
-        rows, cols = self._model.rowCount(), self._model.columnCount()
+        """Size the cells for ``room`` and return the size the grid takes in it.
+
+        The cells fill the width (up to MAX_CELL_WIDTH each) and are as tall as the room
+        allows (up to their width); the numbers get a font of 11 to 16 pixels and every
+        cell is wide enough for the grid's widest number written honestly. When that does
+        not fit, the grid takes the whole room, scrolls, and shows the offsets from the
+        anchor as headers, so a scrolled cell can still be placed.
+        """
+        rows, cols = max(1, self._model.rowCount()), max(1, self._model.columnCount())
         frame = 2 * self.frameWidth()
-        side = min((room.width() - frame) // cols, (room.height() - frame) // rows)
-        smallest = MIN_CELL if max(rows, cols) <= EDITOR_MAX_SIDE else TINY_CELL
-        cell = max(smallest, min(MAX_CELL, side))
-        if cell != self._cell or self.horizontalHeader().defaultSectionSize() != cell:
-            self._cell = cell
-            for header in (self.horizontalHeader(), self.verticalHeader()):
-                header.setDefaultSectionSize(cell)
-            font = QFont(self.font())
-            font.setPixelSize(max(9, min(16, round(cell * 0.36))))
+        width, height, font = self._cell_sizes(room.width() - frame, room.height() - frame)
+        scrolls = cols * width > room.width() - frame or rows * height > room.height() - frame
+        self._show_headers(scrolls)
+        if scrolls:  # the headers and scroll bars take some of the room
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+            left = self.verticalHeader().sizeHint().width()
+            top = self.horizontalHeader().sizeHint().height()
+            width, height, font = self._cell_sizes(
+                room.width() - frame - left - bar, room.height() - frame - top - bar
+            )
+        if (width, height) != (self._cell_width, self._cell) or font != self.font():
+            self._cell_width, self._cell = width, height
+            self.horizontalHeader().setDefaultSectionSize(width)
+            self.verticalHeader().setDefaultSectionSize(height)
             self.setFont(font)
-        return QSize(
-            min(room.width(), cols * self._cell + frame),
-            min(room.height(), rows * self._cell + frame),
-        )
+        if scrolls:
+            return room
+        return QSize(cols * width + frame, rows * height + frame)
+
+    def _cell_sizes(self, width: int, height: int) -> tuple[int, int, QFont]:
+        """(cell width, cell height, font) for an area of width x height pixels."""
+        rows, cols = max(1, self._model.rowCount()), max(1, self._model.columnCount())
+        fitting = min(height // rows, MAX_CELL_HEIGHT, max(1, width // cols))
+        font = QFont(self.font())
+        font.setPixelSize(max(MIN_TEXT_PX, min(MAX_TEXT_PX, round(fitting * 0.36))))
+        metrics = QFontMetrics(font)
+        widest = max(narrowest(texts, metrics) for texts in self._model.all_texts())
+        cell_width = max(widest + TEXT_PADDING, min(width // cols, MAX_CELL_WIDTH))
+        lowest = metrics.height() + 6
+        cell_height = max(lowest, min(height // rows, MAX_CELL_HEIGHT, cell_width))
+        return cell_width, cell_height, font
+
+    def _show_headers(self, shown: bool) -> None:
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            if header.isHidden() == shown:
+                header.setVisible(shown)
+
+    def text_for(self, index: QModelIndex) -> str:
+        """The text the cell at ``index`` shows at the current cell size (what is painted)."""
+        return self.itemDelegate().cell_text_for(self._model, index, self.font(), self._cell_width)
+
+    def text_pixels(self) -> int:
+        """Pixel size of the numbers in the cells."""
+        return self.font().pixelSize()
 
     def _on_reset(self) -> None:
         self.end_scrub()
@@ -311,14 +334,13 @@ class KernelGrid(QTableView):
             self.setCurrentIndex(index)
             row, col = index.row(), index.column()
             weight = float(index.data(Qt.ItemDataRole.UserRole))
-            quick = (
-                ("Set to 0", 0.0),
-                ("Set to 1", 1.0),
-                ("Set to −1", -1.0),
-                ("Negate this weight", -weight),
-            )
-            for label, value in quick:
+            quick = (("Set to 0", 0.0), ("Set to 1", 1.0), ("Set to −1", -1.0))
+            for label, value in quick:  # the number the cell shows
                 menu.addAction(label, lambda v=value: self._model.set_weight(row, col, v))
+            menu.addAction(
+                "Negate this weight",
+                lambda: self._model.set_weight(row, col, -weight, as_shown=False),
+            )
             menu.addSeparator()
         menu.addActions(self.actions())  # the panel's copy / paste kernel actions
         return menu
@@ -370,7 +392,8 @@ class KernelGrid(QTableView):
         if not self._scrub_index.isValid():
             return
         value = stepped(self._scrub_start, self._model.gesture_step(), round(steps))
-        self._model.set_weight(self._scrub_index.row(), self._scrub_index.column(), value)
+        index = self._scrub_index
+        self._model.set_weight(index.row(), index.column(), value, as_shown=False)
 
     def end_scrub(self) -> None:
         if self._scrubbing:
@@ -393,21 +416,20 @@ class KernelGridArea(QWidget):
         super().__init__(parent)
         self._grid = grid
         grid.setParent(self)
-        grid.kernel_model().modelReset.connect(self.updateGeometry)  # a new shape
+        model = grid.kernel_model()
+        model.modelReset.connect(self.updateGeometry)  # a new shape
+        # new numbers may need wider cells (or allow narrower ones)
+        model.dataChanged.connect(lambda *_: self.relayout())
 
     def sizeHint(self) -> QSize:
         return QSize(15 * 26, 15 * 26)
 
     def minimumSizeHint(self) -> QSize:
-        """Room for every cell at the smallest readable size: the grid itself never scrolls
-        (a kernel half hidden is hard to reason about); a short dock scrolls the panel."""
-        model = self._grid.kernel_model()
-        rows, cols = model.rowCount(), model.columnCount()
-        smallest = MIN_CELL if max(rows, cols) <= EDITOR_MAX_SIDE else TINY_CELL
-        frame = 2 * self._grid.frameWidth()
-        return QSize(
-            max(7 * MIN_CELL, cols * smallest + frame), max(7 * MIN_CELL, rows * smallest + frame)
-        )
+        """The same whatever the kernel's size: a larger kernel scrolls inside the grid
+        rather than growing the panel, so nothing around the grid moves (and a scroll bar
+        of the dock never appears under the mouse) when the size changes."""
+        side = MIN_AREA_CELLS * (QFontMetrics(self.font()).height() + 6)
+        return QSize(side, side)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -36,6 +36,13 @@ from convlab.ui.kernel.tools import (
 )
 from convlab.ui.state import PlaygroundState
 
+FORMULA = "out = Σ w·x"
+INTEGER_TIP = (
+    "Show the weights as whole numbers over their common denominator, as the slides and "
+    "GIMP write a blur: the 3x3 Gaussian reads 1 2 1 / 16. Typed numbers are then whole "
+    "numbers over it too."
+)
+
 
 class KernelEditorPanel(QWidget):
     """Edit the kernel: grid, presets, size, generators, tools, and convolution settings."""
@@ -50,6 +57,11 @@ Tab and the arrow keys move. <b>+</b> (or Page Up) and keypad <b>−</b> (or Pag
 mouse wheel step the weight (Shift: ×10); drag up or down on a cell to scrub it; Delete sets
 0. Colours: blue is
 negative, red positive, grey zero. Ctrl+Z / Ctrl+Shift+Z undo and redo every change.</p>
+<p><b>Numbers:</b> a weight with four significant digits or fewer (-0.25, 0.0625) is shown
+exactly; a longer one is rounded by at most 1% (the tooltip has every digit). A kernel too
+large for the dock scrolls, with each row's and column's offset from the anchor as headers.
+<b>Integers</b> writes a blur the way the slides and GIMP do: the 3×3 Gaussian as
+1 2 1 / 16, and typed numbers are then sixteenths too.</p>
 <p><b>Reading it:</b> the <i>sum</i> is what the kernel does to a flat area (1 keeps
 brightness, 0 means only edges survive). <i>Separable</i> kernels (rank 1) equal a column
 pass followed by a row pass. The small picture is the frequency response: bright where
@@ -132,12 +144,19 @@ padding, stride and dilation, with the output size worked out.</p>
         """out = Σ w·x, the divisor and offset fields, and the kernel's shape."""
         formula_row = QHBoxLayout()
         formula_row.setContentsMargins(0, 0, 0, 0)
-        formula_row.addWidget(QLabel("out = Σ w·x"))
+        self.formula_label = QLabel(FORMULA)
+        self.formula_label.setObjectName("kernelFormula")
+        formula_row.addWidget(self.formula_label)
         formula_row.addWidget(self.fields)
         formula_row.addStretch(1)
-        self.shape_label = QLabel()
-        self.shape_label.setObjectName("kernelShape")
-        formula_row.addWidget(self.shape_label)
+        self.integer_button = QToolButton()
+        self.integer_button.setObjectName("integerView")
+        self.integer_button.setText("Integers")
+        self.integer_button.setCheckable(True)
+        self.integer_button.setToolTip(INTEGER_TIP)
+        self.integer_button.toggled.connect(self.model.set_integer_view)
+        self.model.denominatorChanged.connect(self._show_denominator)
+        formula_row.addWidget(self.integer_button)
         return formula_row
 
     @property
@@ -209,8 +228,19 @@ padding, stride and dilation, with the output size worked out.</p>
 
     def _on_kernel_changed(self, kernel: Kernel) -> None:
         self.description.setText(ui_text.wrappable(describe_kernel(kernel), 400))
-        rows, cols = kernel.shape
-        self.shape_label.setText(f"{rows}×{cols}")
+
+    def _show_denominator(self, denominator: int | None) -> None:
+        """In the integer view the formula says what the whole numbers are over."""
+        self.formula_label.setText(
+            FORMULA if denominator is None else f"out = Σ n·x ÷ {denominator}"
+        )
+        if self.integer_button.isChecked() and denominator is None:
+            self.integer_button.setToolTip(
+                INTEGER_TIP + "\nThese weights have no common denominator (up to 10,000): they "
+                "are shown as they are."
+            )
+        else:
+            self.integer_button.setToolTip(INTEGER_TIP)
 
 
 class _HistoryButton(QToolButton):

@@ -10,16 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
 from convlab.engine.display import dark_text_reads_better, weight_colours
 from convlab.engine.kernel_ops import (
+    common_denominator,
     format_weight,
     full_precision,
     parse_cell_value,
     step_size,
     stepped,
+    weight_texts,
 )
 from convlab.engine.kernels import Kernel
 from convlab.errors import KernelError
@@ -41,12 +50,22 @@ def cell_colours(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class KernelTableModel(QAbstractTableModel):
-    """Rows x columns of weights of ``state.kernel``; ``setData`` edits one weight."""
+    """Rows x columns of weights of ``state.kernel``; ``setData`` edits one weight.
+
+    In the integer view (``set_integer_view``) a kernel whose weights share a common
+    denominator n shows, and is typed in, as whole numbers over n: the 3x3 Gaussian reads
+    1 2 1 / 16, as the slides and GIMP write it; a typed 3 means 3/16.
+    """
+
+    denominatorChanged = Signal(object)  # int | None: the n the cells are shown over
 
     def __init__(self, state: PlaygroundState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._state = state
         self._kernel = state.kernel
+        self._integer_view = False
+        self._denominator: int | None = None
+        self._texts: dict[float, list[str]] = {}
         self._edit_count = 0  # makes every plain edit's merge key unique
         self._gesture: int | None = None
         self._gesture_step = 1.0
@@ -73,9 +92,9 @@ class KernelTableModel(QAbstractTableModel):
         row, col = index.row(), index.column()
         weight = float(self._kernel.weights[row, col])
         if role == Qt.ItemDataRole.DisplayRole:
-            return format_weight(weight)
+            return self.texts(row, col)[0]
         if role == Qt.ItemDataRole.EditRole:
-            return full_precision(weight)
+            return full_precision(self.shown_value(row, col))
         if role == Qt.ItemDataRole.BackgroundRole:
             return QColor(self._colour(tuple(self._background_rgb[row, col].tolist())))
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -108,11 +127,17 @@ class KernelTableModel(QAbstractTableModel):
         return self.set_weight(index.row(), index.column(), value)
 
     # ------------------------------------------------------------------------- editing
-    def set_weight(self, row: int, col: int, value: Any) -> bool:
-        """Parse ``value`` and make it the weight at (row, col); report and refuse otherwise."""
+    def set_weight(self, row: int, col: int, value: Any, *, as_shown: bool = True) -> bool:
+        """Parse ``value`` and make it the weight at (row, col); report and refuse otherwise.
+
+        ``as_shown``: the value is what the cell shows, a whole number over the common
+        denominator in the integer view; otherwise it is the weight itself.
+        """
         where = f"Kernel cell row {row + 1}, column {col + 1}"
         try:
             number = parse_cell_value(value, where)
+            if as_shown and self._denominator is not None:  # a whole number over n
+                number = parse_cell_value(number / self._denominator, where)
         except KernelError as error:
             self._state.report(error, "warning")
             self.dataChanged.emit(self.index(row, col), self.index(row, col))
@@ -133,10 +158,13 @@ class KernelTableModel(QAbstractTableModel):
         """Add ``steps`` steps (step sized to the kernel's scale) to the weight at (row, col)."""
         step = self.gesture_step()
         current = float(self._state.kernel.weights[row, col])
-        return self.set_weight(row, col, stepped(current, step, steps))
+        return self.set_weight(row, col, stepped(current, step, steps), as_shown=False)
 
     def step(self) -> float:
-        """The current step size (1 for integer kernels, 0.01 for a small Gaussian, ...)."""
+        """The current step size (1 for integer kernels, 0.01 for a small Gaussian, 1/16
+        for a Gaussian shown as sixteenths: one unit of what the cells show)."""
+        if self._denominator is not None:
+            return 1.0 / self._denominator
         return step_size(self._state.kernel.weights)
 
     def gesture_step(self) -> float:
@@ -154,6 +182,58 @@ class KernelTableModel(QAbstractTableModel):
 
     def kernel(self) -> Kernel:
         return self._kernel
+
+    # ------------------------------------------------------------------------- integer view
+    def set_integer_view(self, on: bool) -> None:
+        """Show the weights as whole numbers over their common denominator, when they have
+        one (up to 10,000); otherwise, and when off, as they are."""
+        self._integer_view = bool(on)
+        self._refresh_denominator(force=True)
+
+    def integer_view(self) -> bool:
+        return self._integer_view
+
+    def denominator(self) -> int | None:
+        """The n the cells are shown over (None: they show the weights themselves)."""
+        return self._denominator
+
+    def shown_value(self, row: int, col: int) -> float:
+        """The number a cell shows: the weight, or its numerator over ``denominator()``."""
+        weight = float(self._kernel.weights[row, col])
+        if self._denominator is None:
+            return weight
+        return float(round(weight * self._denominator))
+
+    def texts(self, row: int, col: int) -> list[str]:
+        """Honest ways to write the cell's number, most precise first (``weight_texts``)."""
+        return self._texts_of(self.shown_value(row, col))
+
+    def all_texts(self) -> list[list[str]]:
+        """``texts`` of every distinct number in the grid: what the widest cell must hold."""
+        weights = np.unique(self._kernel.weights)
+        if self._denominator is not None:
+            weights = np.round(weights * self._denominator)
+        return [self._texts_of(float(value)) for value in weights]
+
+    def _texts_of(self, value: float) -> list[str]:
+        texts = self._texts.get(value)
+        if texts is None:
+            if len(self._texts) > 4096:
+                self._texts.clear()
+            texts = self._texts[value] = weight_texts(value)
+        return texts
+
+    def _refresh_denominator(self, *, force: bool = False, repaint: bool = True) -> None:
+        denominator = common_denominator(self._kernel.weights) if self._integer_view else None
+        if denominator == 1:
+            denominator = None  # whole numbers already: nothing to write under them
+        if denominator == self._denominator and not force:
+            return
+        self._denominator = denominator
+        self.denominatorChanged.emit(denominator)
+        rows, cols = self._kernel.shape
+        if repaint and rows and cols:
+            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, cols - 1))
 
     def cell(self, row: int, col: int) -> tuple[float, QColor, QColor]:
         """Weight, fill and text colour in one call: the grid paints 225 cells per repaint,
@@ -187,8 +267,13 @@ class KernelTableModel(QAbstractTableModel):
         self._kernel = kernel
         self._refresh_colours()
         if reshaped:
+            self._refresh_denominator(repaint=False)  # the reset repaints every cell
             self.endResetModel()
             return
+        before = self._denominator
+        self._refresh_denominator()
+        if self._denominator != before:
+            return  # every cell was repainted
         # Only the cells whose number or colour changed: a scrub repaints one cell, not 225.
         changed = (old_weights != kernel.weights) | np.any(old_rgb != self._background_rgb, axis=-1)
         if kernel.divisor != self._shown_divisor:  # the tooltips show weight / divisor
@@ -211,6 +296,9 @@ class KernelTableModel(QAbstractTableModel):
             f"Row {row + 1}, column {col + 1} (offset {dy:+d}, {dx:+d} from the anchor)",
             f"weight = {full_precision(weight)}",
         ]
+        if self._denominator is not None:
+            numerator = full_precision(self.shown_value(row, col))
+            lines[1] += f" = {numerator}/{self._denominator}"
         if self._kernel.divisor != 1.0:
             effective = float(self._kernel.effective[row, col])
             lines.append(

@@ -15,7 +15,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
 
-from convlab.engine.kernels import Kernel, gabor_kernel, log_kernel, presets
+from convlab.engine.kernel_ops import format_weight
+from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel, presets
 from convlab.engine.pipeline import PipelineResult
 from convlab.ui.kernel.panel import KernelEditorPanel
 from convlab.ui.state import PlaygroundState
@@ -313,34 +314,120 @@ def _luminance(colour) -> float:
     [
         gabor_kernel(15, 3.0, 0.5, 6.0),
         log_kernel(7, 1.4),
+        gaussian_kernel(5, 3.0),
         Kernel([[1e6, -1e-6, 0.0625], [-123456, 7, -0.5]]),
     ],
-    ids=["gabor15", "log15", "extremes"],
+    ids=["gabor15", "log15", "gaussian11", "extremes"],
 )
-def test_every_number_fits_its_cell_in_one_style(panel, grid, state, kernel):
-    """What is painted: each weight's text fits inside its cell, and the grid does not mix
-    .02 with 0.02."""
+def test_every_number_fits_its_cell_honestly_in_one_style(panel, grid, state, kernel):
+    """What is painted: each weight's text fits inside its cell at 11 px or more, is the
+    weight itself when it has four significant digits or fewer and otherwise within 1% of
+    it, and the grid does not mix .02 with 0.02."""
     from PySide6.QtGui import QFontMetrics
 
+    panel.resize(330, 700)  # a laptop's side dock
     state.set_kernel(kernel)
     QApplication.processEvents()
-    delegate = grid.itemDelegate()
-    room = grid.cell_size() - 3
-    short, font = delegate.text_style(grid.model().kernel(), grid.font(), room)
-    metrics = QFontMetrics(font)
-    texts = [delegate.text(float(w), short, font, room) for w in kernel.weights.ravel()]
-    assert all(metrics.horizontalAdvance(text) <= room for text in texts)
+    assert grid.text_pixels() >= 11
+    metrics = QFontMetrics(grid.font())
+    model = grid.model()
+    texts = []
+    for row in range(kernel.shape[0]):
+        for col in range(kernel.shape[1]):
+            text = grid.text_for(model.index(row, col))
+            weight = float(kernel.weights[row, col])
+            assert metrics.horizontalAdvance(text) <= grid.cell_width() - 2, text
+            if float(format_weight(weight)) == weight:  # four significant digits or fewer
+                assert float(text) == weight, (text, weight)
+            else:
+                assert abs(float(text) - weight) <= 0.01 * abs(weight), (text, weight)
+            texts.append(text)
     leading_zero = [text.lstrip("-").startswith("0.") for text in texts]
-    assert not (short and any(leading_zero))
-    for text, weight in zip(texts, kernel.weights.ravel()):
-        assert abs(float(text) - weight) <= _half_last_digit(text) * (1 + 1e-9)
+    short = [text.lstrip("-").startswith(".") for text in texts]
+    assert not (any(short) and any(leading_zero))
 
 
-def _half_last_digit(text: str) -> float:
-    """Half a unit in the last digit shown: how far a correctly rounded number can be off."""
-    mantissa, _, exponent = text.partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+def test_quarters_and_sixteenths_are_shown_exactly_even_in_small_cells(panel, grid, state):
+    weights = np.full((9, 9), 0.0625)
+    weights[4, :] = -0.25
+    weights[:, 4] = 0.125
+    panel.resize(330, 700)
+    state.set_kernel(Kernel(weights))
+    QApplication.processEvents()
+    shown = {grid.text_for(grid.model().index(4, 0)), grid.text_for(grid.model().index(0, 0))}
+    shown.add(grid.text_for(grid.model().index(0, 4)))
+    assert {float(text) for text in shown} == {-0.25, 0.0625, 0.125}
+    assert grid.model().index(4, 0).data() == "-0.25"
+
+
+def test_the_grid_fills_the_docks_width(panel, grid, state):
+    panel.resize(330, 700)
+    for kernel in (presets.get("sobel_x"), Kernel(np.ones((5, 5))), Kernel(np.ones((11, 11)))):
+        state.set_kernel(kernel)
+        QApplication.processEvents()
+        area = panel.grid_area.width()
+        assert grid.width() >= 0.9 * area, (kernel.shape, grid.width(), area)
+        assert grid.text_pixels() >= 11
+
+
+def test_a_fifteen_by_fifteen_kernel_scrolls_with_headers_and_stays_readable(panel, grid, state):
+    panel.resize(330, 560)  # the kernel dock of a 1366x768 screen
+    state.set_kernel(gaussian_kernel(7, 4.0))
+    QApplication.processEvents()
+    assert grid.text_pixels() >= 11
+    if grid.horizontalScrollBar().maximum() or grid.verticalScrollBar().maximum():
+        assert grid.horizontalHeader().isVisible() and grid.verticalHeader().isVisible()
+        assert grid.model().headerData(14, Qt.Orientation.Horizontal) == "+7"
+    corner = grid.model().index(14, 14)
+    grid.scrollTo(corner)
+    QApplication.processEvents()
+    assert grid.viewport().rect().contains(grid.visualRect(corner))
+    assert grid.rect().width() <= panel.grid_area.width()  # scrolls inside, never wider
+
+
+def test_a_31_by_31_kernel_scrolls_and_can_still_shrink(panel, grid, state):
+    state.set_kernel(Kernel(np.ones((31, 31))))
+    QApplication.processEvents()
+    assert grid.text_pixels() >= 11
+    assert grid.horizontalHeader().isVisible()
+    assert panel.size_controls.rows.maximum() == 31
+    panel.size_controls.rows.setValue(30)  # shrinking a big kernel works
+    assert state.kernel.shape == (30, 31)
+
+
+def test_small_kernels_are_not_headed_and_cells_are_at_most_as_tall_as_wide(panel, grid, state):
+    state.set_kernel(presets.get("sobel_x"))
+    QApplication.processEvents()
+    assert not grid.horizontalHeader().isVisible()
+    rect = grid.visualRect(grid.model().index(2, 2))
+    assert rect.height() <= rect.width()
+    assert grid.viewport().rect().contains(rect)
+
+
+def test_integer_view_writes_a_blur_as_the_slides_do(qtbot, panel, grid, state):
+    state.set_kernel(presets.get("gaussian"))  # 0.0625 0.125 0.0625 / ...
+    model = grid.model()
+    assert model.index(0, 0).data() == "0.0625"
+    qtbot.mouseClick(panel.integer_button, Qt.MouseButton.LeftButton)
+    shown = [[model.index(r, c).data() for c in range(3)] for r in range(3)]
+    assert shown == [["1", "2", "1"], ["2", "4", "2"], ["1", "2", "1"]]
+    assert panel.formula_label.text() == "out = Σ n·x ÷ 16"
+    assert model.setData(model.index(1, 1), "5")  # typed as sixteenths
+    assert state.kernel.weights[1, 1] == 5 / 16
+    model.step_weight(0, 0, 1)  # one step is one sixteenth
+    assert state.kernel.weights[0, 0] == 2 / 16
+    assert model.index(0, 0).data() == "2"
+    assert "= 2/16" in model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    state.undo_stack.undo()
+    state.undo_stack.undo()
+    assert np.array_equal(state.kernel.weights, presets.get("gaussian").weights)
+    state.set_kernel(gaussian_kernel(2, 1.0))  # exp() weights: no common denominator
+    assert panel.formula_label.text() == "out = Σ w·x"
+    assert "no common denominator" in panel.integer_button.toolTip()
+    assert float(model.index(2, 2).data()) == pytest.approx(state.kernel.weights[2, 2], rel=0.01)
+    qtbot.mouseClick(panel.integer_button, Qt.MouseButton.LeftButton)  # off again
+    state.set_kernel(presets.get("gaussian"))
+    assert model.index(1, 1).data() == "0.25"
 
 
 def test_right_click_menu_sets_quick_values(grid, state):
@@ -351,25 +438,6 @@ def test_right_click_menu_sets_quick_values(grid, state):
     assert state.kernel.weights[1, 0] == 2.0
     actions["Set to 0"].trigger()
     assert state.kernel.weights[1, 0] == 0.0
-
-
-def test_a_31_by_31_kernel_fits_as_a_colour_map(panel, grid, state):
-    state.set_kernel(Kernel(np.ones((31, 31))))
-    QApplication.processEvents()
-    rect = grid.visualRect(grid.model().index(30, 30))
-    assert rect.width() == rect.height() >= 9
-    assert grid.viewport().rect().contains(rect)
-    assert panel.size_controls.rows.maximum() == 31
-    panel.size_controls.rows.setValue(30)  # shrinking a big kernel works
-    assert state.kernel.shape == (30, 31)
-
-
-def test_cells_are_square_and_fit_fifteen(panel, grid, state):
-    state.set_kernel(Kernel(np.ones((15, 15))))
-    QApplication.processEvents()
-    rect = grid.visualRect(grid.model().index(14, 14))
-    assert rect.width() == rect.height() >= 22
-    assert grid.viewport().rect().contains(rect)
 
 
 # ----------------------------------------------------------------------------- tools
