@@ -242,6 +242,36 @@ def resized(weights: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return new
 
 
+def resize_remembering(
+    kernel: Kernel, memory: Kernel | None, rows: int, cols: int, name: str = "custom"
+) -> tuple[Kernel, Kernel | None]:
+    """``kernel`` at rows x cols, and the kernel to remember for the next resize.
+
+    Shrinking keeps the larger kernel in ``memory``, so growing again within a session gives
+    back the weights the shrink cut off instead of zeros. The memory holds only while the
+    kernel is still exactly the memory cut down (weights, divisor and offset): any other
+    edit ends it, and growing then pads with zeros. Growing back to the remembered size
+    returns the remembered kernel itself, name included.
+    """
+    if memory is not None and not _is_cut_from(kernel, memory):
+        memory = None
+    source = memory if memory is not None else kernel
+    weights = resized(source.weights, rows, cols)
+    if source.shape == (rows, cols):
+        return source, None
+    resized_kernel = kernel.replace(weights=weights, name=name)
+    larger = source.shape[0] > rows or source.shape[1] > cols
+    return resized_kernel, source if larger else None
+
+
+def _is_cut_from(kernel: Kernel, larger: Kernel) -> bool:
+    """``kernel`` is ``larger`` resized to its shape, with the same divisor and offset."""
+    if (kernel.divisor, kernel.offset) != (larger.divisor, larger.offset):
+        return False
+    cut = resized(larger.weights, *kernel.shape)
+    return bool(np.array_equal(cut, kernel.weights))
+
+
 def normalized(kernel: Kernel) -> Kernel:
     """Brightness-keeping version of ``kernel``: divisor = sum, or offset 128 if zero-sum.
 

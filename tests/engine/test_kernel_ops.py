@@ -20,6 +20,7 @@ from convlab.engine.kernel_ops import (
     load_kernel_file,
     normalized,
     parse_cell_value,
+    resize_remembering,
     resized,
     save_kernel_file,
     step_size,
@@ -292,3 +293,40 @@ def test_the_common_denominator_is_found_exactly_when_it_exists():
     assert common_denominator(np.array([[0.5, 0.25, 0.2]])) == 20
     assert common_denominator(gaussian_kernel(5, 3.0).weights) is None  # exp() values
     assert common_denominator(np.array([[1 / 10007]])) is None  # past the limit
+
+
+# ----------------------------------------------------------------------------- resize memory
+def test_shrinking_then_growing_gives_the_weights_back():
+    big = Kernel(np.arange(1.0, 26.0).reshape(5, 5), divisor=2.0, offset=3.0, name="mine")
+    small, memory = resize_remembering(big, None, 3, 3)
+    np.testing.assert_array_equal(small.weights, big.weights[1:4, 1:4])
+    assert (small.divisor, small.offset, small.name) == (2.0, 3.0, "custom")
+    smaller, memory = resize_remembering(small, memory, 1, 1)
+    assert smaller.weights.tolist() == [[13.0]]
+    back, memory = resize_remembering(smaller, memory, 5, 5)
+    assert back == big and back.name == "mine" and memory is None
+    wider, memory = resize_remembering(big, None, 7, 7)  # growing past it pads with zeros
+    assert wider.weights[0].tolist() == [0.0] * 7 and memory is None
+
+
+def test_an_edit_after_the_shrink_ends_the_memory():
+    big = Kernel(np.arange(1.0, 26.0).reshape(5, 5))
+    small, memory = resize_remembering(big, None, 3, 3)
+    weights = np.array(small.weights)
+    weights[1, 1] = -1.0
+    edited = small.replace(weights=weights)
+    grown, memory = resize_remembering(edited, memory, 5, 5)
+    assert grown.weights[0].tolist() == [0.0] * 5  # zeros: the old ring is gone
+    assert grown.weights[2, 2] == -1.0 and memory is None
+    # a divisor change is an edit too
+    small, memory = resize_remembering(big, None, 3, 3)
+    grown, _ = resize_remembering(small.replace(divisor=9.0), memory, 5, 5)
+    assert grown.weights[0].tolist() == [0.0] * 5
+
+
+def test_rows_and_columns_are_remembered_apart():
+    big = Kernel(np.arange(1.0, 26.0).reshape(5, 5))
+    tall, memory = resize_remembering(big, None, 7, 3)  # more rows (zeros), fewer columns
+    assert tall.shape == (7, 3) and memory is big
+    back, memory = resize_remembering(tall, memory, 5, 5)
+    assert back == big

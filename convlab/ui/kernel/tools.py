@@ -39,7 +39,7 @@ from convlab.engine.kernel_ops import (
     normalized,
     parse_cell_value,
     randomized,
-    resized,
+    resize_remembering,
     save_kernel_file,
 )
 from convlab.engine.kernels import Kernel, presets
@@ -136,6 +136,7 @@ class SizeControls(QWidget):
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
+        self._memory: Kernel | None = None  # the larger kernel a shrink cut down
         self.rows = self._spin("Rows (1 for a horizontal 1xN pass)")
         self.cols = self._spin("Columns (1 for a vertical Nx1 pass)")
         times = QLabel("×")
@@ -165,20 +166,18 @@ class SizeControls(QWidget):
                 spin.setValue(value)
 
     def resize_kernel(self, rows: int, cols: int) -> None:
-        """Grow with zeros or crop around the anchor cell; one undo step."""
+        """Crop around the anchor cell or grow, one undo step each; growing back within a
+        session gives back what a shrink cut off (``resize_remembering``), else zeros."""
         kernel = self._state.kernel
         if (rows, cols) == kernel.shape:
             return
         try:
-            weights = resized(kernel.weights, rows, cols)
+            new, self._memory = resize_remembering(kernel, self._memory, rows, cols, CUSTOM_NAME)
         except KernelError as error:
             self._state.report(error, "warning")
             self.sync(kernel)
             return
-        self._state.set_kernel(
-            kernel.replace(weights=weights, name=CUSTOM_NAME),
-            text=f"Resize kernel to {rows}×{cols}",
-        )
+        self._state.set_kernel(new, text=f"Resize kernel to {rows}×{cols}")
 
     def _on_changed(self, _value: int) -> None:
         self.resize_kernel(self.rows.value(), self.cols.value())

@@ -61,8 +61,10 @@ class SqueezableDockPanel(QScrollArea):
         minimum = panel.minimumSizeHint().expandedTo(panel.minimumSize())
         if self.minimumWidth() != minimum.width() + self._bar_width():  # e.g. a wider kernel
             self.setMinimumWidth(minimum.width() + self._bar_width())
-        needs_bar = self.height() < minimum.height()
-        width = self.width() - (self._bar_width() if needs_bar else 0)
+        # The scroll bar's room is kept free even while it is hidden: a bar that appears
+        # (the panel grew taller than its dock) must not slide the panel's controls sideways
+        # under the mouse.
+        width = self.width() - self._bar_width()
         panel.resize(max(width, minimum.width()), max(self.height(), minimum.height()))
 
 

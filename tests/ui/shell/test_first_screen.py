@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from convlab.app import build_window
 from convlab.engine import presets
 from convlab.engine.bank_presets import BANK_PRESETS
+from convlab.engine.kernels import Kernel
 from tests.ui.conftest import wait_for_result
 
 # What a 1366x768 screen leaves the window (less the panel and title bar), as main.py sizes it
@@ -101,3 +102,48 @@ def test_the_first_screen_shows_the_signed_result_and_says_why(laptop_window, qt
     shown = window.output_view.image_item.image.astype(int).mean(axis=2)
     assert np.mean(np.abs(shown - 128) < 28) > 0.5
     assert np.mean(shown < 90) > 0.01 and np.mean(shown > 166) > 0.01
+
+
+def click_up_arrow(qtbot, spin) -> None:
+    """A click on the spin box's up arrow, where a person's mouse is."""
+    qtbot.mouseClick(spin, Qt.MouseButton.LeftButton, pos=QPoint(spin.width() - 6, 5))
+    QApplication.processEvents()
+
+
+def test_growing_the_kernel_never_moves_the_size_controls(laptop_window, qtbot):
+    window = laptop_window
+    size = window.kernel_panel.size_controls
+    spots = {spin: spin.mapTo(window, QPoint(0, 0)) for spin in (size.rows, size.cols)}
+    for _ in range(12):  # 3x3 -> 15x15, one click on each arrow at a time
+        for spin in (size.rows, size.cols):
+            click_up_arrow(qtbot, spin)
+            assert spin.mapTo(window, QPoint(0, 0)) == spots[spin]  # still under the mouse
+    assert window.state.kernel.shape == (15, 15)
+    grid = window.kernel_panel.grid
+    assert grid.text_pixels() >= 11
+
+
+def test_shrinking_then_growing_gives_the_weights_back_one_undo_step_each(laptop_window, qtbot):
+    window = laptop_window
+    state = window.state
+    original = Kernel(np.arange(1.0, 26.0).reshape(5, 5), name="mine")
+    state.set_kernel(original)
+    size = window.kernel_panel.size_controls
+    size.rows.setValue(3)
+    size.cols.setValue(1)
+    assert state.kernel.shape == (3, 1)
+    click_up_arrow(qtbot, size.rows)
+    click_up_arrow(qtbot, size.rows)
+    size.cols.setValue(5)
+    assert state.kernel == original  # every weight back, name included
+    steps = state.undo_stack.count()
+    state.undo_stack.undo()
+    assert state.kernel.shape == (5, 1)
+    np.testing.assert_array_equal(state.kernel.weights[:, 0], original.weights[:, 2])
+    state.undo_stack.redo()
+    assert state.kernel == original and state.undo_stack.count() == steps
+    # another edit ends the memory: growing then pads with zeros
+    size.rows.setValue(3)
+    window.kernel_panel.model.setData(window.kernel_panel.model.index(1, 1), "0")
+    size.rows.setValue(5)
+    assert state.kernel.weights[0].tolist() == [0.0] * 5
