@@ -556,11 +556,13 @@ def test_a_big_kernel_in_a_short_window_scrolls_inside_the_grid_and_stays_readab
     from convlab.engine.kernels import Kernel
 
     window.resize(1326, 688)
+    window.show()
+    qtbot.waitExposed(window)
     window.state.set_kernel(Kernel(np.ones((side, side))))
     qtbot.wait(50)
     grid = window.kernel_panel.grid
     assert grid.text_pixels() >= 11
-    assert grid.horizontalHeader().isVisible() and grid.verticalHeader().isVisible()
+    assert not grid.horizontalHeader().isHidden() and not grid.verticalHeader().isHidden()
     last = grid.model().index(side - 1, side - 1)
     grid.scrollTo(last)
     assert grid.viewport().rect().contains(grid.visualRect(last))  # every cell can be reached
