@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from convlab.engine.kernels import sums_to_zero
 from convlab.errors import ConvlabError
 
 DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "offset", "minmax", "signed")
@@ -441,13 +442,6 @@ def response_stats(values: np.ndarray, *, strong: bool = True) -> ResponseStats:
     )
 
 
-def is_zero_sum(weights: np.ndarray) -> bool:
-    """The weights cancel (a flat area gives 0): an edge, derivative or blob detector."""
-    array = np.asarray(weights, dtype=np.float64)
-    scale = float(np.abs(array).sum())
-    return scale > 0.0 and abs(float(array.sum())) <= 1e-3 * scale
-
-
 def _percent(share: float) -> str:
     return f"{100 * share:.0f}%" if share < 0.995 else "all"
 
@@ -466,7 +460,7 @@ def auto_mode(weights: np.ndarray, offset: float, stats: ResponseStats) -> tuple
     """
     array = np.asarray(weights, dtype=np.float64)
     total = float(array.sum())
-    if is_zero_sum(array) and abs(offset) < 0.5:
+    if sums_to_zero(array) and abs(offset) < 0.5:
         if stats.strong < WEAK_RESPONSE:
             return (
                 "signed",

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from convlab.engine.kernels import ZERO_SUM_TOLERANCE, Kernel
+from convlab.engine.kernels import Kernel, sums_to_zero
 from convlab.engine.sizes import whole_number
 from convlab.errors import KernelError
 
@@ -90,8 +90,7 @@ def analyze(kernel: Kernel | Any) -> KernelAnalysis:
     kernel = kernel if isinstance(kernel, Kernel) else Kernel(kernel)
     weights = kernel.effective
     total = float(weights.sum())
-    scale = float(np.abs(weights).sum())
-    zero_mean = abs(total) <= ZERO_SUM_TOLERANCE * scale
+    zero_mean = sums_to_zero(weights) or not np.any(weights)
     singular_values = np.linalg.svd(weights, compute_uv=False)
     terms = separable_terms(weights)
     factors = None
@@ -133,3 +132,35 @@ def frequency_response(kernel: Kernel | Any, size: int = 64) -> np.ndarray:
     )
     spectrum = np.fft.fft2(kernel.effective, s=(int(size), int(size)))
     return np.fft.fftshift(np.abs(spectrum)).astype(np.float32)
+
+
+def gaussian_window_mass(radius: int, sigma: float) -> float:
+    """Share of a 2-D Gaussian bell's volume inside its (2r+1) x (2r+1) kernel window.
+
+    Each cell covers one pixel, so the window reaches r + 1/2 from the centre along each axis;
+    the bell separates, so the share is the 1-D one squared: erf((r + 1/2) / (sigma sqrt 2))^2.
+    A window of radius 5 keeps 87% of a sigma-3 bell: the kernel's weights are rescaled to
+    sum to 1, which makes the cut-off tails' weight up by brightening the middle.
+    """
+    if sigma <= 0:
+        raise KernelError(f"Gaussian sigma {sigma}: must be positive")
+    one_axis = math.erf((whole_number(radius, "Gaussian radius") + 0.5) / (sigma * math.sqrt(2)))
+    return one_axis * one_axis
+
+
+def gaussian_window_note(radius: int, sigma: float, *, detail: bool = True) -> str:
+    """How much of the bell the kernel's window keeps, e.g. "The 11×11 window keeps 87% of
+    the bell's mass"; with ``detail``, what that does to the weights and which radius would
+    keep (nearly) all of it."""
+    side = 2 * radius + 1
+    mass = gaussian_window_mass(radius, sigma)
+    if mass >= 0.995:
+        return f"The {side}×{side} window keeps all of the bell ({100 * mass:.1f}% of its mass)."
+    note = f"The {side}×{side} window keeps {100 * mass:.0f}% of the bell's mass"
+    if not detail:
+        return note + "."
+    note += f" (its weights are divided by {mass:.2f} to sum to 1)"
+    wide_enough = math.ceil(3 * sigma)
+    if radius < wide_enough:
+        return f"{note}; a radius of {wide_enough} (3σ) would keep over 99%."
+    return note + "."

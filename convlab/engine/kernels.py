@@ -30,6 +30,14 @@ DISPLAY_OFFSET = 128.0
 TEXT_FORMATS = ("numpy", "csv", "text")
 
 
+def sums_to_zero(weights: Any) -> bool:
+    """The weights cancel, so a flat area gives 0: an edge, derivative or blob detector.
+    An all-zero kernel does not count: it has no sign to show."""
+    array = np.asarray(weights, dtype=np.float64)
+    scale = float(np.abs(array).sum())
+    return scale > 0.0 and abs(float(array.sum())) <= ZERO_SUM_TOLERANCE * scale
+
+
 def _finite_number(value: Any, what: str) -> float:
     """Convert ``value`` to a finite float or raise a KernelError that names ``what``."""
     try:
@@ -199,11 +207,9 @@ class Kernel:
         A zero-sum kernel (edges, Laplacian) cannot be normalised that way; it keeps divisor 1
         and gets offset 128 instead, so that its signed response is visible on a grey background.
         """
-        total = float(self.weights.sum())
-        scale = float(np.abs(self.weights).sum())
-        if abs(total) <= ZERO_SUM_TOLERANCE * max(scale, 1e-300):
+        if sums_to_zero(self.weights):
             return Kernel(self.weights, 1.0, DISPLAY_OFFSET, self.name)
-        return Kernel(self.weights, total, 0.0, self.name)
+        return Kernel(self.weights, float(self.weights.sum()), 0.0, self.name)
 
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -23,12 +23,11 @@ from convlab.engine.display import (
     auto_mode,
     colormap_for,
     histogram,
-    is_zero_sum,
     mode_note,
     response_stats,
     to_rgb,
 )
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel, presets, sums_to_zero
 
 MAX_BANK_SIZE = 16
 # Where the bank's maps are computed. "full": on the frame itself, so a 3x3 edge kernel acts at
@@ -116,7 +115,7 @@ class DisplaySettings:
             return DisplayChoice(
                 self.mode, colormap_for(self.mode, self.colormap), mode_note(self.mode, stats)
             )
-        zero_sum = sum(is_zero_sum(kernel.effective) for kernel in kernels)
+        zero_sum = sum(sums_to_zero(kernel.effective) for kernel in kernels)
         negative = sum(response_stats(m, strong=False).below >= 0.25 for m in maps)
         if zero_sum:
             mode, reason = "signed", f"{zero_sum} of {len(kernels)} kernels sum to 0"

@@ -1,7 +1,8 @@
 """Generator sliders: Gaussian, Laplacian of Gaussian and Gabor kernels, applied live.
 
 Moving a slider replaces the kernel at once, so a person sees sigma widen the blur while they
-drag; one drag (or a quick run of slider moves) is one undo step.
+drag; one drag is one undo step (so is one typed value, or a quick run of arrow keys or wheel
+notches). Every slider has a number field to type into; deviations step by 0.1.
 """
 
 from __future__ import annotations
@@ -10,24 +11,28 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSlider,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider, QLabeledSlider
+from superqt import QLabeledSlider
 from superqt.utils import signals_blocked
 
+from convlab.engine.kernel_analysis import gaussian_window_note
 from convlab.engine.kernel_ops import EDITOR_MAX_SIDE
 from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel
 from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState
+from convlab.ui.widgets.sliders import typed_slider
 
 MAX_RADIUS = (EDITOR_MAX_SIDE - 1) // 2
 SESSION_IDLE_MS = 1500  # slider moves closer together than this undo as one step
@@ -79,7 +84,7 @@ GENERATORS: dict[str, Generator] = {
         "slides' demo.",
         (
             Parameter("radius", "Radius", 0, MAX_RADIUS, 5, 0, "Size is 2 x radius + 1"),
-            Parameter("sigma", "Sigma σ", 0.1, 10.0, 3.0, 2, "Standard deviation in pixels"),
+            Parameter("sigma", "Sigma σ", 0.1, 10.0, 3.0, 1, "Standard deviation in pixels"),
         ),
         _gaussian,
     ),
@@ -88,7 +93,7 @@ GENERATORS: dict[str, Generator] = {
         "Blur, then the second derivative: a blob detector whose zero crossings mark edges.",
         (
             Parameter("radius", "Radius", 1, MAX_RADIUS, 4, 0, "Size is 2 x radius + 1"),
-            Parameter("sigma", "Sigma σ", 0.3, 5.0, 1.4, 2, "Scale of the blobs it finds"),
+            Parameter("sigma", "Sigma σ", 0.3, 5.0, 1.4, 1, "Scale of the blobs it finds"),
         ),
         _log,
     ),
@@ -98,7 +103,7 @@ GENERATORS: dict[str, Generator] = {
         "learns by itself.",
         (
             Parameter("size", "Size", 3, EDITOR_MAX_SIDE, 11, 0, "Kernel side in cells"),
-            Parameter("sigma", "Sigma σ", 0.5, 8.0, 3.0, 2, "Width of the Gaussian window"),
+            Parameter("sigma", "Sigma σ", 0.5, 8.0, 3.0, 1, "Width of the Gaussian window"),
             Parameter("theta", "Angle θ°", 0.0, 180.0, 0.0, 0, "Orientation of the stripes"),
             Parameter("wavelength", "Wavelength λ", 2.0, 20.0, 6.0, 1, "Stripe period, pixels"),
             Parameter("phase", "Phase ψ°", 0.0, 360.0, 0.0, 0, "0: line detector, 90: edge"),
@@ -115,6 +120,8 @@ class GeneratorPanel(QWidget):
         super().__init__(parent)
         self._state = state
         self._sliders: dict[str, dict[str, QLabeledSlider]] = {}
+        self._notes: dict[str, QLabel] = {}
+        self._dragging = False
         self._session = 0
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
@@ -156,20 +163,32 @@ class GeneratorPanel(QWidget):
         form.setVerticalSpacing(2)
         sliders: dict[str, QLabeledSlider] = {}
         for parameter in generator.parameters:
-            if parameter.decimals:
-                slider: QLabeledSlider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-                slider.setDecimals(parameter.decimals)
-                slider.setSingleStep(10.0**-parameter.decimals)
-            else:
-                slider = QLabeledSlider(Qt.Orientation.Horizontal)
-            slider.setRange(parameter.minimum, parameter.maximum)
-            slider.setValue(parameter.default)
-            slider.setToolTip(parameter.tooltip)
+            slider = typed_slider(
+                parameter.minimum,
+                parameter.maximum,
+                parameter.default,
+                decimals=parameter.decimals,
+                tooltip=parameter.tooltip,
+            )
             slider.setObjectName(f"{name}_{parameter.key}")
             slider.valueChanged.connect(self._on_slider_moved)
+            # one drag, or one typed value, is one undo step
+            # the press itself may move the value (a click on the handle centres it), so the
+            # drag's step starts when the press arrives, before the slider handles it
+            inner = slider.findChild(QSlider)
+            if inner is not None:
+                inner.installEventFilter(self)
+            slider.sliderReleased.connect(self._drag_ended)
+            slider.editingFinished.connect(self._new_session)
             form.addRow(parameter.label, slider)
             sliders[parameter.key] = slider
         self._sliders[name] = sliders
+        if name == "gaussian":  # how much of the bell the window keeps
+            note = QLabel()
+            note.setObjectName("gaussianWindowNote")
+            note.setWordWrap(True)
+            form.addRow(note)
+            self._notes[name] = note
         return page
 
     # ------------------------------------------------------------------------- public
@@ -186,8 +205,13 @@ class GeneratorPanel(QWidget):
         self.apply()
 
     def values(self, name: str | None = None) -> dict[str, float]:
+        """The sliders' values, in their own steps (a drag lands between them)."""
         name = name or self.current()
-        return {key: float(slider.value()) for key, slider in self._sliders[name].items()}
+        decimals = {p.key: p.decimals for p in GENERATORS[name].parameters}
+        return {
+            key: round(float(slider.value()), decimals[key])
+            for key, slider in self._sliders[name].items()
+        }
 
     def kernel(self) -> Kernel:
         """The kernel the current sliders describe."""
@@ -195,6 +219,7 @@ class GeneratorPanel(QWidget):
 
     def apply(self) -> None:
         """Make the generator's kernel the current kernel (one undo step per session)."""
+        self._update_note()
         try:
             kernel = self.kernel()
         except ConvlabError as error:
@@ -211,14 +236,43 @@ class GeneratorPanel(QWidget):
         self.pages.setCurrentIndex(index)
         self.description.setText(GENERATORS[self.current()].description)
         self._new_session()
+        self._update_note()
 
     def _on_load_clicked(self) -> None:
         self._new_session()
         self.apply()
 
     def _on_slider_moved(self, _value: float) -> None:
-        self._idle.start()
+        if not self._dragging:  # keys and wheel notches: a pause ends the step
+            self._idle.start()
         self.apply()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
+            self._drag_started()
+        return super().eventFilter(watched, event)
+
+    def _drag_started(self) -> None:
+        """A drag is one undo step however long it pauses on the way."""
+        self._idle.stop()
+        self._dragging = True
+        self._new_session()
+
+    def _drag_ended(self) -> None:
+        self._dragging = False
+        self._new_session()
 
     def _new_session(self) -> None:
         self._session += 1
+
+    def _update_note(self) -> None:
+        note = self._notes.get(self.current())
+        if note is not None:
+            values = self.values()
+            radius, sigma = int(values["radius"]), values["sigma"]
+            note.setText(gaussian_window_note(radius, sigma, detail=False))
+            note.setToolTip(gaussian_window_note(radius, sigma))

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledSlider
 
 from convlab.engine.convolve import convolve, padding_amounts
 from convlab.engine.display import to_rgb
@@ -28,6 +27,7 @@ from convlab.engine.kernel_analysis import analyze
 from convlab.engine.kernels import Kernel
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.picture_grid import PictureGrid
+from convlab.ui.widgets.sliders import typed_slider
 
 BORDER_CHOICES = (
     ("constant", "zero (constant)"),
@@ -98,10 +98,9 @@ class BordersPage(QWidget):
         self.state = state
         self.corner_box = QComboBox()
         self.corner_box.addItems(list(CORNERS))
-        self.zoom_slider = QLabeledSlider(Qt.Orientation.Horizontal)
-        self.zoom_slider.setRange(12, 96)
-        self.zoom_slider.setValue(24)
-        self.zoom_slider.setToolTip("Size of the corner shown, in image pixels")
+        self.zoom_slider = typed_slider(
+            12, 96, 24, tooltip="Size of the corner shown, in image pixels"
+        )
         self.border_view_box = QComboBox()
         self.border_view_box.addItems(list(BORDER_VIEWS))
         self.border_pictures = PictureGrid(2, 2, [label for _, label in BORDER_CHOICES])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,15 +19,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider, QLabeledSlider
 from superqt.utils import qthrottled
 
 from convlab.engine.convolve import convolve
 from convlab.engine.display import to_rgb
+from convlab.engine.kernel_analysis import gaussian_window_note
 from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.engine.pipeline import shrink
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.picture_grid import PictureGrid
+from convlab.ui.widgets.sliders import typed_slider
 
 PREVIEW_MAX_SIDE = 480  # the Gaussian explorer blurs a copy no larger than this
 GAUSSIAN_VIEWS = ("Result only", "Thumbnail of the original", "Side-by-side comparison")
@@ -63,18 +63,17 @@ def gaussian_note(kernel: Kernel, sigma: float) -> str:
     kept = float(np.exp(-(radius**2) / (2 * sigma**2)))
     if radius == 0:
         return "Radius 0: a 1×1 kernel of weight 1 leaves the image unchanged."
+    mass = gaussian_window_note(radius, sigma)
     if kept > 0.3:
         return (
-            f"The bell is cut off: at the edge of the kernel it is still at "
-            f"{100 * kept:.0f}% of its peak, so the blur looks box-like. Raise the radius "
-            f"to about {int(np.ceil(3 * sigma))} (3σ)."
+            f"{mass} The bell is cut off: at the edge of the kernel it is still at "
+            f"{100 * kept:.0f}% of its peak, so the blur looks box-like."
         )
     if sigma < 0.5:
         return "σ is small: almost all the weight sits on the centre pixel (little blur)."
     return (
-        f"Size {kernel.shape[0]}×{kernel.shape[1]}, centre weight "
-        f"{kernel.weights[radius, radius]:.3g}; the weights sum to 1, so brightness "
-        "is kept."
+        f"{mass} Centre weight {kernel.weights[radius, radius]:.3g}; the weights sum to 1, so "
+        "brightness is kept."
     )
 
 
@@ -86,15 +85,11 @@ class GaussianPage(QWidget):
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.radius_slider = QLabeledSlider(Qt.Orientation.Horizontal)
-        self.radius_slider.setRange(0, 15)
-        self.radius_slider.setValue(3)
-        self.radius_slider.setToolTip("Kernel size is 2·radius + 1")
-        self.sigma_slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-        self.sigma_slider.setRange(0.1, 10.0)
-        self.sigma_slider.setValue(1.5)
-        self.sigma_slider.setDecimals(2)
-        self.sigma_slider.setToolTip("Standard deviation of the bell curve, in pixels")
+        # The slides' demo (and the Generate tab's default): radius 5, deviation 3.
+        self.radius_slider = typed_slider(0, 15, 5, tooltip="Kernel size is 2·radius + 1")
+        self.sigma_slider = typed_slider(
+            0.1, 10.0, 3.0, decimals=1, tooltip="Standard deviation of the bell curve, in pixels"
+        )
         self.view_box = QComboBox()
         self.view_box.addItems(list(GAUSSIAN_VIEWS))
         self.view_box.setCurrentIndex(2)
@@ -145,8 +140,12 @@ class GaussianPage(QWidget):
             self.profile_plot.addItem(item)
         self.profile_plot.setMinimumSize(240, 140)
 
+    def sigma(self) -> float:
+        """The deviation in the slider's steps of 0.1 (a drag lands between them)."""
+        return round(float(self.sigma_slider.value()), 1)
+
     def gaussian(self) -> Kernel:
-        return gaussian_kernel(int(self.radius_slider.value()), float(self.sigma_slider.value()))
+        return gaussian_kernel(int(self.radius_slider.value()), self.sigma())
 
     def use_gaussian(self) -> None:
         kernel = self.gaussian()
@@ -154,7 +153,7 @@ class GaussianPage(QWidget):
 
     def refresh(self) -> None:
         kernel = self.gaussian()
-        sigma = float(self.sigma_slider.value())
+        sigma = self.sigma()
         self._draw_profile(kernel, sigma)
         self.kernel_picture.set_image(0, to_rgb(kernel.weights, "minmax", colormap="viridis"))
         self.kernel_picture.set_title(0, f"2-D kernel {kernel.shape[0]}×{kernel.shape[1]}")

@@ -37,6 +37,7 @@ from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.number_grid import NumberGrid, format_number
 from convlab.ui.widgets.picture_grid import PictureGrid
+from convlab.ui.widgets.sliders import make_typed
 
 #: hidden kernels to learn: key -> (label, kernel maker); "editor" takes the editor's kernel
 TARGETS = {
@@ -132,6 +133,7 @@ class LearnKernelTab(QWidget):
         self.noise_slider.setToolTip(
             "Noise added to the target output (standard deviation, in pixel levels 0-255)"
         )
+        make_typed(self.noise_slider, self.noise_slider.toolTip())
         self.learn_button = QPushButton("Learn")
         self.learn_button.setObjectName("learnKernelButton")
         self.learn_button.clicked.connect(self.start)

@@ -13,7 +13,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView, QWidget
 
 from convlab.engine.kernel_ops import format_weight
 from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel, presets
@@ -680,3 +680,68 @@ def test_impossible_sizes_are_explained_in_red(qtbot, panel, state):
     assert "height" in text and "#d03030" in text
     assert "10 + 2·0" in text
     assert "→" not in text
+
+
+def _drag(widget, xs: list[int], moved) -> None:
+    """Press at the first x, move through the others, release at the last (middle height);
+    ``moved`` is called after each step."""
+    y = widget.height() // 2
+    left = Qt.MouseButton.LeftButton
+    for kind, x in (
+        [(QEvent.Type.MouseButtonPress, xs[0])]
+        + [(QEvent.Type.MouseMove, x) for x in xs[1:]]
+        + [(QEvent.Type.MouseButtonRelease, xs[-1])]
+    ):
+        pos = QPointF(x, y)
+        buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else left
+        event = QMouseEvent(
+            kind, pos, widget.mapToGlobal(pos), left, buttons, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(widget, event)
+        QApplication.processEvents()
+        moved()
+
+
+def test_one_drag_of_a_generator_slider_acts_live_and_is_one_undo_step(qtbot, panel, state):
+    from PySide6.QtWidgets import QSlider
+
+    panel.tabs.setCurrentWidget(panel.generators)
+    sigma = panel.generators.findChild(QWidget, "gaussian_sigma")
+    inner = sigma.findChild(QSlider)
+    before = state.undo_stack.count()
+    seen = []
+    width = inner.width()
+    _drag(
+        inner,
+        [int(width * f) for f in (0.28, 0.4, 0.55, 0.7, 0.85)],
+        lambda: seen.append(state.kernel),
+    )
+    assert len({k.weights.tobytes() for k in seen if k.shape == (11, 11)}) >= 3  # live
+    assert state.undo_stack.count() == before + 1  # the whole drag: one step
+    value = panel.generators.values()["sigma"]
+    assert value == round(value, 1)
+    np.testing.assert_allclose(state.kernel.weights, gaussian_kernel(5, value).weights)
+    state.undo_stack.undo()
+    np.testing.assert_array_equal(state.kernel.weights, SOBEL)
+
+
+def test_a_typed_generator_value_is_applied_as_one_step_and_says_what_the_window_keeps(
+    qtbot, panel, state
+):
+    from PySide6.QtWidgets import QLabel
+
+    from convlab.ui.widgets.sliders import number_field
+
+    panel.tabs.setCurrentWidget(panel.generators)
+    note = panel.generators.findChild(QLabel, "gaussianWindowNote")
+    assert note.text() == "The 11×11 window keeps 87% of the bell's mass."
+    sigma = panel.generators.findChild(QWidget, "gaussian_sigma")
+    field = number_field(sigma)
+    before = state.undo_stack.count()
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, "1.7")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    np.testing.assert_allclose(state.kernel.weights, gaussian_kernel(5, 1.7).weights)
+    assert state.undo_stack.count() == before + 1
+    assert note.text() == "The 11×11 window keeps all of the bell (99.8% of its mass)."

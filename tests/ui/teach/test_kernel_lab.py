@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QSlider
 
 from convlab.engine.convolve import BORDERS, convolve
 from convlab.engine.kernel_analysis import frequency_response
@@ -14,6 +15,7 @@ from convlab.ui.teach.borders import BORDER_CHOICES, CORNERS, extended_corner, f
 from convlab.ui.teach.gaussian import GAUSSIAN_VIEWS, compose_view, gaussian_profile
 from convlab.ui.teach.kernel_lab import KernelLabPanel
 from convlab.ui.teach.kernel_view import describe_response
+from convlab.ui.widgets.sliders import number_field
 from tests.engine.test_convolve import NUMPY_BORDER as NUMPY_PAD  # border -> np.pad mode
 
 
@@ -195,3 +197,46 @@ def test_pictures_are_shown_as_is_without_per_paint_levels(panel):
     image = panel.gaussian_page.gaussian_picture.images[0]
     assert image.image is not None and image.image.dtype == np.uint8
     assert image.levels is None
+
+
+# ----------------------------------------------------------------------------- typed fields
+def type_into(qtbot, slider, text: str) -> None:
+    """Click a slider's number field, type ``text`` and press Enter, as a person does."""
+    from PySide6.QtCore import Qt
+
+    field = number_field(slider)
+    assert field is not None and field.isVisible()
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def test_the_explorer_opens_as_the_slides_do_and_says_how_much_of_the_bell_it_keeps(panel):
+    page = panel.gaussian_page
+    assert (page.radius_slider.value(), page.sigma_slider.value()) == (5, 3.0)
+    page.refresh()
+    np.testing.assert_allclose(page.gaussian().weights, gaussian_kernel(5, 3.0).weights)
+    assert "The 11×11 window keeps 87% of the bell's mass" in page.gaussian_note.text()
+    assert "a radius of 9 (3σ) would keep over 99%" in page.gaussian_note.text()
+
+
+def test_every_explorer_slider_takes_a_typed_value_and_sigma_steps_by_a_tenth(qtbot, panel):
+    from PySide6.QtCore import Qt
+
+    page = panel.gaussian_page
+    type_into(qtbot, page.sigma_slider, "2.5")
+    assert page.sigma_slider.value() == pytest.approx(2.5)
+    type_into(qtbot, page.radius_slider, "7")
+    assert page.radius_slider.value() == 7
+    np.testing.assert_allclose(page.gaussian().weights, gaussian_kernel(7, 2.5).weights)
+    inner = page.sigma_slider.findChild(QSlider)
+    inner.setFocus()
+    qtbot.keyClick(inner, Qt.Key.Key_Right)
+    assert page.sigma() == pytest.approx(2.6)
+    assert number_field(page.sigma_slider).text() == "2.6"
+    qtbot.waitUntil(lambda: "15×15 window keeps" in page.gaussian_note.text(), timeout=2000)
+    panel.tabs.setCurrentWidget(panel.borders_page)
+    zoom = panel.borders_page.zoom_slider
+    type_into(qtbot, zoom, "40")
+    assert zoom.value() == 40
