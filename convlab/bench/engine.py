@@ -8,7 +8,8 @@ repeats (a busy spell on the shared machine then hits both sides alike).
 
 Goals: convolve <= 1.05x the best baseline everywhere; a full-rank 7x7 <= 0.7x bare filter2D;
 stride 2 never slower than stride 1 then subsampling ("s1+sub": the stride-1 method forced at
-stride 2, 5 % allowed for noise).
+stride 2, 5 % allowed for noise). Rows marked "=" run the very OpenCV call of the baseline: their
+ratio shows how much the machine's load moves a measurement.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SIZES = (3, 7, 15, 31)
 BASELINE_GOAL = 1.05
 FULL_RANK_7X7_GOAL = 0.7
 SUBSAMPLE_TOLERANCE = 1.05
+SAME_CALL = {"filter2d": "filter2D", "separable": "sepFilter2D"}  # method -> bare call
 
 
 def _kernels(size: int, rng: np.random.Generator) -> dict[str, Kernel]:
@@ -88,8 +90,11 @@ def _row(
     best_name = min(named, key=named.__getitem__)
     ratio, versus_filter2d = ours / named[best_name], ours / named["filter2D"]
     misses = []
+    # convolve running the very call it is compared with: the ratio is the timing noise
+    same_call = SAME_CALL.get(method) in named
     if ratio > BASELINE_GOAL:
-        misses.append(f"{name} {kind} {size}x{size}: {ratio:.2f}x {best_name}")
+        note = " (the same OpenCV call: timing noise)" if same_call else ""
+        misses.append(f"{name} {kind} {size}x{size}: {ratio:.2f}x {best_name}{note}")
     if kind == "full" and size == 7 and versus_filter2d > FULL_RANK_7X7_GOAL:
         misses.append(f"{name} full 7x7: {versus_filter2d:.2f}x filter2D > {FULL_RANK_7X7_GOAL}")
     versus_sub = "same" if stride_method == method else f"{strided / subsampled:.2f}"
@@ -100,6 +105,7 @@ def _row(
         f"{name:>10} {size:>2}x{size:<2} {kind:>6} {method:>16} {ours:9.2f} "
         f"{named['filter2D']:9.2f} {separable} {ratio:6.2f} {versus_filter2d:7.2f}  "
         f"{stride_method:>16} {strided:9.2f} {subsampled:9.2f} {versus_sub:>6}"
+        + ("  =" if same_call else "")
     )
     return line, misses
 
