@@ -18,6 +18,8 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 
+from convlab.bench.report import environment_lines
+
 BUDGET_MS = 25.0
 
 
@@ -38,6 +40,8 @@ def run(args: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=15, help="runs per measurement")
     options = parser.parse_args(args)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for line in environment_lines():
+        print(line)
 
     from PySide6.QtWidgets import QApplication
 

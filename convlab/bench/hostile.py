@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from convlab.bench import bombs
+from convlab.bench.report import environment_lines
 
 MARK = '<b style="font-size:90px">BIG</b>'
 
@@ -210,6 +211,8 @@ def run(args: list[str]) -> int:
     if not sys.platform.startswith("linux"):
         print("the hostile-input bench uses named pipes, /dev/zero and /proc: Linux only")
         return 0
+    for line in environment_lines():
+        print(line)
     print(f"{'case':<26} {'answer':>7} {'stall':>8} {'peak':>8} {'width':>6} {'next':>5}  message")
     for case in options.cases or CASES:
         child = subprocess.run(

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from convlab.bench.mjpeg_server import MjpegServer, MjpegServerProcess, read_frame_number
-from convlab.bench.report import LIVE_BANK
+from convlab.bench.report import LIVE_BANK, environment_lines
 from convlab.engine import presets
 from convlab.engine.capture import Capture
 from convlab.engine.pipeline import Pipeline
@@ -168,6 +168,7 @@ def run(args: list[str]) -> int:
         f"load average {os.getloadavg()[0]:.1f}",
         f"MJPEG over HTTP on 127.0.0.1: {width}x{height} at {options.fps:g} fps; kernel "
         f"'sharpen' + a {len(LIVE_BANK)}-map bank; latency = shown - sent, in ms",
+        *environment_lines(),
         "",
         HEADER,
     ]
