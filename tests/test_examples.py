@@ -40,6 +40,7 @@ def test_every_example_has_a_smoke_test():
         "convolve_presets.py",
         "train_digits.py",
         "feature_maps.py",
+        "learn_a_kernel.py",
     }
 
 
@@ -85,3 +86,12 @@ def test_without_a_folder_an_example_writes_to_a_new_temporary_one_it_names(else
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()
+
+
+def test_learn_a_kernel_finds_sobel_from_what_it_does(elsewhere):
+    printed = run_example("learn_a_kernel.py", cwd=elsewhere)
+    difference = float(printed.strip().splitlines()[-1].split(":")[1])
+    assert difference < 1e-3
+    noisy = run_example("learn_a_kernel.py", "--kernel", "sharpen", "--noise", "2", cwd=elsewhere)
+    assert "hidden kernel (sharpen)" in noisy
+    assert float(noisy.strip().splitlines()[-1].split(":")[1]) < 0.01

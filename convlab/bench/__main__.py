@@ -5,7 +5,18 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("engine", "maps", "explain", "cnn", "training", "gui", "live", "soak", "hostile")
+SUITES = (
+    "engine",
+    "maps",
+    "explain",
+    "cnn",
+    "learning",
+    "training",
+    "gui",
+    "live",
+    "soak",
+    "hostile",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
