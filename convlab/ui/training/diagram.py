@@ -160,6 +160,9 @@ class NetworkDiagram(QWidget):
             else:
                 text = f"{part}: {totals[part]:,} parameters"
                 labelled.add(part)
+                room = self.width() - left - 4
+                if painter.fontMetrics().horizontalAdvance(text) > room:
+                    text = f"{part}: {totals[part]:,}"
             painter.drawText(QPointF(left, top - 13), text)
         painter.restore()
 

@@ -37,7 +37,7 @@ RUN_PENS = [
     pg.mkPen("#1f77b4", width=2, style=Qt.PenStyle.DashLine),
     pg.mkPen("#2ca02c", width=2, style=Qt.PenStyle.DashLine),
 ]
-COLUMNS = ["run", "parameters", "train acc.", "val. acc.", "moved 3 px", "steps"]
+COLUMNS = ["run", "params", "train", "val.", "3 px", "steps"]
 
 
 class ExperimentsTab(QWidget):
@@ -216,6 +216,15 @@ def _results_table() -> QTableWidget:
     table = QTableWidget(0, len(COLUMNS))
     table.setObjectName("experimentTable")
     table.setHorizontalHeaderLabels(COLUMNS)
+    tips = {
+        "params": "weights and biases",
+        "train": "training accuracy, recent batches",
+        "val.": "validation accuracy, measured after each epoch",
+        "3 px": "shift test: validation accuracy on digits moved 3 px (right, left, up, down)",
+    }
+    for column, name in enumerate(COLUMNS):
+        if name in tips:
+            table.horizontalHeaderItem(column).setToolTip(tips[name])
     table.verticalHeader().setVisible(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
