@@ -14,6 +14,8 @@ camera plays, it goes back to the picture shown before.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -112,6 +114,10 @@ class CameraMenu(QObject):
     # ----------------------------------------------------------------------------- opening
     def open_camera(self, index: int | None = None) -> None:
         """Open camera ``index`` (None: the one chosen last time, found by its name)."""
+        if index is None and self.cameras is None and sys.platform.startswith("linux"):
+            # names come from sysfs in milliseconds: look them up first (off this thread)
+            self.probe_cameras(then=lambda: self._open_remembered())
+            return
         if index is None:
             chosen = pick_camera(
                 self.cameras or [],
@@ -120,6 +126,12 @@ class CameraMenu(QObject):
             )
             index = chosen.index if chosen is not None else self._settings.get("camera/index")
         self.openRequested.emit(int(index), self.options_for(int(index)))
+
+    def _open_remembered(self) -> None:
+        if self.cameras is None:  # the lookup failed: the index chosen last time, then
+            self.openRequested.emit(int(self._settings.get("camera/index")), {})
+        else:
+            self.open_camera()
 
     def options_for(self, index: int) -> dict[str, Any]:
         """``open_source`` options for camera ``index``: size, pixel format, display name."""
@@ -183,11 +195,14 @@ class CameraMenu(QObject):
             group.addAction(action)
 
     # ----------------------------------------------------------------------------- probing
-    def probe_cameras(self) -> None:
-        """List the cameras, off the GUI thread (elsewhere than Linux this opens each one)."""
+    def probe_cameras(self, then: Callable[[], None] | None = None) -> None:
+        """List the cameras, off the GUI thread (elsewhere than Linux this opens each one);
+        ``then`` runs afterwards, whether the lookup worked or not."""
         job = create_worker(camera_list.find_cameras, _start_thread=False, _ignore_errors=True)
         job.returned.connect(self._cameras_found)
         job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
+        if then is not None:
+            job.finished.connect(then)
         self._run_job(job)
 
     def _cameras_found(self, cameras: list[Camera]) -> None:
