@@ -152,9 +152,9 @@ def _autosave(state: PlaygroundState, settings: Settings, window: QMainWindow) -
 
 def _open_first_source(window: MainWindow, args: argparse.Namespace, settings: Settings) -> None:
     fallback = _fallback_image(settings)
-    if args.camera is not None:
-        index = settings.get("camera/index") if args.camera < 0 else args.camera
-        window.source_menu.open_spec(int(index), fallback=fallback)
+    if args.camera is not None:  # --camera alone: the camera used last, found by its name
+        index = None if args.camera < 0 else args.camera
+        window.source_menu.open_camera(index, fallback=fallback)
     elif args.source:
         window.source_menu.open_spec(args.source, fallback=fallback)
     elif fallback is not None:

@@ -37,7 +37,7 @@ class CameraMenu(QObject):
     """The File menu's camera entries and the toolbar's Camera button, for one window."""
 
     camerasProbed = Signal(list)  # list[Camera]
-    openRequested = Signal(object, dict)  # (spec, options): the source menu opens it
+    openRequested = Signal(object, dict, object)  # (spec, options, fallback) to open
 
     def __init__(
         self,
@@ -89,7 +89,7 @@ class CameraMenu(QObject):
     def stop_camera(self) -> None:
         """Back to what played before the camera (else the test pattern)."""
         before = self._before_camera if self._before_camera is not None else "pattern"
-        self.openRequested.emit(before, {})
+        self.openRequested.emit(before, {}, None)
 
     def _source_opened(self, info: SourceInfo) -> None:
         if not is_camera(info.spec):
@@ -112,11 +112,12 @@ class CameraMenu(QObject):
         return next((c for c in self.cameras or () if c.index == index), None)
 
     # ----------------------------------------------------------------------------- opening
-    def open_camera(self, index: int | None = None) -> None:
-        """Open camera ``index`` (None: the one chosen last time, found by its name)."""
+    def open_camera(self, index: int | None = None, *, fallback: Any = None) -> None:
+        """Open camera ``index`` (None: the one chosen last time, found by its name);
+        ``fallback`` opens instead if it fails while nothing plays yet (the first start)."""
         if index is None and self.cameras is None and sys.platform.startswith("linux"):
             # names come from sysfs in milliseconds: look them up first (off this thread)
-            self.probe_cameras(then=lambda: self._open_remembered())
+            self.probe_cameras(then=lambda: self._open_remembered(fallback))
             return
         if index is None:
             chosen = pick_camera(
@@ -125,13 +126,13 @@ class CameraMenu(QObject):
                 self._settings.get("camera/index"),
             )
             index = chosen.index if chosen is not None else self._settings.get("camera/index")
-        self.openRequested.emit(int(index), self.options_for(int(index)))
+        self.openRequested.emit(int(index), self.options_for(int(index)), fallback)
 
-    def _open_remembered(self) -> None:
+    def _open_remembered(self, fallback: Any) -> None:
         if self.cameras is None:  # the lookup failed: the index chosen last time, then
-            self.openRequested.emit(int(self._settings.get("camera/index")), {})
+            self.openRequested.emit(int(self._settings.get("camera/index")), {}, fallback)
         else:
-            self.open_camera()
+            self.open_camera(fallback=fallback)
 
     def options_for(self, index: int) -> dict[str, Any]:
         """``open_source`` options for camera ``index``: size, pixel format, display name."""

@@ -100,7 +100,9 @@ class SourceMenu(QObject):
         cameras = self.cameras_menu = CameraMenu(
             self._window, self._state, self._worker, self._settings, self._run
         )
-        cameras.openRequested.connect(lambda spec, options: self.open_spec(spec, options=options))
+        cameras.openRequested.connect(
+            lambda spec, options, fallback: self.open_spec(spec, fallback=fallback, options=options)
+        )
         self.camera_menu, self.camera_action = cameras.menu, cameras.action
         self.camerasProbed, self.mirror_action = cameras.camerasProbed, cameras.mirror_action
         self.open_camera, self.probe_cameras = cameras.open_camera, cameras.probe_cameras

@@ -3,6 +3,7 @@ that costs nothing, stream passwords never shown, and no work while nothing is o
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -285,3 +286,25 @@ def test_a_still_image_on_screen_costs_no_cpu(window, qtbot):
     cpu = (time.process_time() - started_cpu) / (time.perf_counter() - started)
     names = [t.name for t in threading.enumerate()]
     assert cpu < 0.02, f"{cpu:.1%} of a core on a still image; threads: {names}"
+
+
+def test_camera_on_the_command_line_is_the_one_used_last_found_by_name(
+    qtbot, fake_cameras, monkeypatch
+):
+    from convlab.app import build_window
+    from convlab.ui.settings import Settings
+
+    opened, present = fake_cameras
+    present.update({0, 2})
+    monkeypatch.setattr(cameras, "find_cameras", lambda: [Camera(0, "USB"), Camera(2, "C270")])
+    monkeypatch.setattr(sys, "platform", "linux")  # names are looked up first (as on Linux)
+    settings = Settings()
+    settings.set("camera/name", "C270")
+    settings.set("camera/index", 0)  # it was camera 0 last time
+    settings.sync()
+    win = build_window(["--camera"])
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.source_info is not None, timeout=8000)
+    assert win.source_info.spec == 2 and opened[-1][1]["camera_name"] == "C270"
+    assert camera_action(win).isChecked()
+    win.close()
