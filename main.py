@@ -1,4 +1,4 @@
-from convlab.app import main
+if __name__ == "__main__":  # a training process imports this file: it must start nothing
+    from convlab.app import main
 
-if __name__ == "__main__":  # a training process starts a fresh interpreter that imports this
     raise SystemExit(main())

@@ -1,6 +1,15 @@
-"""``python -m convlab``: the same as the ``convlab`` command."""
+"""``python -m convlab`` and the ``convlab`` command.
 
-from convlab.app import main
+The window is imported inside ``run``: a training process (a fresh interpreter) imports the
+program's main module, and must not load Qt or start anything when it does.
+"""
 
-if __name__ == "__main__":  # a training process starts a fresh interpreter that imports this
-    raise SystemExit(main())
+
+def run() -> int:
+    from convlab.app import main
+
+    return main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

@@ -165,3 +165,25 @@ def test_the_process_runs_below_the_windows_priority(qtbot, runner):
     own = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, process.pid) == min(own + 5, 19)
     assert os.getpriority(os.PRIO_PROCESS, 0) == own  # the window keeps its own
+
+
+@pytest.mark.parametrize(
+    "main_module",
+    [
+        "import runpy; runpy.run_path('main.py', run_name='__mp_main__')",  # python main.py
+        "import convlab.__main__",  # the convlab command's script imports its entry point
+    ],
+)
+def test_a_training_process_does_not_load_the_window(main_module):
+    """A spawned process imports the program's main module first; the window (Qt) must not
+    come with it: it would cost the training process seconds and a lot of memory."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    check = f"{main_module}; import sys; print('PySide6' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
