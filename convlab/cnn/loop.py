@@ -230,6 +230,9 @@ class PipeEvents:
         self._reports.send(message)
 
     def prepared(self, dataset: Dataset, names: list[str], models: list[Sequential]) -> None:
+        # from here on training competes with the window for the cores: step aside (starting
+        # up and loading the data ran at the window's own priority, like the window's start)
+        _be_nice()
         shown = copy.copy(dataset)
         shown.train_images = dataset.train_images[:0]
         shown.train_labels = dataset.train_labels[:0]
@@ -244,7 +247,6 @@ class PipeEvents:
 
 def run_in_process(plan: TrainingPlan, commands: Any, reports: Any, start_paused: bool) -> None:
     """The training process's whole life: train ``plan``, report, end (see the module)."""
-    _be_nice()
     control = PipeControl(commands, start_paused)
     events = PipeEvents(reports, control)
     outcome = "failed"

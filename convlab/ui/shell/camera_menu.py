@@ -117,7 +117,7 @@ class CameraMenu(QObject):
         ``fallback`` opens instead if it fails while nothing plays yet (the first start)."""
         if index is None and self.cameras is None and sys.platform.startswith("linux"):
             # names come from sysfs in milliseconds: look them up first (off this thread)
-            self.probe_cameras(then=lambda: self._open_remembered(fallback))
+            self.probe_cameras(then=lambda: self._open_remembered(fallback), quiet=True)
             return
         if index is None:
             chosen = pick_camera(
@@ -196,22 +196,23 @@ class CameraMenu(QObject):
             group.addAction(action)
 
     # ----------------------------------------------------------------------------- probing
-    def probe_cameras(self, then: Callable[[], None] | None = None) -> None:
+    def probe_cameras(self, then: Callable[[], None] | None = None, *, quiet: bool = False) -> None:
         """List the cameras, off the GUI thread (elsewhere than Linux this opens each one);
-        ``then`` runs afterwards, whether the lookup worked or not."""
+        ``then`` runs afterwards, whether the lookup worked or not. ``quiet``: no message when
+        there is none (opening one then says so itself)."""
         job = create_worker(camera_list.find_cameras, _start_thread=False, _ignore_errors=True)
-        job.returned.connect(self._cameras_found)
+        job.returned.connect(lambda cameras: self._cameras_found(cameras, quiet=quiet))
         job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
         if then is not None:
             job.finished.connect(then)
         self._run_job(job)
 
-    def _cameras_found(self, cameras: list[Camera]) -> None:
+    def _cameras_found(self, cameras: list[Camera], *, quiet: bool = False) -> None:
         self.cameras = list(cameras)
         self.camerasProbed.emit(self.cameras)
         if self.menu.isVisible():
             self._fill_cameras()
-        if not self.cameras:
+        if not self.cameras and not quiet:
             self._state.report(
                 "No camera found. Images, videos and the test pattern still work.", "info"
             )

@@ -520,7 +520,7 @@ _EARLY = [
 def test_reconnecting_too_early_says_so_and_a_later_open_works(win, camera_plug):
     camera_plug.captures = [_ScriptedCapture(v, frames=n, plugged_in=p) for v, n, p in _EARLY]
     reconnect_too_early(win, camera_plug, lose_the_camera(win))
-    assert win.banner.isHidden()  # no stale "could not be opened" once the camera is live
+    assert win.banner.isHidden(), win.banner.text()  # no stale "could not be opened" once live
 
 
 # ----------------------------------------------------------------------------- kernels
