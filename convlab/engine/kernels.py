@@ -522,8 +522,30 @@ _PRESETS: dict[str, tuple[Callable[[], Kernel], str]] = {
 }
 
 
+# What people call each preset: the code names stay for --kernel, files and code.
+_TITLES: dict[str, str] = {
+    "identity": "Identity",
+    "box": "Box blur (3×3)",
+    "gaussian": "Gaussian blur (3×3)",
+    "sharpen": "Sharpen",
+    "unsharp_mask": "Unsharp mask (5×5)",
+    "laplacian": "Laplacian (4 neighbours)",
+    "laplacian_8": "Laplacian (8 neighbours)",
+    "log": "Laplacian of Gaussian",
+    "sobel_x": "Sobel, vertical edges",
+    "sobel_y": "Sobel, horizontal edges",
+    "prewitt_x": "Prewitt, vertical edges",
+    "prewitt_y": "Prewitt, horizontal edges",
+    "scharr_x": "Scharr, vertical edges",
+    "scharr_y": "Scharr, horizontal edges",
+    "emboss": "Emboss",
+    "outline": "Outline",
+    "motion_blur": "Motion blur (diagonal)",
+}
+
+
 class _Presets:
-    """The named kernels the UI offers, each with a one-line description."""
+    """The named kernels the UI offers, each with a plain name and a one-line description."""
 
     def names(self) -> list[str]:
         """Preset names in menu order."""
@@ -547,6 +569,19 @@ class _Presets:
             raise KernelError(
                 f"unknown kernel preset {name!r}; choose one of: {', '.join(_PRESETS)}"
             ) from None
+
+    def title(self, name: str) -> str:
+        """The preset's plain name ("Sobel, vertical edges" for sobel_x)."""
+        if name not in _PRESETS:
+            raise KernelError(
+                f"unknown kernel preset {name!r}; choose one of: {', '.join(_PRESETS)}"
+            )
+        return _TITLES.get(name, name)
+
+    def shown_name(self, name: str) -> str:
+        """What to call a kernel named ``name`` on screen: a preset's plain name, any other
+        name (a file's, "custom") as it is."""
+        return _TITLES.get(name, name) if isinstance(name, str) else str(name)
 
     def __contains__(self, name: object) -> bool:
         return name in _PRESETS

@@ -456,3 +456,17 @@ def test_frequency_response_of_a_blur_and_an_edge_detector() -> None:
     assert edges[32, 32] == pytest.approx(0.0, abs=1e-6) and edges.max() > 1
     with pytest.raises(KernelError, match="size"):
         frequency_response(presets.get("log"), 4)
+
+
+def test_every_preset_has_a_plain_name_and_keeps_its_code_name():
+    titles = [presets.title(name) for name in presets.names()]
+    assert len(set(titles)) == len(titles)
+    assert all("_" not in title and title[0].isupper() for title in titles)
+    assert presets.title("sobel_x") == "Sobel, vertical edges"
+    assert presets.title("laplacian_8") == "Laplacian (8 neighbours)"
+    assert presets.title("log") == "Laplacian of Gaussian"
+    assert presets.get("sobel_x").name == "sobel_x"  # files and --kernel keep the code name
+    assert presets.shown_name("sobel_x") == "Sobel, vertical edges"
+    assert presets.shown_name("my kernel") == "my kernel"
+    with pytest.raises(KernelError, match="unknown kernel preset"):
+        presets.title("Sobel, vertical edges")

@@ -52,6 +52,9 @@ class KernelEditorPanel(QWidget):
 <p><b>The kernel</b> is a small grid of weights. For every output pixel the grid is laid
 on the image around that pixel, each weight is multiplied by the pixel under it, and the
 products are added up: <i>out = Σ weight × pixel / divisor + offset</i>.</p>
+<p><b>Presets:</b> open the box above the grid for the gallery, every preset on your
+picture; a click loads one (Ctrl+Z takes it back). Hover a preset for its code name, the one
+<i>--kernel</i> and kernel files use.</p>
 <p><b>Editing:</b> click a cell and type a number (<i>-2</i>, <i>0.25</i>, <i>1/16</i>);
 Tab and the arrow keys move. <b>+</b> (or Page Up) and keypad <b>−</b> (or Page Down) or the
 mouse wheel step the weight (Shift: ×10); drag up or down on a cell to scrub it; Delete sets

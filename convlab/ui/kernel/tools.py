@@ -45,6 +45,7 @@ from convlab.engine.kernel_ops import (
 from convlab.engine.kernels import Kernel, presets
 from convlab.errors import KernelError
 from convlab.ui import text as ui_text
+from convlab.ui.kernel.gallery import PresetGallery, preset_tooltip
 from convlab.ui.kernel.table_model import CUSTOM_NAME
 from convlab.ui.state import PlaygroundState
 
@@ -79,12 +80,13 @@ def describe_kernel(kernel: Kernel) -> str:
         return "Your own weights. Pick a preset or a generator to start from a known kernel."
     if kernel.name == "pasted":
         return "Weights pasted from the clipboard."
-    name = ui_text.clean(kernel.name or "Unnamed kernel", 80)  # a file's name may be huge
+    name = ui_text.clean(presets.shown_name(kernel.name) or "Unnamed kernel", 80)  # files'
     return f"{name}: edit any cell to make it your own."
 
 
 class PresetPicker(QComboBox):
-    """Preset names with their descriptions as tooltips; shows "custom" once a cell is edited."""
+    """Presets by their plain names (code name and description in the tooltip); opening it
+    shows the gallery, every preset on the current picture; "custom" once a cell is edited."""
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,10 +98,11 @@ class PresetPicker(QComboBox):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.addItem(CUSTOM_NAME, None)
         for name in presets.names():
-            self.addItem(name, name)
-            self.setItemData(
-                self.count() - 1, presets.description(name), Qt.ItemDataRole.ToolTipRole
-            )
+            self.addItem(presets.title(name), name)
+            tip = ui_text.tooltip(preset_tooltip(name))
+            self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.gallery = PresetGallery(state, self)
+        self.gallery.chosen.connect(self.load)
         self.activated.connect(self._on_activated)
         state.kernelChanged.connect(self.sync)
         self.sync(state.kernel)
@@ -110,7 +113,8 @@ class PresetPicker(QComboBox):
             if index > 0 and kernel == presets.get(kernel.name):
                 self.setCurrentIndex(index)
             else:
-                self.setItemText(0, ui_text.clean(kernel.name or CUSTOM_NAME, 60))
+                shown = presets.shown_name(kernel.name or CUSTOM_NAME)
+                self.setItemText(0, ui_text.clean(shown, 60))
                 tip = ui_text.tooltip(describe_kernel(kernel))
                 self.setItemData(0, tip, Qt.ItemDataRole.ToolTipRole)
                 self.setCurrentIndex(0)
@@ -122,7 +126,15 @@ class PresetPicker(QComboBox):
         except KernelError as error:
             self._state.report(error)
             return
-        self._state.set_kernel(kernel, text=f"Preset {name}")
+        self._state.set_kernel(kernel, text=f"Preset {presets.title(name)}")
+
+    def showPopup(self) -> None:
+        """The gallery instead of a bare list: each preset shown by what it does."""
+        self.gallery.open_at(self)
+
+    def show_list(self) -> None:
+        """The plain list of names (the combo box's own pop-up)."""
+        super().showPopup()
 
     def _on_activated(self, index: int) -> None:
         name = self.itemData(index)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from convlab.engine.display import weight_colours
-from convlab.engine.kernels import Kernel
+from convlab.engine.kernels import Kernel, presets
 from convlab.engine.pipeline import FeatureMap
 from convlab.ui import text as ui_text
 from convlab.ui.maps.tile_plan import Chrome
@@ -195,10 +195,12 @@ class MapTile(QFrame):
             )
         else:
             rows, cols = kernel.shape if kernel is not None else (0, 0)
-            label = kernel.name if kernel is not None and kernel.name else "custom"
+            name = kernel.name if kernel is not None and kernel.name else "custom"
+            label = presets.shown_name(name)
             self._name = f"{self.index + 1}. {label}"
+            code = f"{name}, " if label != name else ""  # a preset's code name
             tip = (
-                f"Map {self.index + 1}: kernel {label!r} ({rows}x{cols}).\n"
+                f"Map {self.index + 1}: {label} ({code}{rows}x{cols}).\n"
                 "Click: show it large in the output view (click again to go back).\n"
                 "Double-click: load its kernel into the editor.\n"
                 "Drag onto another map to reorder; right-click for more."

@@ -157,7 +157,8 @@ class StartTour(QObject):
     def happened(self, what: str) -> None:
         """The person did something (``done_when``): move on if the step asked for it."""
         if self.active and self.steps[self.index].done_when == what:
-            QTimer.singleShot(600, lambda: self._advance_from(self.index))
+            # the coach mark as context: a window closed meanwhile takes the call with it
+            QTimer.singleShot(600, self.mark, lambda: self._advance_from(self.index))
 
     def _advance_from(self, index: int) -> None:
         if self.index == index:  # the person has not moved on (or back) meanwhile

@@ -131,10 +131,11 @@ def test_tiles_show_each_kernels_map_with_the_bank_display(
     publish(state, frame)
     gray = gray_of(frame)
     tiles = kernel_tiles(panel)
-    assert [tile.name for tile in tiles] == [
-        f"{i + 1}. {name}"
+    assert [tile.name for tile in tiles] == [  # plain names; the code names in the tooltips
+        f"{i + 1}. {presets.title(name)}"
         for i, name in enumerate(["sobel_x", "sobel_y", "prewitt_x", "prewitt_y", "laplacian"])
     ]
+    assert "(sobel_x, 3x3)" in tiles[0].toolTip()
     for tile, feature_map, kernel in zip(tiles, state.latest_result.maps, state.bank):
         expected = map_reference(gray, kernel, relu=relu, pool=pool)
         np.testing.assert_allclose(feature_map.values, expected, rtol=1e-5, atol=1e-3)
@@ -237,7 +238,8 @@ def test_add_remove_reorder_clear_and_presets_edit_the_bank_undoably(panel, stat
     for expected in expected_history:
         state.undo_stack.undo()
         assert [k.name for k in state.bank] == expected
-        assert [tile.name.split(". ", 1)[1] for tile in kernel_tiles(panel)] == expected
+        shown = [tile.name.split(". ", 1)[1] for tile in kernel_tiles(panel)]
+        assert shown == [presets.title(name) for name in expected]
 
 
 def test_presets_build_the_promised_banks():

@@ -147,3 +147,11 @@ def test_shrinking_then_growing_gives_the_weights_back_one_undo_step_each(laptop
     window.kernel_panel.model.setData(window.kernel_panel.model.index(1, 1), "0")
     size.rows.setValue(5)
     assert state.kernel.weights[0].tolist() == [0.0] * 5
+
+
+def test_the_command_line_takes_a_code_name_and_the_window_says_the_plain_name(qtbot):
+    window = build_window(["--kernel", "laplacian_8"])
+    qtbot.addWidget(window)
+    assert window.state.kernel == presets.get("laplacian_8")
+    assert window.kernel_panel.presets.currentText() == "Laplacian (8 neighbours)"
+    window.close()
