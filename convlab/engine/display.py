@@ -418,6 +418,7 @@ class DisplayChoice:
     reason: str  # why Auto chose it, or what this explicit mode hides
     auto: bool = False  # chosen by Auto
     value_range: tuple[float, float] | None = None  # the range spread over 0..255, if any
+    below: float = 0.0  # share of the response below 0 (what Clip draws black)
 
     def line(self) -> str:
         """E.g. "Auto: Offset +128 — this kernel sums to 0, so negatives matter"."""

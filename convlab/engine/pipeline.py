@@ -101,7 +101,9 @@ class DisplaySettings:
             mode, reason = auto_mode(weights, kernel.offset if kernel is not None else 0.0, stats)
         else:
             mode, reason = self.mode, mode_note(self.mode, stats)
-        choice = DisplayChoice(mode, colormap_for(mode, self.colormap), reason, self.mode == AUTO)
+        choice = DisplayChoice(
+            mode, colormap_for(mode, self.colormap), reason, self.mode == AUTO, below=stats.below
+        )
         return self.ranged(choice, values)
 
     def choose_for_bank(self, kernels: tuple[Kernel, ...], maps: list[np.ndarray]) -> DisplayChoice:

@@ -40,10 +40,10 @@ from convlab.ui.kernel.table_model import KernelTableModel
 from convlab.ui.state import PlaygroundState
 
 MIN_TEXT_PX = 11  # numbers are never drawn smaller: a 15x15 grid scrolls rather than shrinks
-MAX_TEXT_PX = 16
+MAX_TEXT_PX = 20
 TEXT_PADDING = 6  # pixels beside the widest number of the grid
 MAX_CELL_WIDTH = 140  # a 1x1 or 3x3 kernel fills the dock's width, up to this per cell
-MAX_CELL_HEIGHT = 72
+MAX_CELL_HEIGHT = 96
 MIN_AREA_CELLS = 7  # the grid's area asks for 7 x 7 small cells whatever the kernel's size
 PIXELS_PER_STEP = 6  # scrubbing: one step per 6 px of vertical mouse travel
 WHEEL_BURST_MS = 700  # wheel notches closer together than this undo as one step
@@ -244,7 +244,7 @@ class KernelGrid(QTableView):
         """Size the cells for ``room`` and return the size the grid takes in it.
 
         The cells fill the width (up to MAX_CELL_WIDTH each) and are as tall as the room
-        allows (up to their width); the numbers get a font of 11 to 16 pixels and every
+        allows (up to their width); the numbers get a font of 11 to 20 pixels and every
         cell is wide enough for the grid's widest number written honestly. When that does
         not fit, the grid takes the whole room, scrolls, and shows the offsets from the
         anchor as headers, so a scrolled cell can still be placed.

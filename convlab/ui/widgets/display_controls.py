@@ -76,15 +76,19 @@ def shown_range(choice: DisplayChoice, low: float, high: float) -> tuple[float, 
     return (low, high)
 
 
+SHOWS_NEGATIVES = 0.01  # a Clip with at least this share below 0 offers to show them
+
+
 def switch_offer(choice: DisplayChoice) -> str | None:
     """The mode one click switches to from ``choice``: out of Auto, the most telling other
-    view of the same response (what Clip hides, or the negatives Clip drops); back to Auto
-    from a mode chosen by hand."""
+    view of the same response (what Clip hides, or the negatives Clip drops: a sharpen's
+    undershoots); back to Auto from a mode chosen by hand. None: nothing worth offering (a
+    blur has no negatives; the mode box is still there)."""
     if not choice.auto:
         return AUTO
     if choice.mode in ("offset", "signed", "abs"):
         return "clip"
-    return "signed"
+    return "signed" if choice.below >= SHOWS_NEGATIVES else None
 
 
 class DisplayControls(QObject):

@@ -137,3 +137,16 @@ def test_the_bank_says_what_auto_chose_for_every_map(qtbot, state):
     publish(state)
     assert controls.choice_label.text() == "Auto: Clip 0–255 — no map has negatives to show"
     assert controls.colormap_combo.currentData() == "gray"
+
+
+def test_the_one_click_offer_is_the_telling_one(controls, state):
+    switch = controls.controls.switch_button
+    state.set_kernel(presets.get("sharpen"))  # overshoots below 0: see them signed
+    publish(state)
+    assert state.latest_result.display.mode == "clip"
+    assert state.latest_result.display.below >= 0.01
+    assert not switch.isHidden() and switch.text() == "Show Signed (diverging)"
+    state.set_kernel(presets.get("gaussian"))  # a blur has nothing below 0: nothing to offer
+    publish(state)
+    assert state.latest_result.display.below == 0.0
+    assert switch.isHidden()
