@@ -39,7 +39,8 @@ def _window(source: str):
     from convlab.app import build_window
 
     _app()
-    window = build_window(["--reset-settings", source])
+    window = build_window(["--reset-settings", "--kernel", "sharpen", source])
+    window.state.set_bank([])  # a fast filter: the live path is measured, not the bank
     window.resize(1366, 768)
     window.show()
     return window

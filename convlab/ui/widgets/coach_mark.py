@@ -151,16 +151,24 @@ class CoachMark(QFrame):
         self.adjustSize()
         size = self.size()
         if rect is None:  # the target is hidden: the bubble waits in the middle of the window
+            middle = area.center() - QPoint(size.width() // 2, size.height() // 2)
+            if self._side == "none" and self.pos() == middle and self.ring.isHidden():
+                return  # nothing moved: no repaint (a still window costs no CPU)
             self.ring.hide()
             self._side = "none"
-            self.move(area.center() - QPoint(size.width() // 2, size.height() // 2))
+            self.move(middle)
             self.update()
             return
         ring = rect.adjusted(-4, -4, 4, 4).intersected(area)
+        side, position = _place(ring, size, area)
+        if (side, position, ring) == (self._side, self.pos(), self.ring.geometry()) and (
+            self.ring.isVisible()
+        ):
+            return  # nothing moved: no repaint (a still window costs no CPU)
         self.ring.setGeometry(ring)
         self.ring.show()
         self.ring.raise_()
-        self._side, position = _place(ring, size, area)
+        self._side = side
         self.move(position)
         self._anchor = QPointF(
             min(max(ring.center().x(), position.x() + 30), position.x() + size.width() - 30),
