@@ -3,6 +3,8 @@ idle when unseen, a rate cap, and a real MJPEG stream that dies."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
@@ -235,3 +237,21 @@ def test_a_dead_stream_is_said_within_a_second_without_stale_frames(qtbot, worke
         assert worker.take_result().generation == 1
     finally:
         server.kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_capture_threads_step_aside_for_the_gui_thread(qtbot, worker):
+    """A capture thread (decoding a camera's JPEGs may take a third of a core) is started by
+    the filter worker and runs at its priority, below the GUI thread."""
+    seen: list[int] = []
+
+    class Reporting(Numbered):
+        def read(self):
+            if not seen:
+                seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().read()
+
+    worker.open(Reporting())
+    qtbot.waitUntil(lambda: bool(seen), timeout=3000)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == [min(19, own + workers.FILTER_NICE)]
