@@ -192,27 +192,34 @@ def run(args: list[str]) -> int:
         server.start()
         window_delay = live_window.window_lost_delay(server)
     still, unseen = live_window.idle_cpu(str(default_image_path()))
-    window, window_slow = runs[3], runs[4]
-    lines += [
-        "",
-        f"in order = OpenCV's own queue read by the filter loop (the baseline); capture = the "
-        f"capture thread's newest frame; slow = {options.slow_ms:.0f} ms per filtering",
-        "'first/last max' = worst latency in the first/last 10 s of a run",
-        f"goals: window >= 24 fps (got {_fps(window):.1f}), latency <= 300 ms and not growing "
-        f"(max {_max_ms(window):.0f} ms), <= 250 ms with the slow filter "
-        f"(max {_max_ms(window_slow):.0f} ms)",
-        f"stream server killed: said lost {delay:.2f} s after its last frame by the capture, "
-        f"{window_delay:.2f} s by the window's banner (goal < 1 s)",
-        f"idle: {still:.1%} of a core with a still image on screen (goal < 2%), {unseen:.1%} "
-        "with a live source nobody looks at (Train tab)",
-        f"load average after the run: {os.getloadavg()[0]:.1f}",
-    ]
+    lines += _summary(runs, options.slow_ms, (delay, window_delay), (still, unseen))
     print("\n".join(lines[-7:]))
     if options.output:
         options.output.parent.mkdir(parents=True, exist_ok=True)
         options.output.write_text("\n".join(lines) + "\n")
         print(f"saved to {options.output}")
     return 0
+
+
+def _summary(
+    runs: list[Run], slow_ms: float, delays: tuple[float, float], idle: tuple[float, float]
+) -> list[str]:
+    """The report's last lines: what the columns mean and each goal beside its figure."""
+    window, window_slow = runs[3], runs[4]
+    return [
+        "",
+        "in order = OpenCV's own queue read by the filter loop (the baseline); capture = the "
+        f"capture thread's newest frame; slow = {slow_ms:.0f} ms per filtering",
+        "'first/last max' = worst latency in the first/last 10 s of a run",
+        f"goals: window >= 24 fps (got {_fps(window):.1f}), latency <= 300 ms and not growing "
+        f"(max {_max_ms(window):.0f} ms), <= 250 ms with the slow filter "
+        f"(max {_max_ms(window_slow):.0f} ms)",
+        f"stream server killed: said lost {delays[0]:.2f} s after its last frame by the "
+        f"capture, {delays[1]:.2f} s by the window's banner (goal < 1 s)",
+        f"idle: {idle[0]:.1%} of a core with a still image on screen (goal < 2%), {idle[1]:.1%} "
+        "with a live source nobody looks at (Train tab)",
+        f"load average after the run: {os.getloadavg()[0]:.1f}",
+    ]
 
 
 def _max_ms(run: Run) -> float:
