@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convlab.engine.masking import mask_credentials
 from convlab.engine.sources import FrameSource, SourceLost
 from convlab.errors import ConvlabError
 
@@ -252,7 +253,8 @@ class Capture:
             self._end_with(str(error))
             return
         except Exception as error:  # a driver or decoder failing in a way nobody foresaw
-            log.error("reading %s failed:\n%s", self.source.name, traceback.format_exc())
+            trace = mask_credentials(traceback.format_exc())  # a URL's password stays out
+            log.error("reading %s failed:\n%s", self.source.name, trace)
             self._end_with(f"{self.source.name}: stopped with an error ({error!r})")
             return
         if not arrived:

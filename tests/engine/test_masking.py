@@ -70,3 +70,28 @@ def test_a_path_with_an_at_sign_loses_more_rather_than_risk_a_password() -> None
     # "host:8080/x@y" cannot be told apart from "user:8080/x@y" (password "8080/x"):
     # the address is shown shorter, the password never
     assert mask_url("http://host:8080/snap@2x.jpg") == "http://***@2x.jpg"
+
+
+def test_the_log_filter_masks_messages_arguments_and_tracebacks() -> None:
+    import io
+    import logging
+
+    from convlab.engine.masking import CredentialFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(CredentialFilter())
+    logger = logging.getLogger("convlab.test.masking")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("opening %s failed", "rtsp://admin:hunter2@cam/live")
+        try:
+            raise RuntimeError("cannot reach http://bob:s3cr3t@10.0.0.9:8080/video")
+        except RuntimeError:
+            logger.exception("reading failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "rtsp://***@cam/live" in text and "http://***@10.0.0.9:8080/video" in text
+    assert "hunter2" not in text and "s3cr3t" not in text and "bob" not in text

@@ -406,7 +406,8 @@ class FilterWorker(QThread):
                 self._begin_open(fallback, None, {})
             return
         except Exception as error:
-            log.error("opening %r failed:\n%s", spec, traceback.format_exc())
+            trace = mask_credentials(traceback.format_exc())  # a URL's password stays out
+            log.error("opening %s failed:\n%s", mask_credentials(repr(spec)), trace)
             text = mask_credentials(f"{spec}: could not be opened ({error!r})")
             self.sourceFailed.emit(spec, text)
             return

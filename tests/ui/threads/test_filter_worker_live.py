@@ -255,3 +255,14 @@ def test_capture_threads_step_aside_for_the_gui_thread(qtbot, worker):
     qtbot.waitUntil(lambda: bool(seen), timeout=3000)
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen == [min(19, own + workers.FILTER_NICE)]
+
+
+def test_a_failed_open_logs_no_password(qtbot, worker, monkeypatch, caplog):
+    def broken(spec, **_options):
+        raise RuntimeError(f"driver could not parse {spec}")  # not a ConvlabError: logged
+
+    monkeypatch.setattr(workers, "open_source", broken)
+    with qtbot.waitSignal(worker.sourceFailed, timeout=3000) as failed:
+        worker.open("rtsp://admin:hunter2@cam.local/live")
+    shown = failed.args[1] + "\n" + caplog.text
+    assert "rtsp://***@cam.local/live" in shown and "hunter2" not in shown
