@@ -21,7 +21,7 @@ import traceback
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -277,16 +277,43 @@ def main(argv: list[str] | None = None) -> int:
         0, lambda: log.info("window shown after %.2f s", time.perf_counter() - started)
     )
     status = int(app.exec())
-    if not wait_for_stragglers():
-        # A driver call that never returns would make Qt abort the process while destroying
-        # its thread ("QThread: Destroyed while thread is still running"): everything worth
-        # keeping is saved by now, so leave without running destructors.
-        log.warning("a video source is still blocked in its driver; exiting without it")
+    if not workers_finished(timeout=3.0):
+        # A thread still inside a native call (a camera driver, a huge decode) cannot be
+        # left running: Qt aborts when a running QThread is destroyed, and a Python thread
+        # that returns from OpenCV while the interpreter finalizes is unwound into abort().
+        # Everything worth keeping is saved by now, so leave without running destructors.
+        log.warning("a worker is still blocked in a native call; exiting without it")
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)
     return status
+
+
+HELPER_THREAD_PREFIX = "convlab-"  # the names of ConvLab's own helper threads (open, capture)
+
+
+def workers_finished(timeout: float) -> bool:
+    """After the event loop: stop and join every thread that may be inside OpenCV or Qt,
+    before Python finalizes and Qt's objects are destroyed; True when none is left.
+
+    The window has stopped its workers on close; what may still run is the convolve
+    calibration (stopped between two timings), one-shot jobs on Qt's pool (exports, camera
+    probes), a filter worker stuck in a driver, and helper threads opening or capturing.
+    """
+    deadline = time.perf_counter() + timeout
+
+    def left() -> float:
+        return max(0.0, deadline - time.perf_counter())
+
+    finished = calibration.stop_background(left())
+    finished &= QThreadPool.globalInstance().waitForDone(int(left() * 1000))
+    finished &= wait_for_stragglers(left())
+    for thread in threading.enumerate():
+        if thread.name.startswith(HELPER_THREAD_PREFIX):
+            thread.join(left())
+            finished &= not thread.is_alive()
+    return finished
 
 
 def _quit_on_signals(app: QApplication, window: MainWindow) -> None:

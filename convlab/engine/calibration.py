@@ -239,6 +239,8 @@ def calibrate(shape: tuple[int, int] = CALIBRATION_SHAPE, budget_s: float = BUDG
     best = dict.fromkeys(cases, math.inf)
     for rounds in range(1, MAX_ROUNDS + 1):
         for name, (call, _) in cases.items():
+            if _stop.is_set():  # the app is quitting: no thread may be inside OpenCV then
+                raise _StoppedError
             begin = time.perf_counter_ns()
             call()
             best[name] = min(best[name], float(time.perf_counter_ns() - begin))
@@ -371,6 +373,12 @@ PROVISIONAL = CostTable(
 
 _lock = threading.Lock()
 _state: dict[str, CostTable | None] = {"table": None}
+_stop = threading.Event()  # set by stop_background(): measuring ends between two timings
+_background: list[threading.Thread] = []
+
+
+class _StoppedError(Exception):
+    """Measuring was stopped (the app is quitting); nothing was stored."""
 
 
 def use_table(table: CostTable | None) -> None:
@@ -402,9 +410,13 @@ def _load_or_measure(delay_s: float) -> CostTable:
         path = cache_path()
         loaded = load(path)
         if loaded is None:
-            time.sleep(delay_s)
+            if _stop.wait(delay_s):
+                return PROVISIONAL
             quiet = machine_is_quiet()
-            loaded = calibrate()
+            try:
+                loaded = calibrate()
+            except _StoppedError:
+                return PROVISIONAL
             if quiet and machine_is_quiet():
                 save(path, loaded)
             else:  # measured beside other work: good for now, not worth keeping
@@ -424,10 +436,30 @@ def calibrate_in_background(delay_s: float = 0.0) -> threading.Thread:
             started.set()
             _load_or_measure(delay_s)
 
+    _stop.clear()
     thread = threading.Thread(target=work, name="convolve-calibration", daemon=True)
+    _background.append(thread)
     thread.start()
     started.wait(1.0)  # the lock is taken before anyone else asks
     return thread
+
+
+def stop_background(timeout: float = 1.0) -> bool:
+    """Stop a background calibration between two timings and join it; True once none runs.
+
+    A daemon thread still inside an OpenCV call when Python finalizes is killed as it
+    returns, by an unwind that C++ turns into abort(): the app calls this before it exits.
+    """
+    _stop.set()
+    deadline = time.perf_counter() + timeout
+    for thread in list(_background):
+        thread.join(max(0.0, deadline - time.perf_counter()))
+        if not thread.is_alive():
+            _background.remove(thread)
+    if _background:
+        return False
+    _stop.clear()  # a later calibration (a test, a new window) may measure again
+    return True
 
 
 def describe(table: CostTable, sizes: Sequence[int] = (3, 7, 15)) -> str:
