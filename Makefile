@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench sysdeps clean install-desktop uninstall-desktop
+.PHONY: run test lint bench sysdeps clean install-desktop uninstall-desktop screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# The README's and the help's pictures, from the real window at 1366x768 and 1920x1080 (each in
+# its own virtual X screen when xvfb-run is installed; otherwise drawn offscreen).
+screenshots: $(STAMP)
+	$(PY) tools/screenshots.py
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m convlab.bench all

@@ -21,7 +21,7 @@ import convlab
 
 ROOT = Path(__file__).resolve().parents[1]
 # What an sdist holds: everything the build reads, nothing else (no caches, no .venv).
-SOURCES = ("convlab", "resources", "pyproject.toml", "setup.py", "README.md", "LICENSE")
+SOURCES = ("convlab", "resources", "docs", "pyproject.toml", "setup.py", "README.md", "LICENSE")
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +45,8 @@ print("default", default_image_path())
 print("opened", None if info is None else info.spec)
 print("kernel", window.state.pipeline.kernel.name)
 print("icon", not window.windowIcon().isNull())
+from convlab.ui.shell.help_menu import guided_tour_path
+print("guide", guided_tour_path())
 window.close()
 """
 
@@ -161,5 +163,11 @@ def test_the_wheel_installs_the_app_with_its_pictures(tmp_path: Path) -> None:
     assert report["icon"] == "True"
     licence = installed / "resources" / "images" / "LICENSE.md"
     assert "astronaut.jpg" in licence.read_text()
+    # Help shows the guided tour and the help pictures from the installed package
+    guide = installed / "resources" / "docs" / "tour.md"
+    assert Path(report["guide"]) == guide
+    for picture in ("tour-inspector.png", "tour-arithmetic.png"):
+        assert (guide.parent / "images" / picture).is_file()
+    assert (installed / "resources" / "help" / "inspector.png").is_file()
     # the scripts that drew the pictures stay in the source tree
     assert not list((installed / "resources").rglob("make_*.py"))

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     parser.add_argument("--help-out", type=Path, default=ROOT / "resources" / "help")
     parser.add_argument("--only", help="take only the scenes whose names contain this")
+    parser.add_argument(
+        "--offscreen", action="store_true", help="draw offscreen even if xvfb-run is there"
+    )
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.inside:
@@ -50,12 +53,14 @@ def _run_at(size: str, options: argparse.Namespace) -> int:
         command += ["--only", options.only]
     env = dict(os.environ)
     env.pop("CONVLAB_SETTINGS", None)
-    xvfb = shutil.which("xvfb-run")
+    xvfb = None if options.offscreen else shutil.which("xvfb-run")
     if xvfb:
         command = [xvfb, "-a", "-s", f"-screen 0 {size}x24", *command]
         env["QT_QPA_PLATFORM"] = "xcb"
     else:
-        print("xvfb-run not found: drawing offscreen instead", file=sys.stderr)
+        if not options.offscreen:
+            print("xvfb-run not found: drawing offscreen instead", file=sys.stderr)
+        command += ["--offscreen"]
         env["QT_QPA_PLATFORM"] = "offscreen"
     print(f"{size}: " + " ".join(command[-9:]))
     return subprocess.call(command, env=env, cwd=ROOT)
@@ -131,17 +136,31 @@ class Shooter:
         print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         return path
 
-    def help_picture(self, name: str, widget, margin: int = 0) -> Path | None:
-        """A picture of one widget for the in-app help (from the laptop-sized run only)."""
+    def tour_picture(self, name: str) -> Path:
+        """The whole window for docs/tour.md (one size: the pictures follow its text)."""
+        self.wait(0.6)
+        path = self.window_picture(name)
+        sized = path.with_name(f"{name}.png")
+        path.replace(sized)
+        return sized
+
+    def help_picture(self, name: str, widget, width: int = 480, area=None) -> Path | None:
+        """A picture of one widget for the in-app help, at most ``width`` pixels wide (from
+        the laptop-sized run only, so the help looks the same whoever ran the script)."""
         if self.size != HELP_SIZE:
             return None
+        from PySide6.QtCore import Qt
+
         self.wait(0.3)
-        pixmap = widget.grab()
-        if margin:
-            pixmap = pixmap.copy(pixmap.rect().adjusted(-margin, -margin, margin, margin))
+        pixmap = widget.grab() if area is None else widget.grab(area)
+        if pixmap.width() > width:
+            pixmap = pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
         self.options.help_out.mkdir(parents=True, exist_ok=True)
         path = self.options.help_out / name
-        pixmap.save(str(path), "PNG")
+        if path.suffix == ".jpg":  # a photograph-like picture: a tenth of the PNG's size
+            pixmap.save(str(path), "JPG", 85)
+        else:
+            pixmap.save(str(path), "PNG")
         print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         return path
 

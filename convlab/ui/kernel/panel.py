@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from convlab.engine.kernels import Kernel
 from convlab.ui import text as ui_text
-from convlab.ui.help import help_button
+from convlab.ui.help import help_button, picture
 from convlab.ui.kernel.conv_controls import ConvControls
 from convlab.ui.kernel.generators import GeneratorPanel
 from convlab.ui.kernel.grid import KernelGrid, KernelGridArea
@@ -48,34 +48,22 @@ class KernelEditorPanel(QWidget):
     """Edit the kernel: grid, presets, size, generators, tools, and convolution settings."""
 
     HELP_TITLE = "Kernel editor"
-    HELP_HTML = """
-<p><b>The kernel</b> is a small grid of weights. For every output pixel the grid is laid
-on the image around that pixel, each weight is multiplied by the pixel under it, and the
-products are added up: <i>out = Σ weight × pixel / divisor + offset</i>.</p>
-<p><b>Presets:</b> open the box above the grid for the gallery, every preset on your
-picture; a click loads one (Ctrl+Z takes it back). Hover a preset for its code name, the one
-<i>--kernel</i> and kernel files use.</p>
-<p><b>Editing:</b> click a cell and type a number (<i>-2</i>, <i>0.25</i>, <i>1/16</i>);
-Tab and the arrow keys move. <b>+</b> (or Page Up) and keypad <b>−</b> (or Page Down) or the
-mouse wheel step the weight (Shift: ×10); drag up or down on a cell to scrub it; Delete sets
-0. Colours: blue is
-negative, red positive, grey zero. Ctrl+Z / Ctrl+Shift+Z undo and redo every change.</p>
-<p><b>Numbers:</b> a weight with four significant digits or fewer (-0.25, 0.0625) is shown
-exactly; a longer one is rounded by at most 1% (the tooltip has every digit). A kernel too
-large for the dock scrolls, with each row's and column's offset from the anchor as headers.
-<b>Integers</b> writes a blur the way the slides and GIMP do: the 3×3 Gaussian as
-1 2 1 / 16, and typed numbers are then sixteenths too.</p>
-<p><b>Reading it:</b> the <i>sum</i> is what the kernel does to a flat area (1 keeps
-brightness, 0 means only edges survive). <i>Separable</i> kernels (rank 1) equal a column
-pass followed by a row pass. The small picture is the frequency response: bright where
-the kernel lets that level of detail through, dark where it removes it (centre = smooth
-areas, edges = fine detail).</p>
-<p><b>Normalize</b> sets the divisor to the sum so a blur keeps brightness; a zero-sum
-kernel gets offset 128 instead, so negative responses show as darker than grey.
-<b>Flip 180°</b> turns correlation (what CNNs compute) into convolution; the
-<i>Convolution</i> tab also lets the engine do that flip for you, and sets the border rule,
-padding, stride and dilation, with the output size worked out.</p>
-"""
+    HELP_HTML = (
+        "<p>The <b>kernel</b> is a grid of weights, laid on the picture around each output "
+        "pixel: <i>out = Σ weight × pixel ÷ divisor + offset</i>.</p>"
+        + picture("inspector.png", 480)
+        + "<ul><li><b>Presets</b>: a gallery of each one on your picture (hover: its code "
+        "name, for <i>--kernel</i>).</li>"
+        "<li>Click a cell and type (-2, 0.25, 1/16); Tab and the arrows move; + − or the "
+        "wheel step (Shift ×10); drag to scrub; Ctrl+Z undoes.</li>"
+        "<li>Blue negative, red positive; up to four significant digits exactly, more within "
+        "1% (tooltip: all); <b>Integers</b> writes 1 2 1 / 16.</li>"
+        "<li><i>Sum</i> 1 keeps brightness (a blur), 0 keeps only edges; <b>Normalize</b> "
+        "divides by the sum. <i>Separable</i>: a column pass then a row pass. The small "
+        "picture: which frequencies pass (bright).</li>"
+        "<li><i>Convolution</i> tab: border, padding, stride, dilation, correlation or "
+        "convolution (flipped 180°).</li></ul>"
+    )
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)

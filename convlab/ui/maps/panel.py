@@ -36,7 +36,7 @@ from convlab.engine.bank_presets import BANK_PRESETS
 from convlab.engine.export import EXPORT_FORMATS, export_feature_maps
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import COMBINED_MAP, MAX_BANK_SIZE, PipelineResult
-from convlab.ui.help import help_button
+from convlab.ui.help import help_button, picture
 from convlab.ui.maps.export_actions import ExportRunner
 from convlab.ui.maps.tile import COMBINED_INDEX, MapTile
 from convlab.ui.maps.tile_plan import TILE_SPACING, TilePlan, plan_tiles
@@ -137,25 +137,18 @@ class FeatureMapsPanel(QWidget):
 
     HELP_TITLE = "Feature maps"
     HELP_HTML = (
-        "<p>A CNN layer does not apply one kernel: it applies a <b>bank</b> of them to the same "
-        "input, and each produces its own <b>feature map</b>. Here every tile is one kernel "
-        "(its weights are the small coloured grid: red positive, blue negative) applied to the "
-        "gray frame.</p>"
-        "<p><b>ReLU</b> keeps only positive responses (max(0, v)); <b>max-pool 2×2</b> keeps "
-        "the largest of every 2×2 block, halving the size: conv → ReLU → pool is one layer of "
-        "a classic CNN. The label above the tiles gives the map size after each stage.</p>"
-        "<p><b>Combine</b> adds √(map1² + map2²) of the first two maps' responses (before "
-        "ReLU): with Sobel x and Sobel y first, that is the edge strength in any direction.</p>"
-        "<p>Click a map to see it large in the output view (click again, or <i>Show main "
-        "output</i>, to go back). Double-click loads its kernel into the editor. Drag a tile "
-        "onto another, or use ◀ ▶, to reorder; ✕ removes it.</p>"
-        "<p><b>Scale</b>: at <i>Full frame</i> the maps are computed on the frame itself, so "
-        "a kernel acts at the same scale as in the output view, and the tiles show each map "
-        "reduced; a <i>Preview</i> computes them on a copy shrunk to the tile size (cheaper, "
-        "but a 3×3 edge kernel then sees coarser detail). <i>Auto</i> uses the full frame "
-        "wherever everything still runs at 20 frames a second on this computer. The line above "
-        "the tiles says which one you see. Export always writes full-resolution maps (PNG as "
-        "shown, .npy raw floats).</p>"
+        "<p>A CNN layer runs a <b>bank</b> of kernels on the same picture; each makes one "
+        "<b>feature map</b>. One tile per kernel, its weights in the corner (red +, blue −).</p>"
+        + picture("maps.png", 480)
+        + "<ul><li><b>ReLU</b> keeps the positive responses; <b>max-pool 2×2</b> halves the "
+        "size: conv → ReLU → pool is one classic CNN layer.</li>"
+        "<li><b>Combine</b>: √(map1² + map2²) of the first two maps (Sobel x and y: edges in "
+        "any direction).</li>"
+        "<li>Click a map to see it large; double-click to load its kernel; drag tiles to "
+        "reorder.</li>"
+        "<li><b>Scale</b>: <i>Full frame</i> filters the frame itself (as the output view), "
+        "<i>Preview</i> a copy shrunk to the tile (cheaper, coarser); <i>Auto</i> picks. "
+        "Export always writes full-resolution maps.</li></ul>"
     )
 
     exportFinished = Signal(list)  # the paths written by the last export

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from convlab.engine.convolve import output_shape, padding_amounts
 from convlab.engine.explain import nearest_output_pixel, window_taps
 from convlab.engine.pipeline import Pipeline, PipelineResult
-from convlab.ui.help import show_help
+from convlab.ui.help import picture, show_help
 from convlab.ui.kernel.panel import KernelEditorPanel
 from convlab.ui.maps.panel import FeatureMapsPanel
 from convlab.ui.playground.compare_view import CompareView, output_name
@@ -60,14 +60,16 @@ from convlab.ui.widgets.image_view import format_value, place_output
 
 WINDOW_TITLE = "ConvLab — convolution playground"
 _GENERAL_HELP = (
-    "<p><b>ConvLab</b> slides a small grid of weights (the <i>kernel</i>) over a picture. "
-    "Every output pixel is the weighted sum of the input pixels under the grid.</p>"
-    "<ul><li>Edit the numbers in the <b>Kernel</b> panel and watch the <b>Output</b>.</li>"
-    "<li>Click a pixel (or hold Shift and move the mouse) to see its multiply-add in the "
-    "<b>Pixel inspector</b>; the input view outlines the pixels it reads.</li>"
-    "<li><b>Feature maps</b> run a bank of kernels at once, as one CNN layer does.</li>"
-    "<li>The <b>Train</b> tab learns kernels from examples.</li></ul>"
-    "<p>Space freezes a live source; Ctrl+O opens a file; Ctrl+Z undoes an edit.</p>"
+    "<p><b>ConvLab</b> slides a small grid of weights, the <i>kernel</i>, over a picture: "
+    "every output pixel is the weighted sum of the input pixels under it.</p>"
+    + picture("window.png", 500)
+    + "<ul><li>Type numbers into the <b>Kernel</b> grid (right) and watch the <b>Output</b>.</li>"
+    "<li>Point at a pixel: its window and its sum. Click it: every multiplication.</li>"
+    "<li><b>Feature maps</b> (below) run a bank of kernels at once, as one CNN layer does.</li>"
+    "<li>The tabs: the sliding window step by step (<i>Arithmetic</i>), why CNNs need so few "
+    "weights, what kernels do to frequencies and borders, and a CNN you <i>Train</i>.</li></ul>"
+    "<p><i>Help ▸ Start here</i> walks through it in six steps; <b>?</b> or <b>F1</b> "
+    "explains the panel you are in; <i>Help ▸ Keyboard shortcuts</i> lists every key.</p>"
 )
 
 

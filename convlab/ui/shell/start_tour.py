@@ -18,6 +18,7 @@ from convlab.ui.widgets.coach_mark import CoachMark, Target, widget_target
 
 SEEN_KEY = "help/tour_seen"
 FIRST_RUN_DELAY_MS = 800  # the first picture is on screen before the tour speaks
+ADVANCE_MS = 600  # after the person did what a step asked, before the next step
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,13 @@ class StartTour(QObject):
         self.mark = CoachMark(window)
         self.steps: list[Step] = []
         self.index = -1
+        # child timers: they die with the window, never fire into a closed one
+        self._first_run_timer = QTimer(
+            self, singleShot=True, interval=FIRST_RUN_DELAY_MS, timeout=self._first_run
+        )
+        self._advance_timer = QTimer(self, singleShot=True, interval=ADVANCE_MS)
+        self._advance_timer.timeout.connect(lambda: self._advance_from(self._advance_index))
+        self._advance_index = -1
         self.mark.nextClicked.connect(self.next)
         self.mark.backClicked.connect(self.back)
         self.mark.closeClicked.connect(self.close)
@@ -114,7 +122,7 @@ class StartTour(QObject):
 
     def start_if_first_run(self) -> None:
         if not self.settings.get(SEEN_KEY):
-            QTimer.singleShot(FIRST_RUN_DELAY_MS, self._first_run)
+            self._first_run_timer.start()
 
     def _first_run(self) -> None:
         if not self.settings.get(SEEN_KEY) and not self.active and self.window.isVisible():
@@ -157,8 +165,8 @@ class StartTour(QObject):
     def happened(self, what: str) -> None:
         """The person did something (``done_when``): move on if the step asked for it."""
         if self.active and self.steps[self.index].done_when == what:
-            # the coach mark as context: a window closed meanwhile takes the call with it
-            QTimer.singleShot(600, self.mark, lambda: self._advance_from(self.index))
+            self._advance_index = self.index  # a moment to see what it did, then on
+            self._advance_timer.start()
 
     def _advance_from(self, index: int) -> None:
         if self.index == index:  # the person has not moved on (or back) meanwhile

@@ -14,7 +14,7 @@ from collections import deque
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from convlab.engine.masking import mask_credentials, mask_url
 from convlab.ui import text as ui_text
@@ -63,11 +63,15 @@ class StatusLine(QObject):
         for label in self.labels:
             ui_text.make_plain(label)
             label.setContentsMargins(_MARGIN, 0, _MARGIN, 0)
-            bar.addPermanentWidget(label)
         self.source_label.setFixedWidth(240)
         fit_label(self.rate_label, RATE_TEXTS)
         fit_label(self.timing_label, (TIMING_TEMPLATE,))
         fit_label(self.hover_label, (HOVER_HINT,))  # longer readouts are elided
+        for label in self.labels:
+            # Fixed, not the eliding label's Ignored: the bar lays widgets out by their size
+            # hints, and an ignored one is given no room (its neighbours were drawn over it)
+            label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+            bar.addPermanentWidget(label)
         self.source_label.setToolTip("The source: name, size (width x height), kind")
         self.timing_label.setToolTip("Milliseconds per frame: filtering (worker), display (GUI)")
         self.hover_label.setToolTip("The pixel under the mouse: its value in the input and output")

@@ -37,7 +37,7 @@ from convlab.engine.arithmetic import (
     kernel_pattern,
 )
 from convlab.engine.layer import LayerScene, build_layer_scene, layer_demo
-from convlab.ui.help import help_button
+from convlab.ui.help import help_button, picture
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.arithmetic_canvas import ArithmeticCanvas
 from convlab.ui.teach.arithmetic_text import (
@@ -137,35 +137,22 @@ class ArithmeticPanel(QWidget):
     editorKernelUse = Signal(bool)  # whether the animation runs the Kernel panel's kernel
     HELP_TITLE = "Convolution arithmetic"
     HELP_HTML = (
-        "<p>A small input grid (blue, left), a kernel (orange, middle) and the output grid "
-        "(green, right). Each step puts the kernel on one place of the input, multiplies the "
-        "numbers it covers by its weights, adds them up and writes the sum into one output "
-        "cell.</p><ul>"
-        "<li><b>Padding</b> adds a ring of cells (zeros) around the input so the kernel can "
-        "also centre on edge cells.</li>"
-        "<li><b>Stride</b> is how far the kernel jumps between steps: stride 2 halves the "
-        "output.</li>"
-        "<li><b>Dilation</b> spreads the kernel's taps apart: a 3×3 kernel with dilation 2 "
-        "covers a 5×5 area with the same 9 weights.</li>"
-        "<li><b>Pooling</b> slides a window that takes the largest value (max) or the mean "
-        "(average) instead of a weighted sum.</li>"
-        "<li><b>Transposed convolution</b> runs the other way: every input cell spreads a "
-        "copy of the kernel, scaled by its value, into a larger output; overlaps add up. "
-        "It is how networks learn to upsample. <i>Show as</i> draws the same numbers the way "
-        "the convolution arithmetic guide's animations do: the input spread apart with zeros "
-        "in between, framed with zeros, and an ordinary convolution (kernel turned 180°) over "
-        "it. With a stride, several input sizes shrink to the same output size, so going back "
-        "needs the <i>output padding</i> a to say which (the guide's odd case: 3 → 6, not "
-        "5).</li></ul>"
-        "<p><b>CNN layer</b> is the slides' demo: an input with D channels, K filters that "
-        "each hold one k×k slice per input channel plus a bias. One output value is the sum "
-        "over the channels of each slice's products (the partial sums written into the "
-        "output cell), plus the bias; each filter makes one output map. Its parameters: "
-        "K·(k·k·D + 1).</p>"
-        "<p>The formula under the picture counts how many positions the window fits: that is "
-        "the output size.</p>"
-        "<p>Click an output cell to jump to the step that computes it. Then ← and → step, "
-        "Space plays or pauses, Home and End go to the start and the end.</p>"
+        "<p>A kernel (orange) slides over a small input (blue); each step multiplies the "
+        "numbers it covers by its weights, adds them up and writes one output cell "
+        "(green).</p>"
+        + picture("arithmetic.png", 480)
+        + "<ul><li><b>Padding</b> rings the input with zeros so edge cells get a turn; "
+        "<b>stride</b> is the jump between steps (2 halves the output); <b>dilation</b> spreads "
+        "the taps (3×3 with dilation 2 covers 5×5).</li>"
+        "<li><b>Pooling</b> takes the largest value (max) or the mean of each window.</li>"
+        "<li><b>Transposed</b> runs the other way: every input cell spreads a scaled copy of "
+        "the kernel; overlaps add up. <i>Output padding</i> picks among the sizes a stride "
+        "makes ambiguous.</li>"
+        "<li><b>CNN layer</b>: D input channels, K filters (one k×k slice per channel, plus a "
+        "bias); one output value is the channels' partial sums plus the bias. Parameters "
+        "K·(k·k·D + 1).</li>"
+        "<li>The formula counts where the window fits: the output size. Click an output cell "
+        "to jump to its step; ← → step, Space plays, Home/End.</li></ul>"
     )
 
     def __init__(self, state: PlaygroundState | None = None, parent: QWidget | None = None) -> None:

@@ -29,7 +29,7 @@ from superqt.utils import qthrottled
 from convlab.engine.explain import nearest_output_pixel, window_breakdown
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import ConvSettings, PipelineResult
-from convlab.ui.help import help_button
+from convlab.ui.help import help_button, picture
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.number_grid import NumberGrid, format_number
 
@@ -314,24 +314,19 @@ class PixelInspectorPanel(QWidget):
 
     HELP_TITLE = "Pixel inspector"
     HELP_HTML = (
-        "<p>Click a pixel in the source or output view. This panel then shows how the "
-        "convolution computed that one output pixel.</p>"
-        "<ul><li><b>Input patch</b>: the input values under the kernel, around the clicked "
-        "pixel (outlined). "
-        "Hatched cells lie outside the image; the <i>border mode</i> decides what they "
-        "hold (zeros, a mirror image, the repeated edge, or the other side). Hover a cell to "
-        "see which pixel it is and where the border rule read it.</li>"
-        "<li><b>Kernel</b>: the weights, flipped by 180° when the mode is true convolution.</li>"
-        "<li><b>Products</b>: each input value times the weight on top of it (red positive, "
-        "blue negative).</li>"
-        "<li>The products are summed, divided by the divisor and shifted by the offset. The "
-        "result is the very number stored in the output image.</li></ul>"
-        "<p>Colour images are filtered per channel: pick R, G, B or all three. With the "
-        "channels set to <i>Sum channels (CNN layer)</i>, the kernel is one k × k × 3 filter "
-        "as in a CNN layer: each channel gives a partial sum, and the three partial sums "
-        "(divided by the divisor, plus the offset as the bias) make ONE output value. With "
-        "<i>Live</i> on, the numbers follow a webcam (ten times a second); turn it off to "
-        "freeze them and read at leisure.</p>"
+        "<p>How one output pixel is computed. Click a pixel (or point at one to see just its "
+        "sum); Esc closes this card, and you can drag it anywhere.</p>"
+        + picture("inspector.png", 480)
+        + "<ul><li><b>Input patch</b>: the input values under the kernel, the clicked pixel "
+        "outlined. Hatched cells lie outside the picture: the border rule invents them (hover "
+        "a cell to see where it came from).</li>"
+        "<li><b>Weights</b>: the kernel (turned 180° in convolve mode).</li>"
+        "<li><b>Products</b>: value × weight (red +, blue −). Their sum ÷ divisor + offset is "
+        "the very number in the output image (✓).</li>"
+        "<li>Colour pictures are filtered per channel, side by side here. With <i>Sum "
+        "channels (CNN layer)</i> the three partial sums make ONE value, plus the bias.</li>"
+        "<li><i>Live</i> follows a webcam ten times a second; untick it to freeze the "
+        "numbers.</li></ul>"
     )
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
 from convlab.engine.pipeline import PipelineResult
-from convlab.ui.help import help_button
+from convlab.ui.help import help_button, picture
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.borders import BordersPage
 from convlab.ui.teach.gaussian import GaussianPage
@@ -28,21 +28,17 @@ class KernelLabPanel(QWidget):
 
     HELP_TITLE = "Kernel lab"
     HELP_HTML = (
-        "<p><b>Gaussian explorer.</b> A Gaussian blur weighs neighbours by a bell curve. The "
-        "<i>radius</i> sets the kernel size (2·radius+1), the <i>deviation σ</i> the width of "
-        "the bell. The plot shows the 1-D profile; the 2-D kernel is that profile times itself. "
-        "If σ is large for the radius, the bell is cut off and the blur turns box-like. "
-        "<i>Use in editor</i> sends the kernel to the kernel grid.</p>"
-        "<p><b>Current kernel.</b> The frequency response says what the kernel keeps (bright) "
-        "and removes (dark): the centre is flat areas and slow changes, the edges are fine "
-        "detail and noise. A blur is bright in the middle; an edge detector is dark there. A "
-        "separable kernel is a column times a row, so it can run as two cheap 1-D passes. "
-        "Correlation slides the kernel as written; true convolution flips it by 180° first "
-        "(for symmetric kernels both are the same).</p>"
-        "<p><b>Borders.</b> Near the edge the kernel reaches outside the image and a border "
-        "rule must invent the missing pixels: zeros, a mirror image, the repeated edge pixel, "
-        "or the opposite side of the image. The four views zoom into one corner so the "
-        "difference is visible.</p>" + LEARN_HELP
+        "<p>Four pages about what a kernel does.</p>"
+        + picture("borders.png", 480)
+        + "<ul><li><b>Gaussian</b>: a blur that weighs neighbours by a bell curve. "
+        "<i>Radius</i> sets the size (2·radius + 1), <i>σ</i> the width; too large a σ cuts the "
+        "bell off (the panel says how much is kept). <i>Use in editor</i> sends it to the "
+        "grid.</li>"
+        "<li><b>Current kernel</b>: what it keeps (bright) and removes (dark) of each "
+        "frequency, its separable factors, correlation against convolution.</li>"
+        "<li><b>Borders</b>: near the edge the kernel reaches outside the picture; zeros, a "
+        "mirror, the repeated edge or the other side fill in, side by side.</li>"
+        "</ul>" + LEARN_HELP
     )
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:

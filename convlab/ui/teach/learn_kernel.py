@@ -55,14 +55,11 @@ REPORT_INTERVAL_S = 1 / 30
 #: the plot's floor: below this the loss is float64 rounding, not learning
 PLOT_FLOOR = 1e-14
 LEARN_HELP = (
-    "<p><b>Kernel that learns itself.</b> A hidden kernel filters the image; a second kernel "
-    "starts at zeros and takes gradient-descent steps on its weights (nothing else) to make "
-    "its output match. The loss is the mean squared difference of the two outputs; its "
-    "gradient says how to nudge every weight at once. Watch the grid move towards the hidden "
-    "kernel and the loss fall on a logarithmic scale. This is what training a CNN's first "
-    "layer does: finding kernel weights. With <i>noise</i> on the target, each look at the "
-    "image gives a slightly wrong answer: the loss stops at the noise level and the weights "
-    "need more looks (fresh noise each time) to settle, but they still get there.</p>"
+    "<p><b>Learn a kernel</b>: a hidden kernel filters the picture; a second one starts at "
+    "zeros and takes gradient-descent steps on its weights until its output matches (the "
+    "loss, on a log scale, falls; the grid moves towards the hidden kernel). That is what "
+    "training a CNN's first layer does. With <i>noise</i> on the target the loss stops at the "
+    "noise level, and the weights need more looks to settle, but they get there.</p>"
 )
 
 

@@ -41,7 +41,7 @@ from convlab.engine.kernels import presets
 from convlab.engine.layer import layer_parameter_count
 from convlab.engine.pipeline import PipelineResult, shrink
 from convlab.errors import ConvlabError
-from convlab.ui.help import help_button
+from convlab.ui.help import help_button, picture
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.flatten_view import FlattenStrip, as_32x32
 from convlab.ui.widgets.picture_grid import PictureGrid
@@ -136,20 +136,18 @@ class WhyCnnPanel(QWidget):
 
     HELP_TITLE = "Why CNNs?"
     HELP_HTML = (
-        "<p><b>Parameter explosion.</b> A <i>unit</i> is one neuron: it multiplies the inputs it "
-        "sees by its own weights and adds them up (plus a bias) into one output number. A fully "
-        "connected (MLP) layer gives every hidden unit its own weight for every input value: "
-        "hidden × H × W × C weights. A locally connected layer has one unit per location "
-        "(H × W of them), each looking at the k × k × C window around it with weights of its "
-        "own: H × W × k × k × C. A convolutional layer shares one k × k × C kernel across all "
-        "locations: only filters × k × k × C, whatever the image size. The "
-        "bars use a logarithmic scale: each grid line is ten times the one below. Memory is for "
-        "float32 weights (4 bytes each).</p>"
-        "<p><b>Spatial orientation.</b> The pixels of the image are shuffled with a fixed "
-        "permutation. An MLP fed the shuffled pixels (with its weights shuffled the same way) "
-        "computes exactly the same numbers, so it never used the layout. A convolution looks at "
-        "neighbours, so its edge map of the shuffled image is noise: a CNN depends on the "
-        "layout, which is why it needs so few weights.</p>"
+        "<p>Why not an ordinary neural network for pictures? Two reasons you can see here.</p>"
+        + picture("why-cnns.jpg", 480)
+        + "<ul><li><b>Parameter explosion</b> (left): weights of a first layer for your "
+        "picture. A fully connected layer gives every unit (neuron) a weight for every input "
+        "value: hidden × H × W × C. A locally connected one has a unit per location, each with "
+        "its own k × k × C window: H × W × k × k × C. A convolution shares one k × k × C kernel "
+        "everywhere: filters × k × k × C. The bars are logarithmic (each line ×10); memory is "
+        "float32.</li>"
+        "<li><b>Spatial orientation</b> (right): shuffle the pixels. An MLP (weights shuffled "
+        "alike) gives exactly the same outputs: it never used the layout. A convolution's edge "
+        "map turns to noise: a CNN relies on neighbours, which is why it needs so few "
+        "weights.</li></ul>"
     )
 
     def uses_editor_kernel(self) -> bool:

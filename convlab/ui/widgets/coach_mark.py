@@ -77,6 +77,7 @@ class CoachMark(QFrame):
         self.ring = _Ring(window)
         self.ring.hide()
         self._target: Target | None = None
+        self._placed: tuple | None = None  # (target rect, window size, text) last placed for
         self._side = "left"
         self._anchor = QPointF()
         self.counter = QLabel()
@@ -136,7 +137,7 @@ class CoachMark(QFrame):
 
     def dismiss(self) -> None:
         self._follow.stop()
-        self._target = None
+        self._target, self._placed = None, None
         self.hide()
         self.ring.hide()
 
@@ -148,6 +149,10 @@ class CoachMark(QFrame):
         window = self.parentWidget()
         area = window.rect()
         rect = self._target()
+        placed = (rect, area.size(), self.text.text(), self.title.text())
+        if placed == self._placed:
+            return  # nothing moved: no work (this runs a few times a second)
+        self._placed = placed
         self.adjustSize()
         size = self.size()
         if rect is None:  # the target is hidden: the bubble waits in the middle of the window

@@ -110,3 +110,37 @@ def test_the_shortcuts_sheet_lists_every_menu_key(window, qtbot):
         assert keys_text in sheet and what in sheet
     for widget_key in ("Page Up", "Shift + move", "Esc", "double-click a feature map"):
         assert widget_key in sheet
+
+
+def _help_topics(window) -> list[tuple[str, str]]:
+    from convlab.ui.shell.main_window import _GENERAL_HELP
+
+    panels = [window.kernel_panel, window.maps_panel, window.inspector_panel, *window.tab_panels]
+    return [("ConvLab", _GENERAL_HELP)] + [(p.HELP_TITLE, p.HELP_HTML) for p in panels]
+
+
+def test_help_is_short_and_shows_its_pictures(window, qtbot):
+    import re
+
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
+
+    from convlab.ui.help import HELP_PICTURES, show_help
+
+    window.show()
+    qtbot.waitExposed(window)
+    with_pictures = 0
+    for title, text in _help_topics(window):
+        words = len(re.sub("<[^>]+>", " ", text).split())
+        assert words <= 180, (title, words)
+        names = re.findall(r'<img src="([^"]+)"', text)
+        with_pictures += bool(names)
+        shown = show_help(window, title, text)
+        for name in names:
+            assert (HELP_PICTURES / name).is_file(), name
+            image = shown.browser.document().resource(
+                QTextDocument.ResourceType.ImageResource, QUrl(name)
+            )
+            assert image is not None and not image.isNull(), (title, name)
+        shown.close()
+    assert with_pictures >= 6  # a picture where a picture says it better

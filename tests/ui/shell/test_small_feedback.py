@@ -4,6 +4,8 @@ videos, and the Kernel dock only where its kernel acts."""
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 from PySide6.QtCore import Qt
@@ -229,3 +231,18 @@ def test_a_video_file_gets_play_pause_and_a_seek_slider(window, qtbot, tmp_path)
     with qtbot.waitSignal(window.worker.sourceOpened, timeout=5000):
         window.source_menu.open_pattern()
     assert controls.isHidden()
+
+
+def test_the_status_bar_labels_sit_side_by_side_on_a_laptop(window, qtbot):
+    """At 1366x768 the source, rate, timing and hover labels each get their own room (the
+    eliding ones were once given none and drawn over their neighbours)."""
+    window.resize(1326, 708)
+    window.show()
+    qtbot.waitExposed(window)
+    bar = window.statusBar()
+    labels = window.status.labels
+    qtbot.waitUntil(lambda: all(label.geometry().left() >= 0 for label in labels), timeout=2000)
+    rects = [label.geometry() for label in labels]
+    for left, right in itertools.pairwise(rects):
+        assert left.right() < right.left(), (left, right)
+    assert all(bar.rect().contains(rect) for rect in rects)
