@@ -16,6 +16,7 @@ import numpy as np
 
 from convlab.cnn import data as cnn_data
 from convlab.cnn.data import Cancel
+from convlab.cnn.webcam_samples import WEBCAM_SIZE
 from convlab.errors import DataError
 
 #: data choices as shown, in order; the first is the default
@@ -26,8 +27,6 @@ KIND_LABELS = {
     "folder": "Image folder (one sub-folder per class)",
     "webcam": "Capture from webcam",
 }
-#: side of the grey image a network trained on webcam captures sees
-WEBCAM_SIZE = 32
 VALIDATION_FRACTION = 0.15
 #: the largest validation set evaluated after each epoch (keeps Stop and epoch ends quick)
 MAX_VALIDATION = 2000

@@ -13,7 +13,7 @@ never runs code from it.
 from __future__ import annotations
 
 import json
-import zipfile
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,9 +32,12 @@ from convlab.cnn.layers import (
     RandomSource,
     ReLU,
 )
+from convlab.cnn.npz import read_npz
 from convlab.errors import ConvlabError
 
 FORMAT_VERSION = 1
+#: the largest model file (and the most its weights may take in memory) ConvLab reads
+MAX_MODEL_BYTES = 256 * 1024 * 1024
 
 #: the first convolution's random start, as a fraction of the usual (He) scale
 FIRST_LAYER_START = 0.1
@@ -199,16 +202,20 @@ class Sequential:
 
     @classmethod
     def load(cls, path: str | Path) -> Sequential:
-        """Rebuild a model saved with ``save``; ConvlabError if the file is not one."""
+        """Rebuild a model saved with ``save``; ConvlabError if the file is not one.
+
+        The file is checked before it is read (``read_npz``: no pipes, no oversized files, no
+        arrays that declare more than ``MAX_MODEL_BYTES``), and every layer's description is
+        checked against the weights saved for it before the layer is built, so a description
+        cannot ask for a layer larger than the file.
+        """
+        label = f"Model file '{Path(path).name}'"
+        arrays = read_npz(path, label, max_bytes=MAX_MODEL_BYTES)
         try:
-            with np.load(path, allow_pickle=False) as archive:
-                header = json.loads(str(archive["architecture"]))
-                arrays = {key: archive[key] for key in archive.files if key != "architecture"}
-        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
-            raise ConvlabError(f"{path} is not a ConvLab model file ({error})") from error
-        try:
+            header = json.loads(str(arrays.pop("architecture")))
             layers = []
-            for spec in header["layers"]:
+            for index, spec in enumerate(header["layers"]):
+                _check_declared_size(index, spec, arrays)
                 layer = LAYER_TYPES[spec["type"]](**spec["config"])
                 layer.trainable = bool(spec.get("trainable", True))
                 layers.append(layer)
@@ -222,9 +229,31 @@ class Sequential:
                         )
                     layer.params[key] = saved.astype(value.dtype)
                 layer.astype(np.float32)
-        except (KeyError, TypeError, ValueError) as error:
-            raise ConvlabError(f"{path}: the model description is damaged ({error})") from error
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ConvlabError(f"{label}: the model description is damaged ({error})") from error
         return model
+
+
+def _check_declared_size(index: int, spec: dict, arrays: dict[str, np.ndarray]) -> None:
+    """A layer's description must ask for exactly the weights saved for it (it is built, with
+    fresh random weights, before they are copied in): ValueError otherwise."""
+    config = spec["config"]
+    sizes = [config[key] for key in _SIZE_KEYS.get(spec["type"], ())]
+    if not all(isinstance(size, int) and size > 0 for size in sizes):
+        raise ValueError(f"layer {index} ({spec['type']}) has sizes that are not counts")
+    wanted = math.prod(sizes) + sizes[0] if sizes else 0  # the weights, then one bias each
+    saved = sum(value.size for key, value in arrays.items() if key.startswith(f"{index}."))
+    if wanted != saved:
+        raise ValueError(
+            f"layer {index} ({spec['type']}) asks for {wanted:,} weights, the file holds {saved:,}"
+        )
+
+
+#: the constructor arguments whose product is a layer's weight count (output count first)
+_SIZE_KEYS = {
+    "Conv2D": ("out_channels", "in_channels", "kernel_size", "kernel_size"),
+    "Dense": ("out_features", "in_features"),
+}
 
 
 def load_model(path: str | Path) -> Sequential:

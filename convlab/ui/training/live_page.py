@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 from convlab.cnn.dataset import Dataset
 from convlab.cnn.evaluate import classify
 from convlab.cnn.model import Sequential
-from convlab.ui.training.webcam import frame_to_sample
+from convlab.cnn.webcam_samples import frame_to_sample
 
 IDLE_HINT = "Train on webcam classes (Data → Capture from webcam), then point the camera at them."
 WEBCAM_HINT = "Point the camera at your classes; the prediction also shows on the live view."

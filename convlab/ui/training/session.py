@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import os
-import zipfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -76,6 +75,7 @@ class TrainingSession(QObject):
     ended = Signal(str)  # the shown run ended: "done", "stopped" or "failed"
     stopped = Signal()  # Stop was pressed during a run
     networkReset = Signal()  # Reset: no run, no curves, no history
+    loading = Signal(str)  # "Loading net.npz…" while a model file is read; "" when it failed
     networkLoaded = Signal(str)  # what was loaded
     freshNetwork = Signal()  # an untrained network from the settings is shown
     modelReplaced = Signal()  # the shown network is another one
@@ -105,6 +105,7 @@ class TrainingSession(QObject):
         self.experiment: str | None = None
         self.unsaved = False
         self._steps_done = 0
+        self._runs_started = 0
 
     # ================================================================== what the tab reads
     def is_training(self) -> bool:
@@ -151,6 +152,7 @@ class TrainingSession(QObject):
         runner.failed.connect(self._on_failed)
         runner.completed.connect(self._on_completed)
         self._runner = runner
+        self._runs_started += 1
         self.experiment = plan.experiment
         self._steps_done = 0
         self.undo_stack.clear()
@@ -382,18 +384,39 @@ class TrainingSession(QObject):
         self.message.emit(f"Model saved to {path}", "info")
 
     def load_model(self, path: str | Path) -> None:
-        """Replace the network with one from a .npz file (training stops first)."""
-        try:
-            model = Sequential.load(path)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-            # what Sequential.load itself does not translate (e.g. a damaged zip archive)
-            raise ConvlabError(f"{path} is not a ConvLab model file ({error})") from error
+        """Replace the network with one from a .npz file. The file is read on a background job
+        (and checked before it is read: see ``Sequential.load``), so a slow disk, a pipe or a
+        huge file never holds the window; training stops when the network has arrived. A run
+        started meanwhile wins: the loaded network is then not shown."""
+        path = Path(path)
+        self.loading.emit(f"Loading {path.name}…")
+        self._jobs.run(
+            partial(Sequential.load, path),
+            partial(self._loaded, path, self._runs_started),
+            partial(self._load_failed, path),
+        )
+
+    def _loaded(self, path: Path, runs_started: int, model: Sequential) -> None:
+        if runs_started != self._runs_started:
+            text = f"{path.name} was not shown: a training run started meanwhile"
+            self.message.emit(text, "info")
+            return
         self._retire()
         self.runningChanged.emit()
         self._adopt(model, model)
         self.unsaved = False
-        self.networkLoaded.emit(f"Loaded {Path(path).name}: {model.num_parameters:,} parameters")
+        self.networkLoaded.emit(f"Loaded {path.name}: {model.num_parameters:,} parameters")
         self._remeasure("of the loaded model")
+
+    def _load_failed(self, path: Path, error: Exception) -> None:
+        if isinstance(error, ConvlabError):
+            self.message.emit(error, "error")
+        else:  # what the checks do not foresee (out of memory): still a sentence, not a crash
+            self.message.emit(
+                f"Model file '{path.name}' could not be loaded ({type(error).__name__}: {error})",
+                "error",
+            )
+        self.loading.emit("")
 
 
 class _WriteBack(QUndoCommand):

@@ -67,6 +67,7 @@ class TrainingTab(QWidget):
         self.webcam_classes = webcam_classes or WebcamClasses(parent=self)
         if self.webcam_classes.load_problem:
             state.report(self.webcam_classes.load_problem, "warning")
+        self.webcam_classes.problem.connect(lambda text: state.report(text, "warning"))
         self.session = TrainingSession(self._untrained_network, parent=self)
         self._total_steps = 0
         self._build()
@@ -158,6 +159,7 @@ class TrainingTab(QWidget):
         session.ended.connect(readout.finish)
         session.stopped.connect(readout.stopped)
         session.networkReset.connect(self._network_reset)
+        session.loading.connect(readout.set_status)
         session.networkLoaded.connect(self._network_loaded)
         session.freshNetwork.connect(readout.ready)
         session.modelReplaced.connect(self._show_network)
@@ -190,7 +192,8 @@ class TrainingTab(QWidget):
         self.session.save_model(path)
 
     def load_model(self, path: str | Path) -> None:
-        """Replace the network with one from a .npz file; ConvlabError when it cannot."""
+        """Replace the network with one from a .npz file, read on a background job; what goes
+        wrong is reported in the window."""
         self.session.load_model(path)
 
     def running_threads(self) -> list:
@@ -202,8 +205,8 @@ class TrainingTab(QWidget):
         self.session.shutdown()
         try:
             self.webcam_classes.save()
-        except OSError as error:
-            self.state.report(f"Webcam classes could not be saved: {error}", "warning")
+        except ConvlabError as error:
+            self.state.report(error, "warning")
         self.insight.live.set_text("")
 
     def closeEvent(self, event: QCloseEvent) -> None:

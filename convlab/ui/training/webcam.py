@@ -4,17 +4,20 @@ Frames come from ``state.latest_result.frame`` (whatever the playground shows: w
 or image). Each capture keeps a 64 x 64 colour crop for the thumbnails; the network sees the
 same crop as a 32 x 32 grey image (``frame_to_sample``), which is also what live
 classification feeds it, so training and use agree. Captures are autosaved under the
-application data folder, so a restart (or a crash) loses none of them.
+application data folder (written on a background job a moment after each change), so a
+restart (or a crash) loses none of them; a class keeps at most ``MAX_CROPS_PER_CLASS``.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
+from functools import partial
 from pathlib import Path
 
-import cv2
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QObject, QSize, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
@@ -31,35 +34,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convlab.cnn.dataset import WEBCAM_SIZE
+from convlab.cnn.webcam_samples import (
+    CROP_SIZE,
+    MAX_CLASSES,
+    MAX_CROPS_PER_CLASS,
+    MIN_CLASSES,
+    centre_crop,
+    read_classes,
+    samples_of,
+    write_classes,
+)
+from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.background_jobs import BackgroundJobs
 
-THUMB_SIZE = 64  # side of the colour crop kept for thumbnails
-MIN_CLASSES, MAX_CLASSES = 2, 5
 CAPTURE_INTERVAL_MS = 100  # holding the button or key captures ten frames a second
 AUTOSAVE_NAME = "webcam_classes.npz"
-
-
-def centre_crop(frame: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
-    """The largest centred square of an RGB frame, resized to size x size (uint8 RGB)."""
-    height, width = frame.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    square = frame[top : top + side, left : left + side]
-    if square.ndim == 2:
-        square = cv2.cvtColor(square, cv2.COLOR_GRAY2RGB)
-    return np.ascontiguousarray(cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA))
-
-
-def crop_to_sample(crop: np.ndarray) -> np.ndarray:
-    """A 64 x 64 RGB crop as the network's 32 x 32 grey input (uint8)."""
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(grey, (WEBCAM_SIZE, WEBCAM_SIZE), interpolation=cv2.INTER_AREA)
-
-
-def frame_to_sample(frame: np.ndarray) -> np.ndarray:
-    """A live frame exactly as captured frames are prepared for training."""
-    return crop_to_sample(centre_crop(frame))
 
 
 def default_autosave_path() -> Path:
@@ -68,9 +58,15 @@ def default_autosave_path() -> Path:
 
 
 class WebcamClasses(QObject):
-    """Class names and their captured crops; saves itself (debounced) after every change."""
+    """Class names and their captured crops; saves itself a moment after every change.
+
+    Saving snapshots the crops here and writes them on a background job, so holding a
+    capture button never waits for the disk; ``save`` (closing) writes at once. Writes are
+    numbered: an older one that finishes late never replaces a newer file.
+    """
 
     changed = Signal()
+    problem = Signal(str)  # a save failed: what to tell the person
 
     def __init__(self, autosave_path: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -78,11 +74,15 @@ class WebcamClasses(QObject):
         self.crops: list[list[np.ndarray]] = [[], []]
         self.path = autosave_path or default_autosave_path()
         self.load_problem = ""
-        self._dirty = False
+        self._version = 0  # counts changes
+        self._written = 0  # the version on disk (set by whichever thread wrote it)
+        self._write_lock = threading.Lock()
+        self._saving = False
+        self._jobs = BackgroundJobs()
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(1000)
-        self._save_timer.timeout.connect(self.save)
+        self._save_timer.timeout.connect(self._save_in_background)
         self._load()
 
     # ------------------------------------------------------------------ editing
@@ -104,9 +104,16 @@ class WebcamClasses(QObject):
             self.names[index] = name
             self._changed()
 
-    def capture(self, index: int, frame: np.ndarray) -> None:
+    def is_full(self, index: int) -> bool:
+        return len(self.crops[index]) >= MAX_CROPS_PER_CLASS
+
+    def capture(self, index: int, frame: np.ndarray) -> bool:
+        """Keep the frame's centred crop in class ``index``; False when the class is full."""
+        if self.is_full(index):
+            return False
         self.crops[index].append(centre_crop(frame))
         self._changed()
+        return True
 
     def delete(self, index: int, positions: list[int]) -> None:
         for position in sorted(set(positions), reverse=True):
@@ -119,49 +126,63 @@ class WebcamClasses(QObject):
 
     def sample_arrays(self) -> list[np.ndarray]:
         """Per class, the network inputs (N x 32 x 32 uint8)."""
-        return [
-            np.array([crop_to_sample(crop) for crop in crops], dtype=np.uint8).reshape(
-                -1, WEBCAM_SIZE, WEBCAM_SIZE
-            )
-            for crops in self.crops
-        ]
+        return [samples_of(crops) for crops in self.crops]
 
     # ------------------------------------------------------------------ persistence
     def save(self) -> None:
-        """Write all classes atomically (temporary file, then rename), if anything changed."""
+        """Write the classes now, if anything changed (closing); waits for a write under way.
+        ConvlabError when the file cannot be written."""
         self._save_timer.stop()
-        if not self._dirty:
-            return
-        arrays = {
-            f"class{index}": np.array(crops, dtype=np.uint8).reshape(-1, THUMB_SIZE, THUMB_SIZE, 3)
-            for index, crops in enumerate(self.crops)
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".part")
-        with open(temporary, "wb") as handle:
-            np.savez_compressed(handle, names=np.array(self.names), **arrays)
-        os.replace(temporary, self.path)
-        self._dirty = False
+        if self._version != self._written:
+            self._write(*self._snapshot())
+
+    def _snapshot(self) -> tuple[int, list[str], list[np.ndarray]]:
+        arrays = [
+            np.array(crops, dtype=np.uint8).reshape(-1, CROP_SIZE, CROP_SIZE, 3)
+            for crops in self.crops
+        ]
+        return self._version, list(self.names), arrays
+
+    def _write(self, version: int, names: list[str], arrays: list[np.ndarray]) -> None:
+        with self._write_lock:
+            if version > self._written:
+                write_classes(self.path, names, arrays)
+                self._written = version
+
+    def _save_in_background(self) -> None:
+        if self._saving or self._version == self._written:
+            return  # a write under way starts the next one when it ends
+        self._saving = True
+        self._jobs.run(
+            partial(self._write, *self._snapshot()), self._background_saved, self._save_failed
+        )
+
+    def _background_saved(self, _result: object = None) -> None:
+        self._saving = False
+        if shiboken6.isValid(self) and self._version != self._written:
+            self._save_timer.start()
+
+    def _save_failed(self, error: Exception) -> None:
+        self._saving = False
+        if shiboken6.isValid(self):
+            self.problem.emit(str(error))
+
+    def running(self) -> list:
+        """Background writes not finished yet (for tests)."""
+        return self._jobs.running()
 
     def _load(self) -> None:
-        if not self.path.exists():
+        if not os.path.lexists(self.path):
             return
         try:
-            with np.load(self.path, allow_pickle=False) as archive:
-                names = [str(name) for name in archive["names"]][:MAX_CLASSES]
-                crops = [list(archive[f"class{index}"]) for index in range(len(names))]
-        except (OSError, ValueError, KeyError) as error:
-            self.load_problem = f"Saved webcam classes in {self.path} could not be read: {error}"
+            self.names, crops = read_classes(self.path)
+        except ConvlabError as error:
+            self.load_problem = str(error)
             return
-        if len(names) >= MIN_CLASSES and all(
-            crop.shape == (THUMB_SIZE, THUMB_SIZE, 3)
-            for class_crops in crops
-            for crop in class_crops
-        ):
-            self.names, self.crops = names, crops
+        self.crops = [list(array) for array in crops]
 
     def _changed(self) -> None:
-        self._dirty = True
+        self._version += 1
         self._save_timer.start()
         self.changed.emit()
 
@@ -240,7 +261,14 @@ class WebcamCapturePanel(QWidget):
             self._stop_capture()
             return False
         self.current = index
-        self.classes.capture(index, result.frame)
+        if not self.classes.capture(index, result.frame):
+            self.state.report(
+                f"Webcam classes: “{self.classes.names[index]}” has {MAX_CROPS_PER_CLASS} "
+                "captures, the most a class keeps; delete some to capture others",
+                "warning",
+            )
+            self._stop_capture()
+            return False
         self._last_capture = time.monotonic()
         return True
 
@@ -313,7 +341,7 @@ class WebcamCapturePanel(QWidget):
         for position in range(self.thumbnails.count(), len(crops)):
             crop = crops[position]
             image = QImage(
-                crop.data, THUMB_SIZE, THUMB_SIZE, 3 * THUMB_SIZE, QImage.Format.Format_RGB888
+                crop.data, CROP_SIZE, CROP_SIZE, 3 * CROP_SIZE, QImage.Format.Format_RGB888
             ).copy()
             item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
             item.setData(Qt.ItemDataRole.UserRole, position)

@@ -20,6 +20,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from convlab.app import FIRST_RUN_KERNEL, build_window
+from convlab.cnn.webcam_samples import centre_crop
 from convlab.engine import presets
 from convlab.ui.settings import Settings
 from convlab.ui.training import webcam as training_webcam
@@ -298,7 +299,7 @@ def test_kernel_bank_and_webcam_classes_survive_a_crash(qtbot, scene_path):
     assert [k.name for k in second.state.bank] == ["sobel_x", "laplacian"]
     restored = second.training_tab.webcam_classes
     assert restored.names == ["class A", "cup"] and [len(c) for c in restored.crops] == [0, 2]
-    expected = training_webcam.centre_crop(frame)
+    expected = centre_crop(frame)
     assert np.array_equal(restored.crops[1][0], expected)
     second.close()
     first.close()

@@ -9,12 +9,13 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from convlab.cnn.webcam_samples import frame_to_sample
 from convlab.engine.pipeline import PipelineResult
 from convlab.ui.state import PlaygroundState
 from convlab.ui.training.draw import prepare_drawing
 from convlab.ui.training.live_overlay import LiveClassificationOverlay
 from convlab.ui.training.tab import TrainingTab
-from convlab.ui.training.webcam import WebcamCapturePanel, WebcamClasses, frame_to_sample
+from convlab.ui.training.webcam import WebcamCapturePanel, WebcamClasses
 
 
 def result_for(frame: np.ndarray) -> PipelineResult:

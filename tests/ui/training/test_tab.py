@@ -4,6 +4,8 @@ kernel editor and back; divergence stops cleanly; start/stop in a loop leaves no
 from __future__ import annotations
 
 import gc
+import os
+import threading
 import time
 
 import numpy as np
@@ -217,7 +219,9 @@ def test_saved_model_loads_back_and_clears_the_unsaved_flag(qtbot, tab, tmp_path
     assert not tab.has_unsaved_model()
     saved = [layer.params["weight"].copy() for layer in conv_layers(tab.current_model())]
     tab.reset()
-    tab.load_model(path)
+    before = tab.current_model()
+    tab.load_model(path)  # read on a background job
+    qtbot.waitUntil(lambda: tab.current_model() is not before, timeout=5000)
     loaded = [layer.params["weight"] for layer in conv_layers(tab.current_model())]
     assert all(np.array_equal(a, b) for a, b in zip(saved, loaded))
     assert isinstance(Sequential.load(path), Sequential)
@@ -281,13 +285,49 @@ def test_history_scrubber_shows_and_sends_an_older_snapshot(qtbot, tab, state):
     assert "not its weights" in state.kernel.name
 
 
-def test_a_file_that_is_not_a_model_is_refused_and_the_network_kept(tab, tmp_path, messages):
+def test_a_file_that_is_not_a_model_is_refused_and_the_network_kept(qtbot, tab, tmp_path, messages):
     model = tab.current_model()
     path = tmp_path / "not a model.npz"
     path.write_bytes(b"PK\x03\x04 this is not really a zip")
-    tab._guard(tab.load_model, path)
+    tab.files.loadModel.emit(str(path))
+    qtbot.waitUntil(lambda: any(level == "error" for _, level in messages), timeout=5000)
     assert tab.current_model() is model
     assert messages[-1][1] == "error" and "not a model.npz" in messages[-1][0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_loading_a_named_pipe_says_so_and_the_window_goes_on(qtbot, tab, tmp_path, messages):
+    fifo = tmp_path / "net.npz"
+    os.mkfifo(fifo)
+    model = tab.current_model()
+    tab.files.loadModel.emit(str(fifo))
+    qtbot.waitUntil(lambda: any(level == "error" for _, level in messages), timeout=5000)
+    assert "net.npz" in messages[-1][0] and "named pipe" in messages[-1][0]
+    assert tab.current_model() is model
+
+
+def test_a_slow_model_file_is_read_off_the_gui_thread(qtbot, tab, tmp_path, monkeypatch):
+    path = tmp_path / "slow.npz"
+    tab.current_model().save(path)
+    readers: list[threading.Thread] = []
+    release = threading.Event()
+    real_load = Sequential.load.__func__
+
+    def slow_load(cls, where):
+        readers.append(threading.current_thread())
+        release.wait(3)  # a slow disk: the window must not wait for it
+        return real_load(cls, where)
+
+    monkeypatch.setattr(Sequential, "load", classmethod(slow_load))
+    before = tab.current_model()
+    started = time.monotonic()
+    tab.files.loadModel.emit(str(path))
+    assert time.monotonic() - started < 1.0  # the window answers while the file is read
+    assert "Loading slow.npz" in tab.status.text()
+    release.set()
+    qtbot.waitUntil(lambda: tab.current_model() is not before, timeout=5000)
+    assert readers and readers[0] is not threading.main_thread()
+    assert "Loaded slow.npz" in tab.status.text()
 
 
 def test_write_back_while_training_runs_asks_to_pause_first(qtbot, tab, state, messages):
