@@ -11,8 +11,17 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPen,
+    QStaticText,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from convlab.engine.display import dark_text_reads_better, weight_colours
@@ -71,9 +80,12 @@ class NumberGrid(QWidget):
         self._values = np.zeros((0, 0))
         self._distinct_texts: list[str] = []
         self._text_index: list[list[int]] = []
-        self._fills: list[list[list[int]]] = []
+        self._fill_pixels = np.zeros((0, 0, 3), np.uint8)
+        self._fill_image = QImage()
         self._dark: list[list[bool]] = []
-        self._colour_cache: dict[tuple[int, int, int], QColor] = {}
+        # Laid-out cell texts: a live picture redraws the same few hundred numbers many times a
+        # second, and drawing a prepared QStaticText costs a fraction of laying the text out anew.
+        self._static_texts: dict[str, QStaticText] = {}
         self._describe: Callable[[int, int], str] | None = None
         self._marked: np.ndarray | None = None
         self._highlight: np.ndarray | None = None
@@ -128,7 +140,12 @@ class NumberGrid(QWidget):
         self._distinct_texts = [cell_text(v, digits) for v in distinct.tolist()]
         self._text_index = which.reshape(array.shape).tolist()
         colours = cell_colours(array, scale)
-        self._fills = colours.tolist()
+        # All the cells' backgrounds as one tiny image, drawn scaled up in one call per paint.
+        self._fill_pixels = np.ascontiguousarray(colours[..., :3], dtype=np.uint8)
+        rows, cols = array.shape
+        self._fill_image = QImage(
+            self._fill_pixels.data, cols, rows, 3 * cols, QImage.Format.Format_RGB888
+        )
         self._dark = dark_text_reads_better(colours).tolist()
         self.setToolTip(PADDING_TOOLTIP if self._marked is not None and self._marked.any() else "")
         self._relayout()
@@ -203,12 +220,15 @@ class NumberGrid(QWidget):
         return self.sizeHint()
 
     # -- drawing -------------------------------------------------------------------------
-    def _colour(self, rgb: list[int]) -> QColor:
-        key = (rgb[0], rgb[1], rgb[2])
-        colour = self._colour_cache.get(key)
-        if colour is None:
-            colour = self._colour_cache[key] = QColor(*key)
-        return colour
+    def _static_text(self, text: str) -> QStaticText:
+        static = self._static_texts.get(text)
+        if static is None:
+            if len(self._static_texts) > 4096:
+                self._static_texts.clear()
+            static = self._static_texts[text] = QStaticText(text)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(font=self._font)
+        return static
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -229,21 +249,31 @@ class NumberGrid(QWidget):
         rows, cols = self._values.shape
         marked = self._marked.tolist() if self._marked is not None else None
         hatch = QBrush(QColor(255, 160, 0, 170), Qt.BrushStyle.BDiagPattern)
-        centre = Qt.AlignmentFlag.AlignCenter
         # Only the cells in the exposed area: inside a scroll area most of a 15x15 grid is not.
         exposed = event.rect()
         first_row = max(0, (exposed.top() - top - 1) // ch)
         last_row = min(rows - 1, (exposed.bottom() - top - 1) // ch)
         first_col = max(0, (exposed.left() - 1) // cw)
         last_col = min(cols - 1, (exposed.right() - 1) // cw)
+        painter.drawImage(QRectF(1, top + 1, cols * cw, rows * ch), self._fill_image)
+        statics = [self._static_text(text) for text in self._distinct_texts]
+        pen = None
         for r in range(first_row, last_row + 1):
             for c in range(first_col, last_col + 1):
-                rect = QRectF(1 + c * cw, top + 1 + r * ch, cw, ch)
-                painter.fillRect(rect, self._colour(self._fills[r][c]))
                 if marked is not None and marked[r][c]:
-                    painter.fillRect(rect, hatch)
-                painter.setPen(_DARK_TEXT if self._dark[r][c] else _LIGHT_TEXT)
-                painter.drawText(rect, centre, self._distinct_texts[self._text_index[r][c]])
+                    painter.fillRect(QRectF(1 + c * cw, top + 1 + r * ch, cw, ch), hatch)
+                cell_pen = _DARK_TEXT if self._dark[r][c] else _LIGHT_TEXT
+                if cell_pen is not pen:
+                    painter.setPen(pen := cell_pen)
+                static = statics[self._text_index[r][c]]
+                size = static.size()
+                painter.drawStaticText(
+                    QPointF(
+                        1 + c * cw + (cw - size.width()) / 2,
+                        top + 1 + r * ch + (ch - size.height()) / 2,
+                    ),
+                    static,
+                )
         painter.setPen(QPen(QColor(120, 120, 120), 1))
         for r in range(rows + 1):
             painter.drawLine(1, top + 1 + r * ch, 1 + cols * cw, top + 1 + r * ch)
