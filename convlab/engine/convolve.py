@@ -13,7 +13,8 @@ convention, which decides where an even kernel sits), ``"valid"`` adds nothing, 
 This module validates the arguments and states the definition; ``conv_methods`` holds the
 exact methods that compute it (filter2d, separable, multi_separable, dft, strided, dilated, and
 the same on a float32 copy of an integer frame), and ``dispatch`` picks the cheapest by costs
-measured with the installed OpenCV (``calibration``). The tests compare every method against a
+measured with the installed OpenCV (``calibration``) and, for large frames, by timing the few
+best candidates on the first frames of each layout. The tests compare every method against a
 plain loop; ``method=`` forces one.
 """
 
@@ -207,11 +208,28 @@ def plan(
     mode: str = "correlate",
     dtype: Any = np.uint8,
 ) -> str:
-    """The method ``convolve`` would pick for an image of this shape and dtype (for the status
-    bar and the benchmark)."""
+    """The method ``convolve`` picks for an image of this shape and dtype (for the status bar
+    and the benchmark): the fastest measured, once its trials on such frames are done."""
     probe = np.broadcast_to(np.zeros((), dtype=dtype), tuple(int(n) for n in image_shape))
     job, _ = make_job(probe, kernel, border, padding, stride, dilation, mode, "per_channel")
     return dispatch.choose(job)
+
+
+def tune(
+    image: Any,
+    kernel: Kernel | Any,
+    *,
+    border: str = "reflect101",
+    padding: str | int = "same",
+    stride: int = 1,
+    dilation: int = 1,
+    mode: str = "correlate",
+    channels: str = "per_channel",
+) -> str:
+    """Time the candidate methods on ``image`` now, rather than over the next calls with frames
+    of its layout, and return the one ``convolve`` will use (benchmarks call this first)."""
+    job, _ = make_job(image, kernel, border, padding, stride, dilation, mode, channels)
+    return dispatch.settle(job)
 
 
 def convolve(
@@ -233,12 +251,12 @@ def convolve(
     axis; ``"gray"`` converts RGB(A) to luma first and returns HxW; ``"sum"`` adds the
     channels' results into one HxW map, as a CNN layer's k x k x C filter does when its C
     slices are this kernel (divisor and offset, the bias, applied once). ``method`` forces one
-    computation (for tests and benchmarks); ``"auto"`` picks the fastest by measured costs.
+    computation (for tests and benchmarks); ``"auto"`` picks the fastest by measured costs (the
+    first calls with a large frame time a few candidates, see ``dispatch``).
     """
     _choice(method, METHODS, "method")
     job, keep_axis = make_job(image, kernel, border, padding, stride, dilation, mode, channels)
-    chosen = dispatch.choose(job) if method == "auto" else method
-    result = run_method(chosen, job)
+    result = dispatch.compute(job) if method == "auto" else run_method(method, job)
     if keep_axis and result.ndim == 2:
         result = result[:, :, None]
     if not result.flags.c_contiguous or result.dtype != np.float32:

@@ -1,16 +1,28 @@
-"""Which exact method ``convolve`` runs: the cheapest by the costs measured on this machine.
+"""Which exact method ``convolve`` runs: the fastest on this machine, for this frame layout.
 
 Every method computes the same sum (``conv_methods``), so the choice is only about speed. The
-cost of a method is predicted from the ``CostTable`` of ``calibration`` (nanoseconds per sample
-of each OpenCV primitive, measured with the OpenCV that is installed) times the samples it
-touches. ``cv2.filter2D`` and ``cv2.sepFilter2D`` on the frame as given are what OpenCV alone
+cost of a method is first predicted from the ``CostTable`` of ``calibration`` (nanoseconds per
+sample of each OpenCV primitive, measured with the OpenCV that is installed) times the samples
+it touches. ``cv2.filter2D`` and ``cv2.sepFilter2D`` on the frame as given are what OpenCV alone
 would do; any other method must be predicted ``MARGIN`` cheaper before it is chosen, so noise in
 the calibration can cost a close call, never a clear one.
+
+A prediction from a small calibration frame can be wrong on a large one: at 1920x1080 a
+float32 copy costs memory traffic the 452x452 calibration frame never sees, and OpenCV's DFT
+and separable paths scale differently. So for frames that take a while (``MEASURE_FROM_NS``)
+the first calls with a new kernel and frame layout are trials: each runs one of the shortlisted
+methods (the few predicted cheapest, and OpenCV's own calls) on the real frame and times it,
+and once each has run ``TRIALS`` times the fastest is kept for that layout. A trial computes
+the very same result, so the frames it serves are only a little slower, never different.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,22 +36,40 @@ from convlab.engine.conv_methods import (
     dilate,
     kernel_terms,
     row_chunks,
+    run_method,
 )
 
 MARGIN = 0.15
 BASELINES = ("filter2d", "separable")  # what OpenCV alone does with this frame and kernel
+MEASURE_FROM_NS = 500_000.0
+"""Frames predicted to take less than this (0.5 ms) keep the predicted method: on them a
+timing says little, and a wrong pick costs little."""
+TRIALS = 3  # timed runs of each shortlisted method; its fastest counts (load only slows)
+SHORTLIST = 3  # the methods predicted cheapest that get trials, besides OpenCV's own calls
+SPREAD = 3.0  # ... unless predicted more than this many times the cheapest
+MEASURED_MARGIN = 0.03  # another method must be measured this much faster than OpenCV's own
+MAX_LAYOUTS = 256  # kernels and frame layouts whose trials are remembered
+
+JobKey = tuple[bytes, tuple[int, int], Geometry, bool, tuple[str, int]]
+
+
+def job_key(job: Job) -> JobKey:
+    """What the choice depends on: the kernel's weights and the frame's layout, not its pixels."""
+    weights = np.ascontiguousarray(job.weights, dtype=np.float64)
+    channels = job.image.shape[2] if job.image.ndim == 3 else 1
+    return (
+        weights.tobytes(),
+        (int(weights.shape[0]), int(weights.shape[1])),
+        job.geometry,
+        anchor_fits(job),
+        (job.image.dtype.name, int(channels)),
+    )
 
 
 @functools.lru_cache(maxsize=512)
-def _cost_cached(
-    key: bytes,
-    shape: tuple[int, int],
-    geometry: Geometry,
-    fits: bool,
-    frame: tuple[str, int],
-    table: CostTable,
-) -> tuple[tuple[str, float], ...]:
-    weights = np.frombuffer(key, dtype=np.float64).reshape(shape)
+def _cost_cached(key: JobKey, table: CostTable) -> tuple[tuple[str, float], ...]:
+    weight_bytes, shape, geometry, fits, frame = key
+    weights = np.frombuffer(weight_bytes, dtype=np.float64).reshape(shape)
     rank = len(kernel_terms(weights))
     costs = method_costs(table, geometry, weights, rank, fits, *frame)
     return tuple(sorted(costs.items(), key=lambda item: item[1]))
@@ -50,21 +80,142 @@ def ranked(job: Job, table: CostTable | None = None) -> tuple[tuple[str, float],
     frame layout, as the worker repeats the same call on every frame."""
     if table is None:
         table = calibration.cost_table(wait=False)
-    weights = np.ascontiguousarray(job.weights, dtype=np.float64)
-    channels = job.image.shape[2] if job.image.ndim == 3 else 1
-    return _cost_cached(
-        weights.tobytes(),
-        (int(weights.shape[0]), int(weights.shape[1])),
-        job.geometry,
-        anchor_fits(job),
-        (job.image.dtype.name, int(channels)),
-        table,
-    )
+    return _cost_cached(job_key(job), table)
 
 
 def choose(job: Job, table: CostTable | None = None) -> str:
-    """The method predicted cheapest for ``job``."""
-    return ranked(job, table)[0][0]
+    """The method ``convolve`` runs for ``job`` once its trials are done: the fastest measured
+    for this kernel and frame layout, else (no trials yet, or a quick frame) the predicted
+    cheapest."""
+    if table is None:
+        table = calibration.cost_table(wait=False)
+    key = job_key(job)
+    with _trials_lock:
+        trial = _trials.get((key, table))
+        if trial is not None and trial.winner is not None:
+            return trial.winner
+    return _cost_cached(key, table)[0][0]
+
+
+# -- trials on the real frame ---------------------------------------------------------------
+
+
+@dataclass
+class _Trial:
+    """The timings of the shortlisted methods for one kernel and frame layout."""
+
+    candidates: tuple[str, ...]
+    fastest_ns: dict[str, float] = field(default_factory=dict)
+    runs: dict[str, int] = field(default_factory=dict)
+    winner: str | None = None
+
+    def next_method(self) -> str:
+        """The winner, or the candidate with the fewest timed runs."""
+        if self.winner is not None:
+            return self.winner
+        return min(self.candidates, key=lambda name: self.runs.get(name, 0))
+
+    def record(self, name: str, elapsed_ns: float) -> None:
+        self.fastest_ns[name] = min(self.fastest_ns.get(name, elapsed_ns), elapsed_ns)
+        self.runs[name] = self.runs.get(name, 0) + 1
+        if self.winner is None and all(self.runs.get(n, 0) >= TRIALS for n in self.candidates):
+            penalty = {n: 1.0 if n in BASELINES else 1.0 + MEASURED_MARGIN for n in self.candidates}
+            self.winner = min(self.candidates, key=lambda n: self.fastest_ns[n] * penalty[n])
+
+
+_trials: OrderedDict[tuple[JobKey, CostTable], _Trial] = OrderedDict()
+_trials_lock = threading.Lock()
+
+
+def shortlist(ranking: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
+    """The methods worth timing: the few predicted cheapest and OpenCV's own calls."""
+    cheapest = ranking[0][1]
+    names = [name for name, cost in ranking[:SHORTLIST] if cost <= SPREAD * cheapest]
+    names += [name for name, _ in ranking if name in BASELINES and name not in names]
+    return tuple(names)
+
+
+def _trial(key: tuple[JobKey, CostTable], ranking: tuple[tuple[str, float], ...]) -> _Trial:
+    """(Holding the lock.) The trial for ``key``, started if new; the oldest are forgotten."""
+    trial = _trials.get(key)
+    if trial is None:
+        trial = _trials[key] = _Trial(shortlist(ranking))
+        while len(_trials) > MAX_LAYOUTS:
+            _trials.popitem(last=False)
+    else:
+        _trials.move_to_end(key)
+    return trial
+
+
+def compute(job: Job, table: CostTable | None = None) -> np.ndarray:
+    """``job`` computed by the chosen method; while its trials run, by the next method to time
+    (the same result either way)."""
+    if table is None:
+        table = calibration.cost_table(wait=False)
+    key = job_key(job)
+    ranking = _cost_cached(key, table)
+    if ranking[0][1] < MEASURE_FROM_NS:
+        return run_method(ranking[0][0], job)
+    with _trials_lock:
+        trial = _trial((key, table), ranking)
+        name = trial.next_method()
+        timing = trial.winner is None
+    if not timing:
+        return run_method(name, job)
+    started = time.perf_counter_ns()
+    result = run_method(name, job)
+    elapsed = float(time.perf_counter_ns() - started)
+    with _trials_lock:
+        trial.record(name, elapsed)
+    return result
+
+
+def settle(job: Job, table: CostTable | None = None) -> str:
+    """Run ``job``'s remaining trials now (for benchmarks and a status line) and return the
+    method chosen."""
+    if table is None:
+        table = calibration.cost_table(wait=False)
+    key = job_key(job)
+    ranking = _cost_cached(key, table)
+    if ranking[0][1] >= MEASURE_FROM_NS:
+        with _trials_lock:
+            runs = len(_trial((key, table), ranking).candidates) * TRIALS
+        for _ in range(runs):
+            compute(job, table)
+    return choose(job, table)
+
+
+def forget_trials() -> None:
+    """Forget every measured choice (tests; a changed machine)."""
+    with _trials_lock:
+        _trials.clear()
+
+
+# -- predicted costs --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """Sample counts of one job that the costs are made of."""
+
+    padded: float  # samples of the padded frame
+    full: float  # stride-1 output samples
+    full_cols: float  # stride-1 output columns, times channels
+    frame: float  # samples of the frame as given
+
+
+def _sizes(geometry: Geometry, channels: int) -> _Sizes:
+    (top, bottom), (left, right) = geometry.pads
+    height, width = geometry.in_size
+    khe, kwe = geometry.kernel_size
+    padded_rows, padded_cols = height + top + bottom, width + left + right
+    full_cols = (padded_cols - kwe + 1) * channels
+    return _Sizes(
+        padded=padded_rows * padded_cols * channels,
+        full=(padded_rows - khe + 1) * full_cols,
+        full_cols=full_cols,
+        frame=height * width * channels,
+    )
 
 
 def method_costs(
@@ -77,72 +228,80 @@ def method_costs(
     channels: int,
 ) -> dict[str, float]:
     """Predicted nanoseconds of every applicable method, non-baselines with the margin added."""
-    (top, bottom), (left, right) = geometry.pads
-    height, width = geometry.in_size
+    sizes = _sizes(geometry, channels)
     khe, kwe = geometry.kernel_size
-    padded_rows, padded_cols = height + top + bottom, width + left + right
-    padded = padded_rows * padded_cols * channels
-    full_cols = (padded_cols - kwe + 1) * channels
-    full = (padded_rows - khe + 1) * full_cols  # stride-1 output samples
-    kept_rows = geometry.out_size[0]
-    stride, dilation = geometry.stride, geometry.dilation
-    subsample = table.subsample * full if stride > 1 else 0.0
-    chunks = row_chunks(dilate(weights, dilation), stride) if stride * dilation > 1 else []
     costs: dict[str, float] = {}
     depths = [(depth, "", 0.0)]
     if depth != "float32":
-        depths.append(("float32", FLOAT_SUFFIX, table.to_float * height * width * channels))
+        depths.append(("float32", FLOAT_SUFFIX, table.to_float * sizes.frame))
     for source, suffix, convert in depths:
-        pad = 0.0 if fits else table.pad * padded
-        result = table.output * full  # every pass below writes one fresh float32 frame
-        one_pass = table.call + table.separable_cost(source, khe, kwe) * full + result
-        costs["filter2d" + suffix] = (
-            convert + pad + table.call + table.filter_cost(source, khe * kwe) * full + result
-            + subsample
+        for name, cost in _direct_costs(table, geometry, weights, rank, fits, source, sizes):
+            costs[name + suffix] = convert + cost
+    if khe * kwe > table.largest_filter():  # see calibration: our whole-frame DFT only beyond
+        costs["dft"] = _dft_cost(table, geometry, channels, sizes)
+    return _with_margins(costs)
+
+
+def _direct_costs(
+    table: CostTable,
+    geometry: Geometry,
+    weights: np.ndarray,
+    rank: int,
+    fits: bool,
+    source: str,
+    sizes: _Sizes,
+) -> list[tuple[str, float]]:
+    """(method, ns) of the methods built from cv2.filter2D / sepFilter2D on a ``source`` frame."""
+    khe, kwe = geometry.kernel_size
+    stride, dilation = geometry.stride, geometry.dilation
+    full = sizes.full
+    subsample = table.subsample * full if stride > 1 else 0.0
+    pad = 0.0 if fits else table.pad * sizes.padded
+    result = table.output * full  # every pass below writes one fresh float32 frame
+    one_pass = table.call + table.separable_cost(source, khe, kwe) * full + result
+    filtered = table.call + table.filter_cost(source, khe * kwe) * full + result
+    costs = [("filter2d", pad + filtered + subsample)]
+    if rank <= 1:
+        costs.append(("separable", pad + one_pass + subsample))
+    else:
+        passes = rank * one_pass + (rank - 1) * table.accumulate * full
+        costs.append(("multi_separable", pad + passes + subsample))
+    if stride > 1 or dilation > 1:  # what it is for: rows not kept, or zero rows skipped
+        chunks = row_chunks(dilate(weights, dilation), stride)
+        strided_rows = geometry.out_size[0] * sizes.full_cols  # the kept rows, every column
+        blocks = sum(
+            table.call + (table.filter_cost(source, block.shape[0] * kwe) + table.output)
+            * strided_rows
+            for _, block in chunks
         )  # fmt: skip
-        if rank <= 1:
-            costs["separable" + suffix] = convert + pad + one_pass + subsample
-        else:
-            costs["multi_separable" + suffix] = (
-                convert + pad + rank * one_pass + (rank - 1) * table.accumulate * full + subsample
-            )
-        if stride > 1 or dilation > 1:  # what it is for: rows not kept, or zero rows skipped
-            strided_rows = kept_rows * full_cols  # the kept rows, every column
-            costs["strided" + suffix] = (
-                convert
-                + table.pad * padded
-                + sum(
-                    table.call
-                    + (table.filter_cost(source, block.shape[0] * kwe) + table.output)
-                    * strided_rows
-                    for _, block in chunks
-                )
-                + max(len(chunks) - 1, 0) * table.accumulate * strided_rows
-                + (table.subsample * strided_rows if stride > 1 else 0.0)
-            )
-        if dilation > 1:
-            kh, kw = weights.shape
-            costs["dilated" + suffix] = (
-                convert
-                + table.pad * padded
-                + table.phase_copy * (padded + full)
-                + dilation * dilation * table.call
-                + table.filter_cost(source, kh * kw) * full
-                + result
-                + subsample
-            )
-    if khe * kwe <= table.largest_filter():
-        return _with_margins(costs)  # see calibration: our whole-frame DFT only beyond that
-    plane = padded_rows * padded_cols
-    interleave = table.phase_copy * full if channels > 1 else 0.0  # planes into HxWxC
-    costs["dft"] = (
-        table.pad * padded
+        costs.append((
+            "strided",
+            table.pad * sizes.padded + blocks
+            + max(len(chunks) - 1, 0) * table.accumulate * strided_rows
+            + (table.subsample * strided_rows if stride > 1 else 0.0),
+        ))  # fmt: skip
+    if dilation > 1:
+        kh, kw = weights.shape
+        costs.append((
+            "dilated",
+            table.pad * sizes.padded + table.phase_copy * (sizes.padded + full)
+            + dilation * dilation * table.call + table.filter_cost(source, kh * kw) * full
+            + result + subsample,
+        ))  # fmt: skip
+    return costs
+
+
+def _dft_cost(table: CostTable, geometry: Geometry, channels: int, sizes: _Sizes) -> float:
+    plane = sizes.padded / channels
+    interleave = table.phase_copy * sizes.full if channels > 1 else 0.0  # planes into HxWxC
+    subsample = table.subsample * sizes.full if geometry.stride > 1 else 0.0
+    return (
+        table.pad * sizes.padded
         + channels * (table.dft_forward + table.dft_correlate) * plane
         + interleave
         + channels * 3 * table.call
         + subsample
     )
-    return _with_margins(costs)
 
 
 def _with_margins(costs: dict[str, float]) -> dict[str, float]:

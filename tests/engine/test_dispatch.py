@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -49,8 +50,10 @@ def table(
 
 @pytest.fixture(autouse=True)
 def forget_the_table() -> Iterator[None]:
+    dispatch.forget_trials()
     yield
     calibration.use_table(None)
+    dispatch.forget_trials()
 
 
 def test_integer_frames_go_float32_when_the_costs_say_it_pays() -> None:
@@ -139,7 +142,7 @@ def test_convolve_runs_the_chosen_method_and_stays_exact(
         ran.append(name)
         return real_run(name, job)
 
-    monkeypatch.setattr(convolve_module, "run_method", recording)
+    monkeypatch.setattr(dispatch, "run_method", recording)
     image = test_image((23, 31, 3), seed=4)
     weights = np.random.default_rng(4).uniform(-1, 1, kshape)
     kernel = Kernel(weights, offset=0.25)
@@ -154,3 +157,82 @@ def test_convolve_runs_the_chosen_method_and_stays_exact(
 
 def test_convolve_is_the_engine_export() -> None:
     assert convolve_function is convolve
+
+
+def _slowed(monkeypatch: pytest.MonkeyPatch, delays: dict[str, float]) -> list[str]:
+    """Make some methods slower (sleeping ``delays[name]`` s) and record which ones run."""
+    ran: list[str] = []
+    real_run = dispatch.run_method
+
+    def slowed(name, job):
+        ran.append(name)
+        time.sleep(delays.get(name, 0.0))
+        return real_run(name, job)
+
+    monkeypatch.setattr(dispatch, "run_method", slowed)
+    return ran
+
+
+def test_large_frames_keep_the_method_measured_fastest_not_the_predicted(monkeypatch) -> None:
+    """The prediction says filter2d on the float32 copy; on the real frame it is the slowest,
+    so after the trials convolve keeps the one that measured fastest, and every call during the
+    trials gives the exact result."""
+    calibration.use_table(table(uint8_per_tap=4.0))
+    image = test_image((200, 300, 3), seed=5)  # predicted well over MEASURE_FROM_NS
+    kernel = Kernel(RANDOM7)
+    predicted = plan(image.shape, kernel)
+    assert predicted == "filter2d_f32"
+    ran = _slowed(monkeypatch, {predicted: 0.02, "filter2d": 0.01})
+    job, _ = convolve_module.make_job(
+        image, kernel, "reflect101", "same", 1, 1, "correlate", "per_channel"
+    )
+    candidates = dispatch.shortlist(dispatch.ranked(job))
+    assert {"filter2d", predicted} < set(candidates)  # OpenCV's own call is always tried
+    expected = reference(image, RANDOM7)
+    for _ in range(len(candidates) * dispatch.TRIALS):
+        result = convolve_function(image, kernel)
+        np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(image, RANDOM7))
+    assert sorted(ran) == sorted(candidates * dispatch.TRIALS)  # each timed TRIALS times
+    winner = plan(image.shape, kernel)
+    assert winner not in ("filter2d", predicted)
+    ran.clear()
+    convolve_function(image, kernel)
+    assert ran == [winner]
+
+
+def test_opencvs_own_call_is_kept_unless_measured_clearly_faster(monkeypatch) -> None:
+    calibration.use_table(table(uint8_per_tap=4.0))
+    image = test_image((200, 300, 3), seed=6)
+    kernel = Kernel(RANDOM7)
+    _slowed(monkeypatch, {"multi_separable": 0.05, "multi_separable_f32": 0.05})
+    # filter2d_f32 and filter2d within the noise of each other: OpenCV's own call stays
+    monkeypatch.setattr(dispatch, "MEASURED_MARGIN", 10.0)
+    assert convolve_module.tune(image, kernel) == "filter2d"
+
+
+def test_tune_settles_a_strided_call_on_the_real_frame(monkeypatch) -> None:
+    calibration.use_table(table(separable_per_tap=99.0))
+    image = test_image((200, 300, 3), seed=7)
+    kernel = Kernel(RANDOM7)
+    strided = plan(image.shape, kernel, stride=2)
+    assert strided.startswith("strided")
+    # the stride-1 pass then subsampling is faster on this frame
+    _slowed(monkeypatch, {"strided": 0.05, "strided_f32": 0.05})
+    chosen = convolve_module.tune(image, kernel, stride=2)
+    assert not chosen.startswith("strided")
+    assert plan(image.shape, kernel, stride=2) == chosen
+    np.testing.assert_allclose(
+        convolve_function(image, kernel, stride=2),
+        reference(image, RANDOM7, stride=2),
+        rtol=0,
+        atol=tolerance(image, RANDOM7),
+    )
+
+
+def test_quick_frames_run_the_prediction_without_trials(monkeypatch) -> None:
+    calibration.use_table(table(uint8_per_tap=4.0, separable_per_tap=99.0))
+    image = test_image((20, 30, 3), seed=8)
+    ran = _slowed(monkeypatch, {})
+    for _ in range(5):
+        convolve_function(image, RANDOM7)
+    assert ran == [plan(image.shape, RANDOM7)] * 5
