@@ -49,7 +49,7 @@ from convlab.engine.tiled_dft import TiledSpectrum
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 3  # bump when the table's meaning changes: old cache files are then ignored
+SCHEMA = 4  # bump when the table's meaning changes: old cache files are then ignored
 CALIBRATION_SHAPE = (452, 452)
 # Square kernels: 7/8 and 11/12 bracket OpenCV 5's switches to its DFT (50 and 130 taps).
 FILTER_SIZES = (3, 5, 7, 8, 11, 12, 15, 31)

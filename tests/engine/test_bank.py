@@ -12,7 +12,7 @@ from convlab.engine import conv_methods, convolve
 from convlab.engine.bank import SHARED_DFT, BankPlan, bank_responses, common_pads, plan_bank
 from convlab.engine.bank_presets import blur_ladder, edge_bank, gabor_bank
 from convlab.engine.kernels import Kernel
-from convlab.engine.tiled_dft import TiledSpectrum, tile_shape
+from convlab.engine.tiled_dft import TiledSpectrum, multiply_by_conjugate, tile_shape
 from tests.engine.test_convolve import BORDERS, reference, tolerance
 from tests.engine.test_dispatch import table
 
@@ -139,3 +139,15 @@ def test_a_plan_says_what_it_needs() -> None:
     plan = BankPlan((("uint8", "filter2d"), (SHARED_DFT, SHARED_DFT)), 1.0)
     assert plan.shared_dft and plan.needs_float
     assert not BankPlan((("uint8", "filter2d"),), 1.0).needs_float
+
+
+@pytest.mark.parametrize("shape", [(256, 240), (243, 225), (250, 257), (7, 6), (6, 7), (2, 2)])
+def test_the_spectrum_product_is_opencvs_for_every_parity(shape) -> None:
+    rng = np.random.default_rng(5)
+    tiles = [cv2.dft(rng.uniform(0, 255, shape).astype(np.float32)) for _ in range(3)]
+    kernel = cv2.dft(rng.uniform(-1, 1, shape).astype(np.float32))
+    stack = np.stack(tiles)
+    products = multiply_by_conjugate(stack, kernel, np.empty_like(stack))
+    for tile, product in zip(tiles, products):
+        expected = cv2.mulSpectrums(tile, kernel, 0, conjB=True)
+        np.testing.assert_allclose(product, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
