@@ -70,9 +70,10 @@ def multiply_by_conjugate(spectra: np.ndarray, kernel: np.ndarray, out: np.ndarr
     """``spectra * conj(kernel)`` for CCS-packed real 2-D spectra (OpenCV's layout), the same
     as ``cv2.mulSpectrums(..., conjB=True)`` on each, for a stack ``(..., rows, columns)``.
 
-    In one numpy pass over the stack, cheaper than a cv2.mulSpectrums call per tile. In CCS, columns 1 to 2*((columns-1)//2) hold (re, im) pairs
-    of every row's spectrum; column 0, and the last column when the width is even, hold a
-    real column's spectrum packed the same way down the rows: (re) (re, im) ... (re).
+    One numpy pass over the stack is cheaper than a cv2.mulSpectrums call per tile. In CCS,
+    columns 1 to 2*((columns-1)//2) hold (re, im) pairs of every row's spectrum; column 0,
+    and the last column when the width is even, hold a real column's spectrum packed the same
+    way down the rows: (re) (re, im) ... (re).
     """
     rows, columns = kernel.shape
     pairs = 2 * ((columns - 1) // 2)
