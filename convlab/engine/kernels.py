@@ -448,18 +448,18 @@ def _unsharp_mask() -> Kernel:
 _PRESETS: dict[str, tuple[Callable[[], Kernel], str]] = {
     "identity": (
         lambda: Kernel(_grid([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), name="identity"),
-        "Copies the image unchanged: only the centre weight is 1.",
+        "Identity: copies the image unchanged; only the centre weight is 1.",
     ),
     "box": (
         lambda: Kernel(np.ones((3, 3)), divisor=9.0, name="box"),
-        "Box blur: the plain average of the 3x3 neighbourhood.",
+        "Box blur (3×3): the plain average of the 3×3 neighbourhood.",
     ),
     "gaussian": (
         lambda: Kernel(
             _grid([[0.0625, 0.125, 0.0625], [0.125, 0.25, 0.125], [0.0625, 0.125, 0.0625]]),
             name="gaussian",
         ),
-        "Gaussian blur (3x3): neighbours weigh less the farther they are.",
+        "Gaussian blur (3×3): neighbours weigh less the farther they are.",
     ),
     "sharpen": (
         lambda: Kernel(_grid([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), name="sharpen"),
@@ -467,45 +467,45 @@ _PRESETS: dict[str, tuple[Callable[[], Kernel], str]] = {
     ),
     "unsharp_mask": (
         _unsharp_mask,
-        "Unsharp mask (5x5): the image plus (image minus a Gaussian blur of it).",
+        "Unsharp mask (5×5): the image plus (image minus a Gaussian blur of it).",
     ),
     "laplacian": (
         lambda: Kernel(_grid([[0, 1, 0], [1, -4, 1], [0, 1, 0]]), name="laplacian"),
-        "Laplacian (4-neighbour): second derivative; responds to edges in any "
+        "Laplacian (4 neighbours): second derivative; responds to edges in any "
         "direction, 0 on flat areas.",
     ),
     "laplacian_8": (
         lambda: Kernel(_grid([[1, 1, 1], [1, -8, 1], [1, 1, 1]]), name="laplacian_8"),
-        "Laplacian (8-neighbour): like the 4-neighbour one, diagonals included.",
+        "Laplacian (8 neighbours): like the 4-neighbour one, diagonals included.",
     ),
     "log": (
         lambda: log_kernel(4, 1.4).replace(name="log"),
-        "Laplacian of Gaussian (9x9, σ 1.4): blur then Laplacian; finds blobs and edges "
-        "with less noise.",
+        "Laplacian of Gaussian: a Gaussian blur (9×9, σ 1.4), then the Laplacian; finds "
+        "blobs and edges with less noise.",
     ),
     "sobel_x": (
         lambda: Kernel(_SOBEL_X, name="sobel_x"),
-        "Sobel x: horizontal gradient, finds vertical edges (centre row weighted 2).",
+        "Sobel, vertical edges: the horizontal gradient (x), centre row weighted 2.",
     ),
     "sobel_y": (
         lambda: Kernel(_SOBEL_X.T, name="sobel_y"),
-        "Sobel y: vertical gradient, finds horizontal edges (centre column weighted 2).",
+        "Sobel, horizontal edges: the vertical gradient (y), centre column weighted 2.",
     ),
     "prewitt_x": (
         lambda: Kernel(_PREWITT_X, name="prewitt_x"),
-        "Prewitt x: rows of [-1 0 1]; horizontal gradient, finds vertical edges.",
+        "Prewitt, vertical edges: rows of [-1 0 1], the horizontal gradient (x).",
     ),
     "prewitt_y": (
         lambda: Kernel(_PREWITT_X.T, name="prewitt_y"),
-        "Prewitt y: columns of [-1 0 1]; vertical gradient, finds horizontal edges.",
+        "Prewitt, horizontal edges: columns of [-1 0 1], the vertical gradient (y).",
     ),
     "scharr_x": (
         lambda: Kernel(_SCHARR_X, name="scharr_x"),
-        "Scharr x: a horizontal gradient with better rotational accuracy than Sobel.",
+        "Scharr, vertical edges: the horizontal gradient (x), truer than Sobel's at angles.",
     ),
     "scharr_y": (
         lambda: Kernel(_SCHARR_X.T, name="scharr_y"),
-        "Scharr y: a vertical gradient with better rotational accuracy than Sobel.",
+        "Scharr, horizontal edges: the vertical gradient (y), truer than Sobel's at angles.",
     ),
     "emboss": (
         lambda: Kernel(_grid([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]), name="emboss"),
@@ -517,7 +517,7 @@ _PRESETS: dict[str, tuple[Callable[[], Kernel], str]] = {
     ),
     "motion_blur": (
         lambda: Kernel(np.eye(9), divisor=9.0, name="motion_blur"),
-        "Motion blur (9x9): the average along a diagonal line, like a moving camera.",
+        "Motion blur (diagonal): the average along a 9-pixel diagonal line, like a moving camera.",
     ),
 }
 

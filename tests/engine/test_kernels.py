@@ -233,6 +233,7 @@ def test_every_preset_is_a_kernel_with_a_one_line_description(name: str) -> None
     assert isinstance(kernel, Kernel) and kernel.name == name
     description = presets.description(name)
     assert description and "\n" not in description and len(description) < 120
+    assert description.startswith(f"{presets.title(name)}: ")  # the name the box shows
 
 
 def test_preset_values_from_the_slides() -> None:

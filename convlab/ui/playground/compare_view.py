@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.engine.kernels import presets
 from convlab.engine.pipeline import PipelineResult
+from convlab.ui import text as ui_text
 from convlab.ui.widgets.image_view import DISPLAY_READY, ImageView
 
 COMPARE_MODES: dict[str, str] = {
@@ -214,7 +216,9 @@ def output_name(result: PipelineResult) -> str:
     """The output view's title for this result: the kernel's output, or which feature map."""
     if result.selected is None:
         return OUTPUT_TITLE
-    kernel_name = result.selected.kernel.name or "custom kernel"
     if result.selected is result.combined:
         return "Combined map · gradient magnitude √(m1² + m2²)"
-    return f"Feature map · {kernel_name}"
+    number = next((i + 1 for i, m in enumerate(result.maps) if m is result.selected), None)
+    # a preset by the name its tile says ("Sobel, vertical edges"), a file's kernel by its own
+    name = ui_text.clean(presets.shown_name(result.selected.kernel.name or "custom kernel"), 80)
+    return f"Feature map {number} · {name}" if number else f"Feature map · {name}"

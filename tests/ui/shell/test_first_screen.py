@@ -83,6 +83,8 @@ def test_a_click_on_a_small_tile_still_shows_its_map_large(laptop_window, qtbot)
     result = wait_for_result(qtbot, window)
     assert result.selected is not None
     assert result.selected.values.shape == result.frame.shape[:2]  # full resolution
+    title = window.output_view._title.text()
+    assert title == f"Feature map 13 · {presets.title(presets.names()[12])}"
 
 
 def test_the_first_screen_shows_the_signed_result_and_says_why(laptop_window, qtbot):
@@ -155,3 +157,13 @@ def test_the_command_line_takes_a_code_name_and_the_window_says_the_plain_name(q
     assert window.state.kernel == presets.get("laplacian_8")
     assert window.kernel_panel.presets.currentText() == "Laplacian (8 neighbours)"
     window.close()
+
+
+def test_a_long_preset_name_is_cut_with_an_ellipsis_and_said_whole_under_the_box(laptop_window):
+    panel = laptop_window.kernel_panel
+    panel.presets.load("prewitt_y")
+    title = presets.title("prewitt_y")
+    assert panel.presets.currentText() == title == "Prewitt, horizontal edges"
+    shown = panel.presets.shown_text()
+    assert shown == title or (shown.endswith("…") and title.startswith(shown[:-1]))
+    assert panel.description.text().startswith(f"{title}: ")
