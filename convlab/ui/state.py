@@ -59,6 +59,7 @@ class _PipelineEdit(QUndoCommand):
         if set(other._new) != set(self._new):
             return False
         self._new = other._new
+        self.setText(other.text())  # the menu names where the drag ended, not where it began
         return True
 
     def redo(self) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.engine.kernel_ops import MAX_DENOMINATOR, common_denominator
 from convlab.engine.kernels import Kernel
 from convlab.ui import text as ui_text
 from convlab.ui.help import help_button, picture
@@ -41,6 +42,11 @@ INTEGER_TIP = (
     "Show the weights as whole numbers over their common denominator, as the slides and "
     "GIMP write a blur: the 3x3 Gaussian reads 1 2 1 / 16. Typed numbers are then whole "
     "numbers over it too."
+)
+
+NO_DENOMINATOR = (
+    "Integers: these weights are not whole numbers over a common denominator (up to "
+    f"{MAX_DENOMINATOR:,}), so they are shown as they are."
 )
 
 
@@ -145,7 +151,7 @@ class KernelEditorPanel(QWidget):
         self.integer_button.setText("Integers")
         self.integer_button.setCheckable(True)
         self.integer_button.setToolTip(INTEGER_TIP)
-        self.integer_button.toggled.connect(self.model.set_integer_view)
+        self.integer_button.toggled.connect(self._on_integer_view)
         self.model.denominatorChanged.connect(self._show_denominator)
         formula_row.addWidget(self.integer_button)
         return formula_row
@@ -220,16 +226,19 @@ class KernelEditorPanel(QWidget):
     def _on_kernel_changed(self, kernel: Kernel) -> None:
         self.description.setText(ui_text.wrappable(describe_kernel(kernel), 400))
 
+    def _on_integer_view(self, on: bool) -> None:
+        """Switch the grid's view; say so when the click can change nothing on screen."""
+        self.model.set_integer_view(on)
+        if on and common_denominator(self._state.kernel.weights) is None:
+            self._state.report(NO_DENOMINATOR, "info")
+
     def _show_denominator(self, denominator: int | None) -> None:
         """In the integer view the formula says what the whole numbers are over."""
         self.formula_label.setText(
             FORMULA if denominator is None else f"out = Σ n·x ÷ {denominator}"
         )
         if self.integer_button.isChecked() and denominator is None:
-            self.integer_button.setToolTip(
-                INTEGER_TIP + "\nThese weights have no common denominator (up to 10,000): they "
-                "are shown as they are."
-            )
+            self.integer_button.setToolTip(f"{INTEGER_TIP}\n{NO_DENOMINATOR}")
         else:
             self.integer_button.setToolTip(INTEGER_TIP)
 

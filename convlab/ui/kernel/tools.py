@@ -243,7 +243,12 @@ class DivisorOffsetFields(QWidget):
         field = QLineEdit()
         field.setToolTip(tooltip)
         field.setAlignment(Qt.AlignmentFlag.AlignRight)
-        field.setFixedWidth(self.fontMetrics().horizontalAdvance("-0.000000") + 8)
+        # Room for "-0.000000" when the dock has it; down to "0.0000" when the formula beside
+        # grows ("out = Σ n·x ÷ 16"), so a longer formula never widens the dock.
+        metrics = self.fontMetrics()
+        field.setMaximumWidth(metrics.horizontalAdvance("-0.000000") + 8)
+        field.setMinimumWidth(metrics.horizontalAdvance("0.0000") + 8)
+        field.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         return field
 
     def sync(self, kernel: Kernel) -> None:

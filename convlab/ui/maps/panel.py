@@ -11,6 +11,7 @@ hands each tile its new pixels (``resultReady``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -118,6 +119,7 @@ class _TileGrid(QWidget):
         if not self.tiles:
             return None
         plan = plan_tiles(len(self.tiles), width, height, aspect, self.tiles[0].chrome(), scrollbar)
+        plan = self._room_for_names(plan, width)
         if plan == self.plan:
             return plan
         for tile in self.tiles:
@@ -130,6 +132,15 @@ class _TileGrid(QWidget):
                 self._layout.addWidget(tile, index // plan.columns, index % plan.columns)
         self.plan = plan
         return plan
+
+    def _room_for_names(self, plan: TilePlan, width: int) -> TilePlan:
+        """Named tiles in a row with room to spare grow wider (their maps keep their size)
+        until the longest name shows whole: "Sobel, vertical edges", not "Sobel, v…"."""
+        if plan.scrolls:
+            return plan
+        room = (width - TILE_SPACING * (plan.columns - 1)) // plan.columns
+        wider = min(max(tile.name_width(plan.compact) for tile in self.tiles), room)
+        return replace(plan, tile_width=wider) if wider > plan.tile_width else plan
 
 
 class FeatureMapsPanel(QWidget):
@@ -177,6 +188,7 @@ class FeatureMapsPanel(QWidget):
         self.count_label = QLabel(self)
         status_row = QHBoxLayout()
         status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.setSpacing(16)  # the scale line and the display line read as two sentences
         status_row.addWidget(self.stage_label)
         status_row.addWidget(self.display_controls.choice_label, 1)
         # On the status line, not the wrapping toolbar: it costs no extra line of the dock.

@@ -225,6 +225,22 @@ class MapTile(QFrame):
         compact = base + max(COMPACT_THUMBNAIL_SIZE, title)
         return Chrome(full=(width, full), compact=(width, compact))
 
+    def name_width(self, compact: bool) -> int:
+        """The width of a tile whose header shows the whole name beside the kernel picture
+        (borders counted at their selected width, as in ``chrome``)."""
+        margins = self.layout().contentsMargins()
+        header = self.layout().itemAt(0).layout()
+        name = ui_text.clean(self._name, 300)
+        text = self.title.fontMetrics().horizontalAdvance(name) + 4  # the label's own slack
+        return (
+            margins.left()
+            + margins.right()
+            + 2 * SELECTED_BORDER
+            + (COMPACT_THUMBNAIL_SIZE if compact else THUMBNAIL_SIZE)
+            + header.spacing()
+            + text
+        )
+
     def set_compact(self, compact: bool) -> None:
         """Small tiles: no value-range line (it stays in the tooltip), a smaller kernel
         picture, and no ◀ ▶ ✕ (the right-click menu and dragging still do their work)."""

@@ -423,8 +423,13 @@ def test_integer_view_writes_a_blur_as_the_slides_do(qtbot, panel, grid, state):
     assert np.array_equal(state.kernel.weights, presets.get("gaussian").weights)
     state.set_kernel(gaussian_kernel(2, 1.0))  # exp() weights: no common denominator
     assert panel.formula_label.text() == "out = Σ w·x"
-    assert "no common denominator" in panel.integer_button.toolTip()
+    assert "not whole numbers over a common denominator" in panel.integer_button.toolTip()
     assert float(model.index(2, 2).data()) == pytest.approx(state.kernel.weights[2, 2], rel=0.01)
+    qtbot.mouseClick(panel.integer_button, Qt.MouseButton.LeftButton)  # off again
+    said = []
+    state.message.connect(lambda text, level: said.append(text))
+    qtbot.mouseClick(panel.integer_button, Qt.MouseButton.LeftButton)  # on: nothing to change
+    assert said and said[-1].startswith("Integers: these weights are not whole numbers")
     qtbot.mouseClick(panel.integer_button, Qt.MouseButton.LeftButton)  # off again
     state.set_kernel(presets.get("gaussian"))
     assert model.index(1, 1).data() == "0.25"
@@ -721,6 +726,7 @@ def test_one_drag_of_a_generator_slider_acts_live_and_is_one_undo_step(qtbot, pa
     value = panel.generators.values()["sigma"]
     assert value == round(value, 1)
     np.testing.assert_allclose(state.kernel.weights, gaussian_kernel(5, value).weights)
+    assert state.undo_stack.undoText() == f"Generate {state.kernel.name}"  # where it ended
     state.undo_stack.undo()
     np.testing.assert_array_equal(state.kernel.weights, SOBEL)
 

@@ -466,6 +466,22 @@ def test_every_map_of_the_bank_is_whole_in_a_short_laptop_dock(panel, state, qtb
     assert all(tile.range_label.isVisible() != plan.compact for tile in panel.grid.tiles)
 
 
+def test_tiles_with_room_to_spare_show_their_whole_names(panel, state, qtbot):
+    """Five edge maps in a wide laptop dock: the tiles grow sideways for their names."""
+    state.set_bank(edge_bank())
+    publish(state, test_frame(64, 64))
+    panel.resize(966, 230)
+    qtbot.waitUntil(lambda: panel.grid.plan is not None and len(panel.grid.tiles) == 5)
+    qtbot.wait(50)
+    plan = panel.grid.plan
+    assert plan.tile_width > plan.map_width + 20
+    for tile in panel.grid.tiles:
+        assert tile.title.text() == tile.name  # not cut: "1. Sobel, vertical edges"
+        assert visible_whole(panel, tile)
+        assert tile.view.height() >= plan.map_height - 1
+    assert panel.grid.tiles[0].name == "1. Sobel, vertical edges"
+
+
 def test_small_tiles_show_their_number_and_keep_the_values_in_the_tooltip(panel, state, qtbot):
     state.set_bank([presets.get(name) for name in presets.names()][:16])
     publish(state, test_frame(64, 64))

@@ -167,3 +167,18 @@ def test_a_long_preset_name_is_cut_with_an_ellipsis_and_said_whole_under_the_box
     shown = panel.presets.shown_text()
     assert shown == title or (shown.endswith("…") and title.startswith(shown[:-1]))
     assert panel.description.text().startswith(f"{title}: ")
+
+
+def test_the_integer_view_of_a_blur_never_widens_the_kernel_dock(laptop_window, qtbot):
+    panel = laptop_window.kernel_panel
+    panel.presets.load("gaussian")
+    QApplication.processEvents()
+    width = panel.width()
+    button = panel.integer_button
+    spot = button.mapTo(laptop_window, QPoint(0, 0))
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    QApplication.processEvents()
+    assert panel.formula_label.text() == "out = Σ n·x ÷ 16"
+    assert panel.width() == width and button.mapTo(laptop_window, QPoint(0, 0)) == spot
+    fields = panel.fields
+    assert fields.divisor.width() >= fields.fontMetrics().horizontalAdvance("0.0000")
