@@ -27,8 +27,9 @@ def gabor_bank(orientations: int = GABOR_ORIENTATIONS) -> list[Kernel]:
     for step in range(orientations):
         degrees = 180.0 * step / orientations
         kernel = gabor_kernel(11, 2.5, math.radians(degrees), 6.0)
-        # Named by what differs between them, so short tile titles still tell them apart.
-        kernels.append(kernel.replace(name=f"gabor {degrees:g}°"))
+        # Named by what differs between them first, so a tile title cut short ("2. 22.5° Ga…")
+        # still tells them apart.
+        kernels.append(kernel.replace(name=f"{degrees:g}° Gabor"))
     return kernels
 
 

@@ -372,7 +372,7 @@ def gaussian_kernel(radius: int, sigma: float) -> Kernel:
     profile = np.exp(-(axis**2) / (2.0 * sigma**2))
     weights = np.outer(profile, profile)
     weights /= weights.sum()
-    return Kernel(weights, name=f"gaussian r={radius} σ={sigma:g}")
+    return Kernel(weights, name=f"Gaussian r={radius} σ={sigma:g}")
 
 
 def log_kernel(radius: int, sigma: float) -> Kernel:
@@ -423,7 +423,7 @@ def gabor_kernel(
     positive = weights[weights > 0].sum()
     if positive > 0:
         weights /= positive
-    return Kernel(weights, name=f"gabor {size} θ={math.degrees(theta):.0f}° λ={wavelength:g}")
+    return Kernel(weights, name=f"Gabor {size} θ={math.degrees(theta):.0f}° λ={wavelength:g}")
 
 
 # -- presets --------------------------------------------------------------------------------

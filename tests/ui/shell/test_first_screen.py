@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from convlab.app import build_window
 from convlab.engine import presets
@@ -68,6 +68,12 @@ def test_every_feature_map_is_whole_on_the_first_laptop_screen(laptop_window, qt
     assert not panel.scroll.verticalScrollBar().isVisible()
     assert all(whole_tiles(window)), panel.grid.plan
     assert panel.grid.plan.map_side >= 40
+    for tile in panel.grid.tiles:  # what tells the maps apart is on show (or their number)
+        shown = QLabel.text(tile.title)
+        name = tile.name.split(". ", 1)[1]
+        assert shown == tile.short_name() or shown.startswith(f"{tile.index + 1}. {name[:4]}")
+    if bank[0].name.endswith("Gabor"):
+        assert all(QLabel.text(t.title).split(" ")[1].endswith("°") for t in panel.grid.tiles)
     # and the dock itself does not hide its panel behind a scroll bar
     dock_scroll = window.panel_docks.maps_dock.widget()
     assert not dock_scroll.verticalScrollBar().isVisible()
