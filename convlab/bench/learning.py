@@ -34,7 +34,8 @@ import numpy as np
 from convlab.cnn.anatomy import spatial_autocorrelation
 from convlab.cnn.data import load_idx, pad_to
 from convlab.cnn.evaluate import evaluate, first_conv_weights
-from convlab.cnn.kernel_fit import fit_kernel, learn_hidden_kernel, patch_statistics
+from convlab.cnn.kernel_fit import fit_kernel, patch_statistics
+from convlab.cnn.kernel_lesson import learn_hidden_kernel
 from convlab.cnn.model import build_cnn, lenet5, small_cnn
 from convlab.cnn.optim import Adam
 from convlab.cnn.plan import RunSpec, TrainingPlan

@@ -32,16 +32,14 @@ and raises it (the loss ends at the noise's variance, not 0).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import cv2
 import numpy as np
 
 from convlab.engine.conv_methods import BORDER_CODES
-from convlab.engine.convolve import BORDERS, convolve, padding_amounts
-from convlab.engine.pipeline import shrink
+from convlab.engine.convolve import BORDERS, padding_amounts
 from convlab.errors import ConvlabError
 
 STARTS = ("zeros", "random")
@@ -250,87 +248,3 @@ def fit_kernel(
         yield fit.steps, loss, fit.kernel()
         if fit.distance_bound() < tolerance:
             return
-
-
-#: the live lesson learns on a copy of the frame no larger than this (pixels, longer side)
-LESSON_MAX_SIDE = 200
-#: steps between two looks at the newest frame (and, with noise, a fresh draw of it)
-STEPS_PER_ROUND = 40
-#: with noise, the lesson gives up after this many rounds
-MAX_ROUNDS = 2000
-
-
-@dataclass(frozen=True)
-class LessonReport:
-    """Where a live lesson stands: ``error`` is the largest |learned - hidden| weight."""
-
-    step: int
-    loss: float
-    weights: np.ndarray
-    error: float
-    rounds: int
-    image: np.ndarray  # the reduced frame it learns on (float32)
-    done: bool
-    identifiable: bool
-
-
-def learn_hidden_kernel(
-    newest_frame: Callable[[], np.ndarray | None],
-    hidden: np.ndarray,
-    *,
-    start: str | Any = "zeros",
-    seed: int = 0,
-    noise: float = 0.0,
-    tolerance: float = 1e-3,
-    max_side: int = LESSON_MAX_SIDE,
-) -> Iterator[LessonReport]:
-    """The Kernel lab's lesson: learn ``hidden`` from what it does to a live image.
-
-    Every STEPS_PER_ROUND steps it looks at the newest frame (a reduced copy) and, with
-    ``noise`` (standard deviation, in the image's units) on the target, draws fresh noise:
-    each round is one more example (``KernelFit.add_data``). Reports come a few steps apart at
-    first, then more and more steps apart, so the start can be watched and the end comes
-    soon. It ends when the weights are within ``tolerance`` of the hidden kernel (without noise
-    they get far closer), or after MAX_ROUNDS rounds; a frame that cannot pin every weight down
-    (a flat picture) keeps it going with ``identifiable`` False until the picture changes.
-    """
-    hidden = np.asarray(hidden, dtype=np.float64)
-    fit = KernelFit(hidden.shape, start=start, seed=seed)
-    rng = np.random.default_rng(seed)
-    frame: np.ndarray | None = None
-    image = np.zeros((1, 1), np.float32)
-    clean = image
-    report_every = 1.0
-    while True:
-        newest = newest_frame()
-        if newest is not None and (newest is not frame or noise > 0):
-            if newest is not frame:
-                frame = newest
-                image = shrink(frame, max_side).astype(np.float32)
-                clean = convolve(image, hidden)
-            target = clean + rng.normal(0.0, noise, clean.shape) if noise > 0 else clean
-            fit.add_data(image, target)
-        if fit.pairs == 0:  # nothing to learn from yet
-            yield LessonReport(0, math.nan, fit.kernel(), math.inf, 0, image, False, False)
-            continue
-        for _ in range(STEPS_PER_ROUND):
-            fit.step()
-            if fit.steps % max(1, int(report_every)) == 0:
-                report_every = min(report_every * 1.08, STEPS_PER_ROUND)
-                yield _lesson_report(fit, hidden, image, tolerance, noise)
-        finished = _lesson_report(fit, hidden, image, tolerance, noise)
-        if finished.done or fit.pairs >= MAX_ROUNDS:
-            yield LessonReport(**{**finished.__dict__, "done": True})
-            return
-
-
-def _lesson_report(
-    fit: KernelFit, hidden: np.ndarray, image: np.ndarray, tolerance: float, noise: float
-) -> LessonReport:
-    weights = fit.kernel()
-    error = float(np.abs(weights - hidden).max())
-    settled = fit.distance_bound() < TOLERANCE
-    done = error < tolerance and (settled or noise > 0)
-    return LessonReport(
-        fit.steps, fit.loss(), weights, error, fit.pairs, image, done, fit.identifiable
-    )

@@ -7,12 +7,7 @@ import numpy as np
 import pytest
 
 from convlab.cnn import fit_kernel
-from convlab.cnn.kernel_fit import (
-    LESSON_MAX_SIDE,
-    KernelFit,
-    learn_hidden_kernel,
-    patch_statistics,
-)
+from convlab.cnn.kernel_fit import KernelFit, patch_statistics
 from convlab.engine import convolve, gaussian_kernel, presets
 from convlab.engine.assets import resource_path
 from convlab.engine.sources import load_image
@@ -183,21 +178,3 @@ def test_statistics_scale_away_the_images_range():
     for a, b in zip(small[:3], large[:3]):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert large[3] == pytest.approx(255 * small[3])
-
-
-def test_the_live_lesson_learns_from_the_newest_frame_and_waits_for_one():
-    rng = np.random.default_rng(9)
-    frames = [None, rng.integers(0, 256, (300, 240, 3)).astype(np.uint8)]
-    hidden = presets.get("sharpen").effective
-    lesson = learn_hidden_kernel(lambda: frames[0], hidden)
-    waiting = next(lesson)
-    assert not waiting.done and waiting.rounds == 0  # no image yet: nothing to learn from
-    frames[0] = frames[1]
-    reports = list(lesson)
-    last = reports[-1]
-    assert last.done and last.error < 1e-6 and last.rounds == 1
-    assert max(last.image.shape[:2]) == LESSON_MAX_SIDE  # learns on a reduced copy
-    steps = [report.step for report in reports]
-    assert steps == sorted(steps) and steps[1] - steps[0] < steps[-1] - steps[-2]
-    noisy = list(learn_hidden_kernel(lambda: frames[1], hidden, noise=6.0))[-1]
-    assert noisy.done and noisy.error < 1e-3 and noisy.rounds > 1

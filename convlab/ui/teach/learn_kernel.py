@@ -4,8 +4,9 @@ A hidden kernel (Sobel, a Gaussian, or the one in the editor) filters the live i
 that starts at zeros (or noise) follows the gradient of the mean squared error between its
 output and that target, and its grid moves towards the hidden one while the loss falls. Learning
 a CNN filter is exactly this: finding kernel weights. The lesson itself is
-``convlab.cnn.kernel_fit.learn_hidden_kernel``; it runs on a superqt worker, paced to about 30
-reports a second so the first steps can be watched, and the GUI only draws what it yields.
+``convlab.cnn.kernel_lesson.learn_hidden_kernel``; it runs on a superqt worker, paced to about
+30 reports a second so the first steps can be watched. What is shown of it (the hidden kernel,
+the newest report, the loss curve) is a ``KernelLesson``; the widgets only draw it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import create_worker
 
-from convlab.cnn.kernel_fit import LessonReport, learn_hidden_kernel
+from convlab.cnn.kernel_lesson import KernelLesson, LessonReport, learn_hidden_kernel
 from convlab.engine.convolve import convolve
 from convlab.engine.display import to_rgb
 from convlab.engine.kernels import Kernel, gaussian_kernel, presets
@@ -52,8 +53,6 @@ TARGETS = {
 STARTS = {"zeros": "Zeros", "random": "Random numbers"}
 LARGEST_LEARNED = 7  # (k*k)^2 numbers per step: a 7x7 kernel is still instant
 REPORT_INTERVAL_S = 1 / 30
-#: the plot's floor: below this the loss is float64 rounding, not learning
-PLOT_FLOOR = 1e-14
 LEARN_HELP = (
     "<p><b>Learn a kernel</b>: a hidden kernel filters the picture; a second one starts at "
     "zeros and takes gradient-descent steps on its weights until its output matches (the "
@@ -112,10 +111,7 @@ class LearnKernelTab(QWidget):
         self.state = state
         self.feed = _FrameFeed()
         self.job = None
-        self.hidden: np.ndarray | None = None
-        self.last: LessonReport | None = None
-        self._started = 0.0
-        self._history: list[tuple[int, float, float]] = []
+        self.lesson: KernelLesson | None = None  # the running or last lesson
 
         self.target_box = QComboBox()
         for key, (label, _make) in TARGETS.items():
@@ -197,6 +193,11 @@ class LearnKernelTab(QWidget):
         state.resultReady.connect(self._on_result)
         self._show_hidden()
 
+    @property
+    def last(self) -> LessonReport | None:
+        """The newest report of the current lesson (None before the first)."""
+        return None if self.lesson is None else self.lesson.last
+
     # -- running -------------------------------------------------------------------------------
     def hidden_kernel(self) -> np.ndarray:
         """The weights to find: the chosen preset's, or the editor's (weights / divisor)."""
@@ -214,19 +215,18 @@ class LearnKernelTab(QWidget):
         """Learn the chosen target from the chosen start on the live image (restarting)."""
         self.stop()
         try:
-            self.hidden = self.hidden_kernel()
+            hidden = self.hidden_kernel()
         except ConvlabError as error:
             self.state.report(error)
             self.status.setText(str(error))
             return
         result = self.state.latest_result
         self.feed.frame = None if result is None else result.frame
-        self._history = []
-        self.last = None
+        self.lesson = KernelLesson(hidden, time.perf_counter())
         self.job = create_worker(
             run_lesson,
             self.feed,
-            self.hidden,
+            hidden,
             self.start_box.currentData(),
             self.noise_slider.value(),
             _start_thread=False,
@@ -234,7 +234,6 @@ class LearnKernelTab(QWidget):
         self.job.yielded.connect(lambda item, job=self.job: self._on_report(job, item))
         self.job.finished.connect(lambda job=self.job: self._on_finished(job))
         self.job.errored.connect(lambda error: self.state.report(f"Kernel learner: {error}"))
-        self._started = time.perf_counter()
         self.learn_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status.setText("Learning…" if self.feed.frame is not None else "Waiting for an image…")
@@ -257,8 +256,7 @@ class LearnKernelTab(QWidget):
 
     def _target_changed(self) -> None:
         """A new target: start over if a lesson runs, else just show the new hidden kernel."""
-        self.hidden = None
-        self.last = None
+        self.lesson = None
         if self.running:
             self.start()
         else:
@@ -280,16 +278,12 @@ class LearnKernelTab(QWidget):
         self.feed.frame = result.frame
 
     def _on_report(self, job, item: tuple) -> None:
-        if job is not self.job:  # a stopped lesson's last report: not ours any more
+        if job is not self.job or self.lesson is None:  # a stopped lesson's last report
             return
         report, pictures = item
-        self.last = report
-        if not report.step:
+        if not self.lesson.record(report):
             return
-        self._history.append(
-            (report.step, max(report.loss, PLOT_FLOOR), max(report.error, PLOT_FLOOR))
-        )
-        steps, losses, errors = (np.array(column) for column in zip(*self._history))
+        steps, losses, errors = self.lesson.curve.columns()
         self.loss_curve.setData(steps, losses)
         self.error_curve.setData(steps, errors)
         self.learned_grid.set_values(report.weights, scale="signed")
@@ -297,14 +291,19 @@ class LearnKernelTab(QWidget):
             self.pictures.set_image(0, pictures[0])
             self.pictures.set_image(1, pictures[1])
         self.send_button.setEnabled(True)
-        seconds = time.perf_counter() - self._started
+        seconds = self.lesson.seconds(time.perf_counter())
         looks = f"{report.rounds} look{'s' if report.rounds != 1 else ''} at the image"
         numbers = (
             f"loss {format_number(report.loss, 3)} · largest weight error "
             f"{format_number(report.error, 2)} · {looks}"
         )
-        if report.done:
+        if report.found:
             text = f"Found it in {report.step:,} steps ({seconds:.1f} s): {numbers}."
+        elif report.done:
+            text = (
+                f"Stopped after {report.step:,} steps ({seconds:.1f} s), the lesson's limit, "
+                f"not yet within 0.001 of every weight: {numbers}."
+            )
         else:
             text = f"Step {report.step:,} · {numbers} · {seconds:.1f} s"
         if not report.identifiable:
@@ -324,15 +323,15 @@ class LearnKernelTab(QWidget):
         self._show_hidden()
 
     def _show_hidden(self) -> None:
-        finished = self.last is not None and self.last.done
+        finished = self.lesson is not None and self.lesson.done
         reveal = self.reveal_box.isChecked() or finished
-        if self.hidden is None:
+        if self.lesson is None:
             try:
                 shown = self.hidden_kernel()
             except ConvlabError:
                 shown = None
         else:
-            shown = self.hidden
+            shown = self.lesson.hidden
         self.hidden_grid.setVisible(reveal and shown is not None)
         if reveal and shown is not None:
             self.hidden_grid.set_values(shown, scale="signed")

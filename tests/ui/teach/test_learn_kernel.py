@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,16 @@ def test_the_lab_has_the_learner_tab_and_stops_it_on_shutdown(qtbot, state):
     qtbot.waitUntil(lambda: lab.learner.last is not None, timeout=5000)
     lab.shutdown()
     qtbot.waitUntil(lambda: lab.learner.learn_button.isEnabled(), timeout=1000)
+
+
+def test_a_flat_picture_ends_the_lesson_and_says_it_was_not_found(qtbot, tab, state, monkeypatch):
+    from convlab.ui.teach import learn_kernel
+
+    short = functools.partial(learn_kernel.learn_hidden_kernel, step_budget=400)
+    monkeypatch.setattr(learn_kernel, "learn_hidden_kernel", short)
+    state.publish_result(state.pipeline.run(np.full((90, 120, 3), 128, np.uint8)))
+    learn(qtbot, tab)
+    assert tab.last.done and not tab.last.found
+    text = tab.status.text()
+    assert "Stopped after" in text and "Found it" not in text and "too flat" in text
+    assert len(tab.loss_curve.xData) == len(tab.lesson.curve)
