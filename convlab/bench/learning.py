@@ -15,15 +15,19 @@ Every figure is measured here, beside its baseline in the same run:
 Options:
   --repeats N   timed repeats of each fit, the median is printed (default 3)
   --skip NAMES  comma-separated sections to leave out: fit, lesson, default, lenet5, race
-  --mnist DIR   folder with t10k-images-idx3-ubyte.gz (default: ../shared/data/mnist)
+  --mnist DIR   folder with t10k-images-idx3-ubyte.gz (default: $CONVLAB_MNIST_DIR, else
+                shared/data/mnist beside the source checkout)
   --output FILE also write the report to FILE
+
+Each section says on standard error when it starts; the report (versions, machine and load
+first, the load again at the end) is printed when all are done.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -31,8 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+from convlab.bench.report import environment_lines, finish_report
 from convlab.cnn.anatomy import spatial_autocorrelation
-from convlab.cnn.data import load_idx, pad_to
+from convlab.cnn.data import MNIST_TEST_FILES, load_idx, mnist_test_dir, pad_to
 from convlab.cnn.evaluate import evaluate, first_conv_weights
 from convlab.cnn.kernel_fit import fit_kernel, patch_statistics
 from convlab.cnn.kernel_lesson import learn_hidden_kernel
@@ -46,7 +51,6 @@ from convlab.engine.convolve import convolve
 from convlab.engine.kernels import gaussian_kernel, presets
 from convlab.engine.sources import load_image
 
-DEFAULT_MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"
 PHOTOS = ("astronaut.jpg", "chelsea.jpg", "coffee.jpg")
 LESSON_REPORTS_PER_S = 30
 Report = Callable[[str], None]
@@ -56,7 +60,7 @@ def _parse(args: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m convlab.bench learning")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip", default="")
-    parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    parser.add_argument("--mnist", type=Path, default=None)
     parser.add_argument("--output", type=Path)
     return parser.parse_args(args)
 
@@ -167,11 +171,12 @@ def bench_default(options: argparse.Namespace, report: Report) -> None:
 
 
 def bench_lenet5(options: argparse.Namespace, report: Report) -> None:
-    images_path = options.mnist / "t10k-images-idx3-ubyte.gz"
+    folder = options.mnist or mnist_test_dir()
+    images_path, labels_path = (folder / name for name in MNIST_TEST_FILES)
     if not images_path.exists():
-        report(f"\nLeNet-5: skipped, no {images_path}")
+        report(f"\nLeNet-5: skipped, no {images_path} (set CONVLAB_MNIST_DIR or --mnist)")
         return
-    images, labels = load_idx(images_path, options.mnist / "t10k-labels-idx1-ubyte.gz")
+    images, labels = load_idx(images_path, labels_path)
     report("\nLeNet-5 vs the small CNN: first 8,000 real MNIST test digits, scored on the last "
            "2,000 after each epoch (Adam 0.002, batch 32)")  # fmt: skip
     for name, model, x in (
@@ -224,28 +229,17 @@ SECTIONS = {
 }
 
 
-def _load_average() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "load average unknown"
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
-
-
 def run(args: list[str]) -> int:
     options = _parse(args)
-    lines: list[str] = []
-
-    def report(line: str) -> None:
-        print(line, flush=True)
-        lines.append(line)
-
-    report(f"# convlab.bench learning  ({time.strftime('%Y-%m-%d %H:%M:%S')}, {_load_average()})")
+    lines = [
+        f"# convlab.bench learning  ({time.strftime('%Y-%m-%d %H:%M:%S')})",
+        *environment_lines(),
+    ]
     skipped = {name.strip() for name in options.skip.split(",") if name.strip()}
     with blas_threads(1):
         for name, section in SECTIONS.items():
             if name not in skipped:
-                section(options, report)
-    report(f"\nat the end: {_load_average()}")
-    if options.output:
-        options.output.write_text("\n".join(lines) + "\n")
-    return 0
+                print(f"measuring {name}...", file=sys.stderr, flush=True)
+                section(options, lines.append)
+    lines.append("")
+    return finish_report(lines, options.output)

@@ -23,7 +23,6 @@ Prints a table; ``--output FILE`` also saves it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from convlab.bench.mjpeg_server import MjpegServer, MjpegServerProcess, read_frame_number
-from convlab.bench.report import environment_lines
+from convlab.bench.report import environment_lines, load_average
 from convlab.engine import presets
 from convlab.engine.capture import Capture
 from convlab.engine.pipeline import Pipeline
@@ -163,8 +162,7 @@ def run(args: list[str]) -> int:
     pipeline = Pipeline(kernel=presets.get("sharpen"))
     slow = options.slow_ms / 1000.0
     lines = [
-        f"ConvLab live — {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f}",
+        f"ConvLab live — {time.strftime('%Y-%m-%d %H:%M')}, {load_average()}",
         f"MJPEG over HTTP on 127.0.0.1: {width}x{height} at {options.fps:g} fps; kernel "
         "'sharpen' (3x3, no feature maps); latency = shown - sent, in ms",
         *environment_lines(),
@@ -218,7 +216,7 @@ def _summary(
         f"capture, {delays[1]:.2f} s by the window's banner (goal < 1 s)",
         f"idle: {idle[0]:.1%} of a core with a still image on screen (goal < 2%), {idle[1]:.1%} "
         "with a live source nobody looks at (Train tab)",
-        f"load average after the run: {os.getloadavg()[0]:.1f}",
+        f"after the run: {load_average()}",
     ]
 
 

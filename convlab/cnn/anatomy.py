@@ -89,26 +89,26 @@ def receptive_field(
     col: int = 0,
 ) -> tuple[int, int, int, int]:
     """(top, left, bottom, right), inclusive, of the input pixels that unit (row, col) of
-    layer ``layer_index``'s output depends on (clipped to the image). A unit after flatten
-    depends on every pixel."""
+    layer ``layer_index``'s output depends on. A unit after flatten depends on every pixel.
+
+    Walked back layer by layer: a window of k at stride s and padding p maps output rows
+    a..b to input rows a*s - p .. b*s - p + k - 1, cut to the rows that exist there (padding
+    is zeros, not pixels; a pooling that drops an odd last row never reads it).
+    """
     if not 0 <= layer_index < len(model.layers):
         raise ConvlabError(f"layer {layer_index} does not exist; the model has {len(model.layers)}")
-    _, height, width = input_shape
+    layers = model.layers[: layer_index + 1]
+    inputs = [tuple(input_shape), *model.output_shapes(tuple(input_shape))[:layer_index]]
     rows, cols = (row, row), (col, col)
-    for layer in reversed(model.layers[: layer_index + 1]):
+    for layer, shape in zip(reversed(layers), reversed(inputs), strict=True):
         if isinstance(layer, (Flatten, Dense)):
-            return 0, 0, height - 1, width - 1
+            return 0, 0, input_shape[1] - 1, input_shape[2] - 1
         if isinstance(layer, (Conv2D, _Pool2D)):
             k, s = layer.kernel_size, layer.stride
             p = getattr(layer, "padding", 0)
-            rows = (rows[0] * s - p, rows[1] * s - p + k - 1)
-            cols = (cols[0] * s - p, cols[1] * s - p + k - 1)
-    return (
-        max(rows[0], 0),
-        max(cols[0], 0),
-        min(rows[1], height - 1),
-        min(cols[1], width - 1),
-    )
+            rows = (max(rows[0] * s - p, 0), min(rows[1] * s - p + k - 1, shape[1] - 1))
+            cols = (max(cols[0] * s - p, 0), min(cols[1] * s - p + k - 1, shape[2] - 1))
+    return rows[0], cols[0], rows[1], cols[1]
 
 
 def spatial_autocorrelation(weights: np.ndarray) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -259,6 +260,22 @@ def load_idx(
             labels.close()
     finally:
         images.close()
+
+
+#: the environment variable that names the folder holding the real MNIST test set
+MNIST_DIR_VARIABLE = "CONVLAB_MNIST_DIR"
+#: the MNIST test set's two files, as published
+MNIST_TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def mnist_test_dir() -> Path:
+    """Where the tests and benchmarks look for the MNIST test set: the folder named by
+    ``CONVLAB_MNIST_DIR``, else ``shared/data/mnist`` beside the source checkout. The data is
+    never downloaded; without it, what needs it is skipped and says so."""
+    named = os.environ.get(MNIST_DIR_VARIABLE, "").strip()
+    if named:
+        return Path(named).expanduser()
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
 
 
 # ---------------------------------------------------------------------- image folders

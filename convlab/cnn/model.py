@@ -339,21 +339,8 @@ def small_cnn(
     )
 
 
-def lenet(
-    in_channels: int = 1,
-    num_classes: int = 10,
-    filters: tuple[int, int] = (8, 16),
-    kernel_size: int = 5,
-    *,
-    seed: RandomSource = 0,
-) -> Sequential:
-    """The small LeNet-style CNN (``small_cnn``), kept under its old name; NOT LeNet-5
-    (that is ``lenet5``):
-
-    Conv(in, 8, 5, pad 2) ReLU MaxPool2 Conv(8, 16, 5, pad 2) ReLU MaxPool2
-    Flatten Dense(16*7*7, 10)
-    """
-    return small_cnn(in_channels, num_classes, filters, kernel_size, seed=seed)
+#: the small CNN under its old name (it is not LeNet-5: that is ``lenet5``)
+lenet = small_cnn
 
 
 #: LeNet-5's input side: MNIST's 28 x 28 digits are centred in 32 x 32, as LeCun et al. did

@@ -80,6 +80,34 @@ def test_receptive_fields_match_the_pixels_that_move_the_unit(layer_index, row, 
     assert receptive_field(model, shape, layer_index, row, col) == tuple(int(v) for v in expected)
 
 
+@pytest.mark.parametrize(
+    ("layers", "shape", "layer_index", "row", "col"),
+    [
+        # pooling drops the odd last row and column; the padded conv after it never sees them
+        ((AvgPool2D(2), Conv2D(1, 1, 3, padding=1, rng=4)), (1, 7, 7), 1, 2, 2),
+        ((Conv2D(1, 1, 3, rng=5), AvgPool2D(2), Conv2D(1, 1, 3, padding=2, rng=6)),
+         (1, 11, 11), 2, 5, 0),
+        ((Conv2D(1, 1, 3, padding=1, stride=2, rng=7), Conv2D(1, 1, 3, padding=1, rng=8)),
+         (1, 9, 9), 1, 4, 4),
+    ],
+)  # fmt: skip
+def test_receptive_fields_stop_at_padding_and_at_rows_a_pooling_drops(
+    layers, shape, layer_index, row, col
+):
+    model = Sequential(*layers)
+    expected = tuple(int(v) for v in brute_force_field(model, shape, layer_index, row, col))
+    assert receptive_field(model, shape, layer_index, row, col) == expected
+
+
+@pytest.mark.parametrize(("layer_index", "row", "col"), [(0, 27, 27), (3, 0, 9), (5, 4, 2)])
+def test_lenet5_receptive_fields_match_the_pixels_that_move_the_unit(layer_index, row, col):
+    model = lenet5(seed=1)
+    expected = brute_force_field(model, (1, 32, 32), layer_index, row, col)
+    assert receptive_field(model, (1, 32, 32), layer_index, row, col) == tuple(
+        int(v) for v in expected
+    )
+
+
 def test_a_unit_after_flatten_sees_the_whole_image_and_bad_layers_are_explained():
     model = lenet5()
     assert receptive_field(model, (1, 32, 32), 9, 0, 0) == (0, 0, 31, 31)

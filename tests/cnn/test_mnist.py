@@ -1,26 +1,33 @@
-"""Real handwritten digits: the MNIST test set kept beside the repository in shared/data.
+"""Real handwritten digits: the MNIST test set, in the folder CONVLAB_MNIST_DIR names (else
+shared/data/mnist beside the checkout; ``convlab.cnn.data.mnist_test_dir``).
 
-Skipped when the folder is absent (it is not part of the project). The target: lenet()
-trained on the first 8,000 digits reaches >= 97.5% on the last 2,000 within 8 epochs.
+Skipped, saying where it looked, when the files are absent (they are not part of the project).
+The target: lenet() trained on the first 8,000 digits reaches >= 97.5% on the last 2,000
+within 8 epochs.
 Training uses one BLAS thread (conftest), which is steadier under load.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from convlab.cnn import Adam, lenet, lenet5
-from convlab.cnn.data import load_idx, pad_to
+from convlab.cnn.data import (
+    MNIST_DIR_VARIABLE,
+    MNIST_TEST_FILES,
+    load_idx,
+    mnist_test_dir,
+    pad_to,
+)
 from convlab.cnn.train import train
 
-MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"
-IMAGES = MNIST / "t10k-images-idx3-ubyte.gz"
-LABELS = MNIST / "t10k-labels-idx1-ubyte.gz"
+MNIST = mnist_test_dir()
+IMAGES, LABELS = (MNIST / name for name in MNIST_TEST_FILES)
 
-pytestmark = pytest.mark.skipif(not IMAGES.exists(), reason=f"no MNIST files in {MNIST}")
+pytestmark = pytest.mark.skipif(
+    not IMAGES.exists(), reason=f"no MNIST files in {MNIST} (set {MNIST_DIR_VARIABLE})"
+)
 
 
 def test_load_idx_reads_the_real_mnist_test_set():
