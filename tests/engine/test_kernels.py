@@ -223,7 +223,7 @@ REQUIRED_PRESETS = [
 ]
 
 
-def test_presets_include_everything_the_issue_names() -> None:
+def test_presets_include_the_classic_image_kernels() -> None:
     assert set(REQUIRED_PRESETS) <= set(presets.names())
 
 
