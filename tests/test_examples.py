@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -46,7 +47,9 @@ def test_every_example_has_a_smoke_test():
 
 def test_convolve_presets_writes_each_preset_as_png_and_exact_npy(tmp_path, elsewhere):
     out = tmp_path / "out"
-    run_example("convolve_presets.py", str(out), cwd=elsewhere)
+    small = tmp_path / "small.png"  # every preset on a small picture: the same code, faster
+    cv2.imwrite(str(small), np.random.default_rng(0).integers(0, 256, (48, 64, 3), np.uint8))
+    run_example("convolve_presets.py", str(out), "--image", str(small), cwd=elsewhere)
     for name in presets.names():
         assert (out / f"{name}.png").is_file() and (out / f"{name}.npy").is_file()
     picture = load_image(out / "input.png")
@@ -56,7 +59,9 @@ def test_convolve_presets_writes_each_preset_as_png_and_exact_npy(tmp_path, else
 
 def test_train_digits_saves_filters_and_a_network_that_loads(tmp_path, elsewhere):
     out = tmp_path / "out"
-    printed = run_example("train_digits.py", str(out), "--epochs", "1", cwd=elsewhere)
+    printed = run_example(
+        "train_digits.py", str(out), "--epochs", "1", "--digits", "200", cwd=elsewhere
+    )
     assert "accuracy on 300 unseen digits" in printed
     filters = load_image(out / "filters.png")
     assert filters.shape[0] == 5 * 12 + 8  # one row of 5x5 filters, 12 px a weight
@@ -77,8 +82,10 @@ def test_feature_maps_notebook_runs_as_a_script(tmp_path, elsewhere):
     assert "01_sobel_x.png" in exported and "01_sobel_x.npy" in exported
 
 
-def test_without_a_folder_an_example_writes_to_a_new_temporary_one_it_names(elsewhere):
-    printed = run_example("convolve_presets.py", cwd=elsewhere)
+def test_without_a_folder_an_example_writes_to_a_new_temporary_one_it_names(tmp_path, elsewhere):
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), np.full((16, 16, 3), 90, np.uint8))
+    printed = run_example("convolve_presets.py", "--image", str(small), cwd=elsewhere)
     folder = Path(printed.splitlines()[0].removeprefix("writing to "))
     try:
         assert (folder / "identity.png").is_file()

@@ -3,20 +3,23 @@
 This is the run the Train tab's button starts (``TrainingPlan()``: built-in digits, the small
 CNN, Adam, the default epochs), trained batch by batch the way the app's training thread does
 (``RunTally``). Before the filters were started small, the same run (He start, three epochs)
-left them as noise: it is trained here too, as the accuracy to match.
+left them as noise (autocorrelation +0.04 -> +0.15) at 434 of the 450 validation digits right.
+That run is deterministic; ``python -m convlab.bench learning`` trains it again beside the
+default run ("before: He start, 3 epochs") and prints both, so its accuracy is kept here as a
+measured number instead of being retrained by every test run.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 
 from convlab.cnn.anatomy import spatial_autocorrelation
 from convlab.cnn.evaluate import evaluate, first_conv_weights
-from convlab.cnn.model import build_cnn
 from convlab.cnn.plan import RunSpec, TrainingPlan, TrainingSettings
 from convlab.cnn.progress import RunTally
+
+#: validation accuracy of the He-start, three-epoch run (measured by bench learning: 96.44 %)
+HE_START_ACCURACY = 434 / 450
 
 
 def run_to_the_end(spec: RunSpec, plan: TrainingPlan, dataset) -> tuple[float, float]:
@@ -36,21 +39,10 @@ def test_the_default_run_turns_noise_into_smooth_filters_without_losing_accuracy
     before, after = run_to_the_end(spec, plan, dataset)
     accuracy = evaluate(spec.model, dataset.val_images, dataset.val_labels).accuracy
 
-    # the run as it was: He start for the first layer too, three epochs
-    old_plan = replace(plan, settings=replace(plan.settings, epochs=3))
-    recipe = plan.recipe
-    old_model = build_cnn(
-        recipe.conv_layers, recipe.filters, recipe.kernel_size, recipe.pool,
-        dataset.input_shape, dataset.num_classes, seed=recipe.seed, first_layer_start=1.0,
-    )  # fmt: skip
-    old = RunSpec("CNN (He start, 3 epochs)", old_model, plan.optimizer)
-    old_before, old_after = run_to_the_end(old, old_plan, dataset)
-    old_accuracy = evaluate(old_model, dataset.val_images, dataset.val_labels).accuracy
-
-    assert abs(before) < 0.15 and abs(old_before) < 0.15  # random numbers: no structure
-    assert old_after < 0.3  # what people saw: still noise
+    assert len(dataset.val_labels) == 450  # the set the accuracy above was measured on
+    assert abs(before) < 0.15  # random numbers: no structure
     assert after >= 0.5, f"conv1 autocorrelation {before:.3f} -> {after:.3f}"
-    assert accuracy >= old_accuracy, f"validation accuracy {accuracy:.4f} < {old_accuracy:.4f}"
+    assert accuracy >= HE_START_ACCURACY, f"validation accuracy {accuracy:.4f}"
 
 
 def test_the_default_plan_is_small_cnn_digits_adam_four_epochs():

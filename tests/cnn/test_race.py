@@ -65,16 +65,22 @@ def test_the_shift_test_is_measured_for_both_networks_after_every_epoch():
 
 
 def test_trained_with_a_little_jitter_the_cnn_holds_at_3_px_and_the_mlp_drops():
-    """The default data and networks, both trained on digits jittered ±2 px (what the Train
-    tab's shift test does), then tested on digits moved 3 px."""
+    """The default networks, both trained on digits jittered ±2 px (what the Train tab's shift
+    test does), then tested on digits moved 3 px. A third of the default data keeps it quick
+    (the CNN holds 69 % of 96 %, the MLP 50 % of 93 %); on all of it, ``python -m
+    convlab.bench learning`` measures 88 % against 68 %."""
     default = TrainingPlan()
     plan = replace(
         default,
+        data=replace(default.data, count=1000),
         experiment="mlp",
         shift_test=True,
         settings=replace(default.settings, augment=True),
     )
     tallies, _ = race(plan)
     cnn, mlp = tallies
-    assert cnn.shift_accuracy >= 0.8, cnn.shift_accuracy
+    assert cnn.shift_accuracy >= 0.6, cnn.shift_accuracy
     assert cnn.shift_accuracy >= mlp.shift_accuracy + 0.1, (cnn.shift_accuracy, mlp.shift_accuracy)
+    cnn_drop = cnn.val_accuracy - cnn.shift_accuracy
+    mlp_drop = mlp.val_accuracy - mlp.shift_accuracy
+    assert mlp_drop >= cnn_drop + 0.05, (cnn_drop, mlp_drop)
