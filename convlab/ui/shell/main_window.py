@@ -53,6 +53,7 @@ from convlab.ui.teach.kernel_lab import KernelLabPanel
 from convlab.ui.teach.why_cnn import WhyCnnPanel
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo
 from convlab.ui.training.live_overlay import LiveClassificationOverlay
+from convlab.ui.training.session import CLOSE_BUDGET_S
 from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import AUTOSAVE_NAME as WEBCAM_CLASSES_FILE
 from convlab.ui.training.webcam import WebcamClasses
@@ -425,15 +426,18 @@ class MainWindow(QMainWindow):
         if not keep_unsaved_network(self, self.training_tab, self.settings.path, report):
             event.ignore()
             return
+        # one budget for all that still runs: nothing waits a second of its own in turn
+        deadline = time.monotonic() + CLOSE_BUDGET_S
         self.save_settings()
+        self.training_tab.shutdown(deadline)
         for panel in self._panels():
             shutdown = getattr(panel, "shutdown", None)
-            if shutdown is not None:
+            if shutdown is not None and panel is not self.training_tab:
                 shutdown()
-        self.source_menu.shutdown()
+        self.source_menu.shutdown(timeout=max(0.0, deadline - time.monotonic()))
         self.status.stop()
         self.live_demand.timer.stop()
-        self.worker.stop(timeout=1.0)
+        self.worker.stop(timeout=max(0.1, deadline - time.monotonic()))
         super().closeEvent(event)
 
     def _tab_changed(self, index: int) -> None:

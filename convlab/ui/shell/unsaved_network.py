@@ -18,13 +18,15 @@ def keep_unsaved_network(
 ) -> bool:
     """A trained network nobody saved: ask where to save it, or keep a recovery copy.
 
-    A window nobody sees (a script that built it without showing it) asks nobody: the
-    network goes to ``recovered-network.npz`` next to the settings, so nothing is lost and
-    nothing blocks. False means the person cancelled the quit.
+    The question comes first and training goes on while it is asked: Cancel leaves it
+    running; Save stops it (the network is saved as its last batch left it), Discard leaves
+    stopping to the close. A window nobody sees (a script that built it without showing it)
+    asks nobody: training stops and the weights of its last report go to
+    ``recovered-network.npz`` next to the settings at once, so nothing is lost and nothing
+    blocks. False means the person cancelled the quit.
     """
     if not getattr(tab, "has_unsaved_model", lambda: False)():
         return True
-    tab.stop()
     interactive = window.isVisible()
     target = settings_path.with_name(RECOVERY_NAME)
     if interactive:
@@ -48,9 +50,10 @@ def keep_unsaved_network(
         if not path:
             return False
         target = Path(path)
+    tab.stop()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tab.save_model(target)
+        tab.save_model(target, wait=interactive)
     except ConvlabError as error:
         report(str(error))
         return not interactive

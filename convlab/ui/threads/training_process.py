@@ -25,11 +25,13 @@ import dataclasses
 import logging
 import multiprocessing
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from convlab.cnn.loop import State, run_in_process
+from convlab.cnn.loop import run_in_process
 from convlab.cnn.model import Sequential
 from convlab.cnn.plan import TrainingPlan
 
@@ -137,13 +139,30 @@ class TrainingProcess(QObject):
         else:
             self._send("stop")
 
-    def set_state(self, index: int, state: State) -> None:
-        """Weights edited in the window (while paused): training goes on from them. Reports
-        made before the process took them do not overwrite them here."""
+    def edit(self, index: int, change: Callable[[Sequential], None]) -> None:
+        """Weights edited in the window (while paused): ``change`` edits network ``index`` and
+        training goes on from the result. The edit is counted before it is made, under the
+        lock the report thread takes, so a report made before the process took the edit can
+        never write the old weights over it, here or in what is sent."""
         with self._lock:
             self._edits_sent += 1
             number = self._edits_sent
-        self._send("state", index, [dict(layer) for layer in state], number)
+            model = self._models[index]
+            change(model)
+            state = model.state()
+        self._send("state", index, state, number)
+
+    def weights(self, index: int = 0) -> list[dict[str, Any]]:
+        """A copy of network ``index``'s parameters as of the last report (edits included),
+        taken under the lock the report thread writes under."""
+        with self._lock:
+            return self._models[index].state()
+
+    def snapshot(self, index: int = 0) -> Sequential:
+        """A copy of network ``index`` as of the last report, taken under the lock the report
+        thread writes under (the window's network itself changes with every report)."""
+        with self._lock:
+            return self._models[index].copy()
 
     @property
     def is_paused(self) -> bool:
@@ -171,13 +190,15 @@ class TrainingProcess(QObject):
             self._process.join(0.5)
         return not self.isRunning()
 
-    def kill(self) -> None:
-        """End the process at once (it did not stop when asked); the weights stay."""
+    def kill(self, timeout_ms: int = JOIN_TIMEOUT_MS) -> None:
+        """End the process at once (it did not stop when asked); the weights stay. Waits up
+        to ``timeout_ms`` for it and its last report."""
+        deadline = time.monotonic() + timeout_ms / 1000
         if self._process is not None and self._process.is_alive():
             self._process.kill()
-            self._process.join(_KILL_WAIT_S)
+            self._process.join(max(0.0, deadline - time.monotonic()))
         if self._receiver is not None:
-            self._receiver.join(_KILL_WAIT_S)
+            self._receiver.join(max(0.0, deadline - time.monotonic()))
 
     # ------------------------------------------------------------------ reports (own thread)
     def _run(self) -> None:

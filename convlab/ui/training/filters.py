@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import signals_blocked
 
+from convlab.cnn.filter_history import FilterHistory
 from convlab.ui.help import help_button
 from convlab.ui.training.filter_grid import FilterGrid
 
-MAX_SNAPSHOTS = 400
 #: how the first layer is shown; the first is the default
 FILTER_VIEWS = {
     "beside": "Start | now",
@@ -70,10 +70,10 @@ class LearnedFiltersPanel(QWidget):
     undoWriteBackRequested = Signal()
     viewChanged = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, history: FilterHistory | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.layers: list[tuple[str, np.ndarray]] = []  # (name, weights out x in x k x k)
-        self.history: list[tuple[int, np.ndarray]] = []
+        self.history = history if history is not None else FilterHistory()  # read, never kept
 
         self.grid = FilterGrid()
         self.start_grid = FilterGrid()
@@ -232,19 +232,10 @@ class LearnedFiltersPanel(QWidget):
         else:
             self._redraw()
 
-    def reset_history(self) -> None:
-        self.history = []
-        with signals_blocked(self.history_slider):
-            self.history_slider.setRange(0, 0)
-        self._redraw()
-
-    def add_snapshots(self, snapshots: list[tuple[int, np.ndarray]]) -> None:
-        if not snapshots:
-            return
+    def show_history(self) -> None:
+        """The history changed (snapshots came, or it was cleared for a new run): the slider
+        spans it, and stays at the newest if it was there."""
         following = self.is_live()
-        self.history.extend(snapshots)
-        if len(self.history) > MAX_SNAPSHOTS:  # thin out, keeping the first and the newest
-            self.history = [*self.history[:-1:2], self.history[-1]]
         with signals_blocked(self.history_slider):
             self.history_slider.setRange(0, max(0, len(self.history) - 1))
             if following:
@@ -340,7 +331,7 @@ class LearnedFiltersPanel(QWidget):
         layer = max(0, self.layer_box.currentIndex())
         first_with_history = layer == 0 and bool(self.history)
         self.view_box.setEnabled(first_with_history)
-        start = self.history[0][1] if first_with_history else None
+        start = self.history.start() if first_with_history else None
         change = self._showing_change()
         if change and weights is not None and start.shape == weights.shape:
             weights = weights - start

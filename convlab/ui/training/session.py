@@ -14,8 +14,8 @@ a filter while paused.
 
 from __future__ import annotations
 
-import copy
 import os
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,7 +26,8 @@ from PySide6.QtCore import QObject, Signal, SignalInstance
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from convlab.cnn.dataset import Dataset
-from convlab.cnn.evaluate import Evaluation, evaluate, fits
+from convlab.cnn.evaluate import Evaluation, fits
+from convlab.cnn.filter_history import FilterHistory
 from convlab.cnn.model import Sequential
 from convlab.cnn.plan import TrainingPlan
 from convlab.cnn.progress import TrainingProgress
@@ -35,15 +36,24 @@ from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError, TrainingError
 from convlab.ui.threads.background_jobs import BackgroundJobs
 from convlab.ui.threads.training_process import JOIN_TIMEOUT_MS, process_runner
+from convlab.ui.training.measuring import AccuracyMeasurer
 
-#: how long shutdown waits for a runner still loading data before giving up on it
-LATE_JOIN_MS = 5000
+#: closing: the time everything still running shares (the window closes within a second;
+#: the rest is for the window itself)
+CLOSE_BUDGET_S = 0.8
+#: closing: how long a run gets to finish its batch before its process is killed (the window
+#: already holds the weights of its last report)
+STOP_GRACE_S = 0.4
+#: closing: how long a measurement still computing may take before it is abandoned
+MEASURE_WAIT_S = 0.2
 
 
 class TrainingRunner(Protocol):
     """What the session needs from whatever trains. Signals carry the runner first:
     ``prepared(runner, Dataset, [run names], [model copies])``, ``progress(runner,
-    [TrainingProgress])``, ``failed(runner, message)``, ``completed(runner, outcome)``."""
+    [TrainingProgress])``, ``failed(runner, message)``, ``completed(runner, outcome)``.
+    ``models()`` are networks the runner updates from another thread: ``edit`` changes one,
+    ``weights`` and ``snapshot`` copy one, under the runner's own lock."""
 
     prepared: SignalInstance
     progress: SignalInstance
@@ -57,9 +67,11 @@ class TrainingRunner(Protocol):
     def resume(self) -> None: ...
     def step(self) -> None: ...
     def stop(self) -> None: ...
-    def set_state(self, index: int, state: list[dict[str, np.ndarray]]) -> None: ...
+    def edit(self, index: int, change: Callable[[Sequential], None]) -> None: ...
+    def weights(self, index: int) -> list[dict[str, np.ndarray]]: ...
+    def snapshot(self, index: int) -> Sequential: ...
     def wait(self, timeout_ms: int) -> bool: ...
-    def kill(self) -> None: ...
+    def kill(self, timeout_ms: int) -> None: ...
     def isRunning(self) -> bool: ...
     def models(self) -> list[Sequential]: ...
     def deleteLater(self) -> None: ...
@@ -96,7 +108,11 @@ class TrainingSession(QObject):
         self._make_runner = make_runner
         self._runner: TrainingRunner | None = None
         self._retiring: list[TrainingRunner] = []
-        self._jobs = BackgroundJobs()
+        self._jobs = BackgroundJobs()  # reading model files
+        self._measurer = AccuracyMeasurer(self.view, self)
+        self._measurer.measured.connect(self._measured)
+        self._measurer.failed.connect(self._job_failed)
+        self.filter_history = FilterHistory()  # the first layer through the shown run
         self.undo_stack = QUndoStack(self)
         self._model: Sequential | None = None  # the network being / last trained
         self._view_model: Sequential | None = None  # the GUI's own copy for forward passes
@@ -119,8 +135,10 @@ class TrainingSession(QObject):
         return self._steps_done
 
     def current_model(self) -> Sequential | None:
-        """The network being (or last) trained; do not run it while training is running."""
-        return self._model
+        """The network being (or last) trained. While a runner still updates it, a copy as of
+        its last report (taken under the runner's lock, so never half-updated)."""
+        owner = self._owner()
+        return self._model if owner is None else owner.snapshot(0)
 
     @property
     def view_model(self) -> Sequential | None:
@@ -140,7 +158,7 @@ class TrainingSession(QObject):
     def running(self) -> list:
         """Runners and background jobs that have not finished (for tests and closing)."""
         runners = [r for r in (self._runner, *self._retiring) if r is not None and r.isRunning()]
-        return [*runners, *self._jobs.running()]
+        return [*runners, *self._jobs.running(), *self._measurer.running()]
 
     # ================================================================== run lifecycle
     def start(self, plan: TrainingPlan, *, start_paused: bool = False) -> None:
@@ -157,6 +175,7 @@ class TrainingSession(QObject):
         self._steps_done = 0
         self.undo_stack.clear()
         self.evaluation = None
+        self.filter_history.clear()
         self.runStarting.emit(plan.describe())
         self.runningChanged.emit()
         runner.start()
@@ -189,6 +208,7 @@ class TrainingSession(QObject):
         self._retire()
         self.undo_stack.clear()
         self.evaluation = None
+        self.filter_history.clear()
         self.networkReset.emit()
         self.show_fresh_network()
         self.runningChanged.emit()
@@ -205,16 +225,24 @@ class TrainingSession(QObject):
         self.evaluation = None
         self.freshNetwork.emit()
 
-    def shutdown(self) -> None:
-        """Stop every runner and background job and wait for them (closing the window)."""
+    def shutdown(self, deadline: float | None = None) -> None:
+        """Closing the window: end every run and job by ``deadline`` (a ``time.monotonic``
+        time; ``CLOSE_BUDGET_S`` from now by default), whatever they are doing. A run gets
+        ``STOP_GRACE_S`` to finish its batch, then its process is killed: the window already
+        holds the weights of its last report. Re-measuring is abandoned: one still computing
+        gets ``MEASURE_WAIT_S`` at most, then runs out on its own, its result unused."""
+        deadline = time.monotonic() + CLOSE_BUDGET_S if deadline is None else deadline
+        grace = min(time.monotonic() + STOP_GRACE_S, deadline)
         self._retire()
+        self._measurer.forget()
         for runner in self._retiring:
             runner.stop()
-            if not runner.wait(JOIN_TIMEOUT_MS) and not runner.wait(LATE_JOIN_MS):
-                runner.kill()  # it did not stop when asked: no process is left behind
+        for runner in self._retiring:
+            if not runner.wait(_ms_until(grace)):
+                runner.kill(_ms_until(deadline))  # it did not stop in time: no process is left
         self._retiring = [r for r in self._retiring if r.isRunning()]
-        if not self._jobs.join(JOIN_TIMEOUT_MS):
-            self._jobs.join(LATE_JOIN_MS)
+        self._measurer.abandon(min(_ms_until(deadline), int(MEASURE_WAIT_S * 1000)))
+        self._jobs.join(_ms_until(deadline))
 
     def _retire(self) -> None:
         """Ask the current runner to stop; it is cleaned up when it has finished."""
@@ -231,10 +259,22 @@ class TrainingSession(QObject):
 
     def _wait_for_stopped_owner(self) -> None:
         """Right after Stop the old runner may still be finishing its batch on our network:
-        wait for it (a batch takes milliseconds) so a save never catches half an update."""
+        wait for it (a batch takes milliseconds) so what is saved or edited is its last word."""
         for runner in self._retiring:
             if runner.models() and runner.models()[0] is self._model:
                 runner.wait(JOIN_TIMEOUT_MS)
+
+    def _owner(self) -> TrainingRunner | None:
+        """The runner that still updates the shown network from its reports, if any."""
+        for runner in (self._runner, *self._retiring):
+            if (
+                runner is not None
+                and runner.isRunning()
+                and runner.models()
+                and runner.models()[0] is self._model
+            ):
+                return runner
+        return None
 
     def _owns_stopped(self, runner: TrainingRunner) -> bool:
         """Whether a stopped runner's network is still the one shown (no new run since)."""
@@ -249,6 +289,7 @@ class TrainingSession(QObject):
         """Show ``model`` (trained by the runner) through ``view_model`` (the GUI's copy)."""
         if model is not self._model:
             self.undo_stack.clear()  # the edits were made to another network
+            self._measurer.forget()  # and what was being measured is another network
         self._model, self._view_model = model, view_model
         self.modelReplaced.emit()
 
@@ -270,8 +311,11 @@ class TrainingSession(QObject):
             return
         report = reports[0]
         self._steps_done = report.step
-        if self._view_model is not None:
-            self._view_model.set_state(report.state)
+        if self._view_model is not None and runner.models():
+            # the runner's network, not the report's state: an edit made after this report
+            # was received is in the one and not the other
+            self._view_model.set_state(runner.weights(0))
+        self.filter_history.add(report.snapshots)
         self.progressed.emit(reports)
         if report.evaluation is not None:
             self.evaluation = report.evaluation
@@ -313,7 +357,7 @@ class TrainingSession(QObject):
         if self._model is None or not conv_layers(self._model):
             raise TrainingError("Write back: there is no network with convolution filters")
         self._wait_for_stopped_owner()
-        conv = conv_layers(self._model)[layer]
+        conv = conv_layers(self.current_model())[layer]
         size = conv.kernel_size
         if kernel.shape != (size, size):
             raise TrainingError(
@@ -327,30 +371,29 @@ class TrainingSession(QObject):
 
     def _set_filter(self, where: tuple[int, int, int], weights: np.ndarray) -> None:
         layer, index, channel = where
-        targets = {id(m): m for m in (self._model, self._view_model) if m is not None}
-        for model in targets.values():
+
+        def write(model: Sequential) -> None:
             conv_layers(model)[layer].params["weight"][index, channel] = weights
-        if self._runner is not None and self._model is not None:  # paused: it goes on from here
-            self._runner.set_state(0, self._model.state())
+
+        owner = self._owner()
+        if owner is not None:  # paused: it goes on from here; written under its lock
+            owner.edit(0, write)
+        elif self._model is not None:
+            write(self._model)
+        if self._view_model is not None and self._view_model is not self._model:
+            write(self._view_model)
         self.weightsEdited.emit()
 
     # ================================================================== re-measuring
     def _remeasure(self, why: str) -> None:
-        """Validation accuracy of the current network, measured off the GUI thread."""
-        model, dataset = self.view()
-        if model is None or dataset is None:
-            return
-        copied = copy.deepcopy(model)
-        before = self.evaluation.accuracy if self.evaluation else None
-        self._jobs.run(
-            partial(evaluate, copied, dataset.val_images, dataset.val_labels),
-            partial(self._measured, why, before),
-            self._job_failed,
-        )
+        """Validation accuracy of the current network, measured off the GUI thread (one at a
+        time; a newer request replaces one that waits)."""
+        self._measurer.request(why)
 
-    def _measured(self, why: str, before: float | None, result: Evaluation) -> None:
+    def _measured(self, why: str, result: Evaluation) -> None:
         if self._view_model is None:
             return
+        before = self.evaluation.accuracy if self.evaluation else None
         self.evaluation = result
         self.evaluated.emit(result)
         change = f"{before:.1%} → " if before is not None else ""
@@ -365,17 +408,20 @@ class TrainingSession(QObject):
             self.message.emit(f"Measuring failed: {type(error).__name__}: {error}", "error")
 
     # ================================================================== files
-    def save_model(self, path: str | Path) -> None:
-        """Write the network to ``path`` (.npz) atomically."""
+    def save_model(self, path: str | Path, *, wait: bool = True) -> None:
+        """Write the network to ``path`` (.npz) atomically. ``wait``: a run just stopped may
+        finish its batch first (closing does not wait: the last report's weights are saved)."""
         if self._model is None:
             raise ConvlabError("Save model: there is no network yet")
         if self._runner is not None and not self._runner.is_paused:
             raise ConvlabError("Save model: pause or stop training first")
-        self._wait_for_stopped_owner()
+        if wait:
+            self._wait_for_stopped_owner()
+        model = self.current_model()
         path = Path(path)
         temporary = path.with_name(path.stem + ".part.npz")
         try:
-            self._model.save(temporary)
+            model.save(temporary)
             os.replace(temporary, path)
         except OSError as error:
             temporary.unlink(missing_ok=True)
@@ -403,6 +449,7 @@ class TrainingSession(QObject):
             return
         self._retire()
         self.runningChanged.emit()
+        self.filter_history.clear()
         self._adopt(model, model)
         self.unsaved = False
         self.networkLoaded.emit(f"Loaded {path.name}: {model.num_parameters:,} parameters")
@@ -444,3 +491,7 @@ class _WriteBack(QUndoCommand):
     def undo(self) -> None:
         self._session._set_filter(self._where, self._old)
         self._session._remeasure("after undoing the write-back")
+
+
+def _ms_until(deadline: float) -> int:
+    return max(0, int((deadline - time.monotonic()) * 1000))

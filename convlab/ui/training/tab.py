@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
@@ -85,7 +84,7 @@ class TrainingTab(QWidget):
         self.curves = TrainingCurves()
         self.curves.setMinimumHeight(140)
         self.files = FileActions()
-        self.filters = LearnedFiltersPanel()
+        self.filters = LearnedFiltersPanel(self.session.filter_history)
         self.insight = InsightSection()
         # the widgets the window, the benchmark and the tests reach for
         self.settings_toggle = self.controls.settings_toggle
@@ -187,9 +186,10 @@ class TrainingTab(QWidget):
         """True when a network was trained (or edited) and not saved since: ask before quitting."""
         return self.session.has_unsaved_model()
 
-    def save_model(self, path: str | Path) -> None:
-        """Write the network to ``path`` (.npz) atomically; ConvlabError when it cannot."""
-        self.session.save_model(path)
+    def save_model(self, path: str | Path, *, wait: bool = True) -> None:
+        """Write the network to ``path`` (.npz) atomically; ConvlabError when it cannot.
+        ``wait``: a run just stopped finishes its batch first."""
+        self.session.save_model(path, wait=wait)
 
     def load_model(self, path: str | Path) -> None:
         """Replace the network with one from a .npz file, read on a background job; what goes
@@ -200,19 +200,15 @@ class TrainingTab(QWidget):
         """Runners and jobs of this tab that have not finished (for tests and the window)."""
         return self.session.running()
 
-    def shutdown(self) -> None:
-        """Stop training and wait for it (the window is closing); save the webcam classes."""
-        self.session.shutdown()
+    def shutdown(self, deadline: float | None = None) -> None:
+        """The window is closing: end training by ``deadline`` (``time.monotonic``; see
+        ``TrainingSession.shutdown``) and save the webcam classes."""
+        self.session.shutdown(deadline)
         try:
             self.webcam_classes.save()
         except ConvlabError as error:
             self.state.report(error, "warning")
         self.insight.live.set_text("")
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        """A tab closed on its own (outside the window, which calls ``shutdown`` itself)."""
-        self.shutdown()
-        super().closeEvent(event)
 
     # ================================================================== user actions
     def start_training(self, *, start_paused: bool = False) -> None:
@@ -325,7 +321,7 @@ class TrainingTab(QWidget):
 
     def _run_starting(self, description: str) -> None:
         self.curves.clear()
-        self.filters.reset_history()
+        self.filters.show_history()
         self.insight.clear_evaluation()
         self.readout.preparing(description)
 
@@ -347,7 +343,8 @@ class TrainingTab(QWidget):
             self._total_steps = report.total_steps
             self.curves.set_total_steps(self._total_steps)
         self.curves.add(report)
-        self.filters.add_snapshots(list(report.snapshots))
+        if report.snapshots:
+            self.filters.show_history()
         self._show_layers()
         if self.session.experiment is not None:
             self.experiments.update_runs(reports)
@@ -355,14 +352,14 @@ class TrainingTab(QWidget):
 
     def _network_reset(self) -> None:
         self.curves.clear()
-        self.filters.reset_history()
+        self.filters.show_history()
         self.insight.clear_evaluation()
         self.readout.end_busy("ready")
         self.readout.set_status("Reset: a fresh, untrained network.")
 
     def _network_loaded(self, summary: str) -> None:
         self.curves.clear()
-        self.filters.reset_history()
+        self.filters.show_history()
         self.readout.set_status(summary)
 
     def _show_network(self) -> None:

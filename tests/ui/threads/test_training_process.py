@@ -131,9 +131,8 @@ def test_weights_written_while_paused_are_trained_on(qtbot, runner):
     seen = Recorder(process)
     process.start(), process.pause()
     qtbot.waitUntil(lambda: any(report.paused for report in seen.reports), timeout=20000)
-    state = process.models()[0].state()
-    state[0]["weight"][:] = 0.0  # the first convolution's filters
-    process.set_state(0, state)
+    # the first convolution's filters
+    process.edit(0, lambda model: model.layers[0].params["weight"].fill(0.0))
     process.step()
     qtbot.waitUntil(lambda: seen.reports[-1].step == 1, timeout=5000)
     first_filters = seen.reports[-1].state[0]["weight"]

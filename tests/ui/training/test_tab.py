@@ -99,6 +99,8 @@ def test_step_trains_exactly_one_batch(qtbot, tab):
 
 
 def test_stop_ends_the_worker_promptly_and_keeps_the_weights(qtbot, tab):
+    reported: list = []
+    tab.session.progressed.connect(lambda reports: reported.append(reports[0].state))
     long_run(tab)
     tab.train_button.click()
     qtbot.waitUntil(lambda: tab.steps_done() > 2, timeout=15000)
@@ -107,16 +109,25 @@ def test_stop_ends_the_worker_promptly_and_keeps_the_weights(qtbot, tab):
     assert not tab.is_training() and tab.train_button.isEnabled()  # the tab answers at once
     qtbot.waitUntil(lambda: tab.running_threads() == [], timeout=1000)  # the process has ended
     assert time.monotonic() - started < 1.0
-    model = tab.current_model()
-    assert model is not None and model.num_parameters > 0
+    # the network kept is exactly the one training last reported (its last batch included)
+    kept = tab.current_model().state()
+    assert len(kept) == len(reported[-1])
+    for layer, last in zip(kept, reported[-1], strict=True):
+        for key, value in last.items():
+            np.testing.assert_array_equal(layer[key], value)
+    assert not all(
+        np.array_equal(layer[key], value)
+        for layer, first in zip(kept, reported[0], strict=True)
+        for key, value in first.items()
+    )  # and it trained on after the first report: the comparison can tell networks apart
 
 
-def test_closing_the_tab_ends_training_within_a_second(qtbot, tab):
+def test_shutting_the_tab_down_ends_training_within_a_second(qtbot, tab):
     long_run(tab)
     tab.train_button.click()
     qtbot.waitUntil(lambda: tab.steps_done() > 0, timeout=15000)
     started = time.monotonic()
-    tab.close()
+    tab.shutdown()
     assert tab.running_threads() == []
     assert time.monotonic() - started < 1.0
 

@@ -48,7 +48,7 @@ def test_captures_are_autosaved_a_moment_later_without_closing(qtbot, tmp_path):
     tab.shutdown()
 
 
-def test_closing_the_tab_saves_the_latest_captures_at_once(qtbot, tmp_path):
+def test_shutting_the_tab_down_saves_the_latest_captures_at_once(qtbot, tmp_path):
     path = tmp_path / "classes.npz"
     state = PlaygroundState()
     tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=path))
@@ -57,7 +57,7 @@ def test_closing_the_tab_saves_the_latest_captures_at_once(qtbot, tmp_path):
     for seed in range(3):
         publish(state, frame(seed))
         assert tab.data.webcam_panel.capture_once(0)
-    tab.close()  # before the debounce timer: the close itself must write them
+    tab.shutdown()  # before the debounce timer: closing itself must write them
     restored = WebcamClasses(autosave_path=path)
     assert restored.names[0] == "cup" and len(restored.crops[0]) == 3
 
