@@ -1,14 +1,16 @@
 """The "what am I looking at" help every panel carries: a ? button, F1, and the Help menu.
 
 One window per topic: the ? button and F1 of the same panel open the same window, and asking
-again raises it instead of stacking a copy on top. Help windows never block the main window
+again raises it instead of stacking a copy on top. Another topic's window opens beside the ones
+already open (or, on a screen too small for that, a title bar lower, so none hides another
+whole). Help windows never block the main window
 (the live view keeps running behind them), and they show pictures from ``resources/help``
 where a picture says it better than a paragraph.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, QUrl
+from PySide6.QtCore import QPoint, QRect, QSize, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -86,13 +88,60 @@ def show_help(
     """Show the help window of topic ``title``: the one already open is raised, not doubled."""
     window = help_window(parent, title)
     if window is None:
+        others = [w for w in parent.window().findChildren(HelpWindow) if w.isVisible()]
         window = HelpWindow(title, parent.window())
         window.set_content(text, markdown=markdown, search_paths=search_paths)
         window.resize(_fitting(size or window.sizeHint()))
+        if others:  # its frame will be as much larger than its inside as theirs are
+            frame = others[-1].frameGeometry().size() - others[-1].size()
+            taken = [w.frameGeometry() for w in others]
+            window.move(place_beside(window.size() + frame, taken, _screen_room(parent)))
     window.show()
     window.raise_()
     window.activateWindow()
     return window
+
+
+CASCADE = 36  # px: a window that cannot sit beside the others opens this much lower and right
+
+
+def place_beside(size: QSize, taken: list[QRect], room: QRect) -> QPoint:
+    """Where a new help window of ``size`` goes: beside the open ones (``taken``, the newest
+    last), inside ``room``, covering none; or, when the screen has no such place, a title bar
+    below and right of the newest (or wherever on the screen covers no window's title corner),
+    so every open window still shows its title."""
+    beside = []
+    for other in reversed(taken):
+        beside += [
+            QPoint(other.right() + 1, other.top()),
+            QPoint(other.left() - size.width(), other.top()),
+            QPoint(other.left(), other.bottom() + 1),
+        ]
+    beside += [room.topLeft(), QPoint(room.right() - size.width() + 1, room.top())]
+    for corner in beside:
+        place = QRect(corner, size)
+        if room.contains(place) and not any(place.intersects(other) for other in taken):
+            return corner
+    corners = [QRect(other.topLeft(), QSize(CASCADE, CASCADE)) for other in taken]
+    wanted = taken[-1].topLeft() + QPoint(CASCADE, CASCADE)
+    right, bottom = room.right() - size.width() + 1, room.bottom() - size.height() + 1
+    xs = [*range(room.left(), right, CASCADE), right]
+    ys = [*range(room.top(), bottom, CASCADE), bottom]
+    grid = [QPoint(x, y) for x in xs for y in ys]
+    if room.contains(QRect(wanted, size)):
+        grid.insert(0, wanted)
+    return min(
+        grid,
+        key=lambda c: (
+            sum(QRect(c, size).intersects(corner) for corner in corners),
+            (c - wanted).manhattanLength(),
+        ),
+    )
+
+
+def _screen_room(widget: QWidget) -> QRect:
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1366, 768)
 
 
 def _fitting(size: QSize) -> QSize:
@@ -140,5 +189,6 @@ __all__ = [
     "help_window",
     "open_help_document",
     "picture",
+    "place_beside",
     "show_help",
 ]

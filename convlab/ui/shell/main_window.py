@@ -69,7 +69,7 @@ _GENERAL_HELP = (
     "<li><b>Feature maps</b> (below) run a bank of kernels at once, as one CNN layer does.</li>"
     "<li>The tabs: the sliding window step by step (<i>Arithmetic</i>), why CNNs need so few "
     "weights, what kernels do to frequencies and borders, and a CNN you <i>Train</i>.</li></ul>"
-    "<p><i>Help ▸ Start here</i> walks through it in six steps; <b>?</b> or <b>F1</b> "
+    "<p><i>Help ▸ Start here</i> walks through it in seven steps; <b>?</b> or <b>F1</b> "
     "explains the panel you are in; <i>Help ▸ Keyboard shortcuts</i> lists every key.</p>"
 )
 

@@ -1,8 +1,10 @@
-"""The "Start here" tour: six coach marks on the real widgets, shown on the first run.
+"""The "Start here" tour: seven coach marks on the real widgets, shown on the first run.
 
 Each step points at the widget it talks about. Steps that ask the person to do something
-(edit a cell, click a pixel) move on by themselves when it is done. Closing the tour, or
-finishing it, is remembered in the settings; Help ▸ Start here shows it again.
+(edit a cell, click a pixel) move on by themselves when it is done. A step can set the window
+up for itself: the worked-out pixel opens on the picture's middle if no pixel was clicked, and
+is put away again when the tour moves on to the feature maps it would cover. Closing the tour,
+or finishing it, is remembered in the settings; Help ▸ Start here shows it again.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Step:
     text: str
     target: Target
     done_when: str | None = None  # "kernel_edited" | "pixel_inspected"
+    enter: Callable[[], None] | None = None  # sets the window up for this step
 
 
 def tab_target(tabs: QTabWidget, title: str) -> Target:
@@ -45,9 +48,19 @@ def tab_target(tabs: QTabWidget, title: str) -> Target:
     return rect
 
 
+def _inspect_a_pixel(window) -> None:
+    """The worked-out pixel needs a pixel: the middle of the picture, unless one was clicked."""
+    state = window.state
+    result = window.last_result
+    if state.inspected_pixel is None and result is not None:
+        height, width = result.frame.shape[:2]
+        state.set_inspected_pixel((height // 2, width // 2))
+
+
 def tour_steps(window) -> list[Step]:
     """The steps, pointing at ``window``'s widgets (a MainWindow)."""
     grid = widget_target(lambda: window.kernel_panel.grid)
+    state = window.state
     return [
         Step(
             "1. The kernel",
@@ -63,26 +76,34 @@ def tour_steps(window) -> list[Step]:
             widget_target(lambda: window.output_view),
         ),
         Step(
-            "3. One pixel, worked out",
+            "3. Point, then click",
             "Point at the input or the output: the window of pixels the kernel reads lights "
-            "up. <b>Click</b> a pixel to see every multiplication and the sum.",
-            widget_target(lambda: window.source_view),
+            "up, and its sum shows. <b>Click</b> a pixel to see every multiplication.",
+            widget_target(lambda: window.compare),
             "pixel_inspected",
         ),
         Step(
-            "4. Feature maps",
+            "4. One pixel, worked out",
+            "The input patch × the weights = the products; their sum is the output pixel "
+            "(✓). Drag this card anywhere; <b>Esc</b> closes it.",
+            widget_target(lambda: window.inspector_card.popover),
+            enter=lambda: _inspect_a_pixel(window),
+        ),
+        Step(
+            "5. Feature maps",
             "A CNN layer runs many kernels at once. Each tile is one kernel's map of the same "
             "picture. Click a tile to see it large.",
             widget_target(lambda: window.maps_panel),
+            enter=lambda: state.set_inspected_pixel(None),  # the card would cover the tiles
         ),
         Step(
-            "5. Why CNNs?",
+            "6. Why CNNs?",
             "Why not an ordinary neural network? This tab counts the weights each kind of "
             "layer needs for your picture.",
             tab_target(window.tabs, "Why CNNs?"),
         ),
         Step(
-            "6. Train",
+            "7. Train",
             "Train a tiny CNN and watch its first kernels form; send one back to the kernel "
             "grid. <i>Help ▸ Start here</i> shows this tour again; <b>F1</b> or <b>?</b> "
             "explains any panel.",
@@ -135,6 +156,8 @@ class StartTour(QObject):
     def show_step(self, index: int) -> None:
         self.index = index
         step = self.steps[index]
+        if step.enter is not None:
+            step.enter()
         self.mark.point_at(
             step.target,
             step.title,

@@ -98,9 +98,17 @@ class Popover(QFrame):
     # ----------------------------------------------------------------------------- size
     def wanted_size(self) -> QSize:
         """The content whole, with the frame and room for a scroll bar it will not need."""
-        if self.content.layout() is not None:
-            self.content.layout().activate()  # children shown or resized just now count
+        layout = self.content.layout()
+        if layout is not None:
+            layout.activate()  # children shown or resized just now count
         hint = self.content.sizeHint().expandedTo(self.content.minimumSizeHint())
+        if layout is not None and layout.hasHeightForWidth():
+            # Wrapped text (a sum under a narrow grid) is taller than its size hint says.
+            # Measured as if a scroll bar took its width: one shown while the content was
+            # filling in then finds the room it needs and goes.
+            bar = self.scroll.verticalScrollBar().sizeHint().width()
+            narrow = max(hint.width() - bar, self.content.minimumSizeHint().width())
+            hint.setHeight(max(hint.height(), layout.totalHeightForWidth(narrow)))
         margins = self.layout().contentsMargins()
         return QSize(
             hint.width() + margins.left() + margins.right() + 6,

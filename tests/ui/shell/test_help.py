@@ -3,11 +3,11 @@ sheet and About."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from convlab import __version__
-from convlab.ui.help import HelpWindow
+from convlab.ui.help import HelpWindow, place_beside
 from convlab.ui.shell.help_menu import guided_tour_path, menu_shortcuts
 
 
@@ -54,6 +54,33 @@ def test_the_question_mark_and_f1_open_one_window_per_topic(window, qtbot):
         panel.HELP_TITLE,
         window.tab_panels[1].HELP_TITLE,
     }
+    _menu_item(window, "Help", "Keyboard shortcuts").trigger()
+    _never_hidden_behind_another(_help_windows(window))
+
+
+def _never_hidden_behind_another(windows: list[HelpWindow]) -> None:
+    """No two help windows in the same place; each one's title bar corner stays in sight."""
+    assert len({w.pos().toTuple() for w in windows}) == len(windows)
+    for index, older in enumerate(windows):
+        corner = QRect(older.frameGeometry().topLeft(), QSize(30, 30))
+        for newer in windows[index + 1 :]:
+            assert not newer.frameGeometry().intersects(corner), (older.topic, newer.topic)
+
+
+def test_another_topic_opens_beside_the_open_ones_or_a_title_bar_lower():
+    wide = QRect(0, 0, 1920, 1050)
+    first = QRect(680, 265, 560, 550)
+    second = QRect(place_beside(first.size(), [first], wide), first.size())
+    assert wide.contains(second) and not second.intersects(first)  # side by side
+    third = QRect(place_beside(first.size(), [first, second], wide), first.size())
+    assert wide.contains(third) and not third.intersects(first) and not third.intersects(second)
+    laptop = QRect(0, 0, 1366, 740)  # no room beside: a title bar lower and to the right
+    first = QRect(403, 95, 560, 550)
+    second = QRect(place_beside(first.size(), [first], laptop), first.size())
+    assert laptop.contains(second) and second.topLeft() - first.topLeft() == QPoint(36, 36)
+    crowded = [first.translated(36 * i, 36 * i) for i in range(5)]
+    last = QRect(place_beside(first.size(), crowded, laptop), first.size())
+    assert laptop.contains(last)  # the screen's corner reached: it starts again, on screen
 
 
 def test_the_help_menu_offers_the_tour_the_guide_the_keys_and_about(window, qtbot):

@@ -101,6 +101,43 @@ def test_a_7x7_kernel_on_three_channels_is_whole_at_1366x768(laptop, qtbot):
         assert "✓" in channel_row.sum_label.text()
 
 
+@pytest.mark.parametrize("size", [1, 3, 5, 7])
+def test_every_kernel_up_to_7x7_is_whole_wherever_the_pixel_is(laptop, qtbot, size):
+    """Patch, weights, products and sum of each channel, no scroll bar, for the first
+    kernels a newcomer types (integers, and a blur with a divisor), wherever the click."""
+    window = laptop
+    card, panel = window.inspector_card.popover, window.inspector_panel
+    weights = np.arange(size * size, dtype=np.float64).reshape(size, size) - size
+    for kernel in (Kernel(weights), Kernel(np.ones((size, size)), divisor=size * size + 0.5)):
+        window.state.set_kernel(kernel)
+        wait_for_result(qtbot, window)
+        for row, col in ((2, 3), (50, 64), (90, 122)):  # a corner, the middle, a corner
+            view = window.source_view if col < 100 else window.output_view
+            window.state.set_inspected_pixel(None)  # the card never hides the next pixel
+            qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                             pos=_view_point(view, row, col))  # fmt: skip
+            qtbot.waitUntil(
+                lambda r=row, c=col: (
+                    window.state.inspected_pixel == (r, c)
+                    and card.isVisible()
+                    and panel.explanation is not None
+                ),
+                timeout=3000,
+            )
+            qtbot.wait(80)  # the card refits to its content after the layout settles
+            assert not card.scroll.verticalScrollBar().isVisible(), (size, row, col)
+            assert not card.scroll.horizontalScrollBar().isVisible(), (size, row, col)
+            shown = card.geometry()
+            assert window.rect().contains(shown)
+            assert shown.contains(_in_window(panel.kernel_grid))
+            assert shown.contains(_in_window(panel.result_label))
+            for channel_row in panel.rows:
+                for part in (channel_row.patch, channel_row.products, channel_row.sum_label):
+                    assert shown.contains(_in_window(part)), (size, row, col, part)
+                label = channel_row.sum_label
+                assert label.height() >= label.heightForWidth(label.width()), (size, row, col)
+
+
 def test_esc_and_the_close_button_put_the_card_away(laptop, qtbot):
     window = laptop
     view = window.source_view

@@ -44,13 +44,25 @@ def test_the_first_run_tour_walks_through_the_real_widgets(qtbot, scene_path):
     qtbot.waitUntil(lambda: tour.index == 1, timeout=3000)
     assert mark.ring.geometry().contains(_rect_in_window(window.output_view))
     qtbot.mouseClick(mark.next_button, Qt.MouseButton.LeftButton)
-    assert tour.index == 2  # "click a pixel": a real click on the input view
+    assert tour.index == 2  # "point, then click": the bubble leaves both pictures free
+    for picture in (window.source_view, window.output_view):
+        assert mark.ring.geometry().contains(_rect_in_window(picture))
+        assert not mark.geometry().intersects(_rect_in_window(picture))
     view = window.source_view
     centre = view.mapFromScene(view.viewbox.mapViewToScene(view.viewbox.viewRect().center()))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     qtbot.waitUntil(lambda: tour.index == 3, timeout=3000)
-    assert window.state.inspected_pixel is not None
+    clicked = window.state.inspected_pixel
+    assert clicked is not None
+    card = window.inspector_card.popover
+    qtbot.waitUntil(lambda: mark.ring.geometry().contains(card.geometry()), timeout=3000)
+    assert card.isVisible() and not mark.geometry().intersects(card.geometry())
+    qtbot.mouseClick(mark.next_button, Qt.MouseButton.LeftButton)
+    assert tour.index == 4  # the feature maps: the card that covered them is put away
+    assert card.isHidden() and window.state.inspected_pixel is None
     assert mark.ring.geometry().contains(_rect_in_window(window.maps_panel))
+    qtbot.mouseClick(mark.back_button, Qt.MouseButton.LeftButton)
+    assert tour.index == 3 and card.isVisible()  # back: a pixel worked out again
     qtbot.mouseClick(mark.back_button, Qt.MouseButton.LeftButton)
     assert tour.index == 2
     titles = []
@@ -63,6 +75,7 @@ def test_the_first_run_tour_walks_through_the_real_widgets(qtbot, scene_path):
         assert window.rect().contains(mark.geometry())
         qtbot.mouseClick(mark.next_button, Qt.MouseButton.LeftButton)
     assert any("Why CNNs?" in t for t in titles) and any("Train" in t for t in titles)
+    assert any("worked out" in t for t in titles)
     assert not tour.active and mark.isHidden() and mark.ring.isHidden()
     assert Settings().get(SEEN_KEY)
     window.close()
@@ -95,4 +108,20 @@ def test_the_bubble_follows_its_widget_when_the_window_changes(qtbot, scene_path
     )
     assert window.rect().contains(window.tour.mark.geometry())
     window.tour.close()
+    window.close()
+
+
+def test_reading_on_without_clicking_shows_the_middle_pixel_worked_out(qtbot, scene_path):
+    window = _shown_window(qtbot, scene_path)
+    tour = window.tour
+    qtbot.waitUntil(lambda: tour.active, timeout=5000)
+    for _ in range(3):
+        qtbot.mouseClick(tour.mark.next_button, Qt.MouseButton.LeftButton)
+    assert tour.index == 3
+    height, width = window.last_result.frame.shape[:2]
+    assert window.state.inspected_pixel == (height // 2, width // 2)
+    card = window.inspector_card.popover
+    assert card.isVisible() and window.inspector_panel.explanation is not None
+    assert tour.mark.ring.geometry().contains(card.geometry())
+    tour.close()
     window.close()
