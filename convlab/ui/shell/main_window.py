@@ -201,9 +201,10 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         state, worker = self.state, self.worker
         self.tabs.currentChanged.connect(self._tab_changed)
-        self.tab_panels[0].editorKernelUse.connect(
-            lambda _uses: self._tab_changed(self.tabs.currentIndex())
-        )
+        for panel in self.tab_panels:  # a tab's page can take up or drop the editor's kernel
+            uses = getattr(panel, "editorKernelUse", None)
+            if uses is not None:
+                uses.connect(lambda _uses: self._tab_changed(self.tabs.currentIndex()))
         state.pipelineChanged.connect(worker.set_pipeline)
         state.pipelineChanged.connect(self._pipeline_changed)
         state.message.connect(self.show_message)
@@ -409,7 +410,7 @@ class MainWindow(QMainWindow):
         out_row = int(np.floor((row + 0.5 - rect.top()) * values.shape[0] / rect.height()))
         out_col = int(np.floor((col + 0.5 - rect.left()) * values.shape[1] / rect.width()))
         output = format_value(values, out_row, out_col)
-        self.status.show_hover(f"row {row}, col {col}: in {source} → out {output}")
+        self.status.show_pixel(row, col, source, output)
 
     # ----------------------------------------------------------------------------- drag and drop
     def dragEnterEvent(self, event) -> None:

@@ -1,10 +1,12 @@
 """The main window's status bar: the source, the frame rate, the timings and the hovered pixel.
 
-Every label has a fixed width, so a long file name or value never widens the window. Labels
-whose texts have known shapes (a frame rate, two timings, the hover hint) are made wide enough
-for the longest of them, so none is ever cut off mid-word; names and pixel values of any
-length are elided with "…" and shown whole in the tooltip, and so are passing messages. Every
-text that may quote a stream address goes through ``mask_credentials`` first.
+Every label has a fixed width, so a long file name or value never widens the window, and the
+four fit beside a passing message on a 1366-pixel laptop screen. Labels whose texts have known
+shapes (a frame rate, two timings, the hover hint, a pixel's values) are made wide enough for
+the longest of them, so none is ever cut off mid-word or mid-number: a pixel readout too long
+for its label drops its words before it would drop a digit. Names and messages of any length
+are elided with "…" and shown whole in the tooltip. Every text that may quote a stream address
+goes through ``mask_credentials`` first.
 """
 
 from __future__ import annotations
@@ -30,8 +32,26 @@ RATE_TEXTS = (
     "lost: last frame",
     "999.9 fps (at most 15)",
 )
-TIMING_TEMPLATE = "filter 9999.9 ms · display 999.9 ms"
+TIMING_TEMPLATE = "filter 9999 ms · display 999 ms"
+# a usual pixel readout at its widest (a full-HD frame, signed results on three channels);
+# wider values are shown in fewer words
+READOUT_TEMPLATE = "row 1079, col 1919: in (255, 255, 255) → out (-88.8, -88.8, -88.8)"
+SOURCE_WIDTH = 220  # px; the name is elided, the whole of it is in the tooltip
 _MARGIN = 6
+
+
+def milliseconds(value: float) -> str:
+    """A duration to the precision that matters: 7.3 ms, 105 ms."""
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
+def pixel_readouts(row: int, col: int, source: str, output: str) -> tuple[str, ...]:
+    """The hovered pixel's values, from the fullest wording to the tersest."""
+    return (
+        f"row {row}, col {col}: in {source} → out {output}",
+        f"({row}, {col}) in {source} → out {output}",
+        f"{source} → {output}",
+    )
 
 
 def fit_label(label: QLabel, texts: tuple[str, ...]) -> None:
@@ -63,10 +83,10 @@ class StatusLine(QObject):
         for label in self.labels:
             ui_text.make_plain(label)
             label.setContentsMargins(_MARGIN, 0, _MARGIN, 0)
-        self.source_label.setFixedWidth(240)
+        self.source_label.setFixedWidth(SOURCE_WIDTH)
         fit_label(self.rate_label, RATE_TEXTS)
         fit_label(self.timing_label, (TIMING_TEMPLATE,))
-        fit_label(self.hover_label, (HOVER_HINT,))  # longer readouts are elided
+        fit_label(self.hover_label, (HOVER_HINT, READOUT_TEMPLATE))
         for label in self.labels:
             # Fixed, not the eliding label's Ignored: the bar lays widgets out by their size
             # hints, and an ignored one is given no room (its neighbours were drawn over it)
@@ -90,17 +110,19 @@ class StatusLine(QObject):
         if self.bar.isVisible():
             room = self.bar.width() - sum(w.width() for w in self.labels if w.isVisible())
             metrics = self.bar.fontMetrics()
-            shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(room - 30, 200))
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(room - 12, 60))
         self.bar.setToolTip(ui_text.tooltip(text) if shown != text else "")
         self.bar.showMessage(shown, milliseconds)
 
     def source_opened(self, info: SourceInfo) -> None:
         self.info, self.lost = info, False
-        kind = "live" if info.is_live else "still" if info.is_still else "video"
         size = f"{info.width}x{info.height}"
         if info.preview_of is not None:
             size += f" (preview of {info.preview_of[1]}x{info.preview_of[0]})"
-        text = ui_text.clean(" · ".join([shown_text(info.name), info.detail or size, kind]), 500)
+        parts = [shown_text(info.name), info.detail or size]
+        if not info.is_still:  # a still picture says so beside it ("still image")
+            parts.append("live" if info.is_live else "video")
+        text = ui_text.clean(" · ".join(parts), 500)
         self.source_label.setText(text)
         self.source_label.setToolTip(ui_text.tooltip(f"{text}\n{shown_text(info.spec)}"))
         self.update_rates()
@@ -114,8 +136,22 @@ class StatusLine(QObject):
         self._timings = (filter_ms, display_ms)
 
     def show_hover(self, text: str | None) -> None:
-        """The hovered pixel's values, or the hint when the mouse is elsewhere."""
+        """The hint (the mouse is elsewhere) or a text about the hovered pixel."""
         self.hover_label.setText(HOVER_HINT if text is None else text)
+        self.hover_label.setToolTip(
+            "The pixel under the mouse: its value in the input and output"
+            if text is None
+            else ui_text.tooltip(text)
+        )
+
+    def show_pixel(self, row: int, col: int, source: str, output: str) -> None:
+        """The hovered pixel's values in the fullest wording that fits the label whole."""
+        readouts = pixel_readouts(row, col, source, output)
+        room = self.hover_label.contentsRect().width()
+        metrics = self.hover_label.fontMetrics()
+        fitting = [t for t in readouts if metrics.horizontalAdvance(t) <= room]
+        self.show_hover(fitting[0] if fitting else readouts[-1])
+        self.hover_label.setToolTip(readouts[0])
 
     def rate_text(self) -> str:
         times, info, worker = self._display_times, self.info, self.worker
@@ -139,7 +175,9 @@ class StatusLine(QObject):
         self.rate_label.setText(self.rate_text())
         if self._timings is not None:
             filter_ms, display_ms = self._timings
-            self.timing_label.setText(f"filter {filter_ms:.1f} ms · display {display_ms:.1f} ms")
+            self.timing_label.setText(
+                f"filter {milliseconds(filter_ms)} ms · display {milliseconds(display_ms)} ms"
+            )
 
     def stop(self) -> None:
         self.timer.stop()

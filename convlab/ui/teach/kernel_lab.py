@@ -8,7 +8,7 @@ the current frame (or a small corner of it), so it stays interactive on a live w
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
@@ -25,6 +25,8 @@ LIVE_UPDATE_MS = 250  # at most four refreshes a second from a live source
 
 class KernelLabPanel(QWidget):
     """Gaussian explorer, current-kernel analysis and border-mode comparison, in three tabs."""
+
+    editorKernelUse = Signal(bool)  # whether the page in front works with the editor's kernel
 
     HELP_TITLE = "Kernel lab"
     HELP_HTML = (
@@ -66,7 +68,23 @@ class KernelLabPanel(QWidget):
         state.kernelChanged.connect(lambda _k: self.refresh())
         state.settingsChanged.connect(self.refresh)
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
+        self.tabs.currentChanged.connect(self._tell_editor_kernel_use)
+        self.learner.target_box.currentIndexChanged.connect(self._tell_editor_kernel_use)
         self.refresh()
+
+    def uses_editor_kernel(self) -> bool:
+        """The Kernel panel acts on the Current kernel and Borders pages, and on the learner
+        when its target is the editor's kernel; the Gaussian explorer and a preset target
+        show a kernel of their own, and a second, different one beside it would confuse."""
+        page = self.tabs.currentWidget()
+        if page is self.gaussian_page:
+            return False
+        if page is self.learner:
+            return self.learner.target_box.currentData() == "editor"
+        return True
+
+    def _tell_editor_kernel_use(self, _index: int = 0) -> None:
+        self.editorKernelUse.emit(self.uses_editor_kernel())
 
     def heightForWidth(self, width: int) -> int:
         """Fill a scroll area's height instead of asking for the preferred one.

@@ -169,10 +169,27 @@ def test_the_kernel_dock_shows_only_where_its_kernel_acts(window, qtbot):
     assert dock.isHidden()
     window.tabs.setCurrentIndex(titles.index("Why CNNs?"))
     assert dock.isHidden()
-    for title in ("Kernel lab", "Train", "Playground"):
+    # the Kernel lab: not beside the Gaussian explorer's own kernel, nor a preset the learner
+    # must find; beside the pages that work with the editor's kernel
+    lab = window.tab_panels[titles.index("Kernel lab") - 1]
+    window.tabs.setCurrentIndex(titles.index("Kernel lab"))
+    assert lab.tabs.currentWidget() is lab.gaussian_page and dock.isHidden()
+    for page in (lab.kernel_page, lab.borders_page):
+        lab.tabs.setCurrentWidget(page)
+        assert not dock.isHidden()
+    lab.tabs.setCurrentWidget(lab.learner)
+    targets = lab.learner.target_box
+    targets.setCurrentIndex(targets.findData("sobel_x"))
+    assert dock.isHidden()
+    targets.setCurrentIndex(targets.findData("editor"))
+    assert not dock.isHidden()
+    lab.tabs.setCurrentWidget(lab.gaussian_page)
+    assert dock.isHidden()
+    for title in ("Train", "Playground"):
         window.tabs.setCurrentIndex(titles.index(title))
         assert not dock.isHidden(), title
     dock.close()  # a person closed it: no tab brings it back
+    lab.tabs.setCurrentWidget(lab.kernel_page)
     for title in ("Arithmetic", "Kernel lab", "Playground"):
         window.tabs.setCurrentIndex(titles.index(title))
         assert dock.isHidden(), title
@@ -246,3 +263,41 @@ def test_the_status_bar_labels_sit_side_by_side_on_a_laptop(window, qtbot):
     for left, right in itertools.pairwise(rects):
         assert left.right() < right.left(), (left, right)
     assert all(bar.rect().contains(rect) for rect in rects)
+    # a passing message still has room on their left ("Opened astronaut.jpg" and more)
+    assert rects[0].left() >= 240
+    window.status.show_message("Opened astronaut.jpg")
+    assert bar.currentMessage() == "Opened astronaut.jpg"
+    # the timings and the frame rate are whole
+    for label in labels[1:3]:
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+
+
+def test_a_hovered_pixel_readout_is_never_cut_mid_number(window, qtbot):
+    """Whatever the values (big rows, signed fractions on three channels), the status bar
+    shows every number whole: it drops words first, and names every value in the tooltip."""
+    window.resize(1326, 708)
+    window.show()
+    qtbot.waitExposed(window)
+    label = window.status.hover_label
+    room = label.contentsRect().width()
+    metrics = label.fontMetrics()
+    cases = [
+        (356, 254, "(225, 209, 194)", "(-950, -893, -832)"),
+        (1079, 1919, "(255, 255, 255)", "(-12.56, -0.0625, 1021)"),
+        (9999, 9999, "(255, 255, 255)", "(-1.235e+05, -1.235e+05, -1.235e+05)"),
+    ]
+    for row, col, source, output in cases:
+        window.status.show_pixel(row, col, source, output)
+        shown = label.text()
+        assert metrics.horizontalAdvance(shown) <= room, shown
+        assert source in shown and output in shown
+        assert f"row {row}, col {col}" in label.toolTip()
+    window.status.show_pixel(356, 254, "(225, 209, 194)", "(-950, -893, -832)")
+    assert label.text().startswith("row 356, col 254")  # the usual readout in full words
+    # and through the real mouse path: the readout of a hovered pixel is whole
+    window.state.set_kernel(Kernel(np.full((3, 3), -1.0 / 16.0)))
+    wait_for_result(qtbot, window)
+    window.compare.hovered.emit((40, 60))
+    shown = label.text()
+    assert shown.startswith("row 40, col 60") and "…" not in shown
+    assert metrics.horizontalAdvance(shown) <= room
