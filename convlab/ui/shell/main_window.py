@@ -444,6 +444,7 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, index: int) -> None:
         self.panel_docks.tab_shown(index == 0, self._kernel_acts(index))
         self.inspector_card.set_enabled(index == 0)
+        self.status.pictures_shown(index == 0)
 
     def _kernel_acts(self, index: int) -> bool:
         """Whether the Kernel panel's kernel is what tab ``index`` works with."""

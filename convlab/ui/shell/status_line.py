@@ -97,6 +97,7 @@ class StatusLine(QObject):
         self.hover_label.setToolTip("The pixel under the mouse: its value in the input and output")
         self.info: SourceInfo | None = None
         self.lost = False
+        self._pictures_shown = True
         self._display_times: deque[float] = deque(maxlen=30)
         self._timings: tuple[float, float] | None = None  # (filter ms, display ms)
         self.timer = QTimer(self, interval=500, timeout=self.update_rates)
@@ -135,9 +136,15 @@ class StatusLine(QObject):
         self._display_times.append(time.perf_counter())
         self._timings = (filter_ms, display_ms)
 
+    def pictures_shown(self, shown: bool) -> None:
+        """The hover hint belongs to the Playground's pictures: other tabs show none."""
+        self._pictures_shown = shown
+        self.show_hover(None)
+
     def show_hover(self, text: str | None) -> None:
         """The hint (the mouse is elsewhere) or a text about the hovered pixel."""
-        self.hover_label.setText(HOVER_HINT if text is None else text)
+        hint = HOVER_HINT if self._pictures_shown else ""
+        self.hover_label.setText(hint if text is None else text)
         self.hover_label.setToolTip(
             "The pixel under the mouse: its value in the input and output"
             if text is None

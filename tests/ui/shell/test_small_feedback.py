@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractButton, QFileDialog, QLabel, QTabBar, QTo
 from convlab.app import build_window
 from convlab.engine.kernels import Kernel
 from convlab.ui.settings import Settings
+from convlab.ui.shell.status_line import HOVER_HINT
 from tests.ui.conftest import make_scene, wait_for_result
 
 
@@ -270,6 +271,12 @@ def test_the_status_bar_labels_sit_side_by_side_on_a_laptop(window, qtbot):
     # the timings and the frame rate are whole
     for label in labels[1:3]:
         assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+    # the hover hint speaks of the Playground's pictures: the other tabs have none
+    hover = window.status.hover_label
+    window.tabs.setCurrentIndex(1)
+    assert hover.text() == ""
+    window.tabs.setCurrentIndex(0)
+    assert hover.text() == HOVER_HINT
 
 
 def test_a_hovered_pixel_readout_is_never_cut_mid_number(window, qtbot):
