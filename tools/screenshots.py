@@ -81,7 +81,7 @@ def _take(options: argparse.Namespace) -> int:
     app.setApplicationName("ConvLab")
     window = build_window([])
     if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
-        window.resize(min(1500, width - 40), min(920, height - 60))
+        window.resize(width - 40, height - 60)
     window.move(0, 0)
     window.show()
     shooter = Shooter(app, window, options, size)

@@ -139,10 +139,12 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------------------- building
     def _fit_to_screen(self) -> None:
+        """Nearly the whole screen (a projector's full HD included), less room for a title bar
+        and a desktop panel; very large screens get a window of a sensible size."""
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen is not None else None
         if room is not None and room.width() > 200:
-            self.resize(min(1500, room.width() - 40), min(920, room.height() - 60))
+            self.resize(min(2400, room.width() - 40), min(1400, room.height() - 60))
         else:
             self.resize(1500, 920)
 
