@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -159,14 +159,25 @@ def test_convolve_is_the_engine_export() -> None:
     assert convolve_function is convolve
 
 
-def _slowed(monkeypatch: pytest.MonkeyPatch, delays: dict[str, float]) -> list[str]:
-    """Make some methods slower (sleeping ``delays[name]`` s) and record which ones run."""
+def _slowed(
+    monkeypatch: pytest.MonkeyPatch, delays: dict[str, float], *, quiet: bool = True
+) -> list[str]:
+    """Time the methods on a fake clock: each takes 1 ms plus ``delays[name]`` seconds, of
+    wall time on a quiet machine and of CPU time on a busy one (where the wall clock jumps at
+    random, as other programs run); record which methods run."""
     ran: list[str] = []
     real_run = dispatch.run_method
+    clock = {"wall": 0, "cpu": 0}
+    monkeypatch.setattr(calibration, "machine_is_quiet", lambda: quiet)
+    monkeypatch.setattr(dispatch, "time", SimpleNamespace(
+        perf_counter_ns=lambda: clock["wall"], process_time_ns=lambda: clock["cpu"]))  # fmt: skip
+    noise = iter(np.random.default_rng(0).uniform(0.0, 0.5, 10_000))
 
     def slowed(name, job):
         ran.append(name)
-        time.sleep(delays.get(name, 0.0))
+        spent = int(1e9 * (0.001 + delays.get(name, 0.0)))
+        clock["cpu"] += spent
+        clock["wall"] += spent if quiet else spent + int(1e9 * next(noise))
         return real_run(name, job)
 
     monkeypatch.setattr(dispatch, "run_method", slowed)
@@ -236,3 +247,17 @@ def test_quick_frames_run_the_prediction_without_trials(monkeypatch) -> None:
     for _ in range(5):
         convolve_function(image, RANDOM7)
     assert ran == [plan(image.shape, RANDOM7)] * 5
+
+
+def test_a_busy_machine_compares_cpu_time(monkeypatch) -> None:
+    """Other programs stretch wall times at random; the CPU a method spends is its own."""
+    calibration.use_table(table(uint8_per_tap=4.0))
+    image = test_image((200, 300, 3), seed=9)
+    kernel = Kernel(RANDOM7)
+    job, _ = convolve_module.make_job(
+        image, kernel, "reflect101", "same", 1, 1, "correlate", "per_channel"
+    )
+    candidates = dispatch.shortlist(dispatch.ranked(job))
+    spared = candidates[-1]
+    _slowed(monkeypatch, dict.fromkeys(set(candidates) - {spared}, 0.02), quiet=False)
+    assert convolve_module.tune(image, kernel) == spared
