@@ -233,17 +233,26 @@ def _memory_cases(rng: np.random.Generator) -> dict[tuple[str, ...], Case]:
 def calibrate(shape: tuple[int, int] = CALIBRATION_SHAPE, budget_s: float = BUDGET_S) -> CostTable:
     """Time every primitive on a ``shape`` frame in interleaved rounds and keep the fastest
     time of each: a busy neighbour slows some rounds, never speeds one up. At least
-    ``MIN_ROUNDS``; more while the next one still fits in ``budget_s``."""
+    ``MIN_ROUNDS``; more while the next one still fits in ``budget_s``. On a busy machine the
+    CPU time is kept instead of the wall time: there every round may be slowed, some calls
+    several times over."""
     started = time.perf_counter()
     cases = _cases(shape)
-    best = dict.fromkeys(cases, math.inf)
+    wall = dict.fromkeys(cases, math.inf)
+    cpu = dict.fromkeys(cases, math.inf)
+
+    def measure(name: tuple[str, ...]) -> None:
+        if _stop.is_set():  # the app is quitting: no thread may be inside OpenCV then
+            raise _StoppedError
+        begin, cpu_begin = time.perf_counter_ns(), time.process_time_ns()
+        cases[name][0]()
+        cpu[name] = min(cpu[name], float(time.process_time_ns() - cpu_begin))
+        wall[name] = min(wall[name], float(time.perf_counter_ns() - begin))
+
+    quiet = machine_is_quiet()
     for rounds in range(1, MAX_ROUNDS + 1):
-        for name, (call, _) in cases.items():
-            if _stop.is_set():  # the app is quitting: no thread may be inside OpenCV then
-                raise _StoppedError
-            begin = time.perf_counter_ns()
-            call()
-            best[name] = min(best[name], float(time.perf_counter_ns() - begin))
+        for name in cases:
+            measure(name)
         elapsed = time.perf_counter() - started
         if rounds >= MIN_ROUNDS and elapsed * (rounds + 1) / rounds > budget_s:
             break
@@ -251,10 +260,8 @@ def calibrate(shape: tuple[int, int] = CALIBRATION_SHAPE, budget_s: float = BUDG
     # unlucky round (the core taken away mid-measurement) would otherwise set them.
     for _ in range(MAX_ROUNDS - rounds):
         for name in QUICK_CASES:
-            call = cases[name][0]
-            begin = time.perf_counter_ns()
-            call()
-            best[name] = min(best[name], float(time.perf_counter_ns() - begin))
+            measure(name)
+    best = wall if quiet and machine_is_quiet() else cpu
     per_sample = {name: max(best[name] / samples, 1e-3) for name, (_, samples) in cases.items()}
     curves: dict[str, dict[str, Points]] = {"filter2d": {}, "separable": {}}
     for kind, sizes, taps in (("filter2d", FILTER_SIZES, True),
