@@ -12,14 +12,15 @@ float32 copy costs memory traffic the 452x452 calibration frame never sees, and 
 and separable paths scale differently. So for frames that take a while (``MEASURE_FROM_NS``)
 the first calls with a new kernel and frame layout are trials: each runs one of the shortlisted
 methods (the few predicted cheapest, and OpenCV's own calls) on the real frame and times it,
-and once each has run ``TRIALS`` times the fastest is kept for that layout (by wall time on a
-quiet machine, by CPU time on a busy one). A trial computes
+and once each has run ``TRIALS`` times the fastest is kept for that layout (by its fastest run
+on a quiet machine, by its median run on a busy one). A trial computes
 the very same result, so the frames it serves are only a little slower, never different.
 """
 
 from __future__ import annotations
 
 import functools
+import statistics
 import threading
 import time
 from collections import OrderedDict
@@ -45,7 +46,7 @@ BASELINES = ("filter2d", "separable")  # what OpenCV alone does with this frame 
 MEASURE_FROM_NS = 500_000.0
 """Frames predicted to take less than this (0.5 ms) keep the predicted method: on them a
 timing says little, and a wrong pick costs little."""
-TRIALS = 4  # timed runs of each shortlisted method; its fastest counts (load only slows)
+TRIALS = 4  # timed runs of each shortlisted method
 SHORTLIST = 3  # the methods predicted cheapest that get trials, besides OpenCV's own calls
 SPREAD = 3.0  # ... unless predicted more than this many times the cheapest
 MEASURED_MARGIN = 0.03  # another method must be measured this much faster than OpenCV's own
@@ -106,31 +107,29 @@ class _Trial:
     """The timings of the shortlisted methods for one kernel and frame layout."""
 
     candidates: tuple[str, ...]
-    fastest_ns: dict[str, float] = field(default_factory=dict)  # wall time
-    least_cpu_ns: dict[str, float] = field(default_factory=dict)  # CPU time of the process
-    runs: dict[str, int] = field(default_factory=dict)
+    times_ns: dict[str, list[float]] = field(default_factory=dict)  # wall time of each run
     winner: str | None = None
 
     def next_method(self) -> str:
         """The winner, or the candidate with the fewest timed runs."""
         if self.winner is not None:
             return self.winner
-        return min(self.candidates, key=lambda name: self.runs.get(name, 0))
+        return min(self.candidates, key=lambda name: len(self.times_ns.get(name, ())))
 
-    def record(self, name: str, wall_ns: float, cpu_ns: float) -> None:
-        self.fastest_ns[name] = min(self.fastest_ns.get(name, wall_ns), wall_ns)
-        self.least_cpu_ns[name] = min(self.least_cpu_ns.get(name, cpu_ns), cpu_ns)
-        self.runs[name] = self.runs.get(name, 0) + 1
-        if self.winner is None and all(self.runs.get(n, 0) >= TRIALS for n in self.candidates):
+    def record(self, name: str, wall_ns: float) -> None:
+        self.times_ns.setdefault(name, []).append(wall_ns)
+        if self.winner is None and all(
+            len(self.times_ns.get(n, ())) >= TRIALS for n in self.candidates
+        ):
             self.winner = self._fastest()
 
     def _fastest(self) -> str:
-        """By wall time on a quiet machine. On a busy one, wall times say more about when the
-        other programs ran than about the method, and what a method costs there is its CPU
-        time (the cores are shared out anyway)."""
-        costs = self.fastest_ns if calibration.machine_is_quiet() else self.least_cpu_ns
+        """By the fastest run on a quiet machine, where a slower one was an accident. On a busy
+        one every run is slowed at random, some several times over, and the typical run is
+        what the frames will get: the median."""
+        typical = min if calibration.machine_is_quiet() else statistics.median
         penalty = {n: 1.0 if n in BASELINES else 1.0 + MEASURED_MARGIN for n in self.candidates}
-        return min(self.candidates, key=lambda n: costs[n] * penalty[n])
+        return min(self.candidates, key=lambda n: typical(self.times_ns[n]) * penalty[n])
 
 
 _trials: OrderedDict[tuple[JobKey, CostTable], _Trial] = OrderedDict()
@@ -176,12 +175,11 @@ def compute(job: Job, table: CostTable | None = None) -> np.ndarray:
         timing = trial.winner is None
     if not timing:
         return run_method(name, job)
-    started, cpu_started = time.perf_counter_ns(), time.process_time_ns()
+    started = time.perf_counter_ns()
     result = run_method(name, job)
-    cpu = float(time.process_time_ns() - cpu_started)
     elapsed = float(time.perf_counter_ns() - started)
     with _trials_lock:
-        trial.record(name, elapsed, cpu)
+        trial.record(name, elapsed)
     return result
 
 
