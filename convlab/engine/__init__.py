@@ -1,6 +1,6 @@
 """The convolution engine: numpy + OpenCV only, never Qt, so it runs in tests and notebooks."""
 
-from convlab.engine.convolve import BORDERS, convolve, output_shape, plan
+from convlab.engine.convolve import BORDERS, convolve, output_shape, plan, tune
 from convlab.engine.explain import parameter_counts, pixel_breakdown
 from convlab.engine.kernel_analysis import KernelAnalysis, analyze, frequency_response
 from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel, presets
@@ -24,4 +24,5 @@ __all__ = [
     "pixel_breakdown",
     "plan",
     "presets",
+    "tune",
 ]
