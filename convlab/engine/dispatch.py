@@ -24,7 +24,7 @@ import statistics
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -152,12 +152,32 @@ def _trial(key: tuple[JobKey, CostTable], ranking: tuple[tuple[str, float], ...]
     """(Holding the lock.) The trial for ``key``, started if new; the oldest are forgotten."""
     trial = _trials.get(key)
     if trial is None:
-        trial = _trials[key] = _Trial(shortlist(ranking))
+        candidates = shortlist(ranking)
+        known = _stride_one_winner(key)
+        if known is not None and known not in candidates:
+            candidates = (*candidates, known)
+        trial = _trials[key] = _Trial(candidates)
         while len(_trials) > MAX_LAYOUTS:
             _trials.popitem(last=False)
     else:
         _trials.move_to_end(key)
     return trial
+
+
+def _stride_one_winner(key: tuple[JobKey, CostTable]) -> str | None:
+    """(Holding the lock.) For a strided job, the method its trials at stride 1 settled on (run
+    at the stride, it is stride 1 then subsampling), if they have."""
+    (weights, shape, geometry, fits, frame), table = key
+    if geometry.stride == 1:
+        return None
+    (top, bottom), (left, right) = geometry.pads
+    full = (
+        geometry.in_size[0] + top + bottom - geometry.kernel_size[0] + 1,
+        geometry.in_size[1] + left + right - geometry.kernel_size[1] + 1,
+    )
+    stride_one = replace(geometry, stride=1, out_size=full)
+    trial = _trials.get(((weights, shape, stride_one, fits, frame), table))
+    return None if trial is None else trial.winner
 
 
 def compute(job: Job, table: CostTable | None = None) -> np.ndarray:

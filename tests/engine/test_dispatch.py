@@ -270,3 +270,18 @@ def test_a_busy_machine_goes_by_the_typical_run(monkeypatch) -> None:
         with monkeypatch.context() as patch:
             _slowed(patch, delays, quiet=quiet, spikes={lucky: 0.1})
             assert convolve_module.tune(image, kernel) == expected
+
+
+def test_a_strided_call_also_tries_what_stride_one_settled_on(monkeypatch) -> None:
+    calibration.use_table(table(separable_per_tap=99.0, to_float=30.0))
+    image = test_image((200, 300, 3), seed=10)
+    kernel = Kernel(RANDOM7)
+    job, _ = convolve_module.make_job(
+        image, kernel, "reflect101", "same", 2, 1, "correlate", "per_channel"
+    )
+    assert "filter2d_f32" not in dispatch.shortlist(dispatch.ranked(job))  # by prediction
+    slow = dict.fromkeys(convolve_module.METHODS, 0.05)
+    slow.pop("filter2d_f32")
+    _slowed(monkeypatch, slow)
+    assert convolve_module.tune(image, kernel) == "filter2d_f32"
+    assert convolve_module.tune(image, kernel, stride=2) == "filter2d_f32"
