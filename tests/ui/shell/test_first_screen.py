@@ -15,7 +15,7 @@ from tests.ui.conftest import wait_for_result
 
 # What a 1366x768 screen leaves the window (less the panel and title bar), as main.py sizes it
 LAPTOP = (1326, 708)
-FULL_HD = (1500, 920)
+FULL_HD = (1880, 1020)
 
 
 @pytest.fixture
