@@ -32,6 +32,7 @@ class Step:
     target: Target
     done_when: str | None = None  # "kernel_edited" | "pixel_inspected"
     enter: Callable[[], None] | None = None  # sets the window up for this step
+    side: str | None = None  # where the bubble goes when there is room ("below", ...)
 
 
 def tab_target(tabs: QTabWidget, title: str) -> Target:
@@ -68,6 +69,7 @@ def tour_steps(window) -> list[Step]:
             "in the middle) and press Enter.",
             grid,
             "kernel_edited",
+            side="below",  # the output stays in sight while the person types
         ),
         Step(
             "2. The output",
@@ -165,6 +167,7 @@ class StartTour(QObject):
             index + 1,
             len(self.steps),
             index == len(self.steps) - 1,
+            step.side,
         )
 
     def next(self) -> None:

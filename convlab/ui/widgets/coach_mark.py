@@ -79,6 +79,7 @@ class CoachMark(QFrame):
         self._target: Target | None = None
         self._placed: tuple | None = None  # (target rect, window size, text) last placed for
         self._side = "left"
+        self._prefer: str | None = None  # the side to use when it has room
         self._anchor = QPointF()
         self.counter = QLabel()
         self.title = QLabel()
@@ -122,9 +123,18 @@ class CoachMark(QFrame):
 
     # ----------------------------------------------------------------------------- content
     def point_at(
-        self, target: Target, title: str, text: str, step: int, steps: int, last: bool
+        self,
+        target: Target,
+        title: str,
+        text: str,
+        step: int,
+        steps: int,
+        last: bool,
+        prefer: str | None = None,
     ) -> None:
-        self._target = target
+        """Show ``text`` beside ``target``: on the ``prefer`` side ("left", "right", "below",
+        "above") when it has room, else on the first side that has."""
+        self._target, self._prefer = target, prefer
         self.title.setText(title)
         self.text.setText(text)
         self.counter.setText(f"{step} of {steps}")
@@ -165,7 +175,7 @@ class CoachMark(QFrame):
             self.update()
             return
         ring = rect.adjusted(-4, -4, 4, 4).intersected(area)
-        side, position = _place(ring, size, area)
+        side, position = _place(ring, size, area, self._prefer)
         if (side, position, ring) == (self._side, self.pos(), self.ring.geometry()) and (
             self.ring.isVisible()
         ):
@@ -231,9 +241,10 @@ class CoachMark(QFrame):
         super().showEvent(event)
 
 
-def _place(target: QRect, size, area: QRect) -> tuple[str, QPoint]:
-    """The side of ``target`` with room for a bubble of ``size`` inside ``area`` (the one with
-    the most room when none has enough), and the bubble's top-left corner there."""
+def _place(target: QRect, size, area: QRect, prefer: str | None = None) -> tuple[str, QPoint]:
+    """The side of ``target`` with room for a bubble of ``size`` inside ``area`` (``prefer``
+    first; the one with the most room when none has enough), and the bubble's top-left
+    corner there."""
     room = {
         "left": target.left() - area.left(),
         "right": area.right() - target.right(),
@@ -246,7 +257,10 @@ def _place(target: QRect, size, area: QRect) -> tuple[str, QPoint]:
         "above": size.height() + GAP,
         "below": size.height() + GAP,
     }
-    fitting = [side for side in ("left", "right", "below", "above") if room[side] >= needed[side]]
+    order = ("left", "right", "below", "above")
+    if prefer in order:
+        order = (prefer, *(side for side in order if side != prefer))
+    fitting = [side for side in order if room[side] >= needed[side]]
     side = fitting[0] if fitting else max(room, key=lambda s: room[s] - needed[s])
     if side in ("left", "right"):
         x = target.left() - GAP - size.width() if side == "left" else target.right() + GAP

@@ -38,6 +38,8 @@ def test_the_first_run_tour_walks_through_the_real_widgets(qtbot, scene_path):
     assert mark.ring.isVisible() and mark.ring.geometry().contains(_rect_in_window(grid))
     assert not mark.geometry().intersects(_rect_in_window(grid))
     assert window.rect().contains(mark.geometry())
+    # nor the output, which the person watches change as they type
+    assert not mark.geometry().intersects(_rect_in_window(window.output_view))
     # doing what it says moves it on: type a weight into a cell
     model = grid.model()
     model.setData(model.index(1, 1), 4.0)
