@@ -27,7 +27,8 @@ from typing import Any
 
 import cv2
 
-from convlab.engine.deadline import DeadlineError, run_with_deadline
+from convlab.engine.opening import PendingOpen
+from convlab.errors import SourceError
 
 SYSFS = Path("/sys/class/video4linux")
 DEVICES = Path("/dev")
@@ -179,6 +180,15 @@ def describe_mode(width: int, height: int, capture: Any, fps: float | None) -> s
     return " ".join(parts)
 
 
+def _opens(index: int) -> bool:
+    """Whether OpenCV opens camera ``index`` (released again at once)."""
+    capture = cv2.VideoCapture(index)
+    try:
+        return bool(capture.isOpened())
+    finally:
+        capture.release()
+
+
 def probe_indices(max_index: int = _PROBE_MAX_INDEX, timeout: float = 2.0) -> list[int]:
     """Indices 0..max_index of the cameras that OpenCV opens, probed quickly and quietly.
 
@@ -193,17 +203,12 @@ def probe_indices(max_index: int = _PROBE_MAX_INDEX, timeout: float = 2.0) -> li
             if camera_device_missing(index):
                 continue
 
-            def probe(index: int = index) -> bool:
-                capture = cv2.VideoCapture(index)
-                try:
-                    return bool(capture.isOpened())
-                finally:
-                    capture.release()
-
+            pending = PendingOpen(index, opener=_opens, deadline=timeout)
+            pending.done.wait()  # the deadline answers if the driver does not
             try:
-                if run_with_deadline(probe, timeout, lambda _: None):
+                if pending.result():
                     found.append(index)
-            except (DeadlineError, cv2.error):
+            except (SourceError, cv2.error):
                 continue
     finally:
         cv2.utils.logging.setLogLevel(previous_level)

@@ -164,14 +164,6 @@ class Capture:
             self._frame, self._due = None, -float("inf")
             self._cond.notify_all()
 
-    def frame_rate(self) -> float | None:
-        """Frames per second the source has actually delivered lately (None: too few yet)."""
-        with self._cond:
-            if len(self._intervals) < 5:
-                return None
-            median = statistics.median(self._intervals)
-            return 1.0 / median if median > 0 else None
-
     def close(self, timeout: float = 0.5) -> bool:
         """Stop reading; the thread closes the source. True if it ended within ``timeout``
         (False: it is stuck in a read and will close the source when that returns)."""

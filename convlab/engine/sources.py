@@ -1,15 +1,17 @@
 """Where frames come from: a still image, a video file, a stream, a webcam, a test pattern.
 
-The filter worker owns one ``FrameSource`` and calls ``read()`` in a loop. Every source gives
-the same thing, a C-contiguous HxWx3 uint8 RGB frame (OpenCV's BGR is converted here, once),
-so nothing downstream cares where pixels came from. ``read()`` returns None when there is
-nothing new (a video that ended without looping, a camera that skipped a beat) and raises
-``SourceLost`` when a live source has stopped for good, so the window can keep the last frame
-and offer to reconnect instead of freezing or crashing.
+The window's capture thread (``engine.capture``) calls a ``FrameSource``'s ``read()`` in a
+loop. Every source gives the same thing, a C-contiguous HxWx3 uint8 RGB frame (OpenCV's BGR is
+converted here, once), so nothing downstream cares where pixels came from. ``read()`` returns
+None when there is nothing new (a video that ended without looping, a camera that skipped a
+beat, or one that was unplugged: the capture thread says it is lost after a silence) and raises
+``SourceLost`` when a file cannot go on, so the window keeps the last frame and offers to
+reconnect instead of freezing or crashing.
 
 Cameras are the risky part: a missing device, a device in use or a network stream that never
-answers can block ``cv2.VideoCapture`` for a long time. Opening (and the first frame) happens
-on a helper thread with a deadline, so a bad camera fails within seconds.
+answers can block ``cv2.VideoCapture`` for a long time. The window therefore opens beside the
+picture it plays (``engine.opening``), giving cameras and streams ``open_deadline`` seconds;
+whether a source that was playing has stopped is the capture thread's call (``engine.capture``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from convlab.engine.cameras import (
     probe_indices,
     request_mode,
 )
-from convlab.engine.deadline import DeadlineError, run_with_deadline
 from convlab.engine.image_files import (
     DEFAULT_PREVIEW_PIXELS,
     IMAGE_EXTENSIONS,
@@ -68,6 +69,7 @@ __all__ = [
     "default_image_path",
     "list_cameras",
     "load_image",
+    "open_deadline",
     "open_source",
     "preview_size",
     "read_image",
@@ -90,15 +92,14 @@ STREAM_SCHEMES: tuple[str, ...] = (
 RESOURCE_IMAGES = resource_path("images")
 _DEFAULT_IMAGE_NAMES = ("astronaut.jpg", "test_card.png")
 
-# A camera that opens but gives no frame for this long is reported as lost.
-DEFAULT_LOST_AFTER_S = 2.0
+# How long a camera or stream may take to open (and FFmpeg's timeouts for streams and files).
 DEFAULT_OPEN_TIMEOUT_S = 5.0
 _RETRY_INTERVAL_S = 0.02
 _FILE_FALLBACK_FPS = 30.0
 
 
 class SourceLost(SourceError):  # noqa: N818 (the name the UI and DESIGN use)
-    """A camera or stream that was delivering frames has stopped; ``reconnect()`` may help."""
+    """A source that was delivering frames has stopped; opening it again may help."""
 
 
 class FrameSource(abc.ABC):
@@ -132,10 +133,6 @@ class FrameSource(abc.ABC):
         """Take the next frame without converting it (keeps a live source's queues empty
         while nobody looks); True if there was one. SourceLost if the source has died."""
         return self.read() is not None
-
-    def reconnect(self) -> None:
-        """Try again after SourceLost (sources that cannot be lost need do nothing)."""
-        return None
 
     def seek(self, index: int) -> None:
         """Make frame ``index`` the next one ``read()`` gives (seekable sources only)."""
@@ -259,8 +256,10 @@ class VideoSource(FrameSource):
     driver picks the nearest mode it has), ``fourcc`` (e.g. "MJPG"; by default MJPG above
     640x480, where uncompressed video cannot reach 30 fps over USB 2), ``camera_name`` (shown
     beside the index) and ``mirror`` (selfie view); ``negotiated`` then says what the driver
-    agreed to. A camera or stream whose grabs keep failing for ``lost_after`` seconds raises
-    ``SourceLost``. ``capture_factory`` replaces ``cv2.VideoCapture`` (tests, custom backends).
+    agreed to. A camera or stream with nothing new reads None (``engine.capture`` decides when
+    that means lost). Opening blocks until the device answers: ``engine.opening`` runs it beside
+    the playing source with a deadline; ``open_timeout`` is FFmpeg's own for streams and files.
+    ``capture_factory`` replaces ``cv2.VideoCapture`` (tests, custom backends).
     """
 
     def __init__(
@@ -274,7 +273,6 @@ class VideoSource(FrameSource):
         camera_name: str | None = None,
         mirror: bool = False,
         open_timeout: float = DEFAULT_OPEN_TIMEOUT_S,
-        lost_after: float = DEFAULT_LOST_AFTER_S,
         capture_factory: CaptureFactory | None = None,
     ) -> None:
         self._spec = spec
@@ -284,7 +282,6 @@ class VideoSource(FrameSource):
         self._fourcc = fourcc
         self.negotiated: str | None = None
         self._open_timeout = float(open_timeout)
-        self._lost_after = float(lost_after)
         self._factory = capture_factory or opencv_capture
         self._lock = threading.Lock()
         self._capture: Any = None
@@ -292,8 +289,6 @@ class VideoSource(FrameSource):
         self._size: tuple[int, int] | None = None
         self._ended = False
         self._closed = False
-        self._last_good = time.monotonic()
-        self.failed_grabs = 0
         self.frame_count: int | None = None
 
         if isinstance(spec, bool) or not isinstance(spec, (int, str, os.PathLike)):
@@ -324,7 +319,7 @@ class VideoSource(FrameSource):
     def _target_and_params(self) -> tuple[Any, int, list[int]]:
         if self.kind == "camera":
             # No timeout properties here: V4L2 and others refuse to open when given a
-            # property they do not support; the helper thread provides the deadline.
+            # property they do not support; ``engine.opening`` gives up on it instead.
             return int(self._spec), cv2.CAP_ANY, []
         millis = max(1, round(self._open_timeout * 1000))
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, millis, cv2.CAP_PROP_READ_TIMEOUT_MSEC, millis]
@@ -332,7 +327,7 @@ class VideoSource(FrameSource):
         return target, cv2.CAP_FFMPEG, params
 
     def _create_and_grab(self) -> tuple[Any, np.ndarray | None]:
-        """On the helper thread: open, configure, and read one frame to prove it works."""
+        """Open, configure, and read one frame to prove it works."""
         target, api, params = self._target_and_params()
         capture = self._factory(target, api, params)
         if not capture.isOpened() and self.kind == "file":
@@ -360,17 +355,8 @@ class VideoSource(FrameSource):
                 f"/dev/video{int(self._spec)} does not exist)"
             )
 
-        def release(result: tuple[Any, np.ndarray | None]) -> None:
-            if result[0] is not None:
-                result[0].release()
-
         try:
-            capture, first = run_with_deadline(self._create_and_grab, self._open_timeout, release)
-        except DeadlineError:
-            raise SourceError(
-                f"{self._label}: did not respond within {self._open_timeout:g} s "
-                "(device busy, or stream unreachable?)"
-            ) from None
+            capture, first = self._create_and_grab()
         except cv2.error as exc:
             raise SourceError(f"{self._label}: could not be opened ({exc.err})") from exc
         if capture is None:
@@ -390,8 +376,6 @@ class VideoSource(FrameSource):
         if self.kind == "camera":
             self.negotiated = describe_mode(frame_width, frame_height, capture, self.fps)
         self._ended = False
-        self._last_good = time.monotonic()
-        self.failed_grabs = 0
 
     def _why_not_opened(self) -> str:
         if self.kind == "camera":
@@ -448,8 +432,6 @@ class VideoSource(FrameSource):
         return bool(ok) and frame is not None and frame.size > 0, frame
 
     def _deliver(self, frame: np.ndarray | None, decode: bool = True) -> Any:
-        self.failed_grabs = 0
-        self._last_good = time.monotonic()
         if not decode:
             return True
         rgb = bgr_to_rgb(to_uint8_frame(frame))
@@ -486,27 +468,10 @@ class VideoSource(FrameSource):
             self._pending, self._ended, self.next_index = None, False, index
 
     def _missed_live_frame(self) -> None:
-        self.failed_grabs += 1
-        silent_for = time.monotonic() - self._last_good
-        if silent_for >= self._lost_after:
-            raise SourceLost(
-                f"{self._label}: stopped delivering frames (nothing for {silent_for:.1f} s, "
-                f"{self.failed_grabs} failed reads); reconnect to try again"
-            )
         time.sleep(_RETRY_INTERVAL_S)  # a dead device fails instantly: do not spin
         return None
 
     # -- lifecycle -----------------------------------------------------------------------
-
-    def reconnect(self) -> None:
-        """Release and open the same camera, stream or file again (SourceError if it fails)."""
-        with self._lock:
-            if self._capture is not None:
-                self._capture.release()
-                self._capture = None
-            self._pending = None
-            self._closed = False
-            self._open()
 
     def close(self) -> None:
         # Waits for a read in progress (at most one frame time, or the read timeout).
@@ -576,6 +541,21 @@ def open_source(spec: Any, **options: Any) -> FrameSource:
         raise SourceError(
             f"File '{path}': neither an image nor a video that ConvLab can read"
         ) from exc
+
+
+def open_deadline(spec: Any, options: dict[str, Any]) -> tuple[str, float] | None:
+    """(name, seconds): how long opening ``spec`` may take before it is given up. Cameras and
+    streams only (a driver or a server may never answer); pictures and files take their time."""
+    seconds = float(options.get("open_timeout", DEFAULT_OPEN_TIMEOUT_S))
+    text = spec.strip() if isinstance(spec, str) else None
+    if text is not None and text.isdigit() and not os.path.exists(text):
+        spec = int(text)
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        name = options.get("camera_name")
+        return f"Camera {spec}" + (f" ({name})" if name else ""), seconds
+    if text is not None and _is_url(text):
+        return mask_url(text), seconds
+    return None
 
 
 def sample_images() -> list[Path]:

@@ -116,19 +116,42 @@ def take_next(capture: Capture, timeout: float = 3.0):
     return frame
 
 
+def until_lost(capture: Capture, timeout: float = 5.0, seen: list | None = None) -> SourceLost:
+    """Take frames until the capture says the source is lost (``seen`` collects any frame)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, "never said lost"
+        try:
+            frame = capture.take()
+        except SourceLost as lost:
+            return lost
+        if frame is not None and seen is not None:
+            seen.append(frame)
+        time.sleep(0.005)
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 # ------------------------------------------------------------------------------ live sources
 def test_a_slow_consumer_always_gets_the_newest_frame() -> None:
     source = FakeLive(period=0.01)
     capture = Capture(source)
     try:
-        ages, gaps = [], []
+        gaps = []
         for _ in range(8):
             time.sleep(0.1)  # a filter ten times slower than the camera
             frame = take_next(capture)
-            ages.append(time.monotonic() - frame.captured_at)
             gaps.append(source.delivered - number(frame))
-        # never more than one frame period (+ scheduling) old, never a queue behind
-        assert np.median(ages) < 0.03 and max(ages) < 0.1, ages
+        # the newest frame, never a queue behind (in order, the last one taken would be
+        # some 70 frames behind the camera); the age in seconds is the bench's business
         assert max(gaps) <= 2, gaps
         assert capture.dropped >= 8 * 5  # the frames nobody had time for were dropped
     finally:
@@ -159,19 +182,18 @@ def test_wake_is_called_for_every_new_frame() -> None:
         capture.close()
 
 
-def test_an_unplugged_camera_is_lost_within_a_second_and_nothing_old_replays() -> None:
+def test_an_unplugged_camera_is_lost_and_nothing_old_replays() -> None:
     source = FakeLive(period=1 / 30, stop_after=10)
     capture = Capture(source)
     try:
         wait_for(lambda: source.delivered >= 10)
         last_frame_at = time.monotonic()
-        with pytest.raises(SourceLost) as info:
-            while True:
-                capture.take()  # the one frame left is taken; nothing more comes
-                time.sleep(0.01)
-        assert time.monotonic() - last_frame_at < 1.0
-        assert "Fake camera" in str(info.value)
-        assert "no picture" in str(info.value)
+        seen: list = []
+        info = until_lost(capture, seen=seen)
+        assert len(seen) <= 1  # the one frame left, if not taken yet; nothing older
+        assert time.monotonic() - last_frame_at < 3.0  # the exact silence: the next test
+        assert "Fake camera" in str(info)
+        assert "no picture" in str(info)
         with pytest.raises(SourceLost):
             capture.take()  # and it stays lost
         assert capture.lost is not None
@@ -181,26 +203,41 @@ def test_an_unplugged_camera_is_lost_within_a_second_and_nothing_old_replays() -
     assert source.closed.is_set()
 
 
+def test_lost_means_silent_for_more_than_lost_after_and_wait_time_says_when() -> None:
+    clock = Clock()
+    source = FakeLive(period=1 / 100, stop_after=10)
+    capture = Capture(source, lost_after=0.75, clock=clock)
+    try:
+        wait_for(lambda: capture.captured >= 10)  # every frame came at the same clock time
+        take_next(capture)
+        assert capture.wait_time() == pytest.approx(0.75)
+        clock.now += 0.74
+        assert capture.take() is None and capture.lost is None
+        assert capture.wait_time() == pytest.approx(0.01)
+        clock.now += 0.02
+        with pytest.raises(SourceLost, match=r"Fake camera: no picture for 0\.8 s"):
+            capture.take()
+    finally:
+        capture.close()
+
+
 def test_a_frozen_stream_is_lost_while_its_read_still_hangs() -> None:
     source = FakeLive(period=1 / 30, stop_after=5, hang=True)
     capture = Capture(source)
     try:
         wait_for(lambda: source.delivered >= 5)
-        last_frame_at = time.monotonic()
         take_next(capture)
         wait_time = capture.wait_time()
         assert wait_time is not None and wait_time <= 0.76  # when to look again
-        with pytest.raises(SourceLost):
-            while True:
-                assert capture.take() is None
-                time.sleep(0.01)
-        assert time.monotonic() - last_frame_at < 1.0
+        seen: list = []
+        until_lost(capture, seen=seen)
+        assert seen == []
         started = time.monotonic()
         assert not capture.close(timeout=0.1)  # stuck in the read: not waited for
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 5.0  # (the read hangs for 10 s)
         assert not source.closed.is_set()
         source.release.set()  # the read returns at last, with a frame
-        assert capture.join(2.0)
+        assert capture.join(5.0)
         assert source.closed.is_set()  # the thread released the source itself
         assert source.late_frames == 1
         with pytest.raises(SourceLost):
@@ -216,7 +253,6 @@ def test_a_slow_camera_is_not_declared_lost_between_its_frames() -> None:
         taken = [take_next(capture) for _ in range(6)]
         assert [f.number for f in taken] == list(range(taken[0].number, taken[0].number + 6))
         assert capture.lost is None
-        assert capture.frame_rate() == pytest.approx(1 / 0.3, rel=0.25)
     finally:
         capture.close()
 
@@ -230,10 +266,7 @@ def test_a_source_that_raises_lost_passes_its_message_on() -> None:
 
     capture = Capture(Dying(period=0.01))
     try:
-        with pytest.raises(SourceLost, match="Camera 0: stopped delivering frames"):
-            while True:
-                capture.take()
-                time.sleep(0.005)
+        assert "Camera 0: stopped delivering frames" in str(until_lost(capture))
     finally:
         capture.close()
 
@@ -284,7 +317,6 @@ def test_a_file_plays_at_its_own_rate_in_order_and_loops() -> None:
         elapsed = time.monotonic() - started
         assert [number(f) for f in frames] == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1]
         assert elapsed >= 11 / 50 - 0.01  # not faster than the file
-        assert elapsed < 1.0
     finally:
         capture.close()
 
@@ -390,12 +422,9 @@ def test_a_camera_unplugged_mid_stream_is_lost_within_a_second_then_reconnects()
         take_next(capture)
         devices[0].unplugged.set()
         unplugged_at = time.monotonic()
-        with pytest.raises(SourceLost, match="Camera 0"):
-            while True:
-                capture.take()
-                time.sleep(0.01)
-        assert time.monotonic() - unplugged_at < 1.0
-        assert capture.join(1.0)
+        assert "Camera 0: no picture for" in str(until_lost(capture))
+        assert time.monotonic() - unplugged_at < 3.0  # 0.75 s of silence: the test above
+        assert capture.join(3.0)
         assert devices[0].released  # the device is free for the reconnect
     finally:
         capture.close()

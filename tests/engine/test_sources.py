@@ -533,13 +533,19 @@ def test_missing_camera_fails_fast() -> None:
     assert time.monotonic() - started < 5.0
 
 
-def test_a_camera_without_a_device_node_fails_at_once_on_linux() -> None:
+def test_a_camera_without_a_device_node_fails_at_once_on_linux(monkeypatch) -> None:
     if not sys.platform.startswith("linux") or Path("/dev/video7").exists():
         pytest.skip("needs Linux without a /dev/video7")
-    started = time.monotonic()
+    asked: list[object] = []
+
+    def opencv(*args):
+        asked.append(args)
+        raise AssertionError("OpenCV asked for a camera that has no device node")
+
+    monkeypatch.setattr(sources, "opencv_capture", opencv)
     with pytest.raises(SourceError, match=re.escape("/dev/video7 does not exist")):
         VideoSource(7)
-    assert time.monotonic() - started < 0.05  # OpenCV was not even asked
+    assert asked == []  # OpenCV was not even asked
 
 
 def test_unreachable_stream_fails_fast() -> None:
@@ -602,25 +608,24 @@ def factory_of(*captures: FakeCapture):
     return factory
 
 
-def test_camera_that_stops_delivering_raises_source_lost_then_reconnects() -> None:
+def test_a_camera_that_stops_delivering_reads_nothing_new_and_can_be_opened_again() -> None:
+    """Whether a silent camera is lost is the capture thread's call (``test_capture``): the
+    source itself answers None, without spinning on a device that fails at once."""
     frames = [video_frame(i) for i in range(3)]
     factory = factory_of(FakeCapture(frames), FakeCapture([video_frame(3)] * 5))
-    source = VideoSource(0, lost_after=0.3, capture_factory=factory)
+    source = VideoSource(0, capture_factory=factory)
     assert source.is_live
     assert source.name == "Camera 0"
     delivered = [source.read() for _ in range(3)]
     assert [gray_level(f) for f in delivered] == [20, 60, 100]
     started = time.monotonic()
-    with pytest.raises(SourceLost) as info:
-        while True:
-            assert source.read() is None  # nothing new, until it is declared lost
-            assert time.monotonic() - started < 3.0
-    assert "Camera 0" in str(info.value)
-    assert isinstance(info.value, SourceError)
-    source.reconnect()
-    assert factory.made[0].released
-    assert gray_level(source.read()) == 140
+    assert [source.read() for _ in range(5)] == [None] * 5
+    assert time.monotonic() - started >= 5 * 0.015  # it waited between failed reads
     source.close()
+    assert factory.made[0].released
+    again = VideoSource(0, capture_factory=factory)
+    assert gray_level(again.read()) == 140
+    again.close()
     assert factory.made[1].released
 
 
@@ -637,15 +642,17 @@ def test_camera_that_opens_but_gives_nothing() -> None:
     assert factory.made[0].released
 
 
-def test_camera_that_hangs_is_abandoned_within_the_timeout() -> None:
-    def hanging(target, api, params) -> FakeCapture:
-        time.sleep(3.0)
-        return FakeCapture([video_frame(0)])
-
-    started = time.monotonic()
-    with pytest.raises(SourceError, match=re.escape("Camera 2: did not respond within 0.5 s")):
-        VideoSource(2, open_timeout=0.5, capture_factory=hanging)
-    assert time.monotonic() - started < 1.5
+def test_open_deadlines_are_for_cameras_and_streams_only(tmp_path: Path) -> None:
+    assert sources.open_deadline(2, {}) == ("Camera 2", sources.DEFAULT_OPEN_TIMEOUT_S)
+    assert sources.open_deadline("2", {"open_timeout": 0.5}) == ("Camera 2", 0.5)
+    named = sources.open_deadline(1, {"camera_name": "HD Webcam"})
+    assert named is not None and named[0] == "Camera 1 (HD Webcam)"
+    assert sources.open_deadline("rtsp://me:pw@cam/live", {}) == (
+        "rtsp://***@cam/live",
+        sources.DEFAULT_OPEN_TIMEOUT_S,
+    )
+    assert sources.open_deadline(str(tmp_path / "clip.mp4"), {}) is None
+    assert sources.open_deadline("pattern", {}) is None
 
 
 def test_camera_mirror_and_resolution_request() -> None:

@@ -94,18 +94,22 @@ def test_cameras_streams_and_patterns_cannot_seek() -> None:
 
 
 def test_a_seek_shows_the_frame_asked_for_at_once_and_keeps_the_clock() -> None:
+    now = [100.0]  # the file's clock, moved by hand: "at once" means before it moves
     source = SeekableFile(count=100, fps=50.0)
-    capture = Capture(source)
+    capture = Capture(source, clock=lambda: now[0])
     try:
         first = take_next(capture)
         assert (int(first.image[0, 0, 0]), first.index) == (0, 0)
-        time.sleep(0.05)  # frame 1 is decoded ahead by now
+        time.sleep(0.05)  # frame 1 is decoded ahead by now (due in 20 ms of the clock)
+        assert capture.take() is None
         capture.seek(60)
-        started = time.monotonic()
-        jumped = take_next(capture)
+        jumped = take_next(capture)  # the clock has not moved
         assert (int(jumped.image[0, 0, 0]), jumped.index) == (60, 60)  # not the stale frame 1
-        assert time.monotonic() - started < 0.5
-        following = [take_next(capture) for _ in range(3)]
+        following = []
+        for _ in range(3):
+            assert capture.take() is None  # the next frame waits for its time
+            now[0] += 0.02
+            following.append(take_next(capture))
         assert [f.index for f in following] == [61, 62, 63]
         assert [int(f.image[0, 0, 0]) for f in following] == [61, 62, 63]
         assert source.seeks == [60]

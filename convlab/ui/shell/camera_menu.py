@@ -4,7 +4,9 @@ Cameras are listed by the name their driver gives ("HD Webcam C270 (camera 0)") 
 sizes and frame rates they report, found off the GUI thread. The camera chosen is remembered
 by name as well as index, so it is found again after cameras were plugged in another order.
 At each size the mode that reaches 30 fps is asked for (MJPG where uncompressed video is too
-slow), and the status bar shows what the driver agreed to.
+slow), and the status bar shows what the driver agreed to. A camera plugged in for the first
+time needs no menu: the Camera button looks the cameras up again (on Linux, in milliseconds)
+and, when the one chosen last time is not there, opens the first one listed.
 
 The Camera button (``cameraAction``) is checked exactly while a camera is what plays. It
 opens the camera beside the current picture, which keeps playing until the camera delivers
@@ -51,6 +53,9 @@ class CameraMenu(QObject):
         self._window, self._state, self._worker, self._settings = window, state, worker, settings
         self._run_job = run_job
         self.cameras: list[Camera] | None = None
+        self._probing = False  # a lookup is under way: the next request waits for it
+        self._probe_quiet = True
+        self._after_probe: list[Callable[[], None]] = []
         self._playing = False  # a camera is what the worker plays (and it is not lost)
         self._before_camera: Any = None  # what played before the camera, to go back to
         self.menu = QMenu("&Camera", window)
@@ -105,8 +110,7 @@ class CameraMenu(QObject):
     def _source_failed(self, spec: Any, _message: str) -> None:
         if is_camera(spec):
             self._show_playing(is_camera(self._worker.spec) and self._playing)
-            if self.cameras is not None and self._known(spec) is not None:
-                self.cameras = None  # the list is out of date; look again next time
+            self.cameras = None  # the list may be out of date (unplugged, plugged): look again
 
     def _known(self, index: int) -> Camera | None:
         return next((c for c in self.cameras or () if c.index == index), None)
@@ -115,21 +119,24 @@ class CameraMenu(QObject):
     def open_camera(self, index: int | None = None, *, fallback: Any = None) -> None:
         """Open camera ``index`` (None: the one chosen last time, found by its name);
         ``fallback`` opens instead if it fails while nothing plays yet (the first start)."""
-        if index is None and self.cameras is None and sys.platform.startswith("linux"):
-            # names come from sysfs in milliseconds: look them up first (off this thread)
+        if index is None and not self.cameras and sys.platform.startswith("linux"):
+            # names come from sysfs in milliseconds: look them up first (off this thread),
+            # also when none was there last time (one may have been plugged in since)
             self.probe_cameras(then=lambda: self._open_remembered(fallback), quiet=True)
             return
         if index is None:
+            found = self.cameras or []
             chosen = pick_camera(
-                self.cameras or [],
+                found,
                 self._settings.get("camera/name") or None,
                 self._settings.get("camera/index"),
             )
+            chosen = chosen or (found[0] if found else None)  # not here: the first one there
             index = chosen.index if chosen is not None else self._settings.get("camera/index")
         self.openRequested.emit(int(index), self.options_for(int(index)), fallback)
 
     def _open_remembered(self, fallback: Any) -> None:
-        if self.cameras is None:  # the lookup failed: the index chosen last time, then
+        if not self.cameras:  # none found, or the lookup failed: the index chosen last time
             self.openRequested.emit(int(self._settings.get("camera/index")), {}, fallback)
         else:
             self.open_camera(fallback=fallback)
@@ -168,7 +175,8 @@ class CameraMenu(QObject):
             self.probe_cameras()
             return
         for camera in self.cameras:
-            action = menu.addAction(camera.label, lambda i=camera.index: self.open_camera(i))
+            label = camera.label.replace("&", "&&")  # a driver's "&" is a letter, not a shortcut
+            action = menu.addAction(label, lambda i=camera.index: self.open_camera(i))
             action.setCheckable(True)
             action.setChecked(self._playing and self._worker.spec == camera.index)
         if not self.cameras:
@@ -199,23 +207,36 @@ class CameraMenu(QObject):
     def probe_cameras(self, then: Callable[[], None] | None = None, *, quiet: bool = False) -> None:
         """List the cameras, off the GUI thread (elsewhere than Linux this opens each one);
         ``then`` runs afterwards, whether the lookup worked or not. ``quiet``: no message when
-        there is none (opening one then says so itself)."""
-        job = create_worker(camera_list.find_cameras, _start_thread=False, _ignore_errors=True)
-        job.returned.connect(lambda cameras: self._cameras_found(cameras, quiet=quiet))
-        job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
+        there is none (opening one then says so itself). While a lookup runs, another request
+        waits for its answer instead of starting a second one."""
         if then is not None:
-            job.finished.connect(then)
+            self._after_probe.append(then)
+        self._probe_quiet = self._probe_quiet and quiet
+        if self._probing:
+            return
+        self._probing = True
+        found: list[list[Camera]] = []
+        job = create_worker(camera_list.find_cameras, _start_thread=False, _ignore_errors=True)
+        job.returned.connect(found.append)
+        job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
+        job.finished.connect(lambda: self._probe_finished(found[0] if found else None))
         self._run_job(job)
 
-    def _cameras_found(self, cameras: list[Camera], *, quiet: bool = False) -> None:
-        self.cameras = list(cameras)
-        self.camerasProbed.emit(self.cameras)
-        if self.menu.isVisible():
-            self._fill_cameras()
-        if not self.cameras and not quiet:
-            self._state.report(
-                "No camera found. Images, videos and the test pattern still work.", "info"
-            )
+    def _probe_finished(self, cameras: list[Camera] | None) -> None:
+        """The lookup is over (``cameras`` None: it failed); whoever waited for it goes on."""
+        quiet, self._probing, self._probe_quiet = self._probe_quiet, False, True
+        waiting, self._after_probe = self._after_probe, []
+        if cameras is not None:
+            self.cameras = list(cameras)
+            self.camerasProbed.emit(self.cameras)
+            if self.menu.isVisible():
+                self._fill_cameras()
+            if not self.cameras and not quiet:
+                self._state.report(
+                    "No camera found. Images, videos and the test pattern still work.", "info"
+                )
+        for then in waiting:
+            then()
 
 
 def parse_size(text: str) -> tuple[int, int] | None:

@@ -4,7 +4,7 @@ Why a QThread subclass with its own loop rather than superqt's ``thread_worker``
 loop is long-lived and woken from four directions (a new pipeline snapshot, a new frame from
 the capture thread, an open that finished, the GUI having consumed the last result); it sleeps
 on one condition all of them can wake, and ``stop()`` must *join* it within a second. One-shot
-jobs (probing cameras, exporting) do use superqt's ``create_worker``; see ``source_menu.py``.
+jobs (probing cameras, exporting) do use superqt's ``create_worker``; see ``camera_menu.py``.
 
 Nothing here ever waits for a device:
 
@@ -13,7 +13,8 @@ Nothing here ever waits for a device:
   be lost within a second;
 - an open runs beside the playing source (``engine.opening``): the picture keeps playing and
   edits keep applying until the new source is there; a newer open cancels a pending one; a
-  failed open leaves the current source playing;
+  camera or stream that does not answer in time, like any failed open, leaves the current
+  source playing;
 - the GUI calls ``set_pipeline`` with each new immutable ``Pipeline`` (a reference swap); one
   result at a time waits in a mailbox until the GUI ``take_result()``s it, so a slow GUI sees
   fewer, newer frames, never a backlog; a result whose pipeline was replaced meanwhile is
@@ -39,7 +40,7 @@ from convlab.engine.capture import Capture
 from convlab.engine.masking import mask_credentials
 from convlab.engine.opening import PendingOpen
 from convlab.engine.pipeline import Pipeline, PipelineResult
-from convlab.engine.sources import FrameSource, SourceLost, open_source
+from convlab.engine.sources import FrameSource, SourceLost, open_deadline, open_source
 from convlab.errors import ConvlabError
 from convlab.ui.threads.priority import run_below_the_gui
 
@@ -209,11 +210,6 @@ class FilterWorker(QThread):
     def full_frame(self) -> np.ndarray | None:
         """The current frame at full resolution (a still's original, not its preview)."""
         return self._full_frame
-
-    def measured_fps(self) -> float | None:
-        """Frames per second the live source has actually delivered lately."""
-        capture = self._capture
-        return None if capture is None else capture.frame_rate()
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the loop, close the source, and join; True when the thread has ended."""
@@ -390,8 +386,15 @@ class FilterWorker(QThread):
             if released is not None:
                 before = lambda: released.join(_RELEASE_WAIT_S)  # noqa: E731
         self._pending_fallback = fallback
+        name, seconds = open_deadline(spec, options) or (None, None)
         self._pending = PendingOpen(
-            spec, options, wake=self._capture_woke, opener=open_source, before=before
+            spec,
+            options,
+            opener=open_source,
+            wake=self._capture_woke,
+            before=before,
+            deadline=seconds,
+            name=name,
         )
 
     def _finish_open(self) -> None:

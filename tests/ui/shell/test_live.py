@@ -308,3 +308,53 @@ def test_camera_on_the_command_line_is_the_one_used_last_found_by_name(
     assert win.source_info.spec == 2 and opened[-1][1]["camera_name"] == "C270"
     assert camera_action(win).isChecked()
     win.close()
+
+
+def test_a_camera_plugged_in_for_the_first_time_opens_from_the_camera_button(
+    window, qtbot, fake_cameras, monkeypatch
+):
+    """None was there when the window looked; then a webcam is plugged in (as /dev/video2,
+    beside a laptop's others) and the Camera button is pressed: it is found and opened."""
+    opened, present = fake_cameras
+    plugged: list[Camera] = []
+    monkeypatch.setattr(cameras, "find_cameras", lambda: list(plugged))
+    monkeypatch.setattr(sys, "platform", "linux")
+    menu = window.source_menu
+    with qtbot.waitSignal(menu.camerasProbed, timeout=5000):
+        menu.probe_cameras()
+    assert menu.cameras_menu.cameras == []
+    plugged.append(Camera(2, "USB Camera: Tom & Jerry"))
+    present.add(2)
+    with qtbot.waitSignal(window.worker.sourceOpened, timeout=5000) as camera:
+        camera_action(window).trigger()
+    assert camera.args[0].spec == 2 and camera_action(window).isChecked()
+    assert opened[-1] == (2, {"camera_name": "USB Camera: Tom & Jerry"})
+    assert window.settings.get("camera/name") == "USB Camera: Tom & Jerry"
+    menu._fill_cameras()
+    texts = [a.text() for a in menu.camera_menu.actions()]
+    assert texts[0] == "USB Camera: Tom && Jerry (camera 2)"  # "&" shown, not a shortcut
+
+
+def test_opening_the_camera_menu_again_while_looking_starts_no_second_lookup(
+    window, qtbot, monkeypatch
+):
+    release, calls = threading.Event(), []
+
+    def slow_lookup() -> list[Camera]:
+        calls.append(1)
+        release.wait(5.0)  # elsewhere than Linux a lookup opens every camera: seconds
+        return [Camera(0, "Camera 0")]
+
+    monkeypatch.setattr(cameras, "find_cameras", slow_lookup)
+    menu = window.source_menu
+    after: list[str] = []
+    for _ in range(3):
+        menu._fill_cameras()  # the menu opened while the list is unknown
+    menu.probe_cameras(then=lambda: after.append("then"))
+    assert [a.text() for a in menu.camera_menu.actions()] == ["Looking for cameras…"]
+    with qtbot.waitSignal(menu.camerasProbed, timeout=5000):
+        release.set()
+    qtbot.waitUntil(lambda: after == ["then"], timeout=5000)
+    assert len(calls) == 1
+    menu.probe_cameras()  # once it has answered, a new lookup may start
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)

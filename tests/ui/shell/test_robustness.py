@@ -390,6 +390,7 @@ def test_a_camera_that_does_not_exist_fails_in_seconds_without_blocking(win):
 
 
 def test_a_camera_driver_that_hangs_is_given_up_without_blocking(win, monkeypatch):
+    from convlab.engine import sources
     from convlab.engine.sources import VideoSource
     from convlab.ui.threads import filter_worker as workers
 
@@ -397,10 +398,11 @@ def test_a_camera_driver_that_hangs_is_given_up_without_blocking(win, monkeypatc
         time.sleep(2.5)  # a driver stuck in open(), as busy USB cameras do
         raise AssertionError("never used")
 
+    monkeypatch.setattr(sources, "DEFAULT_OPEN_TIMEOUT_S", 0.8)
     monkeypatch.setattr(
         workers,
         "open_source",
-        lambda spec, **_: VideoSource(spec, open_timeout=0.8, capture_factory=hanging_driver),
+        lambda spec, **_: VideoSource(spec, capture_factory=hanging_driver),
     )
     before = shown_frame(win).copy()
     probe = StallProbe()
@@ -453,7 +455,7 @@ def camera_plug(win, monkeypatch):
     def camera(spec, **_options):
         capture = plug.captures.pop(0)
         plug.made.append(capture)
-        return VideoSource(spec, lost_after=0.3, capture_factory=lambda *_: capture)
+        return VideoSource(spec, capture_factory=lambda *_: capture)
 
     monkeypatch.setattr(workers, "open_source", camera)
     win.source_menu.set_mirror(False)
