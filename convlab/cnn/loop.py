@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from convlab.cnn.data import LoadingStopped
-from convlab.cnn.dataset import Dataset
+from convlab.cnn.dataset import Dataset, DataSpec
 from convlab.cnn.model import Sequential
 from convlab.cnn.plan import RunSpec, TrainingPlan, TrainingSettings
 from convlab.cnn.progress import RunTally, TrainingProgress
@@ -262,9 +262,33 @@ def run_in_process(plan: TrainingPlan, commands: Any, reports: Any, start_paused
         events.send("completed", outcome)
 
 
+def serve_as_spare(warm: DataSpec | None, commands: Any, reports: Any) -> None:
+    """A training process started before Train was pressed (see ``ui/threads/spare_process``):
+    its imports are done by now; it makes ``warm``'s data (kept in the dataset cache), says
+    ("ready",), then trains the plan it is sent as ("plan", plan, start_paused)."""
+    _be_nice()  # nobody waits for it yet
+    if warm is not None:
+        with contextlib.suppress(Exception):  # the plan's own load says what is wrong
+            warm.load()
+    try:
+        reports.send(("ready",))
+        message = commands.recv()
+    except (EOFError, OSError):
+        return  # the window went away, or wanted no spare any more
+    if isinstance(message, tuple) and message[:1] == ("plan",):
+        run_in_process(message[1], commands, reports, bool(message[2]))
+
+
+_niced = False
+
+
 def _be_nice() -> None:
     """Let the window, the camera and the filter go first when the cores are busy; training
-    still gets every cycle nobody else wants."""
+    still gets every cycle nobody else wants. (Once per process.)"""
+    global _niced
+    if _niced:
+        return
+    _niced = True
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(TRAINING_NICE)

@@ -47,6 +47,15 @@ def _no_threads_left(monkeypatch, request):
 
 
 @pytest.fixture(autouse=True)
+def _no_spare_training_process(monkeypatch):
+    """A spare training process (made while the Train tab is on screen) would cost each test
+    that shows the tab a process; ``tests/ui/threads/test_spare_process.py`` tests it."""
+    from convlab.ui.threads import spare_process
+
+    monkeypatch.setattr(spare_process, "ENABLED", False)
+
+
+@pytest.fixture(autouse=True)
 def _no_modal_questions(monkeypatch):
     """A modal question would wait for a person forever: a test that raises one fails instead
     (tests that mean to answer one patch ``QMessageBox.question`` themselves)."""

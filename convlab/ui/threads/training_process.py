@@ -34,6 +34,7 @@ from PySide6.QtCore import QObject, Signal
 from convlab.cnn.loop import run_in_process
 from convlab.cnn.model import Sequential
 from convlab.cnn.plan import TrainingPlan
+from convlab.ui.threads import spare_process
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,26 @@ class TrainingProcess(QObject):
         self._receiver.start()
 
     def _launch(self) -> Any:
-        """Start the child (on the reports thread); the pipe its reports come through."""
+        """Start the child (on the reports thread), or hand the plan to the spare process
+        made while the Train tab was on screen; the pipe its reports come through."""
+        spare = spare_process.claim(self.plan.data)
+        if spare is not None:
+            process, commands_out, reports_in = spare.process, spare.commands, spare.reports
+            with contextlib.suppress(OSError, ValueError):  # ended meanwhile: reported so
+                commands_out.send(("plan", self.plan, self._start_paused))
+        else:
+            process, commands_out, reports_in = self._spawn()
+        with self._lock:
+            self._process, self._commands = process, commands_out
+            pending, self._pending = self._pending, []
+        for command in pending:
+            self._send(*command)
+        if self._stopping:
+            self.stop()
+        return reports_in
+
+    def _spawn(self) -> tuple[Any, Any, Any]:
+        """A fresh process for the plan: (process, commands in, reports out)."""
         context = multiprocessing.get_context("spawn")  # a fresh interpreter, never a fork
         commands_in, commands_out = context.Pipe(duplex=False)
         reports_in, reports_out = context.Pipe(duplex=False)
@@ -96,14 +116,7 @@ class TrainingProcess(QObject):
         process.start()
         commands_in.close()  # the child's ends: only the child holds them now
         reports_out.close()
-        with self._lock:
-            self._process, self._commands = process, commands_out
-            pending, self._pending = self._pending, []
-        for command in pending:
-            self._send(*command)
-        if self._stopping:
-            self.stop()
-        return reports_in
+        return process, commands_out, reports_in
 
     def _send(self, *command: object) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
+from convlab.cnn.dataset import DataSpec
 from convlab.cnn.model import Sequential
 from convlab.cnn.plan import TrainingPlan
 from convlab.cnn.progress import TrainingProgress
@@ -32,6 +33,7 @@ from convlab.ui.training.insight_section import InsightSection
 from convlab.ui.training.readout import ProgressReadout
 from convlab.ui.training.session import TrainingSession
 from convlab.ui.training.settings_column import SettingsColumn
+from convlab.ui.training.spare_keeper import SpareKeeper
 from convlab.ui.training.webcam import WebcamClasses
 
 
@@ -74,6 +76,10 @@ class TrainingTab(QWidget):
         self._connect_session()
         self._show_running()
         self.session.show_fresh_network()
+        self.spare = SpareKeeper(self, self._spare_data, self.is_training)
+        self.data.changed.connect(self.spare.soon)
+        self.settings.changed.connect(self.spare.soon)  # the seed is part of the data
+        self.session.ended.connect(self.spare.soon)
 
     # ================================================================== layout
     def _build(self) -> None:
@@ -203,6 +209,7 @@ class TrainingTab(QWidget):
     def shutdown(self, deadline: float | None = None) -> None:
         """The window is closing: end training by ``deadline`` (``time.monotonic``; see
         ``TrainingSession.shutdown``) and save the webcam classes."""
+        self.spare.shutdown()
         self.session.shutdown(deadline)
         try:
             self.webcam_classes.save()
@@ -286,6 +293,12 @@ class TrainingTab(QWidget):
             shuffle_pixels=shuffle,
             shift_test=shift,
         )
+
+    def _spare_data(self) -> DataSpec | None:
+        """The data a spare training process makes ahead of Train: the generated kinds."""
+        if self.data.kind() not in ("digits", "shapes"):
+            return None
+        return self.data.spec(seed=self.settings.recipe().seed)
 
     def _untrained_network(self) -> Sequential:
         """What the settings describe, untrained, for the chosen data's images and classes."""
