@@ -184,9 +184,10 @@ def run(args: list[str]) -> int:
                 lines.append(f"    {count:4d} samples  {where}")
         if train:
             tab.reset()  # nothing unsaved: closing must not ask
+    sampler.running = False  # (sampling stacks crashed CPython 3.11 here once in a while)
+    sampler.join()
     lines.append(_stop_answer(window, tab, wait))
     lines.append(_first_report(window, tab, wait))
-    sampler.running = False
     window.close()
     if profiler is not None:
         text = io.StringIO()

@@ -52,7 +52,7 @@ def test_a_bad_data_choice_reaches_the_window_as_a_message(qtbot, tmp_path):
     tab.data.set_kind("folder")
     tab.data.folder_edit.setText(str(tmp_path / "missing"))
     tab.train_button.click()
-    qtbot.waitUntil(lambda: tab.running_threads() == [] and not tab.is_training(), timeout=5000)
+    qtbot.waitUntil(lambda: tab.running_threads() == [] and not tab.is_training(), timeout=30000)
     errors = [text for text, level in messages if level == "error"]
     assert errors and "missing" in errors[0] and "not a folder" in errors[0]
     assert tab.train_button.isEnabled()
