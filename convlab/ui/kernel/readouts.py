@@ -45,7 +45,9 @@ def summary_lines(kernel: Kernel) -> tuple[str, str, str]:
         gain = "keeps brightness" + (f", then{shift}" if offset else "")
     else:
         gain = f"brightness ×{format_weight(analysis.total, 3)}{shift}"
-    sum_line = f"Sum {format_weight(analysis.total, 5)}: {gain}"
+    # a zero-sum kernel of float weights (LoG) adds up to rounding noise such as -4.2e-17
+    total = "0" if analysis.zero_mean else format_weight(analysis.total, 5)
+    sum_line = f"Sum {total}: {gain}"
     if analysis.separable:
         rows, cols = kernel.shape
         cost = rows * cols
