@@ -394,9 +394,11 @@ MODE_NAMES: dict[str, str] = {
 _ZERO_AT_MIDDLE = ("signed", "offset")
 MOSTLY_NEGATIVE = 0.25
 """Auto shows negatives when at least this share of the response is below zero."""
-WEAK_RESPONSE = 24.0
+WEAK_RESPONSE = 64.0
 """A zero-sum response whose strong values stay under this is stretched (``signed``) rather
-than drawn around mid-grey, where it would be a nearly flat grey."""
+than drawn around mid-grey, where it would be a nearly flat grey. A Laplacian of Gaussian on a
+photo reaches 20-40, the 3x3 edge kernels 150-2000: far from it either way, so a live picture
+does not flip between the two."""
 _STATS_SAMPLES = 20_000
 
 

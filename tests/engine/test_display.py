@@ -296,6 +296,27 @@ def test_auto_stretches_a_zero_sum_kernels_weak_responses() -> None:
     assert auto_for(tiny)[0] == "signed"
 
 
+def test_auto_keeps_a_margin_between_weak_and_strong_zero_sum_responses() -> None:
+    """On the sample photo, full size and as a gallery preview: the Laplacian of Gaussian is
+    stretched, the 3x3 edge kernels sit around mid-grey, none of them near the threshold."""
+    from convlab.engine.assets import resource_path
+    from convlab.engine.convolve import convolve
+    from convlab.engine.kernels import presets
+    from convlab.engine.pipeline import shrink
+    from convlab.engine.thumbnails import PREVIEW_SIDE
+
+    path = resource_path("images", "astronaut.jpg")
+    full = cv2.imread(str(path))[:, :, ::-1].astype(np.float32)
+    for image in (full, shrink(full, PREVIEW_SIDE)):
+        for name in ("log", "laplacian", "sobel_x", "outline"):
+            kernel = presets.get(name)
+            stats = display.response_stats(convolve(image, kernel))
+            mode, _ = display.auto_mode(kernel.effective, kernel.offset, stats)
+            assert mode == ("signed" if name == "log" else "offset")
+            ratio = stats.strong / display.WEAK_RESPONSE
+            assert ratio < 0.7 or ratio > 2, (name, stats.strong)
+
+
 def test_auto_shows_a_mostly_negative_output_signed_and_says_how_much() -> None:
     centre_four = [[-1, -1, -1], [-1, 4, -1], [-1, -1, -1]]  # sums to -4: all goes negative
     assert auto_for(centre_four) == (
