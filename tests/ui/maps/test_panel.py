@@ -471,12 +471,15 @@ def test_tiles_with_room_to_spare_show_their_whole_names(panel, state, qtbot):
     state.set_bank(edge_bank())
     publish(state, test_frame(64, 64))
     panel.resize(1200, 230)
-    qtbot.waitUntil(lambda: panel.grid.plan is not None and len(panel.grid.tiles) == 5)
-    qtbot.wait(50)
+
+    def names_whole() -> bool:  # as drawn, not cut: "1. Sobel, vertical edges"
+        tiles = panel.grid.tiles
+        return len(tiles) == 5 and all(QLabel.text(t.title) == t.name for t in tiles)
+
+    qtbot.waitUntil(names_whole)
     plan = panel.grid.plan
     assert plan.tile_width > plan.map_width + 20
     for tile in panel.grid.tiles:
-        assert QLabel.text(tile.title) == tile.name  # as drawn, not cut: "1. Sobel, vertical edges"
         assert visible_whole(panel, tile)
         assert tile.view.height() >= plan.map_height - 1
     assert panel.grid.tiles[0].name == "1. Sobel, vertical edges"
