@@ -40,11 +40,21 @@ class NetworkDiagram(QWidget):
         self._cards: list[QRectF] = []
         self._input_rect = QRectF()
         self.setMinimumSize(240, 200)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)  # rows of cards wrap: a narrow diagram is a tall one
+        self.setSizePolicy(policy)
         self.setToolTip("Click a unit of any layer to see the input pixels it depends on")
 
     def sizeHint(self) -> QSize:
-        return QSize(640, 420)
+        return QSize(640, max(420, self.heightForWidth(640)))
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        """The height every card needs at ``width`` (the page scrolls when it has less)."""
+        rows = -(-len(self.blocks) // self._per_row(width)) if self.blocks else 1
+        return int(max(40.0 + INPUT_SIDE + 80, 40.0 + rows * (CARD_H + 34)))
 
     def set_network(
         self, model: Sequential | None, input_shape: tuple[int, int, int], sample=None
@@ -57,6 +67,7 @@ class NetworkDiagram(QWidget):
             self.sample = image[0] if image.ndim == 3 else image
         if self.chosen is not None and self.chosen[0] >= len(self.blocks):
             self.chosen = self.field = None
+        self.updateGeometry()
         self.update()
 
     def choose(self, layer: int, row: int = 0, col: int = 0) -> None:
@@ -78,13 +89,18 @@ class NetworkDiagram(QWidget):
         """The input on the left, then cards in rows that wrap at the widget's width."""
         self._input_rect = QRectF(GAP, 40.0, INPUT_SIDE, INPUT_SIDE)
         left = self._input_rect.right() + 2 * GAP
-        per_row = max(1, int((self.width() - left) // (CARD_W + GAP)))
+        per_row = self._per_row(self.width())
         self._cards = []
         for index in range(len(self.blocks)):
             row, column = divmod(index, per_row)
             self._cards.append(
                 QRectF(left + column * (CARD_W + GAP), 40.0 + row * (CARD_H + 34), CARD_W, CARD_H)
             )
+
+    @staticmethod
+    def _per_row(width: int) -> int:
+        """Cards per row beside the input picture."""
+        return max(1, int((width - (INPUT_SIDE + 3 * GAP)) // (CARD_W + GAP)))
 
     def _grid_rect(self, card: QRectF, block: Block) -> QRectF:
         """Where a card draws its map (maps only): a square under the texts."""
@@ -131,7 +147,7 @@ class NetworkDiagram(QWidget):
             painter.drawRect(box)
             painter.setPen(self.palette().text().color())
             painter.drawText(
-                QRectF(rect.left(), rect.bottom() + 4, rect.width() + 40, 60),
+                QRectF(rect.left(), rect.bottom() + 4, rect.width() + GAP, 60),
                 Qt.TextFlag.TextWordWrap,
                 f"receptive field: rows {top}–{bottom}, columns {left}–{right} "
                 f"({bottom - top + 1}×{right - left + 1} pixels)",
@@ -219,6 +235,9 @@ class NetworkDiagram(QWidget):
             _, row, col = self.chosen
             unit = QRectF(grid.left() + col * cell, grid.top() + row * cell, cell, cell)
             painter.fillRect(unit, FIELD_COLOUR)
+            if cell < 6:  # a unit of two or three pixels: ring it so the eye finds it
+                painter.setPen(QPen(FIELD_COLOUR, 2))
+                painter.drawEllipse(unit.center(), 6.0, 6.0)
 
     # -- interaction --------------------------------------------------------------------------
     def unit_at(self, point: QPointF) -> tuple[int, int, int] | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QTabWidget, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QWidget
 
 from convlab.cnn.dataset import Dataset
 from convlab.cnn.evaluate import Evaluation
@@ -63,7 +63,12 @@ class InsightSection(QTabWidget):
         self.experiments = ExperimentsTab()
         self.live = LivePage()
         self.addTab(self.sample_tab, "Inside")
-        self.addTab(self.network, "Network")
+        self.network_page = QScrollArea()  # a narrow page wraps the cards into a tall diagram
+        self.network_page.setWidgetResizable(True)
+        self.network_page.setFrameShape(QFrame.Shape.NoFrame)
+        self.network_page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.network_page.setWidget(self.network)
+        self.addTab(self.network_page, "Network")
         self.addTab(self.confusion, "Confusion")
         self.addTab(self.mistakes, "Mistakes")
         self.addTab(self.draw_tab, "Draw")

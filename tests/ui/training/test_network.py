@@ -73,7 +73,7 @@ def test_lenet5_is_chosen_counted_and_trained_on_32x32_digits(qtbot, tab):
 
 def test_the_diagram_marks_the_parts_and_outlines_receptive_fields(qtbot, tab):
     diagram = tab.insight.network
-    tab.insight.setCurrentWidget(diagram)
+    tab.insight.setCurrentWidget(tab.insight.network_page)
     tab.show()
     blocks = diagram.blocks
     assert [block.name for block in blocks][:3] == ["conv1", "relu1", "pool1"]
@@ -137,3 +137,26 @@ def test_the_shift_test_trains_with_jitter_and_shows_the_moved_accuracy(qtbot, t
     assert [row[0] for row in rows] == ["CNN", "MLP"]
     assert all(row[4].endswith("%") for row in rows)
     assert "moved 3 px" in experiments.summary.text()
+
+
+def test_a_narrow_network_page_scrolls_to_every_card_and_the_chosen_unit(qtbot, tab):
+    """At 1366 x 768 the page is about 380 x 540: LeNet-5's twelve cards wrap into rows taller
+    than that, and the page scrolls to them instead of cutting the last layers off."""
+    settings = tab.settings
+    settings.network_box.setCurrentIndex(settings.network_box.findData("lenet5"))
+    page = tab.insight.network_page
+    tab.insight.setCurrentWidget(page)
+    tab.resize(1000, 620)
+    tab.show()
+    qtbot.waitUntil(lambda: page.viewport().height() > 100)
+    page.resize(380, 540)
+    diagram = tab.insight.network
+    qtbot.waitUntil(lambda: diagram.width() <= page.viewport().width())
+    diagram.grab()
+    assert len(diagram.blocks) == 12
+    lowest = max(card.bottom() for card in diagram._cards)
+    assert diagram.height() >= lowest > page.viewport().height()  # all there, by scrolling
+    assert page.verticalScrollBar().maximum() > 0
+    assert max(card.right() for card in diagram._cards) <= diagram.width()
+    diagram.choose(0, 27, 27)  # conv1's last unit: 5 x 5 pixels in the corner
+    assert diagram.field == (27, 27, 31, 31)
