@@ -112,7 +112,32 @@ class LearnKernelTab(QWidget):
         self.feed = _FrameFeed()
         self.job = None
         self.lesson: KernelLesson | None = None  # the running or last lesson
+        controls = self._controls()
+        self.learned_grid = NumberGrid("Learned kernel")
+        self.hidden_grid = NumberGrid("Hidden kernel")
+        grids = QVBoxLayout()
+        grids.addWidget(self.learned_grid)
+        grids.addWidget(self.hidden_grid)
+        grids.addStretch(1)
+        self.plot = self._loss_plot()
+        self.pictures = PictureGrid(
+            1, 2, ["Hidden kernel's output (target)", "Learned kernel's output"]
+        )
+        self.pictures.setMinimumHeight(140)
 
+        top = QHBoxLayout()
+        top.addLayout(controls, 2)
+        top.addLayout(grids, 0)
+        top.addWidget(self.plot, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 3)
+        layout.addWidget(self.pictures, 2)
+
+        state.resultReady.connect(self._on_result)
+        self._show_hidden()
+
+    def _controls(self) -> QVBoxLayout:
+        """Target, start, noise; Learn, Stop, Send; reveal; the status line."""
         self.target_box = QComboBox()
         for key, (label, _make) in TARGETS.items():
             self.target_box.addItem(label, key)
@@ -157,41 +182,23 @@ class LearnKernelTab(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         controls.addWidget(self.status)
         controls.addStretch(1)
+        return controls
 
-        self.learned_grid = NumberGrid("Learned kernel")
-        self.hidden_grid = NumberGrid("Hidden kernel")
-        grids = QVBoxLayout()
-        grids.addWidget(self.learned_grid)
-        grids.addWidget(self.hidden_grid)
-        grids.addStretch(1)
-
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground(self.palette().base().color())
-        self.plot.setLogMode(y=True)
-        self.plot.setLabel("bottom", "step")
-        self.plot.addLegend(offset=(-4, 4))
-        self.plot.setMinimumSize(220, 160)
-        self.loss_curve = self.plot.plot(
+    def _loss_plot(self) -> pg.PlotWidget:
+        """The loss and the largest weight error against the step, on a logarithmic scale."""
+        plot = pg.PlotWidget()
+        plot.setBackground(self.palette().base().color())
+        plot.setLogMode(y=True)
+        plot.setLabel("bottom", "step")
+        plot.addLegend(offset=(-4, 4))
+        plot.setMinimumSize(220, 160)
+        self.loss_curve = plot.plot(
             name="loss (mean squared error)", pen=pg.mkPen("#2060c0", width=2)
         )
-        self.error_curve = self.plot.plot(
+        self.error_curve = plot.plot(
             name="largest |learned - hidden| weight", pen=pg.mkPen("#d08000", width=2)
         )
-        self.pictures = PictureGrid(
-            1, 2, ["Hidden kernel's output (target)", "Learned kernel's output"]
-        )
-        self.pictures.setMinimumHeight(140)
-
-        top = QHBoxLayout()
-        top.addLayout(controls, 2)
-        top.addLayout(grids, 0)
-        top.addWidget(self.plot, 3)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top, 3)
-        layout.addWidget(self.pictures, 2)
-
-        state.resultReady.connect(self._on_result)
-        self._show_hidden()
+        return plot
 
     @property
     def last(self) -> LessonReport | None:
