@@ -38,8 +38,9 @@ def _values(numbers: list[float]) -> str:
     return " · ".join(format_number(value, 5) for value in numbers)
 
 
-def tip_text(explanation: PixelExplanation) -> str:
-    """Two or three short lines: the sum of the products, and the output value."""
+def tip_text(explanation: PixelExplanation, inspected: bool = False) -> str:
+    """Two or three short lines: the sum of the products, and the output value; and that a
+    click shows every product, unless the card already shows this pixel's."""
     parts = explanation.parts
     first = parts[0]
     divisor, offset = float(first["divisor"]), float(first["offset"])
@@ -60,7 +61,8 @@ def tip_text(explanation: PixelExplanation) -> str:
         scale = f"÷ {format_number(divisor, 6)}" if divisor != 1.0 else ""
         shift = f" + {format_number(offset, 6)}" if offset != 0.0 else ""
         lines.append(f"{scale}{shift} = {_values(results)}".strip())
-    lines.append("click: every product")
+    if not inspected:
+        lines.append("click: every product")
     return "\n".join(lines)
 
 
@@ -74,6 +76,7 @@ class HoverReadout(QObject):
         self.result: PipelineResult | None = None
         self.explanation: PixelExplanation | None = None
         self.update = qthrottled(self._update, timeout=HOVER_MS, parent=self)
+        state.inspectedPixelChanged.connect(lambda _pixel: self.update())  # the tip's last line
 
     def hover(self, position: tuple[int, int] | None, result: PipelineResult | None) -> None:
         """The mouse is over ``position`` (source coordinates) or left the pictures."""
@@ -100,8 +103,11 @@ class HoverReadout(QObject):
         source, output = self.views
         # the window is drawn on the input; with the input view hidden, on the output view
         drawn_on = source if source.isVisible() else output
+        inspected = self.state.inspected_pixel is not None and tuple(
+            self.state.inspected_pixel
+        ) == tuple(position)
         for view in self.views:
             view.show_hover_window(
                 window_area(explanation) if view is drawn_on and explanation else None
             )
-            view.show_tip(tip_text(explanation) if explanation is not None else None)
+            view.show_tip(tip_text(explanation, inspected) if explanation is not None else None)

@@ -195,6 +195,11 @@ def test_hovering_the_output_outlines_the_window_on_the_input_and_gives_its_sum(
     assert tip is not None and f"({row}, {col})" in tip
     assert "Σ w·x = " + " · ".join(format_number(s, 5) for s in sums) in tip
     assert " · ".join(format_number(s / 2 + 5, 5) for s in sums) in tip
+    assert "click: every product" in tip
+    window.state.set_inspected_pixel((row, col))  # clicked: the card shows every product
+    qtbot.waitUntil(lambda: "click" not in (output.tip_text() or "click"), timeout=3000)
+    assert f"({row}, {col})" in output.tip_text()
+    window.state.set_inspected_pixel(None)
     # moving on moves the outline; leaving clears it
     _hover_at(qtbot, window, output, row + 10, col)
     qtbot.waitUntil(lambda: hover.path().boundingRect().top() == row + 9.0, timeout=3000)
