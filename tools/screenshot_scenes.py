@@ -23,7 +23,7 @@ def playground(shooter) -> None:
     shooter.help_picture("window.png", window, width=500)
     grid = window.maps_panel.grid
     tiles = grid.tiles[0].geometry()
-    for tile in grid.tiles[1:]:
+    for tile in grid.tiles[1:3]:  # three maps at their own size: a whole row would be tiny
         tiles = tiles.united(tile.geometry())
     shooter.help_picture("maps.png", grid, area=tiles.adjusted(-4, -4, 4, 4))
 
