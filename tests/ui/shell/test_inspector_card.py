@@ -138,6 +138,39 @@ def test_every_kernel_up_to_7x7_is_whole_wherever_the_pixel_is(laptop, qtbot, si
                 assert label.height() >= label.heightForWidth(label.width()), (size, row, col)
 
 
+@pytest.mark.parametrize("how", ["one channel", "sum channels", "convolve, zeros border"])
+def test_a_7x7_card_is_whole_however_it_is_shown(laptop, qtbot, how):
+    """One channel (patch, weights and products in a row), a CNN layer's summed channels
+    (a longer result line) and the flipped kernel with hatched border cells: still whole."""
+    window = laptop
+    card, panel = window.inspector_card.popover, window.inspector_panel
+    window.state.set_kernel(Kernel(np.arange(49, dtype=np.float64).reshape(7, 7) - 24, divisor=7))
+    if how == "sum channels":
+        window.state.update_conv(channels="sum")
+    elif how == "convolve, zeros border":
+        window.state.update_conv(mode="convolve", border="constant")
+    wait_for_result(qtbot, window)
+    view = window.source_view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 1, 2))
+    qtbot.waitUntil(lambda: card.isVisible() and panel.explanation is not None, timeout=3000)
+    if how == "one channel":
+        panel.channel_box.setCurrentText("R")
+    qtbot.wait(120)  # the card refits to its content after the layout settles
+    assert not card.scroll.verticalScrollBar().isVisible(), how
+    assert not card.scroll.horizontalScrollBar().isVisible(), how
+    shown = card.geometry()
+    assert window.rect().contains(shown)
+    parts = [panel.kernel_grid, panel.kernel_info, panel.result_label]
+    for channel_row in panel.rows:
+        if channel_row.isVisible():
+            parts += [channel_row.patch, channel_row.products, channel_row.sum_label]
+    assert len(parts) == (6 if how == "one channel" else 12)
+    for part in parts:
+        assert shown.contains(_in_window(part)), (how, part)
+        if part.hasHeightForWidth():  # wrapped text has the height it needs
+            assert part.height() >= part.heightForWidth(part.width()), (how, part)
+
+
 def test_esc_and_the_close_button_put_the_card_away(laptop, qtbot):
     window = laptop
     view = window.source_view
