@@ -30,6 +30,7 @@ def playground(shooter) -> None:
 
 def inspector(shooter) -> None:
     window = shooter.window
+    window.tour.close()  # (when the first-run scene was left out)
     window.tabs.setCurrentIndex(0)
     window.state.set_inspected_pixel((260, 250))
     shooter.window_picture("inspector")
@@ -43,6 +44,7 @@ def inspector_7x7(shooter) -> None:
     from convlab.engine.kernels import gaussian_kernel
 
     window = shooter.window
+    window.tour.close()
     window.tabs.setCurrentIndex(0)
     before = window.state.kernel
     window.state.set_kernel(gaussian_kernel(3, 1.5))

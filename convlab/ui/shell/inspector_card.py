@@ -16,6 +16,8 @@ from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.image_view import ImageView
 from convlab.ui.widgets.popover import Popover, choose_place
 
+LARGE_TEXT_HEIGHT = 950  # px of window height from which the card's numbers are larger
+
 
 class InspectorCard(QObject):
     """Shows ``panel`` in a popover over ``window`` while ``state`` has an inspected pixel."""
@@ -30,6 +32,7 @@ class InspectorCard(QObject):
     ) -> None:
         super().__init__(window)
         self.window, self.state, self.views, self._avoid = window, state, views, avoid
+        self.panel = panel
         self.popover = Popover(panel, window)
         self.popover.setObjectName("pixelInspectorCard")
         self.window_area: QRectF | None = None  # the inspected window, source coordinates
@@ -99,6 +102,10 @@ class InspectorCard(QObject):
         popover.bounds = self.bounds()
         if not self.enabled or self.window_area is None:
             return
+        # larger numbers where the window has the room (a full-HD screen or projector)
+        set_large = getattr(self.panel, "set_large", None)
+        if set_large is not None:
+            set_large(self.window.height() >= LARGE_TEXT_HEIGHT)
         if popover.user_placed and popover.isVisible():
             popover.fit()
             return

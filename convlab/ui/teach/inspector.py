@@ -39,6 +39,7 @@ LIVE_UPDATE_MS = 100  # a pinned pixel follows the webcam at most ten times a se
 # shown to 5 digits: -7.99999 reads -8, like the exact sum it equals.
 OUTPUT_DIGITS = 5
 INFO_WIDTH = 150  # px; the settings text under the weights wraps at this width (or theirs)
+LARGE_TEXT_POINTS = 2  # a window tall enough for it (a full-HD projector) reads this much larger
 # BT.601 luma in float, as convolve(channels="gray") computes it (no rounding to uint8), so the
 # inspector's gray patch holds exactly the numbers the convolution saw.
 GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -338,6 +339,8 @@ class PixelInspectorPanel(QWidget):
         self.explanation: PixelExplanation | None = None
         self._frozen_frame: np.ndarray | None = None
         self._frozen_result: PipelineResult | None = None
+        self._text_delta = 0  # points added to every font (set_large)
+        self._base_points: dict[QWidget, float] | None = None
         header = self._build_header()
         self.result_label = QLabel()
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
@@ -418,6 +421,22 @@ class PixelInspectorPanel(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
+
+    def set_large(self, large: bool) -> None:
+        """Numbers a little larger (read from the back of a room) or the usual size; the card
+        then grows to them. Each widget's own font is set (a style sheet on the card stops a
+        parent's font from reaching its children)."""
+        delta = LARGE_TEXT_POINTS if large else 0
+        if delta == self._text_delta:
+            return
+        self._text_delta = delta
+        if self._base_points is None:
+            widgets = [self, *self.findChildren(QWidget)]
+            self._base_points = {widget: widget.font().pointSizeF() for widget in widgets}
+        for widget, points in self._base_points.items():
+            font = widget.font()
+            font.setPointSizeF(points + delta)
+            widget.setFont(font)
 
     # -- reacting to the state ---------------------------------------------------------------
     def _on_result(self, _result: PipelineResult) -> None:

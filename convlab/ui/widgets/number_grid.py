@@ -92,10 +92,7 @@ class NumberGrid(QWidget):
         self._scale = "signed"
         self._digits = 3
         self._cell = QSize(30, 22)
-        self._font = QFont(self.font())
-        self._font.setPointSizeF(max(7.0, self.font().pointSizeF() - 1.0))
-        self._title_font = QFont(self.font())
-        self._title_font.setBold(True)
+        self._take_fonts()
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     # -- content -------------------------------------------------------------------------
@@ -186,7 +183,18 @@ class NumberGrid(QWidget):
             (row, col) if 0 <= row < rows and 0 <= col < cols and y > self._title_height() else None
         )
 
+    def _take_fonts(self) -> None:
+        """The cells a point smaller than the widget's font, the title bold."""
+        self._font = QFont(self.font())
+        self._font.setPointSizeF(max(7.0, self.font().pointSizeF() - 1.0))
+        self._title_font = QFont(self.font())
+        self._title_font.setBold(True)
+        self._static_texts.clear()
+
     def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FontChange:  # a panel made its text larger
+            self._take_fonts()
+            self._relayout()
         if event.type() == QEvent.Type.ToolTip and self._describe is not None:
             cell = self.cell_at(event.pos().x(), event.pos().y())
             if cell is not None:

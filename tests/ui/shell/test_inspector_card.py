@@ -171,6 +171,31 @@ def test_a_7x7_card_is_whole_however_it_is_shown(laptop, qtbot, how):
             assert part.height() >= part.heightForWidth(part.width()), (how, part)
 
 
+def test_on_a_full_hd_window_the_numbers_are_larger_and_still_whole(laptop, qtbot):
+    window = laptop
+    card, panel = window.inspector_card.popover, window.inspector_panel
+    window.state.set_kernel(Kernel(np.arange(49, dtype=np.float64).reshape(7, 7) - 24))
+    wait_for_result(qtbot, window)
+    view = window.source_view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 40, 60))
+    qtbot.waitUntil(lambda: card.isVisible() and panel.explanation is not None, timeout=3000)
+    laptop_cell = panel.kernel_grid._font.pointSizeF()
+    laptop_width = panel.rows[0].patch.width()
+    window.resize(1880, 1020)  # what a 1920x1080 screen gives the window
+    qtbot.waitUntil(lambda: panel.kernel_grid._font.pointSizeF() > laptop_cell, timeout=3000)
+    qtbot.waitUntil(lambda: panel.rows[0].patch.width() > laptop_width, timeout=3000)
+    qtbot.wait(120)  # the card refits to its content after the layout settles
+    assert not card.scroll.verticalScrollBar().isVisible()
+    assert not card.scroll.horizontalScrollBar().isVisible()
+    shown = card.geometry()
+    assert window.rect().contains(shown)
+    for channel_row in panel.rows:
+        for part in (channel_row.patch, channel_row.products, channel_row.sum_label):
+            assert shown.contains(_in_window(part)), part
+    window.resize(*LAPTOP)  # and back to the usual size on a laptop
+    qtbot.waitUntil(lambda: panel.kernel_grid._font.pointSizeF() == laptop_cell, timeout=3000)
+
+
 def test_esc_and_the_close_button_put_the_card_away(laptop, qtbot):
     window = laptop
     view = window.source_view
