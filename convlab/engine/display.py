@@ -333,12 +333,40 @@ def to_rgb(
         gray = to_uint8(_channel_mean(array), mode, value_range=value_range)
         return np.ascontiguousarray(_apply_lut(gray, lut))
 
-    if array.ndim == 3 and array.shape[2] == 3 and lut_name == "gray":
+    if _shown_as_rgb(array, mode, lut_name):
         return to_uint8(array, mode, value_range=value_range)
     gray = to_uint8(_channel_mean(array), mode, value_range=value_range)
     if lut_name == "gray":
         return np.ascontiguousarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))
     return np.ascontiguousarray(_apply_lut(gray, lut))
+
+
+def _shown_as_rgb(array: np.ndarray, mode: str, lut_name: str) -> bool:
+    """A 3-channel map under "gray" keeps its channels; everything else is one number a pixel."""
+    return mode != "signed" and array.ndim == 3 and array.shape[2] == 3 and lut_name == "gray"
+
+
+def shown_as_rgb(values: np.ndarray, mode: str, colormap: str = "gray") -> bool:
+    """Does ``to_rgb`` keep the channels of ``values`` (rather than map their mean)?"""
+    return _shown_as_rgb(np.asarray(values), mode, _ALIASES.get(colormap, colormap))
+
+
+def mapped_extremes(values: np.ndarray, *, as_rgb: bool = False) -> tuple[float, float] | None:
+    """(min, max) of the finite numbers ``to_rgb`` takes its range from when none is given:
+    the channels themselves when the map is shown as RGB (``shown_as_rgb``), else their mean;
+    None when none is finite.
+
+    A map shown strip by strip gets the same pixels as shown whole when every strip is
+    mapped over the strips' combined extremes (``to_rgb(..., value_range=...)``).
+    """
+    array = np.asarray(values)
+    flat, _ = _as_float_2d(array if as_rgb else _channel_mean(array))
+    if flat.size == 0:
+        return None
+    low, high, _ = _finite_extremes(flat)
+    if low == high == 0.0 and not np.isfinite(flat).any():
+        return None
+    return low, high
 
 
 def histogram(

@@ -7,15 +7,17 @@ comes back as a message (and a signal, which the tests wait on).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 from superqt.utils import WorkerBase, create_worker
 
 from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.priority import below_the_gui
 
 
 class ExportRunner(QObject):
@@ -29,7 +31,19 @@ class ExportRunner(QObject):
         self._state = state
         self._job: WorkerBase | None = None
         self._what = ""
+        self._closing = threading.Event()  # exports check it between strips
         self.last_folder: Path | None = None
+
+    def cancelled(self) -> bool:
+        """Whether a running export should stop (the window is closing)."""
+        return self._closing.is_set()
+
+    def shutdown(self, timeout: float = 1.0) -> None:
+        """Give a running export ``timeout`` seconds to finish, then stop it between two
+        strips: its files are not written (a half-written one never replaces a good one)."""
+        if self._job is not None:
+            QThreadPool.globalInstance().waitForDone(int(timeout * 1000))
+        self._closing.set()
 
     def choose_folder(self, parent: QWidget, title: str) -> Path | None:
         start = str(self.last_folder or Path.home())
@@ -40,7 +54,8 @@ class ExportRunner(QObject):
         return self.last_folder
 
     def start(self, job: Callable[[], list[Path]], what: str) -> None:
-        """Run ``job`` on a worker thread; report success or the error it raised."""
+        """Run ``job`` on a worker thread; report success or the error it raised. A long job
+        checks ``cancelled`` now and then."""
         if self._job is not None:
             self._state.report(
                 f"{what}: an export is still running, try again in a moment", "warning"
@@ -48,7 +63,8 @@ class ExportRunner(QObject):
             return
         self._what = what
         # our slots report the failure; superqt must not re-raise it in the GUI thread
-        self._job = create_worker(job, _start_thread=False, _ignore_errors=True)
+        # below the GUI thread: on a busy machine the window stays responsive while it runs
+        self._job = create_worker(below_the_gui(job), _start_thread=False, _ignore_errors=True)
         # Bound methods of this QObject: Qt runs them on the GUI thread, and drops them if the
         # panel is closed while writing (the files are there, nobody is left to tell).
         self._job.returned.connect(self._written)

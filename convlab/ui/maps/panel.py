@@ -464,11 +464,18 @@ class FeatureMapsPanel(QWidget):
             self._state.report("Export feature maps: no frame has been filtered yet", "warning")
             return False
         pipeline = self._state.pipeline
+        stopped = self.exporter.cancelled
         self.exporter.start(
-            lambda: export_feature_maps(pipeline, frame, Path(folder), formats, only=only),
+            lambda: export_feature_maps(
+                pipeline, frame, Path(folder), formats, only=only, cancelled=stopped
+            ),
             "Export feature maps",
         )
         return True
+
+    def shutdown(self) -> None:
+        """The window is closing: a running export finishes within a second, or stops."""
+        self.exporter.shutdown()
 
     def _export_dialog(self, formats: tuple[str, ...], only: int | None = None) -> None:
         folder = self.exporter.choose_folder(self, "Export feature maps to folder")

@@ -14,21 +14,20 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-import numpy as np
 from PySide6.QtCore import QMimeData, QObject, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
 from superqt.utils import create_worker
 
 from convlab.engine import sources
-from convlab.engine.export import write_npy, write_png
+from convlab.engine.export import export_output, write_png
 from convlab.engine.masking import MASK, mask_url
-from convlab.engine.pipeline import Pipeline
 from convlab.errors import ConvlabError
 from convlab.ui import text as ui_text
 from convlab.ui.settings import Settings
@@ -36,6 +35,7 @@ from convlab.ui.shell.camera_menu import CameraMenu
 from convlab.ui.shell.status_line import shown_text
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
+from convlab.ui.threads.priority import below_the_gui
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class SourceMenu(QObject):
         self._jobs: list[Any] = []  # running superqt workers, kept alive until they finish
         self._paste_dir: str | None = None  # made on the first paste, removed at shutdown
         self._streams: dict[str, str] = {}  # masked address -> as typed (this session only)
+        self._closing = threading.Event()  # set at shutdown: running exports stop between strips
         self.show_status: Callable[[str, int], None] = lambda text, ms: (
             window.statusBar().showMessage(shown_text(text), ms)
         )
@@ -298,7 +299,7 @@ class SourceMenu(QObject):
             return
         path = path or self._ask_save_path("Save a snapshot of the input", "snapshot.png")
         if path:
-            self._export(path, lambda: write_png(Path(path), frame))
+            self._export(path, lambda: write_png(Path(path), frame, cancelled=self._closing.is_set))
 
     def export_png(self, path: str | None = None) -> None:
         """The output as shown (current display mapping), filtered at full resolution."""
@@ -318,7 +319,12 @@ class SourceMenu(QObject):
         path = path or self._ask_save_path("Export the output", name)
         if not path:
             return
-        self._export(path, lambda: _write_output(pipeline, frame, Path(path), kind))
+        self._export(
+            path,
+            lambda: export_output(
+                pipeline, frame, Path(path), kind, cancelled=self._closing.is_set
+            ),
+        )
 
     def _ask_save_path(self, title: str, name: str) -> str:
         start = str(Path(self._start_folder()) / name)
@@ -330,7 +336,8 @@ class SourceMenu(QObject):
 
     def _export(self, path: str, write: Callable[[], None]) -> None:
         # our errored slot reports the failure; superqt must not re-raise it in the GUI thread
-        job = create_worker(write, _start_thread=False, _ignore_errors=True)
+        # below the GUI thread: a 100 MP export takes minutes on a busy machine
+        job = create_worker(below_the_gui(write), _start_thread=False, _ignore_errors=True)
         job.returned.connect(lambda _=None: self._exported(path))
         job.errored.connect(lambda error: self._state.report(_describe(error, path), "error"))
         self._run(job)
@@ -346,22 +353,18 @@ class SourceMenu(QObject):
         job.start()
 
     def shutdown(self, timeout: float = 1.0) -> None:
-        """Wait (briefly) for probes and exports: an export must not be cut off mid-file.
+        """Wait (briefly) for probes and exports; an export still running then stops between
+        two strips and leaves no file (a half-written one never replaces a good one).
 
         Pasted pictures were read into memory when opened; their temporary files go.
         """
-        QThreadPool.globalInstance().waitForDone(int(timeout * 1000))
+        pool = QThreadPool.globalInstance()
+        if not pool.waitForDone(int(timeout * 1000)):
+            self._closing.set()
+            pool.waitForDone(int(timeout * 1000))
         if self._paste_dir is not None:
             shutil.rmtree(self._paste_dir, ignore_errors=True)
             self._paste_dir = None
-
-
-def _write_output(pipeline: Pipeline, frame: np.ndarray, path: Path, kind: str) -> None:
-    result = pipeline.evolve(bank=()).run(frame)
-    if kind == "png":
-        write_png(path, result.output_image)
-    else:
-        write_npy(path, result.output)
 
 
 def _describe(error: BaseException, path: str) -> str:

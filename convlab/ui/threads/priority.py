@@ -12,8 +12,14 @@ import contextlib
 import os
 import sys
 import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 MAX_NICE = 19
+BACKGROUND_NICE = 5
+"""Nice levels below the GUI for one-shot jobs that run long (exports of big pictures)."""
 
 
 def run_below_the_gui(steps: int) -> None:
@@ -28,3 +34,28 @@ def run_below_the_gui(steps: int) -> None:
     with contextlib.suppress(OSError):  # not allowed here: the thread keeps its priority
         current = os.getpriority(os.PRIO_PROCESS, thread_id)
         os.setpriority(os.PRIO_PROCESS, thread_id, min(MAX_NICE, current + steps))
+
+
+def keep_below_the_gui(steps: int) -> None:
+    """Make the calling thread run at least ``steps`` nice levels below the GUI thread (Linux).
+
+    For a pooled thread that runs many jobs: unlike ``run_below_the_gui`` it never lowers
+    a thread that is already far enough below, whatever ran on it before.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    thread_id = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        target = min(MAX_NICE, os.getpriority(os.PRIO_PROCESS, os.getpid()) + steps)
+        if os.getpriority(os.PRIO_PROCESS, thread_id) < target:
+            os.setpriority(os.PRIO_PROCESS, thread_id, target)
+
+
+def below_the_gui(job: Callable[[], T], steps: int = BACKGROUND_NICE) -> Callable[[], T]:
+    """``job`` made to run ``steps`` below the GUI thread on whatever thread calls it."""
+
+    def niced() -> T:
+        keep_below_the_gui(steps)
+        return job()
+
+    return niced

@@ -7,6 +7,10 @@ and the display module's ``to_rgb`` for the pixel mapping.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
 import cv2
 import numpy as np
 import pytest
@@ -23,6 +27,7 @@ from convlab.ui.maps.panel import FeatureMapsPanel, stage_sizes
 from convlab.ui.maps.tile import COMBINED_INDEX, kernel_colors
 from convlab.ui.playground.output_controls import OutputDisplayControls
 from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.priority import BACKGROUND_NICE, MAX_NICE
 
 
 # ---------------------------------------------------------------------------------- references
@@ -396,6 +401,21 @@ def test_exporting_one_map_writes_only_that_map(panel, state, qtbot, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["05_laplacian.npy"]
     expected = map_reference(gray_of(frame), presets.get("laplacian"), relu=False, pool=False)
     np.testing.assert_allclose(np.load(tmp_path / "05_laplacian.npy"), expected, atol=1e-3)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_an_export_runs_below_the_gui_thread(panel, qtbot):
+    """A 100 MP export takes minutes: on a busy machine the window must win the cores."""
+    niceness: list[int] = []
+
+    def job() -> list:
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return []
+
+    with qtbot.waitSignal(panel.exportFinished, timeout=10_000):
+        panel.exporter.start(job, "Export feature maps")
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert niceness[0] >= min(MAX_NICE, gui + BACKGROUND_NICE)
 
 
 def test_export_without_a_frame_says_so(panel, state, qtbot, tmp_path):

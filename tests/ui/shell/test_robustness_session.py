@@ -315,13 +315,33 @@ def test_a_failed_export_leaves_the_old_file_whole_and_says_why(
     qtbot.waitUntil(target.is_file, timeout=5000)
     qtbot.waitUntil(lambda: "Saved" in window.statusBar().currentMessage(), timeout=5000)
     good = target.read_bytes()
-    real_write_bytes = Path.write_bytes
+    real_open = Path.open
 
-    def disk_full_halfway(self: Path, data: bytes) -> int:
-        real_write_bytes(self, data[: len(data) // 2])  # half the file is on disk...
-        raise OSError(28, "No space left on device")  # ...when the disk fills up
+    class FillsUp:
+        """A file on a disk that fills up after a few hundred bytes."""
 
-    monkeypatch.setattr(Path, "write_bytes", disk_full_halfway)
+        def __init__(self, handle) -> None:
+            self.handle, self.room = handle, len(good) // 2
+
+        def write(self, data) -> int:
+            data = memoryview(data).cast("B")
+            if len(data) > self.room:
+                self.handle.write(data[: self.room])  # part of the file is on disk...
+                raise OSError(28, "No space left on device")  # ...when the disk fills up
+            self.room -= len(data)
+            return self.handle.write(data)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.handle.close()
+
+    def open_on_a_full_disk(self: Path, mode: str = "r", *args, **kwargs):
+        handle = real_open(self, mode, *args, **kwargs)
+        return FillsUp(handle) if "w" in mode and self.parent == exports else handle
+
+    monkeypatch.setattr(Path, "open", open_on_a_full_disk)
     window.state.set_kernel(presets.get("sobel_y"))
     wait_for_result(qtbot, window)
     window.source_menu.export_png(str(target))

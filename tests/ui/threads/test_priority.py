@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from convlab.ui.threads.priority import MAX_NICE, run_below_the_gui
+from convlab.ui.threads.priority import MAX_NICE, below_the_gui, run_below_the_gui
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="per-thread nice is Linux's"
@@ -33,3 +33,20 @@ def test_a_worker_runs_the_given_steps_below_its_creator_and_the_creator_is_unto
     assert _nice_after(3) == min(MAX_NICE, own + 3)
     assert _nice_after(100) == MAX_NICE  # capped at the lowest priority there is
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+
+
+def test_a_pooled_job_runs_below_the_gui_however_often_its_thread_is_reused():
+    gui = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    seen: list[int] = []
+
+    def job() -> int:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return len(seen)
+
+    def reuse() -> None:  # one thread, three jobs: the thread is lowered once, not thrice
+        assert [below_the_gui(job, 4)() for _ in range(3)] == [1, 2, 3]
+
+    thread = threading.Thread(target=reuse)
+    thread.start()
+    thread.join(5)
+    assert seen == [min(MAX_NICE, gui + 4)] * 3
