@@ -29,7 +29,12 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import create_worker
 
-from convlab.cnn.kernel_lesson import KernelLesson, LessonReport, learn_hidden_kernel
+from convlab.cnn.kernel_lesson import (
+    STEP_BUDGET,
+    KernelLesson,
+    LessonReport,
+    learn_hidden_kernel,
+)
 from convlab.engine.convolve import convolve
 from convlab.engine.display import to_rgb
 from convlab.engine.kernels import Kernel, gaussian_kernel, presets
@@ -58,7 +63,8 @@ LEARN_HELP = (
     "zeros and takes gradient-descent steps on its weights until its output matches (the "
     "loss, on a log scale, falls; the grid moves towards the hidden kernel). That is what "
     "training a CNN's first layer does. With <i>noise</i> on the target the loss stops at the "
-    "noise level, and the weights need more looks to settle, but they get there.</p>"
+    "noise level and the weights need more looks, but they get there. It stops when found "
+    f"or after {STEP_BUDGET:,} steps, and says which.</p>"
 )
 
 
