@@ -5,7 +5,8 @@ that starts at zeros (or noise) follows the gradient of the mean squared error b
 output and that target, and its grid moves towards the hidden one while the loss falls. Learning
 a CNN filter is exactly this: finding kernel weights. The lesson itself is
 ``convlab.cnn.kernel_lesson.learn_hidden_kernel``; it runs on a superqt worker, paced to about
-30 reports a second so the first steps can be watched. What is shown of it (the hidden kernel,
+30 reports a second so the first steps can be watched, on a thread of its own (not Qt's shared
+pool, where saves and exports would wait behind it). What is shown of it (the hidden kernel,
 the newest report, the loss curve) is a ``KernelLesson``; the widgets only draw it.
 """
 
@@ -15,7 +16,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -58,6 +59,8 @@ TARGETS = {
 STARTS = {"zeros": "Zeros", "random": "Random numbers"}
 LARGEST_LEARNED = 7  # (k*k)^2 numbers per step: a 7x7 kernel is still instant
 REPORT_INTERVAL_S = 1 / 30
+#: how long closing waits for a stopped lesson (it stops at its next report)
+STOP_WAIT_MS = 300
 LEARN_HELP = (
     "<p><b>Learn a kernel</b>: a hidden kernel filters the picture; a second one starts at "
     "zeros and takes gradient-descent steps on its weights until its output matches (the "
@@ -118,6 +121,9 @@ class LearnKernelTab(QWidget):
         self.feed = _FrameFeed()
         self.job = None
         self.lesson: KernelLesson | None = None  # the running or last lesson
+        self.pool = QThreadPool(self)  # the lesson's own thread, for as long as it runs
+        self.pool.setMaxThreadCount(1)
+        self._started_jobs: set = set()  # kept alive until they finish
         controls = self._controls()
         self.learned_grid = NumberGrid("Learned kernel")
         self.hidden_grid = NumberGrid("Hidden kernel")
@@ -247,11 +253,13 @@ class LearnKernelTab(QWidget):
         self.job.yielded.connect(lambda item, job=self.job: self._on_report(job, item))
         self.job.finished.connect(lambda job=self.job: self._on_finished(job))
         self.job.errored.connect(lambda error: self.state.report(f"Kernel learner: {error}"))
+        self._started_jobs.add(self.job)
+        self.job.finished.connect(lambda job=self.job: self._started_jobs.discard(job))
         self.learn_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status.setText("Learning…" if self.feed.frame is not None else "Waiting for an image…")
         self._show_hidden()
-        self.job.start()
+        self.pool.start(self.job)
 
     def stop(self) -> None:
         if self.job is not None:
@@ -260,8 +268,9 @@ class LearnKernelTab(QWidget):
         self.stop_button.setEnabled(False)
 
     def shutdown(self) -> None:
-        """Stop the worker (the window waits for the thread pool on close)."""
+        """Stop the lesson and give its thread a moment to end (it stops at its next report)."""
         self.stop()
+        self.pool.waitForDone(STOP_WAIT_MS)
 
     @property
     def running(self) -> bool:

@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QThreadPool
 
 from convlab.engine.assets import resource_path
 from convlab.engine.kernels import Kernel, gaussian_kernel, presets
@@ -131,3 +132,14 @@ def test_a_flat_picture_ends_the_lesson_and_says_it_was_not_found(qtbot, tab, st
     text = tab.status.text()
     assert "Stopped after" in text and "Found it" not in text and "too flat" in text
     assert len(tab.loss_curve.xData) == len(tab.lesson.curve)
+
+
+def test_the_lesson_has_a_thread_of_its_own_and_leaves_the_shared_pool_free(qtbot, tab):
+    shared = QThreadPool.globalInstance()
+    before = shared.activeThreadCount()
+    tab.learn_button.click()
+    qtbot.waitUntil(lambda: tab.last is not None and tab.last.step > 0, timeout=5000)
+    assert tab.pool.activeThreadCount() == 1
+    assert shared.activeThreadCount() == before  # saves and exports do not wait behind it
+    tab.shutdown()  # stops it at its next report, well within the wait
+    assert tab.pool.activeThreadCount() == 0
