@@ -285,15 +285,16 @@ class LearnKernelTab(QWidget):
             self._show_hidden()
 
     def send_to_editor(self) -> None:
-        if self.last is None:
+        """The learned grid's weights as shown, named by when they were taken (found, or the
+        step of a lesson still on its way)."""
+        report = self.last
+        if report is None:
             return
-        name = f"learned ({self.target_box.currentText()})"
-        self.state.set_kernel(Kernel(self.last.weights, name=name), text="Learned kernel")
-        self.state.report(
-            f"The learned weights ({self.last.weights.shape[0]}×{self.last.weights.shape[1]}) "
-            "are in the editor.",
-            "info",
-        )
+        when = "found" if report.found else f"at step {report.step:,}"
+        name = f"learned ({self.target_box.currentText()}, {when})"
+        self.state.set_kernel(Kernel(report.weights, name=name), text="Learned kernel")
+        rows, cols = report.weights.shape
+        self.state.report(f"In the editor now: the learned {rows}×{cols} weights, {when}.", "info")
 
     # -- showing -------------------------------------------------------------------------------
     def _on_result(self, result: PipelineResult) -> None:

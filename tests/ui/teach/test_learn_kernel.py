@@ -83,7 +83,8 @@ def test_the_editors_kernel_is_learned_and_sent_back(qtbot, tab, state):
     np.testing.assert_allclose(tab.last.weights, typed / 2.0, atol=1e-3)
     tab.send_button.click()
     np.testing.assert_allclose(state.kernel.weights, tab.last.weights)
-    assert state.kernel.name.startswith("learned")
+    assert state.kernel.name == "learned (The kernel in the editor, found)"
+    np.testing.assert_array_equal(state.kernel.weights, tab.learned_grid.values)  # as shown
 
 
 def test_a_kernel_too_big_to_learn_is_explained(qtbot, tab, state):
