@@ -194,15 +194,6 @@ def _finite_extremes(flat: np.ndarray) -> tuple[float, float, bool]:
     return float(finite.min()), float(finite.max()), True
 
 
-def signed_range(values: np.ndarray) -> float:
-    """Largest finite |value|: the half-width of the symmetric range ``signed`` uses (0 if none)."""
-    flat, _ = _as_float_2d(values)
-    if flat.size == 0:
-        return 0.0
-    low, high, _ = _finite_extremes(flat)
-    return max(abs(low), abs(high))
-
-
 def _linear_to_uint8(flat: np.ndarray, alpha: float, beta: float) -> np.ndarray:
     """saturate(round(alpha * v + beta)) in one OpenCV pass."""
     return cv2.addWeighted(flat, alpha, flat, 0.0, beta, dtype=cv2.CV_8U)

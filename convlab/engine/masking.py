@@ -63,11 +63,6 @@ def mask_url(url: str) -> str:
     return mask_credentials(_USERINFO_WHOLE.sub(_mask_userinfo, url, count=1))
 
 
-def has_credentials(url: str) -> bool:
-    """True when ``url`` carries something ``mask_url`` would hide."""
-    return mask_url(url) != url
-
-
 def _mask_userinfo(match: re.Match[str]) -> str:
     if match["userinfo"] == MASK:
         return match[0]

@@ -138,11 +138,6 @@ def test_bad_arguments_raise_convlab_error() -> None:
         display.to_rgb(row(1.0), "clip", colormap="nosuchmap")
 
 
-def test_signed_range_ignores_non_finite() -> None:
-    assert display.signed_range(row(-7.0, 3.0, np.nan, np.inf)) == 7.0
-    assert display.signed_range(np.zeros((2, 2))) == 0.0
-
-
 def test_colormap_tables() -> None:
     names = display.colormap_names()
     for required in ("gray", "viridis", "magma", "inferno", "coolwarm", "jet"):

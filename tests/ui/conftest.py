@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QThread, QThreadPool, QTimer
 
+from convlab.ui.threads import background_jobs
+
 
 @pytest.fixture(autouse=True)
 def _no_threads_left(monkeypatch, request):
@@ -38,7 +40,7 @@ def _no_threads_left(monkeypatch, request):
                 running.append(thread)
         except RuntimeError:  # the C++ object is gone, so the thread is too
             continue
-    pool_idle = QThreadPool.globalInstance().waitForDone(3000)
+    pool_idle = QThreadPool.globalInstance().waitForDone(3000) and background_jobs.idle(3000)
     if running:
         names = ", ".join(f"{type(t).__name__}({t.objectName()!r})" for t in running)
         pytest.fail(f"{request.node.name} left QThreads running: {names}")

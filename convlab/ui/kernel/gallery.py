@@ -10,19 +10,18 @@ tooltip.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
-from superqt.utils import create_worker, qthrottled
+from superqt.utils import qthrottled
 
 from convlab.engine.kernels import presets
 from convlab.engine.pipeline import PipelineResult
 from convlab.engine.thumbnails import PREVIEW_SIDE, preset_previews
 from convlab.ui import text as ui_text
 from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.background_jobs import BackgroundJobs
 
 LIVE_REFRESH_MS = 500  # a live source refreshes the open gallery at most twice a second
 TILE_TEXT_LINES = 2
@@ -84,7 +83,6 @@ class PresetGallery(QFrame):
     """A pop-up grid of every preset on the current picture; ``chosen`` names the one clicked."""
 
     chosen = Signal(str)
-    _previewsReady = Signal(int, object)  # (request number, {name: image}) from the helper
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
@@ -92,6 +90,7 @@ class PresetGallery(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._state = state
         self._request = 0
+        self._jobs = BackgroundJobs(self)
         self._busy = False
         self._again = False
         self.tiles: dict[str, _PresetTile] = {}
@@ -108,7 +107,6 @@ class PresetGallery(QFrame):
         layout.addWidget(heading)
         layout.addLayout(self._grid)
         self._arrange(6)
-        self._previewsReady.connect(self._show_previews)
         self._live = qthrottled(self.refresh, timeout=LIVE_REFRESH_MS, parent=self)
         state.resultReady.connect(self._result_arrived)
 
@@ -148,15 +146,13 @@ class PresetGallery(QFrame):
         self._request += 1
         request, frame = self._request, result.frame
 
-        def work() -> None:
-            previews: dict[str, np.ndarray] = {}
-            try:
-                previews = preset_previews(frame)
-            finally:  # even after a failure, so the next refresh is not held up
-                with contextlib.suppress(RuntimeError):  # the gallery was closed for good
-                    self._previewsReady.emit(request, previews)
-
-        create_worker(work, _start_thread=True, _ignore_errors=True)
+        # a failure shows no previews but frees the gallery for the next refresh
+        self._jobs.run(
+            lambda: preset_previews(frame),
+            lambda previews: self._show_previews(request, previews),
+            lambda _error: self._show_previews(request, {}),
+            cancellable=True,
+        )
 
     def _show_previews(self, request: int, previews: dict) -> None:
         self._busy = False

@@ -6,7 +6,7 @@ undo step each); refusals go to ``state.report`` and leave the kernel as it was.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 from collections.abc import Callable
 
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-from superqt.utils import create_worker, signals_blocked
+from superqt.utils import signals_blocked
 
 from convlab.engine.kernel_ops import (
     EDITOR_MAX_SIDE,
@@ -46,11 +46,14 @@ from convlab.engine.kernel_ops import (
     save_kernel_file,
 )
 from convlab.engine.kernels import Kernel, presets
-from convlab.errors import KernelError
+from convlab.errors import ConvlabError, KernelError
 from convlab.ui import text as ui_text
 from convlab.ui.kernel.gallery import PresetGallery, preset_tooltip
 from convlab.ui.kernel.table_model import CUSTOM_NAME
 from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.background_jobs import BackgroundJobs
+
+log = logging.getLogger(__name__)
 
 JSON_FILTER = "Kernel JSON (*.json);;All files (*)"
 COLUMNS = 4  # four buttons a row keep the dock usable down to ~320 px
@@ -155,10 +158,6 @@ class PresetPicker(QComboBox):
     def showPopup(self) -> None:
         """The gallery instead of a bare list: each preset shown by what it does."""
         self.gallery.open_at(self)
-
-    def show_list(self) -> None:
-        """The plain list of names (the combo box's own pop-up)."""
-        super().showPopup()
 
     def _on_activated(self, index: int) -> None:
         name = self.itemData(index)
@@ -283,12 +282,11 @@ class KernelActions(QWidget):
     """
 
     fileFinished = Signal(bool)
-    _fileOutcome = Signal(object, object, object)  # (what was done, result, KernelError)
 
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._fileOutcome.connect(self._file_done, Qt.ConnectionType.QueuedConnection)
+        self._jobs = BackgroundJobs(self)
         self._rng = np.random.default_rng()
         self.buttons: dict[str, QToolButton] = {}
         grid = QGridLayout(self)
@@ -424,21 +422,17 @@ class KernelActions(QWidget):
         self._file_job(lambda: load_kernel_file(path), ("loaded", path))
 
     def _file_job(self, work: Callable[[], object], what: tuple[str, object]) -> None:
-        def run() -> None:
-            try:
-                outcome = (what, work(), None)
-            except KernelError as error:
-                outcome = (what, None, error)
-            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-                self._fileOutcome.emit(*outcome)
-
-        # a pool worker: the window's close waits for it, so a save is never cut off
-        create_worker(run, _start_thread=True, _ignore_errors=True)
+        # a write is never cancelled: closing the window waits for it, so it is never cut off
+        self._jobs.run(
+            work,
+            lambda result: self._file_done(what, result, None),
+            lambda error: self._file_done(what, None, error),
+        )
 
     def _file_done(self, what: tuple[str, object], result: object, error: object) -> None:
         action, path = what
         if error is not None:
-            self._state.report(error)
+            self._state.report(error if isinstance(error, ConvlabError) else _failed(what, error))
         elif action == "saved":
             self._state.report(f"Kernel saved to {path}.", "info")
         else:
@@ -455,3 +449,11 @@ class KernelActions(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Load kernel", "", JSON_FILTER)
         if path:
             self.load_from(path)
+
+
+def _failed(what: tuple[str, object], error: object) -> str:
+    """An unexpected failure (not a ConvlabError) in words: it is logged in full too."""
+    action, path = what
+    log.error("kernel file %s: %r", path, error)
+    verb = "save the kernel to" if action == "saved" else "load a kernel from"
+    return f"Could not {verb} {path}: {error}"

@@ -1,7 +1,7 @@
 """Run an export off the GUI thread and tell the person where the files went.
 
 Encoding sixteen full-resolution PNGs takes a few hundred milliseconds: long enough to stutter
-a live video if done on the GUI thread, so the work runs in a superqt worker and the result
+a live video if done on the GUI thread, so the work runs as a background job and the result
 comes back as a message (and a signal, which the tests wait on).
 """
 
@@ -11,12 +11,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
-from superqt.utils import WorkerBase, create_worker
 
 from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState
+from convlab.ui.threads.background_jobs import BackgroundJobs
 from convlab.ui.threads.priority import below_the_gui
 
 
@@ -29,7 +29,8 @@ class ExportRunner(QObject):
     def __init__(self, state: PlaygroundState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._job: WorkerBase | None = None
+        self._jobs = BackgroundJobs(self)
+        self._busy = False
         self._what = ""
         self._closing = threading.Event()  # exports check it between strips
         self.last_folder: Path | None = None
@@ -41,8 +42,8 @@ class ExportRunner(QObject):
     def shutdown(self, timeout: float = 1.0) -> None:
         """Give a running export ``timeout`` seconds to finish, then stop it between two
         strips: its files are not written (a half-written one never replaces a good one)."""
-        if self._job is not None:
-            QThreadPool.globalInstance().waitForDone(int(timeout * 1000))
+        if self._busy:
+            self._jobs.join(int(timeout * 1000))
         self._closing.set()
 
     def choose_folder(self, parent: QWidget, title: str) -> Path | None:
@@ -56,23 +57,19 @@ class ExportRunner(QObject):
     def start(self, job: Callable[[], list[Path]], what: str) -> None:
         """Run ``job`` on a worker thread; report success or the error it raised. A long job
         checks ``cancelled`` now and then."""
-        if self._job is not None:
+        if self._busy:
             self._state.report(
                 f"{what}: an export is still running, try again in a moment", "warning"
             )
             return
         self._what = what
-        # our slots report the failure; superqt must not re-raise it in the GUI thread
-        # below the GUI thread: on a busy machine the window stays responsive while it runs
-        self._job = create_worker(below_the_gui(job), _start_thread=False, _ignore_errors=True)
-        # Bound methods of this QObject: Qt runs them on the GUI thread, and drops them if the
-        # panel is closed while writing (the files are there, nobody is left to tell).
-        self._job.returned.connect(self._written)
-        self._job.errored.connect(self._failed)
-        self._job.start()
+        # a write, below the GUI thread (on a busy machine the window stays responsive); if the
+        # panel is gone by the time it ends, the files are there and nobody is left to tell
+        self._busy = True
+        self._jobs.run(below_the_gui(job), self._written, self._failed)
 
     def _written(self, paths: list[Path] | None) -> None:
-        self._job = None
+        self._busy = False
         paths = list(paths or [])
         folders = sorted({str(Path(p).parent) for p in paths})
         self._state.report(
@@ -81,7 +78,7 @@ class ExportRunner(QObject):
         self.finished.emit(paths)
 
     def _failed(self, error: BaseException) -> None:
-        self._job = None
+        self._busy = False
         what = self._what
         text = str(error) if isinstance(error, ConvlabError) else f"{what} failed: {error!r}"
         self._state.report(text, "error")

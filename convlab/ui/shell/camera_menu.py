@@ -20,14 +20,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
-from superqt.utils import create_worker
 
 from convlab.engine import cameras as camera_list
 from convlab.engine.cameras import Camera, pick_camera
 from convlab.ui.settings import Settings
+from convlab.ui.shell.window_menu import WindowMenu
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
 
@@ -35,7 +35,7 @@ DEFAULT_SIZES = ((640, 480), (1280, 720), (1920, 1080))  # where a camera does n
 WANTED_FPS = 30.0
 
 
-class CameraMenu(QObject):
+class CameraMenu(WindowMenu):
     """The File menu's camera entries and the toolbar's Camera button, for one window."""
 
     camerasProbed = Signal(list)  # list[Camera]
@@ -47,11 +47,8 @@ class CameraMenu(QObject):
         state: PlaygroundState,
         worker: FilterWorker,
         settings: Settings,
-        run_job,
     ) -> None:
-        super().__init__(window)
-        self._window, self._state, self._worker, self._settings = window, state, worker, settings
-        self._run_job = run_job
+        super().__init__(window, state, worker, settings)
         self.cameras: list[Camera] | None = None
         self._probing = False  # a lookup is under way: the next request waits for it
         self._probe_quiet = True
@@ -215,12 +212,13 @@ class CameraMenu(QObject):
         if self._probing:
             return
         self._probing = True
-        found: list[list[Camera]] = []
-        job = create_worker(camera_list.find_cameras, _start_thread=False, _ignore_errors=True)
-        job.returned.connect(found.append)
-        job.errored.connect(lambda error: self._state.report(f"Camera probe: {error}", "warning"))
-        job.finished.connect(lambda: self._probe_finished(found[0] if found else None))
-        self._run_job(job)
+
+        def failed(error: Exception) -> None:
+            self._state.report(f"Camera probe: {error}", "warning")
+            self._probe_finished(None)
+
+        # only a lookup: closing the window does not wait for it
+        self._jobs.run(camera_list.find_cameras, self._probe_finished, failed, cancellable=True)
 
     def _probe_finished(self, cameras: list[Camera] | None) -> None:
         """The lookup is over (``cameras`` None: it failed); whoever waited for it goes on."""

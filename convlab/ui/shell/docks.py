@@ -121,9 +121,6 @@ class PanelDocks:
         self._lend(self.maps_dock, away=not playground)
         self._lend(self.kernel_dock, away=not kernel_acts)
 
-    def playground_shown(self, shown: bool) -> None:
-        self.tab_shown(shown, kernel_acts=True)
-
     def _lend(self, dock: QDockWidget, *, away: bool) -> None:
         if away and dock not in self._put_away:
             self._put_away[dock] = not dock.isHidden()  # was it on show?

@@ -51,6 +51,7 @@ from convlab.ui.teach.arithmetic import ArithmeticPanel
 from convlab.ui.teach.inspector import PixelInspectorPanel
 from convlab.ui.teach.kernel_lab import KernelLabPanel
 from convlab.ui.teach.why_cnn import WhyCnnPanel
+from convlab.ui.threads import background_jobs
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo
 from convlab.ui.training.live_overlay import LiveClassificationOverlay
 from convlab.ui.training.session import CLOSE_BUDGET_S
@@ -437,7 +438,8 @@ class MainWindow(QMainWindow):
             shutdown = getattr(panel, "shutdown", None)
             if shutdown is not None and panel is not self.training_tab:
                 shutdown()
-        self.source_menu.shutdown(timeout=max(0.0, deadline - time.monotonic()))
+        background_jobs.finish(deadline - time.monotonic())  # exports and saves, not lookups
+        self.source_menu.shutdown(timeout=max(0.1, deadline - time.monotonic()))
         self.status.stop()
         self.live_demand.timer.stop()
         self.worker.stop(timeout=max(0.1, deadline - time.monotonic()))

@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from PySide6.QtCore import QMimeData, QObject, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QMimeData, QUrl, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
-from superqt.utils import create_worker
 
 from convlab.engine import sources
 from convlab.engine.export import export_output, write_png
@@ -33,6 +32,7 @@ from convlab.ui import text as ui_text
 from convlab.ui.settings import Settings
 from convlab.ui.shell.camera_menu import CameraMenu
 from convlab.ui.shell.status_line import shown_text
+from convlab.ui.shell.window_menu import WindowMenu
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo, is_camera
 from convlab.ui.threads.priority import below_the_gui
@@ -53,7 +53,7 @@ OPEN_FILTERS = (
 _PASTE_PREFIX = "convlab-pasted-"
 
 
-class SourceMenu(QObject):
+class SourceMenu(WindowMenu):
     """Builds the File menu and carries out its actions for one window."""
 
     exportFinished = Signal(str)  # path written (tests wait on it)
@@ -67,10 +67,9 @@ class SourceMenu(QObject):
         worker: FilterWorker,
         settings: Settings,
     ) -> None:
-        super().__init__(window)
-        self._window, self._state, self._worker, self._settings = window, state, worker, settings
-        self._jobs: list[Any] = []  # running superqt workers, kept alive until they finish
+        super().__init__(window, state, worker, settings)
         self._paste_dir: str | None = None  # made on the first paste, removed at shutdown
+        self._pastes = 0  # pictures pasted so far (each gets its own file)
         self._streams: dict[str, str] = {}  # masked address -> as typed (this session only)
         self._closing = threading.Event()  # set at shutdown: running exports stop between strips
         self.show_status: Callable[[str, int], None] = lambda text, ms: (
@@ -99,7 +98,7 @@ class SourceMenu(QObject):
         menu.addSeparator()
 
         cameras = self.cameras_menu = CameraMenu(
-            self._window, self._state, self._worker, self._settings, self._run
+            self._window, self._state, self._worker, self._settings
         )
         cameras.openRequested.connect(
             lambda spec, options, fallback: self.open_spec(spec, fallback=fallback, options=options)
@@ -254,18 +253,29 @@ class SourceMenu(QObject):
             self._state.report("Paste: the clipboard holds no image and no file name.", "warning")
 
     def _open_qimage(self, image: QImage) -> bool:
-        """A pasted picture is written to a temporary PNG so it opens like any other file."""
+        """A pasted picture is written to a temporary PNG so it opens like any other file.
+
+        Encoding takes seconds for a 20-megapixel screenshot, so it runs off the GUI thread
+        (a QImage may be used on any thread); the picture opens when the file is written.
+        """
         if image.isNull():
             self._state.report("Paste: the clipboard image could not be read.", "warning")
             return False
         if self._paste_dir is None:
             self._paste_dir = tempfile.mkdtemp(prefix="convlab-")
-        count = len(os.listdir(self._paste_dir))
-        path = Path(self._paste_dir) / f"{_PASTE_PREFIX}{count + 1}.png"
-        if not image.save(str(path), "PNG"):
-            self._state.report(f"Paste: could not store the image in {path.parent}.", "error")
-            return False
-        self.open_spec(str(path))
+        self._pastes += 1
+        path = Path(self._paste_dir) / f"{_PASTE_PREFIX}{self._pastes}.png"
+
+        def store() -> None:
+            if not image.save(str(path), "PNG"):
+                raise ConvlabError(f"Paste: could not store the image in {path.parent}.")
+
+        self._jobs.run(
+            store,
+            lambda _=None: self.open_spec(str(path)),
+            lambda error: self._state.report(_describe(error, str(path)), "error"),
+            cancellable=True,
+        )
         return True
 
     def _source_opened(self, info: SourceInfo) -> None:
@@ -335,33 +345,25 @@ class SourceMenu(QObject):
         return path
 
     def _export(self, path: str, write: Callable[[], None]) -> None:
-        # our errored slot reports the failure; superqt must not re-raise it in the GUI thread
-        # below the GUI thread: a 100 MP export takes minutes on a busy machine
-        job = create_worker(below_the_gui(write), _start_thread=False, _ignore_errors=True)
-        job.returned.connect(lambda _=None: self._exported(path))
-        job.errored.connect(lambda error: self._state.report(_describe(error, path), "error"))
-        self._run(job)
+        # a write, below the GUI thread (a 100 MP export takes minutes on a busy machine):
+        # closing the window waits for it, then stops it between two strips
+        self._jobs.run(
+            below_the_gui(write),
+            lambda _=None: self._exported(path),
+            lambda error: self._state.report(_describe(error, path), "error"),
+        )
 
     def _exported(self, path: str) -> None:
-        self._window.statusBar().showMessage(f"Saved {path}", 6000)
+        self.show_status(f"Saved {path}", 6000)
         self.exportFinished.emit(path)
 
-    # ----------------------------------------------------------------------------- jobs
-    def _run(self, job) -> None:
-        self._jobs.append(job)
-        job.finished.connect(lambda: self._jobs.remove(job) if job in self._jobs else None)
-        job.start()
-
-    def shutdown(self, timeout: float = 1.0) -> None:
-        """Wait (briefly) for probes and exports; an export still running then stops between
-        two strips and leaves no file (a half-written one never replaces a good one).
-
-        Pasted pictures were read into memory when opened; their temporary files go.
-        """
-        pool = QThreadPool.globalInstance()
-        if not pool.waitForDone(int(timeout * 1000)):
+    def shutdown(self, timeout: float = 0.1) -> None:
+        """The window has waited for the exports: one still running now stops between two
+        strips and leaves no file (a half-written one never replaces a good one). Pasted
+        pictures were read into memory when opened: their temporary files go."""
+        if self._jobs.running():
             self._closing.set()
-            pool.waitForDone(int(timeout * 1000))
+            self._jobs.join(int(timeout * 1000))
         if self._paste_dir is not None:
             shutil.rmtree(self._paste_dir, ignore_errors=True)
             self._paste_dir = None

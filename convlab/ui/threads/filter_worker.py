@@ -4,7 +4,8 @@ Why a QThread subclass with its own loop rather than superqt's ``thread_worker``
 loop is long-lived and woken from four directions (a new pipeline snapshot, a new frame from
 the capture thread, an open that finished, the GUI having consumed the last result); it sleeps
 on one condition all of them can wake, and ``stop()`` must *join* it within a second. One-shot
-jobs (probing cameras, exporting) do use superqt's ``create_worker``; see ``camera_menu.py``.
+jobs (looking up cameras, exporting) run as ``background_jobs``; see ``camera_menu.py`` and
+``source_menu.py``.
 
 Nothing here ever waits for a device:
 
