@@ -51,6 +51,8 @@ from convlab.engine.strips import (
 from convlab.errors import ConvlabError
 
 EXPORT_FORMATS = ("png", "npy")
+#: a kernel name longer than this is cut in file names (names come from files and pastes)
+MAX_STEM = 60
 COMBINED_STEM = "combined_gradient_magnitude"
 # Element-wise OpenCV calls (magnitude, the display mapping) run over a strip as one long row in
 # vector chunks, the leftover elements one by one: strips holding a multiple of this many
@@ -67,8 +69,9 @@ class ExportCancelledError(ConvlabError):
 
 
 def file_stem(index: int | None, name: str) -> str:
-    """``03_sobel_x``: the map's place in the bank (1-based, sorts right) and its kernel name."""
-    slug = re.sub(r"[^0-9A-Za-z.=-]+", "_", name).strip("_.") or "kernel"
+    """``03_sobel_x``: the map's place in the bank (1-based, sorts right) and its kernel name,
+    as letters, digits and ``.=-`` only (no ``/``), at most ``MAX_STEM`` characters of it."""
+    slug = re.sub(r"[^0-9A-Za-z.=-]+", "_", name)[:MAX_STEM].strip("_.") or "kernel"
     return slug if index is None else f"{index + 1:02d}_{slug}"
 
 

@@ -25,7 +25,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
 
 from convlab.engine import sources
-from convlab.engine.export import export_output, write_png
+from convlab.engine.export import export_output, file_stem, write_png
 from convlab.engine.masking import MASK, mask_url
 from convlab.errors import ConvlabError
 from convlab.ui import text as ui_text
@@ -325,7 +325,7 @@ class SourceMenu(WindowMenu):
             self._state.report("Export: there is no frame yet.", "warning")
             return
         pipeline = self._state.pipeline
-        name = f"output_{pipeline.kernel.name or 'custom'}.{kind}"
+        name = f"output_{file_stem(None, pipeline.kernel.name or 'custom')}.{kind}"
         path = path or self._ask_save_path("Export the output", name)
         if not path:
             return

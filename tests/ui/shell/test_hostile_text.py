@@ -136,3 +136,32 @@ def test_error_text_and_class_names_in_the_train_tab_are_escaped(hostile_window,
 def test_buttons_never_show_markup_as_rich_text(hostile_window):
     for button in hostile_window.findChildren(QAbstractButton):
         assert MARK not in button.toolTip()
+
+
+def test_an_export_offers_a_short_file_name_and_says_where_it_went_elided(
+    window, qtbot, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    window.show()
+    window.state.set_kernel(Kernel(np.ones((3, 3)) / 9, name="../" * 2000 + MARK))
+    wait_for_result(qtbot, window)
+    offered: list[str] = []
+    folder = tmp_path / ("f" * 200)
+    folder.mkdir()
+    target = str(folder / ("o" * 200 + ".png"))
+
+    def ask(_parent, _title, start, _filter):
+        offered.append(start)
+        return target, ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    with qtbot.waitSignal(window.source_menu.exportFinished, timeout=10000):
+        window.source_menu.export_png()
+    name = offered[0].rsplit("/", 1)[-1]
+    assert name.startswith("output_") and name.endswith(".png")
+    assert "/" not in name and "<" not in name and len(name) <= 80
+    # the message names the file but is elided to the status bar's room (whole in the tooltip)
+    shown = window.statusBar().currentMessage()
+    assert shown.startswith("Saved") and len(shown) < len(f"Saved {target}")
+    assert target in window.statusBar().toolTip()
