@@ -125,7 +125,8 @@ class _ExplainBench:
 
     def measurements(self) -> Iterator[tuple[str, Callable[[], object]]]:
         """(name, action) pairs; the settings between them change as each is reached."""
-        from convlab.engine.kernels import gaussian_kernel, presets
+        from convlab.engine import presets
+        from convlab.engine.kernels import gaussian_kernel
 
         state, frame = self.state, self.frame
         yield "inspector, 15x15 kernel, R+G+B, new frame", self.inspect_new_frame

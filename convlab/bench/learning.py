@@ -46,9 +46,10 @@ from convlab.cnn.optim import Adam
 from convlab.cnn.plan import RunSpec, TrainingPlan
 from convlab.cnn.progress import RunTally
 from convlab.cnn.train import blas_threads, train
+from convlab.engine import presets
 from convlab.engine.assets import resource_path
 from convlab.engine.convolve import convolve
-from convlab.engine.kernels import gaussian_kernel, presets
+from convlab.engine.kernels import gaussian_kernel
 from convlab.engine.sources import load_image
 
 PHOTOS = ("astronaut.jpg", "chelsea.jpg", "coffee.jpg")

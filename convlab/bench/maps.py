@@ -24,9 +24,10 @@ import numpy as np
 
 from convlab.bench.engine import median_ms
 from convlab.bench.report import environment_lines, load_average
+from convlab.engine import presets
 from convlab.engine.bank import bank_responses, plan_bank
 from convlab.engine.bank_presets import blur_ladder, edge_bank, gabor_bank
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import COMBINED_MAP, Pipeline
 
 SIXTEEN_GOAL = 1.05

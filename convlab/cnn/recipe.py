@@ -16,7 +16,8 @@ import numpy as np
 from convlab.cnn.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from convlab.cnn.model import LENET5_INPUT, Sequential, build_cnn, lenet5, mlp
 from convlab.cnn.optim import SGD, Adam, Optimizer
-from convlab.engine.kernels import Kernel, gabor_kernel, presets
+from convlab.engine import presets
+from convlab.engine.kernels import Kernel, gabor_kernel
 from convlab.errors import ConvlabError
 
 #: hidden units of the "no convolution" baseline

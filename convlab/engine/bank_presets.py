@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel, presets
+from convlab.engine import presets
+from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel
 
 GABOR_ORIENTATIONS = 8
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from convlab.engine import calibration, dispatch
+from convlab.engine import calibration, dispatch, presets
 from convlab.engine.bank import bank_responses, plan_bank
 from convlab.engine.convolve import convolve, make_job
 from convlab.engine.display import (
@@ -27,7 +27,7 @@ from convlab.engine.display import (
     response_stats,
     to_rgb,
 )
-from convlab.engine.kernels import Kernel, presets, sums_to_zero
+from convlab.engine.kernels import Kernel, sums_to_zero
 
 MAX_BANK_SIZE = 16
 # Where the bank's maps are computed. "full": on the frame itself, so a 3x3 edge kernel acts at

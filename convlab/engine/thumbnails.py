@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from convlab.engine import presets
 from convlab.engine.convolve import convolve
-from convlab.engine.kernels import presets
 from convlab.engine.pipeline import DisplaySettings, shrink
 
 PREVIEW_SIDE = 112

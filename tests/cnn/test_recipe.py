@@ -22,7 +22,7 @@ from convlab.cnn.recipe import (
     layer_names,
 )
 from convlab.cnn.train import train
-from convlab.engine.kernels import presets
+from convlab.engine import presets
 
 
 def test_hand_made_first_layer_holds_the_designed_kernels_and_stays_frozen():

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from convlab.engine import presets
 from convlab.engine.convolve import convolve
 from convlab.engine.kernel_ops import (
     EFFECTIVE_LIMIT,
@@ -28,7 +29,7 @@ from convlab.engine.kernel_ops import (
     weight_texts,
     without_leading_zero,
 )
-from convlab.engine.kernels import Kernel, gaussian_kernel, presets
+from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.errors import KernelError
 
 

@@ -289,7 +289,7 @@ def test_unknown_preset_lists_the_names() -> None:
         presets.get("sobel_z")
     with pytest.raises(KernelError, match="unknown"):
         presets.description("nope")
-    assert "box" in presets and "nope" not in presets and len(presets) == len(presets.names())
+    assert presets.is_preset("box") and not presets.is_preset("nope")
 
 
 # -- generators -------------------------------------------------------------------------------
@@ -467,7 +467,12 @@ def test_every_preset_has_a_plain_name_and_keeps_its_code_name():
     assert presets.title("laplacian_8") == "Laplacian (8 neighbours)"
     assert presets.title("log") == "Laplacian of Gaussian"
     assert presets.get("sobel_x").name == "sobel_x"  # files and --kernel keep the code name
-    assert presets.shown_name("sobel_x") == "Sobel, vertical edges"
-    assert presets.shown_name("my kernel") == "my kernel"
+    assert presets.shown_name(presets.get("sobel_x")) == "Sobel, vertical edges"
+    assert presets.shown_name(Kernel(np.ones((2, 2)), name="my kernel")) == "my kernel"
+    # a divisor of its own is still the preset; different weights under its name are not
+    halved = presets.get("sobel_x").replace(divisor=2.0)
+    assert presets.shown_name(halved) == "Sobel, vertical edges"
+    impostor = Kernel(np.ones((3, 3)), name="sobel_x")
+    assert presets.shown_name(impostor) == "sobel_x"
     with pytest.raises(KernelError, match="unknown kernel preset"):
         presets.title("Sobel, vertical edges")

@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from convlab.engine import presets
 from convlab.engine.display import to_rgb
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import (
     COMBINED_MAP,
     MAX_BANK_SIZE,

@@ -16,7 +16,7 @@ from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
-from convlab.engine.kernels import presets
+from convlab.engine import presets
 from convlab.engine.pipeline import PipelineResult
 from convlab.engine.thumbnails import PREVIEW_SIDE, preset_previews
 from convlab.ui import text as ui_text

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import signals_blocked
 
+from convlab.engine import presets
 from convlab.engine.kernel_ops import (
     EDITOR_MAX_SIDE,
     TEXT_FORMATS,
@@ -45,7 +46,7 @@ from convlab.engine.kernel_ops import (
     resize_remembering,
     save_kernel_file,
 )
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError, KernelError
 from convlab.ui import text as ui_text
 from convlab.ui.kernel.gallery import PresetGallery, preset_tooltip
@@ -73,20 +74,18 @@ CONVOLVE_TIP = (
 
 def describe_kernel(kernel: Kernel) -> str:
     """One line under the preset picker saying what the current kernel is."""
-    if kernel.name in presets:
-        preset = presets.get(kernel.name)
-        if kernel == preset:
+    if presets.has_preset_weights(kernel):
+        if kernel == presets.get(kernel.name):
             return presets.description(kernel.name)
-        if kernel.shape == preset.shape and np.array_equal(kernel.weights, preset.weights):
-            return (
-                f"{presets.description(kernel.name)} Here divided by "
-                f"{full_precision(kernel.divisor)}, plus {full_precision(kernel.offset)}."
-            )
+        return (
+            f"{presets.description(kernel.name)} Here divided by "
+            f"{full_precision(kernel.divisor)}, plus {full_precision(kernel.offset)}."
+        )
     if kernel.name in (CUSTOM_NAME, ""):
         return "Your own weights. Pick a preset or a generator to start from a known kernel."
     if kernel.name == "pasted":
         return "Weights pasted from the clipboard."
-    name = ui_text.clean(presets.shown_name(kernel.name) or "Unnamed kernel", 80)  # files'
+    name = ui_text.clean(presets.shown_name(kernel) or "Unnamed kernel", 80)  # files'
     return f"{name}: edit any cell to make it your own."
 
 
@@ -115,11 +114,11 @@ class PresetPicker(QComboBox):
 
     def sync(self, kernel: Kernel) -> None:
         with signals_blocked(self):
-            index = self.findData(kernel.name) if kernel.name in presets else -1
+            index = self.findData(kernel.name) if presets.is_preset(kernel.name) else -1
             if index > 0 and kernel == presets.get(kernel.name):
                 self.setCurrentIndex(index)
             else:
-                shown = presets.shown_name(kernel.name or CUSTOM_NAME)
+                shown = presets.shown_name(kernel) or CUSTOM_NAME
                 self.setItemText(0, ui_text.clean(shown, 60))
                 tip = ui_text.tooltip(describe_kernel(kernel))
                 self.setItemData(0, tip, Qt.ItemDataRole.ToolTipRole)

@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convlab.engine import presets
 from convlab.engine.display import weight_colours
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import FeatureMap
 from convlab.ui import text as ui_text
 from convlab.ui.maps.tile_plan import Chrome
@@ -196,7 +197,7 @@ class MapTile(QFrame):
         else:
             rows, cols = kernel.shape if kernel is not None else (0, 0)
             name = kernel.name if kernel is not None and kernel.name else "custom"
-            label = presets.shown_name(name)
+            label = presets.shown_name(kernel) if kernel is not None and kernel.name else name
             self._name = f"{self.index + 1}. {label}"
             code = f"{name}, " if label != name else ""  # a preset's code name
             tip = (

@@ -36,9 +36,10 @@ from convlab.cnn.kernel_lesson import (
     LessonReport,
     learn_hidden_kernel,
 )
+from convlab.engine import presets
 from convlab.engine.convolve import convolve
 from convlab.engine.display import to_rgb
-from convlab.engine.kernels import Kernel, gaussian_kernel, presets
+from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.engine.pipeline import PipelineResult
 from convlab.errors import ConvlabError
 from convlab.ui.state import PlaygroundState

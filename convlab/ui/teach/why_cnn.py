@@ -33,11 +33,11 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled, signals_blocked
 
+from convlab.engine import presets
 from convlab.engine.arithmetic import pixel_permutation, shuffle_pixels
 from convlab.engine.convolve import convolve
 from convlab.engine.display import to_rgb
 from convlab.engine.explain import parameter_counts
-from convlab.engine.kernels import presets
 from convlab.engine.layer import layer_parameter_count
 from convlab.engine.pipeline import PipelineResult, shrink
 from convlab.errors import ConvlabError

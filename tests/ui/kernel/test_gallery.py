@@ -9,8 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from convlab.engine import thumbnails
-from convlab.engine.kernels import presets
+from convlab.engine import presets, thumbnails
 from convlab.ui.kernel.panel import KernelEditorPanel
 from convlab.ui.state import PlaygroundState
 

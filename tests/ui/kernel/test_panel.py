@@ -15,8 +15,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QTableView, QWidget
 
+from convlab.engine import presets
 from convlab.engine.kernel_ops import format_weight
-from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel, presets
+from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel
 from convlab.engine.pipeline import PipelineResult
 from convlab.ui.kernel.panel import KernelEditorPanel
 from convlab.ui.state import PlaygroundState

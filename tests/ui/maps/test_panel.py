@@ -18,10 +18,11 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QComboBox, QLabel
 
+from convlab.engine import presets
 from convlab.engine.bank_presets import BANK_PRESETS, blur_ladder, edge_bank, gabor_bank
 from convlab.engine.display import histogram, to_rgb
 from convlab.engine.export import write_atomic
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import COMBINED_MAP, robust_range
 from convlab.ui.maps.panel import FeatureMapsPanel, stage_sizes
 from convlab.ui.maps.tile import COMBINED_INDEX, kernel_colors

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from convlab.engine import presets
 from convlab.engine.display import to_rgb
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import robust_range
 from convlab.ui.maps.panel import FeatureMapsPanel
 from convlab.ui.playground.output_controls import OutputDisplayControls

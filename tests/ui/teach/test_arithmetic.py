@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from convlab.engine import presets
 from convlab.engine.arithmetic import GUIDE_TRANSPOSED, ZERO_INSERTED, kernel_pattern
 from convlab.engine.convolve import convolve
-from convlab.engine.kernels import Kernel, presets
+from convlab.engine.kernels import Kernel
 from convlab.engine.layer import LayerScene, conv_layer
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.arithmetic import LAYER, MODES, ArithmeticPanel, formula_html, step_html

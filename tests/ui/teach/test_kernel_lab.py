@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QSlider
 
+from convlab.engine import presets
 from convlab.engine.convolve import BORDERS, convolve
 from convlab.engine.kernel_analysis import frequency_response
-from convlab.engine.kernels import Kernel, gaussian_kernel, presets
+from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.engine.pipeline import shrink
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.borders import BORDER_CHOICES, CORNERS, extended_corner, filtered_corner

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QThreadPool
 
+from convlab.engine import presets
 from convlab.engine.assets import resource_path
-from convlab.engine.kernels import Kernel, gaussian_kernel, presets
+from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.engine.sources import load_image
 from convlab.ui.state import PlaygroundState
 from convlab.ui.teach.kernel_lab import KernelLabPanel
