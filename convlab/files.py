@@ -16,13 +16,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 from convlab.errors import ConvlabError
 
 KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 _REASONS = {
     errno.ENOENT: "file not found",
@@ -130,7 +130,9 @@ def read_file(
     regular file of at most ``max_bytes``. Every refusal is ``error`` naming the file."""
     check_file(path, label, max_bytes=max_bytes, error=error, allow_empty=allow_empty)
     try:
-        with Path(path).open("rb") as handle:
+        # non-blocking: a path swapped for a named pipe after the check must not hang here
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _BINARY)
+        with os.fdopen(descriptor, "rb") as handle:
             info = os.fstat(handle.fileno())  # what was opened, not what was there before
             reason = _kind_of(info.st_mode)
             if reason:

@@ -6,6 +6,7 @@ here runs in milliseconds; the memory figures are measured in a child process.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -30,8 +31,9 @@ from convlab.files import check_file, describe_os_error, read_file
 REPO = Path(__file__).resolve().parents[2]
 
 
-def refused_quickly(action, *words: str, within: float = 2.0) -> str:
-    """Run ``action`` on a thread: it must raise a ConvlabError naming ``words`` in time."""
+def refused_quickly(action, *words: str, within: float = 10.0) -> str:
+    """Run ``action`` on a thread: it must raise a ConvlabError naming ``words`` in time (what
+    goes wrong here blocks for good, so the bound can be generous for a busy machine)."""
     outcome: dict = {}
 
     def run() -> None:
@@ -100,6 +102,20 @@ def test_os_errors_become_words() -> None:
     assert describe_os_error(OSError(errno.EXDEV, "Invalid cross-device link")) == (
         "invalid cross-device link"
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_file_swapped_for_a_named_pipe_after_the_check_is_refused(tmp_path, monkeypatch):
+    from convlab import files
+
+    pipe = tmp_path / "kernel.json"
+    os.mkfifo(pipe)
+    monkeypatch.setattr(files, "check_file", lambda *args, **kwargs: 1)  # it was a file then
+    try:
+        refused_quickly(lambda: read_file(pipe, "kernel", max_bytes=100), "named pipe")
+    finally:  # a reader still blocked in open() gets a writer and ends
+        with contextlib.suppress(OSError):
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
 
 
 def test_read_file_never_reads_past_the_limit_or_the_cap(tmp_path: Path) -> None:
@@ -257,16 +273,15 @@ def test_a_jpeg_still_is_still_an_image(tmp_path: Path) -> None:
         ([["1", "2"], ["3", "4"]], ("row 1, column 1", "str")),
         ([[True, 0], [0, 1]], ("row 1, column 1", "bool")),
         ([[1, None]], ("row 1, column 2", "NoneType")),
-        ([[0.0] * 10000] * 10000, ("10000x10000", "31x31")),
+        # not one number in it: a size check made after the values would name "str"
+        ([["x"] * 10000] * 10000, ("10000x10000", "31x31")),
         ("[[1]]", ("2-D grid",)),
         ([[1, [2]]], ("row 1, column 2", "list")),
     ],
 )
 def test_kernel_data_takes_only_numbers_and_checks_the_size_first(weights, words) -> None:
-    started = time.perf_counter()
     with pytest.raises(KernelError) as info:
         Kernel.from_dict({"weights": weights, "name": "x"})
-    assert time.perf_counter() - started < 0.5
     for word in words:
         assert word in str(info.value)
 
@@ -287,4 +302,5 @@ def test_masking_a_huge_address_takes_no_time(url: str) -> None:
     started = time.perf_counter()
     mask_url(url)
     mask_credentials(url + " " + url)
-    assert time.perf_counter() - started < 0.2
+    # a linear scan takes milliseconds; a backtracking one, tens of seconds
+    assert time.perf_counter() - started < 2.0

@@ -33,7 +33,7 @@ def test_a_kernel_file_that_is_a_pipe_never_freezes_the_window(window, qtbot, tm
     kernel = window.state.kernel
     probe = StallProbe()
     assert not load_kernel(qtbot, window, pipe)
-    assert probe.stop() < 0.25
+    assert probe.stop() < 1.0  # done on the GUI thread it would freeze it for seconds or for good
     assert "named pipe" in window.banner.text() and window.state.kernel == kernel
     good = tmp_path / "good.json"
     good.write_text('{"weights": [[0, 1, 0], [1, -4, 1], [0, 1, 0]], "name": "mine"}')
@@ -81,7 +81,7 @@ def test_a_decompression_bomb_opened_leaves_the_picture_and_the_next_open_works(
     probe = StallProbe()
     window.source_menu.open_spec(str(bomb))
     qtbot.waitUntil(lambda: "30000x30000" in window.banner.text(), timeout=5000)
-    assert probe.stop() < 0.25
+    assert probe.stop() < 1.0  # done on the GUI thread it would freeze it for seconds or for good
     assert "100 MP" in window.banner.text()
     window.source_menu.open_spec(str(scene_path))
     wait_for_result(qtbot, window, generation=window.state.pipeline.generation)
