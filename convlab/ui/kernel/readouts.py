@@ -18,6 +18,7 @@ from convlab.engine.display import colormap_lut
 from convlab.engine.kernel_analysis import analyze, frequency_response
 from convlab.engine.kernel_ops import format_weight
 from convlab.engine.kernels import Kernel
+from convlab.ui.fonts import smaller
 from convlab.ui.state import PlaygroundState
 
 RESPONSE_SIZE = 64  # FFT size; drawn at RESPONSE_PIXELS on screen
@@ -96,7 +97,8 @@ class KernelReadouts(QWidget):
         layout.addWidget(self.symmetry_label, 2, 0)
         layout.setRowStretch(3, 1)
         caption = QLabel("frequencies")
-        caption.setStyleSheet("color: palette(placeholder-text); font-size: 9px;")
+        caption.setStyleSheet("color: palette(placeholder-text);")
+        caption.setFont(smaller(caption.font()))
         caption.setToolTip(self.response.toolTip())
         layout.addWidget(self.response, 0, 1, 4, 1, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(caption, 4, 1, Qt.AlignmentFlag.AlignHCenter)

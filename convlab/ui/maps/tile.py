@@ -40,6 +40,7 @@ from convlab.engine.display import weight_colours
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import FeatureMap
 from convlab.ui import text as ui_text
+from convlab.ui.fonts import readable
 from convlab.ui.maps.tile_plan import Chrome
 from convlab.ui.widgets.image_view import DISPLAY_READY
 
@@ -129,7 +130,7 @@ class MapTile(QFrame):
         )
         self.range_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         small = self.range_label.font()
-        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.85))
+        small.setPointSizeF(readable(small.pointSizeF() * 0.85))
         self.range_label.setFont(small)
         self._name = ""
         self.set_kernel_name(kernel)

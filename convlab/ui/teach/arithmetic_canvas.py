@@ -20,6 +20,7 @@ from convlab.engine.arithmetic import (
     Scene,
     WindowStep,
 )
+from convlab.ui.fonts import readable
 from convlab.ui.widgets.number_grid import format_number
 
 INPUT_COLOUR = QColor(40, 100, 200)
@@ -88,7 +89,7 @@ class ArithmeticCanvas(QWidget):
         cell = min(64.0, usable_w / (inputs + kernel_cells + output_cells), usable_h / tallest)
         cell = max(cell, 14.0)
         font = QFont(self.font())
-        font.setPointSizeF(max(7.0, min(13.0, cell * 0.3)))
+        font.setPointSizeF(readable(min(13.0, cell * 0.3)))
         painter.setFont(font)
         drawing_w = (inputs + kernel_cells + output_cells) * cell + 2 * gap + error_w
         x = max(12.0, (self.width() - drawing_w) / 2)
@@ -255,7 +256,7 @@ class ArithmeticCanvas(QWidget):
     def _weight_tag(self, painter: QPainter, box: QRectF, weight: float) -> None:
         """The kernel weight that multiplies this input cell, small in its corner."""
         small = QFont(painter.font())
-        small.setPointSizeF(max(6.0, painter.font().pointSizeF() * 0.7))
+        small.setPointSizeF(readable(painter.font().pointSizeF() * 0.7))
         painter.save()
         painter.setFont(small)
         painter.setPen(QColor(170, 80, 0))

@@ -15,6 +15,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from convlab.ui.fonts import readable
+
 SIDE = 32  # the slides' 32 x 32 image
 ZOOM_REACH = 36  # vector cells shown on each side of the chosen pixel
 NEIGHBOURS = {  # offset in the vector -> (label, colour)
@@ -146,7 +148,7 @@ class FlattenStrip(QWidget):
                 painter.setPen(QPen(QColor(160, 160, 160), 1))
                 painter.drawLine(box.topLeft() + QPointF(0, -4), box.bottomLeft() + QPointF(0, 4))
         small = QFont(painter.font())
-        small.setPointSizeF(max(6.5, painter.font().pointSizeF() - 1))
+        small.setPointSizeF(readable(painter.font().pointSizeF() - 1))
         painter.setFont(small)
         for offset, (label, colour) in {0: ("this pixel", CHOSEN), **NEIGHBOURS}.items():
             box = QRectF(

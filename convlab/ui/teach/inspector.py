@@ -29,6 +29,7 @@ from superqt.utils import qthrottled
 from convlab.engine.explain import nearest_output_pixel, window_breakdown
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import ConvSettings, PipelineResult
+from convlab.ui.fonts import readable
 from convlab.ui.help import help_button, picture
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.number_grid import NumberGrid, format_number
@@ -401,7 +402,7 @@ class PixelInspectorPanel(QWidget):
         self.kernel_info = QLabel()
         self.kernel_info.setWordWrap(True)
         small = self.kernel_info.font()
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.0))
+        small.setPointSizeF(readable(small.pointSizeF() - 1.0))
         self.kernel_info.setFont(small)
         self.kernel_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.rows = [_ChannelRow() for _ in range(3)]

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from convlab.engine.layer import LayerScene
+from convlab.ui.fonts import readable
 from convlab.ui.teach.arithmetic_canvas import (
     INPUT_COLOUR,
     OUTPUT_COLOUR,
@@ -70,7 +71,7 @@ class LayerCanvas(QWidget):
         cell = self._cell_size(scene)
         self._cell = cell
         font = QFont(self.font())
-        font.setPointSizeF(max(6.5, min(10.0, cell * 0.36)))
+        font.setPointSizeF(readable(min(10.0, cell * 0.36)))
         painter.setFont(font)
         x = 8.0
         x = self._draw_input(painter, scene, x, cell) + COLUMN_GAP * cell
@@ -181,7 +182,7 @@ class LayerCanvas(QWidget):
         self._outputs = []
         y = 2.0 * cell
         small = QFont(painter.font())
-        small.setPointSizeF(max(6.0, painter.font().pointSizeF() * 0.75))
+        small.setPointSizeF(readable(painter.font().pointSizeF() * 0.75))
         for index in range(filters):
             painter.setPen(OUTPUT_COLOUR)
             painter.drawText(QPointF(x, y - 4), f"o[:, :, {index}]")

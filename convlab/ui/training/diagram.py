@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from convlab.cnn.anatomy import CLASSIFIER, FEATURES, Block, blocks, part_parameters
 from convlab.cnn.anatomy import receptive_field as field_of
 from convlab.cnn.model import Sequential
+from convlab.ui.fonts import readable
 
 CARD_W, CARD_H, GAP = 92.0, 118.0, 8.0
 INPUT_SIDE = 112.0
@@ -196,7 +197,7 @@ class NetworkDiagram(QWidget):
                          Qt.AlignmentFlag.AlignCenter, block.name)  # fmt: skip
         painter.restore()
         small = QFont(painter.font())
-        small.setPointSizeF(max(6.5, painter.font().pointSizeF() - 1.5))
+        small.setPointSizeF(readable(painter.font().pointSizeF() - 1.5))
         painter.save()
         painter.setFont(small)
         shape = "×".join(str(v) for v in block.shape)

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
 from convlab.engine.display import weight_colours
+from convlab.ui.fonts import readable
 
 #: the largest on-screen size of one weight (pixels): a 5x5 filter grows up to 240 px
 MAX_CELL = 48
@@ -154,7 +155,7 @@ class FilterGrid(QWidget):
             return
         columns, side, cell = self._layout()
         font = painter.font()
-        font.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+        font.setPointSizeF(readable(font.pointSizeF() * 0.8))
         painter.setFont(font)
         frame_pen = QPen(QColor(150, 150, 150), 1)
         selected_pen = QPen(self.palette().highlight().color(), 3)

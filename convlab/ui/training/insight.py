@@ -29,6 +29,7 @@ from convlab.cnn.dataset import Dataset
 from convlab.cnn.functional import softmax
 from convlab.cnn.recipe import layer_names
 from convlab.ui import text as ui_text
+from convlab.ui.fonts import readable
 from convlab.ui.training.pictures import TopPredictions, grey_pixmap, image_to_uint8, map_mosaic
 
 MAX_MISTAKES = 60
@@ -232,7 +233,7 @@ class ConfusionMatrix(QWidget):
         painter.restore()
         peak = max(1, int(self.matrix.max()))
         font = painter.font()
-        font.setPointSizeF(max(6.0, min(9.0, cell / 3.2)))
+        font.setPointSizeF(readable(min(10.0, cell / 3.2)))
         painter.setFont(font)
         for i in range(size):
             short = self.names[i][:8]

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from convlab.engine.display import dark_text_reads_better, weight_colours
+from convlab.ui.fonts import readable
 
 _DARK_TEXT = QColor(20, 20, 20)
 _LIGHT_TEXT = QColor(245, 245, 245)
@@ -186,7 +187,7 @@ class NumberGrid(QWidget):
     def _take_fonts(self) -> None:
         """The cells a point smaller than the widget's font, the title bold."""
         self._font = QFont(self.font())
-        self._font.setPointSizeF(max(7.0, self.font().pointSizeF() - 1.0))
+        self._font.setPointSizeF(readable(self.font().pointSizeF() - 1.0))
         self._title_font = QFont(self.font())
         self._title_font.setBold(True)
         self._static_texts.clear()
