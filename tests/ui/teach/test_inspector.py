@@ -327,8 +327,9 @@ def test_a_7x7_kernel_fits_a_dock(qtbot, state, frame):
     panel.show()
     state.set_kernel(gaussian_kernel(3, 1.5))
     state.set_inspected_pixel((5, 5))
-    assert panel.kernel_grid.sizeHint().width() <= 7 * 40
-    assert panel.rows[0].products.sizeHint().width() <= 7 * 40
+    # 44 px a column: four digits and a sign at 9 pt, the smallest text the window draws
+    assert panel.kernel_grid.sizeHint().width() <= 7 * 44
+    assert panel.rows[0].products.sizeHint().width() <= 7 * 44
 
 
 def test_a_float32_output_is_shown_to_the_digits_it_has(qtbot, state, frame):
