@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
-import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -32,6 +30,7 @@ from convlab.cnn.model import Sequential
 from convlab.cnn.plan import RunSpec, TrainingPlan, TrainingSettings
 from convlab.cnn.progress import RunTally, TrainingProgress
 from convlab.errors import ConvlabError
+from convlab.priority import step_aside
 
 #: seconds between progress reports
 EMIT_INTERVAL = 0.2
@@ -289,14 +288,4 @@ def _be_nice() -> None:
     if _niced:
         return
     _niced = True
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):
-            os.nice(TRAINING_NICE)
-    elif sys.platform == "win32":  # pragma: no cover - Windows only
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            below_normal = 0x4000
-            ctypes.windll.kernel32.SetPriorityClass(
-                ctypes.windll.kernel32.GetCurrentProcess(), below_normal
-            )
+    step_aside(TRAINING_NICE, whole_process=True)

@@ -37,10 +37,10 @@ from convlab.engine.bank_presets import BANK_PRESETS
 from convlab.engine.export import EXPORT_FORMATS, export_feature_maps
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import COMBINED_MAP, MAX_BANK_SIZE, PipelineResult
+from convlab.engine.tile_plan import TILE_SPACING, TilePlan, plan_tiles
 from convlab.ui.help import help_button, picture
 from convlab.ui.maps.export_actions import ExportRunner
 from convlab.ui.maps.tile import COMBINED_INDEX, MapTile
-from convlab.ui.maps.tile_plan import TILE_SPACING, TilePlan, plan_tiles
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.display_controls import DisplayControls
 from convlab.ui.widgets.flow_layout import FlowLayout, flow_group

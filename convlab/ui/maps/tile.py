@@ -39,9 +39,9 @@ from convlab.engine import presets
 from convlab.engine.display import weight_colours
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import FeatureMap
+from convlab.engine.tile_plan import Chrome
 from convlab.ui import text as ui_text
 from convlab.ui.fonts import readable
-from convlab.ui.maps.tile_plan import Chrome
 from convlab.ui.widgets.image_view import DISPLAY_READY
 
 BANK_INDEX_MIME = "application/x-convlab-bank-index"

@@ -15,9 +15,10 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from convlab.priority import MAX_NICE, step_aside
+
 T = TypeVar("T")
 
-MAX_NICE = 19
 BACKGROUND_NICE = 5
 """Nice levels below the GUI for one-shot jobs that run long (exports of big pictures)."""
 
@@ -28,12 +29,7 @@ def run_below_the_gui(steps: int) -> None:
     Call it first thing on the worker thread: a thread starts at its creator's (the GUI's)
     nice value, so the worker ends up ``steps`` below the GUI, whatever that runs at.
     """
-    if not sys.platform.startswith("linux"):
-        return
-    thread_id = threading.get_native_id()
-    with contextlib.suppress(OSError):  # not allowed here: the thread keeps its priority
-        current = os.getpriority(os.PRIO_PROCESS, thread_id)
-        os.setpriority(os.PRIO_PROCESS, thread_id, min(MAX_NICE, current + steps))
+    step_aside(steps)  # (convlab.priority: the training process lowers itself the same way)
 
 
 def keep_below_the_gui(steps: int) -> None:

@@ -50,3 +50,20 @@ def test_a_pooled_job_runs_below_the_gui_however_often_its_thread_is_reused():
     thread.start()
     thread.join(5)
     assert seen == [min(MAX_NICE, gui + 4)] * 3
+
+
+def test_training_steps_aside_through_the_same_helper_and_only_its_own_thread_goes_down():
+    from convlab.priority import step_aside
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[int] = []
+
+    def training() -> None:
+        step_aside(5, whole_process=True)  # what the training process does once it has data
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=training)
+    thread.start()
+    thread.join(5)
+    assert seen == [min(MAX_NICE, own + 5)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own

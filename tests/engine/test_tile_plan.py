@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from convlab.ui.maps.tile_plan import (
+from convlab.engine.tile_plan import (
     MIN_MAP_SIDE,
     TILE_SPACING,
     Chrome,
