@@ -35,6 +35,7 @@ from convlab.errors import ConvlabError
 from convlab.ui.settings import Settings
 from convlab.ui.shell.main_window import MainWindow
 from convlab.ui.state import PlaygroundState
+from convlab.ui.threads import background_jobs
 from convlab.ui.threads.filter_worker import FilterWorker, wait_for_stragglers
 
 log = logging.getLogger("convlab")
@@ -298,8 +299,8 @@ def workers_finished(timeout: float) -> bool:
     before Python finalizes and Qt's objects are destroyed; True when none is left.
 
     The window has stopped its workers on close; what may still run is the convolve
-    calibration (stopped between two timings), one-shot jobs on Qt's pool (exports, camera
-    probes), a filter worker stuck in a driver, and helper threads opening or capturing.
+    calibration (stopped between two timings), a lesson on Qt's pool, one-shot jobs (exports,
+    camera lookups) on the program's job pool, a filter worker stuck in a driver, and helper threads opening or capturing.
     """
     deadline = time.perf_counter() + timeout
 
@@ -308,6 +309,7 @@ def workers_finished(timeout: float) -> bool:
 
     finished = calibration.stop_background(left())
     finished &= QThreadPool.globalInstance().waitForDone(int(left() * 1000))
+    finished &= background_jobs.idle(int(left() * 1000))
     finished &= wait_for_stragglers(left())
     for thread in threading.enumerate():
         if thread.name.startswith(HELPER_THREAD_PREFIX):

@@ -136,8 +136,8 @@ def finish(timeout_s: float) -> bool:
 
 
 def idle(timeout_ms: int) -> bool:
-    """Wait up to ``timeout_ms`` until the job pool runs nothing (tests)."""
-    return job_pool().waitForDone(timeout_ms)
+    """Wait up to ``timeout_ms`` until the job pool runs nothing (quitting, tests)."""
+    return _pool is None or _pool.waitForDone(timeout_ms)
 
 
 def _wait(jobs: list[_Job], deadline: float) -> bool:
