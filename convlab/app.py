@@ -300,7 +300,8 @@ def workers_finished(timeout: float) -> bool:
 
     The window has stopped its workers on close; what may still run is the convolve
     calibration (stopped between two timings), a lesson on Qt's pool, one-shot jobs (exports,
-    camera lookups) on the program's job pool, a filter worker stuck in a driver, and helper threads opening or capturing.
+    camera lookups) on the program's job pool, a filter worker stuck in a driver, and helper
+    threads opening or capturing.
     """
     deadline = time.perf_counter() + timeout
 
