@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from convlab.engine.display import SETTING_MODES, colormap_names
+from convlab.engine.kernel_ops import resize_remembering
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import (
     MAP_SCALES,
@@ -26,7 +27,7 @@ from convlab.engine.pipeline import (
     Pipeline,
     PipelineResult,
 )
-from convlab.errors import ConvlabError
+from convlab.errors import ConvlabError, KernelError
 
 _KERNEL_FIELDS = {"kernel"}
 _BANK_FIELDS = {"bank", "selected_map"}
@@ -89,6 +90,8 @@ class PlaygroundState(QObject):
         # Set by the window to the filter worker's ``full_frame``: a huge still is filtered
         # live as a reduced preview, but exports must use the original pixels.
         self.full_frame_provider: Callable[[], np.ndarray | None] | None = None
+        # the larger kernel a shrink cut down: growing back gives back its weights
+        self._before_shrink: Kernel | None = None
 
     # ----------------------------------------------------------------------------- reading
     @property
@@ -109,6 +112,23 @@ class PlaygroundState(QObject):
     ) -> None:
         """Make ``kernel`` the current kernel (undoable)."""
         self._change(text, merge_key, kernel=kernel)
+
+    def resize_kernel(self, rows: int, cols: int, *, name: str = "custom") -> bool:
+        """Crop the kernel around its anchor cell or grow it (one undo step); growing back
+        after a shrink gives back what the shrink cut off, as long as the kernel was not
+        edited in between (``resize_remembering``), else zeros. False (and a warning) when
+        the size is refused."""
+        kernel = self.kernel
+        if (rows, cols) == kernel.shape:
+            return True
+        try:
+            new, memory = resize_remembering(kernel, self._before_shrink, rows, cols, name)
+        except KernelError as error:
+            self.report(error, "warning")
+            return False
+        self._before_shrink = memory
+        self.set_kernel(new, text=f"Resize kernel to {rows}×{cols}")
+        return True
 
     def update_conv(self, **changes: Any) -> None:
         """Change border, padding, stride, dilation, mode or channels (undoable)."""

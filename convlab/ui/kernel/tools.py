@@ -43,7 +43,6 @@ from convlab.engine.kernel_ops import (
     normalized,
     parse_cell_value,
     randomized,
-    resize_remembering,
     save_kernel_file,
 )
 from convlab.engine.kernels import Kernel
@@ -170,7 +169,6 @@ class SizeControls(QWidget):
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._memory: Kernel | None = None  # the larger kernel a shrink cut down
         self.rows = self._spin("Rows (1 for a horizontal 1xN pass)")
         self.cols = self._spin("Columns (1 for a vertical Nx1 pass)")
         times = QLabel("×")
@@ -200,18 +198,10 @@ class SizeControls(QWidget):
                 spin.setValue(value)
 
     def resize_kernel(self, rows: int, cols: int) -> None:
-        """Crop around the anchor cell or grow, one undo step each; growing back within a
-        session gives back what a shrink cut off (``resize_remembering``), else zeros."""
-        kernel = self._state.kernel
-        if (rows, cols) == kernel.shape:
-            return
-        try:
-            new, self._memory = resize_remembering(kernel, self._memory, rows, cols, CUSTOM_NAME)
-        except KernelError as error:
-            self._state.report(error, "warning")
-            self.sync(kernel)
-            return
-        self._state.set_kernel(new, text=f"Resize kernel to {rows}×{cols}")
+        """Crop around the anchor cell or grow (``PlaygroundState.resize_kernel``); a size
+        refused puts the boxes back."""
+        if not self._state.resize_kernel(rows, cols, name=CUSTOM_NAME):
+            self.sync(self._state.kernel)
 
     def _on_changed(self, _value: int) -> None:
         self.resize_kernel(self.rows.value(), self.cols.value())

@@ -550,6 +550,27 @@ def test_resize_keeps_the_centre_values(panel, state):
     assert panel.size_controls.rows.maximum() == 15
 
 
+def test_growing_back_after_a_shrink_outlives_the_panel_that_shrank(qtbot, state):
+    """The weights a shrink cut off belong to the playground, not to one panel's spin boxes:
+    a panel built anew (a dock rebuilt, the layout reset) grows the kernel back to them."""
+    big = Kernel(np.arange(25.0).reshape(5, 5), name="mine")
+    state.set_kernel(big)
+    first = KernelEditorPanel(state)
+    qtbot.addWidget(first)
+    first.size_controls.resize_kernel(3, 3)
+    np.testing.assert_array_equal(state.kernel.weights, big.weights[1:4, 1:4])
+    first.close()
+    first.deleteLater()
+    second = KernelEditorPanel(state)
+    qtbot.addWidget(second)
+    second.size_controls.resize_kernel(5, 5)
+    assert state.kernel == big  # not the 3x3 centre padded with zeros
+    state.resize_kernel(4, 4)
+    state.set_kernel(state.kernel.replace(offset=1.0))  # any other edit ends the memory
+    state.resize_kernel(5, 5)
+    assert np.count_nonzero(state.kernel.weights[0]) == 0
+
+
 def test_size_controls_follow_a_kernel_from_elsewhere(panel, state):
     learned = Kernel(np.arange(20.0).reshape(4, 5), name="learned filter 3")
     state.set_kernel(learned)
