@@ -63,3 +63,16 @@ def test_without_threadpoolctl_nothing_changes(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setitem(blas._controller, "controller", None)
         Sequential(spy).forward(np.ones((1, 2), np.float32))
     assert spy.seen == [{2}]
+
+
+def test_limits_from_two_threads_that_end_out_of_order_restore_the_caller_last() -> None:
+    """A forward pass on the GUI thread and an evaluation on a helper overlap: the first to
+    end must not lift the other's limit, and the last to end brings the caller's back."""
+    with blas.blas_threads(2):
+        gui, helper = blas.blas_threads(1), blas.blas_threads(1)
+        gui.__enter__()
+        helper.__enter__()
+        gui.__exit__(None, None, None)  # the GUI's pass ends first
+        assert blas_thread_counts() == {1}  # the helper still runs on one thread
+        helper.__exit__(None, None, None)
+        assert blas_thread_counts() == {2}
