@@ -377,14 +377,14 @@ def test_permission_error_is_reported_even_as_root(
 ) -> None:
     """Root reads through chmod 000, so also raise the OS error the way a user would get it."""
     path = write_image(tmp_path / "locked.png", rgb_test_image())
-    real_open = Path.open
+    real_open = os.open
 
-    def refusing_open(self: Path, *args, **kwargs):
-        if self == path:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
+    def refusing_open(file, *args, **kwargs):
+        if Path(file) == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(os, "open", refusing_open)
     expect_error(path, "permission denied")
 
 
