@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,8 @@ def train(
 
     The same seed, model and data give the same run. A NaN, infinite or absurd loss (above
     ``DIVERGED_LOSS``) raises TrainingError after putting back the last weights that gave a
-    sensible loss. ``threads``
-    limits BLAS threads until the generator finishes (see ``convlab.cnn.blas``).
+    sensible loss. ``threads`` limits BLAS threads until the generator finishes (see
+    ``convlab.cnn.blas``).
     """
     x = normalize_images(images)
     y = np.asarray(labels, dtype=np.int64)
@@ -79,6 +80,31 @@ def train(
         )  # fmt: skip
 
 
+@dataclass
+class _Window:
+    """What happened since the previous report: averaged into the next one."""
+
+    loss: float = 0.0
+    correct: int = 0
+    images: int = 0
+    batches: int = 0
+    seconds: float = 0.0  # time spent training, not waiting for the caller
+
+    def add(self, loss: float, correct: int, images: int, seconds: float) -> None:
+        self.loss += loss
+        self.correct += correct
+        self.images += images
+        self.batches += 1
+        self.seconds += seconds
+
+    def averages(self) -> dict[str, float]:
+        return {
+            "loss": self.loss / self.batches,
+            "accuracy": self.correct / self.images,
+            "images_per_s": self.images / self.seconds if self.seconds > 0 else 0.0,
+        }
+
+
 def _train_loop(
     model: Sequential,
     optimizer: Optimizer,
@@ -93,16 +119,11 @@ def _train_loop(
     progress_interval: float,
 ) -> Iterator[dict[str, Any]]:
     rng = np.random.default_rng(seed)
-    steps_per_epoch = math.ceil(len(x) / batch_size)
-    total_steps = epochs * steps_per_epoch
+    total_steps = epochs * math.ceil(len(x) / batch_size)
     last_good = model.state()
     val_accuracy: float | None = None
     step = 0
-    compute_time = 0.0  # seconds spent training since the previous report
-    window_loss = 0.0
-    window_correct = 0
-    window_images = 0
-    window_batches = 0
+    window = _Window()
     last_report = time.perf_counter()
 
     for epoch in range(1, epochs + 1):
@@ -114,16 +135,12 @@ def _train_loop(
             if augment:
                 batch = random_shift(batch, AUGMENT_SHIFT, rng)
 
-            loss, correct = _train_step(
-                model, optimizer, batch, batch_labels, last_good, step=step + 1, epoch=epoch
-            )
             step += 1
-            window_loss += loss
-            window_correct += correct
-            window_images += len(batch_labels)
-            window_batches += 1
+            loss, correct = _train_step(
+                model, optimizer, batch, batch_labels, last_good, step=step, epoch=epoch
+            )
             now = time.perf_counter()
-            compute_time += now - started
+            window.add(loss, correct, len(batch_labels), now - started)
 
             epoch_end = start + batch_size >= len(x)
             if not epoch_end and now - last_report < progress_interval:
@@ -135,15 +152,12 @@ def _train_loop(
                 "epochs": epochs,
                 "step": step,
                 "total_steps": total_steps,
-                "loss": window_loss / window_batches,
-                "accuracy": window_correct / window_images,
+                **window.averages(),
                 "val_accuracy": val_accuracy,
-                "images_per_s": window_images / compute_time if compute_time > 0 else 0.0,
                 "epoch_end": epoch_end,
                 "done": step == total_steps,
             }
-            window_loss, window_correct, window_images, window_batches = 0.0, 0, 0, 0
-            compute_time = 0.0
+            window = _Window()
             last_report = time.perf_counter()
 
 
