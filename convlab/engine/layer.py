@@ -134,16 +134,8 @@ def layer_breakdown(
         raise ConvlabError(
             f"output pixel ({out_row}, {out_col}) is outside the {out_h}x{out_w} output"
         )
-    height, width = array.shape[:2]
-    rows = out_row * stride + np.arange(kh) * dilation - padding
-    cols = out_col * stride + np.arange(kw) * dilation - padding
-    in_bounds = np.outer((rows >= 0) & (rows < height), (cols >= 0) & (cols < width))
-    grid = array.astype(np.float64).transpose(2, 0, 1)
-    patches = np.zeros((grid.shape[0], kh, kw))
-    for u, row in enumerate(rows):
-        for v, col in enumerate(cols):
-            if in_bounds[u, v]:
-                patches[:, u, v] = grid[:, row, col]
+    top, left = out_row * stride - padding, out_col * stride - padding
+    rows, cols, in_bounds, patches = _window_at(array, (top, left), (kh, kw), dilation)
     products = patches * filters[filter_index]
     partial_sums = products.sum(axis=(1, 2))
     return {
@@ -157,6 +149,26 @@ def layer_breakdown(
         "cols": cols,
         "in_bounds": in_bounds,
     }
+
+
+def _window_at(
+    array: np.ndarray, corner: tuple[int, int], size: tuple[int, int], dilation: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The input under a window whose top-left tap is at ``corner`` (negative on the
+    padding): its rows and columns, which taps read real pixels, and the C x kh x kw patch
+    (zeros on the padding)."""
+    (top, left), (kh, kw) = corner, size
+    height, width = array.shape[:2]
+    rows = top + np.arange(kh) * dilation
+    cols = left + np.arange(kw) * dilation
+    in_bounds = np.outer((rows >= 0) & (rows < height), (cols >= 0) & (cols < width))
+    grid = array.astype(np.float64).transpose(2, 0, 1)
+    patches = np.zeros((grid.shape[0], kh, kw))
+    for u, row in enumerate(rows):
+        for v, col in enumerate(cols):
+            if in_bounds[u, v]:
+                patches[:, u, v] = grid[:, row, col]
+    return rows, cols, in_bounds, patches
 
 
 def layer_parameter_count(kernel: int, channels: int, filters: int) -> int:
