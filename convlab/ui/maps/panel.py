@@ -177,6 +177,28 @@ class FeatureMapsPanel(QWidget):
         self.exporter.finished.connect(self.exportFinished)
 
         self._build_toolbar()
+        status_row = self._build_status_row()
+        self._build_tile_area()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(self._toolbar)
+        layout.addLayout(status_row)
+        layout.addWidget(self.stack, 1)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        state.bankChanged.connect(self._bank_changed)
+        state.settingsChanged.connect(self._settings_changed)
+        state.resultReady.connect(self.show_result)
+        self._rebuild()
+        self._settings_changed()
+        if state.latest_result is not None:
+            self.show_result(state.latest_result)
+
+    # ------------------------------------------------------------------------------ building
+    def _build_status_row(self) -> QHBoxLayout:
+        """The scale and stage sizes, what the maps show, and the buttons that act on them."""
         self.stage_label = QLabel(self)
         self.stage_label.setObjectName("stageSizes")
         self.stage_label.setToolTip(
@@ -196,7 +218,10 @@ class FeatureMapsPanel(QWidget):
             flow_group(self, self.main_output_button, self.export_button, self._help_button)
         )
         status_row.addWidget(self.count_label)
+        return status_row
 
+    def _build_tile_area(self) -> None:
+        """The tiles in a scroll area, or a hint while the bank is empty."""
         self.grid = _TileGrid()
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
@@ -212,24 +237,29 @@ class FeatureMapsPanel(QWidget):
         self.stack.addWidget(self.empty_label)
         self.stack.addWidget(self.scroll)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(4)
-        layout.addLayout(self._toolbar)
-        layout.addLayout(status_row)
-        layout.addWidget(self.stack, 1)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-
-        state.bankChanged.connect(self._bank_changed)
-        state.settingsChanged.connect(self._settings_changed)
-        state.resultReady.connect(self.show_result)
-        self._rebuild()
-        self._settings_changed()
-        if state.latest_result is not None:
-            self.show_result(state.latest_result)
-
-    # ------------------------------------------------------------------------------ building
     def _build_toolbar(self) -> None:
+        self._build_bank_buttons()
+        self._build_stage_controls()
+        self._build_output_buttons()
+        # One wrapping row of small groups: a narrow side dock gets two or three lines instead
+        # of a panel as wide as all the controls put together.
+        self._toolbar = FlowLayout(spacing=10)
+        self._toolbar.addWidget(
+            flow_group(self, self.add_button, self.presets_button, self.clear_button)
+        )
+        self._toolbar.addWidget(
+            flow_group(
+                self, QLabel("Stages:", self), self.relu_check, self.pool_check, self.combine_check
+            )
+        )
+        self._toolbar.addWidget(flow_group(self, QLabel("Scale", self), self.scale_combo))
+        self.display_controls = DisplayControls(self._state, "bank", self, switch=False)
+        self._toolbar.addWidget(
+            flow_group(self, QLabel("Show as", self), self.display_controls.mapping_group)
+        )
+        self._toolbar.addWidget(self.display_controls.range_group)
+
+    def _build_bank_buttons(self) -> None:
         self.add_button = self._button(
             "＋ Add kernel", "Add the kernel from the editor to the bank"
         )
@@ -246,6 +276,7 @@ class FeatureMapsPanel(QWidget):
         self.clear_button = self._button("Clear", "Remove every kernel from the bank (undoable)")
         self.clear_button.clicked.connect(self.clear_bank)
 
+    def _build_stage_controls(self) -> None:
         self.relu_check = QCheckBox("ReLU", self)
         self.relu_check.setToolTip("max(0, v) after the convolution: keep positive responses")
         self.pool_check = QCheckBox("Max-pool 2×2", self)
@@ -264,6 +295,7 @@ class FeatureMapsPanel(QWidget):
         self.pool_check.toggled.connect(lambda on: self._state.set_stages(pool=on))
         self.combine_check.toggled.connect(lambda on: self._state.set_stages(combine=on))
 
+    def _build_output_buttons(self) -> None:
         self.main_output_button = self._button(
             "Show main output", "Show the main kernel's output in the output view again"
         )
@@ -277,23 +309,6 @@ class FeatureMapsPanel(QWidget):
         self.export_button.setMenu(export_menu)
 
         self._help_button = help_button(self, self.HELP_TITLE, self.HELP_HTML)
-        # One wrapping row of small groups: a narrow side dock gets two or three lines instead
-        # of a panel as wide as all the controls put together.
-        self._toolbar = FlowLayout(spacing=10)
-        self._toolbar.addWidget(
-            flow_group(self, self.add_button, self.presets_button, self.clear_button)
-        )
-        self._toolbar.addWidget(
-            flow_group(
-                self, QLabel("Stages:", self), self.relu_check, self.pool_check, self.combine_check
-            )
-        )
-        self._toolbar.addWidget(flow_group(self, QLabel("Scale", self), self.scale_combo))
-        self.display_controls = DisplayControls(self._state, "bank", self, switch=False)
-        self._toolbar.addWidget(
-            flow_group(self, QLabel("Show as", self), self.display_controls.mapping_group)
-        )
-        self._toolbar.addWidget(self.display_controls.range_group)
 
     def _button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)

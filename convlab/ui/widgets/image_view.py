@@ -86,58 +86,42 @@ class ImageView(pg.GraphicsView):
         self.viewbox.addItem(self.image_item)
         self._placement: tuple | None = None  # (rect, image size) the item is scaled for
         self._source_size: tuple[int, int] | None = None  # (height, width) of the source frame
-        self._title = QLabel(title, self)
-        self._title.setObjectName("viewTitle")
-        self._title.setStyleSheet(
-            "QLabel { color: white; background: rgba(0, 0, 0, 150); padding: 2px 6px;"
-            " border-radius: 3px; font-weight: bold; }"
+        self._title = self._label(
+            "viewTitle",
+            "color: white; background: rgba(0, 0, 0, 150); padding: 2px 6px;"
+            " border-radius: 3px; font-weight: bold;",
         )
+        self._title.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, False)
+        self.set_title(title)
         self._title.move(6, 6)
-        self._title.adjustSize()
+        self._title.show()
         # a state the picture is in (frozen, paused), in its bottom-right corner
-        self._badge = QLabel(self)
-        self._badge.setObjectName("viewBadge")
-        self._badge.setTextFormat(Qt.TextFormat.PlainText)
-        self._badge.setStyleSheet(
-            "QLabel { color: white; background: rgba(25, 105, 210, 225); padding: 4px 10px;"
-            " border-radius: 4px; font-weight: bold; }"
+        self._badge = self._label(
+            "viewBadge",
+            "color: white; background: rgba(25, 105, 210, 225); padding: 4px 10px;"
+            " border-radius: 4px; font-weight: bold;",
         )
-        self._badge.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._badge.hide()
         self._footprint = _OverlayPath(self.viewbox, _FOOTPRINT_COLOUR, z=10)
         self._outside = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=11)
         self._padded = _OverlayPath(self.viewbox, _BORDER_COLOUR, z=9, dashed=True)
-        # a fixed-size crosshair: the inspected pixel stays findable at any zoom
         # the window of the pixel under the mouse, and its sum beside the mouse
         self._hover_window = _OverlayPath(
             self.viewbox, _HOVER_COLOUR, z=8, dashed=True, fill=QColor(255, 255, 255, 45)
         )
-        self._hover_marker = pg.TargetItem(
+        self._hover_marker = self._marker(
+            8,
             size=_MARKER_PX,
             symbol="s",
             pen=pg.mkPen(_HOVER_COLOUR, width=2, style=Qt.PenStyle.DashLine),
             brush=None,
-            movable=False,
         )
-        self._hover_marker.setZValue(8)
-        self._hover_marker.setVisible(False)
-        self.viewbox.addItem(self._hover_marker, ignoreBounds=True)
-        self._tip = QLabel(self)
-        self._tip.setObjectName("hoverTip")
-        self._tip.setTextFormat(Qt.TextFormat.PlainText)
-        self._tip.setStyleSheet(
-            "QLabel { color: white; background: rgba(0, 0, 0, 190); padding: 3px 6px;"
-            " border-radius: 3px; }"
+        self._tip = self._label(
+            "hoverTip",
+            "color: white; background: rgba(0, 0, 0, 190); padding: 3px 6px; border-radius: 3px;",
         )
-        self._tip.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._tip.hide()
         self._mouse_pos: QPoint | None = None  # widget coordinates while over the picture
-        self._target = pg.TargetItem(
-            size=22, pen=pg.mkPen(_FOOTPRINT_COLOUR, width=2), movable=False
-        )
-        self._target.setZValue(12)
-        self._target.setVisible(False)
-        self.viewbox.addItem(self._target, ignoreBounds=True)
+        # a fixed-size crosshair: the inspected pixel stays findable at any zoom
+        self._target = self._marker(12, size=22, pen=pg.mkPen(_FOOTPRINT_COLOUR, width=2))
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         # Shift-hover: the first pixel at once, then the latest one every interval
@@ -146,6 +130,24 @@ class ImageView(pg.GraphicsView):
         self._inspect_timer = QTimer(
             self, singleShot=True, interval=_INSPECT_INTERVAL_MS, timeout=self._inspect_later
         )
+
+    def _label(self, name: str, style: str) -> QLabel:
+        """A hidden label over the picture (plain text; the mouse goes through it)."""
+        label = QLabel(self)
+        label.setObjectName(name)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setStyleSheet(f"QLabel {{ {style} }}")
+        label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        label.hide()
+        return label
+
+    def _marker(self, z: int, **style: object) -> pg.TargetItem:
+        """A hidden marker that keeps its size on screen at any zoom."""
+        marker = pg.TargetItem(movable=False, **style)
+        marker.setZValue(z)
+        marker.setVisible(False)
+        self.viewbox.addItem(marker, ignoreBounds=True)
+        return marker
 
     # ----------------------------------------------------------------------------- images
     def set_title(self, text: str) -> None:
