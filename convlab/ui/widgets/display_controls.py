@@ -111,6 +111,23 @@ class DisplayControls(QObject):
         self._state = state
         self._target = target
         self._choice: DisplayChoice | None = None
+        self._offered_for: str | None = None
+        self._build_mapping(parent, target)
+        self._build_range(parent, target)
+        self._build_choice(parent, target)
+        self.fixed_check.toggled.connect(self._fixed_toggled)
+        self.low_spin.valueChanged.connect(self._range_edited)
+        self.high_spin.valueChanged.connect(self._range_edited)
+        self.mode_combo.currentIndexChanged.connect(self._mode_chosen)
+        self.colormap_combo.currentIndexChanged.connect(self._colormap_chosen)
+        state.settingsChanged.connect(self.sync_from_state)
+        state.resultReady.connect(self._result_arrived)
+        if state.latest_result is not None:
+            self._choice = self._choice_of(state.latest_result)
+        self.sync_from_state()
+
+    def _build_mapping(self, parent: QWidget, target: str) -> None:
+        """The mode and colormap boxes."""
         self.mode_combo = QComboBox(parent)
         self.mode_combo.setObjectName(f"{target}DisplayMode")
         for mode in SETTING_MODES:
@@ -131,7 +148,10 @@ class DisplayControls(QObject):
         self.colormap_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self._offered_for: str | None = None
+        self.mapping_group = flow_group(parent, self.mode_combo, self.colormap_combo)
+
+    def _build_range(self, parent: QWidget, target: str) -> None:
+        """Fixed range: on, from, to."""
         self.fixed_check = QCheckBox("Fixed range", parent)
         self.fixed_check.setToolTip(
             "Off: min–max and signed use each frame's own range (video may flicker).\n"
@@ -143,11 +163,13 @@ class DisplayControls(QObject):
         )
         self.low_spin = self._range_spin(parent, "Value shown black (min–max) / most negative")
         self.high_spin = self._range_spin(parent, "Value shown white (min–max) / most positive")
-        self.mapping_group = flow_group(parent, self.mode_combo, self.colormap_combo)
         self.to_label = QLabel("to", parent)
         self.range_group = flow_group(
             parent, self.fixed_check, self.low_spin, self.to_label, self.high_spin
         )
+
+    def _build_choice(self, parent: QWidget, target: str) -> None:
+        """The line saying what is shown and why, and its one-click switch."""
         self.choice_label = ui_text.plain_label(parent=parent)
         self.choice_label.setObjectName(f"{target}DisplayChoice")
         self.choice_label.setElideMode(Qt.TextElideMode.ElideRight)
@@ -157,16 +179,6 @@ class DisplayControls(QObject):
         self.switch_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.switch_button.setStyleSheet("QToolButton { color: palette(link); }")
         self.switch_button.clicked.connect(self._switch)
-        self.fixed_check.toggled.connect(self._fixed_toggled)
-        self.low_spin.valueChanged.connect(self._range_edited)
-        self.high_spin.valueChanged.connect(self._range_edited)
-        self.mode_combo.currentIndexChanged.connect(self._mode_chosen)
-        self.colormap_combo.currentIndexChanged.connect(self._colormap_chosen)
-        state.settingsChanged.connect(self.sync_from_state)
-        state.resultReady.connect(self._result_arrived)
-        if state.latest_result is not None:
-            self._choice = self._choice_of(state.latest_result)
-        self.sync_from_state()
 
     def settings(self) -> DisplaySettings:
         pipeline = self._state.pipeline
