@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from convlab.engine.arithmetic import (
@@ -21,6 +21,7 @@ from convlab.engine.arithmetic import (
     WindowStep,
 )
 from convlab.ui.fonts import readable
+from convlab.ui.teach.canvas_pieces import draw_arrow, draw_cell, draw_operator, draw_title
 from convlab.ui.widgets.number_grid import format_number
 
 INPUT_COLOUR = QColor(40, 100, 200)
@@ -105,8 +106,8 @@ class ArithmeticCanvas(QWidget):
         self._draw_input(painter, scene, input_rect, cell)
         self._draw_kernel(painter, scene, kernel_rect, cell)
         if scene.mode in ("convolution", "transposed"):
-            self._operator(painter, input_rect, kernel_rect, "×")
-        self._arrow(painter, kernel_rect, output_rect)
+            draw_operator(painter, input_rect, kernel_rect, "×")
+        draw_arrow(painter, kernel_rect, output_rect)
         if scene.error:
             self._draw_error(
                 painter,
@@ -150,52 +151,12 @@ class ArithmeticCanvas(QWidget):
         super().mousePressEvent(event)
 
     # -- pieces ----------------------------------------------------------------------------
-    def _title(self, painter: QPainter, rect: QRectF, text: str, sub: str, colour: QColor) -> None:
-        bold = QFont(painter.font())
-        bold.setBold(True)
-        bold.setPointSizeF(11)
-        small = QFont(painter.font())
-        small.setPointSizeF(9)
-        painter.save()
-        painter.setPen(colour)
-        painter.setFont(bold)
-        painter.drawText(
-            QRectF(rect.left(), rect.top() - 38, max(rect.width(), 240), 18),
-            Qt.AlignmentFlag.AlignLeft,
-            text,
-        )
-        painter.setFont(small)
-        painter.setPen(QColor(90, 90, 90))
-        painter.drawText(
-            QRectF(rect.left(), rect.top() - 20, max(rect.width(), 260), 16),
-            Qt.AlignmentFlag.AlignLeft,
-            sub,
-        )
-        painter.restore()
-
-    def _cell(
-        self,
-        painter: QPainter,
-        rect: QRectF,
-        text: str,
-        fill: QColor,
-        border: QColor,
-        hatched: bool = False,
-    ) -> None:
-        painter.fillRect(rect, fill)
-        if hatched:
-            painter.fillRect(rect, QBrush(QColor(170, 170, 170), Qt.BrushStyle.BDiagPattern))
-        painter.setPen(QPen(border, 1))
-        painter.drawRect(rect)
-        painter.setPen(QColor(30, 30, 30))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-
     def _draw_input(self, painter: QPainter, scene: Scene, rect: QRectF, cell: float) -> None:
         n = scene.grid.shape[0]
         p = 0 if scene.mode in ("transposed", ZERO_INSERTED) else scene.padding
         if scene.mode == ZERO_INSERTED:
             frame = scene.dilation * (scene.kernel.shape[0] - 1) - scene.padding
-            self._title(
+            draw_title(
                 painter,
                 rect,
                 "ZERO-INSERTED INPUT",
@@ -207,7 +168,7 @@ class ArithmeticCanvas(QWidget):
         else:
             ring = "zeros" if scene.mode != "max_pool" else "cells the max ignores"
             sub = f"{n}×{n}" + (f", padding {p} (ring of {ring})" if p else ", no padding")
-            self._title(painter, rect, "INPUT", sub, INPUT_COLOUR)
+            draw_title(painter, rect, "INPUT", sub, INPUT_COLOUR)
         step = scene.current
         sampled: dict[tuple[int, int], float] = {}
         if isinstance(step, WindowStep):
@@ -239,19 +200,19 @@ class ArithmeticCanvas(QWidget):
         n = scene.grid.shape[0]
         if not (0 <= r < n and 0 <= c < n):
             text = "" if scene.mode == "max_pool" else "0"
-            self._cell(painter, box, text, PAD_COLOUR, QColor(190, 190, 190), hatched=True)
+            draw_cell(painter, box, text, PAD_COLOUR, QColor(190, 190, 190), hatched=True)
             return
         kind = INPUT_CELL if scene.kinds is None else int(scene.kinds[r, c])
         if kind == INSERTED_ZERO:
-            self._cell(painter, box, "0", QColor(244, 244, 244), QColor(200, 200, 200))
+            draw_cell(painter, box, "0", QColor(244, 244, 244), QColor(200, 200, 200))
             return
         if kind != INPUT_CELL:
-            self._cell(painter, box, "0", PAD_COLOUR, QColor(190, 190, 190), hatched=True)
+            draw_cell(painter, box, "0", PAD_COLOUR, QColor(190, 190, 190), hatched=True)
             return
         fill = QColor(235, 243, 255)
         if isinstance(step, ScatterStep) and (r, c) == (step.in_row, step.in_col):
             fill = QColor(255, 214, 160)
-        self._cell(painter, box, format_number(scene.grid[r, c]), fill, INPUT_COLOUR.lighter(130))
+        draw_cell(painter, box, format_number(scene.grid[r, c]), fill, INPUT_COLOUR.lighter(130))
 
     def _weight_tag(self, painter: QPainter, box: QRectF, weight: float) -> None:
         """The kernel weight that multiplies this input cell, small in its corner."""
@@ -293,14 +254,14 @@ class ArithmeticCanvas(QWidget):
         k = scene.kernel.shape[0]
         if scene.mode in ("max_pool", "avg_pool"):
             kind = "max" if scene.mode == "max_pool" else "mean"
-            self._title(painter, rect, "WINDOW", f"{k}×{k}, takes the {kind}", WINDOW_COLOUR)
+            draw_title(painter, rect, "WINDOW", f"{k}×{k}, takes the {kind}", WINDOW_COLOUR)
             for u in range(k):
                 for v in range(k):
                     box = QRectF(rect.left() + v * cell, rect.top() + u * cell, cell, cell)
-                    self._cell(painter, box, kind, QColor(255, 238, 214), WINDOW_COLOUR)
+                    draw_cell(painter, box, kind, QColor(255, 238, 214), WINDOW_COLOUR)
         else:
             turned = ", turned 180°" if scene.mode == ZERO_INSERTED else ""
-            self._title(
+            draw_title(
                 painter,
                 rect,
                 "KERNEL",
@@ -310,7 +271,7 @@ class ArithmeticCanvas(QWidget):
             for u in range(k):
                 for v in range(k):
                     box = QRectF(rect.left() + v * cell, rect.top() + u * cell, cell, cell)
-                    self._cell(
+                    draw_cell(
                         painter,
                         box,
                         format_number(scene.kernel[u, v]),
@@ -327,13 +288,13 @@ class ArithmeticCanvas(QWidget):
         values = scene.output()
         step = scene.current
         size = scene.output_shape[0]
-        self._title(painter, rect, "OUTPUT", f"{size}×{size}", OUTPUT_COLOUR)
+        draw_title(painter, rect, "OUTPUT", f"{size}×{size}", OUTPUT_COLOUR)
         filled = {(s.out_row, s.out_col) for s in scene.steps[: scene.done]}
         for r in range(size):
             for c in range(size):
                 box = QRectF(rect.left() + c * cell, rect.top() + r * cell, cell, cell)
                 text = format_number(values[r, c]) if (r, c) in filled else ""
-                self._cell(painter, box, text, QColor(232, 247, 236), OUTPUT_COLOUR.lighter(140))
+                draw_cell(painter, box, text, QColor(232, 247, 236), OUTPUT_COLOUR.lighter(140))
         if isinstance(step, WindowStep):
             painter.setPen(QPen(WINDOW_COLOUR, 3))
             painter.drawRect(
@@ -358,7 +319,7 @@ class ArithmeticCanvas(QWidget):
         n, k = scene.grid.shape[0], scene.kernel.shape[0]
         extent = (n - 1) * scene.stride + scene.dilation * (k - 1) + 1  # before any cropping
         full = max(extent, size + p)
-        self._title(
+        draw_title(
             painter,
             rect,
             "OUTPUT",
@@ -378,12 +339,10 @@ class ArithmeticCanvas(QWidget):
                 box = QRectF(rect.left() + (c + p) * cell, rect.top() + (r + p) * cell, cell, cell)
                 inside = 0 <= r < size and 0 <= c < size
                 if not inside:
-                    self._cell(painter, box, "", PAD_COLOUR, QColor(190, 190, 190), True)
+                    draw_cell(painter, box, "", PAD_COLOUR, QColor(190, 190, 190), True)
                 else:
                     text = format_number(values[r, c]) if (r, c) in done_cells else ""
-                    self._cell(
-                        painter, box, text, QColor(232, 247, 236), OUTPUT_COLOUR.lighter(140)
-                    )
+                    draw_cell(painter, box, text, QColor(232, 247, 236), OUTPUT_COLOUR.lighter(140))
                 if (r, c) in touched:
                     painter.fillRect(box, QColor(240, 130, 0, 60))
                     painter.setPen(QPen(WINDOW_COLOUR, 2.5))
@@ -401,7 +360,7 @@ class ArithmeticCanvas(QWidget):
         flags = Qt.TextFlag.TextWordWrap
         needed = QFontMetrics(font).boundingRect(0, 0, int(width) - 20, 10_000, flags, text)
         box = QRectF(at.x(), at.y(), width, needed.height() + 18)
-        self._title(painter, box, "OUTPUT", "none: these settings do not work", QColor(190, 40, 40))
+        draw_title(painter, box, "OUTPUT", "none: these settings do not work", QColor(190, 40, 40))
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(190, 40, 40), 1.5))
@@ -410,29 +369,4 @@ class ArithmeticCanvas(QWidget):
         painter.setFont(font)
         painter.setPen(QColor(120, 20, 20))
         painter.drawText(box.adjusted(10, 9, -10, -9), flags, text)
-        painter.restore()
-
-    def _operator(self, painter: QPainter, left: QRectF, right: QRectF, text: str) -> None:
-        font = QFont(painter.font())
-        font.setPointSizeF(18)
-        painter.save()
-        painter.setFont(font)
-        painter.setPen(QColor(80, 80, 80))
-        area = QRectF(left.right(), right.top(), right.left() - left.right(), right.height())
-        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
-
-    def _arrow(self, painter: QPainter, left: QRectF, right: QRectF) -> None:
-        y = left.center().y()
-        start, end = left.right() + 10, right.left() - 10
-        if end - start < 12:
-            return
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(QColor(80, 80, 80), 2))
-        painter.drawLine(QPointF(start, y), QPointF(end - 6, y))
-        painter.setBrush(QColor(80, 80, 80))
-        painter.drawPolygon(
-            QPolygonF([QPointF(end, y), QPointF(end - 10, y - 6), QPointF(end - 10, y + 6)])
-        )
         painter.restore()
