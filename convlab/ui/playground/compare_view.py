@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convlab.engine.kernels import presets
+from convlab.engine import presets
 from convlab.engine.pipeline import PipelineResult
 from convlab.ui import text as ui_text
 from convlab.ui.widgets.image_view import DISPLAY_READY, ImageView
@@ -220,5 +220,5 @@ def output_name(result: PipelineResult) -> str:
         return "Combined map · gradient magnitude √(m1² + m2²)"
     number = next((i + 1 for i, m in enumerate(result.maps) if m is result.selected), None)
     # a preset by the name its tile says ("Sobel, vertical edges"), a file's kernel by its own
-    name = ui_text.clean(presets.shown_name(result.selected.kernel.name or "custom kernel"), 80)
+    name = ui_text.clean(presets.shown_name(result.selected.kernel) or "custom kernel", 80)
     return f"Feature map {number} · {name}" if number else f"Feature map · {name}"
