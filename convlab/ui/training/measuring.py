@@ -78,6 +78,7 @@ class AccuracyMeasurer(QObject):
             partial(evaluate, copied, dataset.val_images, dataset.val_labels),
             partial(self._done, generation, why),
             partial(self._done, generation, why),
+            cancellable=True,  # only computes: closing does not wait for it
         )
 
     def _done(self, generation: int, why: str, outcome: Evaluation | Exception) -> None:
