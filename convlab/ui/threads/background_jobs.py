@@ -12,9 +12,11 @@ own and never occupies this pool.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +31,10 @@ log = logging.getLogger(__name__)
 POOL_THREADS = 2
 
 _pool: QThreadPool | None = None
-_unfinished: set[_Job] = set()  # every owner's jobs that have not ended (GUI thread only)
+# every owner's jobs that have not ended: a job leaves it the moment it ends (on its own
+# thread), so a finished job's callbacks, and the panel they belong to, are never kept alive
+_unfinished: set[_Job] = set()
+_unfinished_lock = threading.Lock()
 
 
 def job_pool() -> QThreadPool:
@@ -57,6 +62,15 @@ class _Job:
         if job_pool().tryTake(self.worker):  # it never ran, so ``finished`` never comes
             self.done.set()
             self.owner._forget(self)
+
+    def release(self) -> None:
+        """Let go of the callbacks: Qt keeps a worker's connections alive past its end, and
+        with them the panel (and everything it holds) a callback belongs to."""
+        with warnings.catch_warnings():  # PySide warns about a signal with nothing connected
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for signal in (self.worker.returned, self.worker.errored, self.worker.finished):
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect()
 
 
 class BackgroundJobs:
@@ -91,6 +105,8 @@ class BackgroundJobs:
                 return function()
             finally:
                 job.done.set()
+                with _unfinished_lock:
+                    _unfinished.discard(job)
 
         connect = {"errored": self._delivered(on_error or _log_failure)}
         if on_result is not None:
@@ -98,7 +114,8 @@ class BackgroundJobs:
         worker = create_worker(work, _start_thread=False, _connect=connect)
         job = _Job(worker, self, cancellable)
         self._jobs.add(job)
-        _unfinished.add(job)
+        with _unfinished_lock:
+            _unfinished.add(job)
         worker.finished.connect(lambda: self._forget(job))
         job_pool().start(worker)
 
@@ -111,7 +128,9 @@ class BackgroundJobs:
 
     def _forget(self, job: _Job) -> None:
         self._jobs.discard(job)
-        _unfinished.discard(job)
+        with _unfinished_lock:
+            _unfinished.discard(job)
+        job.release()
 
     def running(self) -> list[WorkerBase]:
         return [job.worker for job in self._jobs if not job.done.is_set()]
@@ -129,9 +148,12 @@ class BackgroundJobs:
 def finish(timeout_s: float) -> bool:
     """Closing: drop every cancellable job and wait up to ``timeout_s`` for the others (the
     writes). True when no write is left unfinished."""
-    for job in [job for job in _unfinished if job.cancellable]:
-        job.take_back()
-    writes = [job for job in _unfinished if not job.cancellable]
+    with _unfinished_lock:
+        jobs = list(_unfinished)
+    for job in jobs:
+        if job.cancellable:
+            job.take_back()
+    writes = [job for job in jobs if not job.cancellable]
     return _wait(writes, time.monotonic() + timeout_s)
 
 

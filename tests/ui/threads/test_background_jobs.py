@@ -106,3 +106,22 @@ def test_a_pasted_picture_is_encoded_off_the_gui_thread(window, qtbot, monkeypat
     assert encoded_on and threading.main_thread() not in encoded_on
     qtbot.waitUntil(lambda: window.last_result.frame.shape == picture.shape, timeout=5000)
     assert np.array_equal(window.last_result.frame, picture)
+
+
+def test_a_finished_job_keeps_nothing_of_its_owner_alive(qtbot):
+    import gc
+    import weakref
+
+    results: list[object] = []
+
+    class Panel:
+        def show(self, value: object) -> None:
+            results.append(value)
+
+    panels = [Panel()]
+    BackgroundJobs().run(lambda: 42, panels[0].show)
+    qtbot.waitUntil(lambda: results == [42], timeout=5000)
+    qtbot.wait(20)  # the job's end reaches the GUI thread
+    gone = weakref.ref(panels.pop())
+    gc.collect()
+    assert gone() is None
