@@ -294,9 +294,9 @@ def test_auto_stretches_a_zero_sum_kernels_weak_responses() -> None:
 def test_auto_keeps_a_margin_between_weak_and_strong_zero_sum_responses() -> None:
     """On the sample photo, full size and as a gallery preview: the Laplacian of Gaussian is
     stretched, the 3x3 edge kernels sit around mid-grey, none of them near the threshold."""
+    from convlab.engine import presets
     from convlab.engine.assets import resource_path
     from convlab.engine.convolve import convolve
-    from convlab.engine.kernels import presets
     from convlab.engine.pipeline import shrink
     from convlab.engine.thumbnails import PREVIEW_SIDE
 
