@@ -58,10 +58,31 @@ def _inspect_a_pixel(window) -> None:
         state.set_inspected_pixel((height // 2, width // 2))
 
 
+def _on_the_playground(window, dock=None) -> None:
+    """The Playground in front (the tour may be started from any tab), with ``dock`` shown
+    even if it was closed: the step points at it."""
+    window.tabs.setCurrentIndex(0)
+    if dock is not None and dock.isHidden():
+        dock.show()
+
+
 def tour_steps(window) -> list[Step]:
     """The steps, pointing at ``window``'s widgets (a MainWindow)."""
     grid = widget_target(lambda: window.kernel_panel.grid)
     state = window.state
+    docks = window.panel_docks
+
+    def playground(dock=None) -> Callable[[], None]:
+        return lambda: _on_the_playground(window, dock)
+
+    def inspect() -> None:
+        _on_the_playground(window)
+        _inspect_a_pixel(window)
+
+    def maps() -> None:
+        _on_the_playground(window, docks.maps_dock)
+        state.set_inspected_pixel(None)  # the card would cover the tiles
+
     return [
         Step(
             "1. The kernel",
@@ -69,6 +90,7 @@ def tour_steps(window) -> list[Step]:
             "in the middle) and press Enter.",
             grid,
             "kernel_edited",
+            enter=playground(docks.kernel_dock),
             side="below",  # the output stays in sight while the person types
         ),
         Step(
@@ -76,6 +98,7 @@ def tour_steps(window) -> list[Step]:
             "Each output pixel is the input pixels under the kernel, multiplied by its "
             "weights and added up. It changes as you type.",
             widget_target(lambda: window.output_view),
+            enter=playground(),
         ),
         Step(
             "3. Point, then click",
@@ -83,20 +106,21 @@ def tour_steps(window) -> list[Step]:
             "up, and its sum shows. <b>Click</b> a pixel to see every multiplication.",
             widget_target(lambda: window.compare),
             "pixel_inspected",
+            enter=playground(),
         ),
         Step(
             "4. One pixel, worked out",
             "The input patch × the weights = the products; their sum is the output pixel "
             "(✓). Drag this card anywhere; <b>Esc</b> closes it.",
             widget_target(lambda: window.inspector_card.popover),
-            enter=lambda: _inspect_a_pixel(window),
+            enter=inspect,
         ),
         Step(
             "5. Feature maps",
             "A CNN layer runs many kernels at once. Each tile is one kernel's map of the same "
             "picture. Click a tile to see it large.",
             widget_target(lambda: window.maps_panel),
-            enter=lambda: state.set_inspected_pixel(None),  # the card would cover the tiles
+            enter=maps,
         ),
         Step(
             "6. Why CNNs?",

@@ -127,3 +127,23 @@ def test_reading_on_without_clicking_shows_the_middle_pixel_worked_out(qtbot, sc
     assert tour.mark.ring.geometry().contains(card.geometry())
     tour.close()
     window.close()
+
+
+def test_the_tour_started_from_another_tab_brings_back_what_it_points_at(qtbot, scene_path):
+    window = _shown_window(qtbot, scene_path)
+    qtbot.waitUntil(lambda: window.tour.active, timeout=5000)
+    window.tour.close()
+    dock = window.panel_docks.kernel_dock
+    dock.close()  # a person closed the kernel, then went to another tab
+    window.tabs.setCurrentIndex(3)
+    window.findChild(object, "startTourAction").trigger()
+    tour, mark = window.tour, window.tour.mark
+    assert window.tabs.currentIndex() == 0 and dock.isVisible()
+    grid = window.findChild(QTableView, "kernelEditor")
+    assert mark.ring.isVisible() and mark.ring.geometry().contains(_rect_in_window(grid))
+    window.tabs.setCurrentIndex(4)  # wandering off mid-tour: the next step brings it back
+    qtbot.mouseClick(mark.next_button, Qt.MouseButton.LeftButton)
+    assert tour.index == 1 and window.tabs.currentIndex() == 0
+    assert mark.ring.geometry().contains(_rect_in_window(window.output_view))
+    tour.close()
+    window.close()
