@@ -172,7 +172,11 @@ class StartTour(QObject):
             self._first_run_timer.start()
 
     def _first_run(self) -> None:
-        if not self.settings.get(SEEN_KEY) and not self.active and self.window.isVisible():
+        """Start, unless the person is already busy on another tab (then the next start)."""
+        tabs = getattr(self.window, "tabs", None)
+        elsewhere = tabs is not None and tabs.currentIndex() != 0
+        unseen = not self.settings.get(SEEN_KEY) and not self.active
+        if unseen and self.window.isVisible() and not elsewhere:
             self.start()
 
     def start(self) -> None:

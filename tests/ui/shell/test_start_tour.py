@@ -147,3 +147,12 @@ def test_the_tour_started_from_another_tab_brings_back_what_it_points_at(qtbot, 
     assert mark.ring.geometry().contains(_rect_in_window(window.output_view))
     tour.close()
     window.close()
+
+
+def test_the_first_run_tour_never_pulls_a_person_off_the_tab_they_went_to(qtbot, scene_path):
+    window = _shown_window(qtbot, scene_path)
+    window.tabs.setCurrentIndex(4)  # straight to Train, before the tour spoke
+    qtbot.wait(1500)  # longer than the first-run delay
+    assert window.tabs.currentIndex() == 4 and not window.tour.active
+    assert not Settings().get(SEEN_KEY)  # it is offered again at the next start
+    window.close()
