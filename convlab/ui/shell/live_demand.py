@@ -9,6 +9,7 @@ While a network trains, a live view anywhere but the Playground is capped at
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QMainWindow
 
@@ -55,6 +56,8 @@ class LiveDemand(QObject):
         return TRAINING_LIVE_FPS if training and not self.playground_on_screen() else None
 
     def update(self) -> None:
+        if not shiboken6.isValid(self._window):
+            return  # the window is being destroyed: its docks still report hiding
         worker = self._window.worker
         wanted, cap = self.wanted(), self.max_fps()
         if (wanted, cap) != (worker.wanted, worker.max_fps):

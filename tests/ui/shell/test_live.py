@@ -358,3 +358,18 @@ def test_opening_the_camera_menu_again_while_looking_starts_no_second_lookup(
     assert len(calls) == 1
     menu.probe_cameras()  # once it has answered, a new lookup may start
     qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
+
+
+def test_a_window_being_destroyed_asks_its_worker_for_nothing(qtbot, scene_path):
+    """Its docks report hiding while the window is torn down (as when the display goes away):
+    the demand must not reach into the half-destroyed window."""
+    import shiboken6
+
+    from convlab.app import build_window
+
+    win = build_window([str(scene_path)])
+    win.show()
+    wait_for_result(qtbot, win)
+    win.close()
+    shiboken6.delete(win)  # pytest-qt fails the test on an exception raised in a slot
+    qtbot.wait(50)
