@@ -58,10 +58,11 @@ class ScatterStep:
     in_bounds: np.ndarray
 
 
-def _grid(image: np.ndarray) -> np.ndarray:
+def _grid(image: np.ndarray, what: str = "the input grid") -> np.ndarray:
+    """``image`` as a float64 grid; a ConvlabError naming ``what`` unless it is non-empty 2-D."""
     grid = np.asarray(image, dtype=np.float64)
     if grid.ndim != 2 or grid.size == 0:
-        raise ConvlabError(f"the input grid must be a non-empty 2-D array, got shape {grid.shape}")
+        raise ConvlabError(f"{what} must be a non-empty 2-D array, got shape {grid.shape}")
     return grid
 
 
@@ -111,9 +112,7 @@ def convolution_steps(
     dilation=dilation)``.
     """
     grid = _grid(image)
-    kernel = np.asarray(weights, dtype=np.float64)
-    if kernel.ndim != 2 or kernel.size == 0:
-        raise ConvlabError(f"the kernel must be a non-empty 2-D array, got shape {kernel.shape}")
+    kernel = _grid(weights, "the kernel")
     return [
         WindowStep(i, j, rows, cols, patch, inside, float((patch * kernel).sum()))
         for i, j, rows, cols, patch, inside in _windows(
@@ -172,9 +171,7 @@ def transposed_steps(
     ``output_padding`` extends the output at the bottom and right (see transposed_output_size).
     """
     grid = _grid(image)
-    kernel = np.asarray(weights, dtype=np.float64)
-    if kernel.ndim != 2 or kernel.size == 0:
-        raise ConvlabError(f"the kernel must be a non-empty 2-D array, got shape {kernel.shape}")
+    kernel = _grid(weights, "the kernel")
     kh, kw = kernel.shape
     settings = {"padding": padding, "stride": stride, "dilation": dilation,
                 "output_padding": output_padding}  # fmt: skip
