@@ -15,32 +15,11 @@ import pytest
 
 from convlab.bench.mjpeg_server import MjpegServer, draw_frame_number, read_frame_number
 from convlab.engine.capture import Capture
-from convlab.engine.sources import SourceLost, VideoSource, open_source
+from convlab.engine.sources import VideoSource, open_source
 from convlab.errors import SourceError
+from tests.engine.test_capture import take_next, until_lost
 
 FILTER_S = 0.1
-
-
-def take_next(capture: Capture, timeout: float = 3.0):
-    deadline = time.monotonic() + timeout
-    while (frame := capture.take()) is None:
-        assert time.monotonic() < deadline, "no frame came"
-        time.sleep(0.002)
-    return frame
-
-
-def until_lost(capture: Capture, timeout: float = 5.0, seen: list | None = None) -> SourceLost:
-    """Take frames until the capture says the stream is lost (``seen`` collects any frame)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        assert time.monotonic() < deadline, "never said lost"
-        try:
-            frame = capture.take()
-        except SourceLost as lost:
-            return lost
-        if frame is not None and seen is not None:
-            seen.append(frame)
-        time.sleep(0.005)
 
 
 def age_of(frame, server: MjpegServer) -> float:

@@ -13,6 +13,7 @@ import pytest
 from convlab.engine.capture import Capture
 from convlab.engine.sources import FrameSource, TestPatternSource, VideoSource
 from convlab.errors import SourceError
+from tests.engine.test_capture import take_next
 
 FRAMES = 40
 STEP = 6  # grey level between frames: MJPEG's error stays far below it
@@ -55,14 +56,6 @@ class SeekableFile(FrameSource):
         with self.lock:
             self.seeks.append(index)
             self.next_index = index
-
-
-def take_next(capture: Capture, timeout: float = 3.0):
-    deadline = time.monotonic() + timeout
-    while (frame := capture.take()) is None:
-        assert time.monotonic() < deadline, "no frame came"
-        time.sleep(0.002)
-    return frame
 
 
 def test_a_video_file_jumps_to_a_frame_and_goes_on_from_there(tmp_path) -> None:
