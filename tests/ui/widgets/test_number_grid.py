@@ -47,3 +47,41 @@ def test_a_new_picture_repaints_the_cells(qtbot):
     grid.set_values(np.full((2, 2), 220.0), scale="gray")
     after = _cell_pixels(grid, 1, 1)
     assert after.mean() > before.mean() + 80
+
+
+def test_padding_cells_are_hatched_orange_and_the_others_are_not(qtbot):
+    grid = NumberGrid()
+    qtbot.addWidget(grid)
+    marked = np.array([[True, False], [False, False]])
+    grid.set_values(np.full((2, 2), 128.0), scale="gray", marked=marked)
+    grid.show()
+    plain = cell_colours(np.array([128.0]), "gray")[0]
+
+    def orange_share(row: int, col: int) -> float:
+        pixels = _cell_pixels(grid, row, col).astype(int)
+        # a hatch pixel: red well above blue, unlike the grey cell and its dark number
+        return float(np.mean(pixels[:, 0] - pixels[:, 2] > 60))
+
+    assert orange_share(0, 0) > 0.05  # stripes over the padding cell
+    for row, col in ((0, 1), (1, 0), (1, 1)):
+        assert orange_share(row, col) == 0.0
+        colours, counts = np.unique(_cell_pixels(grid, row, col), axis=0, return_counts=True)
+        assert tuple(colours[counts.argmax()]) == tuple(plain)
+
+
+def test_grid_lines_frame_every_cell(qtbot):
+    grid = NumberGrid()
+    qtbot.addWidget(grid)
+    grid.set_values(np.full((2, 3), 250.0), scale="gray")
+    grid.show()
+    image = grid.grab().toImage()
+    cell, top = grid._cell, grid._title_height() + 1
+    middle_y = top + cell.height() // 2
+    for col in range(4):  # the left edge of each column and the closing right edge
+        assert image.pixelColor(1 + col * cell.width(), middle_y).getRgb()[:3] == (120, 120, 120)
+    for row in range(3):
+        assert image.pixelColor(1 + cell.width() // 2, top + row * cell.height()).getRgb()[:3] == (
+            120,
+            120,
+            120,
+        )
