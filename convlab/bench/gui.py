@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convlab.bench.report import LIVE_BANK, environment_lines, finish_report
+from convlab.bench.report import LIVE_BANK, environment_lines, finish_report, wait
 
 BANK = LIVE_BANK
 
@@ -125,28 +125,19 @@ class _LiveWindow:
         self.lateness.append(now - self.last_tick - 0.005)
         self.last_tick = now
 
-    @staticmethod
-    def wait(seconds: float) -> None:
-        """Run the real event loop (a busy processEvents loop would steal a core)."""
-        from PySide6.QtCore import QEventLoop, QTimer
-
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
-
     def measure(self, rate: float, seconds: float) -> tuple[float, float, float, float, float]:
         """(displayed fps, worst stall, 99th percentile stall, filter ms, display ms)."""
         from convlab.engine.sources import TestPatternSource
 
         window = self.window
         window.worker.open(TestPatternSource(1280, 720, rate))
-        self.wait(2.0)  # warm-up: caches, first-frame allocations
+        wait(2.0)  # warm-up: caches, first-frame allocations
         frames_before = window.displayed_frames
         self.lateness.clear()
         self.last_tick = time.perf_counter()
         self.timer.start()
         started = time.perf_counter()
-        self.wait(seconds)
+        wait(seconds)
         elapsed = time.perf_counter() - started
         self.timer.stop()
         fps = (window.displayed_frames - frames_before) / elapsed
@@ -165,7 +156,7 @@ class _LiveWindow:
         rng = np.random.default_rng(0)
         latencies: list[float] = []
         for index in range(count):
-            self.wait(0.1 + 0.1 * rng.random())  # edits land at random points of the frame cycle
+            wait(0.1 + 0.1 * rng.random())  # edits land at random points of the frame cycle
             latencies.append(self._edit_latency(5.0 + (index % 7) * 0.25))
         return latencies
 

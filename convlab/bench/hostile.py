@@ -42,8 +42,13 @@ def _image(path: Path, height: int = 60, width: int = 80) -> Path:
     return path
 
 
+_TRAINING_CASES = ("idx_gzip_billion_labels", "folder_with_jpeg_bomb", "stop_while_loading")
+
+
 def _prepare(case: str, folder: Path) -> tuple[str, object]:
     """(kind of action, its argument) for ``case``; files are made in ``folder``."""
+    if case in _TRAINING_CASES:
+        return _prepare_training(case, folder)
     if case in bombs.BOMBS or case == "jpeg_baseline":
         suffix, make = bombs.BOMBS.get(case, (".jpg", bombs.jpeg))
         path = folder / f"bomb{suffix}"
@@ -82,6 +87,11 @@ def _prepare(case: str, folder: Path) -> tuple[str, object]:
     if case == "kernel_deep_json":
         (folder / "deep.json").write_text('{"weights": ' + "[" * 100_000 + "]" * 100_000 + "}")
         return "kernel_file", str(folder / "deep.json")
+    raise SystemExit(f"unknown case {case!r}")
+
+
+def _prepare_training(case: str, folder: Path) -> tuple[str, object]:
+    """The cases thrown at the Train tab's data choice: (kind of action, its argument)."""
     if case == "idx_gzip_billion_labels":
         sizes = b"".join(side.to_bytes(4, "big") for side in (2, 28, 28))
         (folder / "images").write_bytes(bytes([0, 0, 8, 3]) + sizes + bytes(2 * 784))
@@ -100,16 +110,14 @@ def _prepare(case: str, folder: Path) -> tuple[str, object]:
         (folder / "classes" / "dark" / "bomb.jpg").write_bytes(bombs.jpeg(30000, 30000))
         (folder / "classes" / "light" / "bomb.png").write_bytes(bombs.png(30000, 30000))
         return "train_folder", str(folder / "classes")
-    if case == "stop_while_loading":
-        # 2 x 400 photo-sized pictures: loading them takes many seconds
-        rng = np.random.default_rng(1)
-        for name in ("dark", "light"):
-            (folder / "many" / name).mkdir(parents=True)
-            picture = cv2.imencode(".jpg", rng.integers(0, 256, (1200, 1600, 3), np.uint8))[1]
-            for index in range(400):
-                (folder / "many" / name / f"{index}.jpg").write_bytes(picture.tobytes())
-        return "stop_loading", str(folder / "many")
-    raise SystemExit(f"unknown case {case!r}")
+    # stop_while_loading: 2 x 400 photo-sized pictures, loading them takes many seconds
+    rng = np.random.default_rng(1)
+    for name in ("dark", "light"):
+        (folder / "many" / name).mkdir(parents=True)
+        picture = cv2.imencode(".jpg", rng.integers(0, 256, (1200, 1600, 3), np.uint8))[1]
+        for index in range(400):
+            (folder / "many" / name / f"{index}.jpg").write_bytes(picture.tobytes())
+    return "stop_loading", str(folder / "many")
 
 
 CASES = (
@@ -157,6 +165,47 @@ class _Window:
 
     def __init__(self, app, window) -> None:
         self.app, self.window = app, window
+
+    @classmethod
+    def started(cls, folder: Path) -> _Window:
+        """A fresh window on a small picture, settings in ``folder``, in its steady state."""
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtWidgets import QApplication
+
+        from convlab.app import build_window
+
+        app = QApplication.instance() or QApplication([])
+        os.environ["CONVLAB_SETTINGS"] = str(folder / "settings.ini")
+        window = build_window([str(_image(folder / "start.png"))])
+        window.resize(1200, 800)
+        window.show()
+        under_test = cls(app, window)
+        under_test.spin_until(lambda: window.last_result is not None, 10)
+        # measure the steady state: start-up's one-off convolve calibration (a background thread
+        # a few seconds after launch) would otherwise compete with the input for the GIL
+        under_test.spin_until(lambda: False, 3.5)
+        threads = threading.enumerate
+        under_test.spin_until(lambda: all(t.name != "convolve-calibration" for t in threads()), 60)
+        return under_test
+
+    def throw(self, kind: str, argument, answered, folder: Path) -> float | None:
+        """Throw the prepared input at the window the way a person would; seconds until the
+        window answered (None if it did not in time)."""
+        from convlab.engine.kernels import Kernel
+
+        window = self.window
+        if kind == "open":
+            return self.open(argument, answered)
+        if kind == "export":
+            return self.export(folder)
+        if kind == "kernel_name":
+            window.state.set_kernel(Kernel([[0, 1, 0], [1, -4, 1], [0, 1, 0]], name=argument))
+            return self.spin_until(lambda: window.last_result.generation
+                                   >= window.state.pipeline.generation, 30)  # fmt: skip
+        if kind == "kernel_file":
+            window.kernel_panel.actions_bar.load_from(argument)
+            return self.spin_until(answered, 30)
+        return self.train(kind, argument, answered)
 
     def spin_until(self, test, timeout: float) -> float | None:
         started = time.perf_counter()
@@ -217,26 +266,9 @@ class _Window:
 
 def _child(case: str) -> dict:
     """Runs in the child process: one case against a fresh window."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from convlab.app import build_window
-    from convlab.engine.kernels import Kernel
-
-    app = QApplication.instance() or QApplication([])
     folder = Path(tempfile.mkdtemp(prefix="convlab-hostile-"))
-    os.environ["CONVLAB_SETTINGS"] = str(folder / "settings.ini")
-    window = build_window([str(_image(folder / "start.png"))])
-    window.resize(1200, 800)
-    window.show()
-    under_test = _Window(app, window)
-    spin_until = under_test.spin_until
-    spin_until(lambda: window.last_result is not None, 10)
-    # measure the steady state: start-up's one-off convolve calibration (a background thread
-    # a few seconds after launch) would otherwise compete with the input for the GIL
-    spin_until(lambda: False, 3.5)
-    spin_until(lambda: not any(t.name == "convolve-calibration" for t in threading.enumerate()), 60)
+    under_test = _Window.started(folder)
+    window, spin_until = under_test.window, under_test.spin_until
     kind, argument = _prepare(case, folder)
     banner_before = window.banner.text()
     answered = lambda: window.banner.text() not in ("", banner_before)  # noqa: E731
@@ -244,34 +276,12 @@ def _child(case: str) -> dict:
         under_test.open(argument, answered, 120)
         spin_until(lambda: False, 1.0)
     width = window.width()
-    worst = [0.0]
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        worst[0] = max(worst[0], now - last[0])
-        last[0] = now
-
-    probe = QTimer(interval=5, timeout=tick)
-    probe.start()
+    stall = _StallProbe()
     watching = threading.Event()
     threading.Thread(target=_watch_children, args=(watching,), daemon=True).start()
-    if kind == "open":
-        seconds = under_test.open(argument, answered)
-    elif kind == "export":
-        seconds = under_test.export(folder)
-    elif kind == "kernel_name":
-        window.state.set_kernel(Kernel([[0, 1, 0], [1, -4, 1], [0, 1, 0]], name=argument))
-        seconds = spin_until(lambda: window.last_result.generation
-                             >= window.state.pipeline.generation, 30)  # fmt: skip
-    elif kind == "kernel_file":
-        window.kernel_panel.actions_bar.load_from(argument)
-        seconds = spin_until(answered, 30)
-    else:
-        seconds = under_test.train(kind, argument, answered)
+    seconds = under_test.throw(kind, argument, answered, folder)
     spin_until(lambda: False, 0.3)
-    stall = worst[0]
-    probe.stop()
+    stall_s = stall.stop()
     watching.set()
     after = _image(folder / "after.png", 50, 70)
     window.source_menu.open_spec(str(after))
@@ -279,17 +289,40 @@ def _child(case: str) -> dict:
                          and window.source_info.name == "after.png", 10) is not None  # fmt: skip
     message = window.banner.text().replace("\n", " ")
     window.close()
-    app.processEvents()
+    under_test.app.processEvents()
     shutil.rmtree(folder, ignore_errors=True)  # an export case leaves gigabytes there
     return {
         "case": case,
         "answer_s": seconds,
-        "stall_ms": stall * 1000,
+        "stall_ms": stall_s * 1000,
         "peak_mb": _peak_mb(),
         "width_kept": window.width() == width,
         "next_open": next_ok,
         "message": message,
     }
+
+
+class _StallProbe:
+    """A 5 ms GUI timer: the longest gap between its ticks is the worst stall."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.worst = 0.0
+        self._last = time.perf_counter()
+        self._timer = QTimer(interval=5, timeout=self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self._last)
+        self._last = now
+
+    def stop(self) -> float:
+        """Seconds: the worst stall until now."""
+        worst = self.worst
+        self._timer.stop()
+        return worst
 
 
 def run(args: list[str]) -> int:

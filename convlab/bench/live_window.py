@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from convlab.bench.live import Run
+from convlab.bench.report import wait
 
 IDLE_SECONDS = 10.0
 
@@ -24,15 +25,6 @@ def _app():
     from PySide6.QtWidgets import QApplication
 
     return QApplication.instance() or QApplication(["convlab-bench"])
-
-
-def wait(seconds: float) -> None:
-    """Run the real event loop (a busy processEvents loop would steal a core)."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    loop.exec()
 
 
 def _window(source: str):

@@ -68,6 +68,16 @@ def environment_lines() -> list[str]:
     return lines + blas_lines()
 
 
+def wait(seconds: float) -> None:
+    """Run the real Qt event loop for ``seconds`` (a busy processEvents loop would steal a
+    core); for the benchmarks that drive the window."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
 def finish_report(lines: list[str], output: Path | None) -> int:
     """Append the load average, print the report, and save it to ``output`` if one was given;
     exit status 0."""

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convlab.bench.report import environment_lines, load_average
+from convlab.bench.report import environment_lines, finish_report, wait
 
 GOAL_MS = 16.0  # worst GUI stall while training: one frame at 60 Hz
 
@@ -65,63 +65,20 @@ class StackSampler(threading.Thread):
         return counts
 
 
-def run(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m convlab.bench training")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--images", type=int, default=3000)
-    parser.add_argument("--stall", type=float, default=15.0, help="ms: attribute stalls above")
-    parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread")
-    parser.add_argument("--output", type=Path, help="also save the report to this file")
-    options = parser.parse_args(args)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["CONVLAB_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "settings.ini")
+RUNS = (  # (label, tab shown, train)
+    ("no training, Playground shown", 0, False),
+    ("training, Playground (live view) shown", 0, True),
+    ("training, Train tab shown", 4, True),
+)
 
-    from PySide6.QtCore import QEventLoop, QStandardPaths, Qt, QTimer
+
+def run(args: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from convlab.app import build_window
-    from convlab.engine.sources import TestPatternSource
-
-    QStandardPaths.setTestModeEnabled(True)  # never touch the user's saved webcam classes
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = build_window(["--reset-settings"])
-    window.resize(1600, 1000)
-    window.show()
+    options = _options(args)
+    window = _open_window(options)
     tab = window.training_tab
-    tab.data.count_box.setValue(options.images)
-    tab.settings.epochs_box.setValue(options.epochs)
-    window.worker.open(TestPatternSource(640, 480, 30.0))
-
-    update_ms: list[float] = []
-    original = tab.session._on_progress
-
-    first_report_s: list[float] = []
-    train_pressed = [0.0]
-
-    def timed(thread, reports) -> None:
-        began = time.perf_counter()
-        if not first_report_s:
-            first_report_s.append(began - train_pressed[0])
-        original(thread, reports)
-        update_ms.append((time.perf_counter() - began) * 1000)
-
-    tab.session._on_progress = timed  # connected when a run starts, so wrapping here is enough
-
-    ticks: list[float] = []
-    timer = QTimer(interval=5, timerType=Qt.TimerType.PreciseTimer)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    sampler = StackSampler(threading.main_thread().ident)
-    sampler.start()
-
-    def wait(seconds: float) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
-
-    def wait_for_training_end() -> None:
-        while tab.is_training():
-            wait(0.05)
-
+    probe = Probe(tab)
     lines = [
         f"ConvLab training benchmark — {time.strftime('%Y-%m-%d %H:%M')}; "
         "window 1600x1000 offscreen, "
@@ -131,81 +88,155 @@ def run(args: list[str]) -> int:
         "",
     ]
     profiler = cProfile.Profile() if options.profile else None
-    for label, tab_index, train in (
-        ("no training, Playground shown", 0, False),
-        ("training, Playground (live view) shown", 0, True),
-        ("training, Train tab shown", 4, True),
-    ):
+    for label, tab_index, train in RUNS:
         window.tabs.setCurrentIndex(tab_index)
         wait(1.5)
-        update_ms.clear()
-        ticks.clear()
-        frames_before = window.displayed_frames
-        timer.start()
-        started = time.perf_counter()
-        if train:
-            if profiler is not None and tab_index == 4:
-                profiler.enable()
-            first_report_s.clear()
-            train_pressed[0] = time.perf_counter()
-            tab.start_training()
-            wait_for_training_end()
-            if profiler is not None:
-                profiler.disable()
-        else:
-            wait(4.0)
-        seconds = time.perf_counter() - started
-        timer.stop()
-        fps = (window.displayed_frames - frames_before) / seconds
-        gaps = np.diff(np.array(ticks)) * 1000 if len(ticks) > 1 else np.zeros(1)
-        late = gaps - 5.0
-        lines.append(f"{label}: {seconds:.1f} s, live view {fps:.1f} fps")
-        lines.append(
-            f"  GUI stall (5 ms timer lateness): worst {late.max():.1f} ms, 99th percentile "
-            f"{np.percentile(late, 99):.1f} ms, {int((late > GOAL_MS).sum())} of {len(late)} > "
-            f"{GOAL_MS:g} ms (goal: worst <= {GOAL_MS:g} ms)"
-        )
-        if train:
-            lines.append(
-                f"  first progress report {first_report_s[0]:.2f} s after Train"
-                if first_report_s
-                else "  no progress report"
-            )
-            lines.append(
-                f"  training: {tab.steps_done()} steps; {len(update_ms)} progress updates, "
-                f"slowest {max(update_ms or [0]):.1f} ms, median "
-                f"{float(np.median(update_ms or [0])):.1f} ms on the GUI thread; "
-                f"{tab.status.text().split('·')[-1].strip()}"
-            )
-        stalls = [(ticks[i], ticks[i + 1]) for i in np.flatnonzero(late > options.stall).tolist()]
-        if stalls:
-            lines.append(f"  GUI thread during the {len(stalls)} stall(s) > {options.stall} ms:")
-            for where, count in sampler.during(stalls).most_common(6):
-                lines.append(f"    {count:4d} samples  {where}")
-        if train:
-            tab.reset()  # nothing unsaved: closing must not ask
-    sampler.running = False  # (sampling stacks crashed CPython 3.11 here once in a while)
-    sampler.join()
-    lines.append(_stop_answer(window, tab, wait))
-    lines.append(_first_report(window, tab, wait))
+        profiled = profiler if tab_index == 4 else None
+        lines += _measure(window, probe, label, train, options.stall, profiled)
+    probe.sampler.running = False  # (sampling stacks crashed CPython 3.11 here once in a while)
+    probe.sampler.join()
+    lines.append(_stop_answer(window, tab))
+    lines.append(_first_report(window, tab))
     window.close()
     if profiler is not None:
-        text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
-        lines += ["", "cProfile of the GUI thread while training (Train tab shown):"]
-        lines += [line for line in text.getvalue().splitlines() if line.strip()][:45]
-    lines.append(f"at the end: {load_average()}")
-    report = "\n".join(lines)
-    print(report)
-    if options.output is not None:
-        options.output.parent.mkdir(parents=True, exist_ok=True)
-        options.output.write_text(report + "\n")
-        print(f"\nsaved to {options.output}")
-    app.processEvents()
-    return 0
+        lines += _profile_lines(profiler)
+    status = finish_report(lines, options.output)
+    QApplication.instance().processEvents()
+    return status
 
 
-def _stop_answer(window, tab, wait) -> str:
+def _options(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m convlab.bench training")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--images", type=int, default=3000)
+    parser.add_argument("--stall", type=float, default=15.0, help="ms: attribute stalls above")
+    parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread")
+    parser.add_argument("--output", type=Path, help="also save the report to this file")
+    return parser.parse_args(args)
+
+
+def _open_window(options: argparse.Namespace):
+    """The real window, offscreen, with fresh settings, playing a 640x480 test pattern."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["CONVLAB_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "settings.ini")
+
+    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    from convlab.app import build_window
+    from convlab.engine.sources import TestPatternSource
+
+    QStandardPaths.setTestModeEnabled(True)  # never touch the user's saved webcam classes
+    QApplication.instance() or QApplication(sys.argv[:1])
+    window = build_window(["--reset-settings"])
+    window.resize(1600, 1000)
+    window.show()
+    window.training_tab.data.count_box.setValue(options.images)
+    window.training_tab.settings.epochs_box.setValue(options.epochs)
+    window.worker.open(TestPatternSource(640, 480, 30.0))
+    return window
+
+
+class Probe:
+    """What one run measures on the GUI thread: a 5 ms timer's ticks, the time each progress
+    report takes to show, when the first report came, and (sampled) the Python stack."""
+
+    def __init__(self, tab) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.update_ms: list[float] = []
+        self.first_report_s: list[float] = []
+        self.train_pressed = 0.0
+        self.ticks: list[float] = []
+        self.timer = QTimer(interval=5, timerType=Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self._original = tab.session._on_progress
+        tab.session._on_progress = self._timed  # connected when a run starts: wrapping suffices
+        self.sampler = StackSampler(threading.main_thread().ident)
+        self.sampler.start()
+
+    def _timed(self, thread, reports) -> None:
+        began = time.perf_counter()
+        if not self.first_report_s:
+            self.first_report_s.append(began - self.train_pressed)
+        self._original(thread, reports)
+        self.update_ms.append((time.perf_counter() - began) * 1000)
+
+    def start(self) -> None:
+        self.update_ms.clear()
+        self.ticks.clear()
+        self.first_report_s.clear()
+        self.timer.start()
+
+    def lateness_ms(self) -> np.ndarray:
+        """How late each tick of the 5 ms timer came."""
+        gaps = np.diff(np.array(self.ticks)) * 1000 if len(self.ticks) > 1 else np.zeros(1)
+        return gaps - 5.0
+
+
+def _measure(window, probe: Probe, label: str, train: bool, stall_ms: float, profiler) -> list:
+    """One run (training, or 4 s of nothing), reported: fps, GUI stalls, progress updates;
+    ``profiler`` (or None) runs while it trains."""
+    tab = window.training_tab
+    frames_before = window.displayed_frames
+    probe.start()
+    started = time.perf_counter()
+    if train:
+        if profiler is not None:
+            profiler.enable()
+        probe.train_pressed = time.perf_counter()
+        tab.start_training()
+        while tab.is_training():
+            wait(0.05)
+        if profiler is not None:
+            profiler.disable()
+    else:
+        wait(4.0)
+    seconds = time.perf_counter() - started
+    probe.timer.stop()
+    fps = (window.displayed_frames - frames_before) / seconds
+    late = probe.lateness_ms()
+    lines = [
+        f"{label}: {seconds:.1f} s, live view {fps:.1f} fps",
+        f"  GUI stall (5 ms timer lateness): worst {late.max():.1f} ms, 99th percentile "
+        f"{np.percentile(late, 99):.1f} ms, {int((late > GOAL_MS).sum())} of {len(late)} > "
+        f"{GOAL_MS:g} ms (goal: worst <= {GOAL_MS:g} ms)",
+    ]
+    if train:
+        lines += _training_lines(tab, probe)
+    ticks = probe.ticks
+    stalls = [(ticks[i], ticks[i + 1]) for i in np.flatnonzero(late > stall_ms).tolist()]
+    if stalls:
+        lines.append(f"  GUI thread during the {len(stalls)} stall(s) > {stall_ms} ms:")
+        for where, count in probe.sampler.during(stalls).most_common(6):
+            lines.append(f"    {count:4d} samples  {where}")
+    if train:
+        tab.reset()  # nothing unsaved: closing must not ask
+    return lines
+
+
+def _training_lines(tab, probe: Probe) -> list[str]:
+    """When the first progress report came, and what the reports cost the GUI thread."""
+    update_ms = probe.update_ms
+    return [
+        f"  first progress report {probe.first_report_s[0]:.2f} s after Train"
+        if probe.first_report_s
+        else "  no progress report",
+        f"  training: {tab.steps_done()} steps; {len(update_ms)} progress updates, "
+        f"slowest {max(update_ms or [0]):.1f} ms, median "
+        f"{float(np.median(update_ms or [0])):.1f} ms on the GUI thread; "
+        f"{tab.status.text().split('·')[-1].strip()}",
+    ]
+
+
+def _profile_lines(profiler: cProfile.Profile) -> list[str]:
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+    lines = ["", "cProfile of the GUI thread while training (Train tab shown):"]
+    return lines + [line for line in text.getvalue().splitlines() if line.strip()][:45]
+
+
+def _stop_answer(window, tab) -> str:
     """How long Stop takes: the tab at once; the training process to end after it."""
     window.tabs.setCurrentIndex(0)
     tab.start_training()
@@ -227,7 +258,7 @@ def _stop_answer(window, tab, wait) -> str:
     )
 
 
-def _first_report(window, tab, wait) -> str:
+def _first_report(window, tab) -> str:
     """Seconds from Train to the first progress report: with a fresh process (the Train tab
     was not on screen), and with the spare process made while the tab was on screen."""
     from convlab.ui.threads import spare_process
