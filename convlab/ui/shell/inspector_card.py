@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from convlab.ui.state import PlaygroundState
 from convlab.ui.widgets.image_view import ImageView
@@ -38,12 +38,25 @@ class InspectorCard(QObject):
         self.window_area: QRectF | None = None  # the inspected window, source coordinates
         self.enabled = True  # False while a tab without the views is on show
         self._replace = QTimer(self, singleShot=True, interval=50, timeout=self.place)
+        # Esc anywhere in the window: a key no widget took (an open cell editor takes its
+        # own Esc) travels up to the window, or to a floating dock, where it is seen here.
         window.installEventFilter(self)
+        for dock in window.findChildren(QDockWidget):
+            dock.installEventFilter(self)
         panel.installEventFilter(self)  # its size follows the kernel and the channels
         for widget in (views[0].parentWidget(), self.popover):
             escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), widget)
             escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             escape.activated.connect(lambda: state.set_inspected_pixel(None))
+
+    def _escape_reached_window(self, watched: QObject, event: QEvent) -> bool:
+        return (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and (watched is self.window or isinstance(watched, QDockWidget))
+            and self.popover.isVisible()
+        )
 
     @property
     def shown(self) -> bool:
@@ -133,6 +146,9 @@ class InspectorCard(QObject):
         popover.place(rect)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._escape_reached_window(watched, event):
+            self.state.set_inspected_pixel(None)
+            return True
         if (watched is self.window and event.type() == QEvent.Type.Resize) or (
             watched is self.popover.content and event.type() == QEvent.Type.LayoutRequest
         ):

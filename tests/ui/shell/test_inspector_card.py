@@ -7,6 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QTableView,
+)
 
 from convlab.app import build_window
 from convlab.engine.kernels import Kernel, gaussian_kernel
@@ -210,6 +217,35 @@ def test_esc_and_the_close_button_put_the_card_away(laptop, qtbot):
     qtbot.waitUntil(card.isVisible, timeout=3000)
     qtbot.mouseClick(window.inspector_panel.close_button, Qt.MouseButton.LeftButton)
     assert window.state.inspected_pixel is None and card.isHidden()
+
+
+def test_esc_anywhere_in_the_window_puts_the_card_away_but_an_open_editor_keeps_its_esc(
+    laptop, qtbot
+):
+    window = laptop
+    view = window.source_view
+    card = window.inspector_card.popover
+    grid = window.kernel_panel.findChild(QTableView, "kernelEditor")
+    places = [
+        window.kernel_panel.findChild(QComboBox),  # the kernel dock
+        window.maps_panel.findChild(QCheckBox),  # the feature-map dock
+        window.findChild(QComboBox, "compareMode"),  # the toolbar
+        grid,  # the weight grid, no cell being edited
+    ]
+    for widget in places:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
+        qtbot.waitUntil(card.isVisible, timeout=3000)
+        widget.setFocus()
+        qtbot.keyClick(widget, Qt.Key.Key_Escape)
+        assert window.state.inspected_pixel is None and card.isHidden(), widget
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
+    qtbot.waitUntil(card.isVisible, timeout=3000)
+    grid.edit(grid.model().index(0, 0))
+    editor = QApplication.focusWidget()
+    assert editor is not None and grid.isAncestorOf(editor)
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)  # cancels the edit only
+    assert grid.state() != QAbstractItemView.State.EditingState
+    assert window.state.inspected_pixel is not None and card.isVisible()
 
 
 def test_a_dragged_card_stays_where_it_was_put(laptop, qtbot):
