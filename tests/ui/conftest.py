@@ -70,6 +70,14 @@ def _no_modal_questions(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_dialog_folders():
+    """Each test's file dialogs start from the defaults, not where another test saved."""
+    from convlab.ui import file_dialogs
+
+    file_dialogs.forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _private_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVLAB_SETTINGS", str(tmp_path / "convlab-settings.ini"))
 

@@ -47,6 +47,7 @@ from convlab.engine.kernel_ops import (
 )
 from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError, KernelError
+from convlab.ui import file_dialogs
 from convlab.ui import text as ui_text
 from convlab.ui.kernel.gallery import PresetGallery, preset_tooltip
 from convlab.ui.kernel.table_model import CUSTOM_NAME
@@ -430,12 +431,16 @@ class KernelActions(QWidget):
 
     def save_dialog(self) -> None:
         name = (self._state.kernel.name or "kernel").replace(" ", "_").replace("/", "_")
-        path, _ = QFileDialog.getSaveFileName(self, "Save kernel", f"{name}.json", JSON_FILTER)
+        start = file_dialogs.start_path("kernel", f"{name}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save kernel", start, JSON_FILTER)
+        file_dialogs.remember("kernel", path)
         if path:
             self.save_to(path)
 
     def load_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load kernel", "", JSON_FILTER)
+        start = str(file_dialogs.start_folder("kernel"))
+        path, _ = QFileDialog.getOpenFileName(self, "Load kernel", start, JSON_FILTER)
+        file_dialogs.remember("kernel", path)
         if path:
             self.load_from(path)
 

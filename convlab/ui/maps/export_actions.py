@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from convlab.errors import ConvlabError
+from convlab.ui import file_dialogs
 from convlab.ui.state import PlaygroundState
 from convlab.ui.threads.background_jobs import BackgroundJobs
 from convlab.ui.threads.priority import below_the_gui
@@ -33,7 +34,6 @@ class ExportRunner(QObject):
         self._busy = False
         self._what = ""
         self._closing = threading.Event()  # exports check it between strips
-        self.last_folder: Path | None = None
 
     def cancelled(self) -> bool:
         """Whether a running export should stop (the window is closing)."""
@@ -47,12 +47,12 @@ class ExportRunner(QObject):
         self._closing.set()
 
     def choose_folder(self, parent: QWidget, title: str) -> Path | None:
-        start = str(self.last_folder or Path.home())
+        start = str(file_dialogs.start_folder("export"))
         folder = QFileDialog.getExistingDirectory(parent, title, start)
         if not folder:
             return None
-        self.last_folder = Path(folder)
-        return self.last_folder
+        file_dialogs.remember("export", folder)
+        return Path(folder)
 
     def start(self, job: Callable[[], list[Path]], what: str) -> None:
         """Run ``job`` on a worker thread; report success or the error it raised. A long job

@@ -28,6 +28,7 @@ from convlab.engine import sources
 from convlab.engine.export import export_output, file_stem, write_png
 from convlab.engine.masking import MASK, mask_url
 from convlab.errors import ConvlabError
+from convlab.ui import file_dialogs
 from convlab.ui import text as ui_text
 from convlab.ui.settings import Settings
 from convlab.ui.shell.camera_menu import CameraMenu
@@ -204,17 +205,20 @@ class SourceMenu(WindowMenu):
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self._window, "Open an image or a video", self._start_folder(),
+            self._window, "Open an image or a video", str(self._start_folder()),
             ";;".join(OPEN_FILTERS), OPEN_FILTERS[0],
         )  # fmt: skip
         if path:
+            file_dialogs.remember("open", path)
             self.open_spec(path)
 
     def choose_video(self) -> None:
+        start = str(self._start_folder())
         path, _ = QFileDialog.getOpenFileName(
-            self._window, "Open a video", self._start_folder(), f"{VIDEO_FILTER};;All files (*)"
+            self._window, "Open a video", start, f"{VIDEO_FILTER};;All files (*)"
         )
         if path:
+            file_dialogs.remember("open", path)
             self.open_spec(path)
 
     def choose_url(self) -> None:
@@ -226,9 +230,15 @@ class SourceMenu(WindowMenu):
         url, ok = QInputDialog.getText(self._window, "Open stream", label, text=text)
         return url.strip() if ok else ""
 
-    def _start_folder(self) -> str:
+    def _start_folder(self) -> Path:
+        """Where Open starts: see file_dialogs."""
+        return file_dialogs.start_folder("open", self._last_source_folder())
+
+    def _last_source_folder(self) -> Path | None:
+        """The folder of the file last opened (kept in the settings); None for a camera, a
+        stream or the test pattern."""
         last = self._settings.get("source/last")
-        return str(Path(last).parent) if last else str(Path.home())
+        return Path(last).parent if last and os.path.isabs(last) else None
 
     def can_open(self, mime: QMimeData) -> bool:
         return mime.hasUrls() or mime.hasImage()
@@ -337,9 +347,10 @@ class SourceMenu(WindowMenu):
         )
 
     def _ask_save_path(self, title: str, name: str) -> str:
-        start = str(Path(self._start_folder()) / name)
+        start = file_dialogs.start_path("export", name, self._last_source_folder())
         suffix = Path(name).suffix.lstrip(".")
         path, _ = QFileDialog.getSaveFileName(self._window, title, start, f"*.{suffix}")
+        file_dialogs.remember("export", path)
         if path and not path.lower().endswith("." + suffix):
             path += "." + suffix
         return path

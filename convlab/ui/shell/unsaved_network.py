@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from convlab.errors import ConvlabError
+from convlab.ui import file_dialogs
 from convlab.ui.training.tab import TrainingTab
 
 RECOVERY_NAME = "recovered-network.npz"  # next to the settings file
@@ -43,10 +44,11 @@ def keep_unsaved_network(
             return False
         if answer == QMessageBox.StandardButton.Discard:
             return True
+        start = file_dialogs.start_path("model", "convlab-network.npz")
         path, _ = QFileDialog.getSaveFileName(
-            window, "Save the trained network", str(Path.home() / "convlab-network.npz"),
-            "Networks (*.npz)",
-        )  # fmt: skip
+            window, "Save the trained network", start, "Networks (*.npz)"
+        )
+        file_dialogs.remember("model", path)
         if not path:
             return False
         target = Path(path)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from convlab.cnn import data as cnn_data
 from convlab.cnn.dataset import KIND_LABELS, VALIDATION_FRACTION, DataSpec
+from convlab.ui import file_dialogs
 from convlab.ui.state import PlaygroundState
 from convlab.ui.training.webcam import WebcamCapturePanel, WebcamClasses
 
@@ -141,9 +142,11 @@ class DataChooser(QWidget):
         self.changed.emit()
 
     def _browse_images(self) -> None:
+        start = str(file_dialogs.start_folder("data"))
         path, _ = QFileDialog.getOpenFileName(
-            self, "MNIST images file", "", "IDX images (*idx3-ubyte* *.gz);;All files (*)"
+            self, "MNIST images file", start, "IDX images (*idx3-ubyte* *.gz);;All files (*)"
         )
+        file_dialogs.remember("data", path)
         if path:
             self.images_edit.setText(path)
             guess = path.replace("images-idx3", "labels-idx1").replace("images.idx3", "labels.idx1")
@@ -151,14 +154,20 @@ class DataChooser(QWidget):
                 self.labels_edit.setText(guess)
 
     def _browse_labels(self) -> None:
+        start = str(file_dialogs.start_folder("data"))
         path, _ = QFileDialog.getOpenFileName(
-            self, "MNIST labels file", "", "IDX labels (*idx1-ubyte* *.gz);;All files (*)"
+            self, "MNIST labels file", start, "IDX labels (*idx1-ubyte* *.gz);;All files (*)"
         )
+        file_dialogs.remember("data", path)
         if path:
             self.labels_edit.setText(path)
 
     def _browse_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Image folder (one sub-folder per class)")
+        start = str(file_dialogs.start_folder("data"))
+        path = QFileDialog.getExistingDirectory(
+            self, "Image folder (one sub-folder per class)", start
+        )
+        file_dialogs.remember("data", path)
         if path:
             self.folder_edit.setText(path)
             self.changed.emit()

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from convlab.ui import file_dialogs
+
 
 class FileActions(QWidget):
     """Asks for a file name and says which file was chosen; the tab does the writing."""
@@ -40,23 +42,29 @@ class FileActions(QWidget):
         row.addWidget(button)
 
     def _save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save model", "convlab-model.npz", "ConvLab model (*.npz)"
-        )
+        start = file_dialogs.start_path("model", "convlab-model.npz")
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", start, "ConvLab model (*.npz)")
+        file_dialogs.remember("model", path)
         if path:
             self.saveModel.emit(path)
 
     def _load(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load model", "", "ConvLab model (*.npz)")
+        start = str(file_dialogs.start_folder("model"))
+        path, _ = QFileDialog.getOpenFileName(self, "Load model", start, "ConvLab model (*.npz)")
+        file_dialogs.remember("model", path)
         if path:
             self.loadModel.emit(path)
 
     def _csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.csv", "CSV (*.csv)")
+        start = file_dialogs.start_path("export", "curves.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", start, "CSV (*.csv)")
+        file_dialogs.remember("export", path)
         if path:
             self.exportCsv.emit(path)
 
     def _png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png)")
+        start = file_dialogs.start_path("export", "curves.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", start, "PNG (*.png)")
+        file_dialogs.remember("export", path)
         if path:
             self.exportPng.emit(path)
