@@ -47,14 +47,29 @@ class ExperimentsTab(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        intro = QLabel(
-            "<b>Hand-made vs learned:</b> start the first layer from designed filters (chosen "
-            "below; frozen if <i>Freeze</i> is ticked in Model) and train it next to a random "
-            "start.<br><b>MLP vs CNN:</b> a fully connected network and the CNN on the same "
-            "images: count the parameters, compare the accuracy. <i>Shuffle pixels</i> and "
-            "<i>Shift test</i> measure what “loses spatial orientation” means."
-        )
-        intro.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setObjectName("raceSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.table = _results_table()
+        self.plot = _accuracy_plot()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(_intro())
+        layout.addLayout(self._buttons())
+        layout.addWidget(self.table)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.plot, 2)
+        self.grid_row = self._filter_grids()
+        layout.addWidget(self.grid_row, 1)
+        self.curves: list[pg.PlotDataItem] = []
+        self.points: list[tuple[list[int], list[float]]] = []
+        self.last_accuracy: list[str] = []
+        self.grid_row.hide()
+        self.begin([], show_filters=False)
+
+    def _buttons(self) -> QGridLayout:
+        """The hand-made bank's choice, the two experiments' buttons and the race's options."""
         self.bank_box = QComboBox()
         self.bank_box.addItem("Sobel / Prewitt / Laplacian", "edges")
         self.bank_box.addItem("Gabor bank", "gabor")
@@ -80,18 +95,6 @@ class ExperimentsTab(QWidget):
         # pixels to other places than it moves the digit's, so the MLP would not repeat itself
         self.shuffle_box.toggled.connect(lambda on: on and self.shift_box.setChecked(False))
         self.shift_box.toggled.connect(lambda on: on and self.shuffle_box.setChecked(False))
-        self.summary = QLabel()
-        self.summary.setObjectName("raceSummary")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.table = _results_table()
-        self.plot = _accuracy_plot()
-        self.grids = [FilterGrid(), FilterGrid()]
-        for grid in self.grids:
-            grid.setObjectName("experimentFilters")
-            grid.setMinimumSize(110, 90)
-        self.grid_labels = [QLabel(), QLabel()]
-
         buttons = QGridLayout()
         buttons.addWidget(self.bank_box, 0, 0)
         buttons.addWidget(handmade, 0, 1)
@@ -102,27 +105,23 @@ class ExperimentsTab(QWidget):
         options.addStretch(1)
         buttons.addLayout(options, 2, 0, 1, 3)
         buttons.setColumnStretch(2, 1)
+        return buttons
+
+    def _filter_grids(self) -> QWidget:
+        """The two runs' first-layer filters side by side, each under its run's name."""
+        self.grids = [FilterGrid(), FilterGrid()]
+        self.grid_labels = [QLabel(), QLabel()]
         grids = QHBoxLayout()
         for label, grid in zip(self.grid_labels, self.grids):
+            grid.setObjectName("experimentFilters")
+            grid.setMinimumSize(110, 90)
             column = QVBoxLayout()
             column.addWidget(label)
             column.addWidget(grid, 1)
             grids.addLayout(column)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(intro)
-        layout.addLayout(buttons)
-        layout.addWidget(self.table)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.plot, 2)
-        self.grid_row = QWidget()
-        self.grid_row.setLayout(grids)
-        layout.addWidget(self.grid_row, 1)
-        self.curves: list[pg.PlotDataItem] = []
-        self.points: list[tuple[list[int], list[float]]] = []
-        self.last_accuracy: list[str] = []
-        self.grid_row.hide()
-        self.begin([], show_filters=False)
+        row = QWidget()
+        row.setLayout(grids)
+        return row
 
     def bank(self) -> str:
         return str(self.bank_box.currentData())
@@ -187,6 +186,18 @@ class ExperimentsTab(QWidget):
                     self.grids[row].set_tiles(
                         [(f"#{i + 1}", weights[i, 0]) for i in range(weights.shape[0])]
                     )
+
+
+def _intro() -> QLabel:
+    intro = QLabel(
+        "<b>Hand-made vs learned:</b> start the first layer from designed filters (chosen "
+        "below; frozen if <i>Freeze</i> is ticked in Model) and train it next to a random "
+        "start.<br><b>MLP vs CNN:</b> a fully connected network and the CNN on the same "
+        "images: count the parameters, compare the accuracy. <i>Shuffle pixels</i> and "
+        "<i>Shift test</i> measure what “loses spatial orientation” means."
+    )
+    intro.setWordWrap(True)
+    return intro
 
 
 def race_summary(runs: dict[str, TrainingProgress]) -> str:
