@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from convlab.bench import bombs
-from convlab.bench.report import environment_lines
+from convlab.bench.report import StallProbe, environment_lines
 
 MARK = '<b style="font-size:90px">BIG</b>'
 
@@ -276,7 +276,7 @@ def _child(case: str) -> dict:
         under_test.open(argument, answered, 120)
         spin_until(lambda: False, 1.0)
     width = window.width()
-    stall = _StallProbe()
+    stall = StallProbe()
     watching = threading.Event()
     threading.Thread(target=_watch_children, args=(watching,), daemon=True).start()
     seconds = under_test.throw(kind, argument, answered, folder)
@@ -300,29 +300,6 @@ def _child(case: str) -> dict:
         "next_open": next_ok,
         "message": message,
     }
-
-
-class _StallProbe:
-    """A 5 ms GUI timer: the longest gap between its ticks is the worst stall."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.worst = 0.0
-        self._last = time.perf_counter()
-        self._timer = QTimer(interval=5, timeout=self._tick)
-        self._timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.worst = max(self.worst, now - self._last)
-        self._last = now
-
-    def stop(self) -> float:
-        """Seconds: the worst stall until now."""
-        worst = self.worst
-        self._timer.stop()
-        return worst
 
 
 def run(args: list[str]) -> int:

@@ -13,6 +13,7 @@ import importlib.metadata
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -76,6 +77,30 @@ def wait(seconds: float) -> None:
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
+
+
+class StallProbe:
+    """The longest gap between ticks of a 5 ms GUI timer: how long the window froze (the
+    hostile-input bench and the window tests measure with it)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.worst = 0.0
+        self._last = time.perf_counter()
+        self._timer = QTimer(interval=5)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self._last)
+        self._last = now
+
+    def stop(self) -> float:
+        """Seconds: the worst stall until now."""
+        self._timer.stop()
+        return self.worst
 
 
 def finish_report(lines: list[str], output: Path | None) -> int:

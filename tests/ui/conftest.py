@@ -8,14 +8,13 @@ its own settings file, so tests never read or write a person's real settings.
 
 from __future__ import annotations
 
-import time
 import weakref
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread, QThreadPool, QTimer
+from PySide6.QtCore import QThread, QThreadPool
 
 from convlab.ui.threads import background_jobs
 
@@ -132,23 +131,3 @@ def window(qtbot, scene_path):
     wait_for_result(qtbot, win)
     yield win
     win.close()
-
-
-class StallProbe:
-    """The longest gap between ticks of a 5 ms GUI timer: how long the window froze."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._last = time.perf_counter()
-        self._timer = QTimer(interval=5)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.worst = max(self.worst, now - self._last)
-        self._last = now
-
-    def stop(self) -> float:
-        self._timer.stop()
-        return self.worst

@@ -16,7 +16,8 @@ from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtWidgets import QPushButton
 
 from convlab.bench import bombs
-from tests.ui.conftest import StallProbe, wait_for_result
+from convlab.bench.report import StallProbe
+from tests.ui.conftest import wait_for_result
 
 
 def load_kernel(qtbot, window, path) -> bool:

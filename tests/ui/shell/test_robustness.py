@@ -28,12 +28,13 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTableView
 
 from convlab.app import build_window
+from convlab.bench.report import StallProbe
 from convlab.engine import presets
 from convlab.engine.convolve import convolve
 from convlab.engine.kernels import Kernel
 from convlab.ui.shell.banner import MessageBanner
 from tests.engine.test_sources import CMYK_JPEG, encoded_noise, make_video, png_bytes
-from tests.ui.conftest import StallProbe, make_scene
+from tests.ui.conftest import make_scene
 
 # ----------------------------------------------------------------------------- helpers
 
