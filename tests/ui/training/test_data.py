@@ -43,13 +43,19 @@ def write_idx(path, magic: int, dims: list[int], payload: bytes) -> None:
     path.write_bytes(header + payload)
 
 
-def test_a_bad_data_choice_reaches_the_window_as_a_message(qtbot, tmp_path):
+def folder_tab(qtbot, tmp_path) -> tuple[TrainingTab, list[tuple[str, str]]]:
+    """A Train tab set to train on an image folder, and the (text, level) messages it sends."""
     state = PlaygroundState()
     messages: list[tuple[str, str]] = []
     state.message.connect(lambda text, level: messages.append((text, level)))
     tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz"))
     qtbot.addWidget(tab)
     tab.data.set_kind("folder")
+    return tab, messages
+
+
+def test_a_bad_data_choice_reaches_the_window_as_a_message(qtbot, tmp_path):
+    tab, messages = folder_tab(qtbot, tmp_path)
     tab.data.folder_edit.setText(str(tmp_path / "missing"))
     tab.train_button.click()
     qtbot.waitUntil(lambda: tab.running_threads() == [] and not tab.is_training(), timeout=30000)
@@ -205,12 +211,7 @@ def test_skipped_folder_files_are_reported_when_training_starts(qtbot, tmp_path)
             image[:, :6] = 255 if name == "a" else 0
             cv2.imwrite(str(folder / name / f"{index}.png"), image)
     (folder / "b" / "notes.txt").write_text("not an image")
-    state = PlaygroundState()
-    messages: list[tuple[str, str]] = []
-    state.message.connect(lambda text, level: messages.append((text, level)))
-    tab = TrainingTab(state, webcam_classes=WebcamClasses(autosave_path=tmp_path / "w.npz"))
-    qtbot.addWidget(tab)
-    tab.data.set_kind("folder")
+    tab, messages = folder_tab(qtbot, tmp_path)
     tab.data.folder_edit.setText(str(folder))
     tab.settings.epochs_box.setValue(1)
     tab.train_button.click()
