@@ -17,8 +17,11 @@ on uint8), or the shared transform when what it saves pays for the forward trans
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -32,6 +35,7 @@ from convlab.engine.tiled_dft import TiledSpectrum
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 SHARED_DFT = "shared_dft"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class BankPlan:
     shared padded float frame), ``"uint8"`` (the frame as given) or ``SHARED_DFT``."""
 
     steps: tuple[tuple[str, str], ...]
-    predicted_ns: float  # all of it on one thread
+    predicted_ns: float  # wall time, the shared-transform jobs side by side
 
     @property
     def shared_dft(self) -> bool:
@@ -80,39 +84,69 @@ def plan_bank(
     border: str = "reflect101",
     uint8_frame: bool = True,
     table: CostTable | None = None,
+    threads: int | None = None,
 ) -> BankPlan:
-    """The cheapest way to compute each kernel on an HxW gray frame, and the predicted total."""
+    """The cheapest way to compute each kernel on an HxW gray frame, and the predicted wall time.
+
+    OpenCV's own calls already spread one kernel over the cores (the table holds their wall
+    time); a shared-transform kernel is one single-threaded job, so ``threads`` of them run at
+    once (default: as many as the band pool runs side by side).
+    """
     table = calibration.cost_table(wait=False) if table is None else table
+    threads = side_by_side_threads() if threads is None else max(1, int(threads))
     pads = common_pads(kernels)
     (top, bottom), (left, right) = pads
     padded_shape = (shape[0] + top + bottom, shape[1] + left + right)
     padded_samples = padded_shape[0] * padded_shape[1]
-    float_frame = np.broadcast_to(np.float32(0), padded_shape)
-    byte_frame = np.broadcast_to(np.uint8(0), shape)
+    best = [_cheapest_filter(shape, kernel, pads, border, uint8_frame, table) for kernel in kernels]
     # Measured on a smaller frame than it runs on (see calibration), so it needs the margin too.
     dft_cost = (table.dft_correlate * padded_samples + 3 * table.call) * (1.0 + dispatch.MARGIN)
-    best: list[tuple[str, str, float]] = []
-    for kernel in kernels:
-        job, _ = make_job(window(float_frame, kernel, pads), kernel, border, "valid", 1, 1,
-                          "correlate", "per_channel")  # fmt: skip
-        options = [("float32", *dispatch.ranked(job, table)[0])]
-        if uint8_frame:
-            job, _ = make_job(byte_frame, kernel, border, "same", 1, 1, "correlate", "per_channel")
-            options.append(("uint8", *dispatch.ranked(job, table)[0]))
-        best.append(min(options, key=lambda option: option[2]))
     forward = table.dft_forward * padded_samples * (1.0 + dispatch.MARGIN)
-    savings = sum(max(cost - dft_cost, 0.0) for _, _, cost in best)
-    use_dft = savings > forward  # the shared transform must pay for itself
+    # A kernel takes the transform when its job, sharing the cores with the other such jobs,
+    # beats its best filter; once fewer share them, each costs more: decide again.
+    spread = dft_cost / min(threads, max(len(kernels), 1))
+    chosen = [i for i, (_, _, cost) in enumerate(best) if spread < cost]
+    spread = dft_cost / min(threads, max(len(chosen), 1))
+    chosen = [i for i in chosen if spread < best[i][2]]
+    savings = sum(best[i][2] - spread for i in chosen)
+    use_dft = bool(chosen) and savings > forward  # the shared transform must pay for itself
     steps: list[tuple[str, str]] = []
     total = forward if use_dft else 0.0
-    for frame, method, cost in best:
-        if use_dft and dft_cost < cost:
-            frame, method, cost = SHARED_DFT, SHARED_DFT, dft_cost
+    for index, (frame, method, cost) in enumerate(best):
+        if use_dft and index in chosen:
+            frame, method, cost = SHARED_DFT, SHARED_DFT, spread
         steps.append((frame, method))
         total += cost
     if any(frame != "uint8" for frame, _ in steps):
         total += (table.to_float + table.pad) * padded_samples
     return BankPlan(tuple(steps), total)
+
+
+def side_by_side_threads() -> int:
+    """How many single-threaded jobs ``run_side_by_side`` runs at once: OpenCV's thread count
+    (``cv2.setNumThreads(1)`` turns it off), at most one per CPU."""
+    return max(1, min(cv2.getNumThreads(), os.cpu_count() or 1, 8))
+
+
+def _cheapest_filter(
+    shape: tuple[int, int],
+    kernel: Kernel,
+    pads: Pads,
+    border: str,
+    uint8_frame: bool,
+    table: CostTable,
+) -> tuple[str, str, float]:
+    """(frame, method, predicted ns) of the cheapest way ``convolve`` knows for one kernel."""
+    (top, bottom), (left, right) = pads
+    float_frame = np.broadcast_to(np.float32(0), (shape[0] + top + bottom, shape[1] + left + right))
+    job, _ = make_job(window(float_frame, kernel, pads), kernel, border, "valid", 1, 1,
+                      "correlate", "per_channel")  # fmt: skip
+    options = [("float32", *dispatch.ranked(job, table)[0])]
+    if uint8_frame:
+        byte_frame = np.broadcast_to(np.uint8(0), shape)
+        job, _ = make_job(byte_frame, kernel, border, "same", 1, 1, "correlate", "per_channel")
+        options.append(("uint8", *dispatch.ranked(job, table)[0]))
+    return min(options, key=lambda option: option[2])
 
 
 def bank_responses(
@@ -123,6 +157,27 @@ def bank_responses(
     plan: BankPlan | None = None,
 ) -> list[np.ndarray]:
     """Each kernel's float32 HxW response to the 2-D ``gray`` frame (uint8 or float32)."""
+    return bank_map(gray, kernels, _response, border=border, plan=plan)
+
+
+def _response(_index: int, response: np.ndarray) -> np.ndarray:
+    return response
+
+
+def bank_map(
+    gray: np.ndarray,
+    kernels: Sequence[Kernel],
+    finish: Callable[[int, np.ndarray], T],
+    *,
+    border: str = "reflect101",
+    plan: BankPlan | None = None,
+) -> list[T]:
+    """``finish(index, response)`` of each kernel's response, in order.
+
+    ``finish`` runs in the job that computed the response, so what follows the convolution
+    (stages, ranges, a thumbnail) is spread over the cores with it, while the map is still in
+    the cache.
+    """
     if not kernels:
         return []
     if gray.ndim != 2:
@@ -137,16 +192,21 @@ def bank_responses(
         extent = tuple(max(k.shape[axis] for k, (frame, _) in zip(kernels, plan.steps)
                            if frame == SHARED_DFT) for axis in (0, 1))  # fmt: skip
         spectrum = TiledSpectrum(padded, extent)
-    tasks: list[Callable[[], np.ndarray]] = []
-    for kernel, (frame, method) in zip(kernels, plan.steps):
+
+    def compute(index: int) -> T:
+        kernel = kernels[index]
+        frame, method = plan.steps[index]
         if frame == SHARED_DFT:
-            tasks.append(lambda k=kernel: _from_spectrum(spectrum, k, pads, shape))
+            response = _from_spectrum(spectrum, kernel, pads, shape)
         elif frame == "float32":
-            tasks.append(lambda k=kernel, m=method: convolve(
-                window(padded, k, pads), k, padding="valid", method=m))  # fmt: skip
+            response = convolve(
+                window(padded, kernel, pads), kernel, padding="valid", method=method
+            )
         else:
-            tasks.append(lambda k=kernel, m=method: convolve(gray, k, border=border, method=m))
-    return run_side_by_side(tasks)
+            response = convolve(gray, kernel, border=border, method=method)
+        return finish(index, response)
+
+    return run_side_by_side([functools.partial(compute, index) for index in range(len(kernels))])
 
 
 def _shared_padded(gray: np.ndarray, pads: Pads, border: str) -> np.ndarray:

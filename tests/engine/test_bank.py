@@ -151,3 +151,41 @@ def test_the_spectrum_product_is_opencvs_for_every_parity(shape) -> None:
     for tile, product in zip(tiles, products):
         expected = cv2.mulSpectrums(tile, kernel, 0, conjB=True)
         np.testing.assert_allclose(product, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
+
+
+def test_transform_jobs_spread_over_the_cores_and_must_pay_for_the_forward() -> None:
+    """A transform job runs on one thread while OpenCV's filter already uses every core: with
+    two cores a transform twice as dear per kernel as the filter breaks even, not below."""
+    large = [Kernel(np.random.default_rng(n).uniform(-1, 1, (n, n))) for n in (11, 13, 15) * 4]
+    costs = table(uint8_per_tap=0.5, float32_per_tap=0.5, separable_per_tap=500, dft=60.0)
+    # per sample: filter2D 60 (11x11) to 112 (15x15); transform 69 with the margin, 34.5 on two
+    assert all(step == (SHARED_DFT, SHARED_DFT) for step in
+               plan_bank((720, 1280), large, table=costs, threads=2).steps)  # fmt: skip
+    alone = plan_bank((720, 1280), large, table=costs, threads=1)
+    assert [frame == SHARED_DFT for frame, _ in alone.steps] == [n > 11 for n in (11, 13, 15) * 4]
+    sharing = plan_bank((720, 1280), large, table=costs, threads=2)
+    assert sharing.predicted_ns < alone.predicted_ns
+
+
+def test_a_kernel_spectrum_is_kept_until_the_kernel_changes() -> None:
+    from convlab.engine.tiled_dft import kernel_spectrum
+
+    rng = np.random.default_rng(7)
+    weights = rng.uniform(-1, 1, (13, 13)).astype(np.float32)
+    first = kernel_spectrum(weights, (256, 256))
+    assert kernel_spectrum(weights.copy(), (256, 256)) is first  # the next frame's lookup
+    assert kernel_spectrum(weights, (256, 240)) is not first  # another tile size
+    gray = rng.integers(0, 256, (300, 410), dtype=np.uint8)
+    kernels = [Kernel(weights), Kernel(np.rot90(weights))]
+    plan = BankPlan(((SHARED_DFT, SHARED_DFT),) * 2, 0.0)
+    for _ in range(2):  # edit one weight, as the grid does, and filter the next frame
+        results = bank_responses(gray, kernels, plan=plan)
+        for kernel, result in zip(kernels, results):
+            expected = reference(gray, kernel.weights, border="reflect101")
+            np.testing.assert_allclose(
+                result, expected, rtol=0, atol=tolerance(gray, kernel.effective)
+            )
+        changed = kernels[0].weights.copy()
+        changed[6, 6] += 5.0
+        kernels[0] = Kernel(changed)
+    assert not np.array_equal(kernel_spectrum(np.float32(kernels[0].weights), (256, 256)), first)
