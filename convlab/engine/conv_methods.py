@@ -472,3 +472,56 @@ def run_method(name: str, job: Job) -> np.ndarray:
     if name.endswith(FLOAT_SUFFIX):
         return _METHODS[name.removesuffix(FLOAT_SUFFIX)](as_float32(job))
     return _METHODS[name](job)
+
+
+Runner = Callable[[np.ndarray], np.ndarray]
+
+
+def bound(name: str, job: Job) -> Runner:
+    """``name`` for every frame laid out as ``job``'s: ``bound(name, job)(frame)`` is
+    ``run_method(name, job)`` with ``frame`` in place of ``job.image``.
+
+    The methods a video spends its frames in most, one ``filter2D`` or ``sepFilter2D`` call
+    over the whole frame, get their OpenCV arguments worked out here once, so a repeated call
+    costs what the bare OpenCV call costs; every other method is ``run_method``.
+    """
+    base = name.removesuffix(FLOAT_SUFFIX)
+    call = _one_call(base, job) if base in ("filter2d", "separable") else None
+    if call is None:
+        weights, offset, border, geometry = job.weights, job.offset, job.border, job.geometry
+
+        def general(frame: np.ndarray) -> np.ndarray:
+            return run_method(name, Job(frame, weights, offset, border, geometry))
+
+        return general
+    if name.endswith(FLOAT_SUFFIX) and job.image.dtype != np.float32:
+        direct = call
+
+        def on_float32(frame: np.ndarray) -> np.ndarray:
+            return direct(frame.astype(np.float32))
+
+        return on_float32
+    return call
+
+
+def _one_call(base: str, job: Job) -> Runner | None:
+    """The single OpenCV call that is ``base`` on ``job``'s layout, when it is one: stride 1,
+    OpenCV's border handling as the padding, and an output the size of the frame."""
+    geometry = job.geometry
+    if geometry.stride != 1 or geometry.out_size != geometry.in_size or not anchor_fits(job):
+        return None
+    (top, _), (left, _) = geometry.pads
+    anchor, border, delta = (left, top), BORDER_CODES[job.border], float(job.offset)
+    d = geometry.dilation
+    if base == "filter2d":
+        kernel = _cv_kernel(dilate(job.weights, d))
+        return lambda frame: cv2.filter2D(
+            frame, cv2.CV_32F, kernel, anchor=anchor, delta=delta, borderType=border
+        )
+    terms = kernel_terms(job.weights)
+    if len(terms) != 1:
+        return None
+    row, column = _cv_kernel(dilate(terms[0][1], d)), _cv_kernel(dilate(terms[0][0], d))
+    return lambda frame: cv2.sepFilter2D(
+        frame, cv2.CV_32F, row, column, anchor=anchor, delta=delta, borderType=border
+    )

@@ -134,6 +134,7 @@ class _Trial:
 
 _trials: OrderedDict[tuple[JobKey, CostTable], _Trial] = OrderedDict()
 _trials_lock = threading.Lock()
+_generation = [0]
 
 
 def shortlist(ranking: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
@@ -180,12 +181,13 @@ def _stride_one_winner(key: tuple[JobKey, CostTable]) -> str | None:
     return None if trial is None else trial.winner
 
 
-def compute(job: Job, table: CostTable | None = None) -> np.ndarray:
+def compute(job: Job, table: CostTable | None = None, key: JobKey | None = None) -> np.ndarray:
     """``job`` computed by the chosen method; while its trials run, by the next method to time
-    (the same result either way)."""
+    (the same result either way). ``key``: ``job_key(job)``, if the caller kept it."""
     if table is None:
         table = calibration.cost_table(wait=False)
-    key = job_key(job)
+    if key is None:
+        key = job_key(job)
     ranking = _cost_cached(key, table)
     if ranking[0][1] < MEASURE_FROM_NS:
         return run_method(ranking[0][0], job)
@@ -218,10 +220,28 @@ def settle(job: Job, table: CostTable | None = None) -> str:
     return choose(job, table)
 
 
+def settled(key: JobKey, table: CostTable) -> str | None:
+    """The method ``compute`` runs for every job with ``key`` from now on (a quick frame's
+    prediction, or the winner of its trials), or None while trials are still due. Callers
+    that keep it must ask again when ``generation()`` changes."""
+    ranking = _cost_cached(key, table)
+    if ranking[0][1] < MEASURE_FROM_NS:
+        return ranking[0][0]
+    with _trials_lock:
+        trial = _trials.get((key, table))
+        return None if trial is None else trial.winner
+
+
+def generation() -> int:
+    """Changes whenever measured choices are forgotten (``forget_trials``)."""
+    return _generation[0]
+
+
 def forget_trials() -> None:
     """Forget every measured choice (tests; a changed machine)."""
     with _trials_lock:
         _trials.clear()
+        _generation[0] += 1
 
 
 # -- predicted costs --------------------------------------------------------------------------

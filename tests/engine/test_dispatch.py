@@ -184,6 +184,18 @@ def _slowed(
         return real_run(name, job)
 
     monkeypatch.setattr(dispatch, "run_method", slowed)
+    real_bound = convolve_module.bound
+
+    def bound(name, job):  # the settled method, as a repeated call runs it
+        runner = real_bound(name, job)
+
+        def run(frame):
+            ran.append(name)
+            return runner(frame)
+
+        return run
+
+    monkeypatch.setattr(convolve_module, "bound", bound)
     return ran
 
 
