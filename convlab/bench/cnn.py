@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convlab.bench.report import environment_lines, load_average
+from convlab.bench.report import environment_lines, load_average, save_report
 from convlab.cnn import Adam, cross_entropy, lenet
 from convlab.cnn.blas import DEFAULT_THREADS
 from convlab.cnn.data import load_idx, synthetic_digits
@@ -236,6 +236,5 @@ def run(args: list[str]) -> int:
         if options.synthetic:
             _synthetic_to_real(options, report)
     report(f"\nat the end: {load_average()}")
-    if options.output:
-        options.output.write_text("\n".join(lines) + "\n")
+    save_report(lines, options.output)
     return 0

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from convlab.bench.mjpeg_server import MjpegServer, MjpegServerProcess, read_frame_number
-from convlab.bench.report import environment_lines, load_average
+from convlab.bench.report import environment_lines, load_average, save_report
 from convlab.engine import presets
 from convlab.engine.capture import Capture
 from convlab.engine.pipeline import Pipeline
@@ -192,10 +192,7 @@ def run(args: list[str]) -> int:
     still, unseen = live_window.idle_cpu(str(default_image_path()))
     lines += _summary(runs, options.slow_ms, (delay, window_delay), (still, unseen))
     print("\n".join(lines[-7:]))
-    if options.output:
-        options.output.parent.mkdir(parents=True, exist_ok=True)
-        options.output.write_text("\n".join(lines) + "\n")
-        print(f"saved to {options.output}")
+    save_report(lines, options.output)
     return 0
 
 

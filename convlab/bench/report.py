@@ -107,10 +107,14 @@ def finish_report(lines: list[str], output: Path | None) -> int:
     """Append the load average, print the report, and save it to ``output`` if one was given;
     exit status 0."""
     lines.append(f"at the end: {load_average()}")
-    text = "\n".join(lines)
-    print(text)
+    print("\n".join(lines))
+    save_report(lines, output)
+    return 0
+
+
+def save_report(lines: list[str], output: Path | None) -> None:
+    """Write the report to ``output`` (its folder made if missing) and say so; nothing if None."""
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n")
+        output.write_text("\n".join(lines) + "\n")
         print(f"\nsaved to {output}")
-    return 0
