@@ -5,7 +5,8 @@ and Tab move, + (or =, Page Up) and keypad -/Page Down step the weight, Shift mu
 step by 10, Delete sets 0. Mouse: the wheel steps the cell under the pointer, dragging up or
 down on a cell scrubs it. The cells fill the dock's width; their numbers are exact when they
 have four significant digits or fewer, otherwise rounded by at most 1%, and never drawn
-smaller than 11 pixels: a kernel too large for the room scrolls, with its offsets as headers.
+smaller than 11 pixels (a narrower cut of the font comes first, so a 7x7 kernel fits a laptop's
+dock whole): a kernel too large for the room scrolls, with its offsets as headers.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from convlab.ui.state import PlaygroundState
 
 MIN_TEXT_PX = 11  # numbers are never drawn smaller: a 15x15 grid scrolls rather than shrinks
 MAX_TEXT_PX = 20
-TEXT_PADDING = 6  # pixels beside the widest number of the grid
+TEXT_PADDING = 4  # pixels beside the widest number of the grid
 MAX_CELL_WIDTH = 140  # a 1x1 or 3x3 kernel fills the dock's width, up to this per cell
 MAX_CELL_HEIGHT = 96
 MIN_AREA_CELLS = 7  # the grid's area asks for 7 x 7 small cells whatever the kernel's size
@@ -105,7 +106,7 @@ class _CellDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._style_key: tuple | None = None
         self._short = False
-        self._static: dict[tuple[str, int], QStaticText] = {}  # laid-out text, reused
+        self._static: dict[tuple[str, int, int], QStaticText] = {}  # laid-out text, reused
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         """The cell's colour, its number, and a selection outline (a filled highlight would
@@ -119,13 +120,14 @@ class _CellDelegate(QStyledItemDelegate):
         font = option.font
         painter.fillRect(rect, background)
         text = self.cell_text_for(model, index, font, rect.width())
-        static = self._static.get((text, font.pixelSize()))
+        key = (text, font.pixelSize(), font.stretch())
+        static = self._static.get(key)
         if static is None:
             static = QStaticText(text)
             static.prepare(font=font)
             if len(self._static) > 4096:
                 self._static.clear()
-            self._static[(text, font.pixelSize())] = static
+            self._static[key] = static
         size = static.size()
         painter.setFont(font)
         painter.setPen(foreground)
@@ -275,9 +277,29 @@ class KernelGrid(QTableView):
         rows, cols = max(1, self._model.rowCount()), max(1, self._model.columnCount())
         fitting = min(height // rows, MAX_CELL_HEIGHT, max(1, width // cols))
         font = QFont(self.font())
-        font.setPixelSize(max(MIN_TEXT_PX, min(MAX_TEXT_PX, round(fitting * 0.36))))
-        metrics = QFontMetrics(font)
-        widest = max(narrowest(texts, metrics) for texts in self._model.all_texts())
+        all_texts = self._model.all_texts()
+        # The size that suits the cell, or a smaller one (never under MIN_TEXT_PX) when the
+        # widest number needs it, then a narrower cut of the font: a 7x7 kernel's .00134 or
+        # 1.94e-7 then fits a laptop's dock whole instead of scrolling.
+        ideal = max(MIN_TEXT_PX, min(MAX_TEXT_PX, round(fitting * 0.36)))
+        tries = [
+            (pixels, QFont.Stretch.Unstretched) for pixels in range(ideal, MIN_TEXT_PX - 1, -1)
+        ]
+        tries += [
+            (MIN_TEXT_PX, QFont.Stretch.SemiCondensed),
+            (MIN_TEXT_PX, QFont.Stretch.Condensed),
+        ]
+        for pixels, stretch in tries:
+            font.setPixelSize(pixels)
+            font.setStretch(stretch)
+            metrics = QFontMetrics(font)
+            widest = max(narrowest(texts, metrics) for texts in all_texts)
+            if widest + TEXT_PADDING <= width // cols:
+                break
+        else:
+            font.setStretch(QFont.Stretch.Unstretched)  # scrolls anyway: the plain font
+            metrics = QFontMetrics(font)
+            widest = max(narrowest(texts, metrics) for texts in all_texts)
         cell_width = max(widest + TEXT_PADDING, min(width // cols, MAX_CELL_WIDTH))
         lowest = metrics.height() + 6
         cell_height = max(lowest, min(height // rows, MAX_CELL_HEIGHT, cell_width))
