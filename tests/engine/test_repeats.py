@@ -9,12 +9,19 @@ import numpy as np
 import pytest
 
 from convlab.engine import Kernel, calibration, convolve, dispatch, gaussian_kernel
-from convlab.engine.conv_methods import METHOD_NAMES, bound, kernel_terms, run_method
+from convlab.engine.conv_methods import (
+    METHOD_NAMES,
+    SCRATCH_LIMIT,
+    bound,
+    kernel_terms,
+    run_method,
+)
 from convlab.errors import KernelError
 from tests.engine.test_convolve import reference, test_image, tolerance
 from tests.engine.test_dispatch import table
 
 convolve_module = __import__("convlab.engine.convolve", fromlist=["make_job"])
+methods_module = __import__("convlab.engine.conv_methods", fromlist=["float32_copy"])
 RANDOM5 = np.random.default_rng(11).uniform(-1, 1, (5, 5))
 GAUSSIAN5 = gaussian_kernel(2, 1.0)
 
@@ -165,3 +172,22 @@ def test_repeats_run_trials_again_once_the_choices_are_forgotten(monkeypatch) ->
     convolve(image, kernel)
     assert ran[0] in candidates and len(ran) == 1
     assert dispatch.settled(dispatch.job_key(job), calibration.cost_table()) is None
+
+
+@pytest.mark.parametrize("limit", [SCRATCH_LIMIT, 10])  # the reused buffer, and a fresh copy
+@pytest.mark.parametrize("name", ["filter2d_f32", "separable_f32", "strided_f32"])
+def test_float32_copies_never_leak_into_results(monkeypatch, limit: int, name: str) -> None:
+    """Each frame's float32 copy goes into the same buffer: an earlier result must not change
+    when the next frame is filtered, and each must be its own frame's."""
+    monkeypatch.setattr(methods_module, "SCRATCH_LIMIT", limit)
+    frames = [test_image((29, 35, 3), seed=seed) for seed in (20, 21, 22)]
+    stride = 2 if name.startswith("strided") else 1
+    results = [
+        convolve(frame, GAUSSIAN5, method=name, border="constant", stride=stride)
+        for frame in frames
+    ]
+    for frame, result in zip(frames, results):
+        expected = reference(frame, GAUSSIAN5.effective, border="constant", stride=stride)
+        np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(frame, RANDOM5))
+    copy = methods_module.float32_copy(frames[0])
+    assert copy.dtype == np.float32 and np.array_equal(copy, frames[0])
