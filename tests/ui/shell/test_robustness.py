@@ -5,8 +5,8 @@ kernel grid's model, the kernel tools' paste and normalize, the camera action) a
 what a person sees: a non-modal banner and status message naming the file (or cell) and the
 reason, the previous picture and kernel still on screen, no traceback, and a window that goes on
 working (a later valid open or edit shows up). The engine-level checks of the same inputs live in
-``tests/engine/test_sources.py``; the README's robustness table names the test that covers
-each input.
+``tests/engine/test_sources.py`` and ``test_video_sources.py``; the README's robustness table
+names the test that covers each input.
 
 The file and kernel cases share one window (module scope) so the whole file stays fast; every
 test leaves that window on a valid picture of its own.
