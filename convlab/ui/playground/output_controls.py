@@ -9,64 +9,17 @@ people can see what "clip" throws away.
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
-from convlab.engine.display import DisplayChoice, histogram
+from convlab.engine.display import histogram
 from convlab.engine.pipeline import HISTOGRAM_BINS, PipelineResult
+from convlab.ui.playground.histogram import ResponseHistogram
 from convlab.ui.state import PlaygroundState
-from convlab.ui.widgets.display_controls import DisplayControls, shown_range
+from convlab.ui.widgets.display_controls import DisplayControls
 from convlab.ui.widgets.flow_layout import FlowLayout
 
 HISTOGRAM_INTERVAL_MS = 250  # a few redraws a second is all a glance at a histogram needs
-
-
-class ResponseHistogram(pg.PlotWidget):
-    """Counts of the main output's values (log scale), with the displayed interval shaded."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background=None)
-        self.setObjectName("responseHistogram")
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setMinimumHeight(70)
-        self.setMaximumHeight(110)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        plot = self.getPlotItem()
-        plot.setLabel("left", "log n")
-        plot.getAxis("left").setWidth(34)
-        plot.getAxis("bottom").setHeight(18)
-        self.region = pg.LinearRegionItem(
-            movable=False, brush=pg.mkBrush(80, 160, 255, 45), pen=pg.mkPen(80, 160, 255, 160)
-        )
-        self.region.setZValue(-10)
-        self.addItem(self.region)
-        self.curve = pg.PlotDataItem(
-            stepMode="center",
-            fillLevel=0.0,
-            brush=pg.mkBrush(150, 150, 150, 160),
-            pen=pg.mkPen(200, 200, 200),
-        )
-        self.addItem(self.curve)
-        self.counts = np.zeros(0)
-        self.edges = np.zeros(0)
-
-    def show_counts(self, counts: np.ndarray, edges: np.ndarray, choice: DisplayChoice) -> None:
-        """Draw counts the worker already made (PipelineResult.histogram), with the band
-        that ``choice`` (the mapping the output was really drawn with) spreads over 0..255."""
-        self.counts, self.edges = counts, edges
-        self.curve.setData(edges, np.log10(1.0 + counts))
-        low, high = shown_range(choice, float(edges[0]), float(edges[-1]))
-        self.region.setRegion((low, high))
-        self.setXRange(min(low, edges[0]), max(high, edges[-1]), padding=0.02)
 
 
 class OutputDisplayControls(QWidget):

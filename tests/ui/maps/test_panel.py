@@ -590,7 +590,7 @@ def test_histogram_counts_the_output_and_shades_the_shown_range(qtbot, state):
     )
     np.testing.assert_array_equal(controls.histogram.counts, expected)
     np.testing.assert_allclose(controls.histogram.edges, edges, rtol=1e-6)
-    assert controls.histogram.region.getRegion() == pytest.approx((-128.0, 127.0))
+    assert controls.histogram.band == pytest.approx((-128.0, 127.0))
     counts, _ = histogram(output, 64)
     assert counts.sum() == output.size
 

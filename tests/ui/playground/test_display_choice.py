@@ -63,7 +63,7 @@ def test_auto_is_the_default_and_its_line_says_what_it_chose(controls, state):
     assert parts.colormap_combo.currentText() == "no colormap"
     # the band on the histogram is what Offset +128 spreads over black..white
     controls._redraw(state.latest_result)
-    assert controls.histogram.region.getRegion() == pytest.approx((-128.0, 127.0))
+    assert controls.histogram.band == pytest.approx((-128.0, 127.0))
 
 
 def test_one_click_switches_out_of_auto_and_one_click_back(controls, state, qtbot):
