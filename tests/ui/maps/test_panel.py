@@ -7,28 +7,22 @@ and the display module's ``to_rgb`` for the pixel mapping.
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
-
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QHelpEvent
-from PySide6.QtWidgets import QComboBox, QLabel
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QComboBox
 
 from convlab.engine import presets
 from convlab.engine.bank_presets import BANK_PRESETS, blur_ladder, edge_bank, gabor_bank
 from convlab.engine.display import histogram, to_rgb
-from convlab.engine.export import write_atomic
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import COMBINED_MAP, robust_range
-from convlab.ui.maps.panel import FeatureMapsPanel, stage_sizes
-from convlab.ui.maps.tile import COMBINED_INDEX, kernel_colors
+from convlab.ui.maps.panel import stage_sizes
+from convlab.ui.maps.tile import COMBINED_INDEX
 from convlab.ui.playground.output_controls import OutputDisplayControls
 from convlab.ui.state import PlaygroundState
-from convlab.ui.threads.priority import BACKGROUND_NICE, MAX_NICE
+from tests.ui.maps.conftest import kernel_tiles, publish, test_frame
 
 
 # ---------------------------------------------------------------------------------- references
@@ -75,45 +69,8 @@ def assert_image_close(shown: np.ndarray, expected: np.ndarray) -> None:
     assert (difference == 0).mean() > 0.99
 
 
-def test_frame(height: int = 60, width: int = 84, seed: int = 1) -> np.ndarray:
-    """A smooth gradient with a bright square and noise: edges in both directions."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width]
-    base = 40 + 120 * xx / width + 50 * yy / height
-    base[height // 4 : height // 2, width // 3 : width // 2] += 80
-    rgb = np.stack([base, base * 0.8, 255 - base], axis=2) + rng.normal(0, 6, (height, width, 3))
-    return np.clip(rgb, 0, 255).astype(np.uint8)
-
-
-test_frame.__test__ = False  # a helper, not a test
-
-
 def gray_of(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-
-
-@pytest.fixture
-def state(qtbot) -> PlaygroundState:
-    return PlaygroundState()
-
-
-@pytest.fixture
-def panel(qtbot, state) -> FeatureMapsPanel:
-    widget = FeatureMapsPanel(state)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 420)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
-def publish(state: PlaygroundState, frame: np.ndarray) -> None:
-    """What the window does for every displayed frame."""
-    state.publish_result(state.pipeline.run(frame))
-
-
-def kernel_tiles(panel: FeatureMapsPanel) -> list:
-    return [tile for tile in panel.grid.tiles if tile.index != COMBINED_INDEX]
 
 
 # ---------------------------------------------------------------------------------- content
@@ -359,190 +316,6 @@ def test_a_selected_map_is_computed_at_full_resolution(panel, state, qtbot):
     selected = state.latest_result.selected
     assert selected is state.latest_result.maps[1]
     np.testing.assert_allclose(selected.values, expected, rtol=1e-5, atol=1e-3)
-
-
-# ---------------------------------------------------------------------------------- export
-def test_export_writes_full_resolution_png_and_npy(panel, state, qtbot, tmp_path):
-    frame = test_frame(300, 500)
-    state.set_bank([presets.get("sobel_x"), presets.get("sobel_y")])
-    state.set_stages(relu=True, combine=True)
-    state.update_bank_display(mode="minmax", colormap="viridis", robust=False)
-    publish(state, frame)
-    with qtbot.waitSignal(panel.exportFinished, timeout=10_000) as finished:
-        assert panel.export_to(tmp_path)
-    written = sorted(p.name for p in finished.args[0])
-    assert written == sorted(p.name for p in tmp_path.iterdir())  # no temporary files left
-    assert written == [
-        "01_sobel_x.npy",
-        "01_sobel_x.png",
-        "02_sobel_y.npy",
-        "02_sobel_y.png",
-        "combined_gradient_magnitude.npy",
-        "combined_gradient_magnitude.png",
-    ]
-    gray = gray_of(frame)
-    for stem, kernel in (("01_sobel_x", state.bank[0]), ("02_sobel_y", state.bank[1])):
-        expected = map_reference(gray, kernel, relu=True, pool=False)
-        raw = np.load(tmp_path / f"{stem}.npy")
-        assert raw.shape == (300, 500)
-        np.testing.assert_allclose(raw, expected, rtol=1e-5, atol=1e-3)
-        png = cv2.cvtColor(cv2.imread(str(tmp_path / f"{stem}.png")), cv2.COLOR_BGR2RGB)
-        assert_image_close(png, to_rgb(expected, "minmax", colormap="viridis"))
-    gx, gy = (map_reference(gray, k, relu=False, pool=False) for k in state.bank)
-    magnitude = np.load(tmp_path / "combined_gradient_magnitude.npy")
-    np.testing.assert_allclose(magnitude, np.hypot(gx, gy), rtol=1e-5, atol=1e-3)
-
-
-def test_exporting_one_map_writes_only_that_map(panel, state, qtbot, tmp_path):
-    frame = test_frame()
-    state.set_bank(edge_bank())
-    publish(state, frame)
-    with qtbot.waitSignal(panel.exportFinished, timeout=10_000):
-        panel.export_to(tmp_path, ("npy",), only=4)
-    assert [p.name for p in tmp_path.iterdir()] == ["05_laplacian.npy"]
-    expected = map_reference(gray_of(frame), presets.get("laplacian"), relu=False, pool=False)
-    np.testing.assert_allclose(np.load(tmp_path / "05_laplacian.npy"), expected, atol=1e-3)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
-def test_an_export_runs_below_the_gui_thread(panel, qtbot):
-    """A 100 MP export takes minutes: on a busy machine the window must win the cores."""
-    niceness: list[int] = []
-
-    def job() -> list:
-        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        return []
-
-    with qtbot.waitSignal(panel.exportFinished, timeout=10_000):
-        panel.exporter.start(job, "Export feature maps")
-    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert niceness[0] >= min(MAX_NICE, gui + BACKGROUND_NICE)
-
-
-def test_export_without_a_frame_says_so(panel, state, qtbot, tmp_path):
-    state.set_bank(edge_bank())
-    with qtbot.waitSignal(state.message) as message:
-        assert not panel.export_to(tmp_path)
-    assert "no frame" in message.args[0]
-
-
-def test_export_to_a_missing_folder_reports_an_error(panel, state, qtbot, tmp_path):
-    state.set_bank(edge_bank())
-    publish(state, test_frame())
-    with qtbot.waitSignal(panel.exporter.failed, timeout=10_000) as failed:
-        panel.export_to(tmp_path / "missing")
-    assert "missing" in failed.args[0]
-
-
-def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
-    target = tmp_path / "map.npy"
-    target.write_bytes(b"old")
-
-    def broken(temp):
-        temp.write_bytes(b"half")
-        raise OSError(28, "No space left on device")
-
-    with pytest.raises(Exception, match="No space left"):
-        write_atomic(target, broken)
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["map.npy"]
-
-
-# ---------------------------------------------------------------------------------- layout
-def test_tiles_reflow_with_the_dock_shape(panel, state, qtbot):
-    state.set_bank(edge_bank()[:4])
-    publish(state, test_frame(60, 80))
-    panel.resize(1200, 260)  # a wide, short bottom dock: one row
-    qtbot.waitUntil(lambda: panel.grid.columns == 4)
-    panel.resize(300, 1000)  # a tall, narrow side dock: one column
-    qtbot.waitUntil(lambda: panel.grid.columns == 1)
-
-
-def visible_whole(panel: FeatureMapsPanel, tile) -> bool:
-    """The tile lies entirely inside the scroll area's viewport."""
-    viewport = panel.scroll.viewport()
-    corner = tile.mapTo(viewport, tile.rect().topLeft())
-    placed = tile.rect().translated(corner)
-    return viewport.rect().contains(placed)
-
-
-@pytest.mark.parametrize("count", [5, 8, 16])
-def test_every_map_of_the_bank_is_whole_in_a_short_laptop_dock(panel, state, qtbot, count):
-    """A 1366x768 screen leaves the bottom dock about 960 x 230 pixels."""
-    bank = [presets.get(name) for name in presets.names()][:count]
-    state.set_bank(bank)
-    publish(state, test_frame(64, 64))
-    panel.resize(966, 230)
-    qtbot.waitUntil(lambda: panel.grid.plan is not None and len(panel.grid.tiles) == count)
-    qtbot.wait(50)
-    plan = panel.grid.plan
-    assert not plan.scrolls
-    assert not panel.scroll.verticalScrollBar().isVisible()
-    assert all(visible_whole(panel, tile) for tile in panel.grid.tiles)
-    assert plan.map_side >= 40
-    # each map's picture gets the room planned for it
-    for tile in panel.grid.tiles:
-        assert tile.view.width() >= plan.map_width - 1
-        assert tile.view.height() >= plan.map_height - 1
-    assert all(tile.range_label.isVisible() != plan.compact for tile in panel.grid.tiles)
-
-
-def test_tiles_with_room_to_spare_show_their_whole_names(panel, state, qtbot):
-    """Five edge maps in a wide, short dock: the tiles grow sideways for their names."""
-    state.set_bank(edge_bank())
-    publish(state, test_frame(64, 64))
-    panel.resize(1200, 230)
-
-    def names_whole() -> bool:  # as drawn, not cut: "1. Sobel, vertical edges"
-        tiles = panel.grid.tiles
-        return len(tiles) == 5 and all(QLabel.text(t.title) == t.name for t in tiles)
-
-    qtbot.waitUntil(names_whole)
-    plan = panel.grid.plan
-    assert plan.tile_width > plan.map_width + 20
-    for tile in panel.grid.tiles:
-        assert visible_whole(panel, tile)
-        assert tile.view.height() >= plan.map_height - 1
-    assert panel.grid.tiles[0].name == "1. Sobel, vertical edges"
-
-
-def test_small_tiles_show_their_number_and_keep_the_values_in_the_tooltip(panel, state, qtbot):
-    state.set_bank([presets.get(name) for name in presets.names()][:16])
-    publish(state, test_frame(64, 64))
-    panel.resize(966, 230)
-    qtbot.waitUntil(lambda: panel.grid.plan is not None and panel.grid.plan.compact)
-    tile = panel.grid.tiles[2]
-    assert tile.title.text() == "3"  # its name does not fit beside the kernel
-    low, high = (float(v) for v in tile.range_label.text().split(" … "))
-    assert low <= high
-    tile.event(QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), QPoint(5, 5)))
-    assert tile.range_label.text() in tile.toolTip()
-    panel.resize(1800, 900)  # room again: names come back
-    qtbot.waitUntil(lambda: not panel.grid.plan.compact)
-    qtbot.waitUntil(lambda: tile.title.text().startswith("3. "))
-
-
-def test_a_bank_that_cannot_fit_scrolls_and_the_scroll_bar_does_not_change_the_plan(
-    panel, state, qtbot
-):
-    state.set_bank([presets.get(name) for name in presets.names()][:16])
-    publish(state, test_frame(64, 64))
-    panel.resize(260, 300)  # a narrow floating dock
-    qtbot.waitUntil(lambda: panel.grid.plan is not None and panel.grid.plan.scrolls)
-    plan = panel.grid.plan
-    assert panel.scroll.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn
-    qtbot.wait(50)
-    assert panel.grid.plan == plan
-    viewport = panel.scroll.viewport().width()
-    columns = plan.columns
-    assert columns * plan.tile_width + (columns - 1) * 6 <= viewport
-
-
-def test_kernel_thumbnail_colours_are_diverging_with_zero_neutral():
-    colors = kernel_colors(np.array([[-2.0, 0.0, 2.0]]))
-    blue, neutral, red = (tuple(int(v) for v in c) for c in colors[0])
-    assert neutral == (221, 221, 221)
-    assert blue[2] > blue[0] and red[0] > red[2]
 
 
 # ---------------------------------------------------------------------------------- output
