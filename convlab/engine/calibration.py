@@ -5,8 +5,8 @@ OpenCV 5.1 filters a uint8 frame into float32 three to four times slower than a 
 of the same pixels, switches ``cv2.filter2D`` to a DFT from 50 taps for uint8 input but only from
 130 for float32, and its DFT got four times faster than OpenCV 4's. Constants tuned on one
 version rank the methods wrongly on the next, so ``convolve`` ranks them with a ``CostTable``
-measured here: a one-off calibration of at most 0.3 s, cached in the user's cache folder per
-OpenCV version, numpy version and CPU count.
+measured here: a one-off calibration of at most 0.2 s of CPU time, cached in the user's cache
+folder per OpenCV version, numpy version and CPU count.
 
 Per-sample costs carry over from the calibration frame to larger ones for direct filters (within
 15-30 %). OpenCV's DFT path works in tiles of about 242 output rows and columns, so its cost per
@@ -57,7 +57,10 @@ MEMORY_SHAPE = (720, 1280)
 QUICK_CASES = (("to_float",), ("accumulate",), ("output",), ("pad",), ("call",))
 SEPARABLE_LENGTHS = (3, 7, 15, 31)
 DEPTHS = ("uint8", "float32")
-BUDGET_S = 0.3
+BUDGET_S = 0.2
+"""CPU seconds (every thread of the process, its set-up included) a calibration may take: the
+product allows 0.3 s; CPU time, unlike the wall clock, does not grow while other programs
+have the cores."""
 MIN_ROUNDS, MAX_ROUNDS = 3, 9  # three: under load, two left an outlier in one run of three
 MAX_CACHE_BYTES = 64 * 1024
 CACHE_ENV = "CONVLAB_CACHE_DIR"
@@ -234,34 +237,28 @@ def _memory_cases(rng: np.random.Generator) -> dict[tuple[str, ...], Case]:
 def calibrate(shape: tuple[int, int] = CALIBRATION_SHAPE, budget_s: float = BUDGET_S) -> CostTable:
     """Time every primitive on a ``shape`` frame in interleaved rounds and keep the fastest
     time of each: a busy neighbour slows some rounds, never speeds one up. At least
-    ``MIN_ROUNDS``; more while the next one still fits in ``budget_s``. On a busy machine the
-    CPU time is kept instead of the wall time: there every round may be slowed, some calls
-    several times over."""
-    started = time.perf_counter()
+    ``MIN_ROUNDS``; more while the next one still fits in ``budget_s`` of CPU time. On a busy
+    machine the CPU time of each primitive is kept instead of its wall time: there every round
+    may be slowed, some calls several times over."""
+    clock = _Clock()
     cases = _cases(shape)
     wall = dict.fromkeys(cases, math.inf)
     cpu = dict.fromkeys(cases, math.inf)
 
-    def measure(name: tuple[str, ...]) -> None:
-        if _stop.is_set():  # the app is quitting: no thread may be inside OpenCV then
-            raise _StoppedError
-        begin, cpu_begin = time.perf_counter_ns(), time.process_time_ns()
-        cases[name][0]()
-        cpu[name] = min(cpu[name], float(time.process_time_ns() - cpu_begin))
-        wall[name] = min(wall[name], float(time.perf_counter_ns() - begin))
+    def measure(names: Sequence[tuple[str, ...]]) -> None:
+        for name in names:
+            if _stop.is_set():  # the app is quitting: no thread may be inside OpenCV then
+                raise _StoppedError
+            begin, cpu_begin = time.perf_counter_ns(), time.process_time_ns()
+            cases[name][0]()
+            cpu[name] = min(cpu[name], float(time.process_time_ns() - cpu_begin))
+            wall[name] = min(wall[name], float(time.perf_counter_ns() - begin))
 
     quiet = machine_is_quiet()
-    for rounds in range(1, MAX_ROUNDS + 1):
-        for name in cases:
-            measure(name)
-        elapsed = time.perf_counter() - started
-        if rounds >= MIN_ROUNDS and elapsed * (rounds + 1) / rounds > budget_s:
-            break
+    rounds = clock.repeat(lambda: measure(list(cases)), MIN_ROUNDS, MAX_ROUNDS, budget_s)
     # The quick passes, which decide whether a float32 copy pays, get extra looks: one
     # unlucky round (the core taken away mid-measurement) would otherwise set them.
-    for _ in range(MAX_ROUNDS - rounds):
-        for name in QUICK_CASES:
-            measure(name)
+    clock.repeat(lambda: measure(QUICK_CASES), 0, MAX_ROUNDS - rounds, budget_s)
     best = wall if quiet and machine_is_quiet() else cpu
     per_sample = {name: max(best[name] / samples, 1e-3) for name, (_, samples) in cases.items()}
     curves: dict[str, dict[str, Points]] = {"filter2d": {}, "separable": {}}
@@ -272,8 +269,38 @@ def calibrate(shape: tuple[int, int] = CALIBRATION_SHAPE, budget_s: float = BUDG
                 (float(n * n if taps else n), per_sample[(kind, depth, str(n))]) for n in sizes
             )
     scalars = {name: per_sample[(name,)] for name in _SCALARS}
-    log.info("convolve calibrated in %.2f s (%d rounds)", time.perf_counter() - started, rounds)
+    LAST_CALIBRATION.update(cpu_s=clock.cpu(), wall_s=clock.wall(), rounds=rounds)
+    log.info("convolve calibrated in %.2f s of CPU (%d rounds)", clock.cpu(), rounds)
     return CostTable(**curves, **scalars)
+
+
+LAST_CALIBRATION: dict[str, float] = {}
+"""CPU and wall seconds and rounds of the last ``calibrate`` in this process (benchmarks)."""
+
+
+class _Clock:
+    """The CPU time (every thread of this process) and wall time since it was made."""
+
+    def __init__(self) -> None:
+        self._cpu, self._wall = time.process_time(), time.perf_counter()
+
+    def cpu(self) -> float:
+        return time.process_time() - self._cpu
+
+    def wall(self) -> float:
+        return time.perf_counter() - self._wall
+
+    def repeat(self, step: Callable[[], None], least: int, most: int, budget_s: float) -> int:
+        """Run ``step`` at least ``least`` and at most ``most`` times, and again only while
+        one more (as long as the longest so far) fits in ``budget_s`` seconds of CPU time:
+        CPU time, because the wall clock also counts other programs' turns on the cores."""
+        done, longest = 0, 0.0
+        while done < most and (done < least or self.cpu() + longest <= budget_s):
+            began = self.cpu()
+            step()
+            longest = max(longest, self.cpu() - began)
+            done += 1
+        return done
 
 
 # -- the cache -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -245,3 +246,26 @@ def test_the_background_start_loads_a_cached_table_without_its_delay(
     assert not worker.is_alive()
     assert calibration.cost_table(wait=False).source == "cache"
     assert counted_calibration == []
+
+
+@pytest.mark.parametrize(
+    ("step_cpu", "least", "most", "expected"),
+    [(0.045, 3, 9, 4), (0.1, 3, 9, 3), (0.001, 3, 9, 9), (0.045, 0, 9, 4), (0.3, 0, 9, 1)],
+)
+def test_rounds_are_counted_in_cpu_time_within_the_budget(
+    monkeypatch: pytest.MonkeyPatch, step_cpu: float, least: int, most: int, expected: int
+) -> None:
+    """Each round costs ``step_cpu`` of CPU and, other programs having the cores, ten times
+    that of wall time: the number of rounds depends on the CPU time alone."""
+    now = {"cpu": 100.0, "wall": 5.0}
+    fake = SimpleNamespace(process_time=lambda: now["cpu"], perf_counter=lambda: now["wall"])
+    monkeypatch.setattr(calibration, "time", fake)
+    clock = calibration._Clock()
+
+    def step() -> None:
+        now["cpu"] += step_cpu
+        now["wall"] += 10 * step_cpu
+
+    assert clock.repeat(step, least, most, budget_s=0.2) == expected
+    assert clock.cpu() == pytest.approx(expected * step_cpu)
+    assert clock.cpu() <= 0.2 + 1e-9 or expected <= max(least, 1)
