@@ -21,7 +21,7 @@ from convlab.errors import SourceError
 from convlab.ui.shell.status_line import HOVER_HINT, RATE_TEXTS, TIMING_TEMPLATE
 from convlab.ui.threads import filter_worker as workers
 from tests.ui.conftest import make_scene, wait_for_result
-from tests.ui.shell.test_robustness import wait_until
+from tests.ui.shell.conftest import wait_until
 
 SECRET = "s3cr%40t%2Fpw"  # "s3cr@t/pw", as a person types it into a URL
 

@@ -25,7 +25,7 @@ from convlab.engine import presets
 from convlab.ui.settings import Settings
 from convlab.ui.training import webcam as training_webcam
 from tests.ui.conftest import make_scene, wait_for_result
-from tests.ui.shell.test_robustness import banner_level
+from tests.ui.shell.conftest import banner_level
 
 ROOT = Path(__file__).resolve().parents[3]
 
