@@ -1,4 +1,5 @@
-"""The feature-map panel shows, edits and exports exactly what the bank computes.
+"""The feature-map panel shows and edits exactly what the bank computes (its export and layout:
+test_export.py, test_layout.py).
 
 References are independent of the pipeline: a plain numpy sliding-window correlation with
 reflect-101 borders, ReLU as max(0, v), pooling as the max over each 2x2 block written out,
