@@ -120,6 +120,27 @@ def wait_for_result(qtbot, window, *, generation: int | None = None, timeout: in
     return window.last_result
 
 
+# What a 1366x768 screen leaves the window (less a title bar and a desktop panel)
+LAPTOP = (1326, 708)
+
+
+@pytest.fixture
+def laptop(qtbot, scene_path):
+    """The real window at a laptop screen's size on a generated image, shown, its first
+    result displayed and the first-run tour closed."""
+    from convlab.app import build_window
+
+    window = build_window([str(scene_path)])
+    qtbot.addWidget(window)
+    window.resize(*LAPTOP)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_for_result(qtbot, window)
+    window.tour.close()
+    yield window
+    window.close()
+
+
 @pytest.fixture
 def window(qtbot, scene_path):
     """The real window (build_window) on a generated image, with its first result shown."""

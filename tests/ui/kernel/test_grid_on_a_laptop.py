@@ -7,26 +7,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QFontMetrics
 
-from convlab.app import build_window
 from convlab.engine.kernels import Kernel, gabor_kernel, gaussian_kernel, log_kernel
 from convlab.ui.kernel.grid import KernelGrid
-from tests.ui.conftest import wait_for_result
 
-LAPTOP = (1326, 708)  # a 1366x768 screen less a title bar and a desktop panel
 _RANDOM = np.random.default_rng(7)
-
-
-@pytest.fixture
-def laptop(qtbot, scene_path):
-    window = build_window([str(scene_path)])
-    qtbot.addWidget(window)
-    window.resize(*LAPTOP)
-    window.show()
-    qtbot.waitExposed(window)
-    wait_for_result(qtbot, window)
-    window.tour.close()
-    yield window
-    window.close()
 
 
 @pytest.mark.parametrize(

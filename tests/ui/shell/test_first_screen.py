@@ -11,10 +11,8 @@ from convlab.app import build_window
 from convlab.engine import presets
 from convlab.engine.bank_presets import BANK_PRESETS
 from convlab.engine.kernels import Kernel
-from tests.ui.conftest import wait_for_result
+from tests.ui.conftest import LAPTOP, wait_for_result
 
-# What a 1366x768 screen leaves the window (less the panel and title bar), as main.py sizes it
-LAPTOP = (1326, 708)
 FULL_HD = (1880, 1020)
 
 

@@ -15,26 +15,10 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from convlab.app import build_window
 from convlab.engine.kernels import Kernel, gaussian_kernel
 from convlab.ui.widgets.number_grid import format_number
 from convlab.ui.widgets.popover import choose_place
-from tests.ui.conftest import wait_for_result
-
-LAPTOP = (1326, 708)  # a 1366x768 screen less a title bar and a desktop panel
-
-
-@pytest.fixture
-def laptop(qtbot, scene_path):
-    window = build_window([str(scene_path)])
-    qtbot.addWidget(window)
-    window.resize(*LAPTOP)
-    window.show()
-    qtbot.waitExposed(window)
-    wait_for_result(qtbot, window)
-    window.tour.close()
-    yield window
-    window.close()
+from tests.ui.conftest import LAPTOP, wait_for_result
 
 
 def _view_point(view, row: int, col: int) -> QPoint:
