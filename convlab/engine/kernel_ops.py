@@ -352,7 +352,7 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
     label = f"Load kernel {source}"
     raw = read_file(source, label, max_bytes=MAX_KERNEL_FILE_BYTES, error=KernelError)
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw)  # bytes: UTF-8 with or without a BOM, UTF-16 or UTF-32 (Windows)
     except UnicodeDecodeError:
         raise KernelError(f"{label}: not a text (JSON) file") from None
     except json.JSONDecodeError as error:

@@ -106,6 +106,18 @@ def _as_weights(weights: Any) -> np.ndarray:
     return array
 
 
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line_name(name: str) -> str:
+    """A name as one line of text: line breaks, tabs and runs of spaces become one space;
+    control characters and the bidirectional overrides (which make text read backwards, so a
+    name could pass for another) are dropped. Names come from files people share."""
+    if name.isprintable() and "  " not in name and name.strip() == name:
+        return name  # the common case, at no cost
+    return _INVISIBLE.sub("", " ".join(name.split()))
+
+
 @dataclass(frozen=True, eq=False)
 class Kernel:
     """A convolution kernel: ``out = sum(weights * patch) / divisor + offset``.
@@ -133,6 +145,7 @@ class Kernel:
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "divisor", divisor)
         object.__setattr__(self, "offset", offset)
+        object.__setattr__(self, "name", one_line_name(self.name))
         object.__setattr__(self, "_effective", effective)
 
     # -- value semantics -------------------------------------------------------------------

@@ -20,20 +20,28 @@ from superqt import QElidingLabel
 MAX_SHOWN_CHARS = 2000
 """Longer text is cut in the middle: nobody reads more, and Qt lays out every character."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional embeddings, overrides and isolates make text read backwards, so a name could
+# pass for another ("evil\u202egnp.exe"); shown text never carries them.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]+")
 _LONG_RUN = re.compile(r"\S{40}")
 
 
-def clean(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
+def clean(text: object, limit: int = MAX_SHOWN_CHARS, *, one_line: bool = True) -> str:
     """``text`` as a string Qt can show: undecodable bytes of a file name (surrogates) become
-    U+FFFD, control characters are dropped, and text over ``limit`` is cut in the middle."""
+    U+FFFD, line breaks and tabs become spaces (``one_line``; a label must not grow taller
+    because a file name holds a newline), control characters and bidirectional overrides
+    are dropped, and text over ``limit`` is cut in the middle."""
     value = str(text)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         value = value.encode("utf-8", "replace").decode("utf-8")
-    value = _CONTROL.sub("", value)
+    if one_line:
+        value = _LINE_BREAKS.sub(" ", value)
+    value = _BIDI.sub("", _CONTROL.sub("", value))
     if len(value) > limit:
         keep = (limit - 1) // 2
         value = value[:keep] + "…" + value[-keep:]
@@ -42,7 +50,7 @@ def clean(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
 
 def escaped(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
     """``text`` ready to sit inside our own rich text: shown literally, never as markup."""
-    return html.escape(clean(text, limit), quote=False).replace("\n", "<br>")
+    return html.escape(clean(text, limit, one_line=False), quote=False).replace("\n", "<br>")
 
 
 def tooltip(text: object, limit: int = 600) -> str:
@@ -51,16 +59,26 @@ def tooltip(text: object, limit: int = 600) -> str:
     return f"<qt>{escaped(text, limit)}</qt>"
 
 
-def wrappable(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
+def wrappable(text: object, limit: int = MAX_SHOWN_CHARS, *, one_line: bool = False) -> str:
     """Plain text whose long unbroken runs (URLs, paths) may wrap: a zero-width space every
-    40 characters, so a word-wrapped label never grows wider than the window."""
-    return _LONG_RUN.sub(lambda match: match.group(0) + "\u200b", clean(text, limit))
+    40 characters, so a word-wrapped label never grows wider than the window. Its own line
+    breaks are kept unless ``one_line``."""
+    shown = clean(text, limit, one_line=one_line)
+    return _LONG_RUN.sub(lambda match: match.group(0) + "\u200b", shown)
+
+
+class PlainElidingLabel(QElidingLabel):
+    """An eliding label that cleans every text it is given (one line, no controls), so a
+    later ``setText`` with a raw file name cannot make it taller or read backwards."""
+
+    def setText(self, text: str) -> None:
+        super().setText(clean(text))
 
 
 def plain_label(text: object = "", *, elide: bool = True, parent: QWidget | None = None) -> QLabel:
     """A label that shows ``text`` verbatim. Elided (…) to the room it gets: its width never
     follows its text. With ``elide=False`` it still never renders markup."""
-    label: QLabel = QElidingLabel(parent) if elide else QLabel(parent)
+    label: QLabel = PlainElidingLabel(parent) if elide else QLabel(parent)
     make_plain(label)
     if elide:
         label.setElideMode(Qt.TextElideMode.ElideMiddle)

@@ -331,3 +331,12 @@ def test_rows_and_columns_are_remembered_apart():
     assert tall.shape == (7, 3) and memory is big
     back, memory = resize_remembering(tall, memory, 5, 5)
     assert back == big
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-32"])
+def test_a_kernel_file_saved_by_a_windows_editor_loads(tmp_path, encoding):
+    """Notepad writes a byte-order mark, PowerShell 5 writes UTF-16: both are JSON."""
+    path = tmp_path / "k.json"
+    path.write_bytes('{"name": "Sobel é", "weights": [[1, 0, -1]]}'.encode(encoding))
+    kernel = load_kernel_file(path)
+    assert kernel.name == "Sobel é" and kernel.weights.tolist() == [[1.0, 0.0, -1.0]]

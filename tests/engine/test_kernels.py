@@ -476,3 +476,9 @@ def test_every_preset_has_a_plain_name_and_keeps_its_code_name():
     assert presets.shown_name(impostor) == "sobel_x"
     with pytest.raises(KernelError, match="unknown kernel preset"):
         presets.title("Sobel, vertical edges")
+
+
+def test_a_kernel_name_is_one_line_without_controls_or_overrides():
+    name = "\u202eevil\nname\tx\x00  y \u2066z\u2069"
+    assert Kernel(np.ones((1, 1)), name=name).name == "evil name x y z"
+    assert Kernel(np.ones((1, 1)), name="Sobel, vertical edges").name == "Sobel, vertical edges"

@@ -122,6 +122,39 @@ def test_a_hostile_url_and_file_name_are_plain_and_never_widen_the_window(
     assert window.minimumSizeHint().width() < 1400
 
 
+def reversed_or_broken(window: QWidget) -> list[str]:
+    """Labels whose text carries a line break or a bidirectional override from outside."""
+    found = []
+    for label in window.findChildren(QLabel):
+        text = label.text()
+        if "\u202e" in text or ("pass" in text and ("\n" in text or "\t" in text)):
+            found.append(f"{type(label).__name__}#{label.objectName()}: {text[:60]!r}")
+    return found
+
+
+def test_names_holding_line_breaks_and_overrides_stay_one_line_and_read_as_written(
+    hostile_window, qtbot, tmp_path
+):
+    """A file or kernel name may hold newlines, tabs and U+202E (which makes the rest read
+    backwards): shown, it is one line that reads as stored, and nothing grows taller."""
+    window = hostile_window
+    bar_height = window.statusBar().sizeHint().height()
+    description = window.findChild(QLabel, "kernelDescription")
+    tricky = "\u202essap" + "\nword\tpass" * 40
+    window.state.set_kernel(Kernel([[0, 1, 0], [1, -4, 1], [0, 1, 0]], name=tricky), text="x")
+    spin(0.3)
+    assert window.state.kernel.name.startswith("ssap word pass word pass")
+    assert description.sizeHint().height() < 80  # a few wrapped lines at most, not 40
+    path = tmp_path / ("\u202egnp" + "\npass" * 30 + ".png")
+    cv2.imwrite(str(tmp_path / "t.png"), np.full((20, 30, 3), 90, np.uint8))
+    (tmp_path / "t.png").rename(path)
+    window.source_menu.open_spec(str(path))
+    qtbot.waitUntil(lambda: "pass pass" in window.status.source_label.text(), timeout=5000)
+    spin(0.3)
+    assert reversed_or_broken(window) == [], "\n".join(reversed_or_broken(window))
+    assert window.statusBar().sizeHint().height() <= bar_height + 2
+
+
 def test_error_text_and_class_names_in_the_train_tab_are_escaped(hostile_window, qtbot, tmp_path):
     """A folder whose name is markup: the Train tab's red status line shows it literally."""
     tab = hostile_window.training_tab
