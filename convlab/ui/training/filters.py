@@ -32,6 +32,7 @@ from superqt.utils import signals_blocked
 from convlab.cnn.filter_history import FilterHistory
 from convlab.ui.help import help_button
 from convlab.ui.training.filter_grid import FilterGrid
+from convlab.ui.widgets.flow_layout import FlowLayout
 
 #: how the first layer is shown; the first is the default
 FILTER_VIEWS = {
@@ -61,7 +62,8 @@ class LearnedFiltersPanel(QWidget):
         "<p><b>Send to editor</b> sends exactly the selected tile as shown (the start, the "
         "weights now, or the change) to the Playground, which runs it on your webcam; the "
         "message says which. <b>Write back</b> does the opposite: the editor's kernel replaces "
-        "the selected filter and the validation accuracy is measured again.</p>"
+        "the selected filter and the validation accuracy is measured again. <b>Kernel editor</b> "
+        "shows the kernel editor beside this tab, to edit the kernel you write back.</p>"
     )
 
     sendRequested = Signal()
@@ -188,7 +190,7 @@ class LearnedFiltersPanel(QWidget):
         history.addWidget(self.snapshot_box)
         return history
 
-    def _action_row(self) -> QHBoxLayout:
+    def _action_row(self) -> FlowLayout:
         """Send to the editor or the bank, write the editor's kernel back, undo that."""
         self.send_button = QPushButton("Send to editor")
         self.send_button.setObjectName("sendToEditorButton")
@@ -208,12 +210,20 @@ class LearnedFiltersPanel(QWidget):
         self.undo_button.setToolTip("Undo the last write-back (the filter gets its weights back)")
         self.undo_button.setObjectName("undoWriteBackButton")
         self.undo_button.setEnabled(False)
-        actions = QHBoxLayout()
-        actions.setSpacing(4)
-        for button in (self.send_button, self.bank_button, self.write_button, self.undo_button):
+        # The Kernel dock stays away from this tab (it squeezed the results) until a person
+        # wants to edit the kernel they write back: this shows it beside the tab.
+        self.editor_toggle = QPushButton("Kernel editor")
+        self.editor_toggle.setObjectName("kernelEditorToggle")
+        self.editor_toggle.setCheckable(True)
+        self.editor_toggle.setToolTip(
+            "Show the kernel editor beside this tab: edit the kernel that Write back puts "
+            "into the network (it also opens by itself after a write-back)"
+        )
+        actions = FlowLayout(spacing=4)  # wraps in a narrow column rather than widening it
+        buttons = (self.send_button, self.bank_button, self.write_button, self.undo_button)
+        for button in (*buttons, self.editor_toggle):
             button.setStyleSheet("QPushButton { padding: 3px 9px; }")  # no 80 px minimum
             actions.addWidget(button)
-        actions.addStretch(1)
         return actions
 
     # ------------------------------------------------------------------ data in

@@ -87,6 +87,13 @@ class InsightSection(QTabWidget):
         self.mistakes.sampleChosen.connect(self._inspect_sample)
         self.currentChanged.connect(lambda _: self.refresh())
 
+    def wanted_width(self) -> int:
+        """The width that shows every tab's name whole, its help button beside them."""
+        bar = self.tabBar()
+        tabs = sum(bar.tabSizeHint(index).width() for index in range(bar.count()))
+        corner = self.cornerWidget()
+        return tabs + (corner.sizeHint().width() if corner is not None else 0) + 8
+
     def set_context(
         self,
         model: Sequential | None,

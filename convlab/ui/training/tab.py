@@ -55,6 +55,7 @@ class TrainingTab(QWidget):
     )
 
     liveClassification = Signal(str)  # "class name 93%" for the live-view overlay; "" hides it
+    editorKernelUse = Signal(bool)  # whether the Kernel dock should show beside this tab
 
     def __init__(
         self,
@@ -136,6 +137,7 @@ class TrainingTab(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.step_button.clicked.connect(self.step)
         self.controls.reset_button.clicked.connect(self.reset)
+        self.filters.editor_toggle.toggled.connect(self.editorKernelUse)
         self.files.saveModel.connect(lambda path: self._guard(self.save_model, path))
         self.files.loadModel.connect(lambda path: self._guard(self.load_model, path))
         self.files.exportCsv.connect(lambda path: self._guard(self.curves.export_csv, path))
@@ -271,11 +273,18 @@ class TrainingTab(QWidget):
         ]
         self.state.set_bank(kernels, text="Send learned filters to the bank")
 
+    def uses_editor_kernel(self) -> bool:
+        """The Kernel dock shows beside this tab only when asked for (Kernel editor, or after
+        a write-back): at 1366x768 it would squeeze the results' tabs into scroll arrows."""
+        return self.filters.editor_toggle.isChecked()
+
     def write_back(self) -> None:
-        """The editor's kernel replaces the selected filter; validation accuracy is re-measured."""
+        """The editor's kernel replaces the selected filter; validation accuracy is re-measured.
+        The editor then shows beside the tab, so the kernel written is in sight."""
         layer, index, channel = self.filters.selection()
         name = self.filters.selected_name().replace("learned ", "")
         self._guard(self.session.write_back, self.state.kernel, layer, index, channel, name)
+        self.filters.editor_toggle.setChecked(True)
 
     def _plan(self, experiment: str | None) -> TrainingPlan:
         recipe = self.settings.recipe()

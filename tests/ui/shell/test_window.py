@@ -488,9 +488,10 @@ def test_teaching_tabs_borrow_the_playground_docks_and_give_them_back(window, qt
     assert card.isVisible()
     window.tabs.setCurrentIndex(4)
     assert maps.isHidden() and card.isHidden()
-    assert not window.panel_docks.kernel_dock.isHidden()  # the kernel stays for the Train tab
+    assert window.panel_docks.kernel_dock.isHidden()  # the results need the room
     window.tabs.setCurrentIndex(0)
     assert not maps.isHidden() and card.isVisible()
+    assert not window.panel_docks.kernel_dock.isHidden()
     maps.hide()  # a person closed this one: it must stay closed
     window.tabs.setCurrentIndex(4)
     window.tabs.setCurrentIndex(0)
