@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -251,12 +252,14 @@ def _filter_full(
     delta: float,
     use_anchor: bool,
     column_kernel: np.ndarray | None = None,
+    into: str = "",
 ) -> np.ndarray:
     """Stride-1 correlation over the padded image, from padded row/column 0 onwards.
 
     With ``use_anchor`` the source is the image itself and OpenCV's border handling supplies the
     padding; otherwise the source is already padded. ``column_kernel`` makes it separable
-    (``kernel`` is then the row factor).
+    (``kernel`` is then the row factor). ``into``: the name of this thread's buffer to write
+    into (``scratch``) instead of a fresh array, for a part read before the method returns.
     """
     if use_anchor:
         (top, _), (left, _) = job.geometry.pads
@@ -267,9 +270,16 @@ def _filter_full(
         return cv2.filter2D(
             source, cv2.CV_32F, kernel, anchor=anchor, delta=delta, borderType=border
         )
+    if not into:
+        return cv2.sepFilter2D(
+            source, cv2.CV_32F, kernel, column_kernel, anchor=anchor, delta=delta,
+            borderType=border,
+        )  # fmt: skip
+    part = scratch(into, source.shape)  # OpenCV's output is the size of its input
     return cv2.sepFilter2D(
-        source, cv2.CV_32F, kernel, column_kernel, anchor=anchor, delta=delta, borderType=border
-    )
+        source, cv2.CV_32F, kernel, column_kernel, dst=part, anchor=anchor, delta=delta,
+        borderType=border,
+    )  # fmt: skip
 
 
 def _method_filter2d(job: Job) -> np.ndarray:
@@ -296,6 +306,7 @@ def _sum_of_separable(job: Job, terms: Sequence[tuple[np.ndarray, np.ndarray]]) 
             job.offset if total is None else 0.0,
             use_anchor,
             column_kernel=_cv_kernel(dilate(column, d)),
+            into="" if total is None else "part",  # the first part becomes the result
         )
         total = _accumulate(total, part)
     if total is None:
@@ -476,15 +487,25 @@ def float32_copy(image: np.ndarray) -> np.ndarray:
     or less depending on what the allocator had just freed, so trials timed it unlike the
     frames after them. A reused buffer costs the copy alone, every frame.
     """
-    size = image.size
-    if size > SCRATCH_LIMIT:
+    if image.size > SCRATCH_LIMIT:
         return image.astype(np.float32)
-    buffer = getattr(_scratch, "buffer", None)
-    if buffer is None or buffer.size < size:
-        buffer = _scratch.buffer = np.empty(size, np.float32)
-    copy = buffer[:size].reshape(image.shape)
+    copy = scratch("copy", image.shape)
     np.copyto(copy, image, casting="unsafe")
     return copy
+
+
+def scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 array of ``shape`` in this thread's buffer called ``name``, kept for the next
+    frame (up to ``SCRATCH_LIMIT`` samples; larger ones are fresh). Its contents are garbage
+    and are overwritten by the next call with the same name on this thread."""
+    size = math.prod(shape)
+    if size > SCRATCH_LIMIT:
+        return np.empty(shape, np.float32)
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(name)
+    if buffer is None or buffer.size < size:
+        buffer = buffers[name] = np.empty(size, np.float32)
+    return buffer[:size].reshape(shape)
 
 
 def as_float32(job: Job) -> Job:

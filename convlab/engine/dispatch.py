@@ -7,14 +7,18 @@ it touches. ``cv2.filter2D`` and ``cv2.sepFilter2D`` on the frame as given are w
 would do; any other method must be predicted ``MARGIN`` cheaper before it is chosen, so noise in
 the calibration can cost a close call, never a clear one.
 
-A prediction from a small calibration frame can be wrong on a large one: at 1920x1080 a
-float32 copy costs memory traffic the 452x452 calibration frame never sees, and OpenCV's DFT
-and separable paths scale differently. So for frames that take a while (``MEASURE_FROM_NS``)
-the first calls with a new kernel and frame layout are trials: each runs one of the shortlisted
-methods (the few predicted cheapest, and OpenCV's own calls) on the real frame and times it,
-and once each has run ``TRIALS`` times the fastest is kept for that layout (by its fastest run
-on a quiet machine, by its median run on a busy one). A trial computes
-the very same result, so the frames it serves are only a little slower, never different.
+A prediction from a small calibration frame can be wrong on a larger one, and not by a
+constant factor: OpenCV runs some filters on one thread below a frame size and on every core
+above it (a uint8 3x3 ``filter2D`` cost 2.5 ns a sample at 1280x720 and 1.3 at 1920x1080), and a
+frame's fresh memory costs page faults a small frame never sees. So for every frame that takes
+a while (``MEASURE_FROM_NS``) the first calls with a new kernel and frame layout are trials: each
+runs one of the shortlisted methods (the few predicted cheapest, and always OpenCV's own calls
+on the frame as given) on the real frame and times it, and once each has run ``TRIALS`` times
+the fastest is kept for that layout (by its fastest run on a quiet machine, by its median run
+on a busy one): the trials' result, not the prediction, decides. For the trials to time what
+the later frames will cost, the methods reuse their scratch memory from frame to frame
+(``conv_methods.scratch``). A trial computes the very same result, so the frames it serves are
+only a little slower, never different.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ MARGIN = 0.15
 BASELINES = ("filter2d", "separable")  # what OpenCV alone does with this frame and kernel
 MEASURE_FROM_NS = 500_000.0
 """Frames predicted to take less than this (0.5 ms) keep the predicted method: on them a
-timing says little, and a wrong pick costs little."""
+timing says little, a wrong pick costs little, and every call with such a frame runs the same
+method (a picture exported from the window is the one it showed, bit for bit)."""
 TRIALS = 4  # timed runs of each shortlisted method
 SHORTLIST = 3  # the methods predicted cheapest that get trials, besides OpenCV's own calls
 SPREAD = 3.0  # ... unless predicted more than this many times the cheapest

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from convlab.engine import Kernel, calibration, convolve, dispatch, gaussian_kernel
+from convlab.engine import Kernel, calibration, convolve, dispatch, gaussian_kernel, log_kernel
 from convlab.engine.conv_methods import (
     METHOD_NAMES,
     SCRATCH_LIMIT,
@@ -24,6 +24,7 @@ convolve_module = __import__("convlab.engine.convolve", fromlist=["make_job"])
 methods_module = __import__("convlab.engine.conv_methods", fromlist=["float32_copy"])
 RANDOM5 = np.random.default_rng(11).uniform(-1, 1, (5, 5))
 GAUSSIAN5 = gaussian_kernel(2, 1.0)
+LOG5 = log_kernel(2, 0.8)  # rank 3: three separable passes, two into the reused buffer
 
 
 @pytest.fixture(autouse=True)
@@ -175,19 +176,24 @@ def test_repeats_run_trials_again_once_the_choices_are_forgotten(monkeypatch) ->
 
 
 @pytest.mark.parametrize("limit", [SCRATCH_LIMIT, 10])  # the reused buffer, and a fresh copy
-@pytest.mark.parametrize("name", ["filter2d_f32", "separable_f32", "strided_f32"])
-def test_float32_copies_never_leak_into_results(monkeypatch, limit: int, name: str) -> None:
-    """Each frame's float32 copy goes into the same buffer: an earlier result must not change
-    when the next frame is filtered, and each must be its own frame's."""
+@pytest.mark.parametrize(
+    "name",
+    ["filter2d_f32", "separable_f32", "strided_f32", "multi_separable", "multi_separable_f32"],
+)
+@pytest.mark.parametrize("border", ["constant", "wrap"])
+def test_reused_buffers_never_leak_into_results(monkeypatch, limit, name, border) -> None:
+    """Each frame's float32 copy, and each separable pass after the first, goes into the same
+    buffer: an earlier result must not change when the next frame is filtered, and each must
+    be its own frame's."""
     monkeypatch.setattr(methods_module, "SCRATCH_LIMIT", limit)
     frames = [test_image((29, 35, 3), seed=seed) for seed in (20, 21, 22)]
     stride = 2 if name.startswith("strided") else 1
+    kernel = LOG5 if name.startswith("multi") else GAUSSIAN5
     results = [
-        convolve(frame, GAUSSIAN5, method=name, border="constant", stride=stride)
-        for frame in frames
+        convolve(frame, kernel, method=name, border=border, stride=stride) for frame in frames
     ]
     for frame, result in zip(frames, results):
-        expected = reference(frame, GAUSSIAN5.effective, border="constant", stride=stride)
+        expected = reference(frame, kernel.effective, border=border, stride=stride)
         np.testing.assert_allclose(result, expected, rtol=0, atol=tolerance(frame, RANDOM5))
     copy = methods_module.float32_copy(frames[0])
     assert copy.dtype == np.float32 and np.array_equal(copy, frames[0])
