@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import cv2
 import numpy as np
@@ -55,6 +57,8 @@ from convlab.engine.video_frames import (
     to_uint8_frame,
 )
 from convlab.errors import SourceError
+
+MAX_CAMERA_INDEX = 9999  # OpenCV adds the index to a backend's number: keep it an index
 
 __all__ = [
     "DEFAULT_PREVIEW_PIXELS",
@@ -296,6 +300,10 @@ class VideoSource(FrameSource):
         if isinstance(spec, int):
             if spec < 0:
                 raise SourceError(f"Camera {spec}: a camera index cannot be negative")
+            if spec > MAX_CAMERA_INDEX:
+                raise SourceError(
+                    f"Camera {spec}: no such camera (indices go from 0 to {MAX_CAMERA_INDEX})"
+                )
             self.kind = "camera"
             self.name = f"Camera {spec}" + (f" ({camera_name})" if camera_name else "")
             self.is_live = True
@@ -518,6 +526,8 @@ def open_source(spec: Any, **options: Any) -> FrameSource:
             return TestPatternSource(**options)
         if _is_url(text):
             return VideoSource(text, **options)
+        if text.lower().startswith("file://"):  # a file's URL, as pasted from a file manager
+            spec = text = url2pathname(urlsplit(text).path)
         if text.isdigit() and not os.path.exists(text):
             return VideoSource(int(text), **options)
         if not text:

@@ -457,3 +457,20 @@ def test_truncated_jpeg_with_some_data_loads_with_warning(tmp_path: Path) -> Non
     complete = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), 1), cv2.COLOR_BGR2RGB)
     # the top rows decoded as in the whole file
     assert np.array_equal(loaded.image[:16], complete[:16])
+
+
+@pytest.mark.parametrize("index", [10_000, 10**30, "99999999999999999999999"])
+def test_an_absurd_camera_index_is_refused_in_plain_words(index):
+    with pytest.raises(SourceError, match=r"no such camera \(indices go from 0 to 9999\)"):
+        open_source(index)
+
+
+def test_a_file_url_opens_the_file_it_names(tmp_path):
+    picture = tmp_path / "my photo.png"
+    cv2.imwrite(str(picture), np.full((6, 8, 3), 40, np.uint8))
+    for url in (picture.as_uri(), "file://localhost" + picture.as_uri()[len("file://") :]):
+        source = open_source(url)
+        try:
+            assert source.name == "my photo.png" and source.read().shape == (6, 8, 3)
+        finally:
+            source.close()
