@@ -1,6 +1,7 @@
 """Where file dialogs start.
 
-A dialog opens in the folder last used for that kind of file during this run, else in the
+``open_file``, ``save_file`` and ``choose_folder`` ask, and note the folder chosen. A dialog
+opens in the folder last used for that kind of file during this run, else in the
 folder the caller suggests (the current picture's, for Open), else in the person's Pictures
 folder (or home). Never in the working directory, which for a desktop launch is wherever the
 launcher was, and never in the folder of a sample picture that ships inside ConvLab: after a
@@ -13,6 +14,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from convlab.engine.assets import resources_root
 
@@ -56,6 +58,43 @@ def remember(kind: str, chosen: str) -> None:
     if chosen:
         path = Path(chosen)
         _last_folders[kind] = path if os.path.isdir(path) else path.parent
+
+
+def open_file(
+    parent: QWidget | None,
+    kind: str,
+    title: str,
+    filters: str,
+    suggested: str | Path | None = None,
+    selected: str = "",
+) -> str:
+    """Ask for a file to open, starting where ``kind``'s dialogs start; "" if cancelled."""
+    start = str(start_folder(kind, suggested))
+    path, _ = QFileDialog.getOpenFileName(parent, title, start, filters, selected)
+    remember(kind, path)
+    return path
+
+
+def save_file(
+    parent: QWidget | None,
+    kind: str,
+    title: str,
+    name: str,
+    filters: str,
+    suggested: str | Path | None = None,
+) -> str:
+    """Ask where to save, offering ``name`` where ``kind``'s dialogs start; "" if cancelled."""
+    start = start_path(kind, name, suggested)
+    path, _ = QFileDialog.getSaveFileName(parent, title, start, filters)
+    remember(kind, path)
+    return path
+
+
+def choose_folder(parent: QWidget | None, kind: str, title: str) -> str:
+    """Ask for a folder, starting where ``kind``'s dialogs start; "" if cancelled."""
+    folder = QFileDialog.getExistingDirectory(parent, title, str(start_folder(kind)))
+    remember(kind, folder)
+    return folder
 
 
 def forget_all() -> None:

@@ -84,3 +84,20 @@ def test_the_shipped_folder_and_its_subfolders_are_recognised():
     assert file_dialogs.is_shipped(resources_root() / "images")
     assert not file_dialogs.is_shipped(Path(str(resources_root()) + "-copy"))
     assert not file_dialogs.is_shipped(Path(os.path.expanduser("~")))
+
+
+@pytest.mark.parametrize("method", ["getOpenFileName", "getExistingDirectory"])
+def test_the_train_tabs_data_dialogs_start_where_the_last_data_came_from(
+    window, tmp_path, monkeypatch, method
+):
+    data = window.training_tab.data
+    chosen = tmp_path / "mnist"
+    chosen.mkdir()
+    answer = chosen / "train-images-idx3-ubyte" if method == "getOpenFileName" else chosen
+    folders = asked_folders(monkeypatch, [answer, ""], method)
+    browse = data._browse_images if method == "getOpenFileName" else data._browse_folder
+    browse()
+    browse()  # cancelled: nothing changes
+    assert folders == [file_dialogs.default_folder(), chosen]
+    shown = data.images_edit if method == "getOpenFileName" else data.folder_edit
+    assert shown.text() == str(answer)

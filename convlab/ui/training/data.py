@@ -12,7 +12,6 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -142,11 +141,9 @@ class DataChooser(QWidget):
         self.changed.emit()
 
     def _browse_images(self) -> None:
-        start = str(file_dialogs.start_folder("data"))
-        path, _ = QFileDialog.getOpenFileName(
-            self, "MNIST images file", start, "IDX images (*idx3-ubyte* *.gz);;All files (*)"
+        path = file_dialogs.open_file(
+            self, "data", "MNIST images file", "IDX images (*idx3-ubyte* *.gz);;All files (*)"
         )
-        file_dialogs.remember("data", path)
         if path:
             self.images_edit.setText(path)
             guess = path.replace("images-idx3", "labels-idx1").replace("images.idx3", "labels.idx1")
@@ -154,20 +151,14 @@ class DataChooser(QWidget):
                 self.labels_edit.setText(guess)
 
     def _browse_labels(self) -> None:
-        start = str(file_dialogs.start_folder("data"))
-        path, _ = QFileDialog.getOpenFileName(
-            self, "MNIST labels file", start, "IDX labels (*idx1-ubyte* *.gz);;All files (*)"
+        path = file_dialogs.open_file(
+            self, "data", "MNIST labels file", "IDX labels (*idx1-ubyte* *.gz);;All files (*)"
         )
-        file_dialogs.remember("data", path)
         if path:
             self.labels_edit.setText(path)
 
     def _browse_folder(self) -> None:
-        start = str(file_dialogs.start_folder("data"))
-        path = QFileDialog.getExistingDirectory(
-            self, "Image folder (one sub-folder per class)", start
-        )
-        file_dialogs.remember("data", path)
+        path = file_dialogs.choose_folder(self, "data", "Image folder (one sub-folder per class)")
         if path:
             self.folder_edit.setText(path)
             self.changed.emit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from convlab.ui import file_dialogs
 
@@ -42,29 +42,23 @@ class FileActions(QWidget):
         row.addWidget(button)
 
     def _save(self) -> None:
-        start = file_dialogs.start_path("model", "convlab-model.npz")
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", start, "ConvLab model (*.npz)")
-        file_dialogs.remember("model", path)
+        path = file_dialogs.save_file(
+            self, "model", "Save model", "convlab-model.npz", "ConvLab model (*.npz)"
+        )
         if path:
             self.saveModel.emit(path)
 
     def _load(self) -> None:
-        start = str(file_dialogs.start_folder("model"))
-        path, _ = QFileDialog.getOpenFileName(self, "Load model", start, "ConvLab model (*.npz)")
-        file_dialogs.remember("model", path)
+        path = file_dialogs.open_file(self, "model", "Load model", "ConvLab model (*.npz)")
         if path:
             self.loadModel.emit(path)
 
     def _csv(self) -> None:
-        start = file_dialogs.start_path("export", "curves.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", start, "CSV (*.csv)")
-        file_dialogs.remember("export", path)
+        path = file_dialogs.save_file(self, "export", "Export curves", "curves.csv", "CSV (*.csv)")
         if path:
             self.exportCsv.emit(path)
 
     def _png(self) -> None:
-        start = file_dialogs.start_path("export", "curves.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", start, "PNG (*.png)")
-        file_dialogs.remember("export", path)
+        path = file_dialogs.save_file(self, "export", "Export curves", "curves.png", "PNG (*.png)")
         if path:
             self.exportPng.emit(path)
