@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -431,16 +430,12 @@ class KernelActions(QWidget):
 
     def save_dialog(self) -> None:
         name = (self._state.kernel.name or "kernel").replace(" ", "_").replace("/", "_")
-        start = file_dialogs.start_path("kernel", f"{name}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save kernel", start, JSON_FILTER)
-        file_dialogs.remember("kernel", path)
+        path = file_dialogs.save_file(self, "kernel", "Save kernel", f"{name}.json", JSON_FILTER)
         if path:
             self.save_to(path)
 
     def load_dialog(self) -> None:
-        start = str(file_dialogs.start_folder("kernel"))
-        path, _ = QFileDialog.getOpenFileName(self, "Load kernel", start, JSON_FILTER)
-        file_dialogs.remember("kernel", path)
+        path = file_dialogs.open_file(self, "kernel", "Load kernel", JSON_FILTER)
         if path:
             self.load_from(path)
 
