@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from convlab.errors import ConvlabError
 from convlab.ui import file_dialogs
@@ -47,12 +47,8 @@ class ExportRunner(QObject):
         self._closing.set()
 
     def choose_folder(self, parent: QWidget, title: str) -> Path | None:
-        start = str(file_dialogs.start_folder("export"))
-        folder = QFileDialog.getExistingDirectory(parent, title, start)
-        if not folder:
-            return None
-        file_dialogs.remember("export", folder)
-        return Path(folder)
+        folder = file_dialogs.choose_folder(parent, "export", title)
+        return Path(folder) if folder else None
 
     def start(self, job: Callable[[], list[Path]], what: str) -> None:
         """Run ``job`` on a worker thread; report success or the error it raised. A long job
