@@ -22,7 +22,7 @@ from urllib.parse import unquote_to_bytes
 
 from PySide6.QtCore import QMimeData, QUrl, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu
 
 from convlab.engine import sources
 from convlab.engine.export import export_output, file_stem, write_png
@@ -204,21 +204,19 @@ class SourceMenu(WindowMenu):
         self.open_spec("pattern")
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self._window, "Open an image or a video", str(self._start_folder()),
-            ";;".join(OPEN_FILTERS), OPEN_FILTERS[0],
+        path = file_dialogs.open_file(
+            self._window, "open", "Open an image or a video", ";;".join(OPEN_FILTERS),
+            self._last_source_folder(), OPEN_FILTERS[0],
         )  # fmt: skip
         if path:
-            file_dialogs.remember("open", path)
             self.open_spec(path)
 
     def choose_video(self) -> None:
-        start = str(self._start_folder())
-        path, _ = QFileDialog.getOpenFileName(
-            self._window, "Open a video", start, f"{VIDEO_FILTER};;All files (*)"
-        )
+        path = file_dialogs.open_file(
+            self._window, "open", "Open a video", f"{VIDEO_FILTER};;All files (*)",
+            self._last_source_folder(),
+        )  # fmt: skip
         if path:
-            file_dialogs.remember("open", path)
             self.open_spec(path)
 
     def choose_url(self) -> None:
@@ -229,10 +227,6 @@ class SourceMenu(WindowMenu):
     def _ask_url(self, text: str, label: str) -> str:
         url, ok = QInputDialog.getText(self._window, "Open stream", label, text=text)
         return url.strip() if ok else ""
-
-    def _start_folder(self) -> Path:
-        """Where Open starts: see file_dialogs."""
-        return file_dialogs.start_folder("open", self._last_source_folder())
 
     def _last_source_folder(self) -> Path | None:
         """The folder of the file last opened (kept in the settings); None for a camera, a
@@ -347,10 +341,10 @@ class SourceMenu(WindowMenu):
         )
 
     def _ask_save_path(self, title: str, name: str) -> str:
-        start = file_dialogs.start_path("export", name, self._last_source_folder())
         suffix = Path(name).suffix.lstrip(".")
-        path, _ = QFileDialog.getSaveFileName(self._window, title, start, f"*.{suffix}")
-        file_dialogs.remember("export", path)
+        path = file_dialogs.save_file(
+            self._window, "export", title, name, f"*.{suffix}", self._last_source_folder()
+        )
         if path and not path.lower().endswith("." + suffix):
             path += "." + suffix
         return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from convlab.errors import ConvlabError
 from convlab.ui import file_dialogs
@@ -44,11 +44,9 @@ def keep_unsaved_network(
             return False
         if answer == QMessageBox.StandardButton.Discard:
             return True
-        start = file_dialogs.start_path("model", "convlab-network.npz")
-        path, _ = QFileDialog.getSaveFileName(
-            window, "Save the trained network", start, "Networks (*.npz)"
+        path = file_dialogs.save_file(
+            window, "model", "Save the trained network", "convlab-network.npz", "Networks (*.npz)"
         )
-        file_dialogs.remember("model", path)
         if not path:
             return False
         target = Path(path)
