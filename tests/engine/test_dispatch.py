@@ -297,3 +297,56 @@ def test_a_strided_call_also_tries_what_stride_one_settled_on(monkeypatch) -> No
     _slowed(monkeypatch, slow)
     assert convolve_module.tune(image, kernel) == "filter2d_f32"
     assert convolve_module.tune(image, kernel, stride=2) == "filter2d_f32"
+
+
+RANDOM3 = np.random.default_rng(3).uniform(-1, 1, (3, 3))
+
+
+def test_each_frame_size_gets_its_own_trials_and_their_result_beats_the_prediction(
+    monkeypatch,
+) -> None:
+    """The costs predict the float32 copy 2.5x cheaper at every size; on the real frames it is
+    so on the smaller one only, and 2.3x slower than OpenCV's own uint8 call on the larger one
+    (OpenCV going multi-threaded there, say). Each size keeps what its own trials measured."""
+    calibration.use_table(table(uint8_per_tap=4.0, separable_per_tap=99.0))
+    small, large = test_image((200, 300, 3), seed=12), test_image((240, 360, 3), seed=13)
+    kernel = Kernel(RANDOM3)
+    assert plan(small.shape, kernel) == plan(large.shape, kernel) == "filter2d_f32"
+    clock = {"ns": 0}
+    monkeypatch.setattr(dispatch, "time", SimpleNamespace(perf_counter_ns=lambda: clock["ns"]))
+    monkeypatch.setattr(calibration, "machine_is_quiet", lambda: True)
+    real_run = dispatch.run_method
+    # ms per method and frame height: the uint8 call is fast on the large frame only
+    cost_ms = {("filter2d", 200): 10.0, ("filter2d_f32", 200): 4.0,
+               ("filter2d", 240): 7.0, ("filter2d_f32", 240): 16.0}  # fmt: skip
+
+    def timed(name, job):
+        clock["ns"] += int(1e6 * cost_ms.get((name, job.image.shape[0]), 50.0))
+        return real_run(name, job)
+
+    monkeypatch.setattr(dispatch, "run_method", timed)
+    assert convolve_module.tune(small, kernel) == "filter2d_f32"
+    assert convolve_module.tune(large, kernel) == "filter2d"
+    assert plan(small.shape, kernel) == "filter2d_f32"  # the large frame's trials changed nothing
+    for image in (small, large):
+        np.testing.assert_allclose(
+            convolve_function(image, kernel),
+            reference(image, RANDOM3),
+            rtol=0,
+            atol=tolerance(image, RANDOM3),
+        )
+
+
+def test_opencvs_own_calls_are_tried_however_dear_they_are_predicted() -> None:
+    """However far the prediction puts them behind, the uint8 filter2D and, for a rank-1
+    kernel, sepFilter2D on the frame as given are always among the trials."""
+    calibration.use_table(table(uint8_per_tap=500.0, separable_per_tap=300.0, to_float=0.01))
+    cases = ((Kernel(RANDOM7), {"filter2d"}), (gaussian_kernel(3, 1.5), {"filter2d", "separable"}))
+    for kernel, baselines in cases:
+        job, _ = convolve_module.make_job(
+            test_image((300, 400, 3), seed=14), kernel, "reflect101", "same", 1, 1,
+            "correlate", "per_channel",
+        )  # fmt: skip
+        ranking = dispatch.ranked(job)
+        assert ranking[0][0].endswith("_f32")
+        assert baselines <= set(dispatch.shortlist(ranking))
