@@ -1,7 +1,7 @@
 """One feature map in the bank grid: the map, its kernel as a tiny coloured grid, its name.
 
 A tile is built once per bank change and then only fed new pixels (``show_map``), so a live
-video costs one ``ImageItem.setImage`` per tile per frame. Mouse handling lives on the tile,
+video costs one ``PictureView.set_image`` per tile per frame. Mouse handling lives on the tile,
 not on the pyqtgraph view (which is transparent to the mouse): click, double-click, drag to
 reorder, right-click menu. The tile only emits signals; the panel turns them into state edits.
 """
@@ -9,7 +9,6 @@ reorder, right-click menu. The tile only emits signals; the panel turns them int
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -42,7 +41,7 @@ from convlab.engine.pipeline import FeatureMap
 from convlab.engine.tile_plan import Chrome
 from convlab.ui import text as ui_text
 from convlab.ui.fonts import readable
-from convlab.ui.widgets.image_view import DISPLAY_READY
+from convlab.ui.widgets.fast_picture import PictureView
 
 BANK_INDEX_MIME = "application/x-convlab-bank-index"
 COMBINED_INDEX = -1  # the tile that shows sqrt(map0^2 + map1^2) has no place in the bank
@@ -107,7 +106,6 @@ class MapTile(QFrame):
         self._count = count
         self._press_position: QPoint | None = None
         self._ignore_release = False
-        self._shape: tuple[int, ...] = ()
         self._selected = False
         self._compact = False
         self.setObjectName("mapTile")
@@ -174,18 +172,8 @@ class MapTile(QFrame):
         return header
 
     def _build_view(self) -> None:
-        """The map itself: an aspect-locked pyqtgraph image that lets clicks through."""
-        self.view = pg.GraphicsView(self, background=None)
-        self.view.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.view.setFrameShape(QFrame.Shape.NoFrame)
-        self.view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.view.setMinimumSize(QSize(40, 30))
-        self.view_box = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=True)
-        self.view_box.setMenuEnabled(False)
-        self.view_box.setDefaultPadding(0.0)
-        self.view.setCentralItem(self.view_box)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view_box.addItem(self.image_item)
+        """The map itself: fitted with its aspect kept, letting clicks through to the tile."""
+        self.view = PictureView(self)
 
     # ------------------------------------------------------------------------------ content
     def set_kernel_name(self, kernel: Kernel | None) -> None:
@@ -282,14 +270,8 @@ class MapTile(QFrame):
         return self._name
 
     def show_map(self, feature_map: FeatureMap) -> None:
-        """New pixels for the same kernel: one setImage, plus a re-fit when the size changed."""
-        image = feature_map.image
-        self.image_item.setImage(image, **DISPLAY_READY)  # uint8: no per-paint rescale
-        if image.shape != self._shape:
-            self._shape = image.shape
-            self.view_box.setRange(
-                QRectF(0, 0, image.shape[1], image.shape[0]), padding=0.0, disableAutoRange=True
-            )
+        """New pixels for the same kernel: one 32-bit copy and a repaint of the map alone."""
+        self.view.set_image(feature_map.image)
         low, high = feature_map.value_range
         text = f"{low:.4g} … {high:.4g}"
         if text != self.range_label.text():

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from convlab.engine import presets
 from convlab.engine.pipeline import PipelineResult
 from convlab.ui import text as ui_text
+from convlab.ui.widgets.fast_picture import FastImageItem
 from convlab.ui.widgets.image_view import DISPLAY_READY, ImageView
 
 COMPARE_MODES: dict[str, str] = {
@@ -64,7 +65,7 @@ class CompareView(QWidget):
         layout.addWidget(self._splitter)
 
         # The wipe: the input drawn under the output, the output clipped to the divider's right.
-        self._underlay = pg.ImageItem(axisOrder="row-major")
+        self._underlay = FastImageItem()
         self._underlay.setZValue(-5)
         self._underlay.setVisible(False)
         self.output_view.viewbox.addItem(self._underlay, ignoreBounds=True)
@@ -89,7 +90,7 @@ class CompareView(QWidget):
         self._thumbnail.setObjectName("originalThumbnail")
         self._thumbnail.setStyleSheet("#originalThumbnail { border: 2px solid white; }")
         self._thumbnail.setToolTip("The original input")
-        self._thumbnail_item = pg.ImageItem(axisOrder="row-major")
+        self._thumbnail_item = FastImageItem()
         thumb_box = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
         thumb_box.setDefaultPadding(0.0)
         thumb_box.addItem(self._thumbnail_item)

@@ -32,6 +32,8 @@ class SqueezableDockPanel(QScrollArea):
         self.setWidgetResizable(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(panel)
+        # a child timer (not QTimer.singleShot): it dies with the panel, never fires after it
+        self._fit_timer = QTimer(self, singleShot=True, interval=0, timeout=self._fit)
         panel.installEventFilter(self)
         self.setMinimumWidth(panel.minimumSizeHint().width() + self._bar_width())
 
@@ -51,7 +53,7 @@ class SqueezableDockPanel(QScrollArea):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            QTimer.singleShot(0, self._fit)  # after the panel's layout has settled
+            self._fit_timer.start()  # after the panel's layout has settled
         return super().eventFilter(watched, event)
 
     def _fit(self) -> None:

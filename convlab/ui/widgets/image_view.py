@@ -4,7 +4,8 @@ Pixel (row, col) of the input frame covers x in [col, col + 1), y in [row, row +
 image is placed over that same area (stretched when a stride or "valid" padding made it
 smaller), so zoom and pan can be linked between views and a hover or click means the same place
 in all of them. Images are pyqtgraph ``ImageItem``s fed uint8 RGB with fixed levels: the fast
-path that wraps the array as a QImage without a per-frame conversion.
+path, drawn from a 32-bit copy made once per frame (``FastImageItem``), not converted on
+every paint.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QWidget
+
+from convlab.ui.widgets.fast_picture import FastImageItem
 
 # Our images are uint8 RGB already mapped for display. ``levels=None`` with auto-levels off is
 # pyqtgraph's zero-copy path (the array is wrapped as a QImage); explicit levels=(0, 255)
@@ -82,7 +85,7 @@ class ImageView(pg.GraphicsView):
         self.viewbox = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.viewbox.setDefaultPadding(0.02)
         self.setCentralItem(self.viewbox)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item = FastImageItem()
         self.viewbox.addItem(self.image_item)
         self._placement: tuple | None = None  # (rect, image size) the item is scaled for
         self._source_size: tuple[int, int] | None = None  # (height, width) of the source frame

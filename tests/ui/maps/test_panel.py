@@ -103,7 +103,7 @@ def test_tiles_show_each_kernels_map_with_the_bank_display(
     for tile, feature_map, kernel in zip(tiles, state.latest_result.maps, state.bank):
         expected = map_reference(gray, kernel, relu=relu, pool=pool)
         np.testing.assert_allclose(feature_map.values, expected, rtol=1e-5, atol=1e-3)
-        assert_image_close(tile.image_item.image, to_rgb(expected, mode, colormap=colormap))
+        assert_image_close(tile.view.image, to_rgb(expected, mode, colormap=colormap))
         assert feature_map.value_range == pytest.approx((expected.min(), expected.max()), abs=1e-3)
         assert (
             tile.range_label.text() == f"{feature_map.value_range[0]:.4g} … "
@@ -125,7 +125,7 @@ def test_a_fixed_bank_range_puts_every_map_on_the_same_scale(panel, state):
     publish(state, frame)
     for tile, expected in zip(kernel_tiles(panel), references):
         assert_image_close(
-            tile.image_item.image,
+            tile.view.image,
             to_rgb(expected, "minmax", colormap="gray", value_range=(low, high)),
         )
 
@@ -153,7 +153,7 @@ def test_combined_tile_is_the_gradient_magnitude_of_the_first_two_maps(panel, st
     combined = [tile for tile in panel.grid.tiles if tile.index == COMBINED_INDEX]
     assert len(combined) == 1
     np.testing.assert_allclose(state.latest_result.combined.values, expected, rtol=1e-5, atol=1e-3)
-    assert_image_close(combined[0].image_item.image, to_rgb(expected, "minmax", colormap="magma"))
+    assert_image_close(combined[0].view.image, to_rgb(expected, "minmax", colormap="magma"))
     state.set_stages(combine=False)
     assert all(tile.index != COMBINED_INDEX for tile in panel.grid.tiles)
 
@@ -162,10 +162,10 @@ def test_frames_reuse_the_tiles_and_a_bank_change_rebuilds_them(panel, state):
     state.set_bank(edge_bank())
     publish(state, test_frame(seed=1))
     tiles = list(panel.grid.tiles)
-    items = [tile.image_item for tile in tiles]
+    items = [tile.view for tile in tiles]
     publish(state, test_frame(seed=2))
     assert panel.grid.tiles == tiles
-    assert [tile.image_item for tile in tiles] == items
+    assert [tile.view for tile in tiles] == items
     state.add_to_bank(presets.get("box"))
     assert len(panel.grid.tiles) == 6
     assert not set(panel.grid.tiles) & set(tiles)
@@ -288,9 +288,9 @@ def test_a_result_for_an_older_bank_order_is_not_shown(panel, state):
     old = state.pipeline.run(test_frame())
     state.move_in_bank(0, 4)
     state.publish_result(old)
-    assert all(tile.image_item.image is None for tile in panel.grid.tiles)
+    assert all(tile.view.image is None for tile in panel.grid.tiles)
     publish(state, test_frame())
-    assert all(tile.image_item.image is not None for tile in panel.grid.tiles)
+    assert all(tile.view.image is not None for tile in panel.grid.tiles)
 
 
 def test_escape_and_delete_act_on_the_selected_map(panel, state, qtbot):
@@ -388,7 +388,7 @@ def test_bank_maps_ignore_a_few_outliers_by_default(panel, state):
     assert high == pytest.approx(reference, rel=0.1)
     assert high < 0.8 * magnitude[-1]  # the outliers really were left out
     assert_image_close(
-        kernel_tiles(panel)[0].image_item.image,
+        kernel_tiles(panel)[0].view.image,
         to_rgb(values, "signed", colormap="coolwarm", value_range=(low, high)),
     )
     saturated = np.mean(np.abs(values) > high)
