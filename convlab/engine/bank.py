@@ -45,6 +45,7 @@ class BankPlan:
 
     steps: tuple[tuple[str, str], ...]
     predicted_ns: float  # wall time, the shared-transform jobs side by side
+    cpu_ns: float = 0.0  # all of it on one thread (a busy machine)
 
     @property
     def shared_dft(self) -> bool:
@@ -111,15 +112,18 @@ def plan_bank(
     savings = sum(best[i][2] - spread for i in chosen)
     use_dft = bool(chosen) and savings > forward  # the shared transform must pay for itself
     steps: list[tuple[str, str]] = []
-    total = forward if use_dft else 0.0
+    total = cpu = forward if use_dft else 0.0
     for index, (frame, method, cost) in enumerate(best):
         if use_dft and index in chosen:
-            frame, method, cost = SHARED_DFT, SHARED_DFT, spread
-        steps.append((frame, method))
-        total += cost
+            steps.append((SHARED_DFT, SHARED_DFT))
+            total, cpu = total + spread, cpu + dft_cost
+        else:
+            steps.append((frame, method))
+            total, cpu = total + cost, cpu + cost
     if any(frame != "uint8" for frame, _ in steps):
         total += (table.to_float + table.pad) * padded_samples
-    return BankPlan(tuple(steps), total)
+        cpu += (table.to_float + table.pad) * padded_samples
+    return BankPlan(tuple(steps), total, cpu)
 
 
 def side_by_side_threads() -> int:

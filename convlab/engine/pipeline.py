@@ -7,15 +7,18 @@ the worker never sees a half-edited kernel and needs no lock.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
-from convlab.engine import calibration, dispatch, presets
-from convlab.engine.bank import bank_responses, plan_bank
-from convlab.engine.convolve import convolve, make_job
+from convlab.engine import presets
+from convlab.engine.bank import bank_map
+from convlab.engine.conv_methods import run_side_by_side
+from convlab.engine.convolve import convolve
 from convlab.engine.display import (
     AUTO,
     DIVERGING_COLORMAPS,
@@ -27,6 +30,7 @@ from convlab.engine.display import (
     response_stats,
     to_rgb,
 )
+from convlab.engine.frame_cost import full_scale_cost
 from convlab.engine.kernels import Kernel, sums_to_zero
 
 MAX_BANK_SIZE = 16
@@ -36,9 +40,6 @@ MAX_BANK_SIZE = 16
 # wherever the whole frame (main kernel and bank) is predicted to keep FULL_SCALE_MIN_FPS.
 MAP_SCALES = ("auto", "full", "preview")
 FULL_SCALE_MIN_FPS = 20.0
-# Per map and sample at full scale, beyond the convolution: stages, range, reduction for the
-# tile, in units of one float32 pass (``CostTable.accumulate``).
-_MAP_PASSES = 4.0
 # Tiles are thumbnails: at most this long a side (previews are computed at this size; full-scale
 # maps are reduced to it for display). The selected map is always shown at full resolution.
 DEFAULT_MAP_MAX_SIDE = 480
@@ -50,6 +51,7 @@ _PREVIEW_SIDE_BY_COUNT = ((4, 480), (9, 400), (MAX_BANK_SIZE, 320))
 COMBINED_MAP = MAX_BANK_SIZE
 # The output's histogram is counted on the worker, so the GUI thread only draws 64 bars.
 HISTOGRAM_BINS = 64
+HISTOGRAM_SAMPLES = 1 << 15
 # A robust per-frame range ignores this fraction of the strongest responses at each end: a few
 # very bright edges would otherwise squeeze every other response into the neutral colour.
 ROBUST_TAIL = 0.005
@@ -118,10 +120,9 @@ class DisplaySettings:
                 self.mode, colormap_for(self.mode, self.colormap), mode_note(self.mode, stats)
             )
         zero_sum = sum(sums_to_zero(kernel.effective) for kernel in kernels)
-        negative = sum(response_stats(m, strong=False).below >= 0.25 for m in maps)
-        if zero_sum:
+        if zero_sum:  # the kernels decide: no map needs sampling
             mode, reason = "signed", f"{zero_sum} of {len(kernels)} kernels sum to 0"
-        elif negative:
+        elif negative := sum(response_stats(m, strong=False).below >= 0.25 for m in maps):
             mode, reason = "signed", f"{negative} of {len(maps)} maps are mostly below 0"
         else:
             mode, reason = "clip", "no map has negatives to show"
@@ -181,6 +182,8 @@ class PipelineResult:
         return self.maps_size is not None and self.maps_size == tuple(self.frame.shape[:2])
 
 
+# the output's mapping, picture and histogram (counts, edges)
+_Shown = tuple[DisplayChoice, np.ndarray, tuple[np.ndarray, np.ndarray]]
 # maps, combined map, selected map, the size they were computed at, the mapping they share
 _BankOutput = tuple[
     tuple[FeatureMap, ...],
@@ -216,15 +219,23 @@ class Pipeline:
         return replace(self, generation=self.generation + 1, **changes)
 
     def run(self, frame: np.ndarray) -> PipelineResult:
-        """Filter one frame: the main kernel on the full frame, the bank on a gray copy."""
+        """Filter one frame: the main kernel on the full frame, the bank on a gray copy.
+
+        The output's picture and histogram are drawn while the bank's jobs run (one more job
+        beside them), not before them.
+        """
         started = time.perf_counter()
         output = convolve(frame, self.kernel, **self.conv.as_kwargs())
-        display = self.display.choose(output, self.kernel)
-        output_image = self.display.render(output, display)
+        shown: list[_Shown] = []
+        show = functools.partial(self._show_output, output, shown)
         full = self.map_scale_for(frame.shape) == "full"
         maps, combined, selected, size, bank_display = self._bank(
-            frame, None if full else self.preview_side(), display_side=self.preview_side()
-        )
+            frame, None if full else self.preview_side(), display_side=self.preview_side(),
+            alongside=show,
+        )  # fmt: skip
+        if not shown:  # no bank: nothing to run beside
+            show()
+        display, output_image, counts = shown[0]
         return PipelineResult(
             frame=frame,
             output=output,
@@ -234,11 +245,19 @@ class Pipeline:
             generation=self.generation,
             filter_ms=(time.perf_counter() - started) * 1000.0,
             selected=selected,
-            histogram=histogram(output, HISTOGRAM_BINS),
+            histogram=counts,
             maps_size=size,
             display=display,
             bank_display=bank_display,
         )
+
+    def _show_output(self, output: np.ndarray, shown: list[_Shown]) -> None:
+        """The output's mapping, picture and histogram (of about HISTOGRAM_SAMPLES values: a
+        64-bar plot shows no difference, and all 2.7 M values of 720p RGB cost 3 ms)."""
+        display = self.display.choose(output, self.kernel)
+        image = self.display.render(output, display)
+        step = max(1, int(np.ceil(np.sqrt(output.size / HISTOGRAM_SAMPLES))))
+        shown.append((display, image, histogram(output[::step, ::step], HISTOGRAM_BINS)))
 
     def preview_side(self) -> int:
         """Longer side, in pixels, of the tiles' pictures (and of a preview's frame)."""
@@ -248,19 +267,13 @@ class Pipeline:
 
     def map_scale_for(self, frame_shape: tuple[int, ...]) -> str:
         """ "full" or "preview" for a frame of this shape: ``map_scale``, with "auto" resolved
-        by the costs measured on this machine (one thread, as on a busy machine)."""
+        by what the whole frame is predicted to cost at full scale on this machine, every
+        stage counted, on one thread as on a busy machine (``frame_cost``)."""
         if self.map_scale != "auto":
             return self.map_scale
         if not self.bank:
             return "full"
-        table = calibration.cost_table(wait=False)
-        height, width = int(frame_shape[0]), int(frame_shape[1])
-        probe = np.broadcast_to(np.uint8(0), tuple(int(n) for n in frame_shape))
-        job, _ = make_job(probe, self.kernel, **self.conv.as_kwargs())
-        main = dispatch.ranked(job, table)[0][1]
-        bank = plan_bank((height, width), self.bank, border=self.conv.border, table=table)
-        stages = len(self.bank) * _MAP_PASSES * table.accumulate * height * width
-        frame_ns = main + bank.predicted_ns + stages
+        frame_ns = full_scale_cost(self, frame_shape).total_ns
         return "full" if frame_ns <= 1e9 / FULL_SCALE_MIN_FPS else "preview"
 
     def feature_maps(
@@ -275,14 +288,21 @@ class Pipeline:
         return maps, combined
 
     def _bank(
-        self, frame: np.ndarray, max_side: int | None, *, display_side: int | None
+        self,
+        frame: np.ndarray,
+        max_side: int | None,
+        *,
+        display_side: int | None,
+        alongside: Callable[[], object] | None = None,
     ) -> _BankOutput:
         """Maps, combined map, the selected one at full resolution, the size computed at, and
         the display mapping the maps share.
 
         ``max_side`` None computes at the frame's own scale; the maps are then reduced to
         ``display_side`` for the tiles (None keeps them full size). The selected map is always
-        full size: a preview's is recomputed from the full frame.
+        full size: a preview's is recomputed from the full frame. Each map's stages, range and
+        thumbnail are made in the job that convolved it, and the pictures side by side too,
+        with ``alongside`` (the output's own picture) as one more job.
         """
         if not self.bank:
             return (), None, None, None, None
@@ -290,43 +310,51 @@ class Pipeline:
         small = gray if max_side is None else shrink(gray, max_side)
         if small is not gray:  # a preview: averaged, so in float32 like the full frame's maps
             small = shrink(gray.astype(np.float32), max_side)
-        responses = bank_responses(small, self.bank, border=self.conv.border)
-        reduce_to = display_side if small is gray else None
-        staged = [apply_stages(r, relu=self.relu, pool=self.pool) for r in responses]
-        choice = self.bank_display.choose_for_bank(self.bank, staged)
-        maps = [
-            self._feature_map(k, values, reduce_to, choice) for k, values in zip(self.bank, staged)
-        ]
-        combined = None
-        if self.combine and len(responses) >= 2:
-            combined = self._combined_map(responses[0], responses[1], reduce_to)
-        selected = None
+        full = small is gray
         index = self.selected_map
-        if index is not None and 0 <= index < len(maps):
-            values = staged[index]
-            if small is not gray:
-                response = convolve(gray, self.bank[index], border=self.conv.border)
-                values = apply_stages(response, relu=self.relu, pool=self.pool)
-            selected = maps[index] = self._feature_map(self.bank[index], values, None, choice)
-        elif index == COMBINED_MAP and combined is not None:
-            first, second = responses[0], responses[1]
-            if small is not gray:
-                first, second = (convolve(gray, k, border=self.conv.border) for k in self.bank[:2])
-            selected = combined = self._combined_map(first, second, None)
-        size = (int(small.shape[0]), int(small.shape[1]))
-        return tuple(maps), combined, selected, size, choice
+        selected = index if index is not None and 0 <= index < len(self.bank) else None
+        combine = self.combine and len(self.bank) >= 2
+        reduce_to = display_side if full else None
 
-    def _feature_map(
-        self, kernel: Kernel, values: np.ndarray, reduce_to: int | None, choice: DisplayChoice
-    ) -> FeatureMap:
-        """A map after the stages, drawn with the bank's mapping; with ``reduce_to``, reduced
-        for a tile (averaged, as an image viewer shrinks a picture) and coloured by its own
+        def finish(position: int, response: np.ndarray) -> _Prepared:
+            values = apply_stages(response, relu=self.relu, pool=self.pool)
+            shown = values
+            if reduce_to is not None and not (full and position == selected):
+                shown = reduce_for_tile(values, reduce_to)
+            kept = response if combine and position < 2 else None
+            return _Prepared(kept, values, shown, _value_range(values))
+
+        prepared = bank_map(small, self.bank, finish, border=self.conv.border)
+        choice = self.bank_display.choose_for_bank(self.bank, [p.values for p in prepared])
+        if selected is not None and not full:  # the big view: the full frame's own map
+            response = convolve(gray, self.bank[selected], border=self.conv.border)
+            values = apply_stages(response, relu=self.relu, pool=self.pool)
+            prepared[selected] = _Prepared(None, values, values, _value_range(values))
+        jobs = [functools.partial(self._draw, kernel, p, choice)
+                for kernel, p in zip(self.bank, prepared)]  # fmt: skip
+        if combine:
+            first, second = prepared[0].response, prepared[1].response
+            if index == COMBINED_MAP and not full:
+                first, second = (convolve(gray, k, border=self.conv.border) for k in self.bank[:2])
+            side = None if index == COMBINED_MAP else reduce_to
+            jobs.append(functools.partial(self._combined_map, first, second, side))
+        if alongside is not None:
+            jobs.insert(0, alongside)  # the largest: taken first
+        drawn = run_side_by_side(jobs)[1 if alongside is not None else 0 :]
+        maps: tuple[FeatureMap, ...] = tuple(drawn[: len(self.bank)])
+        combined = drawn[-1] if combine else None
+        shown = maps[selected] if selected is not None else None
+        if index == COMBINED_MAP:
+            shown = combined
+        size = (int(small.shape[0]), int(small.shape[1]))
+        return maps, combined, shown, size, choice
+
+    def _draw(self, kernel: Kernel, prepared: _Prepared, choice: DisplayChoice) -> FeatureMap:
+        """A map's picture with the bank's mapping; a tile's thumbnail is coloured by its own
         range, so thin full-scale detail stays visible; the range label is the full map's."""
-        value_range = _value_range(values)
-        if reduce_to is not None:
-            values = shrink(values, reduce_to)
-        image = self.bank_display.render(values, self.bank_display.ranged(choice, values))
-        return FeatureMap(kernel, values, image, value_range)
+        shown = prepared.shown
+        image = self.bank_display.render(shown, self.bank_display.ranged(choice, shown))
+        return FeatureMap(kernel, shown, image, prepared.value_range)
 
     def _combined_map(
         self, first: np.ndarray, second: np.ndarray, reduce_to: int | None
@@ -338,7 +366,7 @@ class Pipeline:
         """
         magnitude = apply_stages(cv2.magnitude(first, second), relu=False, pool=self.pool)
         value_range = _value_range(magnitude)
-        shown = magnitude if reduce_to is None else shrink(magnitude, reduce_to)
+        shown = magnitude if reduce_to is None else reduce_for_tile(magnitude, reduce_to)
         colormap = self.bank_display.colormap
         if colormap in DIVERGING_COLORMAPS or colormap == "diverging":
             colormap = "magma"  # a magnitude has no sign: a sequential map reads better
@@ -346,6 +374,16 @@ class Pipeline:
         name = f"|∇| of {self.bank[0].name or 'map 0'} and {self.bank[1].name or 'map 1'}"
         kernel = self.bank[0].replace(name=name)
         return FeatureMap(kernel, shown, image, value_range)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One bank map as its own job leaves it."""
+
+    response: np.ndarray | None  # the raw response, kept only for the combined map
+    values: np.ndarray  # after the stages, full size
+    shown: np.ndarray  # what its tile shows: ``values``, or reduced for a thumbnail
+    value_range: tuple[float, float]  # of ``values``
 
 
 def apply_stages(values: np.ndarray, *, relu: bool, pool: bool) -> np.ndarray:
@@ -406,3 +444,26 @@ def shrink(image: np.ndarray, max_side: int) -> np.ndarray:
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+TILE_FACTOR_MIN_SHARE = 0.75
+"""A tile is reduced by a whole factor (an exact box average, several times cheaper than
+OpenCV's general area resize) when that keeps at least this share of the asked-for side."""
+
+
+def reduce_for_tile(values: np.ndarray, side: int) -> np.ndarray:
+    """``values`` averaged down for a thumbnail whose longer side is at most ``side``.
+
+    A 1280x720 map for a 480 tile: 3x3 blocks, 426x240 (the last 2 columns, which no whole
+    block covers, are left out); where a whole factor would give less than 3/4 of ``side``,
+    the general ``shrink`` to exactly ``side``.
+    """
+    height, width = values.shape[:2]
+    factor = -(-max(height, width) // side)
+    if factor <= 1:
+        return values
+    rows, cols = height // factor, width // factor
+    if max(rows, cols) < TILE_FACTOR_MIN_SHARE * side or min(rows, cols) < 1:
+        return shrink(values, side)
+    blocks = values[: rows * factor, : cols * factor]
+    return cv2.resize(blocks, (cols, rows), interpolation=cv2.INTER_AREA)

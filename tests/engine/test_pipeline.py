@@ -100,7 +100,9 @@ def test_previews_shrink_with_the_bank_size_and_export_is_full_size():
     four = Pipeline(bank=SOBELS * 2)
     sixteen = Pipeline(bank=SOBELS * (MAX_BANK_SIZE // 2))
     assert four.run(frame).maps[0].values.shape == (240, 480)
-    assert sixteen.run(frame).maps[0].values.shape == (160, 320)
+    # 320 for sixteen tiles: 2x2 blocks of the 600-wide frame (300 >= 3/4 of 320)
+    assert sixteen.evolve(map_scale="full").run(frame).maps[0].values.shape == (150, 300)
+    assert sixteen.evolve(map_scale="preview").run(frame).maps[0].values.shape == (160, 320)
     maps, _ = sixteen.feature_maps(frame, max_side=None)
     assert maps[0].values.shape == (300, 600)
 
@@ -225,6 +227,42 @@ def test_auto_scale_is_full_where_the_measured_costs_keep_twenty_fps():
         calibration.use_table(None)
 
 
+def test_auto_counts_every_stage_of_the_frame_not_only_the_convolutions():
+    """Free convolutions, dear float32 passes: the output's picture, the gray copy and each
+    map's range, thumbnail and picture decide, and "full" means the whole frame keeps 20 fps."""
+    from convlab.engine import calibration
+    from convlab.engine.frame_cost import full_scale_cost
+    from tests.engine.test_dispatch import table
+
+    free = table(uint8_per_tap=1e-6, float32_per_tap=1e-6, separable_per_tap=1e-6, dft=1e-6)
+    free = dataclasses.replace(free, to_float=1e-6, pad=1e-6, output=1e-6, call=1e-3)
+    four = Pipeline(bank=SOBELS * 2)
+    shape = (720, 1280, 3)
+    try:
+        for per_pass, scale in ((1.0, "full"), (3.0, "preview")):
+            calibration.use_table(dataclasses.replace(free, accumulate=per_pass))
+            cost = full_scale_cost(four, shape)
+            stages = dict(cost.stages)
+            convolutions = stages["main kernel"] + stages["bank convolutions"]
+            assert convolutions < 0.01 * cost.total_ns
+            assert four.map_scale_for(shape) == scale == ("full" if cost.fps() >= 20 else "preview")
+        # four maps at 720p: 4 x (range + thumbnail) passes over the frame at least
+        assert stages["maps: stages, ranges, thumbnails, pictures"] >= 4 * 1.5 * 720 * 1280 * 3.0
+        assert stages["output picture and histogram"] >= 720 * 1280 * 3 * 3.0
+        more = [
+            four.evolve(relu=True),
+            four.evolve(pool=False, relu=True, combine=True),
+            four.evolve(selected_map=0),
+            four.evolve(combine=True, selected_map=COMBINED_MAP),
+        ]
+        for pipeline in more:
+            assert full_scale_cost(pipeline, shape).total_ns > cost.total_ns
+        large = dict(full_scale_cost(more[3], shape).stages)["combined map"]
+        assert large > dict(full_scale_cost(more[1], shape).stages)["combined map"]
+    finally:
+        calibration.use_table(None)
+
+
 # ----------------------------------------------------------------------------- display choice
 def test_auto_draws_the_output_with_the_mapping_it_names():
     frame = frame_of(40, 50)
@@ -277,3 +315,30 @@ def test_auto_gives_the_bank_one_mapping():
     assert blurs.bank_display.mode == "clip"
     for feature_map in blurs.maps:
         np.testing.assert_array_equal(feature_map.image, to_rgb(feature_map.values, "clip"))
+
+
+def test_a_tile_is_reduced_by_whole_blocks_where_that_keeps_most_of_its_side():
+    from convlab.engine.pipeline import reduce_for_tile
+
+    rng = np.random.default_rng(4)
+    values = rng.normal(0, 50, (72, 128)).astype(np.float32)
+    tile = reduce_for_tile(values, 48)  # 3x3 blocks: 42 columns (the last 2 are left out)
+    assert tile.shape == (24, 42)
+    blocks = values[:72, :126].reshape(24, 3, 42, 3).mean(axis=(1, 3))
+    np.testing.assert_allclose(tile, blocks, rtol=1e-5, atol=1e-4)
+    # 128 / 2 = 64 > 60 and 128 / 3 = 42 < 3/4 of 60: the general area resize to exactly 60
+    assert reduce_for_tile(values, 60).shape == (34, 60)
+    assert reduce_for_tile(values, 128) is values
+
+
+def test_full_scale_tiles_of_a_720p_frame_are_block_means_and_the_range_is_the_full_maps():
+    frame = frame_of(720, 1280)
+    pipeline = Pipeline(bank=SOBELS, map_scale="full")
+    result = pipeline.run(frame)
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    full = cv2.filter2D(gray, cv2.CV_32F, SOBELS[1].weights, borderType=cv2.BORDER_REFLECT_101)
+    tile = result.maps[1]
+    assert tile.values.shape == (240, 426)
+    blocks = full[:, :1278].reshape(240, 3, 426, 3).mean(axis=(1, 3))
+    np.testing.assert_allclose(tile.values, blocks, rtol=1e-5, atol=1e-2)
+    assert tile.value_range == pytest.approx((full.min(), full.max()), abs=1e-2)

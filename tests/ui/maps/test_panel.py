@@ -398,7 +398,7 @@ def test_bank_maps_ignore_a_few_outliers_by_default(panel, state):
 def test_the_scale_choice_computes_the_maps_there_and_the_line_says_which(panel, state, qtbot):
     """Full frame: each map is the kernel on the frame itself, reduced for the tile; preview:
     the kernel on a shrunk frame. The stage line names the scale; the choice is saved."""
-    from convlab.engine.pipeline import shrink
+    from convlab.engine.pipeline import reduce_for_tile, shrink
 
     state.set_bank(edge_bank()[:2])
     frame = test_frame(300, 840)
@@ -412,7 +412,7 @@ def test_the_scale_choice_computes_the_maps_there_and_the_line_says_which(panel,
     assert panel.stage_label.text().startswith("maps at full scale (840×300) · conv 840×300")
     full = map_reference(gray, state.bank[0], relu=False, pool=False).astype(np.float32)
     shown = state.latest_result.maps[0]
-    np.testing.assert_allclose(shown.values, shrink(full, 480), rtol=0, atol=1e-3)
+    np.testing.assert_allclose(shown.values, reduce_for_tile(full, 480), rtol=0, atol=1e-3)
     assert shown.value_range == pytest.approx((full.min(), full.max()), abs=1e-3)
 
     combo.setCurrentIndex(combo.findData("preview"))
