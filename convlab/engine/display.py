@@ -43,6 +43,19 @@ _COOLWARM_POINTS = np.array(
     dtype=np.float64,
 )  # fmt: skip
 
+# The signed responses' map: blue through a near-black zero to red, its ends light and
+# saturated. Edge and derivative maps are mostly near 0 with sparse strong edges; on a dark
+# zero those edges glow at a glance, where a light grey zero turned the map into a pale fog.
+# (value in -1..1, RGB) control points; lightness rises with |value| on both sides alike.
+_BKR_POINTS = (
+    (-1.0, (110, 215, 255)), (-0.6, (40, 120, 240)), (-0.25, (25, 50, 130)),
+    (0.0, (14, 14, 18)),
+    (0.25, (130, 35, 25)), (0.6, (235, 70, 35)), (1.0, (255, 215, 90)),
+)  # fmt: skip
+# Values are spread over the map by |v|^0.7 (sign kept): a response at a tenth of the range
+# gets a fifth of the way to full colour, so the weaker edges of a photo still read.
+_BKR_GAMMA = 0.7
+
 # OpenCV's maps, looked up by our name; cv2 draws them in BGR, we store RGB.
 _OPENCV_MAPS: dict[str, int] = {
     "viridis": cv2.COLORMAP_VIRIDIS,
@@ -58,9 +71,12 @@ _OPENCV_MAPS: dict[str, int] = {
 }
 
 # Names whose middle entry (index 128) is the neutral colour, so zero reads as "no response".
-DIVERGING_COLORMAPS: tuple[str, ...] = ("coolwarm", "bwr")
-_ALIASES: dict[str, str] = {"diverging": "coolwarm", "grey": "gray"}
-DEFAULT_DIVERGING = "coolwarm"
+DIVERGING_COLORMAPS: tuple[str, ...] = ("bkr", "coolwarm", "bwr")
+_ALIASES: dict[str, str] = {"diverging": "bkr", "grey": "gray"}
+DEFAULT_DIVERGING = "bkr"
+"""What signed responses are drawn with unless another diverging map is asked for."""
+WEIGHT_PALETTE = "coolwarm"
+"""Kernel weights' cells (numbers on top): a light neutral keeps dark digits readable."""
 
 # Above this many samples the histogram looks at a strided subset: the UI's small histogram
 # cannot show the difference, and the full 2.7 M values of a 720p RGB map would cost ~15 ms.
@@ -84,6 +100,16 @@ def _interpolated_lut(points: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.rint(np.stack(channels, axis=1)).astype(np.uint8)
 
 
+def _bkr_lut(positions: np.ndarray) -> np.ndarray:
+    """The blue-black-red LUT at ``positions`` in [0, 1] (0.5 the neutral middle)."""
+    signed = 2.0 * positions - 1.0
+    warped = np.sign(signed) * np.abs(signed) ** _BKR_GAMMA
+    anchors = np.array([value for value, _ in _BKR_POINTS])
+    colours = np.array([rgb for _, rgb in _BKR_POINTS], dtype=np.float64)
+    channels = [np.interp(warped, anchors, colours[:, c]) for c in range(3)]
+    return np.rint(np.stack(channels, axis=1)).astype(np.uint8)
+
+
 def _opencv_lut(code: int) -> np.ndarray:
     ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
     bgr = cv2.applyColorMap(ramp, code).reshape(256, 3)
@@ -96,6 +122,7 @@ def _build_colormaps() -> dict[str, np.ndarray]:
     for name, code in _OPENCV_MAPS.items():
         maps[name] = _opencv_lut(code)
     positions = _diverging_positions()
+    maps["bkr"] = _bkr_lut(positions)
     maps["coolwarm"] = _interpolated_lut(_COOLWARM_POINTS, positions)
     blue_white_red = np.array([(0, 0, 255), (255, 255, 255), (255, 0, 0)], dtype=np.float64)
     maps["bwr"] = _interpolated_lut(blue_white_red, positions)
@@ -114,7 +141,7 @@ def colormap_names() -> list[str]:
 
 
 def colormap_lut(name: str) -> np.ndarray:
-    """The 256x3 uint8 RGB table for ``name`` (aliases: "diverging" = coolwarm, "grey")."""
+    """The 256x3 uint8 RGB table for ``name`` (aliases: "diverging" = bkr, "grey")."""
     key = _ALIASES.get(name, name)
     if key not in COLORMAPS:
         raise ConvlabError(
@@ -135,7 +162,7 @@ def weight_colours(weights: np.ndarray, limit: float | None = None) -> np.ndarra
         limit = float(np.abs(values).max()) if values.size else 0.0
     scaled = values / limit if limit > 0 else np.zeros_like(values)
     index = np.rint(128.0 + 127.0 * np.clip(np.nan_to_num(scaled), -1.0, 1.0)).astype(np.intp)
-    return COLORMAPS[DEFAULT_DIVERGING][index]
+    return COLORMAPS[WEIGHT_PALETTE][index]
 
 
 def dark_text_reads_better(colours: np.ndarray) -> np.ndarray:
@@ -306,7 +333,7 @@ def to_rgb(
 ) -> np.ndarray:
     """Map a response to an HxWx3 uint8 RGB image for display, C-contiguous.
 
-    ``signed`` always draws with a diverging map (``colormap`` if it is one, else coolwarm)
+    ``signed`` always draws with a diverging map (``colormap`` if it is one, else bkr)
     on the channel mean, so zero is the neutral colour and sign is hue. Other modes keep a
     3-channel map as RGB under "gray" and otherwise colour the single channel (or the mean of
     several), because a colormap needs one number per pixel.
@@ -529,7 +556,7 @@ def mode_note(mode: str, stats: ResponseStats) -> str:
 def colormap_for(mode: str, colormap: str) -> str:
     """The colormap ``mode`` really draws with when ``colormap`` is asked for.
 
-    ``signed`` needs a diverging map (coolwarm unless bwr is asked for); clip, abs and
+    ``signed`` needs a diverging map (bkr unless coolwarm or bwr is asked for); clip, abs and
     min-max put 0 at black, where a diverging map would lie, so they fall back to gray.
     """
     name = _ALIASES.get(colormap, colormap)

@@ -21,6 +21,7 @@ from convlab.engine.conv_methods import run_side_by_side
 from convlab.engine.convolve import convolve
 from convlab.engine.display import (
     AUTO,
+    DEFAULT_DIVERGING,
     DIVERGING_COLORMAPS,
     DisplayChoice,
     auto_mode,
@@ -203,7 +204,7 @@ class Pipeline:
     display: DisplaySettings = field(default_factory=lambda: DisplaySettings(robust=True))
     bank: tuple[Kernel, ...] = ()
     bank_display: DisplaySettings = field(
-        default_factory=lambda: DisplaySettings(colormap="coolwarm", robust=True)
+        default_factory=lambda: DisplaySettings(colormap=DEFAULT_DIVERGING, robust=True)
     )
     relu: bool = False  # the CNN stages after the convolution, applied to every bank map
     pool: bool = False  # 2x2 max-pool, stride 2

@@ -151,7 +151,7 @@ def test_colormap_tables() -> None:
     viridis = display.COLORMAPS["viridis"].astype(int)
     assert np.abs(viridis[0] - [68, 1, 84]).max() <= 3
     assert np.abs(viridis[255] - [253, 231, 37]).max() <= 3
-    assert display.colormap_lut("diverging") is display.COLORMAPS["coolwarm"]
+    assert display.colormap_lut("diverging") is display.COLORMAPS["bkr"]
 
 
 def test_diverging_tables_are_neutral_at_128() -> None:
@@ -163,6 +163,27 @@ def test_diverging_tables_are_neutral_at_128() -> None:
     assert bwr[128].tolist() == [255, 255, 255]
     assert bwr[1].tolist() == [0, 0, 255]
     assert bwr[255].tolist() == [255, 0, 0]
+
+
+def _luminance(rgb) -> np.ndarray:
+    rgb = np.asarray(rgb, dtype=np.float64)
+    return 0.2126 * rgb[..., 0] + 0.7152 * rgb[..., 1] + 0.0722 * rgb[..., 2]
+
+
+def test_the_signed_map_has_a_dark_zero_and_light_saturated_ends() -> None:
+    """Zero is near black; lightness grows with |value| on both sides alike, so a sparse
+    edge map reads as bright edges on dark, not as a pale fog; the sign is the hue."""
+    bkr = display.COLORMAPS["bkr"].astype(int)
+    assert _luminance(bkr[128]) < 20
+    below, above = _luminance(bkr[1:128][::-1]), _luminance(bkr[129:256])
+    assert np.all(np.diff(below) >= 0) and np.all(np.diff(above) >= 0)
+    assert np.abs(below - above).max() < 40  # symmetric: neither sign looks stronger
+    assert _luminance(bkr[1]) > 150 and _luminance(bkr[255]) > 150
+    blue, red = bkr[1], bkr[255]
+    assert blue[2] > blue[0] + 100 and red[0] > red[2] + 100  # saturated, blue − and red +
+    # a response at a tenth of the range is already a fifth of the way to full lightness
+    tenth = _luminance(bkr[128 + 13])
+    assert tenth - _luminance(bkr[128]) > 0.12 * (_luminance(bkr[255]) - _luminance(bkr[128]))
 
 
 def test_to_rgb_gray_single_channel_repeats() -> None:
@@ -187,7 +208,10 @@ def test_to_rgb_colormap_uses_channel_mean() -> None:
 
 def test_to_rgb_signed_is_diverging_with_neutral_zero() -> None:
     values = row(-5.0, 0.0, 5.0)
-    out = display.to_rgb(values, "signed")  # colormap "gray" is not diverging -> coolwarm
+    out = display.to_rgb(values, "signed")  # colormap "gray" is not diverging -> bkr
+    bkr = display.COLORMAPS["bkr"]
+    assert out[0].tolist() == [bkr[1].tolist(), bkr[128].tolist(), bkr[255].tolist()]
+    out = display.to_rgb(values, "signed", colormap="coolwarm")
     assert out[0].tolist() == [[59, 76, 192], [221, 221, 221], [180, 4, 38]]
     out = display.to_rgb(values, "signed", colormap="bwr")
     assert out[0].tolist() == [[0, 0, 255], [255, 255, 255], [255, 0, 0]]
@@ -234,7 +258,7 @@ def test_histogram_subsamples_big_maps() -> None:
 def test_weight_colours_are_the_signed_display_of_the_weights() -> None:
     """Every weight display uses one palette: the same colours a signed map of them shows."""
     weights = np.array([[-2.0, -0.5, 0.0], [0.25, 1.0, 2.0]])
-    expected = display.to_rgb(weights, "signed", value_range=(-2.0, 2.0))
+    expected = display.to_rgb(weights, "signed", colormap="coolwarm", value_range=(-2.0, 2.0))
     np.testing.assert_array_equal(display.weight_colours(weights), expected)
     neutral = display.colormap_lut("coolwarm")[128]
     np.testing.assert_array_equal(display.weight_colours(weights)[0, 2], neutral)
@@ -362,12 +386,12 @@ def test_zero_sum_allows_float_rounding_only() -> None:
 
 
 def test_the_colormap_used_always_suits_the_mode() -> None:
-    assert display.colormap_for("signed", "gray") == "coolwarm"
+    assert display.colormap_for("signed", "gray") == "bkr"
     assert display.colormap_for("signed", "bwr") == "bwr"
     assert display.colormap_for("clip", "coolwarm") == "gray"
     assert display.colormap_for("offset", "coolwarm") == "coolwarm"
     assert display.colormap_for("minmax", "viridis") == "viridis"
-    assert display.colormaps_for("signed") == ["coolwarm", "bwr"]
+    assert display.colormaps_for("signed") == ["bkr", "coolwarm", "bwr"]
     assert "coolwarm" not in display.colormaps_for("abs")
     for mode in display.DISPLAY_MODES:
         for name in display.colormap_names():

@@ -279,10 +279,10 @@ def test_auto_draws_a_mostly_negative_colour_output_by_brightness_on_a_diverging
     weights[1, 1] = 4.0
     result = Pipeline(kernel=Kernel(weights)).run(frame)
     choice = result.display
-    assert (choice.mode, choice.colormap) == ("signed", "coolwarm")
+    assert (choice.mode, choice.colormap) == ("signed", "bkr")
     low, high = robust_range(result.output, "signed")
     assert choice.value_range == (low, high)
-    expected = to_rgb(result.output, "signed", colormap="coolwarm", value_range=(low, high))
+    expected = to_rgb(result.output, "signed", colormap="bkr", value_range=(low, high))
     np.testing.assert_array_equal(result.output_image, expected)
     # readable: not a pale wash, most pixels are clearly blue (negative)
     blue = result.output_image[..., 2].astype(int) - result.output_image[..., 0]
@@ -307,9 +307,7 @@ def test_auto_gives_the_bank_one_mapping():
     assert edges.bank_display.line() == "Auto: Signed (diverging) — 2 of 2 kernels sum to 0"
     for feature_map in edges.maps:
         value_range = robust_range(feature_map.values, "signed")
-        expected = to_rgb(
-            feature_map.values, "signed", colormap="coolwarm", value_range=value_range
-        )
+        expected = to_rgb(feature_map.values, "signed", colormap="bkr", value_range=value_range)
         np.testing.assert_array_equal(feature_map.image, expected)
     blurs = Pipeline(bank=(presets.get("box"), presets.get("gaussian"))).run(frame)
     assert blurs.bank_display.mode == "clip"

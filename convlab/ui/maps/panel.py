@@ -257,6 +257,7 @@ class FeatureMapsPanel(QWidget):
         self._toolbar.addWidget(
             flow_group(self, QLabel("Show as", self), self.display_controls.mapping_group)
         )
+        self._toolbar.addWidget(self.display_controls.colour_bar)
         self._toolbar.addWidget(self.display_controls.range_group)
 
     def _build_bank_buttons(self) -> None:

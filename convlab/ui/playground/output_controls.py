@@ -49,6 +49,7 @@ class OutputDisplayControls(QWidget):
         layout.addLayout(choice_row)
         toolbar = FlowLayout(spacing=10)
         toolbar.addWidget(self.controls.mapping_group)
+        toolbar.addWidget(self.controls.colour_bar)
         toolbar.addWidget(self.controls.range_group)
         layout.addLayout(toolbar)
         layout.addWidget(self.histogram)

@@ -193,10 +193,7 @@ class BordersPage(QWidget):
         inner = filtered[0][margin : shown_r - margin, margin : shown_c - margin]
         spread = float(np.abs(inner).max()) if inner.size else 0.0
         spread = spread or float(np.abs(filtered[0]).max()) or 1.0
-        return [
-            to_rgb(block, "signed", colormap="coolwarm", value_range=(-spread, spread))
-            for block in filtered
-        ]
+        return [to_rgb(block, "signed", value_range=(-spread, spread)) for block in filtered]
 
     def _note(
         self, kernel: Kernel, corner: str, margin: int, extended: bool, zero_sum: bool

@@ -28,11 +28,13 @@ from convlab.engine.display import (
     SETTING_MODES,
     DisplayChoice,
     colormap_for,
+    colormap_lut,
     colormaps_for,
 )
 from convlab.engine.pipeline import DisplaySettings, PipelineResult
 from convlab.ui import text as ui_text
 from convlab.ui.state import PlaygroundState
+from convlab.ui.widgets.colour_bar import ColourBar
 from convlab.ui.widgets.flow_layout import flow_group
 
 MODE_TIPS: dict[str, str] = {
@@ -41,7 +43,7 @@ MODE_TIPS: dict[str, str] = {
     "abs": "Negative and positive responses both show bright: edges of either sign.",
     "offset": "Zero response is mid-grey, negative darker, positive lighter.",
     "minmax": "The lowest value is black, the highest white (the extreme 0.5% saturate).",
-    "signed": "Zero is neutral, negative blue, positive red; symmetric range. A colour output "
+    "signed": "Zero is dark, negative blue, positive red; symmetric range. A colour output "
     "is drawn by its brightness (the channels' mean).",
 }
 MODE_LABELS: dict[str, tuple[str, str]] = {m: (MODE_NAMES[m], MODE_TIPS[m]) for m in SETTING_MODES}
@@ -54,7 +56,7 @@ SHORT_NAMES = {
     "minmax": "Min–max",
     "signed": "Signed",
 }
-COLORMAP_LABELS = {"gray": "no colormap"}  # gray leaves a colour output in colour
+COLORMAP_LABELS = {"gray": "no colormap", "bkr": "blue·black·red"}  # gray keeps colour
 RANGE_MODES = ("minmax", "signed")  # the modes that use a fixed range; the others ignore it
 
 
@@ -74,6 +76,31 @@ def shown_range(choice: DisplayChoice, low: float, high: float) -> tuple[float, 
         half = max(abs(low), abs(high))
         return (-half, half)
     return (low, high)
+
+
+def _number(value: float) -> str:
+    return f"{value:+.3g}".replace("-", "−") if value else "0"
+
+
+def legend_ends(
+    choice: DisplayChoice, fixed: tuple[float, float] | None = None
+) -> tuple[str, str, float | None]:
+    """(left text, right text, where 0 falls along the bar 0..1 or None) for the colour bar
+    of a picture drawn with ``choice``; a map drawn on its own range has no numbers to give."""
+    mode = choice.mode
+    value_range = choice.value_range if choice.value_range is not None else fixed
+    if mode == "offset":
+        return "−128", "+127", 128 / 255
+    if mode in ("clip", "abs"):
+        return ("0", "255", None) if mode == "clip" else ("|v| 0", "255", None)
+    if value_range is None:
+        return ("−", "+", 0.5) if mode == "signed" else ("min", "max", None)
+    low, high = value_range
+    if mode == "signed":
+        half = max(abs(low), abs(high))
+        return _number(-half), _number(half), 0.5
+    zero = -low / (high - low) if low < 0.0 < high else None
+    return _number(low), _number(high), zero
 
 
 SHOWS_NEGATIVES = 0.01  # a Clip with at least this share below 0 offers to show them
@@ -96,6 +123,7 @@ class DisplayControls(QObject):
 
     ``target`` is "output" (the main kernel's image) or "bank" (every feature map). The
     widgets come in groups the owner places: ``mapping_group`` (mode, colormap),
+    ``colour_bar`` (the palette drawn with, shown while a colormap is in use),
     ``range_group`` (fixed range) and ``choice_group`` (the line saying what is shown and
     why, and ``switch_button``, its one-click switch, unless ``switch`` is False: where the
     mode box is right beside the line, e.g. in a narrow dock).
@@ -148,6 +176,16 @@ class DisplayControls(QObject):
         self.colormap_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
+        self.colour_bar = ColourBar(parent)
+        self.colour_bar.setObjectName(f"{target}ColourBar")
+        self.colour_bar.setToolTip(
+            "The colours of the picture and the values they stand for; values beyond the "
+            "ends saturate"
+            if target == "output"
+            else "The maps' colours. Each map is stretched to its own range (a tile's tooltip "
+            "gives its values), unless Fixed range is on"
+        )
+        self.colour_bar.hide()  # until a result is drawn with a colormap
         self.mapping_group = flow_group(parent, self.mode_combo, self.colormap_combo)
 
     def _build_range(self, parent: QWidget, target: str) -> None:
@@ -259,7 +297,21 @@ class DisplayControls(QObject):
             used = colormap_for(mode, self.settings().colormap)
             self.colormap_combo.setCurrentIndex(max(0, self.colormap_combo.findData(used)))
 
+    def _show_colour_bar(self) -> None:
+        """The palette of a colour-mapped picture, with the values at its ends."""
+        choice = self._choice
+        if choice is None or choice.colormap == "gray":
+            self.colour_bar.hide()
+            return
+        low, high, zero = legend_ends(choice, self.fixed_range())
+        self.colour_bar.set_palette(colormap_lut(choice.colormap), low, high, zero)
+        self.colour_bar.show()
+
+    def fixed_range(self) -> tuple[float, float] | None:
+        return self.settings().fixed_range
+
     def _show_choice(self) -> None:
+        self._show_colour_bar()
         choice = self._choice
         if choice is None:
             self.choice_label.setText("")

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from convlab.engine import presets
-from convlab.engine.display import to_rgb
+from convlab.engine.display import colormap_lut, to_rgb
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import robust_range
 from convlab.ui.maps.panel import FeatureMapsPanel
@@ -104,8 +104,8 @@ def test_the_colormap_box_never_contradicts_the_picture(controls, state):
     publish(state)  # Auto chose Signed: a diverging map, whatever the box said before
     box = controls.controls.colormap_combo
     offered = [box.itemData(i) for i in range(box.count())]
-    assert offered == ["coolwarm", "bwr"]
-    assert box.currentData() == "coolwarm" == state.latest_result.display.colormap
+    assert offered == ["bkr", "coolwarm", "bwr"]
+    assert box.currentData() == "bkr" == state.latest_result.display.colormap
     box.setCurrentIndex(box.findData("bwr"))
     assert state.pipeline.display.mode == "auto"  # a colour pick keeps Auto
     publish(state)
@@ -132,7 +132,7 @@ def test_the_bank_says_what_auto_chose_for_every_map(qtbot, state):
     controls = panel.display_controls
     assert controls.choice_label.text() == "Auto: Signed (diverging) — 2 of 3 kernels sum to 0"
     assert controls.mode_combo.currentText() == "Auto · Signed"
-    assert controls.colormap_combo.currentData() == "coolwarm"
+    assert controls.colormap_combo.currentData() == "bkr"
     assert not controls.switch_button.isVisible()  # the mode box is right beside the line
     state.set_bank([presets.get("box"), presets.get("gaussian")])
     publish(state)
@@ -151,3 +151,65 @@ def test_the_one_click_offer_is_the_telling_one(controls, state):
     publish(state)
     assert state.latest_result.display.below == 0.0
     assert switch.isHidden()
+
+
+def _bar_pixels(bar) -> np.ndarray:
+    """The colours the colour bar really painted along its middle row, left to right."""
+    image = bar.grab().toImage()
+    rect = bar.bar_rect()
+    y = int(rect.center().y())
+    xs = range(int(rect.left()) + 2, int(rect.right()) - 1)
+    return np.array([image.pixelColor(x, y).getRgb()[:3] for x in xs])
+
+
+def test_a_signed_output_has_a_colour_bar_with_its_range_and_palette(controls, state):
+    state.set_kernel(presets.get("sobel_x"))
+    state.update_display(mode="signed")
+    publish(state)
+    result = state.latest_result
+    bar = controls.controls.colour_bar
+    assert bar.isVisible()
+    half = max(abs(v) for v in robust_range(result.output, "signed"))
+    low, high = bar.texts()
+    assert float(low.replace("−", "-")) == pytest.approx(-half, rel=0.01)
+    assert float(high) == pytest.approx(half, rel=0.01)
+    # the bar's colours are the picture's: the values at its left end, middle and right end
+    # drawn by the same mapping give the colours painted there
+    # (a painted pixel covers about two entries of the table: it may be either)
+    probe = np.array([[-half, 0.0, half]], dtype=np.float32)
+    ends = to_rgb(probe, "signed", colormap=result.display.colormap, value_range=(-half, half))
+    lut = colormap_lut(result.display.colormap).astype(int)
+    painted = _bar_pixels(bar).astype(int)
+    middle = painted[len(painted) // 2]
+    assert np.abs(painted[0] - ends[0, 0]).max() <= 6
+    assert np.abs(painted[-1] - ends[0, 2]).max() <= 6
+    assert min(np.abs(middle - lut[i]).max() for i in range(122, 135)) <= 6
+    assert np.array_equal(lut[128], ends[0, 1])
+    # a dark zero and light ends: an edge map reads as bright edges on dark
+    luminance = painted @ np.array([0.2126, 0.7152, 0.0722])
+    assert luminance[len(luminance) // 2] < 40 < 150 < min(luminance[0], luminance[-1])
+    state.update_display(mode="clip")  # a plain picture: no colour bar
+    publish(state)
+    assert not bar.isVisible()
+
+
+def test_the_feature_maps_share_the_outputs_palette_and_show_it(qtbot, state):
+    panel = FeatureMapsPanel(state)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    state.set_bank([presets.get("sobel_x"), presets.get("laplacian")])
+    state.set_kernel(presets.get("sobel_x"))
+    state.update_display(mode="signed")
+    publish(state)
+    result = state.latest_result
+    assert result.bank_display.colormap == result.display.colormap
+    bar = panel.display_controls.colour_bar
+    assert bar.isVisible() and bar.texts() == ("−", "+")  # each map on its own range
+    np.testing.assert_array_equal(bar.palette_colours(), colormap_lut(result.display.colormap))
+    # the Sobel map: most of the picture has no edge and shows the dark zero
+    image = result.maps[0].image.astype(float)
+    luminance = image @ np.array([0.2126, 0.7152, 0.0722])
+    flat = np.abs(result.maps[0].values) < 0.05 * np.abs(result.maps[0].values).max()
+    assert flat.mean() > 0.1 and np.median(luminance[flat]) < 60
