@@ -54,6 +54,10 @@ class FilterGrid(QWidget):
         self.own_scale = False
         self.selected = 0
         self.caption = ""
+        # the tiles as drawn, made once per new weights (or scale, or cell size), not per paint
+        self._pictures: list[QImage] = []
+        self._pictures_for: tuple | None = None
+        self._pixels: list[np.ndarray] = []
 
     # ------------------------------------------------------------------ data
     def set_tiles(self, tiles: list[tuple[str, np.ndarray]], columns: int = 0) -> None:
@@ -135,12 +139,44 @@ class FilterGrid(QWidget):
         """Every tile as k x k x 3 uint8 RGB, on the shared or its own symmetric scale."""
         if not self.tiles:
             return []
-        shared = max(float(np.abs(w).max()) for _, w in self.tiles) or 1.0
-        pictures = []
-        for _, weights in self.tiles:
-            limit = (float(np.abs(weights).max()) or 1.0) if self.own_scale else shared
-            pictures.append(np.ascontiguousarray(weight_colours(weights, limit)))
-        return pictures
+        if len({weights.shape for _, weights in self.tiles}) > 1:
+            shared = max(float(np.abs(w).max()) for _, w in self.tiles) or 1.0
+            pictures = []
+            for _, weights in self.tiles:
+                limit = (float(np.abs(weights).max()) or 1.0) if self.own_scale else shared
+                pictures.append(np.ascontiguousarray(weight_colours(weights, limit)))
+            return pictures
+        # one shape (every layer's filters): the whole stack in a few numpy passes
+        stack = np.stack([weights for _, weights in self.tiles]).astype(np.float64)
+        largest = np.abs(stack).reshape(len(stack), -1).max(axis=1)
+        largest[~(largest > 0)] = 1.0
+        if self.own_scale:
+            colours = weight_colours(stack / largest[:, None, None], 1.0)
+        else:
+            colours = weight_colours(stack, float(largest.max()) if largest.size else 1.0)
+        return list(colours)
+
+    def _tile_pictures(self, cell: int) -> list[QImage]:
+        """Every tile enlarged to ``cell`` pixels per weight as a 32-bit image (the format
+        the painter blits), remade only when the weights, the scale or the cell size change:
+        a hover or an expose repaints from these."""
+        done = self._pictures_for
+        if done is None or done[0] is not self.tiles or done[1:] != (self.own_scale, cell):
+            colours = self.tile_colours()
+            if len({c.shape for c in colours}) == 1:
+                groups = [enlarged_tiles(np.stack(colours), cell)]
+            else:
+                groups = [enlarged_tiles(c[None], cell) for c in colours]
+            pictures = []
+            for group in groups:
+                height, width = group.shape[1:3]
+                for tile in group:  # each tile one contiguous block of the stack
+                    pictures.append(
+                        QImage(tile.data, width, height, 4 * width, QImage.Format.Format_RGB32)
+                    )
+            self._pixels = groups  # the images borrow these
+            self._pictures, self._pictures_for = pictures, (self.tiles, self.own_scale, cell)
+        return self._pictures
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -159,11 +195,8 @@ class FilterGrid(QWidget):
         painter.setFont(font)
         frame_pen = QPen(QColor(150, 150, 150), 1)
         selected_pen = QPen(self.palette().highlight().color(), 3)
-        for index, ((label, _), rgb) in enumerate(zip(self.tiles, self.tile_colours())):
+        for index, ((label, _), image) in enumerate(zip(self.tiles, self._tile_pictures(cell))):
             rect = self._tile_rect(index, columns, side)
-            pixels = enlarged_tile(rgb, cell)
-            height, width = pixels.shape[:2]
-            image = QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888)
             painter.drawImage(rect.x(), rect.y(), image)  # 1:1, nothing for Qt to scale
             painter.setPen(selected_pen if index == self.selected else frame_pen)
             painter.drawRect(rect.adjusted(-1, -1, 0, 0))
@@ -232,12 +265,17 @@ def weights_html(label: str, weights: np.ndarray, row: int, column: int) -> str:
     )
 
 
-def enlarged_tile(rgb: np.ndarray, cell: int) -> np.ndarray:
-    """A k x k x 3 tile blown up to ``cell`` pixels per weight (nearest neighbour: every weight
-    a flat square), with the cell borders darkened into a thin grid once cells are big enough.
-    Done in numpy because Qt's blended line drawing cost ~1 ms per tile."""
-    big = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
+def enlarged_tiles(rgb: np.ndarray, cell: int) -> np.ndarray:
+    """n x k x k x 3 RGB tiles blown up to ``cell`` pixels per weight (nearest neighbour: every
+    weight a flat square), with the cell borders darkened into a thin grid once cells are big
+    enough; returned as n x kc x kc x 4 B, G, R, 255 (``QImage.Format_RGB32``). Done in numpy
+    because Qt's blended line drawing cost ~1 ms per tile."""
+    bgra = np.empty((*rgb.shape[:3], 4), dtype=np.uint8)
+    bgra[..., :3] = rgb[..., ::-1]
+    bgra[..., 3] = 255
+    big = np.repeat(np.repeat(bgra, cell, axis=1), cell, axis=2)
     if cell >= MIN_CELL_FOR_LINES:
-        big[cell::cell] = (big[cell::cell] * GRID_SHADE).astype(np.uint8)
-        big[:, cell::cell] = (big[:, cell::cell] * GRID_SHADE).astype(np.uint8)
-    return np.ascontiguousarray(big)
+        colour = big[..., :3]
+        colour[:, cell::cell] = (colour[:, cell::cell] * GRID_SHADE).astype(np.uint8)
+        colour[:, :, cell::cell] = (colour[:, :, cell::cell] * GRID_SHADE).astype(np.uint8)
+    return big

@@ -89,3 +89,31 @@ def test_filter_tiles_grow_with_the_room_and_paint_one_cell_per_weight(qtbot):
             colour = picture.pixelColor(x * picture.width() // grid.width(), y)
             expected = reference_colour(weights[row, column] / scale)
             assert all(abs(a - b) <= 1 for a, b in zip(colour.getRgb()[:3], expected))
+
+
+def test_own_scale_stretches_each_tile_to_its_own_largest_weight(qtbot):
+    grid = FilterGrid()
+    qtbot.addWidget(grid)
+    weak = np.array([[0.1, -0.05, 0.0], [0.02, 0.0, -0.1], [0.0, 0.05, 0.1]])
+    strong = weak * 20
+    grid.set_tiles([("#1", weak), ("#2", strong)])
+    grid.resize(500, 300)
+    grid.show()
+    qtbot.waitExposed(grid)
+    columns, side, cell = grid._layout()
+
+    def shown(index, row, column):
+        rect = grid._tile_rect(index, columns, side)
+        picture = grid.grab().toImage()
+        x = rect.x() + column * cell + cell // 2
+        colour = picture.pixelColor(
+            x * picture.width() // grid.width(), rect.y() + row * cell + cell // 2
+        )
+        return colour.getRgb()[:3]
+
+    assert shown(0, 0, 0) == reference_colour(0.1 / 2.0)  # shared scale: the weak tile is pale
+    grid.own_scale = True
+    grid.update()
+    assert shown(0, 0, 0) == reference_colour(1.0)
+    assert shown(0, 0, 1) == reference_colour(-0.5)
+    assert shown(1, 1, 2) == reference_colour(-1.0)
