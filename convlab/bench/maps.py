@@ -7,8 +7,8 @@ the large kernels <= 0.5x (they share the tiles' forward DFTs).
 
 Worker side: ``Pipeline.run`` with the main 3x3 kernel plus a 4-map and a 16-map bank at full
 scale and on a preview (with and without the CNN stages, and with a map selected for the big
-view), and which scale "auto" picks. GUI side: what one displayed frame costs the feature-map
-panel (16 tiles: setImage + repaint), headless.
+view), its CPU time beside the cost Auto predicts for it, and which scale Auto picks. GUI side:
+what one displayed frame costs the feature-map panel (16 tiles: setImage + repaint), headless.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from convlab.bench.report import environment_lines, load_average
 from convlab.engine import presets
 from convlab.engine.bank import bank_responses, plan_bank
 from convlab.engine.bank_presets import blur_ladder, edge_bank, gabor_bank
+from convlab.engine.frame_cost import full_scale_cost
 from convlab.engine.kernels import Kernel
 from convlab.engine.pipeline import COMBINED_MAP, Pipeline
 
@@ -45,14 +46,16 @@ def _frame(seed: int) -> np.ndarray:
     return np.clip(shade[..., None] + noise, 0, 255).astype(np.uint8)
 
 
-def _timings(step: Callable[[], object], frames: int) -> tuple[float, float]:
+def _timings(step: Callable[[], object], frames: int) -> tuple[float, float, float]:
+    """(median wall ms, fastest wall ms, median CPU ms of the whole process: every thread)."""
     step()  # warm-up: OpenCV allocations, kernel factorisations
-    times = []
+    times, cpu = [], []
     for _ in range(frames):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         step()
         times.append((time.perf_counter() - started) * 1000.0)
-    return statistics.median(times), min(times)
+        cpu.append((time.process_time() - cpu_started) * 1000.0)
+    return statistics.median(times), min(times), statistics.median(cpu)
 
 
 def sixteen_maps() -> list[Kernel]:
@@ -98,7 +101,8 @@ def _bank_row(
     )
 
 
-def _worker_rows(frames: int) -> list[tuple[str, float, float]]:
+def _worker_rows(frames: int) -> list[tuple[str, float, float, float, float | None]]:
+    """(case, median ms, fastest ms, median CPU ms, predicted CPU ms at full scale or None)."""
     frame = _frame(0)
     base = Pipeline(kernel=presets.get("sharpen"))
     sixteen = tuple(sixteen_maps())
@@ -117,22 +121,31 @@ def _worker_rows(frames: int) -> list[tuple[str, float, float]]:
     cases["  + combined selected (full res), preview"] = base.evolve(
         bank=sixteen, combine=True, selected_map=COMBINED_MAP, map_scale="preview"
     )
-    return [(name, *_timings(lambda p=p: p.run(frame), frames)) for name, p in cases.items()]
+    rows = []
+    for name, pipeline in cases.items():
+        full = pipeline.map_scale_for(frame.shape) == "full"
+        predicted = full_scale_cost(pipeline, frame.shape).total_ns / 1e6 if full else None
+        rows.append((name, *_timings(lambda p=pipeline: p.run(frame), frames), predicted))
+    return rows
 
 
 def _auto_lines() -> list[str]:
+    """Which scale "auto" picks, from the whole frame's predicted cost on one thread."""
     base = Pipeline(kernel=presets.get("sharpen"))
     lines = []
     for label, bank in (("4-map edge bank", edge_bank()[:4]), ("16-map bank", sixteen_maps()),
                         ("16 large kernels", large_kernels())):  # fmt: skip
         pipeline = base.evolve(bank=tuple(bank))
-        picks = [f"{w}x{h}: {pipeline.map_scale_for((h, w, 3))}"
-                 for w, h in ((640, 480), (1280, 720), (1920, 1080))]  # fmt: skip
+        picks = []
+        for width, height in ((640, 480), (1280, 720), (1920, 1080)):
+            cost = full_scale_cost(pipeline, (height, width, 3))
+            scale = pipeline.map_scale_for((height, width, 3))
+            picks.append(f"{width}x{height}: {scale} ({cost.total_ns / 1e6:.0f} ms at full)")
         lines.append(f"auto scale, {label}: " + ", ".join(picks))
     return lines
 
 
-def _gui_rows(frames: int) -> list[tuple[str, float, float]]:
+def _gui_rows(frames: int) -> list[tuple[str, float, float, float]]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -173,8 +186,12 @@ def run(args: list[str]) -> int:
     print(f"feature maps, frame {FRAME_SHAPE[1]}x{FRAME_SHAPE[0]}; medians of interleaved repeats")
     for line in _bank_rows(options.repeats) + _auto_lines():
         print(line, flush=True)
-    print(f"\n{'case':48s} {'median ms':>10s} {'min ms':>8s}")
-    for name, median, best in _worker_rows(options.frames) + _gui_rows(options.frames):
-        print(f"{name:48s} {median:10.1f} {best:8.1f}", flush=True)
+    print(f"\n{'case':48s} {'median ms':>10s} {'min ms':>8s} {'CPU ms':>8s} {'predicted':>10s}")
+    rows = _worker_rows(options.frames) + [(*row, None) for row in _gui_rows(options.frames)]
+    for name, median, best, cpu, predicted in rows:
+        guess = f"{predicted:10.1f}" if predicted is not None else f"{'':10s}"
+        print(f"{name:48s} {median:10.1f} {best:8.1f} {cpu:8.1f} {guess}", flush=True)
+    print("predicted: the full-scale frame's cost on one thread, as Auto counts it (frame_cost);")
+    print("CPU: the process's CPU time over all its threads")
     print(f"at the end: {load_average()}")
     return 0

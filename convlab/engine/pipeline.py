@@ -308,8 +308,9 @@ class Pipeline:
         if not self.bank:
             return (), None, None, None, None
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
-        small = gray if max_side is None else shrink(gray, max_side)
-        if small is not gray:  # a preview: averaged, so in float32 like the full frame's maps
+        small = gray
+        if max_side is not None and max(gray.shape) > max_side:
+            # a preview: averaged, so in float32 like the full frame's maps
             small = shrink(gray.astype(np.float32), max_side)
         full = small is gray
         index = self.selected_map
