@@ -9,6 +9,7 @@ the data the plan asks for); one still busy making the wrong data is ended, and 
 process starts instead.
 
 There is at most one spare, shared by the process's windows; closing a window ends it.
+Every training process, spare or not, is started by ``spawn`` here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import contextlib
 import logging
 import multiprocessing
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,21 +66,28 @@ _spare: Spare | None = None
 _starting: DataSpec | bool | None = False  # the data a spare is being started for
 
 
-def start(data: DataSpec | None) -> Spare:
-    """A new spare process that makes ``data`` (None: nothing) and waits."""
+def spawn(target: Callable[..., None], what: Any, *more: Any) -> tuple[Any, Any, Any]:
+    """A training process running ``target(what, commands, reports, *more)`` in a fresh
+    interpreter, on two one-way pipes: (process, the end commands go down, the end reports
+    come up)."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter, never a fork
     commands_in, commands_out = context.Pipe(duplex=False)
     reports_in, reports_out = context.Pipe(duplex=False)
     process = context.Process(
-        target=serve_as_spare,
-        args=(data, commands_in, reports_out),
+        target=target,
+        args=(what, commands_in, reports_out, *more),
         name="convlab-training",
         daemon=True,  # ends with this process, whatever happens to the window
     )
     process.start()
     commands_in.close()  # the child's ends: only the child holds them now
     reports_out.close()
-    return Spare(data, process, commands_out, reports_in)
+    return process, commands_out, reports_in
+
+
+def start(data: DataSpec | None) -> Spare:
+    """A new spare process that makes ``data`` (None: nothing) and waits."""
+    return Spare(data, *spawn(serve_as_spare, data))
 
 
 def keep(data: DataSpec | None) -> None:

@@ -23,7 +23,6 @@ import contextlib
 import copy
 import dataclasses
 import logging
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable
@@ -104,19 +103,7 @@ class TrainingProcess(QObject):
 
     def _spawn(self) -> tuple[Any, Any, Any]:
         """A fresh process for the plan: (process, commands in, reports out)."""
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter, never a fork
-        commands_in, commands_out = context.Pipe(duplex=False)
-        reports_in, reports_out = context.Pipe(duplex=False)
-        process = context.Process(
-            target=run_in_process,
-            args=(self.plan, commands_in, reports_out, self._start_paused),
-            name="convlab-training",
-            daemon=True,  # ends with this process, whatever happens to the window
-        )
-        process.start()
-        commands_in.close()  # the child's ends: only the child holds them now
-        reports_out.close()
-        return process, commands_out, reports_in
+        return spare_process.spawn(run_in_process, self.plan, self._start_paused)
 
     def _send(self, *command: object) -> None:
         with self._lock:
