@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from convlab.engine.kernels import MAX_KERNEL_SIZE, Kernel
+from convlab.engine.kernels import MAX_KERNEL_SIZE, Kernel, full_precision
 from convlab.engine.sizes import whole_number
 from convlab.errors import KernelError
 from convlab.files import read_file
@@ -190,14 +190,6 @@ def common_denominator(weights: np.ndarray, limit: int = MAX_DENOMINATOR) -> int
         if denominator > limit:
             return None
     return denominator
-
-
-def full_precision(value: float) -> str:
-    """The shortest text that reads back as exactly ``value`` (``1`` rather than ``1.0``)."""
-    text = repr(float(value))
-    if text.endswith(".0"):
-        text = text[:-2]
-    return "0" if text == "-0" else text
 
 
 def step_size(weights: np.ndarray) -> float:

@@ -262,7 +262,7 @@ class Kernel:
 
         Only the weights are written; ``from_text`` reads all three formats back exactly.
         """
-        rows = [[_format_number(v) for v in row] for row in self.weights]
+        rows = [[full_precision(v) for v in row] for row in self.weights]
         if fmt == "numpy":
             return "[" + ",\n ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
         if fmt == "csv":
@@ -282,8 +282,8 @@ class Kernel:
         return cls(parse_weights(text), name=name)
 
 
-def _format_number(value: float) -> str:
-    """Shortest text that reads back as exactly ``value`` (``1`` rather than ``1.0``)."""
+def full_precision(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (``1`` rather than ``1.0``)."""
     text = repr(float(value))
     if text.endswith(".0"):
         text = text[:-2]
