@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from convlab.engine.display import dark_text_reads_better, weight_colours
+from convlab.engine.kernel_ops import without_leading_zero
 from convlab.ui.fonts import readable
 
 _DARK_TEXT = QColor(20, 20, 20)
@@ -49,12 +50,7 @@ def format_number(value: float, digits: int = 3) -> str:
 def cell_text(value: float, digits: int = 3) -> str:
     """``format_number`` without the leading zero of a fraction (0.0124 -> .0124, -0.5 -> -.5):
     a 7x7 Gaussian's cells stay narrow enough for a dock, as in the kernel editor."""
-    text = format_number(value, digits)
-    if text.startswith("0."):
-        return text[1:]
-    if text.startswith("-0."):
-        return "-" + text[2:]
-    return text
+    return without_leading_zero(format_number(value, digits))
 
 
 def cell_colours(values: np.ndarray, scale: str) -> np.ndarray:
