@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convlab.engine.sizes import output_size, whole_number
+from convlab.engine.sizes import output_size, whole_number, window_settings
 from convlab.errors import ConvlabError
 
 OPERATIONS = ("convolution", "max_pool", "avg_pool", "transposed")
@@ -78,9 +78,7 @@ def transposed_output_size(
     """
     n = whole_number(n, "input size", minimum=1)
     k = whole_number(k, "kernel size", minimum=1)
-    padding = whole_number(padding, "padding", minimum=0)
-    stride = whole_number(stride, "stride", minimum=1)
-    dilation = whole_number(dilation, "dilation", minimum=1)
+    padding, stride, dilation = window_settings(padding, stride, dilation)
     output_padding = whole_number(output_padding, "output padding", minimum=0)
     if output_padding >= max(stride, dilation):
         raise ConvlabError(

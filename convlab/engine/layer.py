@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from convlab.engine.convolve import convolve, output_shape
-from convlab.engine.sizes import whole_number
+from convlab.engine.sizes import whole_number, window_settings
 from convlab.errors import ConvlabError
 
 
@@ -69,9 +69,7 @@ def conv_layer(
     every side; H' = floor((H + 2p - d(kh-1) - 1) / s) + 1 (and W' likewise).
     """
     array, filters, biases = _layer_arrays(image, weights, bias)
-    padding = whole_number(padding, "padding", minimum=0)
-    stride = whole_number(stride, "stride", minimum=1)
-    dilation = whole_number(dilation, "dilation", minimum=1)
+    padding, stride, dilation = window_settings(padding, stride, dilation)
     count, channels, kh, kw = filters.shape
     out_h, out_w = output_shape(
         array.shape[:2], (kh, kw), padding=padding, stride=stride, dilation=dilation
@@ -116,9 +114,7 @@ def layer_breakdown(
     ``in_bounds`` (kh, kw: the taps that read real pixels).
     """
     array, filters, biases = _layer_arrays(image, weights, bias)
-    padding = whole_number(padding, "padding", minimum=0)
-    stride = whole_number(stride, "stride", minimum=1)
-    dilation = whole_number(dilation, "dilation", minimum=1)
+    padding, stride, dilation = window_settings(padding, stride, dilation)
     filter_index = whole_number(filter_index, "filter", minimum=0)
     if filter_index >= filters.shape[0]:
         raise ConvlabError(

@@ -37,6 +37,16 @@ def whole_number(
     raise error(f"{what} must be at most {maximum}, got {number}")
 
 
+def window_settings(padding: Any, stride: Any, dilation: Any) -> tuple[int, int, int]:
+    """(padding, stride, dilation) as whole numbers, padding >= 0 and the others >= 1; a
+    ConvlabError names the first that is not."""
+    return (
+        whole_number(padding, "padding", minimum=0),
+        whole_number(stride, "stride", minimum=1),
+        whole_number(dilation, "dilation", minimum=1),
+    )
+
+
 def output_size(
     n: int,
     k: int,
