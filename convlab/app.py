@@ -96,14 +96,19 @@ def build_window(argv: list[str]) -> QMainWindow:
         state.report(problem, "warning")
     _open_first_source(window, args, settings)
     install_exception_hook(window)
-    _freeze_startup_objects()
+    # after the window is up: the collection walks every object made so far (~0.1 s)
+    QTimer.singleShot(FREEZE_DELAY_MS, _freeze_startup_objects)
     return window
+
+
+FREEZE_DELAY_MS = 1500  # the first window is on screen and painted by then
 
 
 def _freeze_startup_objects() -> None:
     """Move the ~100k objects of Qt, pyqtgraph and the first window out of the collector's
     sight: a collection that walked them all paused the GUI thread for ~20 ms during live
-    video. Once per process: later windows (tests) stay collectable."""
+    video. Once per process, a moment after the first window showed (it is not worth
+    delaying the window for): later windows (tests) stay collectable."""
     if _process_state.get("frozen"):
         return
     _process_state["frozen"] = True

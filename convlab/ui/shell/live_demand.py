@@ -47,12 +47,13 @@ class LiveDemand(QObject):
             return False
         if window.tabs.currentIndex() == 0 or window.panel_docks.maps_dock.isVisible():
             return True
-        panel = window.tab_panels[window.tabs.currentIndex() - 1]
+        panel = window.teaching.panel(window.tabs.currentIndex() - 1)
         wants = getattr(panel, "wants_live_frames", None)
         return bool(wants is not None and wants())
 
     def max_fps(self) -> float | None:
-        training = self._window.training_tab.is_training()
+        tab = self._window.teaching.training_tab_if_built()  # never made: nothing trains
+        training = tab is not None and tab.is_training()
         return TRAINING_LIVE_FPS if training and not self.playground_on_screen() else None
 
     def update(self) -> None:

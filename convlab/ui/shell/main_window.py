@@ -15,9 +15,7 @@ from PySide6.QtCore import QByteArray, QRectF
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QMainWindow,
-    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,6 +31,7 @@ from convlab.ui.playground.compare_view import CompareView, output_name
 from convlab.ui.playground.output_controls import OutputDisplayControls
 from convlab.ui.playground.video_controls import VideoControls
 from convlab.ui.settings import Settings
+from convlab.ui.shell import unsaved_network
 from convlab.ui.shell.banner import MessageBanner
 from convlab.ui.shell.docks import PanelDocks
 from convlab.ui.shell.help_menu import build_help_menu
@@ -44,20 +43,13 @@ from convlab.ui.shell.source_menu import SourceMenu
 from convlab.ui.shell.source_messages import SourceMessages
 from convlab.ui.shell.start_tour import StartTour, tour_steps
 from convlab.ui.shell.status_line import StatusLine
+from convlab.ui.shell.teaching_tabs import TRAIN, TeachingTabs
 from convlab.ui.shell.toolbar import build_toolbar
-from convlab.ui.shell.unsaved_network import keep_unsaved_network
 from convlab.ui.state import PlaygroundState
-from convlab.ui.teach.arithmetic import ArithmeticPanel
 from convlab.ui.teach.inspector import PixelInspectorPanel
-from convlab.ui.teach.kernel_lab import KernelLabPanel
-from convlab.ui.teach.why_cnn import WhyCnnPanel
 from convlab.ui.threads import background_jobs
 from convlab.ui.threads.filter_worker import FilterWorker, SourceInfo
 from convlab.ui.training.live_overlay import LiveClassificationOverlay
-from convlab.ui.training.session import CLOSE_BUDGET_S
-from convlab.ui.training.tab import TrainingTab
-from convlab.ui.training.webcam import AUTOSAVE_NAME as WEBCAM_CLASSES_FILE
-from convlab.ui.training.webcam import WebcamClasses
 from convlab.ui.widgets.image_view import format_value, place_output
 
 WINDOW_TITLE = "ConvLab — convolution playground"
@@ -104,7 +96,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(self._build_playground(), "Playground")
-        self._add_teaching_tabs()
+        self.teaching = TeachingTabs(self.tabs, state, settings, self)
+        self.teaching.built.connect(self._teaching_panel_built)
         self.setCentralWidget(self.tabs)
 
         self.kernel_panel = KernelEditorPanel(state)
@@ -120,7 +113,6 @@ class MainWindow(QMainWindow):
             (self.source_view, self.output_view),
             avoid=[self.panel_docks.kernel_dock],
         )
-        LiveClassificationOverlay.attach(self.source_view, self.training_tab.liveClassification)
         self.hover_readout = HoverReadout(state, (self.source_view, self.output_view))
 
         self.source_menu = SourceMenu(self, state, worker, settings)
@@ -165,20 +157,23 @@ class MainWindow(QMainWindow):
         column.addWidget(self.output_controls)
         return playground
 
-    def _add_teaching_tabs(self) -> None:
-        state = self.state
-        # captured webcam classes live next to the settings, so CONVLAB_SETTINGS isolates them
-        classes = WebcamClasses(self.settings.path.with_name(WEBCAM_CLASSES_FILE), parent=self)
-        self.training_tab = TrainingTab(state, webcam_classes=classes)
-        self.tab_panels = [
-            ArithmeticPanel(state),
-            WhyCnnPanel(state),
-            KernelLabPanel(state),
-            self.training_tab,
-        ]
-        titles = ("Arithmetic", "Why CNNs?", "Kernel lab", "Train")
-        for panel, title in zip(self.tab_panels, titles):
-            self.tabs.addTab(_scrollable(panel), title)
+    @property
+    def tab_panels(self) -> list[QWidget]:
+        """The teaching tabs' panels, in tab order (each is made the first time it is needed:
+        asking for all of them makes them all)."""
+        return self.teaching.panels()
+
+    @property
+    def training_tab(self) -> QWidget:
+        return self.teaching.panel(TRAIN)
+
+    def _teaching_panel_built(self, index: int, panel: QWidget) -> None:
+        """A teaching tab was just made: wire what the window needs from it."""
+        uses = getattr(panel, "editorKernelUse", None)
+        if uses is not None:  # a tab's page can take up or drop the editor's kernel
+            uses.connect(lambda _uses: self._tab_changed(self.tabs.currentIndex()))
+        if index == TRAIN:
+            LiveClassificationOverlay.attach(self.source_view, panel.liveClassification)
 
     def _build_menus_and_toolbar(self) -> None:
         self.mode_actions, fit = build_menus(
@@ -204,10 +199,6 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         state, worker = self.state, self.worker
         self.tabs.currentChanged.connect(self._tab_changed)
-        for panel in self.tab_panels:  # a tab's page can take up or drop the editor's kernel
-            uses = getattr(panel, "editorKernelUse", None)
-            if uses is not None:
-                uses.connect(lambda _uses: self._tab_changed(self.tabs.currentIndex()))
         state.pipelineChanged.connect(worker.set_pipeline)
         state.pipelineChanged.connect(self._pipeline_changed)
         state.message.connect(self.show_message)
@@ -273,7 +264,7 @@ class MainWindow(QMainWindow):
         # help then belongs to the tab on show (the Playground tab has the general help).
         tab = self.tabs.currentIndex()
         if tab > 0:
-            panel = self.tab_panels[tab - 1]
+            panel = self.teaching.panel(tab - 1)
             title = getattr(panel, "HELP_TITLE", None)
             html = getattr(panel, "HELP_HTML", None)
             if title and html:
@@ -427,16 +418,20 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------------------- closing
     def closeEvent(self, event: QCloseEvent) -> None:
         report = partial(self.show_message, level="error")
-        if not keep_unsaved_network(self, self.training_tab, self.settings.path, report):
+        training = self.teaching.training_tab_if_built()
+        if training is not None and not unsaved_network.keep_unsaved_network(
+            self, training, self.settings.path, report
+        ):
             event.ignore()
             return
         # one budget for all that still runs: nothing waits a second of its own in turn
-        deadline = time.monotonic() + CLOSE_BUDGET_S
+        deadline = time.monotonic() + background_jobs.CLOSE_BUDGET_S
         self.save_settings()
-        self.training_tab.shutdown(deadline)
+        if training is not None:
+            training.shutdown(deadline)
         for panel in self._panels():
             shutdown = getattr(panel, "shutdown", None)
-            if shutdown is not None and panel is not self.training_tab:
+            if shutdown is not None and panel is not training:
                 shutdown()
         background_jobs.finish(deadline - time.monotonic())  # exports and saves, not lookups
         self.source_menu.shutdown(timeout=max(0.1, deadline - time.monotonic()))
@@ -454,7 +449,7 @@ class MainWindow(QMainWindow):
         """Whether the Kernel panel's kernel is what tab ``index`` works with."""
         if index <= 0:
             return True
-        uses = getattr(self.tab_panels[index - 1], "uses_editor_kernel", None)
+        uses = getattr(self.teaching.panel(index - 1), "uses_editor_kernel", None)
         return uses is None or bool(uses())
 
     def save_settings(self) -> None:
@@ -465,13 +460,5 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def _panels(self) -> list[QWidget]:
-        return [self.kernel_panel, self.inspector_panel, self.maps_panel, *self.tab_panels]
-
-
-def _scrollable(panel: QWidget) -> QScrollArea:
-    """A teaching tab in a scroll area: its minimum size must not set the window's."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(panel)
-    return area
+        built = self.teaching.built_panels()
+        return [self.kernel_panel, self.inspector_panel, self.maps_panel, *built]

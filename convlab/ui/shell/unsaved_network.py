@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from convlab.errors import ConvlabError
 from convlab.ui import file_dialogs
-from convlab.ui.training.tab import TrainingTab
+
+if TYPE_CHECKING:  # the Train tab is made (and its module imported) only when first shown
+    from convlab.ui.training.tab import TrainingTab
 
 RECOVERY_NAME = "recovered-network.npz"  # next to the settings file
 

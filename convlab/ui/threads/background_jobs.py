@@ -27,6 +27,10 @@ from superqt.utils import WorkerBase, create_worker
 
 log = logging.getLogger(__name__)
 
+#: closing: the time everything still running shares (the window closes within a second;
+#: the rest is for the window itself)
+CLOSE_BUDGET_S = 0.8
+
 #: two threads: one job never waits for a slow other, and the machine keeps its cores
 POOL_THREADS = 2
 

@@ -34,13 +34,10 @@ from convlab.cnn.progress import TrainingProgress
 from convlab.cnn.recipe import conv_layers
 from convlab.engine.kernels import Kernel
 from convlab.errors import ConvlabError, TrainingError
-from convlab.ui.threads.background_jobs import BackgroundJobs
+from convlab.ui.threads.background_jobs import CLOSE_BUDGET_S, BackgroundJobs
 from convlab.ui.threads.training_process import JOIN_TIMEOUT_MS, process_runner
 from convlab.ui.training.measuring import AccuracyMeasurer
 
-#: closing: the time everything still running shares (the window closes within a second;
-#: the rest is for the window itself)
-CLOSE_BUDGET_S = 0.8
 #: closing: how long a run gets to finish its batch before its process is killed (the window
 #: already holds the weights of its last report)
 STOP_GRACE_S = 0.4

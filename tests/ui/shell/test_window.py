@@ -314,10 +314,8 @@ def test_closing_stops_the_worker_within_a_second(window):
 
 
 def test_closing_while_filtering_and_training_stops_everything_and_keeps_the_network(window, qtbot):
-    from PySide6.QtWidgets import QPushButton
-
     window.worker.open("pattern")
-    window.findChild(QPushButton, "trainButton").click()
+    window.training_tab.train_button.click()  # the Train tab is made when first asked for
     qtbot.waitUntil(lambda: window.training_tab.steps_done() > 0, timeout=20000)
     started = time.perf_counter()
     window.close()
