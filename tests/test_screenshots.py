@@ -30,6 +30,6 @@ def test_the_screenshot_script_draws_the_first_screen_and_the_help_pictures(tmp_
     # the first screen's photograph is in it (the astronaut's orange suit)
     b, g, r = (shot[..., i].astype(int) for i in range(3))
     assert np.count_nonzero((r > 180) & (g < 140) & (b < 90)) > 2000
-    for name in ("window.png", "maps.png"):
+    for name in ("window.png", "maps.png", "kernel.png"):
         picture = cv2.imread(str(tmp_path / "help" / name))
         assert picture is not None and picture.shape[1] <= 500, name

@@ -21,6 +21,7 @@ def playground(shooter) -> None:
     window.tabs.setCurrentIndex(0)
     shooter.window_picture("playground")
     shooter.help_picture("window.png", window, width=500)
+    shooter.help_picture("kernel.png", window.kernel_panel, width=340)  # the Kernel dock
     grid = window.maps_panel.grid
     tiles = grid.tiles[0].geometry()
     for tile in grid.tiles[1:3]:  # three maps at their own size: a whole row would be tiny

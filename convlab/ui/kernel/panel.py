@@ -57,7 +57,7 @@ class KernelEditorPanel(QWidget):
     HELP_HTML = (
         "<p>The <b>kernel</b> is a grid of weights, laid on the picture around each output "
         "pixel: <i>out = Σ weight × pixel ÷ divisor + offset</i>.</p>"
-        + picture("inspector.png", 480)
+        + picture("kernel.png", 340)
         + "<ul><li><b>Presets</b>: a gallery of each one on your picture (hover: its code "
         "name, for <i>--kernel</i>).</li>"
         "<li>Click a cell and type (-2, 0.25, 1/16); Tab and the arrows move; + − or the "

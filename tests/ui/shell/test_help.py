@@ -157,6 +157,7 @@ def test_help_is_short_and_shows_its_pictures(window, qtbot):
     window.show()
     qtbot.waitExposed(window)
     with_pictures = 0
+    shown_in: dict[str, str] = {}
     for title, text in _help_topics(window):
         words = len(re.sub("<[^>]+>", " ", text).split())
         assert words <= 180, (title, words)
@@ -164,6 +165,8 @@ def test_help_is_short_and_shows_its_pictures(window, qtbot):
         with_pictures += bool(names)
         shown = show_help(window, title, text)
         for name in names:
+            # each picture is of the panel whose help shows it: none is borrowed from another
+            assert shown_in.setdefault(name, title) == title, (name, title, shown_in[name])
             assert (HELP_PICTURES / name).is_file(), name
             image = shown.browser.document().resource(
                 QTextDocument.ResourceType.ImageResource, QUrl(name)
