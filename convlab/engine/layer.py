@@ -222,12 +222,9 @@ def layer_steps(
     slides' animation takes), worked out channel by channel by ``layer_breakdown``."""
     array, filters, _ = _layer_arrays(image, weights, bias)
     _, _, kh, kw = filters.shape
+    padding, stride, dilation = window_settings(padding, stride, dilation)
     out_h, out_w = output_shape(
-        array.shape[:2],
-        (kh, kw),
-        padding=whole_number(padding, "padding", minimum=0),
-        stride=whole_number(stride, "stride", minimum=1),
-        dilation=whole_number(dilation, "dilation", minimum=1),
+        array.shape[:2], (kh, kw), padding=padding, stride=stride, dilation=dilation
     )
     steps = []
     for index in range(filters.shape[0]):
