@@ -65,6 +65,7 @@ class TrainingCurves(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plots)
+        self._stale = False  # points came while the curves were off screen
         self.clear()
 
     def clear(self) -> None:
@@ -105,7 +106,21 @@ class TrainingCurves(QWidget):
         self._steps = max(1, int(steps))
         self.loss_plot.setXRange(0, self._steps, padding=0.02)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._redraw()
+
     def _redraw(self) -> None:
+        """The curves from ``rows``; off screen (a live view on the Playground while training
+        runs) only noted, and drawn when the curves come on screen: the points are kept."""
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._draw_now()
+
+    def _draw_now(self) -> None:
+        self._stale = False
         trained = [r for r in self.rows if r["loss"] is not None]
         highest = max((r["loss"] for r in trained), default=0.0)
         if highest > self._loss_top:
@@ -140,6 +155,8 @@ class TrainingCurves(QWidget):
     def export_png(self, path: str | Path) -> None:
         path = Path(path)
         temporary = path.with_name(path.stem + ".part.png")
+        if self._stale:  # exported from off screen: the picture has every point
+            self._draw_now()
         exporter = ImageExporter(self.plots.scene())
         exporter.parameters()["width"] = max(800, self.plots.width())
         try:

@@ -78,6 +78,7 @@ class InsightSection(QTabWidget):
         self.setCornerWidget(help_button(self, "Looking inside", INSIGHT_HELP))
         self.throttled = False
         self._last_refresh = 0.0
+        self._stale = False  # a refresh was asked for while off screen
         # the forward pass and pictures after a progress report get their own event-loop
         # turn: the GUI thread is never busy with a whole progress report in one go
         self._refresh_timer = QTimer(self)
@@ -124,8 +125,18 @@ class InsightSection(QTabWidget):
     def refresh_soon(self) -> None:
         self._refresh_timer.start()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh_soon()
+
     def refresh(self) -> None:
-        """Recompute only the visible page (one forward pass: about a millisecond)."""
+        """Recompute only the visible page (one forward pass: about a millisecond); none while
+        the section is off screen (training beside a live view): it catches up when shown."""
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         now = time.monotonic()
         if self.throttled and now - self._last_refresh < INSIGHT_INTERVAL:
             return  # while training, twice a second is plenty for the eye
