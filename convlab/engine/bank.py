@@ -195,7 +195,7 @@ def bank_map(
     if plan.shared_dft:
         extent = tuple(max(k.shape[axis] for k, (frame, _) in zip(kernels, plan.steps)
                            if frame == SHARED_DFT) for axis in (0, 1))  # fmt: skip
-        spectrum = TiledSpectrum(padded, extent)
+        spectrum = TiledSpectrum(padded, extent, run=run_side_by_side)  # both cores
 
     def compute(index: int) -> T:
         kernel = kernels[index]

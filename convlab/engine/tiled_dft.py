@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -34,6 +35,7 @@ MIN_TILE = 256  # OpenCV's crossCorr: DFT tiles of at least 256, and 4.5 kernel 
 KERNEL_SCALE = 4.5
 
 Window = tuple[int, int, int, int]  # first row, first column, rows, columns
+Runner = Callable[[list[Callable[[], None]]], object]
 
 
 def tile_shape(extent: tuple[int, int], plane: tuple[int, int] | None = None) -> tuple[int, int]:
@@ -97,7 +99,10 @@ def multiply_by_conjugate(spectra: np.ndarray, kernel: np.ndarray, out: np.ndarr
 class TiledSpectrum:
     """The tiles' DFTs of one 2-D float32 plane, for kernels up to ``extent``."""
 
-    def __init__(self, plane: np.ndarray, extent: tuple[int, int]) -> None:
+    def __init__(
+        self, plane: np.ndarray, extent: tuple[int, int], *, run: Runner | None = None
+    ) -> None:
+        """``run`` runs a list of jobs, e.g. side by side on the cores (default: in order)."""
         plane = np.asarray(plane, dtype=np.float32)
         self.extent = (int(extent[0]), int(extent[1]))
         self.shape = (int(plane.shape[0]), int(plane.shape[1]))
@@ -109,13 +114,24 @@ class TiledSpectrum:
         self.origins = [(top, left) for top in range(0, valid[0], self.block[0])
                         for left in range(0, valid[1], self.block[1])]  # fmt: skip
         self.spectra = np.empty((len(self.origins), *self.size), dtype=np.float32)
-        buffer = np.zeros(self.size, dtype=np.float32)
-        for index, (top, left) in enumerate(self.origins):
+        halves = [range(0, len(self.origins), 2), range(1, len(self.origins), 2)]
+        jobs = [functools.partial(self._transform, plane, tiles) for tiles in halves]
+        if run is None:
+            for job in jobs:
+                job()
+        else:
+            run(jobs)
+
+    def _transform(self, plane: np.ndarray, tiles: range) -> None:
+        """The forward DFTs of some tiles, each in place in its own slot of ``spectra``."""
+        for index in tiles:
+            top, left = self.origins[index]
+            slot = self.spectra[index]
             piece = plane[top : top + self.size[0], left : left + self.size[1]]
             if piece.shape != self.size:
-                buffer[...] = 0.0  # the far edges: zeros beyond the plane
-            buffer[: piece.shape[0], : piece.shape[1]] = piece
-            cv2.dft(buffer, self.spectra[index])
+                slot[...] = 0.0  # the far edges: zeros beyond the plane
+            slot[: piece.shape[0], : piece.shape[1]] = piece
+            cv2.dft(slot, slot)
 
     def correlate(self, weights: np.ndarray, window: Window | None = None) -> np.ndarray:
         """Valid correlation with ``weights`` (no larger than the extent), shape (plane rows -
