@@ -6,27 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convlab.app import build_window
 from convlab.engine.kernels import Kernel
-from tests.ui.conftest import wait_for_result
-
-LAPTOP = (1326, 708)  # a 1366x768 screen less a title bar and a desktop panel
+from tests.ui.conftest import LAPTOP
 
 
 @pytest.fixture
-def train(qtbot, scene_path):
-    window = build_window([str(scene_path)])
-    qtbot.addWidget(window)
-    window.resize(*LAPTOP)
-    window.show()
-    qtbot.waitExposed(window)
-    wait_for_result(qtbot, window)
-    window.tour.close()
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    window.tabs.setCurrentIndex(titles.index("Train"))
-    tab = window.tab_panels[titles.index("Train") - 1]
-    yield window, tab
-    window.close()
+def train(laptop):
+    """The laptop-sized window with its Train tab in front: (window, tab)."""
+    titles = [laptop.tabs.tabText(i) for i in range(laptop.tabs.count())]
+    laptop.tabs.setCurrentIndex(titles.index("Train"))
+    return laptop, laptop.tab_panels[titles.index("Train") - 1]
 
 
 def _all_tab_names_whole(tab) -> bool:
