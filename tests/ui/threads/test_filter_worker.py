@@ -45,13 +45,6 @@ class _CountingSource(FrameSource):
         self.closed = True
 
 
-@pytest.fixture
-def worker():
-    thread = FilterWorker(Pipeline())
-    yield thread
-    assert thread.stop(timeout=1.0)
-
-
 def _take(qtbot, worker, timeout=5000):
     """The next result (the mailbox may already hold one: then no signal is coming)."""
     taken = []

@@ -17,7 +17,6 @@ from convlab.engine.pipeline import Pipeline
 from convlab.engine.sources import FrameSource
 from convlab.errors import SourceError
 from convlab.ui.threads import filter_worker as workers
-from convlab.ui.threads.filter_worker import FilterWorker
 from tests.ui.conftest import make_scene
 
 
@@ -42,13 +41,6 @@ class Numbered(FrameSource):
 
     def close(self):
         self.closed.set()
-
-
-@pytest.fixture
-def worker():
-    thread = FilterWorker(Pipeline())
-    yield thread
-    assert thread.stop(timeout=1.0)
 
 
 def collect(qtbot, worker, seconds: float, *, until: int | None = None) -> list:
