@@ -35,6 +35,15 @@ def webcam_frame(kind: int, seed: int) -> np.ndarray:
     return frame
 
 
+def capture_bars_and_poles(classes: WebcamClasses) -> None:
+    """Two webcam classes, "bar" and "pole", of 24 captured frames each."""
+    classes.rename(0, "bar")
+    classes.rename(1, "pole")
+    for kind in (0, 1):
+        for seed in range(24):
+            classes.capture(kind, webcam_frame(kind, 100 * kind + seed))
+
+
 # ------------------------------------------------------------------------- bad inputs
 
 
@@ -100,11 +109,7 @@ def test_a_corrupt_autosave_keeps_the_defaults_and_says_why(tmp_path):
 
 def test_webcam_classes_train_and_classify_the_live_view(qtbot, tmp_path):
     classes = WebcamClasses(autosave_path=tmp_path / "w.npz")
-    classes.rename(0, "bar")
-    classes.rename(1, "pole")
-    for kind in (0, 1):
-        for seed in range(24):
-            classes.capture(kind, webcam_frame(kind, 100 * kind + seed))
+    capture_bars_and_poles(classes)
     state = PlaygroundState()
     tab = TrainingTab(state, webcam_classes=classes)
     qtbot.addWidget(tab)

@@ -23,7 +23,7 @@ from convlab.ui.training.experiments import COLUMNS
 from convlab.ui.training.tab import TrainingTab
 from convlab.ui.training.webcam import WebcamClasses
 from tests.ui.conftest import wait_for_result
-from tests.ui.training.test_data import result_for, webcam_frame
+from tests.ui.training.test_data import capture_bars_and_poles, result_for, webcam_frame
 
 
 def test_a_sent_filter_fills_the_grid_and_runs_on_the_shown_image(window, qtbot):
@@ -133,11 +133,7 @@ def test_frozen_hand_made_filters_train_next_to_free_learning(qtbot, tmp_path):
 def test_live_classification_shows_on_the_windows_live_view(window, qtbot):
     tab = window.training_tab
     classes = tab.webcam_classes
-    classes.rename(0, "bar")
-    classes.rename(1, "pole")
-    for kind in (0, 1):
-        for seed in range(24):
-            classes.capture(kind, webcam_frame(kind, 100 * kind + seed))
+    capture_bars_and_poles(classes)
     tab.data.set_kind("webcam")
     tab.settings.epochs_box.setValue(8)
     tab.settings.batch_box.setValue(8)
