@@ -187,18 +187,24 @@ def test_on_a_full_hd_window_the_numbers_are_larger_and_still_whole(laptop, qtbo
     qtbot.waitUntil(lambda: panel.kernel_grid._font.pointSizeF() == laptop_cell, timeout=3000)
 
 
-def test_esc_and_the_close_button_put_the_card_away(laptop, qtbot):
-    window = laptop
+def _open_card(qtbot, window):
+    """Click the input's pixel (20, 30) and wait for the inspector card: the card."""
     view = window.source_view
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
     card = window.inspector_card.popover
     qtbot.waitUntil(card.isVisible, timeout=3000)
+    return card
+
+
+def test_esc_and_the_close_button_put_the_card_away(laptop, qtbot):
+    window = laptop
+    view = window.source_view
+    card = _open_card(qtbot, window)
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     assert window.state.inspected_pixel is None and card.isHidden()
     assert not view._footprint.item.isVisible()
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
-    qtbot.waitUntil(card.isVisible, timeout=3000)
+    _open_card(qtbot, window)
     qtbot.mouseClick(window.inspector_panel.close_button, Qt.MouseButton.LeftButton)
     assert window.state.inspected_pixel is None and card.isHidden()
 
@@ -207,7 +213,6 @@ def test_esc_anywhere_in_the_window_puts_the_card_away_but_an_open_editor_keeps_
     laptop, qtbot
 ):
     window = laptop
-    view = window.source_view
     card = window.inspector_card.popover
     grid = window.kernel_panel.findChild(QTableView, "kernelEditor")
     places = [
@@ -217,13 +222,11 @@ def test_esc_anywhere_in_the_window_puts_the_card_away_but_an_open_editor_keeps_
         grid,  # the weight grid, no cell being edited
     ]
     for widget in places:
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
-        qtbot.waitUntil(card.isVisible, timeout=3000)
+        _open_card(qtbot, window)
         widget.setFocus()
         qtbot.keyClick(widget, Qt.Key.Key_Escape)
         assert window.state.inspected_pixel is None and card.isHidden(), widget
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
-    qtbot.waitUntil(card.isVisible, timeout=3000)
+    _open_card(qtbot, window)
     grid.edit(grid.model().index(0, 0))
     editor = QApplication.focusWidget()
     assert editor is not None and grid.isAncestorOf(editor)
@@ -235,9 +238,7 @@ def test_esc_anywhere_in_the_window_puts_the_card_away_but_an_open_editor_keeps_
 def test_a_dragged_card_stays_where_it_was_put(laptop, qtbot):
     window = laptop
     view = window.source_view
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
-    card = window.inspector_card.popover
-    qtbot.waitUntil(card.isVisible, timeout=3000)
+    card = _open_card(qtbot, window)
     start = card.pos()
     grip = QPoint(card.width() // 2, 1)  # the frame: nothing there takes the mouse
     qtbot.mousePress(card, Qt.MouseButton.LeftButton, pos=grip)
@@ -249,8 +250,7 @@ def test_a_dragged_card_stays_where_it_was_put(laptop, qtbot):
     qtbot.waitUntil(lambda: window.state.inspected_pixel == (60, 90), timeout=3000)
     assert card.pos() == moved  # a new pixel, the card stays put
     window.state.set_inspected_pixel(None)
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, 20, 30))
-    qtbot.waitUntil(card.isVisible, timeout=3000)
+    _open_card(qtbot, window)
     assert not card.user_placed  # closed and opened again: beside the pixel once more
 
 
