@@ -70,6 +70,7 @@ def _live_runs(options: argparse.Namespace) -> list[str]:
         f"as fast as possible (pattern at {options.rate:.0f} fps): displayed {fps:.1f} fps "
         f"(goal >= 30); filter median {filter_ms:.1f} ms/frame on the worker, display "
         f"{display_ms:.1f} ms/frame on the GUI thread; {bench.scale_text()}",
+        f"  {bench.cpu_text()}",
         f"  GUI thread stall: worst {worst:.1f} ms, 99th percentile {p99:.1f} ms (goal <= 25)",
     ]
     latencies = bench.edit_latencies(options.edits)
@@ -81,6 +82,7 @@ def _live_runs(options: argparse.Namespace) -> list[str]:
     lines += [
         f"webcam-like (pattern at 30 fps): displayed {fps:.1f} fps; "
         f"GUI stall worst {worst:.1f} ms, 99th percentile {p99:.1f} ms; {bench.scale_text()}",
+        f"  {bench.cpu_text()}",
     ]
     latencies = bench.edit_latencies(options.edits)
     lines.append(
@@ -128,7 +130,9 @@ class _LiveWindow:
     def measure(self, rate: float, seconds: float) -> tuple[float, float, float, float, float]:
         """(displayed fps, worst stall, 99th percentile stall, median filter ms, display ms).
 
-        Also keeps ``scales``: the scale each displayed frame's maps were computed at.
+        Also keeps ``scales``: the scale each displayed frame's maps were computed at, and
+        ``gui_cpu_ms``: the GUI thread's own CPU time per displayed frame (everything it did,
+        painting included, whatever else the machine was busy with).
         """
         from convlab.engine.sources import TestPatternSource
 
@@ -148,11 +152,15 @@ class _LiveWindow:
         self.last_tick = time.perf_counter()
         self.timer.start()
         started = time.perf_counter()
+        cpu_before = time.thread_time()  # measured on the GUI thread
         wait(seconds)
         elapsed = time.perf_counter() - started
+        cpu_ms = (time.thread_time() - cpu_before) * 1000
         self.timer.stop()
         self.state.resultReady.disconnect(shown)
-        fps = (window.displayed_frames - frames_before) / elapsed
+        frames = window.displayed_frames - frames_before
+        self.gui_cpu_ms = cpu_ms / frames if frames else float("nan")
+        fps = frames / elapsed
         stalls = np.array(self.lateness) * 1000.0
         return (
             fps,
@@ -161,6 +169,9 @@ class _LiveWindow:
             statistics.median(filter_ms) if filter_ms else float("nan"),
             window._display_ms,
         )
+
+    def cpu_text(self) -> str:
+        return f"GUI thread CPU {self.gui_cpu_ms:.1f} ms per displayed frame, painting included"
 
     def scale_text(self) -> str:
         """E.g. "maps at full scale in 240 of 240 frames"."""

@@ -181,6 +181,7 @@ def _measure(window, probe: Probe, label: str, train: bool, stall_ms: float, pro
     frames_before = window.displayed_frames
     probe.start()
     started = time.perf_counter()
+    cpu_before = time.thread_time()  # this is the GUI thread: what it did, whatever the load
     if train:
         if profiler is not None:
             profiler.enable()
@@ -193,11 +194,16 @@ def _measure(window, probe: Probe, label: str, train: bool, stall_ms: float, pro
     else:
         wait(4.0)
     seconds = time.perf_counter() - started
+    cpu_ms = (time.thread_time() - cpu_before) * 1000
     probe.timer.stop()
-    fps = (window.displayed_frames - frames_before) / seconds
+    frames = window.displayed_frames - frames_before
+    fps = frames / seconds
     late = probe.lateness_ms()
+    per_frame = f", {cpu_ms / frames:.1f} ms per displayed frame" if frames else ""
     lines = [
         f"{label}: {seconds:.1f} s, live view {fps:.1f} fps",
+        f"  GUI thread CPU: {cpu_ms / seconds / 10:.0f}% of a core{per_frame} (all it did:"
+        " painting, timers, progress)",
         f"  GUI stall (5 ms timer lateness): worst {late.max():.1f} ms, 99th percentile "
         f"{np.percentile(late, 99):.1f} ms, {int((late > GOAL_MS).sum())} of {len(late)} > "
         f"{GOAL_MS:g} ms (goal: worst <= {GOAL_MS:g} ms)",
