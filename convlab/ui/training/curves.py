@@ -79,6 +79,7 @@ class TrainingCurves(QWidget):
         self.loss_curve.setData([], [])
         self.accuracy_curve.setData([], [])
         self.val_curve.setData([], [])
+        self._validated_shown: list[tuple] = []
 
     def add(self, report: TrainingProgress) -> None:
         """Append one progress report (ignored when it neither trained nor validated).
@@ -130,10 +131,12 @@ class TrainingCurves(QWidget):
             self.set_total_steps(self.rows[-1]["step"])
         self.loss_curve.setData([r["step"] for r in trained], [r["loss"] for r in trained])
         self.accuracy_curve.setData([r["step"] for r in trained], [r["accuracy"] for r in trained])
-        validated = [r for r in self.rows if r["val_accuracy"] is not None]
-        self.val_curve.setData(
-            [r["step"] for r in validated], [r["val_accuracy"] for r in validated]
-        )
+        validated = [
+            (r["step"], r["val_accuracy"]) for r in self.rows if r["val_accuracy"] is not None
+        ]
+        if validated != self._validated_shown:  # once an epoch: its symbols are costly to redo
+            self._validated_shown = validated
+            self.val_curve.setData([s for s, _ in validated], [v for _, v in validated])
 
     # ------------------------------------------------------------------ export
     def export_csv(self, path: str | Path) -> None:

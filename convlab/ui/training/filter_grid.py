@@ -58,6 +58,7 @@ class FilterGrid(QWidget):
         self._pictures: list[QImage] = []
         self._pictures_for: tuple | None = None
         self._pixels: list[np.ndarray] = []
+        self._line_images: dict[tuple[int, int, int], QImage] = {}
 
     # ------------------------------------------------------------------ data
     def set_tiles(self, tiles: list[tuple[str, np.ndarray]], columns: int = 0) -> None:
@@ -156,27 +157,44 @@ class FilterGrid(QWidget):
             colours = weight_colours(stack, float(largest.max()) if largest.size else 1.0)
         return list(colours)
 
-    def _tile_pictures(self, cell: int) -> list[QImage]:
-        """Every tile enlarged to ``cell`` pixels per weight as a 32-bit image (the format
-        the painter blits), remade only when the weights, the scale or the cell size change:
-        a hover or an expose repaints from these."""
+    def _tile_pictures(self) -> list[QImage]:
+        """Every tile as a k x k 32-bit image, one pixel per weight, remade only when the
+        weights or the scale change (a hover or an expose repaints from these). The painter
+        enlarges them, nearest pixel, straight onto the screen."""
         done = self._pictures_for
-        if done is None or done[0] is not self.tiles or done[1:] != (self.own_scale, cell):
-            colours = self.tile_colours()
-            if len({c.shape for c in colours}) == 1:
-                groups = [enlarged_tiles(np.stack(colours), cell)]
-            else:
-                groups = [enlarged_tiles(c[None], cell) for c in colours]
+        if done is None or done[0] is not self.tiles or done[1] != self.own_scale:
+            self._pixels = (
+                [bgra_tiles(np.stack(self.tile_colours()))]
+                if _one_shape(self.tiles)
+                else [bgra_tiles(c[None]) for c in self.tile_colours()]
+            )
             pictures = []
-            for group in groups:
+            for group in self._pixels:  # the images borrow these arrays
                 height, width = group.shape[1:3]
-                for tile in group:  # each tile one contiguous block of the stack
-                    pictures.append(
-                        QImage(tile.data, width, height, 4 * width, QImage.Format.Format_RGB32)
-                    )
-            self._pixels = groups  # the images borrow these
-            self._pictures, self._pictures_for = pictures, (self.tiles, self.own_scale, cell)
+                pictures += [
+                    QImage(tile.data, width, height, 4 * width, QImage.Format.Format_RGB32)
+                    for tile in group
+                ]
+            self._pictures, self._pictures_for = pictures, (self.tiles, self.own_scale)
         return self._pictures
+
+    def _grid_lines(self, rows: int, cols: int, cell: int) -> QImage | None:
+        """The thin lines between the weights of a rows x cols tile: black at the strength
+        that darkens a cell's colour to ``GRID_SHADE`` of itself, transparent elsewhere; one
+        per tile size, drawn over every tile."""
+        if cell < MIN_CELL_FOR_LINES:
+            return None
+        key = (rows, cols, cell)
+        if key not in self._line_images:
+            alpha = np.zeros((rows * cell, cols * cell), dtype=np.uint32)
+            alpha[cell::cell] = alpha[:, cell::cell] = round(255 * (1 - GRID_SHADE))
+            pixels = np.ascontiguousarray(alpha << 24)  # premultiplied black
+            image = QImage(
+                pixels.data, cols * cell, rows * cell, 4 * cols * cell,
+                QImage.Format.Format_ARGB32_Premultiplied,
+            )  # fmt: skip
+            self._line_images[key] = image.copy()  # owns its pixels
+        return self._line_images[key]
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -195,9 +213,13 @@ class FilterGrid(QWidget):
         painter.setFont(font)
         frame_pen = QPen(QColor(150, 150, 150), 1)
         selected_pen = QPen(self.palette().highlight().color(), 3)
-        for index, ((label, _), image) in enumerate(zip(self.tiles, self._tile_pictures(cell))):
+        for index, ((label, _), image) in enumerate(zip(self.tiles, self._tile_pictures())):
             rect = self._tile_rect(index, columns, side)
-            painter.drawImage(rect.x(), rect.y(), image)  # 1:1, nothing for Qt to scale
+            rows, cols = image.height(), image.width()
+            painter.drawImage(QRect(rect.x(), rect.y(), cols * cell, rows * cell), image)
+            lines = self._grid_lines(rows, cols, cell)
+            if lines is not None:
+                painter.drawImage(rect.x(), rect.y(), lines)
             painter.setPen(selected_pen if index == self.selected else frame_pen)
             painter.drawRect(rect.adjusted(-1, -1, 0, 0))
             if self.columns_hint:
@@ -265,17 +287,13 @@ def weights_html(label: str, weights: np.ndarray, row: int, column: int) -> str:
     )
 
 
-def enlarged_tiles(rgb: np.ndarray, cell: int) -> np.ndarray:
-    """n x k x k x 3 RGB tiles blown up to ``cell`` pixels per weight (nearest neighbour: every
-    weight a flat square), with the cell borders darkened into a thin grid once cells are big
-    enough; returned as n x kc x kc x 4 B, G, R, 255 (``QImage.Format_RGB32``). Done in numpy
-    because Qt's blended line drawing cost ~1 ms per tile."""
+def bgra_tiles(rgb: np.ndarray) -> np.ndarray:
+    """n x k x k x 3 RGB tiles as n x k x k x 4 B, G, R, 255 (``QImage.Format_RGB32``)."""
     bgra = np.empty((*rgb.shape[:3], 4), dtype=np.uint8)
     bgra[..., :3] = rgb[..., ::-1]
     bgra[..., 3] = 255
-    big = np.repeat(np.repeat(bgra, cell, axis=1), cell, axis=2)
-    if cell >= MIN_CELL_FOR_LINES:
-        colour = big[..., :3]
-        colour[:, cell::cell] = (colour[:, cell::cell] * GRID_SHADE).astype(np.uint8)
-        colour[:, :, cell::cell] = (colour[:, :, cell::cell] * GRID_SHADE).astype(np.uint8)
-    return big
+    return bgra
+
+
+def _one_shape(tiles: list[tuple[str, np.ndarray]]) -> bool:
+    return len({weights.shape for _, weights in tiles}) == 1

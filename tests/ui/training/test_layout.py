@@ -117,3 +117,10 @@ def test_own_scale_stretches_each_tile_to_its_own_largest_weight(qtbot):
     assert shown(0, 0, 0) == reference_colour(1.0)
     assert shown(0, 0, 1) == reference_colour(-0.5)
     assert shown(1, 1, 2) == reference_colour(-1.0)
+    # the thin line at the left edge of cell (0, 1): that cell's colour, darkened to 0.8
+    rect = grid._tile_rect(0, columns, side)
+    picture = grid.grab().toImage()
+    x = (rect.x() + cell) * picture.width() // grid.width()
+    line = picture.pixelColor(x, rect.y() + cell // 2).getRgb()[:3]
+    expected = [0.8 * c for c in reference_colour(-0.5)]
+    assert all(abs(a - b) <= 2 for a, b in zip(line, expected))

@@ -3,6 +3,11 @@ they are off screen, and show everything that came meanwhile when they come back
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
+from convlab.cnn.evaluate import Evaluation
 from convlab.cnn.progress import TrainingProgress
 from convlab.ui.training.curves import TrainingCurves
 from convlab.ui.training.insight_section import InsightSection
@@ -31,6 +36,25 @@ def test_curves_off_screen_keep_their_points_and_draw_them_when_shown(qtbot, tmp
     assert list(curves.loss_curve.xData) == [1, 2, 3, 4]
     curves.add(report(5, 0.8))  # on screen: drawn at once
     assert list(curves.loss_curve.yData) == [2.3, 1.9, 1.4, 1.0, 0.8]
+
+
+def test_the_validation_points_follow_the_epochs_measured(qtbot):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.show()
+    qtbot.waitExposed(curves)
+    measured = Evaluation(np.zeros(4, int), np.zeros((4, 10), np.float32), 0.0)
+    for step, accuracy in ((3, 0.0), (6, 0.75)):
+        curves.add(report(step - 1, 1.0))
+        curves.add(
+            dataclasses.replace(report(step, 1.0), val_accuracy=accuracy, evaluation=measured)
+        )
+    curves.add(report(7, 0.9))  # a report with no measurement leaves the points as they are
+    assert list(curves.val_curve.xData) == [3, 6]
+    assert list(curves.val_curve.yData) == [0.0, 0.75]  # an accuracy of 0 is a point too
+    curves.clear()
+    curves.add(dataclasses.replace(report(2, 1.0), val_accuracy=0.5, evaluation=measured))
+    assert list(curves.val_curve.xData) == [2]
 
 
 def test_insight_off_screen_skips_its_forward_pass_until_shown(qtbot, monkeypatch):
