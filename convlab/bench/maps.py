@@ -27,9 +27,9 @@ from convlab.bench.report import environment_lines, load_average
 from convlab.engine import presets
 from convlab.engine.bank import bank_responses, plan_bank
 from convlab.engine.bank_presets import blur_ladder, edge_bank, gabor_bank
-from convlab.engine.frame_cost import full_scale_cost
+from convlab.engine.frame_cost import MARGIN, full_scale_cost
 from convlab.engine.kernels import Kernel
-from convlab.engine.pipeline import COMBINED_MAP, Pipeline
+from convlab.engine.pipeline import COMBINED_MAP, FULL_SCALE_MIN_FPS, Pipeline
 
 SIXTEEN_GOAL = 1.05
 LARGE_GOAL = 0.5
@@ -142,6 +142,7 @@ def _auto_lines() -> list[str]:
             scale = pipeline.map_scale_for((height, width, 3))
             picks.append(f"{width}x{height}: {scale} ({cost.total_ns / 1e6:.0f} ms at full)")
         lines.append(f"auto scale, {label}: " + ", ".join(picks))
+    lines.append(f"(full where the predicted frame x {MARGIN} keeps {FULL_SCALE_MIN_FPS:.0f} fps)")
     return lines
 
 

@@ -269,13 +269,14 @@ class Pipeline:
     def map_scale_for(self, frame_shape: tuple[int, ...]) -> str:
         """ "full" or "preview" for a frame of this shape: ``map_scale``, with "auto" resolved
         by what the whole frame is predicted to cost at full scale on this machine, every
-        stage counted, on one thread as on a busy machine (``frame_cost``)."""
+        stage counted, on one thread as on a busy machine, with a margin (``frame_cost``)."""
         if self.map_scale != "auto":
             return self.map_scale
         if not self.bank:
             return "full"
-        frame_ns = full_scale_cost(self, frame_shape).total_ns
-        return "full" if frame_ns <= 1e9 / FULL_SCALE_MIN_FPS else "preview"
+        return (
+            "full" if full_scale_cost(self, frame_shape).fps() >= FULL_SCALE_MIN_FPS else "preview"
+        )
 
     def feature_maps(
         self, frame: np.ndarray, *, max_side: int | None = None
