@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from convlab.engine import presets
+from convlab.engine import calibration, presets
 from convlab.engine.bank import bank_map
 from convlab.engine.conv_methods import run_side_by_side
 from convlab.engine.convolve import convolve
@@ -214,6 +214,9 @@ class Pipeline:
     map_max_side: int = DEFAULT_MAP_MAX_SIDE
     map_scale: str = "auto"  # one of MAP_SCALES
     generation: int = 0
+    # map_scale_for's answer per frame shape, with the cost table it came from: the worker
+    # asks on every frame
+    _scales: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def evolve(self, **changes) -> Pipeline:
         """A copy with some fields changed and the generation bumped."""
@@ -274,9 +277,15 @@ class Pipeline:
             return self.map_scale
         if not self.bank:
             return "full"
-        return (
-            "full" if full_scale_cost(self, frame_shape).fps() >= FULL_SCALE_MIN_FPS else "preview"
-        )
+        table = calibration.cost_table(wait=False)  # measured once calibration has finished
+        shape = tuple(int(n) for n in frame_shape)
+        known = self._scales.get(shape)
+        if known is not None and known[0] is table:
+            return known[1]
+        fps = full_scale_cost(self, frame_shape, table).fps()
+        scale = "full" if fps >= FULL_SCALE_MIN_FPS else "preview"
+        self._scales[shape] = (table, scale)
+        return scale
 
     def feature_maps(
         self, frame: np.ndarray, *, max_side: int | None = None
