@@ -83,7 +83,9 @@ class TeachingTabs(QObject):
         panel = self._panels[index]
         if panel is None:
             panel = self._panels[index] = _BUILDERS[index](self._state, self._settings)
-            self._pages[index].layout().addWidget(_scrollable(panel))
+            area = _scrollable(panel)
+            self._pages[index].layout().addWidget(area)
+            area.show()  # at once: a layout would show it on a later turn of the event loop
             self.built.emit(index, panel)
         return panel
 
