@@ -256,8 +256,8 @@ def convolve(
     computation (for tests and benchmarks); ``"auto"`` picks the fastest by measured costs (the
     first calls with a large frame time a few candidates, see ``dispatch``).
     """
-    _choice(method, METHODS, "method")
     if method != "auto":
+        _choice(method, METHODS, "method")
         job, keep_axis = make_job(image, kernel, border, padding, stride, dilation, mode, channels)
         return _as_output(run_method(method, job), keep_axis)
     call = (image, kernel, border, padding, stride, dilation, mode, channels)
@@ -267,9 +267,11 @@ def convolve(
         job, keep_axis = make_job(*call)
         key = dispatch.job_key(job)
         if repeat_key is not None:
-            repeat = _remember(repeat_key, _Repeat(kernel, job, keep_axis, key))
+            as_given = job.image is image
+            repeat = _remember(repeat_key, _Repeat(kernel, job, keep_axis, key, as_given))
         return _as_output(dispatch.compute(job, key=key), keep_axis)
-    prepared, _ = _prepare_image(image, channels)  # already validated for this layout
+    # already validated for this layout; a frame filtered as given needs no preparing either
+    prepared = image if repeat.as_given else _prepare_image(image, channels)[0]
     return _as_output(repeat.run(prepared), repeat.keep_axis)
 
 
@@ -295,13 +297,16 @@ def _as_output(result: np.ndarray, keep_axis: bool) -> np.ndarray:
 class _Repeat:
     """A validated call, kept for the calls that repeat it."""
 
-    __slots__ = ("keep_axis", "kernel", "key", "settled", "template")
+    __slots__ = ("as_given", "keep_axis", "kernel", "key", "settled", "template")
 
-    def __init__(self, kernel: Kernel, template: Job, keep_axis: bool, key: dispatch.JobKey):
+    def __init__(
+        self, kernel: Kernel, template: Job, keep_axis: bool, key: dispatch.JobKey, as_given: bool
+    ) -> None:
         self.kernel = kernel  # held, so that its id is not reused while the entry lives
         self.template = template  # a zero-cost probe for a frame: the entry keeps no pixels
         self.keep_axis = keep_axis
         self.key = key
+        self.as_given = as_given  # the methods take the frame itself (no conversion, no view)
         # the method the dispatcher settled on, bound to this layout; for which costs and
         # which generation of measured choices (one tuple, so threads see all or nothing)
         self.settled: tuple[Runner, CostTable, int] | None = None
