@@ -96,15 +96,16 @@ def ranked(job: Job, table: CostTable | None = None) -> tuple[tuple[str, float],
 
 def choose(job: Job, table: CostTable | None = None) -> str:
     """The method ``convolve`` runs for ``job`` once its trials are done: the fastest measured
-    for this kernel and frame layout, else (no trials yet, or a quick frame) the predicted
-    cheapest."""
+    for this kernel and frame layout; while they run, the one the last call ran (so a strip by
+    strip export of a still picture is the frame on screen, bit for bit); else (no trials yet,
+    or a quick frame) the predicted cheapest."""
     if table is None:
         table = calibration.cost_table(wait=False)
     key = job_key(job)
     with _trials_lock:
         trial = _trials.get((key, table))
-        if trial is not None and trial.winner is not None:
-            return trial.winner
+        if trial is not None and (trial.winner or trial.last):
+            return trial.winner or trial.last
     return _cost_cached(key, table)[0][0]
 
 
@@ -118,6 +119,7 @@ class _Trial:
     candidates: tuple[str, ...]
     times_ns: dict[str, list[float]] = field(default_factory=dict)  # wall time of each run
     winner: str | None = None
+    last: str = ""  # the method of the latest timed run
 
     def next_method(self) -> str:
         """The winner, or the candidate with the fewest timed runs."""
@@ -127,6 +129,7 @@ class _Trial:
 
     def record(self, name: str, wall_ns: float) -> None:
         self.times_ns.setdefault(name, []).append(wall_ns)
+        self.last = name
         if self.winner is None and all(
             len(self.times_ns.get(n, ())) >= TRIALS for n in self.candidates
         ):

@@ -123,3 +123,27 @@ def test_strip_limits_cover_the_rows_on_whole_units():
     assert strip_limits(10, 3, rows=4) == [(0, 3), (3, 6), (6, 10)]  # no strip of 1 row
     assert strip_limits(7, 249, rows=4) == [(0, 7)]
     assert strip_limits(100, row_bytes=1 << 30) == [(i, i + 1) for i in range(100)]
+
+
+def test_while_trials_run_strips_follow_the_method_of_the_latest_call(monkeypatch) -> None:
+    """A still picture is filtered once per change, each time by the next method on trial: an
+    export strip by strip must give the frame on screen, the latest call's, bit for bit."""
+    from convlab.engine import calibration, dispatch
+    from tests.engine.test_dispatch import table
+
+    calibration.use_table(table(uint8_per_tap=4.0, separable_per_tap=99.0))
+    dispatch.forget_trials()
+    try:
+        image = RNG.integers(0, 256, (200, 300, 3), dtype=np.uint8)  # predicted slow: trials
+        kernel = Kernel(RNG.normal(size=(7, 7)))
+        methods = set()
+        for _ in range(3):
+            shown = convolve(image, kernel)
+            strips = strip_convolution(image, kernel)
+            methods.add(strips.method)
+            exported = np.concatenate([strips.rows(a, b) for a, b in strip_limits(200, rows=64)])
+            np.testing.assert_array_equal(exported, shown)
+        assert len(methods) > 1  # the calls did run different methods
+    finally:
+        calibration.use_table(None)
+        dispatch.forget_trials()
