@@ -111,11 +111,18 @@ def test_a_newer_open_cancels_a_pending_one(qtbot, worker, monkeypatch):
     qtbot.wait(100)
     worker.open(2)  # changed their mind: the last request wins
     qtbot.waitUntil(lambda: opened == [2], timeout=4000)
-    qtbot.wait(800)  # the first open has finished meanwhile
+
+    def by_name() -> dict:
+        return {source.name: source for source in made}
+
+    # the first open finishes later, opened for nobody: it is released as soon as it is made
+    def first_released() -> bool:
+        return "slow 1" in by_name() and by_name()["slow 1"].closed.is_set()
+
+    qtbot.waitUntil(first_released, timeout=4000)
     assert opened == [2]
-    assert [s.name for s in made] == ["slow 1", "slow 2"]
-    assert made[0].closed.is_set()  # opened for nobody: released at once
-    assert not made[1].closed.is_set()
+    assert sorted(by_name()) == ["slow 1", "slow 2"]
+    assert not by_name()["slow 2"].closed.is_set()
 
 
 def test_a_failed_open_leaves_the_current_source_playing(qtbot, worker, monkeypatch):
