@@ -213,7 +213,7 @@ def race_summary(runs: dict[str, TrainingProgress]) -> str:
                 + (", the same curve: it never used the layout)" if network == "MLP" else ")")
             )
     moved = [
-        f"<b>{name}</b> {report.val_accuracy:.1%} → {report.shift_accuracy:.1%}"
+        f"<b>{ui_text.escaped(name)}</b> {report.val_accuracy:.1%} → {report.shift_accuracy:.1%}"
         for name, report in runs.items()
         if report.shift_accuracy is not None and report.val_accuracy is not None
     ]
