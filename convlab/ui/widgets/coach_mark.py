@@ -165,13 +165,17 @@ class CoachMark(QFrame):
         self._placed = placed
         self.adjustSize()
         size = self.size()
-        if rect is None:  # the target is hidden: the bubble waits in the middle of the window
-            middle = area.center() - QPoint(size.width() // 2, size.height() // 2)
-            if self._side == "none" and self.pos() == middle and self.ring.isHidden():
+        if rect is None:
+            # The target is not on screen (the person went to another tab): the bubble waits
+            # in the window's lower right corner, out of the way of what they are looking at;
+            # its Next still brings the step's panel back.
+            corner = area.bottomRight() - QPoint(size.width() + 8, size.height() + 36)
+            corner = QPoint(max(0, corner.x()), max(0, corner.y()))
+            if self._side == "none" and self.pos() == corner and self.ring.isHidden():
                 return  # nothing moved: no repaint (a still window costs no CPU)
             self.ring.hide()
             self._side = "none"
-            self.move(middle)
+            self.move(corner)
             self.update()
             return
         ring = rect.adjusted(-4, -4, 4, 4).intersected(area)

@@ -142,6 +142,10 @@ def test_the_tour_started_from_another_tab_brings_back_what_it_points_at(qtbot, 
     grid = window.findChild(QTableView, "kernelEditor")
     assert mark.ring.isVisible() and mark.ring.geometry().contains(_rect_in_window(grid))
     window.tabs.setCurrentIndex(4)  # wandering off mid-tour: the next step brings it back
+    qtbot.waitUntil(lambda: mark.ring.isHidden(), timeout=2000)
+    # meanwhile the bubble waits in the lower right corner, off the tab's content
+    assert mark.geometry().center().x() > window.width() * 0.6
+    assert mark.geometry().center().y() > window.height() * 0.5
     qtbot.mouseClick(mark.next_button, Qt.MouseButton.LeftButton)
     assert tour.index == 1 and window.tabs.currentIndex() == 0
     assert mark.ring.geometry().contains(_rect_in_window(window.output_view))
